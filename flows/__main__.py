@@ -1,0 +1,5 @@
+"""``python -m flows`` is the same as the ``enrich`` console script."""
+
+from flows.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,309 @@
+"""Typed records passed between the stages: extract -> fetch -> normalise -> load.
+
+Data flows one way, as these frozen dataclasses, never as loose dicts:
+
+    seeds/*  --extract-->  Mention[]  --plan-->  Identifier batches per source
+             --fetch-->  FetchBatch(RawResponse[], LedgerEntry[])
+             --normalise-->  Normalised(SourceRecord[], IdentityLink[], CitationCount[])
+             --load-->  DuckDB
+
+Every record here is hashable and immutable; sequences are tuples. Nothing in this module does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+Scheme = Literal["doi", "pmid", "pmcid", "arxiv", "openalex"]
+Role = Literal["subject", "citing", "reference", "mention"]
+SourceName = Literal["openalex", "crossref", "pubmed"]
+Status = Literal["ok", "not_found", "failed", "pending"]
+
+SCHEMES: tuple[str, ...] = ("doi", "pmid", "pmcid", "arxiv", "openalex")
+SOURCES: tuple[str, ...] = ("openalex", "crossref", "pubmed")
+STATUSES: tuple[str, ...] = ("ok", "not_found", "failed", "pending")
+SETTLED: frozenset[str] = frozenset({"ok", "not_found"})
+
+
+class Identifier(NamedTuple):
+    """One normalised identifier, e.g. ``Identifier("doi", "10.1111/ejh.70051")``.
+
+    Values are always normalised (see ``pipeline.identifiers``): DOI lower-case without resolver
+    prefix, PMID digits, PMCID ``PMC`` + digits, arXiv id without version, OpenAlex ``W`` + digits.
+    """
+
+    scheme: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.value}"
+
+
+# --------------------------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One occurrence of an identifier in a seed document (the contract's JSON shape)."""
+
+    scheme: str
+    value: str
+    document: str  # the path as given by the user
+    start: int  # character offset into the decoded text, inclusive
+    end: int  # character offset, exclusive
+    line: int  # 1-based
+    section: str | None
+    group: int  # mentions of one work share it within a document
+    role: str  # subject | citing | reference | mention
+
+    @property
+    def identifier(self) -> Identifier:
+        return Identifier(self.scheme, self.value)
+
+    def to_json(self) -> dict:
+        """The contract's mention object, keys in contract order."""
+        return {
+            "scheme": self.scheme,
+            "value": self.value,
+            "document": self.document,
+            "start": self.start,
+            "end": self.end,
+            "line": self.line,
+            "section": self.section,
+            "group": self.group,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentProblem:
+    """Something wrong with one input file; reported once per file, never fatal to the others."""
+
+    path: str
+    message: str  # one line, e.g. "not UTF-8; decoded as cp1252 with replacements"
+    fatal: bool = False  # True when nothing could be extracted from the file
+
+
+@dataclass(frozen=True, slots=True)
+class SeedDocument:
+    """A seed file as read: its identity and what extraction found in it."""
+
+    path: str
+    sha256: str
+    bytes: int
+    mentions: tuple[Mention, ...] = ()
+    problems: tuple[DocumentProblem, ...] = ()
+
+    @property
+    def document_id(self) -> str:
+        """Stable id: the content hash (the same file moved keeps its id)."""
+        return self.sha256[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Fetching
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """An HTTP answer kept exactly as received, before any normalising.
+
+    ``endpoint`` says which normaliser reads it:
+      openalex: "works" (full records), "counts" (select=id,cited_by_count,counts_by_year,updated_date)
+      crossref: "works" (a /works/{doi} message or a /works?filter= list), "counts"
+      pubmed:   "efetch" (PubmedArticleSet XML), "elink_citedin" (elink JSON), "idconv" (PMC ID
+                converter JSON), "esearch" (esearch JSON for <doi>[doi])
+    ``request_url`` never carries secrets (api_key etc. are stripped before it is built).
+    ``requested`` lists the identifiers this request asked about, for reconciliation and rebuild.
+    """
+
+    source: str
+    endpoint: str
+    request_url: str
+    http_status: int
+    content_type: str
+    body: str
+    fetched_at: datetime
+    requested: tuple[Identifier, ...] = ()
+
+    @property
+    def raw_id(self) -> str:
+        """Deterministic id: the same answer to the same request is stored once."""
+        h = hashlib.sha256()
+        for part in (
+            self.source,
+            self.endpoint,
+            self.request_url,
+            str(self.http_status),
+            self.body,
+        ):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+        return h.hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """The outcome of asking one source about one identifier (one fetch_ledger row)."""
+
+    source: str
+    scheme: str
+    value: str
+    status: str  # ok | not_found | failed | pending
+    http_status: int | None
+    attempts: int
+    last_error: str | None
+    last_attempt_at: datetime
+
+    @property
+    def identifier(self) -> Identifier:
+        return Identifier(self.scheme, self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchBatch:
+    """What one client call yields: the raw answers and an outcome for every identifier asked.
+
+    Invariant: every identifier passed to the client appears in exactly one outcome of exactly one
+    batch the client yields, so nothing asked is ever silently dropped.
+    """
+
+    source: str
+    raws: tuple[RawResponse, ...]
+    outcomes: tuple[LedgerEntry, ...]
+    requests_made: int = 0  # HTTP requests sent, retries included
+
+
+# --------------------------------------------------------------------------------------------
+# Normalised records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    name: str | None
+    ror: str | None = None  # bare ROR id, e.g. "04fa4r544" (no https://ror.org/)
+    openalex_id: str | None = None  # "I…"
+    country_code: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRecord:
+    """One author of one work as one source states it (one authorships row)."""
+
+    position: int  # 1-based order in the author list
+    raw_name: str  # the name as printed, e.g. "Cunningham, Isabel" or a collective name
+    family: str | None = None
+    given: str | None = None
+    initials: str | None = None
+    orcid: str | None = None  # bare "0000-0002-1825-0097"
+    openalex_id: str | None = None  # "A…"
+    is_collective: bool = False
+    is_corresponding: bool | None = None
+    affiliations: tuple[str, ...] = ()  # raw affiliation strings
+    institutions: tuple[Institution, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceRecord:
+    """One outgoing reference (citing -> cited) as the source states it."""
+
+    scheme: str | None  # doi | pmid | pmcid | openalex | None when only text is known
+    value: str | None
+    position: int | None = None
+    unstructured: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunderRecord:
+    name: str | None
+    funder_id: str | None = None  # Crossref funder DOI, OpenAlex F-id or ROR
+    award_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    """A subject term: OpenAlex topic/keyword, PubMed MeSH heading or keyword, Crossref subject."""
+
+    vocabulary: (
+        str  # "openalex_topic" | "openalex_keyword" | "mesh" | "keyword" | "crossref_subject"
+    )
+    term: str
+    term_id: str | None = None  # T…, MeSH UI D…
+    qualifiers: tuple[str, ...] = ()
+    is_major: bool | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One work as one source describes it. Missing fields are None / empty, never invented."""
+
+    source: str  # openalex | crossref | pubmed
+    source_key: str  # the source's own key: W-id, DOI, PMID
+    ids: tuple[Identifier, ...]  # every identifier the record asserts for this work
+    raw_id: str | None = None  # RawResponse.raw_id this came from
+    title: str | None = None
+    publication_year: int | None = None
+    publication_date: str | None = None  # ISO "YYYY", "YYYY-MM" or "YYYY-MM-DD" as precise as given
+    venue: str | None = None
+    venue_abbrev: str | None = None
+    issn_l: str | None = None
+    issns: tuple[str, ...] = ()
+    publisher: str | None = None
+    type: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    abstract: str | None = None
+    language: str | None = None
+    is_oa: bool | None = None
+    oa_status: str | None = None
+    license: str | None = None
+    is_retracted: bool | None = None
+    authors: tuple[AuthorRecord, ...] = ()
+    references: tuple[ReferenceRecord, ...] = ()
+    reference_count: int | None = None
+    funders: tuple[FunderRecord, ...] = ()
+    topics: tuple[TopicRecord, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    cited_by_count: int | None = None
+    counts_by_year: tuple[tuple[int, int], ...] = ()  # (year, cited_by_count), gaps filled with 0
+    aliases: tuple[Identifier, ...] = ()  # ids this work was merged from (OpenAlex 301)
+    updated_date: str | None = None  # the source's own last-change timestamp, ISO
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityLink:
+    """Identifiers a source says name one work (PMC ID converter, esearch), without a record."""
+
+    source: str
+    ids: tuple[Identifier, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CitationCount:
+    """One observation of a work's citation count by one source."""
+
+    source: str
+    id: Identifier  # how to find the work (the identifier the source was asked about)
+    cited_by_count: int
+    counts_by_year: tuple[tuple[int, int], ...] = ()
+    updated_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """Everything one raw response yields."""
+
+    records: tuple[SourceRecord, ...] = ()
+    links: tuple[IdentityLink, ...] = ()
+    counts: tuple[CitationCount, ...] = ()
+    not_found: tuple[Identifier, ...] = field(default=())  # asked, answered, absent

@@ -1,0 +1,37 @@
+"""Test-wide setup: isolate Prefect and keep everything offline.
+
+Prefect reads its settings at import, so this runs before anything imports prefect.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="enrich-test-prefect-")
+os.environ.pop("PREFECT_API_URL", None)  # never touch a developer's real server
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# outside the harness: fail fast instead of a silent 17 s ephemeral server boot
+os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "false"
+for _secret in ("NCBI_API_KEY", "OPENALEX_API_KEY"):
+    os.environ.pop(_secret, None)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (14-20 s once)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.prefect)
