@@ -1,0 +1,214 @@
+"""The ``enrich`` Prefect flow: extract -> plan -> fetch -> normalise -> load.
+
+Thin by design: every task is one call into ``pipeline``, ``warehouse`` or ``flows.steps``.
+Per-request retries, pacing and Retry-After live in ``pipeline.http``; Prefect's task retry is
+only a small outer net (one retry, and only for unexpected errors). One task per source per
+round, never one per identifier (~20-50 ms of orchestration each: prefect-notes section 5).
+
+The plan follows the crosswalk: after each round, identifiers learnt from one source (a DOI from
+PubMed, a PMID from OpenAlex...) are planned for the others, until a round plans nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows import steps
+from flows.progress import Progress
+from flows.report import run_markdown
+from pipeline.config import Settings
+from pipeline.errors import EnrichError
+from pipeline.records import Identifier, SeedDocument
+
+log = logging.getLogger("flows.enrich")
+
+MAX_ROUNDS = 4  # ids learnt in round n are fetched in round n+1; 3 hops cover every crosswalk path
+
+
+def _retry_unexpected(task, task_run, state) -> bool:
+    """Retry a task only for unexpected errors: our own errors are already final data."""
+    try:
+        state.result()
+    except EnrichError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(cache_policy=NO_CACHE)
+def extract_task(paths: list[str]) -> list[SeedDocument]:
+    from pipeline.extract import extract_paths
+
+    return list(extract_paths(paths))
+
+
+@task(cache_policy=NO_CACHE)
+def load_documents_task(writer: steps.Writer, docs: list[SeedDocument], run_id: str) -> None:
+    from warehouse.load import load_documents
+
+    writer(load_documents, docs, run_id=run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def plan_task(
+    writer: steps.Writer, source: str, refresh: bool, exclude: frozenset
+) -> list[Identifier]:
+    from warehouse.load import plan
+
+    return writer(plan, source, refresh=refresh, exclude=exclude)
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_retry_unexpected)
+def fetch_task(
+    source: str,
+    ids: list[Identifier],
+    writer: steps.Writer,
+    run_id: str,
+    settings: Settings,
+    counts: bool,
+    progress: Progress,
+) -> steps.SourceTally:
+    return steps.fetch_and_load(
+        source,
+        ids,
+        settings=settings,
+        writer=writer,
+        run_id=run_id,
+        counts=counts,
+        progress=progress.update,
+    )
+
+
+@flow(
+    name="enrich",
+    task_runner=ThreadPoolTaskRunner(max_workers=3),
+    log_prints=False,
+    description="Extract identifiers from seed documents, enrich from OpenAlex, Crossref and PubMed, load DuckDB.",
+)
+def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = False) -> dict:
+    """The main job. Parameters are plain values (stored by Prefect); secrets come from the
+    environment inside the run and never become parameters."""
+    started = time.perf_counter()
+    settings = Settings.from_env(db_path=Path(db))
+    writer = steps.Writer(db)
+    try:
+        return _run(paths, settings, writer, sources, refresh, started)
+    finally:
+        writer.close()
+
+
+def _run(paths, settings, writer, sources, refresh, started) -> dict:
+    from warehouse.load import finish_run, start_run
+
+    run_id = writer(start_run, "enrich", {"paths": paths, "sources": sources, "refresh": refresh})
+    status = "failed"
+    summary: dict = {"run_id": run_id}
+    try:
+        docs = extract_task(paths)
+        load_documents_task(writer, docs, run_id)
+        summary.update(_documents_summary(docs))
+        tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
+        summary["sources"] = {s: t.as_dict() for s, t in tallies.items()}
+        summary["settled"] = all(t.failed == 0 and t.pending == 0 for t in tallies.values())
+        summary["unreachable"] = sorted(
+            s for s, t in tallies.items() if t.asked and t.unreachable == t.asked
+        )
+        status = "completed" if summary["settled"] else "partial"
+    finally:
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        writer(finish_run, run_id, status, summary)
+        _artifact_markdown("enrich-run-summary", summary)
+    return summary
+
+
+def _fetch_rounds(writer, settings, sources, refresh, run_id) -> dict[str, steps.SourceTally]:
+    tallies = {s: steps.SourceTally(s) for s in sources}
+    attempted: dict[str, set[Identifier]] = {s: set() for s in sources}
+    progress = Progress(sources)
+    try:
+        for round_no in range(MAX_ROUNDS):
+            plans = {
+                s: plan_task(writer, s, refresh and round_no == 0, frozenset(attempted[s]))
+                for s in sources
+            }
+            plans = {s: ids for s, ids in plans.items() if ids}
+            if not plans:
+                break
+            log.info(
+                "round %d: %s",
+                round_no + 1,
+                ", ".join(f"{s} {len(i)} ids" for s, i in plans.items()),
+            )
+            futures = {}
+            for s, ids in plans.items():
+                progress.add_total(s, len(ids))
+                futures[s] = fetch_task.submit(s, ids, writer, run_id, settings, False, progress)
+                attempted[s].update(ids)
+            for s, fut in futures.items():
+                tallies[s].merge(fut.result())
+        if "pubmed" in sources:
+            _pubmed_counts(writer, settings, run_id, tallies["pubmed"], progress)
+    finally:
+        progress.close()
+    return tallies
+
+
+def _pubmed_counts(writer, settings, run_id, tally: steps.SourceTally, progress: Progress) -> None:
+    """PubMed's cited-in count (elink) for the works PubMed resolved in this run: OpenAlex and
+    Crossref counts come with their records, PubMed's needs its own call."""
+    ids = steps.distinct(tally.ok_ids)
+    if not ids:
+        return
+    counts = fetch_task("pubmed", ids, writer, run_id, settings, True, progress)
+    tally.requests += counts.requests
+    tally.seconds += counts.seconds
+
+
+def _documents_summary(docs: Sequence[SeedDocument]) -> dict:
+    ids = {m.identifier for d in docs for m in d.mentions}
+    works = {(d.path, m.group) for d in docs for m in d.mentions}
+    return {
+        "documents": len(docs),
+        "mentions": sum(len(d.mentions) for d in docs),
+        "identifiers": len(ids),
+        "works_in_documents": len(works),
+        "problems": [f"{p.path}: {p.message}" for d in docs for p in d.problems],
+        "input_errors": [f"{p.path}: {p.message}" for d in docs for p in d.problems if p.fatal],
+    }
+
+
+def _artifact_markdown(key: str, summary: dict) -> None:
+    """The run summary as a Prefect markdown artifact (keys: lowercase letters, digits, '-')."""
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(
+            key=key, markdown=run_markdown(summary), description=f"enrich {key}"
+        )
+    except Exception as exc:  # an artifact is a nicety; never fail the run over it
+        log.warning("could not create the run summary artifact: %s", exc)
+
+
+def run_enrich(
+    paths: Sequence[str], *, settings: Settings, sources: Sequence[str], refresh: bool = False
+) -> dict:
+    """Run the enrich flow (ephemeral Prefect unless PREFECT_API_URL is set) and return its
+    summary, with Prefect's share of the wall time."""
+    started = time.perf_counter()
+    summary = enrich_flow(
+        paths=list(paths), db=str(settings.db_path), sources=list(sources), refresh=refresh
+    )
+    wall = time.perf_counter() - started
+    summary["wall_seconds"] = round(wall, 3)
+    summary["prefect_seconds"] = round(max(0.0, wall - summary.get("seconds", 0.0)), 3)
+    return summary

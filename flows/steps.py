@@ -1,0 +1,221 @@
+"""Plain functions the Prefect tasks call, one call per task. They compose the library
+(``pipeline``: fetch, normalise) with the warehouse (``warehouse``: plan, load); neither of those
+may import the other, so the composition lives here. No Prefect import: testable on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.errors import ParseError
+from pipeline.records import FetchBatch, Identifier, Normalised, RawResponse
+
+log = logging.getLogger("flows.steps")
+
+ProgressFn = Callable[[str, int, int], None]  # (source, done, total)
+
+
+def make_client(source: str, settings: Settings) -> Any:
+    """The client for one source (imported lazily so `enrich extract` stays light)."""
+    if source == "openalex":
+        from pipeline.sources.openalex import OpenAlexClient
+
+        return OpenAlexClient(settings)
+    if source == "crossref":
+        from pipeline.sources.crossref import CrossrefClient
+
+        return CrossrefClient(settings)
+    if source == "pubmed":
+        from pipeline.sources.pubmed import PubMedClient
+
+        return PubMedClient(settings)
+    raise ValueError(f"unknown source {source!r}")
+
+
+class Writer:
+    """Serialises warehouse writes from the fetch threads.
+
+    DuckDB allows one writer per file, and one connection shared by threads refuses concurrent
+    calls (prefect-notes section 7.3), so every call takes a lock and a fresh cursor. Loading is
+    cheap beside fetching, so the lock costs little while the sources fetch concurrently.
+    """
+
+    def __init__(self, db_path: str | Path, *, wait: float = 30.0) -> None:
+        from warehouse.db import connect
+
+        self.db_path = str(db_path)
+        self.con = connect(self.db_path, wait=wait)
+        self._lock = threading.Lock()
+
+    def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            cur = self.con.cursor()
+            try:
+                return fn(cur, *args, **kwargs)
+            finally:
+                cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self.con.close()
+
+
+@dataclass
+class SourceTally:
+    """What one source did in one run: outcomes by status, requests, batches."""
+
+    source: str
+    asked: int = 0
+    ok: int = 0
+    not_found: int = 0
+    failed: int = 0
+    pending: int = 0
+    unreachable: int = 0  # pending with no HTTP status: the host could not be reached
+    requests: int = 0
+    batches: int = 0
+    parse_errors: int = 0
+    seconds: float = 0.0
+    ok_ids: list[Identifier] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # a few distinct last_error lines
+
+    def add(self, batch: FetchBatch) -> None:
+        """Count one batch's outcomes."""
+        self.batches += 1
+        for o in batch.outcomes:
+            self.asked += 1
+            setattr(self, o.status, getattr(self, o.status) + 1)
+            if o.status == "ok":
+                self.ok_ids.append(o.identifier)
+            if o.status == "pending" and o.http_status is None:
+                self.unreachable += 1
+            if o.last_error and o.status in ("failed", "pending") and len(self.errors) < 5:
+                if o.last_error not in self.errors:
+                    self.errors.append(o.last_error)
+
+    def merge(self, other: SourceTally) -> None:
+        """Fold another round's tally of the same source into this one."""
+        for name in (
+            "asked",
+            "ok",
+            "not_found",
+            "failed",
+            "pending",
+            "unreachable",
+            "requests",
+            "batches",
+            "parse_errors",
+            "seconds",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.ok_ids.extend(other.ok_ids)
+        self.errors.extend(e for e in other.errors if e not in self.errors)
+
+    def as_dict(self) -> dict:
+        """JSON-ready, without the id list."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("ok_ids", "source")}
+
+
+def normalise_batch(batch: FetchBatch) -> tuple[list[Normalised], int]:
+    """Normalise every raw answer of a batch; a body that cannot be parsed is logged and
+    counted (its raw is still stored, so ``enrich rebuild`` can retry it after a fix)."""
+    from pipeline.normalise import normalise
+
+    out, errors = [], 0
+    for raw in batch.raws:
+        try:
+            out.append(normalise(raw))
+        except ParseError as exc:
+            errors += 1
+            log.warning(
+                "%s %s: cannot normalise %s: %s", raw.source, raw.endpoint, raw.request_url, exc
+            )
+    return out, errors
+
+
+def fetch_and_load(
+    source: str,
+    ids: Sequence[Identifier],
+    *,
+    settings: Settings,
+    writer: Writer,
+    run_id: str,
+    counts: bool = False,
+    progress: ProgressFn | None = None,
+) -> SourceTally:
+    """Fetch ``ids`` from one source batch by batch, normalise each batch and load it in its own
+    transaction before the next is fetched (so a crash loses at most the batch in flight)."""
+    from warehouse.load import load_batch
+
+    tally = SourceTally(source)
+    if not ids:
+        return tally
+    started = time.perf_counter()
+    client = make_client(source, settings)
+    batches: Iterator[FetchBatch] = client.fetch_counts(ids) if counts else client.fetch(ids)
+    for batch in batches:
+        normalised, errors = normalise_batch(batch)
+        # a count refresh must not rewrite the enrichment ledger (a failed refresh of a work whose
+        # record is loaded is not a failed record); its outcomes are counted in the tally instead
+        loaded = replace(batch, outcomes=()) if counts else batch
+        writer(load_batch, loaded, normalised, run_id=run_id)
+        tally.add(batch)
+        tally.parse_errors += errors
+        log.info(
+            "%s: batch %d, %d ids (%d ok, %d not found, %d failed, %d pending), %d/%d done",
+            source,
+            tally.batches,
+            len(batch.outcomes),
+            *_statuses(batch),
+            tally.asked,
+            len(ids),
+        )
+        if progress:
+            progress(source, tally.asked, len(ids))
+    tally.requests = client.requests_made
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+def _statuses(batch: FetchBatch) -> tuple[int, int, int, int]:
+    by = {"ok": 0, "not_found": 0, "failed": 0, "pending": 0}
+    for o in batch.outcomes:
+        by[o.status] += 1
+    return by["ok"], by["not_found"], by["failed"], by["pending"]
+
+
+def rebuild_warehouse(db_path: str | Path) -> dict:
+    """Re-normalise every stored raw response into the warehouse without any HTTP."""
+    from pipeline.normalise import normalise
+    from warehouse.load import finish_run, rebuild, start_run
+
+    writer = Writer(db_path)
+    try:
+        run_id = writer(start_run, "rebuild", {})
+        counts = writer(rebuild, _safe_normalise(normalise), run_id=run_id)
+        writer(finish_run, run_id, "completed", dict(counts))
+        return counts
+    finally:
+        writer.close()
+
+
+def _safe_normalise(fn: Callable[[RawResponse], Normalised]) -> Callable[[RawResponse], Normalised]:
+    def wrapped(raw: RawResponse) -> Normalised:
+        try:
+            return fn(raw)
+        except ParseError as exc:
+            log.warning("cannot normalise %s: %s", raw.request_url, exc)
+            return Normalised()
+
+    return wrapped
+
+
+def distinct(ids: Iterable[Identifier]) -> list[Identifier]:
+    """Identifiers in first-seen order without repeats."""
+    return list(dict.fromkeys(ids))
