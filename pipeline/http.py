@@ -1,33 +1,74 @@
 """The one HTTP layer for every source: sessions, timeouts, pacing, retries, redaction, sleeping.
 
-INTERFACE SKELETON (v0): the public names and signatures below are the agreed interface that the
-source clients code against. The bodies are minimal (no retries, no pacing) until the HTTP layer
-is built out; keep the signatures stable.
+Only GET and form POST are sent, and every request is a read, so retrying is always safe
+(the invariant habanero's retry.py states for the same reason).
 
 Public API
 ----------
 - ``sleep(seconds)``: the only place this project sleeps. Tests monkeypatch ``pipeline.http.sleep``
-  to record the schedule instead of sleeping.
+  to record the schedule instead of sleeping; limiter waits and retry waits both go through it.
+- ``monotonic()``: the clock the limiters schedule on (tests may replace it with a fake clock).
 - ``redact_url(url, secrets)``: the URL with secret query values removed.
-- ``HttpAnswer``: one final answer (after retries/redirects).
-- ``TransientBody``: raised by a ``check`` callback to say "this 200 is really a server error".
-- ``SourceHttp(source, settings, ...)``: one per source; ``.get()`` / ``.post()``.
+- ``encode_query(params)`` / ``build_url(url, params)``: the exact query string put on the wire
+  (each value percent-encoded once), so clients can size batches by URL length.
+- ``retry_after_seconds(value)`` / ``backoff_delay(retry)``: pure schedule helpers.
+- ``check_json(answer)`` / ``check_xml(answer)``: reusable ``check`` callbacks for errors in a 200.
+- ``RateLimiter``, ``limiter_for(host, bucket, rate)``: process-wide pacing per (host, bucket).
+- ``reset_host_state()``: forget limiters, concurrency gates and the circuit breaker (tests).
+- ``HttpAnswer``, ``TransientBody``, ``SourceHttp(source, settings, ...)``: ``.get()`` / ``.post()``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
+import json
+import logging
+import random
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
+import tenacity
+from defusedxml import ElementTree as SafeET
+from urllib3.exceptions import NewConnectionError
 
 from pipeline.config import Settings
-from pipeline.errors import RetriesExhausted, Unreachable
+from pipeline.errors import Deferred, FetchError, RetriesExhausted, Unreachable
+
+log = logging.getLogger(__name__)
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]] | None
+
+# Statuses retried for every source: 429 (throttled), 502/503/504 (gateway/overload), as in
+# habanero retry.py and dlt's DEFAULT_RETRY_STATUS minus 500.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# 500 is decided per source: OpenAlex documents 500 as "retry with backoff"
+# (developers.openalex.org/api-reference/errors), so its client adds it; from Crossref a 500
+# usually means a request it cannot parse (habanero deliberately does not retry it), so the
+# Crossref client leaves it out and the 500 comes back as an answer.
+RETRY_STATUSES_WITH_500 = RETRY_STATUSES | {500}
+
+BACKOFF_BASE = 1.0  # seconds: the first retry waits up to this, doubling per retry (full jitter)
+# A Retry-After of 0, a negative or a garbage value, and an unlucky jitter draw, all wait at least
+# this long: "retry now" from a throttling server is not a reason to hammer it.
+BACKOFF_FLOOR = 0.5
+# A host never answered yet that refuses the connection or cannot be resolved is tried twice, this
+# far apart, then declared unreachable for the rest of the process (an offline laptop ends fast).
+UNREACHABLE_ATTEMPTS = 2
+UNREACHABLE_RETRY_DELAY = 0.5
+
+SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+# Characters left literal in query values. Everything else, including a DOI's own `&#?;<>()[]`
+# and `|`, is percent-encoded exactly once (api-notes 2.5, 4.2; rcrossref#254). `,` stays literal
+# because it is Crossref's filter separator; `:` and `/` are harmless in a query.
+QUERY_SAFE = ":/,*"
 
 
 def sleep(seconds: float) -> None:
@@ -36,22 +77,212 @@ def sleep(seconds: float) -> None:
         time.sleep(seconds)
 
 
-SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+def monotonic() -> float:
+    """The pacing clock (a seam: tests replace it with a fake clock)."""
+    return time.monotonic()
 
 
-def redact_url(url: str, secrets: Sequence[str] = ()) -> str:
-    """Drop secret query parameters (api_key, token, ...) and any literal secret value from a URL."""
+# -- URLs and redaction ------------------------------------------------------------------------
+
+
+def encode_query(params: Params) -> str:
+    """The query string as sent: ``[("filter", "doi:10.1/a|10.2/b")]`` -> ``filter=doi:10.1/a%7C10.2/b``."""
+    items = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+    return "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe=QUERY_SAFE)}" for k, v in items)
+
+
+def build_url(url: str, params: Params) -> str:
+    """``url`` with ``params`` appended, encoded exactly as ``SourceHttp.get`` sends them."""
+    query = encode_query(params)
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def redact_url(url: str, secrets: Sequence[str] = (), *, names: Sequence[str] = ()) -> str:
+    """Drop secret query parameters (api_key, token, ...) and any literal secret value from a URL.
+
+    The rest of the URL is kept byte for byte (no re-encoding), so the stored URL is the one sent.
+    """
     parts = urlsplit(url)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in SECRET_PARAMS
+    drop = SECRET_PARAMS | {n.lower() for n in names}
+    kept = [
+        seg
+        for seg in parts.query.split("&")
+        if seg and unquote(seg.split("=", 1)[0]).lower() not in drop
     ]
-    out = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe=":/|,*"), ""))
+    out = urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), ""))
+    return redact_text(out, secrets)
+
+
+def redact_text(text: str, secrets: Sequence[str] = ()) -> str:
+    """Replace every secret value (raw or percent-encoded) in a message with ``REDACTED``."""
     for s in secrets:
         if s:
-            out = out.replace(s, "REDACTED")
-    return out
+            text = text.replace(s, "REDACTED").replace(quote(s, safe=""), "REDACTED")
+    return re.sub(r"((?:api_?key|token)=)[^&\s'\"]+", r"\1REDACTED", text, flags=re.IGNORECASE)
+
+
+def host_of(url: str) -> str:
+    """``https://api.crossref.org/works?x`` -> ``api.crossref.org``."""
+    return urlsplit(url).netloc.lower()
+
+
+# -- schedule helpers ----------------------------------------------------------------------------
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for: ``"120"`` -> 120.0; an HTTP date -> seconds
+    from now (0 when past); negative -> 0; absent or garbage -> None (no hint)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def backoff_delay(retry: int, *, cap: float, base: float = BACKOFF_BASE) -> float:
+    """Exponential backoff with full jitter for the ``retry``-th retry (1-based), at least the floor.
+
+    AWS "Exponential Backoff And Jitter": uniform(0, min(cap, base * 2**(retry-1))).
+    """
+    ceiling = min(cap, base * 2 ** max(0, retry - 1))
+    return max(BACKOFF_FLOOR, random.uniform(0.0, ceiling))
+
+
+# -- pacing --------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Evenly spaced request slots on the monotonic clock, shared by every thread.
+
+    Each caller reserves the next free slot (``max(now, last + 1/rate)``) under a lock and sleeps
+    until it, so N requests take (N-1)/rate seconds however many threads send them; waiting for
+    the answer does not push the next slot back (unlike "sleep 1/rate after each request").
+    """
+
+    def __init__(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be > 0, got {rate}")
+        self._lock = threading.Lock()
+        self._interval = 1.0 / rate
+        self._next: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return 1.0 / self._interval
+
+    def set_rate(self, rate: float) -> None:
+        """Change the pace (configuration or a server's advertised limit); ignores rate <= 0."""
+        if rate > 0:
+            with self._lock:
+                self._interval = 1.0 / rate
+
+    def reserve(self) -> float:
+        """Claim the next slot; return how long to wait for it (0 when it is now)."""
+        with self._lock:
+            now = monotonic()
+            slot = now if self._next is None else max(now, self._next)
+            self._next = slot + self._interval
+            return slot - now
+
+    def acquire(self) -> None:
+        """Wait (through ``pipeline.http.sleep``) until this caller's slot."""
+        wait = self.reserve()
+        if wait > 0:
+            sleep(wait)
+
+
+class ConcurrencyGate:
+    """At most ``limit`` requests in flight to one host; the limit can change while in use."""
+
+    def __init__(self, limit: int) -> None:
+        self._cond = threading.Condition()
+        self._limit = max(1, int(limit))
+        self._in_flight = 0
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def resize(self, limit: int) -> None:
+        with self._cond:
+            self._limit = max(1, int(limit))
+            self._cond.notify_all()
+
+    def __enter__(self) -> ConcurrencyGate:
+        with self._cond:
+            while self._in_flight >= self._limit:
+                self._cond.wait()
+            self._in_flight += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
+
+
+@dataclass
+class HostState:
+    """What the process knows about one host: ever answered? declared unreachable?"""
+
+    answered: bool = False
+    down: bool = False
+
+
+_REGISTRY_LOCK = threading.Lock()
+_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
+_GATES: dict[str, ConcurrencyGate] = {}
+_HOSTS: dict[str, HostState] = {}
+
+
+def limiter_for(host: str, bucket: str, rate: float) -> RateLimiter:
+    """The process-wide limiter for (host, bucket), created at ``rate`` on first use.
+
+    Two SourceHttp objects for one host share it, so parallel tasks stay under one limit
+    (keyless OpenAlex and NCBI limits are per IP: api-notes 1.7, 3.1).
+    """
+    with _REGISTRY_LOCK:
+        lim = _LIMITERS.get((host, bucket))
+        if lim is None:
+            lim = _LIMITERS[(host, bucket)] = RateLimiter(rate)
+        return lim
+
+
+def gate_for(host: str, limit: int) -> ConcurrencyGate:
+    """The process-wide concurrency gate for ``host``, created with ``limit`` on first use."""
+    with _REGISTRY_LOCK:
+        gate = _GATES.get(host)
+        if gate is None:
+            gate = _GATES[host] = ConcurrencyGate(limit)
+        return gate
+
+
+def host_state(host: str) -> HostState:
+    """The circuit-breaker state of ``host``."""
+    with _REGISTRY_LOCK:
+        return _HOSTS.setdefault(host, HostState())
+
+
+def reset_host_state() -> None:
+    """Forget every limiter, gate and unreachable mark (tests; a long-lived process at midnight)."""
+    with _REGISTRY_LOCK:
+        _LIMITERS.clear()
+        _GATES.clear()
+        _HOSTS.clear()
+
+
+# -- answers and body checks ---------------------------------------------------------------------
 
 
 class TransientBody(Exception):
@@ -71,6 +302,111 @@ class HttpAnswer:
     redirects: tuple[int, ...] = field(default=())
 
 
+def looks_like_html(answer: HttpAnswer) -> bool:
+    """True for an HTML page (a maintenance or rate-limit page served with 200)."""
+    head = answer.text.lstrip()[:200].lower()
+    return "text/html" in answer.content_type.lower() or head.startswith(
+        ("<!doctype html", "<html")
+    )
+
+
+def check_json(answer: HttpAnswer) -> None:
+    """Raise TransientBody unless the body is complete JSON (not HTML, not cut short).
+
+    e.g. ``<html><body><h1>503 Service Unavailable</h1>...`` or ``{"meta": {"count": 2}, "resu``.
+    """
+    if looks_like_html(answer):
+        raise TransientBody(f"HTML page instead of JSON ({answer.content_type or 'no type'})")
+    try:
+        json.loads(answer.text)
+    except ValueError as exc:
+        raise TransientBody(f"truncated or invalid JSON: {exc.msg} at char {exc.pos}") from None
+
+
+def check_xml(answer: HttpAnswer) -> None:
+    """Raise TransientBody unless the body is well-formed XML (not HTML, not cut short).
+
+    e.g. ``<PubmedArticleSet><PubmedArticle><MedlineCitation>`` (truncated) is transient.
+    """
+    if looks_like_html(answer):
+        raise TransientBody(f"HTML page instead of XML ({answer.content_type or 'no type'})")
+    try:
+        SafeET.fromstring(answer.text.encode("utf-8"))
+    except SafeET.ParseError as exc:
+        raise TransientBody(f"truncated or invalid XML: {exc}") from None
+
+
+# -- retry plumbing --------------------------------------------------------------------------------
+
+
+class _Transient(Exception):
+    """One failed attempt that may be retried (internal to SourceHttp)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """Connection refused, DNS failure or connect timeout: the host was never reached.
+
+    requests wraps these as ConnectionError(MaxRetryError(reason=NewConnectionError(...))); a reset
+    mid-answer (ProtocolError, ChunkedEncodingError) is a different, transient fault.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, NewConnectionError | ConnectionRefusedError | socket.gaierror):
+            return True
+        todo.extend([*e.args, getattr(e, "reason", None), e.__cause__, e.__context__])
+    return False
+
+
+_TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+_INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def advertised_rate(headers: Mapping[str, str]) -> float | None:
+    """Crossref's ``x-rate-limit-limit: 10`` / ``x-rate-limit-interval: 1s`` -> 10.0 req/s."""
+    limit, interval = headers.get("x-rate-limit-limit"), headers.get("x-rate-limit-interval")
+    if not limit or not interval:
+        return None
+    m = _INTERVAL_RE.match(interval)
+    try:
+        n = float(limit)
+    except ValueError:
+        return None
+    if m is None or n <= 0:
+        return None
+    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    return n / seconds if seconds > 0 else None
+
+
+# -- the client ------------------------------------------------------------------------------------
+
+
 class SourceHttp:
     """HTTP for one source: a requests.Session with timeouts, a User-Agent with mailto, pacing
     shared by every thread of the process (one limiter per host and bucket), and retries.
@@ -84,6 +420,11 @@ class SourceHttp:
         classify_429: optional callback(response) -> Exception | None; returning an exception
             (e.g. BudgetExhausted) stops retrying and raises it.
         session: injected requests.Session (tests); one is made otherwise.
+        bucket_rates: rates of further buckets, e.g. ``{"list": 3.0}`` for Crossref lists.
+        adapt_rate_headers: follow ``x-rate-limit-limit``/``-interval`` (per bucket) and
+            ``x-concurrency-limit`` (per host) from every answer, as Crossref asks (api-notes 2.2).
+        host_key: pace several hosts as one (NCBI's limit is per IP across E-utilities and the
+            PMC converter); default: each URL's own host.
 
     ``get``/``post`` return an HttpAnswer for any non-retryable status (200, 301 followed, 400, 404...);
     they raise RetriesExhausted, Deferred, BudgetExhausted or Unreachable otherwise.
@@ -99,20 +440,32 @@ class SourceHttp:
         *,
         rate: float,
         concurrency: int | None = None,
-        retry_statuses: frozenset[int] = frozenset({429, 502, 503, 504}),
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
         classify_429: Callable[[requests.Response], Exception | None] | None = None,
         session: requests.Session | None = None,
+        bucket_rates: Mapping[str, float] | None = None,
+        adapt_rate_headers: bool = False,
+        host_key: str | None = None,
     ) -> None:
         self.source = source
         self.settings = settings
         self.rate = rate
         self.concurrency = concurrency
-        self.retry_statuses = retry_statuses
+        self.retry_statuses = frozenset(retry_statuses)
         self.classify_429 = classify_429
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
+        self.bucket_rates = {"default": rate, **(bucket_rates or {})}
+        self.adapt_rate_headers = adapt_rate_headers
+        self.host_key = host_key
         self._lock = threading.Lock()
-        self.requests_made = 0  # every request sent, retries included
+        self._requests_made = 0
+
+    @property
+    def requests_made(self) -> int:
+        """Every request sent by this object, retries included (thread-safe)."""
+        with self._lock:
+            return self._requests_made
 
     def get(
         self,
@@ -124,16 +477,11 @@ class SourceHttp:
         bucket: str = "default",
         headers: Mapping[str, str] | None = None,
     ) -> HttpAnswer:
-        """GET with pacing and retries."""
+        """GET with pacing and retries. Query values are encoded once (``encode_query``)."""
+        items = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        items += list((secret_params or {}).items())
         return self._send(
-            "GET",
-            url,
-            params=params,
-            data=None,
-            check=check,
-            secret_params=secret_params,
-            bucket=bucket,
-            headers=headers,
+            "GET", build_url(url, items), None, check, secret_params or {}, bucket, headers
         )
 
     def post(
@@ -147,53 +495,155 @@ class SourceHttp:
         headers: Mapping[str, str] | None = None,
     ) -> HttpAnswer:
         """POST a form body (used for NCBI lists above 200 ids) with pacing and retries."""
-        return self._send(
-            "POST",
-            url,
-            params=None,
-            data=data,
-            check=check,
-            secret_params=secret_params,
-            bucket=bucket,
-            headers=headers,
+        form = list(data.items()) if isinstance(data, Mapping) else list(data or [])
+        form += list((secret_params or {}).items())
+        return self._send("POST", url, form, check, secret_params or {}, bucket, headers)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _secrets(self, secret_params: Mapping[str, str]) -> tuple[str, ...]:
+        return (*self.settings.secrets, *(v for v in secret_params.values() if v))
+
+    def _send(self, method, url, form, check, secret_params, bucket, headers) -> HttpAnswer:
+        host = host_of(url)
+        state = host_state(host)
+        safe_url = redact_url(url, self._secrets(secret_params), names=list(secret_params))
+        if state.down:
+            raise Unreachable(f"{self.source}: {host} was unreachable earlier in this run")
+        counter = [0]
+
+        def attempt() -> HttpAnswer:
+            counter[0] += 1
+            return self._attempt(
+                method, url, form, check, secret_params, bucket, headers, counter[0]
+            )
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Transient),
+            stop=lambda rs: self._should_stop(rs, state),
+            wait=lambda rs: self._wait_for(rs, state),
+            sleep=lambda seconds: sleep(seconds),  # looked up at call time: tests record it
+            before_sleep=lambda rs: self._log_retry(rs, safe_url),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as last:
+            if last.unreachable:
+                state.down = True
+                raise Unreachable(
+                    f"{self.source}: cannot reach {host} ({last})", attempts=counter[0]
+                ) from None
+            raise RetriesExhausted(
+                f"{self.source}: {last} after {counter[0]} attempts ({safe_url})",
+                http_status=last.http_status,
+                attempts=counter[0],
+            ) from None
+
+    def _should_stop(self, rs: tenacity.RetryCallState, state: HostState) -> bool:
+        exc = rs.outcome.exception() if rs.outcome else None
+        if rs.attempt_number >= self.settings.max_attempts or state.down:
+            return True
+        fast_fail = isinstance(exc, _Transient) and exc.unreachable and not state.answered
+        return fast_fail and rs.attempt_number >= UNREACHABLE_ATTEMPTS
+
+    def _wait_for(self, rs: tenacity.RetryCallState, state: HostState) -> float:
+        exc = rs.outcome.exception() if rs.outcome else None
+        if isinstance(exc, _Transient):
+            if exc.unreachable and not state.answered:
+                return UNREACHABLE_RETRY_DELAY
+            if exc.retry_after is not None:
+                return max(exc.retry_after, BACKOFF_FLOOR)
+        return backoff_delay(rs.attempt_number, cap=self.settings.max_backoff)
+
+    def _log_retry(self, rs: tenacity.RetryCallState, safe_url: str) -> None:
+        exc = rs.outcome.exception() if rs.outcome else None
+        wait = rs.next_action.sleep if rs.next_action else 0.0
+        log.info(
+            "%s: attempt %d failed (%s); retrying in %.2fs: %s",
+            self.source,
+            rs.attempt_number,
+            exc,
+            wait,
+            safe_url,
         )
 
-    # -- skeleton body: one attempt, no pacing (replaced by the real layer) -------------------
-    def _send(self, method, url, *, params, data, check, secret_params, bucket, headers):
-        params = list(params.items()) if isinstance(params, Mapping) else list(params or [])
-        if secret_params:
-            if data is not None:
-                data = (list(data.items()) if isinstance(data, Mapping) else list(data)) + list(
-                    secret_params.items()
+    def _limiter(self, host: str, bucket: str) -> RateLimiter:
+        rate = self.bucket_rates.get(bucket, self.rate)
+        return limiter_for(self.host_key or host, bucket, rate)
+
+    def _attempt(self, method, url, form, check, secret_params, bucket, headers, n):
+        host = host_of(url)
+        gate = gate_for(self.host_key or host, self.concurrency) if self.concurrency else None
+        with gate if gate is not None else contextlib.nullcontext():
+            self._limiter(host, bucket).acquire()
+            with self._lock:
+                self._requests_made += 1
+            try:
+                resp = self.session.request(
+                    method,
+                    url,
+                    data=form,
+                    headers=dict(headers) if headers else None,
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                 )
-            else:
-                params += list(secret_params.items())
-        with self._lock:
-            self.requests_made += 1
-        try:
-            resp = self.session.request(
-                method,
-                url,
-                params=params or None,
-                data=data,
-                headers=headers,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-            )
-        except requests.ConnectionError as exc:
-            raise Unreachable(f"{self.source}: {type(exc).__name__}", attempts=1) from None
+                text = resp.text  # read inside the gate: the body is part of the request
+            except _TRANSPORT_ERRORS as exc:
+                message = redact_text(f"{type(exc).__name__}: {exc}", self._secrets(secret_params))
+                raise _Transient(
+                    message.splitlines()[0][:300], unreachable=_is_unreachable(exc)
+                ) from None
+        host_state(host).answered = True
+        self._adapt(resp, host, bucket, gate)
+        return self._judge(resp, text, check, secret_params, n)
+
+    def _adapt(self, resp: requests.Response, host: str, bucket: str, gate) -> None:
+        if not self.adapt_rate_headers:
+            return
+        rate = advertised_rate(resp.headers)
+        limiter = self._limiter(host, bucket)
+        if rate is not None and abs(rate - limiter.rate) > 1e-9:
+            log.info("%s: %s/%s now paced at %.3g req/s (server)", self.source, host, bucket, rate)
+            limiter.set_rate(rate)
+        conc = resp.headers.get("x-concurrency-limit", "")
+        if gate is not None and conc.strip().isdigit() and int(conc) != gate.limit:
+            gate.resize(int(conc))
+
+    def _judge(self, resp, text, check, secret_params, n) -> HttpAnswer:
+        status = resp.status_code
+        if status == 429 and self.classify_429 is not None:
+            verdict = self.classify_429(resp)
+            if verdict is not None:
+                if isinstance(verdict, FetchError):
+                    verdict.attempts = n
+                    verdict.http_status = status
+                raise verdict
+        if status in self.retry_statuses:
+            self._raise_status(status, resp.headers.get("Retry-After"), n)
         answer = HttpAnswer(
-            status=resp.status_code,
-            url=redact_url(resp.url, self.settings.secrets),
+            status=status,
+            url=redact_url(resp.url, self._secrets(secret_params), names=list(secret_params)),
             headers=dict(resp.headers),
             content_type=resp.headers.get("Content-Type", ""),
-            text=resp.text,
-            attempts=1,
+            text=text,
+            attempts=n,
             redirects=tuple(r.status_code for r in resp.history),
         )
-        if resp.status_code in self.retry_statuses:
-            raise RetriesExhausted(
-                f"{self.source}: HTTP {resp.status_code}", http_status=resp.status_code, attempts=1
-            )
-        if check is not None and resp.status_code == 200:
-            check(answer)
+        if check is not None and status == 200:
+            try:
+                check(answer)
+            except TransientBody as exc:
+                raise _Transient(f"HTTP 200 with {exc}", http_status=200) from None
         return answer
+
+    def _raise_status(self, status: int, retry_after_header: str | None, n: int) -> None:
+        wait = retry_after_seconds(retry_after_header)
+        if wait is not None and wait > self.settings.max_retry_after:
+            raise Deferred(
+                f"{self.source}: HTTP {status} asks to retry after {wait:.0f}s "
+                f"(over the {self.settings.max_retry_after:.0f}s cap)",
+                retry_after=wait,
+                http_status=status,
+                attempts=n,
+            )
+        raise _Transient(f"HTTP {status}", http_status=status, retry_after=wait)
