@@ -202,9 +202,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     Example: enrich extract seeds/*.txt --format json
     """
+    _check_paths(args.paths)
     from pipeline.extract import extract_paths, mentions_json, mentions_table
 
-    _check_paths(args.paths)
     docs = []
     for doc in extract_paths(args.paths):
         for problem in doc.problems:
@@ -237,11 +237,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     Example: enrich sql "select title, publication_year from works order by 2 desc" --format csv
     """
+    settings = _settings(args)
+    _require_db(settings.db_path)
     from warehouse.db import connect
     from warehouse.query import format_result, run_sql
 
-    settings = _settings(args)
-    _require_db(settings.db_path)
     con = connect(settings.db_path, read_only=not args.write)
     try:
         result = run_sql(con, args.query, write=args.write)
@@ -257,11 +257,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     Example: enrich status --db warehouse/warehouse.duckdb
     """
+    settings = _settings(args)
+    _require_db(settings.db_path)
     from warehouse.db import connect
     from warehouse.query import format_status, status_report
 
-    settings = _settings(args)
-    _require_db(settings.db_path)
     con = connect(settings.db_path, read_only=True)
     try:
         report = status_report(con)
@@ -276,11 +276,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     Example: enrich export --format parquet out/
     """
+    settings = _settings(args)
+    _require_db(settings.db_path)
     from warehouse.db import connect
     from warehouse.query import export_parquet
 
-    settings = _settings(args)
-    _require_db(settings.db_path)
     con = connect(settings.db_path, read_only=True)
     try:
         written = export_parquet(con, args.directory)

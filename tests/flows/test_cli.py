@@ -1,0 +1,94 @@
+"""The command line's own behaviour: parsing, usage errors, exit codes (no Prefect here)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from flows import cli
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7d", timedelta(days=7)),
+        ("12h", timedelta(hours=12)),
+        ("30m", timedelta(minutes=30)),
+        ("45s", timedelta(seconds=45)),
+        ("2w", timedelta(weeks=2)),
+        ("1d12h", timedelta(days=1, hours=12)),
+        ("0s", timedelta(0)),
+    ],
+)
+def test_parse_duration_accepts_units_and_combinations(text, expected):
+    assert cli.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "7", "7x", "d7", "1 day", "-1d", "7d junk"])
+def test_parse_duration_refuses_malformed_text(text):
+    with pytest.raises(cli.UsageError, match="duration"):
+        cli.parse_duration(text)
+
+
+def test_parse_sources_keeps_order_and_drops_repeats():
+    assert cli.parse_sources("pubmed, openalex,pubmed") == ["pubmed", "openalex"]
+
+
+@pytest.mark.parametrize("text", ["", "scopus", "openalex,wos"])
+def test_parse_sources_refuses_unknown_names(text):
+    with pytest.raises(cli.UsageError):
+        cli.parse_sources(text)
+
+
+def test_every_verb_has_help(capsys):
+    parser = cli.build_parser()
+    verbs = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
+    assert {"run", "extract", "refresh", "sql", "status", "serve", "export", "rebuild"} <= set(
+        verbs
+    )
+    for name, sub in verbs.items():
+        assert sub.description, f"{name} has no description"
+
+
+def test_unknown_verb_exits_2_with_one_line(capsys):
+    assert cli.main(["frobnicate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "frobnicate" in err
+
+
+def test_extract_missing_path_exits_2_naming_it(capsys, tmp_path):
+    missing = tmp_path / "nope.txt"
+    assert cli.main(["extract", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and err.count("\n") == 1
+
+
+def test_run_missing_path_exits_2_before_any_work(capsys, tmp_path):
+    assert cli.main(["run", str(tmp_path / "absent"), "--db", str(tmp_path / "w.duckdb")]) == 2
+    assert "absent" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_bad_configuration_exits_2(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("ENRICH_OPENALEX_URL", "ftp://nowhere")
+    assert cli.main(["run", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 2
+    assert "ENRICH_OPENALEX_URL" in capsys.readouterr().err
+
+
+def test_refresh_bad_duration_exits_2(capsys, tmp_path):
+    assert cli.main(["refresh", "--stale-after", "soon", "--db", str(tmp_path / "w.duckdb")]) == 2
+
+
+def test_sql_without_a_warehouse_exits_2_with_a_hint(capsys, tmp_path):
+    assert cli.main(["sql", "select 1", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert "enrich run" in capsys.readouterr().err
+
+
+def test_extract_prints_contract_json_for_the_seeds(capsys):
+    assert cli.main(["extract", "seeds/", "--format", "json"]) == 0
+    mentions = json.loads(capsys.readouterr().out)
+    assert mentions, "the seeds mention identifiers"
+    keys = ["scheme", "value", "document", "start", "end", "line", "section", "group", "role"]
+    assert all(list(m) == keys for m in mentions)
