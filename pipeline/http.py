@@ -185,6 +185,8 @@ class RateLimiter:
         """Change the pace (configuration or a server's advertised limit); ignores rate <= 0."""
         if rate > 0:
             with self._lock:
+                if self._next is not None:  # re-space the slot already promised
+                    self._next += 1.0 / rate - self._interval
                 self._interval = 1.0 / rate
 
     def reserve(self) -> float:
