@@ -1,0 +1,421 @@
+"""OpenAlex client: works by DOI, PMID, PMCID and OpenAlex id, batched where the API allows.
+
+Requests (api-notes section 1; developers.openalex.org):
+- lists: ``/works?filter=doi:a|b|...&per_page=100&cursor=*``; up to 100 values per OR filter
+  (llm-quick-reference; pyalex#85), the URL kept under the ~4,094-character limit (pyalex#85);
+  filters ``doi``, ``ids.pmid``, ``ids.pmcid``, ``openalex``. A list call costs $0.0001.
+- singletons: ``/works/doi:<doi>``, ``/works/pmid:N``, ``/works/W..``, ``/works/pmcid:PMC..``
+  (that spelling is UNCONFIRMED, so a 404 is re-asked as ``pmcid:<digits>``). Singletons are free.
+- ``OPENALEX_API_KEY`` goes as ``api_key=`` (the documented way) through ``secret_params``, so it
+  never reaches a stored URL; ``mailto`` is ignored since Feb 2026 and only rides in the UA.
+
+Reconciliation: OR filters drop unknown or merged values silently (openalexR#310; paperus v0.1.5),
+so every value missing from a list answer is re-asked as a singleton before it is ``not_found``; a
+singleton for a merged work answers 301 and requests follows it to the surviving work.
+Budget: a 429 whose X-RateLimit-* headers show the daily budget spent raises BudgetExhausted;
+lists then fall back to (free) singletons, and if those are refused too the rest are ``pending``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote
+
+import requests
+
+from pipeline.config import Settings
+from pipeline.errors import BudgetExhausted, FetchError
+from pipeline.http import (
+    RETRY_STATUSES_WITH_500,
+    HttpAnswer,
+    SourceHttp,
+    build_url,
+    check_json,
+    redact_text,
+    retry_after_seconds,
+)
+from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+
+log = logging.getLogger(__name__)
+
+SOURCE = "openalex"
+SCHEMES = frozenset({"doi", "pmid", "pmcid", "openalex"})
+# The OR-filter attribute per scheme (developers.openalex.org/guides/filtering; api-notes 1.4).
+FILTERS = {"doi": "doi", "pmid": "ids.pmid", "pmcid": "ids.pmcid", "openalex": "openalex"}
+MAX_OR_VALUES = 100  # developers.openalex.org llm-quick-reference (older docs: 50)
+PER_PAGE = 100  # 1-100 in the 2026 docs; 200 is UNCONFIRMED, so never more
+# pyalex#85 measured ~4,094 characters; keep room for a long next_cursor on later pages.
+MAX_URL_CHARS = 3800
+# `,` is the AND separator and `|` the OR separator of a filter: a value carrying either cannot
+# ride in one (openalexR#254: a comma gives 403). `&` and the rest are fine once percent-encoded
+# (pyalex#41). Such values are looked up singly.
+NOT_FILTERABLE = re.compile(r"[,|]")
+COUNT_FIELDS = "id,doi,ids,cited_by_count,counts_by_year,updated_date"
+# A Retry-After this long on a 429 is the daily budget (one report: ~15 h; pyalex#111), not a
+# per-second throttle, even when the X-RateLimit-* headers are missing.
+BUDGET_RETRY_AFTER = 3600.0
+
+
+def classify_openalex_429(resp: requests.Response) -> Exception | None:
+    """Tell OpenAlex's two 429s apart (api-notes 1.3; pyalex#100, the official CLI).
+
+    Budget spent -> BudgetExhausted (retrying is pointless until midnight UTC), e.g. headers
+    ``X-RateLimit-Remaining-USD: 0.0000``, ``X-RateLimit-Cost-Required-USD: 0.0001``,
+    ``Retry-After: 53578``. Per-second throttle (budget left) -> None: wait and retry.
+    """
+    h = resp.headers
+    pairs = (
+        (_num(h.get("X-RateLimit-Remaining-USD")), _num(h.get("X-RateLimit-Cost-Required-USD"))),
+        (_num(h.get("X-RateLimit-Remaining")), _num(h.get("X-RateLimit-Credits-Required"))),
+    )
+    wait = retry_after_seconds(h.get("Retry-After"))
+    spent = any(
+        left is not None and ((need is not None and left < need) or left <= 0)
+        for left, need in pairs
+    )
+    if spent or (wait is not None and wait >= BUDGET_RETRY_AFTER):
+        reset = h.get("X-RateLimit-Reset")
+        return BudgetExhausted(
+            "openalex: daily budget exhausted (HTTP 429"
+            + (f"; resets in {reset}s" if reset else "")
+            + "); identifiers left pending until it resets at midnight UTC",
+            retry_after=wait,
+            http_status=429,
+        )
+    return None
+
+
+def _num(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def work_identifiers(work: dict) -> set[Identifier]:
+    """Every identifier an OpenAlex work states, normalised like ours.
+
+    ``{"id": "https://openalex.org/W2741809807", "doi": "https://doi.org/10.7717/PEERJ.4375",
+    "ids": {"pmid": "https://pubmed.ncbi.nlm.nih.gov/29456894",
+    "pmcid": "https://www.ncbi.nlm.nih.gov/pmc/articles/5815332"}}`` ->
+    doi:10.7717/peerj.4375, pmid:29456894, pmcid:PMC5815332, openalex:W2741809807.
+    """
+    ids = dict(work.get("ids") or {})
+    out: set[Identifier] = set()
+    for key, raw in (("openalex", work.get("id")), ("doi", work.get("doi")), *ids.items()):
+        value = normalise_id(key, raw)
+        if value:
+            out.add(Identifier(key, value))
+    return out
+
+
+def normalise_id(scheme: str, raw: object) -> str | None:
+    """One OpenAlex ``ids`` URL -> our normalised value (None for mag and unknown keys)."""
+    if not isinstance(raw, str | int) or raw == "":
+        return None
+    text = str(raw).strip()
+    if scheme == "doi":
+        text = unquote(re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", text, flags=re.I))
+        return text.lower() or None
+    if scheme == "openalex":
+        m = re.search(r"([WwAaSsIi]\d+)$", text)
+        return m.group(1).upper() if m else None
+    if scheme in ("pmid", "pmcid"):
+        m = re.search(r"(\d+)/?$", text)
+        if not m:
+            return None
+        return m.group(1) if scheme == "pmid" else f"PMC{m.group(1)}"
+    return None
+
+
+def unique_identifiers(ids: Sequence[Identifier], schemes: frozenset[str], source: str):
+    """Deduplicated identifiers in input order; ValueError for a scheme ``source`` cannot ask."""
+    bad = sorted({i.scheme for i in ids if i.scheme not in schemes})
+    if bad:
+        raise ValueError(f"{source} cannot look up {', '.join(bad)} identifiers")
+    return list(dict.fromkeys(Identifier(i.scheme, i.value) for i in ids))
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Run:
+    """State of one fetch()/fetch_counts() call."""
+
+    endpoint: str
+    select: str | None
+    lists_refused: bool = False  # list budget spent: singletons only
+    refusal: FetchError | None = None  # singletons refused too: everything left is pending
+
+
+@dataclass
+class _ListResult:
+    raws: list[RawResponse] = field(default_factory=list)
+    found: set[Identifier] = field(default_factory=set)
+    attempts: int = 0
+    seen: int = 0
+    rejected: HttpAnswer | None = None  # 400/403: the filter itself was refused
+    error: FetchError | None = None
+
+
+class OpenAlexClient:
+    """Fetch works from OpenAlex; one FetchBatch per request batch (see module docstring)."""
+
+    source = SOURCE
+    schemes = SCHEMES
+
+    def __init__(self, settings: Settings, *, http: SourceHttp | None = None) -> None:
+        self.settings = settings
+        self.base = settings.openalex_url.rstrip("/")
+        # 500 is retried: OpenAlex documents it as "retry with backoff" (api-reference/errors).
+        self.http = http or SourceHttp(
+            SOURCE,
+            settings,
+            rate=settings.openalex_rps,
+            retry_statuses=RETRY_STATUSES_WITH_500,
+            classify_429=classify_openalex_429,
+        )
+        key = settings.openalex_api_key
+        self._secret = {"api_key": key} if key else {}
+
+    @property
+    def requests_made(self) -> int:
+        return self.http.requests_made
+
+    def fetch(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
+        """Full work records; RawResponse.endpoint == "works"."""
+        return self._run(ids, _Run("works", None))
+
+    def fetch_counts(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
+        """Citation counts only (``select=`` id, doi, ids, counts); endpoint == "counts"."""
+        return self._run(ids, _Run("counts", COUNT_FIELDS))
+
+    # -- planning --------------------------------------------------------------------------
+
+    def _run(self, ids: Sequence[Identifier], run: _Run) -> Iterator[FetchBatch]:
+        unique = unique_identifiers(ids, self.schemes, self.source)  # raises before any request
+        return self._stream(unique, run)
+
+    def _stream(self, unique: list[Identifier], run: _Run) -> Iterator[FetchBatch]:
+        for scheme in ("openalex", "doi", "pmid", "pmcid"):
+            mine = [i for i in unique if i.scheme == scheme]
+            listed = [i for i in mine if not NOT_FILTERABLE.search(i.value)]
+            for batch in self.plan_batches(listed, select=run.select):
+                yield from self._list_batch(batch, run)
+            for ident in mine:
+                if NOT_FILTERABLE.search(ident.value):
+                    yield self._single(ident, run)
+
+    def _list_params(self, idents: Sequence[Identifier], select: str | None, cursor: str):
+        scheme = idents[0].scheme
+        params = [("filter", f"{FILTERS[scheme]}:{'|'.join(i.value for i in idents)}")]
+        params += [("per_page", str(PER_PAGE)), ("cursor", cursor)]
+        return params + ([("select", select)] if select else [])
+
+    def plan_batches(
+        self, idents: Sequence[Identifier], *, select: str | None = None
+    ) -> list[list[Identifier]]:
+        """Split one scheme's identifiers into OR batches of <= 100 values whose URL (api_key
+        included) stays under MAX_URL_CHARS."""
+        batches: list[list[Identifier]] = []
+        for ident in idents:
+            if batches and len(batches[-1]) < MAX_OR_VALUES:
+                trial = [*batches[-1], ident]
+                if len(self._list_url(trial, select, "*")) <= MAX_URL_CHARS:
+                    batches[-1] = trial
+                    continue
+            batches.append([ident])
+        return batches
+
+    def _list_url(self, idents: Sequence[Identifier], select: str | None, cursor: str) -> str:
+        params = self._list_params(idents, select, cursor) + list(self._secret.items())
+        return build_url(f"{self.base}/works", params)
+
+    # -- list batches ------------------------------------------------------------------------
+
+    def _list_batch(self, idents: list[Identifier], run: _Run) -> Iterator[FetchBatch]:
+        if run.lists_refused:
+            yield from (self._single(i, run) for i in idents)
+            return
+        before = self.http.requests_made
+        res = self._list_pages(idents, run)
+        missing = [i for i in idents if i not in res.found]
+        outcomes = [self._entry(i, "ok", 200, res.attempts) for i in idents if i in res.found]
+        retry_singly = missing
+        if isinstance(res.error, BudgetExhausted):
+            run.lists_refused = True
+            log.warning("openalex: list budget spent; asking the rest one by one (free)")
+        elif res.error is not None:
+            outcomes += [self._fault(i, res.error, res.attempts) for i in missing]
+            retry_singly = []
+        elif res.rejected is not None:
+            log.info(
+                "openalex: %s filter refused with HTTP %d; asking its %d values singly",
+                FILTERS[idents[0].scheme],
+                res.rejected.status,
+                len(missing),
+            )
+        if res.raws or outcomes:
+            yield self._batch(res.raws, outcomes, before)
+        yield from (self._single(i, run, prior=res.attempts) for i in retry_singly)
+
+    def _list_pages(self, idents: list[Identifier], run: _Run) -> _ListResult:
+        """Follow cursor pages (``cursor=*`` then meta.next_cursor) until the answer is complete."""
+        res, cursor = _ListResult(), "*"
+        wanted = set(idents)
+        while cursor:
+            try:
+                answer = self.http.get(
+                    f"{self.base}/works",
+                    self._list_params(idents, run.select, cursor),
+                    check=check_json,
+                    secret_params=self._secret,
+                )
+            except FetchError as exc:
+                res.error = exc
+                res.attempts += exc.attempts
+                return res
+            res.attempts += answer.attempts
+            if answer.status != 200:
+                res.rejected = answer
+                return res
+            res.raws.append(self._raw(answer, run.endpoint, idents))
+            body = json.loads(answer.text)
+            results = body.get("results") or []
+            for work in results:
+                res.found |= work_identifiers(work) & wanted
+            res.seen += len(results)
+            cursor = _next_cursor(body, res.seen, len(results))
+        return res
+
+    # -- singletons --------------------------------------------------------------------------
+
+    def singleton_paths(self, ident: Identifier) -> list[str]:
+        """``/works/...`` paths to try in turn for one identifier (quoted once)."""
+        v = quote(ident.value, safe="/")
+        if ident.scheme == "doi":
+            return [f"/works/doi:{v}"]
+        if ident.scheme == "pmid":
+            return [f"/works/pmid:{v}"]
+        if ident.scheme == "pmcid":  # spelling UNCONFIRMED (api-notes 1.1): try both
+            return [f"/works/pmcid:{v}", f"/works/pmcid:{v.removeprefix('PMC')}"]
+        return [f"/works/{v}"]
+
+    def _single(self, ident: Identifier, run: _Run, *, prior: int = 0) -> FetchBatch:
+        before = self.http.requests_made
+        if run.refusal is not None:  # budget spent even for singletons: do not ask again
+            return self._batch([], [self._fault(ident, run.refusal, prior)], before)
+        raws: list[RawResponse] = []
+        attempts, status = prior, None
+        params = [("select", run.select)] if run.select else []
+        for path in self.singleton_paths(ident):
+            try:
+                answer = self.http.get(
+                    self.base + path, params, check=check_json, secret_params=self._secret
+                )
+            except FetchError as exc:
+                if isinstance(exc, BudgetExhausted):
+                    run.refusal = exc
+                return self._batch(raws, [self._fault(ident, exc, attempts + exc.attempts)], before)
+            attempts, status = attempts + answer.attempts, answer.status
+            if answer.status == 200:
+                raws = [self._raw(answer, run.endpoint, (ident,))]  # a 404 spelling is moot
+            elif answer.status == 404:
+                raws.append(self._raw(answer, run.endpoint, (ident,)))
+            if answer.status != 404:
+                break
+        entry = self._settle(ident, status, attempts, answer)
+        return self._batch(raws, [entry], before)
+
+    def _settle(self, ident, status, attempts, answer: HttpAnswer) -> LedgerEntry:
+        if status == 200:
+            if answer.redirects:
+                log.info("openalex: %s merged, followed to %s", ident, answer.url)
+            return self._entry(ident, "ok", 200, attempts)
+        if status == 404:
+            return self._entry(ident, "not_found", 404, attempts)
+        # 400/403: OpenAlex refuses this id (e.g. an illegal character): a fault, not an absence.
+        return self._entry(ident, "failed", status, attempts, _error_line(answer))
+
+    # -- records -------------------------------------------------------------------------------
+
+    def _raw(self, answer: HttpAnswer, endpoint: str, requested) -> RawResponse:
+        return RawResponse(
+            source=SOURCE,
+            endpoint=endpoint,
+            request_url=answer.url,
+            http_status=answer.status,
+            content_type=answer.content_type,
+            body=answer.text,
+            fetched_at=now_utc(),
+            requested=tuple(requested),
+        )
+
+    def _entry(self, ident, status, http_status, attempts, error=None) -> LedgerEntry:
+        return LedgerEntry(
+            source=SOURCE,
+            scheme=ident.scheme,
+            value=ident.value,
+            status=status,
+            http_status=http_status,
+            attempts=attempts,
+            last_error=redact_text(error, self.settings.secrets) if error else None,
+            last_attempt_at=now_utc(),
+        )
+
+    def _fault(self, ident: Identifier, exc: FetchError, attempts: int) -> LedgerEntry:
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return self._entry(ident, exc.status, exc.http_status, attempts, line)
+
+    def _batch(self, raws, outcomes, before: int) -> FetchBatch:
+        return FetchBatch(
+            source=SOURCE,
+            raws=tuple(raws),
+            outcomes=tuple(outcomes),
+            requests_made=self.http.requests_made - before,
+        )
+
+
+def _next_cursor(body: dict, seen: int, page_len: int) -> str | None:
+    """meta.next_cursor while more results remain; None at the end.
+
+    ``{"meta": {"count": 230, "next_cursor": "IlsxNjA5MzcyODAwMDAwLCAnaHR0cHM6Ly9vcGVuYWxleC5vcmcvVzI0ODg0OTk3NjQnXSI="}}``
+    OpenAlex keeps handing out a cursor until a page comes back empty (guides/page-through-results);
+    stopping once ``seen >= meta.count`` saves that last, empty (and billed) request.
+    """
+    meta = body.get("meta") or {}
+    cursor = meta.get("next_cursor")
+    count = meta.get("count")
+    if not cursor or page_len == 0:
+        return None
+    if isinstance(count, int) and seen >= count:
+        return None
+    return str(cursor)
+
+
+def _error_line(answer: HttpAnswer) -> str:
+    """``HTTP 403: <message>`` from an OpenAlex error body ``{"error": ..., "message": ...}``."""
+    try:
+        body = json.loads(answer.text)
+        detail = body.get("message") or body.get("error") or ""
+    except (ValueError, AttributeError):
+        detail = answer.text
+    return f"HTTP {answer.status}: {' '.join(str(detail).split())[:200]}"
+
+
+__all__ = [
+    "COUNT_FIELDS",
+    "MAX_OR_VALUES",
+    "MAX_URL_CHARS",
+    "OpenAlexClient",
+    "classify_openalex_429",
+    "normalise_id",
+    "work_identifiers",
+]
