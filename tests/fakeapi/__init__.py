@@ -1,0 +1,28 @@
+"""A loopback fake of OpenAlex, Crossref, NCBI E-utilities and the PMC ID converter.
+
+End-to-end tests and benchmarks run the real pipeline against it over real sockets::
+
+    from tests.fakeapi import FakeApi, seed_catalog
+
+    with FakeApi(seed_catalog()) as api:
+        os.environ.update(api.env())
+        ...
+
+See ``server.FakeApi`` for faults, rate limits and stats.
+"""
+
+from tests.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
+from tests.fakeapi.generate import generate_catalog
+from tests.fakeapi.seeds import seed_catalog
+from tests.fakeapi.server import FakeApi
+
+__all__ = [
+    "Author",
+    "Catalog",
+    "CitedBy",
+    "FakeApi",
+    "FakeWork",
+    "Institution",
+    "generate_catalog",
+    "seed_catalog",
+]

@@ -1,0 +1,50 @@
+"""``python -m tests.fakeapi [--port 8765] [--works N] [--seeds]``: serve the fake until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from tests.fakeapi.catalog import Catalog
+from tests.fakeapi.generate import generate_catalog
+from tests.fakeapi.seeds import seed_catalog
+from tests.fakeapi.server import FakeApi
+
+
+def _parse_rate(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    return name, float(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the server, print the export lines for a shell, and wait."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakeapi", description=__doc__)
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--works", type=int, default=0, help="add N synthetic works")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for --works")
+    parser.add_argument("--seeds", action="store_true", help="include the seed documents' works")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument(
+        "--rate", action="append", type=_parse_rate, default=[], metavar="SOURCE=RPS",
+        help="rate limit, e.g. --rate eutils=3 (repeatable)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    works = []
+    if args.seeds or not args.works:
+        works += seed_catalog().works
+    if args.works:
+        works += generate_catalog(args.works, args.seed).works
+    api = FakeApi(Catalog(works), latency=args.latency, rate_limits=dict(args.rate), port=args.port)
+    with api:
+        for name, url in api.env().items():
+            print(f"export {name}={url}", flush=True)
+        print(f"# {len(works)} works; Ctrl-C to stop", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,372 @@
+"""The loopback server: one ``ThreadingHTTPServer`` answering as OpenAlex, Crossref and NCBI.
+
+    with FakeApi(seed_catalog(), rate_limits={"eutils": 3}) as api:
+        env = api.env()  # the four ENRICH_*_URL values
+        api.inject("crossref", "503", times=2)
+        ...
+        assert api.stats["crossref"]["by_status"][503] == 2
+
+Every request goes: record -> latency -> rate limit -> injected fault -> route -> send.
+Nothing is logged (``log_message`` is silenced), so API keys never reach a log; the stats keep
+requests with ``api_key`` values masked, and ``api_keys(source)`` says which keys were sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+import struct
+import threading
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+from tests.fakeapi.catalog import Catalog, FakeWork
+from tests.fakeapi.crossref import CrossrefApi
+from tests.fakeapi.faults import (
+    CONNECTION_KINDS,
+    DEFAULT_DELAYS,
+    SOURCES,
+    Fault,
+    FaultBook,
+    RateLimiter,
+    fault_reply,
+)
+from tests.fakeapi.ncbi import EutilsApi, IdconvApi
+from tests.fakeapi.openalex import OpenAlexApi
+from tests.fakeapi.reply import Reply, Request, parse_query, text_reply
+
+ENV_NAMES = {
+    "openalex": "ENRICH_OPENALEX_URL",
+    "crossref": "ENRICH_CROSSREF_URL",
+    "eutils": "ENRICH_EUTILS_URL",
+    "idconv": "ENRICH_IDCONV_URL",
+}
+SECRET_PARAMS = frozenset({"api_key", "apikey"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a hung client never blocks interpreter exit
+    block_on_close = False
+    request_queue_size = 128  # benchmarks open many connections at once
+    allow_reuse_address = True
+
+
+def _new_stats() -> dict:
+    return {"requests": 0, "by_status": {}, "429s": 0, "bytes_sent": 0, "received": [], "faults": 0}
+
+
+class FakeApi:
+    """A loopback fake of OpenAlex, Crossref, E-utilities and the PMC ID converter.
+
+    ``rate_limits`` maps ``openalex``/``crossref``/``crossref_list``/``eutils``/``idconv`` to
+    requests per second (sliding one-second window); ``latency`` seconds delay every answer;
+    ``openalex_budget`` is the daily credit budget of OpenAlex list calls (one credit each).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | Iterable[FakeWork],
+        *,
+        latency: float = 0.0,
+        rate_limits: dict[str, float] | None = None,
+        openalex_budget: int = 10_000,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
+        self.catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+        self.latency = latency
+        self.apis = {
+            "openalex": OpenAlexApi(self.catalog, daily_budget=openalex_budget),
+            "crossref": CrossrefApi(self.catalog),
+            "eutils": EutilsApi(self.catalog),
+            "idconv": IdconvApi(self.catalog),
+        }
+        self.limiter = RateLimiter(rate_limits)
+        self.faults = FaultBook()
+        self._host, self._port = host, port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._stats = {s: _new_stats() for s in SOURCES}
+        self._keys: dict[str, list[str]] = {s: [] for s in SOURCES}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FakeApi:
+        """Bind (port 0 = ephemeral) and serve from a daemon thread."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server((self._host, self._port), _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fakeapi", kwargs={"poll_interval": 0.05}
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket; delayed answers are cut short."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses -----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeApi is not started")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``"""
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Per source: the base URL a client appends its paths to."""
+        return {
+            "openalex": f"{self.url}/openalex",
+            "crossref": f"{self.url}/crossref",
+            "eutils": f"{self.url}/eutils/",
+            "idconv": f"{self.url}/idconv/",
+        }
+
+    def env(self) -> dict[str, str]:
+        """The four ``ENRICH_*_URL`` variables pointing at this server."""
+        return {ENV_NAMES[s]: url for s, url in self.base_urls.items()}
+
+    # -- faults and observations ---------------------------------------------------------------
+
+    def inject(
+        self,
+        source: str,
+        kind: str,
+        *,
+        times: int | None = 1,
+        match: str | None = None,
+        **opts: object,
+    ) -> Fault:
+        """Arm a fault for the next ``times`` requests to ``source`` (None = until cleared).
+
+        ``kind``: 429 (opts ``retry_after``), budget429, html429, 404, 500, 502, 503, 504,
+        reset, timeout/slow (opts ``delay``), truncated (opts ``mode``: length|chunked),
+        html200, ncbi_error_json, ncbi_error_xml (opts ``message``).
+        ``match``: a substring of the request's path+query (raw or percent-decoded).
+        """
+        return self.faults.add(Fault(source, kind, times, match, dict(opts)))
+
+    def clear_faults(self) -> None:
+        """Disarm every fault."""
+        self.faults.clear()
+
+    @property
+    def stats(self) -> dict[str, dict]:
+        """A snapshot per source: requests, by_status, 429s, bytes_sent, faults, received.
+
+        ``received`` lists ``(method, path, query)``; ``api_key`` values are masked as ``***``.
+        """
+        with self._lock:
+            return copy.deepcopy(self._stats)
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats = {s: _new_stats() for s in SOURCES}
+
+    def api_keys(self, source: str) -> list[str]:
+        """API keys received by ``source`` (``api_key`` parameter or Bearer header), in order."""
+        with self._lock:
+            return list(self._keys[source])
+
+    # -- used by the handler -------------------------------------------------------------------
+
+    def _record_request(self, req: Request) -> None:
+        masked = "&".join(f"{k}={'***' if k in SECRET_PARAMS else v}" for k, v in req.query)
+        keys = [v for k, v in req.query if k in SECRET_PARAMS]
+        auth = req.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            keys.append(auth[7:].strip())
+        with self._lock:
+            st = self._stats[req.source]
+            st["requests"] += 1
+            st["received"].append((req.method, req.raw_path, masked))
+            self._keys[req.source].extend(keys)
+
+    def _record_answer(self, source: str, status: int | None, sent: int, faulted: bool) -> None:
+        with self._lock:
+            st = self._stats[source]
+            if status is not None:
+                st["by_status"][status] = st["by_status"].get(status, 0) + 1
+                st["429s"] += status == 429
+            st["bytes_sent"] += sent
+            st["faults"] += faulted
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, but wake at once when the server stops."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def _limit_key(self, req: Request) -> str:
+        if (
+            req.source == "crossref"
+            and CrossrefApi.is_list(req)
+            and "crossref_list" in self.limiter.limits
+        ):
+            return "crossref_list"
+        return req.source
+
+    def _answer(self, req: Request) -> tuple[Reply | None, Fault | None]:
+        """The reply to send (None = break the connection) and the fault that shaped it."""
+        api = self.apis[req.source]
+        self._wait(self.latency)
+        allowed, count, limit = self.limiter.hit(self._limit_key(req))
+        if not allowed:
+            return api.rate_limited(req, count=count, limit=limit), None
+        target = f"{req.raw_path}?{'&'.join(f'{k}={v}' for k, v in req.query)}"
+        fault = self.faults.take(req.source, (target, unquote(target)))
+        if fault is not None and fault.kind not in CONNECTION_KINDS:
+            return fault_reply(api, req, fault), fault
+        if fault is not None and fault.kind in ("timeout", "slow"):
+            self._wait(float(fault.opts.get("delay", DEFAULT_DELAYS[fault.kind])))
+        if fault is not None and fault.kind == "reset":
+            return None, fault
+        reply = api.handle(req)
+        if req.source == "eutils":
+            eff = limit or (10 if req.get("api_key") else 3)
+            reply.headers.setdefault("X-RateLimit-Limit", str(int(eff)))
+            reply.headers.setdefault("X-RateLimit-Remaining", str(max(int(eff) - count, 0)))
+        return reply, fault
+
+
+def _handler_for(api: FakeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Handler):
+        fake = api
+
+    return Handler
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Parses the request, asks ``fake`` for the answer, and writes (or breaks) it."""
+
+    fake: FakeApi
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections as in production
+    server_version = "fakeapi/1.0"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Silenced: request lines carry API keys, which must never reach a log."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def _serve(self, head: bool = False) -> None:
+        req = self._parse()
+        if req is None:
+            self._send(text_reply(404, "Not Found"), head=head)
+            return
+        self.fake._record_request(req)
+        try:
+            reply, fault = self.fake._answer(req)
+        except Exception as exc:  # a bug in the fake must show up as a 500, not a hang
+            reply, fault = text_reply(500, f"fakeapi error: {type(exc).__name__}: {exc}"), None
+        if self.fake._stopping.is_set():
+            self.close_connection = True
+            return
+        if reply is None:
+            self._reset()
+            self.fake._record_answer(req.source, None, 0, True)
+            return
+        if fault is not None and fault.kind == "truncated":
+            sent = self._send_truncated(reply, str(fault.opts.get("mode", "length")))
+        else:
+            sent = self._send(reply, head=head)
+        self.fake._record_answer(req.source, reply.status, sent, fault is not None)
+
+    def _parse(self) -> Request | None:
+        path, _, qs = self.path.partition("?")
+        source, _, rest = path.lstrip("/").partition("/")
+        if source not in SOURCES:
+            return None
+        query = parse_query(qs)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            query += parse_query(self.rfile.read(length).decode("utf-8", "replace"))
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+        return Request(
+            method=self.command,
+            source=source,
+            raw_path="/" + rest,
+            query=query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            base=f"http://{host}/{source}",
+        )
+
+    def _head(self, reply: Reply, length: int | None) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _send(self, reply: Reply, *, head: bool = False) -> int:
+        try:
+            self._head(reply, len(reply.body))
+            if not head:
+                self.wfile.write(reply.body)
+            return len(reply.body)
+        except OSError:  # the client went away; nothing to tell it
+            self.close_connection = True
+            return 0
+
+    def _send_truncated(self, reply: Reply, mode: str) -> int:
+        """Half the body, then close: with the full Content-Length or as an unfinished chunk."""
+        half = reply.body[: len(reply.body) // 2]
+        try:
+            if mode == "chunked":
+                reply.headers["Transfer-Encoding"] = "chunked"
+                self._head(reply, None)
+                self.wfile.write(f"{len(reply.body):x}\r\n".encode() + half)
+            else:
+                self._head(reply, len(reply.body))
+                self.wfile.write(half)
+            self.wfile.flush()
+        except OSError:
+            pass
+        self._reset()
+        return len(half)
+
+    def _reset(self) -> None:
+        """Close with RST (SO_LINGER 0), so the client sees a reset, not a clean EOF."""
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
