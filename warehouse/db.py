@@ -1,0 +1,183 @@
+"""Open the warehouse, wait politely for DuckDB's single-writer lock, and keep the schema current.
+
+A DuckDB file admits one read-write process at a time; a second process (even read-only) fails
+with ``IO Error: Could not set lock on file``. :func:`connect` retries that error with short sleeps
+for ``wait`` seconds, then raises :class:`WarehouseBusy`.
+
+Schema versions: ``migrations/NNN_*.sql`` step a file from version NNN-1 to NNN, each in its own
+transaction, recorded in ``schema_version``. A new warehouse is created from ``schema.sql`` (the
+current schema in one file) and stamped with the latest version. Views (``views/*.sql``) are not
+versioned: they are recreated on every read-write open.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+MIGRATIONS = HERE / "migrations"
+VIEWS = HERE / "views"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_(\w+)\.sql$")
+_LOCK_RETRY_SLEEP = 0.1  # seconds; the lock is usually held for one short batch
+
+
+class WarehouseError(Exception):
+    """The warehouse file cannot be used as asked."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse file's lock for longer than we wait."""
+
+
+class WarehouseMissing(WarehouseError):
+    """A read-only open of a warehouse file that does not exist."""
+
+
+@cache
+def statements(filename: str) -> dict[str, str]:
+    """The named statements of ``warehouse/<filename>`` (blocks headed ``-- name: <name>``)."""
+    text = (HERE / filename).read_text(encoding="utf-8")
+    blocks = re.split(r"^-- name: *(\w+) *$", text, flags=re.MULTILINE)
+    # blocks = [preamble, name1, body1, name2, body2, ...]
+    return {name: body.strip() for name, body in zip(blocks[1::2], blocks[2::2], strict=True)}
+
+
+def sql(filename: str, name: str) -> str:
+    """One named statement from ``warehouse/<filename>``."""
+    return statements(filename)[name]
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """(version, file) for every migration, in order."""
+    found = []
+    for path in MIGRATIONS.glob("*.sql"):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def latest_version() -> int:
+    """The schema version this code writes."""
+    return migrations()[-1][0]
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, wait: float = 30.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at ``path`` (``":memory:"`` for a throwaway one).
+
+    Read-write opens create the parent directory and migrate the schema to the current version.
+    Raises WarehouseBusy when another process keeps the file locked for ``wait`` seconds, and
+    WarehouseMissing for a read-only open of a file that does not exist.
+    """
+    if str(path) == ":memory:":
+        con = duckdb.connect(":memory:")
+        migrate(con)
+        return con
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseMissing(f"warehouse {path} does not exist (run `enrich run` first)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open_waiting(path, read_only=read_only, wait=wait)
+    if not read_only:
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+def _open_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse {path} is busy: another process holds its lock "
+                    f"(waited {wait:g} s); try again when it has finished"
+                ) from None
+            time.sleep(_LOCK_RETRY_SLEEP)
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The version recorded in the file (0 for a file enrich never initialised)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchone()[0]
+    return con.execute(sql("db.sql", "current_version")).fetchone()[0] if exists else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the schema to the latest version and recreate the views; returns the version."""
+    current = schema_version(con)
+    latest = latest_version()
+    if current > latest:
+        raise WarehouseError(
+            f"warehouse schema version {current} is newer than this enrich supports ({latest})"
+        )
+    if current == 0:
+        _create_fresh(con, latest)
+    for version, path in migrations():
+        if version > current and current > 0:
+            _apply(con, path.read_text(encoding="utf-8"), version=version, description=path.stem)
+    _create_views(con)
+    return latest
+
+
+def _create_fresh(con: duckdb.DuckDBPyConnection, latest: int) -> None:
+    if con.execute(sql("db.sql", "user_tables")).fetchall():
+        raise WarehouseError("the file holds tables but no schema_version: not an enrich warehouse")
+    _apply(
+        con,
+        (HERE / "schema.sql").read_text(encoding="utf-8"),
+        version=latest,
+        description="created from schema.sql",
+    )
+
+
+def _apply(con: duckdb.DuckDBPyConnection, script: str, *, version: int, description: str) -> None:
+    """Run one schema script and record its version, all in one transaction."""
+    con.begin()
+    try:
+        con.execute(sql("db.sql", "create_schema_version"))
+        con.execute(script)
+        con.execute(
+            sql("db.sql", "record_version"), {"version": version, "description": description}
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    log.info("warehouse schema now at version %d (%s)", version, description)
+
+
+def view_files() -> list[Path]:
+    """View definitions in creation order: staging views (stg_*) first, since others read them."""
+    return sorted(VIEWS.glob("*.sql"), key=lambda p: (not p.stem.startswith("stg_"), p.stem))
+
+
+def _create_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.begin()
+    try:
+        for path in view_files():
+            body = path.read_text(encoding="utf-8").strip().rstrip(";")
+            con.execute(f"create or replace view {path.stem} as\n{body}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

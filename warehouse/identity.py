@@ -1,0 +1,343 @@
+"""Which work an identifier names: minting, grouping and merging work ids.
+
+Scheme
+------
+``work_id = 'w_' + sha256('<scheme>:<value>')[:16]`` of the work's *anchor*: the best identifier
+(doi > pmid > pmcid > arxiv > openalex, then the smallest value) of the group it was first seen
+in. The id never changes afterwards, so it is stable across runs and sources; it is recomputable
+from its anchor (kept in ``works.anchor_scheme/anchor_value``).
+
+Groups and merges
+-----------------
+An *identity group* is a set of identifiers some evidence says name one work: the mentions of one
+extraction group in one document, a ``SourceRecord``'s ids and aliases, an ``IdentityLink``. Groups
+and the existing ``work_ids`` rows are joined with a union-find; each connected component is one
+work:
+
+* no existing work -> a new work, anchored on the component's best identifier;
+* one existing work -> that work (new identifiers are added to ``work_ids``);
+* several -> they merge. The survivor is the work with the best anchor (same order as above, then
+  the smaller work_id), so the outcome does not depend on which answer arrived first. Every row that
+  references an absorbed id is rewritten (see identity.sql) and the absorbed id is kept in
+  ``work_aliases`` (kind ``merged_work``).
+
+Guard against bad data
+----------------------
+One group that would join more than ``MAX_WORKS_PER_GROUP`` existing works, or that asserts two
+different PMIDs or PMCIDs, is not trusted: it is recorded in ``identity_conflicts`` and reduced to
+its primary identifier (the one the source was asked about); for a seed group every identifier
+becomes its own work instead, since each mention still needs one. Nothing is merged on its word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipeline.records import Identifier
+from warehouse.db import sql
+from warehouse.staging import staged
+
+log = logging.getLogger(__name__)
+
+SCHEME_RANK = {"doi": 0, "pmid": 1, "pmcid": 2, "arxiv": 3, "openalex": 4}
+MAX_WORKS_PER_GROUP = (
+    3  # a DOI work, a PMID work and a PMCID work met apart is the usual worst case
+)
+SINGLE_VALUED = ("pmid", "pmcid")  # a work has one of each; two means the group is wrong
+
+_ID_SPEC = [("scheme", "varchar"), ("value", "varchar")]
+_NEW_ID_SPEC = [
+    ("scheme", "varchar"),
+    ("value", "varchar"),
+    ("work_id", "varchar"),
+    ("asserted_by", "varchar"),
+    ("run_id", "varchar"),
+]
+_CONFLICT_SPEC = [
+    ("conflict_key", "varchar"),
+    ("source", "varchar"),
+    ("ids", "varchar[]"),
+    ("work_ids", "varchar[]"),
+    ("reason", "varchar"),
+    ("recorded_at", "timestamptz"),
+    ("run_id", "varchar"),
+]
+
+
+def mint_work_id(anchor: Identifier) -> str:
+    """The work_id anchored on ``anchor``: ``w_`` + 16 hex digits of sha256('scheme:value')."""
+    return "w_" + hashlib.sha256(f"{anchor.scheme}:{anchor.value}".encode()).hexdigest()[:16]
+
+
+def id_rank(ident: Identifier) -> tuple[int, str]:
+    """Sort key: better identifiers first (doi, pmid, pmcid, arxiv, openalex; then by value)."""
+    return (SCHEME_RANK.get(ident.scheme, len(SCHEME_RANK)), ident.value)
+
+
+def best_identifier(ids: Iterable[Identifier]) -> Identifier:
+    """The identifier a new work is anchored on."""
+    return min(ids, key=id_rank)
+
+
+@dataclass(frozen=True)
+class IdGroup:
+    """Identifiers one piece of evidence says name a single work."""
+
+    ids: tuple[Identifier, ...]
+    primary: Identifier  # the work a record attaches to; kept alone when the group is distrusted
+    asserted_by: str  # seed | openalex | crossref | pubmed
+    split_on_conflict: bool = False  # seeds: a distrusted group becomes one work per identifier
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A distrusted group, as recorded in identity_conflicts."""
+
+    group: IdGroup
+    works: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class Resolution:
+    """What resolving a set of groups decided."""
+
+    work_of: dict[Identifier, str] = field(default_factory=dict)  # every accepted id -> work
+    new_works: dict[str, Identifier] = field(default_factory=dict)  # work_id -> anchor
+    merges: dict[str, str] = field(default_factory=dict)  # absorbed -> survivor
+    new_ids: dict[Identifier, str] = field(default_factory=dict)  # id -> asserted_by
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def group_work(self, group: IdGroup) -> str:
+        """The work a group (e.g. a record) belongs to."""
+        return self.work_of[group.primary]
+
+    @property
+    def affected(self) -> set[str]:
+        """Works whose merged row must be recomputed."""
+        return set(self.work_of.values())
+
+
+def _distrust_reason(group: IdGroup, known: dict[Identifier, str]) -> tuple[str, tuple[str, ...]]:
+    works = tuple(sorted({known[i] for i in group.ids if i in known}))
+    if len(works) > MAX_WORKS_PER_GROUP:
+        return f"would merge {len(works)} works (limit {MAX_WORKS_PER_GROUP})", works
+    for scheme in SINGLE_VALUED:
+        values = {i.value for i in group.ids if i.scheme == scheme}
+        if len(values) > 1:
+            return f"asserts {len(values)} different {scheme} values", works
+    return "", works
+
+
+def guard(
+    groups: Sequence[IdGroup], known: dict[Identifier, str]
+) -> tuple[list[IdGroup], list[Conflict]]:
+    """Replace distrusted groups by their primary id (or by singletons, for seed groups)."""
+    accepted: list[IdGroup] = []
+    conflicts: list[Conflict] = []
+    for group in groups:
+        reason, works = _distrust_reason(group, known)
+        if not reason:
+            accepted.append(group)
+            continue
+        conflicts.append(Conflict(group, works, reason))
+        log.warning("identity conflict from %s %s: %s", group.asserted_by, group.primary, reason)
+        keep = group.ids if group.split_on_conflict else (group.primary,)
+        accepted.extend(IdGroup((i,), i, group.asserted_by) for i in keep)
+    return accepted, conflicts
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[object, object] = {}
+
+    def find(self, x: object) -> object:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]  # path halving
+            x = parent[x]
+        return x
+
+    def union(self, a: object, b: object) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+
+
+def plan_identity(
+    groups: Sequence[IdGroup],
+    known: dict[Identifier, str],
+    anchors: dict[str, Identifier],
+) -> Resolution:
+    """Pure: decide works, merges and new ids for ``groups`` given the ``known`` crosswalk.
+
+    ``anchors`` maps each known work_id to its anchor (for choosing merge survivors).
+    """
+    accepted, conflicts = guard(groups, known)
+    uf = _UnionFind()
+    asserted: dict[Identifier, str] = {}
+    for group in accepted:
+        for ident in group.ids:
+            uf.union(group.ids[0], ident)
+            asserted.setdefault(ident, group.asserted_by)
+            if ident in known:
+                uf.union(ident, ("work", known[ident]))
+    components: dict[object, list[Identifier]] = {}
+    for ident in asserted:
+        components.setdefault(uf.find(ident), []).append(ident)
+    res = Resolution(conflicts=conflicts)
+    for ids in components.values():
+        work_id = _component_work(ids, known, anchors, res)
+        for ident in ids:
+            res.work_of[ident] = work_id
+            if ident not in known:
+                res.new_ids[ident] = asserted[ident]
+    return res
+
+
+def _component_work(
+    ids: list[Identifier],
+    known: dict[Identifier, str],
+    anchors: dict[str, Identifier],
+    res: Resolution,
+) -> str:
+    works = {known[i] for i in ids if i in known}
+    if not works:
+        anchor = best_identifier(ids)
+        work_id = mint_work_id(anchor)
+        res.new_works[work_id] = anchor
+        return work_id
+    survivor = min(works, key=lambda w: (*id_rank(anchors.get(w, Identifier("~", w))), w))
+    for work_id in works - {survivor}:
+        res.merges[work_id] = survivor
+    return survivor
+
+
+# ------------------------------------------------------------------------------------------
+# applying a resolution to the warehouse
+# ------------------------------------------------------------------------------------------
+
+
+def known_ids(con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]) -> dict[Identifier, str]:
+    """The work of each of ``ids`` already in work_ids."""
+    rows = sorted({(i.scheme, i.value) for i in ids})
+    with staged(con, "_in_ids", _ID_SPEC, rows):
+        found = con.execute(sql("identity.sql", "lookup_ids")).fetchall()
+    return {Identifier(s, v): w for s, v, w in found}
+
+
+def _anchors(con: duckdb.DuckDBPyConnection, work_ids: Iterable[str]) -> dict[str, Identifier]:
+    rows = [(w,) for w in sorted(set(work_ids))]
+    with staged(con, "_in_work_list", [("work_id", "varchar")], rows):
+        found = con.execute(sql("identity.sql", "anchors")).fetchall()
+    return {w: Identifier(s, v) for w, s, v in found}
+
+
+def resolve(
+    con: duckdb.DuckDBPyConnection, groups: Sequence[IdGroup], *, run_id: str, source: str
+) -> Resolution:
+    """Resolve ``groups`` to works and write the outcome (call inside the batch transaction)."""
+    known = known_ids(con, (i for g in groups for i in g.ids))
+    res = plan_identity(groups, known, _anchors(con, known.values()))
+    _write_new_works(con, res)
+    if res.merges:
+        merge_works(con, res.merges, run_id=run_id, source=source)
+    write_new_ids(con, res.new_ids, res.work_of, run_id=run_id)
+    _write_conflicts(con, res.conflicts, run_id=run_id)
+    return res
+
+
+def _write_new_works(con: duckdb.DuckDBPyConnection, res: Resolution) -> None:
+    rows = [(w, a.scheme, a.value) for w, a in sorted(res.new_works.items())]
+    spec = [("work_id", "varchar"), ("anchor_scheme", "varchar"), ("anchor_value", "varchar")]
+    with staged(con, "_in_new_works", spec, rows):
+        con.execute(sql("identity.sql", "insert_works"))
+
+
+def write_new_ids(
+    con: duckdb.DuckDBPyConnection,
+    new_ids: dict[Identifier, str],
+    work_of: dict[Identifier, str],
+    *,
+    run_id: str,
+) -> None:
+    """Add identifiers to work_ids and point references that cite them at their work."""
+    rows = [(i.scheme, i.value, work_of[i], by, run_id) for i, by in new_ids.items()]
+    with staged(con, "_in_new_ids", _NEW_ID_SPEC, rows):
+        con.execute(sql("identity.sql", "insert_work_ids"))
+        con.execute(sql("identity.sql", "resolve_cited"))
+
+
+def _write_conflicts(
+    con: duckdb.DuckDBPyConnection, conflicts: list[Conflict], *, run_id: str
+) -> None:
+    if not conflicts:
+        return
+    rows = []
+    now = datetime.now(UTC)
+    for c in conflicts:
+        ids = sorted(str(i) for i in c.group.ids)
+        key = hashlib.sha256("\x00".join([c.group.asserted_by, *ids]).encode()).hexdigest()[:24]
+        rows.append((key, c.group.asserted_by, ids, list(c.works), c.reason, now, run_id))
+    with staged(con, "_in_conflicts", _CONFLICT_SPEC, rows):
+        con.execute(sql("identity.sql", "insert_conflicts"))
+
+
+_MERGE_STEPS = (
+    "merge_losers",
+    *(
+        f"drop_losers_{t}"
+        for t in (
+            "source_records",
+            "authorships",
+            "authorship_institutions",
+            "work_topics",
+            "work_funders",
+            "counts_by_year",
+            "work_references",
+        )
+    ),
+    "dedupe_citation_counts",
+    "dedupe_counts_by_year",
+    "dedupe_work_references",
+    *(
+        f"remap_{t}"
+        for t in (
+            "mentions",
+            "work_ids",
+            "work_aliases",
+            "source_records",
+            "authorships",
+            "authorship_institutions",
+            "work_topics",
+            "work_funders",
+            "citation_counts",
+            "counts_by_year",
+            "citing",
+            "cited",
+        )
+    ),
+)
+
+
+def merge_works(
+    con: duckdb.DuckDBPyConnection, merges: dict[str, str], *, run_id: str, source: str
+) -> None:
+    """Fold each absorbed work into its survivor, rewriting every row that references it."""
+    rows = sorted(merges.items())
+    log.info("merging %d work(s): %s", len(rows), ", ".join(f"{a}->{b}" for a, b in rows[:5]))
+    with staged(con, "_merge_map", [("old_id", "varchar"), ("new_id", "varchar")], rows):
+        for step in _MERGE_STEPS:
+            con.execute(sql("identity.sql", step))
+        con.execute(
+            sql("identity.sql", "record_merged_aliases"), {"source": source, "run_id": run_id}
+        )
+        con.execute(sql("identity.sql", "delete_absorbed_works"))
+    con.execute("drop table if exists _merge_losers")

@@ -1,0 +1,155 @@
+-- Statements of warehouse/identity.py. Merges read the staged relation _merge_map(old_id, new_id):
+-- every absorbed work_id mapped to its final survivor (chains already flattened).
+
+-- name: lookup_ids
+select i.scheme, i.value, w.work_id
+from _in_ids i join work_ids w on w.scheme = i.scheme and w.value = i.value;
+
+-- name: anchors
+select w.work_id, w.anchor_scheme, w.anchor_value
+from works w join _in_work_list l on l.work_id = w.work_id;
+
+-- name: insert_works
+insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at)
+select work_id, anchor_scheme, anchor_value, now(), now() from _in_new_works
+on conflict do nothing;
+
+-- name: insert_work_ids
+insert into work_ids (scheme, value, work_id, asserted_by, first_seen_at, run_id)
+select scheme, value, work_id, asserted_by, now(), run_id from _in_new_ids
+on conflict do nothing;
+
+-- name: insert_conflicts
+insert into identity_conflicts by name
+select * from _in_conflicts
+on conflict do nothing;
+
+-- When two works both have a record from one source, the newer record wins (ties: the survivor's);
+-- the loser's record and everything derived from it go.
+-- name: merge_losers
+create or replace temp table _merge_losers as
+select work_id, source from (
+    select s.work_id, s.source,
+           row_number() over (
+               partition by coalesce(m.new_id, s.work_id), s.source
+               order by s.fetched_at desc, (m.old_id is null) desc, s.work_id
+           ) as rn
+    from source_records s left join _merge_map m on s.work_id = m.old_id
+    where s.work_id in (select old_id from _merge_map union select new_id from _merge_map)
+) where rn > 1;
+
+-- name: drop_losers_source_records
+delete from source_records t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_authorships
+delete from authorships t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_authorship_institutions
+delete from authorship_institutions t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_work_topics
+delete from work_topics t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_work_funders
+delete from work_funders t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_counts_by_year
+delete from counts_by_year t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_work_references
+delete from work_references t using _merge_losers l
+where t.citing_work_id = l.work_id and t.source = l.source;
+
+-- Rows keyed by more than (work, source) can still collide after the remap: keep the newest.
+-- name: dedupe_citation_counts
+delete from citation_counts where rowid in (
+    select rid from (
+        select c.rowid as rid,
+               row_number() over (
+                   partition by coalesce(m.new_id, c.work_id), c.source, c.run_id
+                   order by c.observed_at desc, (m.old_id is null) desc, c.work_id
+               ) as rn
+        from citation_counts c left join _merge_map m on c.work_id = m.old_id
+        where c.work_id in (select old_id from _merge_map union select new_id from _merge_map)
+    ) where rn > 1
+);
+
+-- name: dedupe_counts_by_year
+delete from counts_by_year where rowid in (
+    select rid from (
+        select c.rowid as rid,
+               row_number() over (
+                   partition by coalesce(m.new_id, c.work_id), c.source, c.year
+                   order by c.observed_at desc, (m.old_id is null) desc, c.work_id
+               ) as rn
+        from counts_by_year c left join _merge_map m on c.work_id = m.old_id
+        where c.work_id in (select old_id from _merge_map union select new_id from _merge_map)
+    ) where rn > 1
+);
+
+-- name: dedupe_work_references
+delete from work_references where rowid in (
+    select rid from (
+        select r.rowid as rid,
+               row_number() over (
+                   partition by coalesce(m.new_id, r.citing_work_id), r.source, r.ref_key
+                   order by (m.old_id is null) desc, r.citing_work_id
+               ) as rn
+        from work_references r left join _merge_map m on r.citing_work_id = m.old_id
+        where r.citing_work_id in (select old_id from _merge_map union select new_id from _merge_map)
+    ) where rn > 1
+);
+
+-- name: remap_mentions
+update mentions set work_id = m.new_id from _merge_map m where mentions.work_id = m.old_id;
+
+-- name: remap_work_ids
+update work_ids set work_id = m.new_id from _merge_map m where work_ids.work_id = m.old_id;
+
+-- name: remap_work_aliases
+update work_aliases set work_id = m.new_id from _merge_map m where work_aliases.work_id = m.old_id;
+
+-- name: remap_source_records
+update source_records set work_id = m.new_id from _merge_map m where source_records.work_id = m.old_id;
+
+-- name: remap_authorships
+update authorships set work_id = m.new_id from _merge_map m where authorships.work_id = m.old_id;
+
+-- name: remap_authorship_institutions
+update authorship_institutions set work_id = m.new_id
+from _merge_map m where authorship_institutions.work_id = m.old_id;
+
+-- name: remap_work_topics
+update work_topics set work_id = m.new_id from _merge_map m where work_topics.work_id = m.old_id;
+
+-- name: remap_work_funders
+update work_funders set work_id = m.new_id from _merge_map m where work_funders.work_id = m.old_id;
+
+-- name: remap_citation_counts
+update citation_counts set work_id = m.new_id from _merge_map m where citation_counts.work_id = m.old_id;
+
+-- name: remap_counts_by_year
+update counts_by_year set work_id = m.new_id from _merge_map m where counts_by_year.work_id = m.old_id;
+
+-- name: remap_citing
+update work_references set citing_work_id = m.new_id
+from _merge_map m where work_references.citing_work_id = m.old_id;
+
+-- name: remap_cited
+update work_references set cited_work_id = m.new_id
+from _merge_map m where work_references.cited_work_id = m.old_id;
+
+-- name: record_merged_aliases
+insert into work_aliases (alias_scheme, alias_value, work_id, kind, source, recorded_at, run_id)
+select 'work_id', old_id, new_id, 'merged_work', $source, now(), $run_id from _merge_map
+on conflict do nothing;
+
+-- name: delete_absorbed_works
+delete from works using _merge_map m where works.work_id = m.old_id;
+
+-- References whose cited id just became known (new work_ids rows) now point at their work.
+-- name: resolve_cited
+update work_references set cited_work_id = n.work_id
+from _in_new_ids n
+where work_references.cited_work_id is null
+  and work_references.cited_scheme = n.scheme and work_references.cited_value = n.value;

@@ -1,0 +1,474 @@
+"""Load extraction results and source answers into the warehouse, one transaction per call.
+
+Every loader stages whole tables (staging.py) and runs set-based statements from load.sql; nothing
+inserts row by row. Each call is atomic: a crash mid-batch leaves the previous state. Loading the
+same input twice leaves the same rows (upserts keyed on each table's primary key; per-source data
+replaced per (work, source)). ``citation_counts`` is append-only across runs: one observation per
+(work, source, run).
+
+A connection is not thread-safe (DuckDB 2.0 refuses concurrent calls): give each thread its own
+``con.cursor()`` or its own short-lived connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipeline.records import (
+    CitationCount,
+    FetchBatch,
+    Identifier,
+    Normalised,
+    RawResponse,
+    SeedDocument,
+)
+from warehouse.db import sql
+from warehouse.identity import IdGroup, Resolution, best_identifier, known_ids, resolve
+from warehouse.planning import plan, stale_works
+from warehouse.rows import COUNT_BY_YEAR_SPEC, COUNT_SPEC, SLICE_SPEC, RecordRows, id_strings
+from warehouse.seeds import document_tables
+from warehouse.staging import staged
+
+__all__ = [
+    "finish_run",
+    "iter_raw_responses",
+    "load_batch",
+    "load_counts",
+    "load_documents",
+    "mark_ledger",
+    "plan",
+    "rebuild",
+    "redact_url",
+    "stale_works",
+    "start_run",
+    "transaction",
+]
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[Normalised, datetime | None, str]  # (answer, observed_at if known, run of counts)
+_RecordIn = tuple  # (SourceRecord, IdGroup, observed_at | None, count run_id)
+
+RAW_SPEC = [
+    ("raw_id", "varchar"), ("source", "varchar"), ("endpoint", "varchar"),
+    ("request_url", "varchar"), ("fetched_at", "timestamptz"), ("http_status", "integer"),
+    ("content_type", "varchar"), ("body", "varchar"), ("requested", "varchar[]"),
+    ("run_id", "varchar"),
+]  # fmt: skip
+LEDGER_SPEC = [
+    ("source", "varchar"), ("scheme", "varchar"), ("value", "varchar"), ("status", "varchar"),
+    ("http_status", "integer"), ("attempts", "integer"), ("last_error", "varchar"),
+    ("last_attempt_at", "timestamptz"), ("first_seen_at", "timestamptz"), ("run_id", "varchar"),
+]  # fmt: skip
+_SLICE_TABLES = (
+    "source_records", "authorships", "authorship_institutions", "work_references",
+    "work_topics", "work_funders",
+)  # fmt: skip
+_UPSERTED = {
+    "venues", "authors", "institutions", "topics", "funders", "citation_counts",
+    "counts_by_year", "work_aliases",
+}  # fmt: skip
+# Query parameters that carry secrets. The clients strip them already; this is the second lock.
+_SECRET_PARAM = re.compile(
+    r"(?<=[?&])(?:api[_-]?key|access_token|token|apikey)=[^&#]*&?", re.IGNORECASE
+)
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``begin`` ... ``commit``; ``rollback`` on any error so the file keeps its previous state."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def redact_url(url: str) -> str:
+    """``url`` without secret query parameters (api_key=..., token=...)."""
+    cleaned = _SECRET_PARAM.sub("", url)
+    if cleaned != url:
+        log.warning("a request URL carried a secret parameter; it was removed before storing")
+        cleaned = cleaned.rstrip("&?")
+    return cleaned
+
+
+# ------------------------------------------------------------------------------------------
+# runs
+# ------------------------------------------------------------------------------------------
+
+
+def start_run(con: duckdb.DuckDBPyConnection, flow: str, params: dict) -> str:
+    """Record a new run (status 'running') and return its run_id."""
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    con.execute(
+        sql("load.sql", "insert_run"),
+        {"run_id": run_id, "flow": flow, "params": json.dumps(params, default=str)},
+    )
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict) -> None:
+    """Close a run with its final status and a JSON summary."""
+    con.execute(
+        sql("load.sql", "finish_run"),
+        {"run_id": run_id, "status": status, "summary": json.dumps(summary, default=str)},
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# seed documents
+# ------------------------------------------------------------------------------------------
+
+
+def load_documents(
+    con: duckdb.DuckDBPyConnection, docs: Sequence[SeedDocument], *, run_id: str
+) -> None:
+    """Load seed documents, their mentions, the works their groups name, and seed references.
+
+    Mentions of one (document, group) are one work; groups sharing an identifier with a known
+    work join it (merging works when a group spans several).
+    """
+    groups = _document_groups(docs)
+    with transaction(con):
+        res = resolve(con, [g for _, g in groups], run_id=run_id, source="seed")
+        for table, spec, rows in document_tables(docs, res, run_id=run_id):
+            with staged(con, f"_in_{table}", spec, rows):
+                for step in _DOCUMENT_STEPS[table]:
+                    con.execute(sql("load.sql", step))
+        recompute_works(con, res.affected | set(res.merges.values()))
+    log.info("loaded %d document(s), %d work(s)", len(docs), len(set(res.work_of.values())))
+
+
+_DOCUMENT_STEPS = {
+    "seed_documents": ("upsert_seed_documents", "delete_mentions"),
+    "mentions": ("insert_mentions",),
+    "seed_references": ("insert_seed_references",),
+}
+
+
+def _document_groups(docs: Sequence[SeedDocument]) -> list[tuple[tuple[str, int], IdGroup]]:
+    by_group: dict[tuple[str, int], list[Identifier]] = {}
+    for doc in docs:
+        for m in doc.mentions:
+            by_group.setdefault((doc.document_id, m.group), []).append(m.identifier)
+    out = []
+    for key, ids in by_group.items():
+        unique = tuple(dict.fromkeys(ids))
+        out.append((key, IdGroup(unique, best_identifier(unique), "seed", split_on_conflict=True)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# source answers
+# ------------------------------------------------------------------------------------------
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: FetchBatch,
+    normalised: Sequence[Normalised],
+    *,
+    run_id: str,
+) -> None:
+    """Load one fetch batch atomically: raw answers first, then ledger outcomes, identity
+    links and merges, per-source records, citation observations, and the recomputed works."""
+    fetched = {raw.raw_id: _utc(raw.fetched_at) for raw in batch.raws}
+    with transaction(con):
+        _store_raws(con, batch.raws, run_id=run_id)
+        _store_outcomes(con, batch.outcomes, run_id=run_id)
+        _load_normalised(
+            con, [(n, None, run_id) for n in normalised], fetched, run_id=run_id,
+            source=batch.source,
+        )  # fmt: skip
+
+
+def _store_raws(con: duckdb.DuckDBPyConnection, raws: Sequence[RawResponse], *, run_id: str):
+    rows = {}
+    for raw in raws:
+        rows[raw.raw_id] = (
+            raw.raw_id, raw.source, raw.endpoint, redact_url(raw.request_url),
+            _utc(raw.fetched_at), raw.http_status, raw.content_type, raw.body,
+            id_strings(raw.requested), run_id,
+        )  # fmt: skip
+    with staged(con, "_in_raw_responses", RAW_SPEC, list(rows.values())):
+        con.execute(sql("load.sql", "insert_raw_responses"))
+
+
+def _store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Sequence, *, run_id: str) -> None:
+    rows = {}
+    for e in outcomes:
+        at = _utc(e.last_attempt_at)
+        rows[(e.source, e.scheme, e.value)] = (
+            e.source, e.scheme, e.value, e.status, e.http_status, e.attempts, e.last_error, at,
+            at, run_id,
+        )  # fmt: skip
+    with staged(con, "_in_fetch_ledger", LEDGER_SPEC, list(rows.values())):
+        con.execute(sql("load.sql", "upsert_ledger"))
+
+
+def _groups_of(items: Sequence[_Item]) -> tuple[list[IdGroup], list[_RecordIn]]:
+    """Identity groups from records (ids + aliases) and links; records paired with their group."""
+    groups: list[IdGroup] = []
+    records: list[_RecordIn] = []
+    for n, when, count_run in items:
+        for rec in n.records:
+            ids = tuple(dict.fromkeys((*rec.ids, *rec.aliases)))
+            if not ids:
+                log.warning(
+                    "%s record %s asserts no identifier; skipped", rec.source, rec.source_key
+                )
+                continue
+            primary = next((i for i in rec.ids if i.value == rec.source_key), ids[0])
+            group = IdGroup(ids, primary, rec.source)
+            groups.append(group)
+            records.append((rec, group, when, count_run))
+        for link in n.links:
+            if link.ids:
+                groups.append(IdGroup(tuple(dict.fromkeys(link.ids)), link.ids[0], link.source))
+    return groups, records
+
+
+def _load_normalised(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[_Item],
+    fetched: dict[str, datetime],
+    *,
+    run_id: str,
+    source: str,
+) -> dict[str, int]:
+    """Identity, records and counts of ``items`` = (normalised, observed_at, count run_id)."""
+    groups, records = _groups_of(items)
+    # links only join works we already track: an unknown id alone is no reason to create a work
+    known = known_ids(con, (i for g in groups for i in g.ids))
+    record_groups = {group for _, group, _, _ in records}
+    groups = [g for g in groups if g in record_groups or any(i in known for i in g.ids)]
+    res = resolve(con, groups, run_id=run_id, source=source)
+    now = datetime.now(UTC)
+    rows = RecordRows(run_id=run_id, now=now)
+    for rec, group, when, count_run in records:
+        observed = when or fetched.get(rec.raw_id or "") or now
+        rows.add(rec, res.group_work(group), fetched_at=observed, count_run=count_run)
+    affected = set(res.affected) | set(res.merges.values())
+    _write_record_rows(con, rows)
+    counted = _write_counts(con, items, res, now=now)
+    recompute_works(con, affected | counted)
+    return {
+        "records": len(records),
+        "links": sum(len(n.links) for n, _, _ in items),
+        "counts": len(rows.counts) + sum(len(n.counts) for n, _, _ in items),
+    }
+
+
+def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
+    with staged(con, "_in_slices", SLICE_SPEC, list(rows.slices.values())):
+        for table in _SLICE_TABLES:
+            con.execute(sql("load.sql", f"delete_slice_{table}"))
+    for table, spec, table_rows in rows.tables():
+        if not table_rows:
+            continue
+        with staged(con, f"_in_{table}", spec, table_rows):
+            verb = "upsert" if table in _UPSERTED else "insert"
+            name = "upsert_source_aliases" if table == "work_aliases" else f"{verb}_{table}"
+            con.execute(sql("load.sql", name))
+
+
+def _write_counts(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[_Item],
+    res: Resolution,
+    *,
+    now: datetime,
+) -> set[str]:
+    """Citation observations from CitationCount records; returns the works they touched."""
+    counts = [(c, when, run) for n, when, run in items for c in n.counts]
+    if not counts:
+        return set()
+    work_of = dict(res.work_of)
+    missing = [c.id for c, _, _ in counts if c.id not in work_of]
+    work_of.update(known_ids(con, missing))
+    rows = RecordRows(run_id="", now=now)
+    for c, when, run in counts:
+        work_id = work_of.get(c.id)
+        if work_id is None:
+            log.warning("%s count for %s: no such work in the warehouse; skipped", c.source, c.id)
+            continue
+        rows.add_count(work_id, c.source, c.cited_by_count, when or now, run)
+        rows.add_counts_by_year(work_id, c.source, c.counts_by_year, when or now)
+    _upsert_counts(con, rows)
+    return {key[0] for key in rows.counts}
+
+
+def _upsert_counts(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
+    with staged(con, "_in_citation_counts", COUNT_SPEC, list(rows.counts.values())):
+        con.execute(sql("load.sql", "upsert_citation_counts"))
+    with staged(con, "_in_counts_by_year", COUNT_BY_YEAR_SPEC, list(rows.counts_by_year.values())):
+        con.execute(sql("load.sql", "upsert_counts_by_year"))
+
+
+def recompute_works(con: duckdb.DuckDBPyConnection, work_ids: Collection[str] | None) -> None:
+    """Re-derive the merged ``works`` rows of ``work_ids`` (all works when None), set-based."""
+    if work_ids is None:
+        rows = con.execute(sql("load.sql", "all_works")).fetchall()
+    else:
+        rows = [(w,) for w in sorted(work_ids)]
+    with staged(con, "_in_affected", [("work_id", "varchar")], rows):
+        con.execute(sql("load.sql", "recompute_works"))
+
+
+def load_counts(
+    con: duckdb.DuckDBPyConnection, counts: Sequence[CitationCount], *, run_id: str
+) -> int:
+    """Append citation observations (refresh); returns how many were recorded."""
+    with transaction(con):
+        now = datetime.now(UTC)
+        work_of = known_ids(con, (c.id for c in counts))
+        rows = RecordRows(run_id=run_id, now=now)
+        for c in counts:
+            if c.id not in work_of:
+                log.warning(
+                    "%s count for %s: no such work in the warehouse; skipped", c.source, c.id
+                )
+                continue
+            rows.add_count(work_of[c.id], c.source, c.cited_by_count, now)
+            rows.add_counts_by_year(work_of[c.id], c.source, c.counts_by_year, now)
+        _upsert_counts(con, rows)
+        recompute_works(con, {key[0] for key in rows.counts})
+    return len(rows.counts)
+
+
+def mark_ledger(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    ids: Sequence[Identifier],
+    *,
+    status: str,
+    error: str | None,
+    run_id: str,
+    http_status: int | None = None,
+    attempts: int = 0,
+) -> None:
+    """Set the ledger status of ``ids`` for ``source`` (e.g. ``pending`` when unreachable).
+
+    ``attempts`` is added to the cumulative count (0: nothing was sent). An ``ok`` row is never
+    downgraded to ``failed``/``pending``.
+    """
+    now = datetime.now(UTC)
+    rows = {
+        (source, i.scheme, i.value): (
+            source,
+            i.scheme,
+            i.value,
+            status,
+            http_status,
+            attempts,
+            error,
+            now,
+            now,
+            run_id,
+        )  # fmt: skip
+        for i in ids
+    }
+    with transaction(con):
+        with staged(con, "_in_fetch_ledger", LEDGER_SPEC, list(rows.values())):
+            con.execute(sql("load.sql", "upsert_ledger"))
+
+
+# ------------------------------------------------------------------------------------------
+# rebuild from raw responses
+# ------------------------------------------------------------------------------------------
+
+
+def iter_raw_responses(
+    con: duckdb.DuckDBPyConnection, *, batch_size: int = 500
+) -> Iterator[RawResponse]:
+    """Every stored raw response, oldest first, read ``batch_size`` rows at a time."""
+    for page in _raw_pages(con, batch_size=batch_size):
+        for row in page:
+            yield _raw_from_row(row)
+
+
+def _raw_pages(con: duckdb.DuckDBPyConnection, *, batch_size: int) -> Iterator[list[tuple]]:
+    after_at, after_id = None, None
+    while True:
+        page = con.execute(
+            sql("load.sql", "raw_page"),
+            {"after_at": after_at, "after_id": after_id, "limit": batch_size},
+        ).fetchall()
+        if not page:
+            return
+        yield page
+        after_at, after_id = page[-1][7], page[-1][0]
+
+
+def _raw_from_row(row: tuple) -> RawResponse:
+    _, source, endpoint, url, status, ctype, body, fetched_at, requested, _ = row
+    return RawResponse(
+        source=source,
+        endpoint=endpoint,
+        request_url=url,
+        http_status=status,
+        content_type=ctype or "",
+        body=body,
+        fetched_at=fetched_at,
+        requested=tuple(Identifier(*s.split(":", 1)) for s in requested or ()),
+    )
+
+
+def rebuild(
+    con: duckdb.DuckDBPyConnection,
+    normalise: Callable[[RawResponse], Normalised],
+    *,
+    run_id: str,
+) -> dict:
+    """Re-derive every per-source row from raw_responses, without any HTTP, in one transaction.
+
+    Kept: identity (works, work_ids, aliases), mentions, seed references, the ledger and the
+    citation history (observations re-derived from a raw are keyed by the run that fetched it,
+    so they overwrite themselves instead of duplicating). Returns counts of what was processed.
+    """
+    totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "errors": 0}
+    with transaction(con):
+        for table in _SLICE_TABLES + ("counts_by_year",):
+            con.execute(sql("load.sql", f"clear_derived_{table}"))
+        for page in _raw_pages(con, batch_size=500):
+            items, fetched = _normalise_page(page, normalise, totals, run_id=run_id)
+            done = _load_normalised(con, items, fetched, run_id=run_id, source="rebuild")
+            for key in ("records", "links", "counts"):
+                totals[key] += done[key]
+        recompute_works(con, None)
+    log.info("rebuild: %s", totals)
+    return totals
+
+
+def _normalise_page(page, normalise, totals: dict, *, run_id: str):
+    items, fetched = [], {}
+    for row in page:
+        raw = _raw_from_row(row)
+        totals["raw_responses"] += 1
+        try:
+            result = normalise(raw)
+        except Exception as exc:  # one bad body must not stop the rebuild
+            totals["errors"] += 1
+            log.warning("rebuild: raw %s (%s) not normalised: %s", row[0], raw.source, exc)
+            continue
+        when = _utc(raw.fetched_at)
+        fetched[raw.raw_id] = when
+        items.append((result, when, row[9] or run_id))
+    return items, fetched

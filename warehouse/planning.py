@@ -1,0 +1,128 @@
+"""What to ask each source next: the fetch plan and the refresh plan, read from the ledger.
+
+A work is *settled* for a source once the source answered ``ok`` for any of its identifiers; an
+identifier is settled once its ledger row says ``ok`` or ``not_found``. ``failed`` and ``pending``
+rows (and identifiers never asked) are planned again.
+
+* openalex: one identifier per unsettled work, preferring openalex > doi > pmid > pmcid.
+* pubmed:   one identifier per unsettled work, preferring pmid > pmcid > doi.
+* crossref: every unsettled DOI of every unsettled work, plus DOIs crossref answered ``not_found``
+  for works another source did resolve, when that answer predates the current run (Crossref
+  misses DOIs it should know often enough that one 404 is not the final word).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+import duckdb
+
+from pipeline.records import SETTLED, Identifier
+from warehouse.db import sql
+
+PREFERENCE = {
+    "openalex": ("openalex", "doi", "pmid", "pmcid"),
+    "pubmed": ("pmid", "pmcid", "doi"),
+    "crossref": ("doi",),
+}
+REFRESH_PREFERENCE = {
+    "openalex": ("openalex", "doi", "pmid", "pmcid"),
+    "crossref": ("doi",),
+    "pubmed": ("pmid",),  # PubMed's cited-by (elink) needs a PMID
+}
+
+
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    refresh: bool = False,
+    exclude: Collection[Identifier] = (),
+) -> list[Identifier]:
+    """Identifiers to ask ``source`` about, in work order (see module docstring).
+
+    ``refresh`` ignores settled rows; ``exclude`` skips identifiers already attempted this run.
+    """
+    if source not in PREFERENCE:
+        raise ValueError(f"unknown source {source!r}")
+    skip = {Identifier(*i) for i in exclude}
+    rows = con.execute(sql("planning.sql", "work_identifiers"), {"source": source}).fetchall()
+    elsewhere = {
+        r[0]
+        for r in con.execute(
+            sql("planning.sql", "resolved_elsewhere"), {"source": source}
+        ).fetchall()
+    }
+    current = con.execute(sql("planning.sql", "current_run")).fetchone()
+    current_run = current[0] if current else None
+    out: list[Identifier] = []
+    for work_id, group in groupby(rows, key=lambda r: r[0]):
+        ids = [(Identifier(s, v), status, run) for _, s, v, status, run in group]
+        if source == "crossref":
+            out += _crossref_ids(ids, refresh, work_id in elsewhere, current_run)
+        else:
+            out += _preferred(ids, PREFERENCE[source], refresh)
+    return [i for i in dict.fromkeys(out) if i not in skip]
+
+
+def _preferred(ids: list[tuple], preference: tuple[str, ...], refresh: bool) -> list[Identifier]:
+    if not refresh and any(status == "ok" for _, status, _ in ids):
+        return []
+    for scheme in preference:
+        for ident, status, _ in ids:
+            if ident.scheme == scheme and (refresh or status not in SETTLED):
+                return [ident]
+    return []
+
+
+def _crossref_ids(
+    ids: list[tuple], refresh: bool, resolved_elsewhere: bool, current_run: str | None
+) -> list[Identifier]:
+    dois = [(i, status, run) for i, status, run in ids if i.scheme == "doi"]
+    if refresh:
+        return [i for i, _, _ in dois]
+    if any(status == "ok" for _, status, _ in dois):
+        return []
+    out = []
+    for ident, status, run in dois:
+        if status not in SETTLED:
+            out.append(ident)
+        elif status == "not_found" and resolved_elsewhere and run != current_run:
+            out.append(ident)
+    return out
+
+
+def stale_works(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+) -> list[Identifier]:
+    """For refresh: one identifier per work whose newest ``source`` observation is older than
+    ``stale_after`` (or missing), naming the work as that source prefers (openalex id for
+    openalex, doi for crossref, pmid for pubmed). Identifiers the source said it does not know
+    are left out."""
+    if source not in REFRESH_PREFERENCE:
+        raise ValueError(f"unknown source {source!r}")
+    now = now or datetime.now(UTC)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    cutoff = now - stale_after
+    newest = dict(
+        con.execute(sql("planning.sql", "newest_observation"), {"source": source}).fetchall()
+    )
+    rows = con.execute(sql("planning.sql", "work_identifiers"), {"source": source}).fetchall()
+    out = []
+    for work_id, group in groupby(rows, key=lambda r: r[0]):
+        seen = newest.get(work_id)
+        if seen is not None and seen >= cutoff:
+            continue
+        ids = [(Identifier(s, v), status) for _, s, v, status, _ in group]
+        for scheme in REFRESH_PREFERENCE[source]:
+            pick = next((i for i, st in ids if i.scheme == scheme and st != "not_found"), None)
+            if pick:
+                out.append(pick)
+                break
+    return out

@@ -1,0 +1,292 @@
+"""Flatten normalised records into warehouse rows (pure; no SQL, no I/O).
+
+Each ``*_SPEC`` lists a table's columns as staged for loading (see staging.py), in the order the
+row tuples are built. Keys of entities without an identifier of their own (authors, institutions,
+venues, funders, topics) are derived here so that every source spells them the same way:
+
+* author:      ``orcid:<ORCID>``, else ``openalex:<A-id>``, else ``name:<hash>`` of the lower-cased
+  family name and first initial (namesakes without ids share a row; nothing better is knowable).
+* institution: ``ror:<id>``, else ``openalex:<I-id>``, else ``name:<hash>``.
+* venue:       ``issn:<ISSN-L>``, else ``name:<hash>`` of the lower-cased title.
+* funder:      the source's funder id, else ``name:<hash>``.
+* topic:       ``<vocabulary>:<term_id or term>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipeline.records import AuthorRecord, Identifier, Institution, SourceRecord
+
+V, INT, B, BOOL, F, TS, L = (
+    "varchar",
+    "integer",
+    "bigint",
+    "boolean",
+    "double",
+    "timestamptz",
+    "varchar[]",
+)
+
+SOURCE_RECORD_SPEC = [
+    ("work_id", V), ("source", V), ("source_key", V), ("ids", L), ("aliases", L), ("title", V),
+    ("publication_year", INT), ("publication_date", V), ("venue", V), ("venue_abbrev", V),
+    ("venue_id", V), ("issn_l", V), ("issns", L), ("publisher", V), ("type", V), ("volume", V),
+    ("issue", V), ("pages", V), ("abstract", V), ("language", V), ("is_oa", BOOL),
+    ("oa_status", V), ("license", V), ("is_retracted", BOOL), ("publication_types", L),
+    ("author_count", INT), ("cited_by_count", B), ("reference_count", INT), ("updated_date", V),
+    ("fetched_at", TS), ("raw_id", V), ("run_id", V),
+]  # fmt: skip
+AUTHORSHIP_SPEC = [
+    ("work_id", V), ("source", V), ("position", INT), ("author_id", V), ("raw_name", V),
+    ("family", V), ("given", V), ("initials", V), ("orcid", V), ("is_collective", BOOL),
+    ("is_corresponding", BOOL), ("affiliations", L),
+]  # fmt: skip
+AUTHOR_SPEC = [
+    ("author_id", V), ("display_name", V), ("family", V), ("given", V), ("orcid", V),
+    ("openalex_id", V), ("updated_at", TS),
+]  # fmt: skip
+INSTITUTION_SPEC = [
+    ("institution_id", V), ("name", V), ("ror", V), ("openalex_id", V), ("country_code", V),
+    ("type", V),
+]  # fmt: skip
+AUTHORSHIP_INSTITUTION_SPEC = [
+    ("work_id", V), ("source", V), ("position", INT), ("institution_id", V),
+]  # fmt: skip
+REFERENCE_SPEC = [
+    ("citing_work_id", V), ("source", V), ("ref_key", V), ("cited_scheme", V),
+    ("cited_value", V), ("position", INT), ("unstructured", V), ("document_id", V), ("run_id", V),
+]  # fmt: skip
+VENUE_SPEC = [
+    ("venue_id", V), ("issn_l", V), ("issns", L), ("name", V), ("abbrev", V), ("publisher", V),
+    ("updated_at", TS),
+]  # fmt: skip
+TOPIC_SPEC = [("topic_id", V), ("vocabulary", V), ("term", V), ("term_id", V)]
+WORK_TOPIC_SPEC = [
+    ("work_id", V), ("source", V), ("topic_id", V), ("qualifiers", L), ("is_major", BOOL),
+    ("score", F),
+]  # fmt: skip
+FUNDER_SPEC = [("funder_id", V), ("name", V)]
+WORK_FUNDER_SPEC = [("work_id", V), ("source", V), ("funder_id", V), ("award_ids", L)]
+COUNT_SPEC = [
+    ("work_id", V), ("source", V), ("run_id", V), ("cited_by_count", B), ("observed_at", TS),
+]  # fmt: skip
+COUNT_BY_YEAR_SPEC = [
+    ("work_id", V), ("source", V), ("year", INT), ("cited_by_count", B), ("observed_at", TS),
+]  # fmt: skip
+ALIAS_SPEC = [
+    ("alias_scheme", V), ("alias_value", V), ("work_id", V), ("kind", V), ("source", V),
+    ("recorded_at", TS), ("run_id", V),
+]  # fmt: skip
+SLICE_SPEC = [("work_id", V), ("source", V)]
+
+
+def short_hash(text: str) -> str:
+    """16 hex digits of sha256: a compact, stable key for name-only entities."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+def author_key(author: AuthorRecord) -> str:
+    """The author_id this authorship points at (see module docstring)."""
+    if author.orcid:
+        return f"orcid:{author.orcid}"
+    if author.openalex_id:
+        return f"openalex:{author.openalex_id}"
+    if author.family:
+        initial = _fold(author.given or author.initials or "")[:1]
+        return "name:" + short_hash(f"{_fold(author.family)}|{initial}")
+    return "name:" + short_hash(_fold(author.raw_name))
+
+
+def display_name(author: AuthorRecord) -> str:
+    """'Given Family' when both are known, else the name as printed."""
+    if author.given and author.family:
+        return f"{author.given} {author.family}"
+    return author.raw_name
+
+
+def institution_key(inst: Institution) -> str | None:
+    """The institution_id of ``inst``, or None when it has neither id nor name."""
+    if inst.ror:
+        return f"ror:{inst.ror}"
+    if inst.openalex_id:
+        return f"openalex:{inst.openalex_id}"
+    return "name:" + short_hash(_fold(inst.name)) if inst.name else None
+
+
+def venue_key(record: SourceRecord) -> str | None:
+    """The venue_id of the record's venue, or None when it names none."""
+    if record.issn_l:
+        return f"issn:{record.issn_l}"
+    return "name:" + short_hash(_fold(record.venue)) if record.venue else None
+
+
+def id_strings(ids: Iterable[Identifier]) -> list[str]:
+    """Identifiers as 'scheme:value' strings, in the order given, without repeats."""
+    return list(dict.fromkeys(f"{i.scheme}:{i.value}" for i in ids))
+
+
+def reference_key(scheme: str | None, value: str | None, position: int | None, text: str | None):
+    """ref_key: the cited id when known, else the position, else a hash of the text."""
+    if scheme and value:
+        return f"{scheme}:{value}"
+    if position is not None:
+        return f"pos:{position}"
+    return "text:" + short_hash(text or "")
+
+
+@dataclass
+class RecordRows:
+    """Rows for every table a batch of SourceRecords touches, deduplicated by key."""
+
+    run_id: str
+    now: datetime
+    slices: dict[tuple, tuple] = field(default_factory=dict)
+    source_records: dict[tuple, tuple] = field(default_factory=dict)
+    authorships: dict[tuple, tuple] = field(default_factory=dict)
+    authors: dict[str, tuple] = field(default_factory=dict)
+    institutions: dict[str, tuple] = field(default_factory=dict)
+    authorship_institutions: dict[tuple, tuple] = field(default_factory=dict)
+    references: dict[tuple, tuple] = field(default_factory=dict)
+    venues: dict[str, tuple] = field(default_factory=dict)
+    topics: dict[str, tuple] = field(default_factory=dict)
+    work_topics: dict[tuple, tuple] = field(default_factory=dict)
+    funders: dict[str, tuple] = field(default_factory=dict)
+    work_funders: dict[tuple, tuple] = field(default_factory=dict)
+    counts: dict[tuple, tuple] = field(default_factory=dict)
+    counts_by_year: dict[tuple, tuple] = field(default_factory=dict)
+    aliases: dict[tuple, tuple] = field(default_factory=dict)
+
+    def add(
+        self, record: SourceRecord, work_id: str, *, fetched_at: datetime, count_run: str = ""
+    ) -> None:
+        """Add one record (a later record for the same work and source replaces an earlier)."""
+        key = (work_id, record.source)
+        if key in self.slices:
+            self._drop_slice(key)
+        self.slices[key] = key
+        self.source_records[key] = self._source_record(record, work_id, fetched_at)
+        self._add_authors(record, work_id)
+        self._add_references(record, work_id)
+        self._add_topics_and_funders(record, work_id)
+        if record.cited_by_count is not None:
+            self.add_count(work_id, record.source, record.cited_by_count, fetched_at, count_run)
+            self.add_counts_by_year(work_id, record.source, record.counts_by_year, fetched_at)
+        for alias in record.aliases:
+            self.aliases[(alias.scheme, alias.value)] = (
+                alias.scheme, alias.value, work_id, "source_alias", record.source, self.now,
+                self.run_id,
+            )  # fmt: skip
+
+    def add_count(
+        self, work_id: str, source: str, count: int, observed_at: datetime, run_id: str = ""
+    ) -> None:
+        """One citation observation for (work, source) in this run; the last one given wins."""
+        run = run_id or self.run_id
+        self.counts[(work_id, source, run)] = (work_id, source, run, count, observed_at)
+
+    def add_counts_by_year(
+        self, work_id: str, source: str, by_year: Iterable[tuple[int, int]], observed_at: datetime
+    ) -> None:
+        """Per-year counts (latest state per year)."""
+        for year, count in by_year:
+            key = (work_id, source, year)
+            self.counts_by_year[key] = (work_id, source, year, count, observed_at)
+
+    def _drop_slice(self, key: tuple) -> None:
+        # two records of one source for one work in the same batch (e.g. duplicate OpenAlex works
+        # merged): the later replaces the earlier, like it would across batches
+        for table in (self.authorships, self.authorship_institutions, self.work_topics,
+                      self.work_funders, self.references):  # fmt: skip
+            for k in [k for k in table if k[:2] == key]:
+                del table[k]
+
+    def _source_record(self, r: SourceRecord, work_id: str, fetched_at: datetime) -> tuple:
+        venue_id = venue_key(r)
+        if venue_id:
+            self.venues[venue_id] = (
+                venue_id, r.issn_l, list(r.issns) or None, r.venue, r.venue_abbrev, r.publisher,
+                self.now,
+            )  # fmt: skip
+        return (
+            work_id, r.source, r.source_key, id_strings(r.ids), id_strings(r.aliases), r.title,
+            r.publication_year, r.publication_date, r.venue, r.venue_abbrev, venue_id, r.issn_l,
+            list(r.issns), r.publisher, r.type, r.volume, r.issue, r.pages, r.abstract,
+            r.language, r.is_oa, r.oa_status, r.license, r.is_retracted,
+            list(r.publication_types), len(r.authors), r.cited_by_count, r.reference_count,
+            r.updated_date, fetched_at, r.raw_id, self.run_id,
+        )  # fmt: skip
+
+    def _add_authors(self, r: SourceRecord, work_id: str) -> None:
+        for a in r.authors:
+            author_id = author_key(a)
+            self.authors[author_id] = (
+                author_id, display_name(a), a.family, a.given, a.orcid, a.openalex_id, self.now,
+            )  # fmt: skip
+            self.authorships[(work_id, r.source, a.position)] = (
+                work_id, r.source, a.position, author_id, a.raw_name, a.family, a.given,
+                a.initials, a.orcid, a.is_collective, a.is_corresponding, list(a.affiliations),
+            )  # fmt: skip
+            for inst in a.institutions:
+                inst_id = institution_key(inst)
+                if inst_id is None:
+                    continue
+                self.institutions[inst_id] = (
+                    inst_id, inst.name, inst.ror, inst.openalex_id, inst.country_code, inst.type,
+                )  # fmt: skip
+                key = (work_id, r.source, a.position, inst_id)
+                self.authorship_institutions[key] = key
+
+    def _add_references(self, r: SourceRecord, work_id: str) -> None:
+        for ref in r.references:
+            ref_key = reference_key(ref.scheme, ref.value, ref.position, ref.unstructured)
+            self.references[(work_id, r.source, ref_key)] = (
+                work_id, r.source, ref_key, ref.scheme if ref.value else None,
+                ref.value if ref.scheme else None, ref.position, ref.unstructured, None,
+                self.run_id,
+            )  # fmt: skip
+
+    def _add_topics_and_funders(self, r: SourceRecord, work_id: str) -> None:
+        for t in r.topics:
+            topic_id = f"{t.vocabulary}:{t.term_id or t.term}"
+            self.topics[topic_id] = (topic_id, t.vocabulary, t.term, t.term_id)
+            self.work_topics[(work_id, r.source, topic_id)] = (
+                work_id, r.source, topic_id, list(t.qualifiers), t.is_major, t.score,
+            )  # fmt: skip
+        for f in r.funders:
+            funder_id = f.funder_id or ("name:" + short_hash(_fold(f.name)) if f.name else None)
+            if funder_id is None:
+                continue
+            self.funders[funder_id] = (funder_id, f.name)
+            key = (work_id, r.source, funder_id)
+            awards = list(self.work_funders.get(key, (None,) * 4)[3] or [])
+            awards += [a for a in f.award_ids if a not in awards]
+            self.work_funders[key] = (work_id, r.source, funder_id, awards)
+
+    def tables(self) -> list[tuple[str, list, list[tuple]]]:
+        """(table, spec, rows) for every table, in load order (entities before links)."""
+        return [
+            ("venues", VENUE_SPEC, list(self.venues.values())),
+            ("authors", AUTHOR_SPEC, list(self.authors.values())),
+            ("institutions", INSTITUTION_SPEC, list(self.institutions.values())),
+            ("topics", TOPIC_SPEC, list(self.topics.values())),
+            ("funders", FUNDER_SPEC, list(self.funders.values())),
+            ("source_records", SOURCE_RECORD_SPEC, list(self.source_records.values())),
+            ("authorships", AUTHORSHIP_SPEC, list(self.authorships.values())),
+            ("authorship_institutions", AUTHORSHIP_INSTITUTION_SPEC,
+             list(self.authorship_institutions.values())),
+            ("work_references", REFERENCE_SPEC, list(self.references.values())),
+            ("work_topics", WORK_TOPIC_SPEC, list(self.work_topics.values())),
+            ("work_funders", WORK_FUNDER_SPEC, list(self.work_funders.values())),
+            ("citation_counts", COUNT_SPEC, list(self.counts.values())),
+            ("counts_by_year", COUNT_BY_YEAR_SPEC, list(self.counts_by_year.values())),
+            ("work_aliases", ALIAS_SPEC, list(self.aliases.values())),
+        ]  # fmt: skip
