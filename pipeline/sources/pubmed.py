@@ -39,14 +39,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from pipeline.config import TOOL, Settings
-from pipeline.errors import FetchError, RetriesExhausted, Unreachable
-from pipeline.http import HttpAnswer, SourceHttp, TransientBody
+from pipeline.errors import FetchError
+from pipeline.http import (
+    RETRY_STATUSES_WITH_500,
+    HttpAnswer,
+    SourceHttp,
+    TransientBody,
+    build_url,
+    encode_query,
+    looks_like_html,
+)
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 
 log = logging.getLogger(__name__)
@@ -66,7 +73,9 @@ ESEARCH_DOI_BATCH = 20  # DOIs OR-ed in one esearch term
 ESEARCH_MAX_TERM = 1500  # characters of the (unencoded) term, so the GET stays reasonable
 ESEARCH_RETMAX_PER_DOI = 5  # a DOI can match a few records (errata, duplicates)
 # 500/502 proxy errors are documented as transient (api-notes 3.6), so 500 is retried here too.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = RETRY_STATUSES_WITH_500
+# NCBI's limit is per IP across E-utilities and the converter (api-notes 3.1, 3.7): one limiter.
+NCBI_HOST_KEY = "ncbi"
 SCHEME_ORDER = ("pmid", "pmcid", "doi")  # resolution order; also groups a run into full batches
 
 EFETCH = "efetch.fcgi"
@@ -81,11 +90,6 @@ ELINK = "elink.fcgi"
 
 def _one_line(text: object, limit: int = 200) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()[:limit]
-
-
-def _looks_html(text: str) -> bool:
-    head = text[:1024].lstrip().lower()
-    return head.startswith(("<!doctype html", "<html")) or "<html" in head[:200]
 
 
 def parse_xml(text: str) -> StdET.Element:
@@ -105,7 +109,7 @@ def check_efetch(answer: HttpAnswer) -> None:
     An empty ``<PubmedArticleSet/>`` is a valid answer (none of the PMIDs exist).
     """
     text = answer.text
-    if _looks_html(text):
+    if looks_like_html(answer):
         raise TransientBody("efetch: HTML page instead of XML")
     try:
         root = parse_xml(text)
@@ -120,7 +124,7 @@ def check_efetch(answer: HttpAnswer) -> None:
 
 def _json_body(answer: HttpAnswer, endpoint: str) -> dict[str, Any]:
     text = answer.text
-    if _looks_html(text):
+    if looks_like_html(answer):
         raise TransientBody(f"{endpoint}: HTML page instead of JSON")
     try:
         data = json.loads(text)
@@ -317,6 +321,10 @@ class _Track:
             self.http_status = http_status
 
     def settle(self, status: str, error: str | None = None) -> None:
+        if status == "not_found" and self.fallback is not None:
+            # The converter never answered for this DOI: PubMed records can lack a DOI that PMC
+            # has, so esearch/efetch alone do not prove absence. Keep the converter's fault.
+            status, error = self.fallback.status, f"{error}; converter: {_one_line(self.fallback)}"
         self.status, self.error = status, error
 
     def fault(self, req: int, exc: FetchError, secrets: Sequence[str]) -> None:
@@ -377,19 +385,25 @@ class PubMedClient:
         esearch_batch: int = ESEARCH_DOI_BATCH,
     ) -> None:
         self.settings = settings
-        rate = settings.effective_ncbi_rps
-        self._http = http or SourceHttp(SOURCE, settings, rate=rate, retry_statuses=RETRY_STATUSES)
+        self._http = http or self._make_http(settings)
         # The converter lives on another host (pmc.ncbi.nlm.nih.gov); clients give it the
-        # E-utilities budget (api-notes 3.7), hence the same rate on its own limiter.
-        self._idconv_http = idconv_http or SourceHttp(
-            SOURCE, settings, rate=rate, retry_statuses=RETRY_STATUSES
-        )
+        # E-utilities budget (api-notes 3.7), so both share one limiter (NCBI_HOST_KEY).
+        self._idconv_http = idconv_http or self._make_http(settings)
         self.efetch_batch = efetch_batch
         self.elink_batch = elink_batch
         self.esearch_batch = esearch_batch
         self._eutils = settings.eutils_url.rstrip("/") + "/"
-        self._down: dict[int, FetchError] = {}  # id(SourceHttp) -> Unreachable seen this call
         self._req = 0  # request counter, to count each request once per identifier
+
+    @staticmethod
+    def _make_http(settings: Settings) -> SourceHttp:
+        return SourceHttp(
+            SOURCE,
+            settings,
+            rate=settings.effective_ncbi_rps,
+            retry_statuses=RETRY_STATUSES,
+            host_key=NCBI_HOST_KEY,
+        )
 
     @property
     def requests_made(self) -> int:
@@ -430,7 +444,6 @@ class PubMedClient:
     def _run(
         self, tracks: list[_Track], work: Callable[[list[_Track], list[RawResponse]], None]
     ) -> Iterator[FetchBatch]:
-        self._down = {}
         for group in _chunks(tracks, self.efetch_batch):
             before = self.requests_made
             raws: list[RawResponse] = []
@@ -560,8 +573,6 @@ class PubMedClient:
             t.touch(answered.req, answered.attempts, answered.http_status)
             if hits:
                 t.pmids, t.verify = list(hits), len(pack) > 1
-            elif t.fallback is not None:
-                t.fault(answered.req, t.fallback, self.settings.secrets)
             else:
                 t.settle("not_found", "not in PMC (ID converter) and no esearch hit for [doi]")
 
@@ -652,16 +663,12 @@ class PubMedClient:
         """
         self._req += 1
         req = self._req
-        if id(http) in self._down:
-            down = self._down[id(http)]
-            skipped = Unreachable(f"{endpoint}: not sent, host unreachable ({down})", attempts=0)
-            return _Answered(req, 0, None, skipped), ""
-        post = len(requested) > GET_MAX_IDS or len(urlencode(params)) > MAX_GET_QUERY
+        post = len(requested) > GET_MAX_IDS or len(encode_query(params)) > MAX_GET_QUERY
         try:
             answer = self._send(http, url, params, post=post, check=check)
         except FetchError as exc:
-            if isinstance(exc, Unreachable):
-                self._down[id(http)] = exc
+            # An Unreachable host is marked down by the HTTP layer's circuit breaker, which then
+            # refuses every later request to it without sending (status pending, attempts 0).
             log.warning("pubmed %s failed: %s", endpoint, _redact(str(exc), self.settings.secrets))
             return _Answered(req, exc.attempts, exc.http_status, exc), ""
         if answer.status != 200:
@@ -671,7 +678,7 @@ class PubMedClient:
                 attempts=answer.attempts,
             )
             return _Answered(req, answer.attempts, answer.status, error), ""
-        stored_url = f"{answer.url}?{urlencode(params)}" if post else answer.url
+        stored_url = build_url(answer.url, params) if post else answer.url
         raws.append(
             RawResponse(
                 source=SOURCE,
@@ -696,13 +703,9 @@ class PubMedClient:
         check: Callable[[HttpAnswer], None],
     ) -> HttpAnswer:
         secret = {"api_key": self.settings.ncbi_api_key} if self.settings.ncbi_api_key else None
-        try:
-            if post:
-                return http.post(url, params, check=check, secret_params=secret)
-            return http.get(url, params, check=check, secret_params=secret)
-        except TransientBody as exc:
-            # The HTTP layer retries these; one escaping it still must not lose the ids' outcome.
-            raise RetriesExhausted(str(exc), http_status=200, attempts=1) from None
+        if post:
+            return http.post(url, params, check=check, secret_params=secret)
+        return http.get(url, params, check=check, secret_params=secret)
 
 
 # --------------------------------------------------------------------------------------------

@@ -325,6 +325,18 @@ def test_esearch_errors_in_200_are_retried(bad):
 
 
 @responses.activate
+def test_ncbi_json_error_that_persists_is_failed_and_named_in_last_error():
+    responses.add(responses.GET, IDCONV, body=body("idconv_doi.json"), content_type=JSON)
+    responses.add(responses.GET, ESEARCH, body=body("lbsm_neg.json"), content_type=JSON)
+    ident = doi("10.9999/not-in-pubmed")
+
+    _, out = run(PubMedClient(settings()).fetch([ident]))
+
+    assert out[ident].status == "failed"
+    assert json.loads(body("lbsm_neg.json"))["error"] in out[ident].last_error
+
+
+@responses.activate
 def test_truncated_json_from_the_converter_is_retried():
     whole = body("idconv_pmcid.json")
     responses.add(responses.GET, IDCONV, body=whole[: len(whole) // 2], content_type=JSON)
@@ -462,6 +474,19 @@ def test_converter_fault_then_zero_esearch_hits_keeps_the_fault_status():
 
     assert out[ident].status == "failed"  # the converter never answered: not proof of absence
     assert len(calls_to(ESEARCH)) == 1
+
+
+@responses.activate
+def test_converter_fault_then_esearch_hits_of_other_dois_is_not_proof_of_absence():
+    responses.add(responses.GET, IDCONV, status=503, body="Service Unavailable")
+    responses.add(responses.GET, ESEARCH, body=body("esearch_hits.json"), content_type=JSON)
+    responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    found, cited_only = doi("10.1038/25092"), doi("10.3168/jds.s0022-0302(93)77504-9")
+
+    _, out = run(PubMedClient(settings()).fetch([found, cited_only]))
+
+    assert out[found].status == "ok"
+    assert out[cited_only].status == "failed"
 
 
 @responses.activate
