@@ -1,0 +1,223 @@
+"""Crossref client: works by DOI, as batched filter lists or ``/works/{doi}`` singletons.
+
+Requests (api-notes section 2; CrossRef/rest-api-doc):
+- lists: ``/works?filter=doi:A,doi:B,...&rows=50`` (the same filter name repeated is ORed; a
+  Crossref staff member confirmed it but warned about URL size: rest-api-doc#301).
+- singletons: ``/works/{doi}`` with the DOI percent-encoded once; its own ``/`` stays literal
+  (rest-api-doc#543). 404 with the text/plain body ``Resource not found.`` means ``not_found``.
+- polite pool: ``mailto=`` in the query and ``mailto:`` in the User-Agent (either suffices).
+
+Batch size, and why 50: the polite pool allows 3 list requests/s but 10 singletons/s, with 3 in
+flight (api-notes 2.2; the list/singleton split is UNCONFIRMED, so both are adapted from
+``x-rate-limit-*`` headers). A list of B DOIs costs one list slot, so lists beat singletons once
+B/3 > 1/10 per DOI, i.e. from B >= 4 (LIST_BREAK_EVEN); at B = 50 a list carries 15x more DOIs per
+second than singletons (150/s vs 10/s), so 1,000 DOIs take 20 list requests (~6.3 s at 3/s)
+instead of 1,000 singletons (~100 s). We stop at 50, not 100 or more, because no maximum is
+documented, 50 is what long-running clients use (ezpaarse ``crossref-paquet-size: 50``), 50
+full records (reference lists included) already make a multi-megabyte answer, and 50 typical
+DOIs keep the URL near 2,500 characters, well under common 4-8 kB proxy limits (MAX_URL_CHARS).
+
+Reconciliation: a DOI missing from a filter answer is re-asked as a singleton before it is
+``not_found`` (a filter can choke on odd DOIs: rcrossref#254). A 400 or 500 for a whole list is
+read as "this filter chokes" and its DOIs are asked singly. 500 is not retried: from Crossref it
+usually means a request it cannot parse (habanero retry.py); a 429 comes with an HTML body
+(rest-api-doc#159) and is retried through the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from urllib.parse import quote
+
+from pipeline.config import Settings
+from pipeline.errors import FetchError
+from pipeline.http import RETRY_STATUSES, HttpAnswer, SourceHttp, build_url, check_json, redact_text
+from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from pipeline.sources.openalex import now_utc, unique_identifiers
+
+log = logging.getLogger(__name__)
+
+SOURCE = "crossref"
+SCHEMES = frozenset({"doi"})
+BATCH_SIZE = 50  # see the module docstring
+LIST_BREAK_EVEN = 4  # fewer DOIs than this go as singletons: no slower, and no re-asks
+MAX_URL_CHARS = 4000  # no documented limit; stay under the 4 kB many proxies allow
+LIST_BUCKET = "list"  # paced apart from singletons (polite: 3/s vs 10/s)
+COUNT_FIELDS = "DOI,is-referenced-by-count,references-count,indexed"
+
+
+def work_doi(item: dict) -> str | None:
+    """The lower-cased DOI of one ``message.items[]`` entry: ``{"DOI": "10.7717/peerj.4375"}``."""
+    doi = item.get("DOI")
+    return doi.strip().lower() if isinstance(doi, str) and doi.strip() else None
+
+
+class CrossrefClient:
+    """Fetch works from Crossref by DOI; one FetchBatch per request batch."""
+
+    source = SOURCE
+    schemes = SCHEMES
+
+    def __init__(self, settings: Settings, *, http: SourceHttp | None = None) -> None:
+        self.settings = settings
+        self.base = settings.crossref_url.rstrip("/")
+        self.http = http or SourceHttp(
+            SOURCE,
+            settings,
+            rate=settings.crossref_rps,
+            bucket_rates={LIST_BUCKET: settings.crossref_list_rps},
+            concurrency=settings.crossref_concurrency,
+            retry_statuses=RETRY_STATUSES,  # 500 deliberately absent (module docstring)
+            adapt_rate_headers=True,
+        )
+        self._polite = [("mailto", settings.mailto)] if settings.mailto else []
+
+    @property
+    def requests_made(self) -> int:
+        return self.http.requests_made
+
+    def fetch(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
+        """Full work records; RawResponse.endpoint == "works"."""
+        unique = unique_identifiers(ids, self.schemes, self.source)
+        return self._stream(unique, "works", None)
+
+    def fetch_counts(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
+        """Citation counts (``select=`` on lists); RawResponse.endpoint == "counts"."""
+        unique = unique_identifiers(ids, self.schemes, self.source)
+        return self._stream(unique, "counts", COUNT_FIELDS)
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def _stream(self, unique, endpoint: str, select: str | None) -> Iterator[FetchBatch]:
+        # A comma separates filters, so a DOI carrying one cannot ride in a filter value.
+        listed = [i for i in unique if "," not in i.value]
+        for batch in self.plan_batches(listed, select=select):
+            if len(batch) < LIST_BREAK_EVEN:
+                yield from (self._single(i, endpoint) for i in batch)
+            else:
+                yield from self._list_batch(batch, endpoint, select)
+        yield from (self._single(i, endpoint) for i in unique if "," in i.value)
+
+    def _list_params(self, idents: Sequence[Identifier], select: str | None):
+        params = [("filter", ",".join(f"doi:{i.value}" for i in idents))]
+        params += [("rows", str(max(BATCH_SIZE, len(idents))))]
+        return params + ([("select", select)] if select else []) + self._polite
+
+    def plan_batches(
+        self, idents: Sequence[Identifier], *, select: str | None = None
+    ) -> list[list[Identifier]]:
+        """Batches of <= BATCH_SIZE DOIs whose list URL stays under MAX_URL_CHARS."""
+        batches: list[list[Identifier]] = []
+        for ident in idents:
+            if batches and len(batches[-1]) < BATCH_SIZE:
+                trial = [*batches[-1], ident]
+                url = build_url(f"{self.base}/works", self._list_params(trial, select))
+                if len(url) <= MAX_URL_CHARS:
+                    batches[-1] = trial
+                    continue
+            batches.append([ident])
+        return batches
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _list_batch(self, idents: list[Identifier], endpoint: str, select: str | None):
+        before = self.http.requests_made
+        try:
+            answer = self.http.get(
+                f"{self.base}/works",
+                self._list_params(idents, select),
+                check=check_json,
+                bucket=LIST_BUCKET,
+            )
+        except FetchError as exc:
+            yield self._batch([], [self._fault(i, exc) for i in idents], before)
+            return
+        if answer.status != 200:
+            log.info(
+                "crossref: filter of %d DOIs refused with HTTP %d; asking singly",
+                len(idents),
+                answer.status,
+            )
+            yield from (self._single(i, endpoint, prior=answer.attempts) for i in idents)
+            return
+        items = (json.loads(answer.text).get("message") or {}).get("items") or []
+        got = {work_doi(item) for item in items}
+        found = [i for i in idents if i.value in got]
+        raw = self._raw(answer, endpoint, idents)
+        yield self._batch(
+            [raw], [self._entry(i, "ok", 200, answer.attempts) for i in found], before
+        )
+        missing = [i for i in idents if i.value not in got]
+        yield from (self._single(i, endpoint, prior=answer.attempts) for i in missing)
+
+    def _single(self, ident: Identifier, endpoint: str, *, prior: int = 0) -> FetchBatch:
+        before = self.http.requests_made
+        try:
+            answer = self.http.get(
+                f"{self.base}/works/{quote(ident.value, safe='/')}",
+                self._polite,
+                check=check_json,
+            )
+        except FetchError as exc:
+            return self._batch([], [self._fault(ident, exc, prior)], before)
+        attempts = prior + answer.attempts
+        if answer.status == 200:
+            entry = self._entry(ident, "ok", 200, attempts)
+        elif answer.status == 404:  # "Resource not found." (text/plain): rest-api-doc#486
+            entry = self._entry(ident, "not_found", 404, attempts)
+        else:
+            entry = self._entry(ident, "failed", answer.status, attempts, _error_line(answer))
+        keep = answer.status in (200, 404)
+        raws = [self._raw(answer, endpoint, (ident,))] if keep else []
+        return self._batch(raws, [entry], before)
+
+    # -- records -------------------------------------------------------------------------------
+
+    def _raw(self, answer: HttpAnswer, endpoint: str, requested) -> RawResponse:
+        return RawResponse(
+            source=SOURCE,
+            endpoint=endpoint,
+            request_url=answer.url,
+            http_status=answer.status,
+            content_type=answer.content_type,
+            body=answer.text,
+            fetched_at=now_utc(),
+            requested=tuple(requested),
+        )
+
+    def _entry(self, ident, status, http_status, attempts, error=None) -> LedgerEntry:
+        return LedgerEntry(
+            source=SOURCE,
+            scheme=ident.scheme,
+            value=ident.value,
+            status=status,
+            http_status=http_status,
+            attempts=attempts,
+            last_error=redact_text(error, self.settings.secrets) if error else None,
+            last_attempt_at=now_utc(),
+        )
+
+    def _fault(self, ident: Identifier, exc: FetchError, prior: int = 0) -> LedgerEntry:
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return self._entry(ident, exc.status, exc.http_status, prior + exc.attempts, line)
+
+    def _batch(self, raws, outcomes, before: int) -> FetchBatch:
+        return FetchBatch(
+            source=SOURCE,
+            raws=tuple(raws),
+            outcomes=tuple(outcomes),
+            requests_made=self.http.requests_made - before,
+        )
+
+
+def _error_line(answer: HttpAnswer) -> str:
+    """``HTTP 400: <message>`` from a Crossref body (JSON ``message`` list, or plain text)."""
+    try:
+        message = json.loads(answer.text).get("message")
+        if isinstance(message, list) and message:
+            message = message[0].get("message") if isinstance(message[0], dict) else message[0]
+    except (ValueError, AttributeError):
+        message = answer.text
+    return f"HTTP {answer.status}: {' '.join(str(message or '').split())[:200]}"
