@@ -53,6 +53,7 @@ from pipeline.http import (
     build_url,
     encode_query,
     looks_like_html,
+    redact_text,
 )
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 
@@ -343,10 +344,7 @@ class _Answered:
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
-    text = _one_line(text)
-    for s in secrets:
-        text = text.replace(s, "REDACTED")
-    return text
+    return redact_text(_one_line(text, 300), secrets)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -658,8 +656,7 @@ class PubMedClient:
         """Send one request (GET, or POST for long id lists); never raises a FetchError.
 
         Returns the answer's bookkeeping and body; a fault comes back in ``_Answered.fault``.
-        A 200 becomes a RawResponse; a POST's form body is appended to its stored URL so the
-        URL still says what was asked (secrets are never in ``params``).
+        A 200 becomes a RawResponse; any other final status is a fault for its ids.
         """
         self._req += 1
         req = self._req
@@ -678,19 +675,9 @@ class PubMedClient:
                 attempts=answer.attempts,
             )
             return _Answered(req, answer.attempts, answer.status, error), ""
+        # A POST's URL carries no ids: append its form (never secrets) so it says what was asked.
         stored_url = build_url(answer.url, params) if post else answer.url
-        raws.append(
-            RawResponse(
-                source=SOURCE,
-                endpoint=endpoint,
-                request_url=stored_url,
-                http_status=answer.status,
-                content_type=answer.content_type,
-                body=answer.text,
-                fetched_at=_now(),
-                requested=requested,
-            )
-        )
+        raws.append(_raw(endpoint, answer, stored_url, requested))
         return _Answered(req, answer.attempts, answer.status), answer.text
 
     def _send(
@@ -711,6 +698,21 @@ class PubMedClient:
 # --------------------------------------------------------------------------------------------
 # Deciding outcomes (pure functions over the bookkeeping)
 # --------------------------------------------------------------------------------------------
+
+
+def _raw(
+    endpoint: str, answer: HttpAnswer, url: str, requested: tuple[Identifier, ...]
+) -> RawResponse:
+    return RawResponse(
+        source=SOURCE,
+        endpoint=endpoint,
+        request_url=url,
+        http_status=answer.status,
+        content_type=answer.content_type,
+        body=answer.text,
+        fetched_at=_now(),
+        requested=requested,
+    )
 
 
 def _pmids_of(tracks: Sequence[_Track]) -> list[str]:
