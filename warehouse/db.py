@@ -167,8 +167,24 @@ def _apply(con: duckdb.DuckDBPyConnection, script: str, *, version: int, descrip
 
 
 def view_files() -> list[Path]:
-    """View definitions in creation order: staging views (stg_*) first, since others read them."""
-    return sorted(VIEWS.glob("*.sql"), key=lambda p: (not p.stem.startswith("stg_"), p.stem))
+    """View definitions in creation order: a view after every view its SQL names."""
+    files = {p.stem: p for p in sorted(VIEWS.glob("*.sql"))}
+    bodies = {name: path.read_text(encoding="utf-8") for name, path in files.items()}
+    ordered: list[str] = []
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in trail:
+            raise WarehouseError(f"views depend on each other in a cycle: {' -> '.join(trail)}")
+        for other in files:
+            if other != name and re.search(rf"\b{other}\b", bodies[name]):
+                visit(other, (*trail, name))
+        ordered.append(name)
+
+    for name in files:
+        visit(name, ())
+    return [files[name] for name in ordered]
 
 
 def _create_views(con: duckdb.DuckDBPyConnection) -> None:

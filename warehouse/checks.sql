@@ -1,0 +1,88 @@
+-- Data-quality checks. Each `-- name:` block selects the offending rows; a healthy warehouse
+-- returns none from every block. Run them with warehouse.query.check_quality(con).
+
+-- name: duplicate_works
+select work_id from works group by work_id having count(*) > 1;
+
+-- name: duplicate_work_ids
+select scheme, value from work_ids group by scheme, value having count(*) > 1;
+
+-- name: duplicate_source_records
+select work_id, source from source_records group by work_id, source having count(*) > 1;
+
+-- name: duplicate_citation_observations
+select work_id, source, run_id from citation_counts group by all having count(*) > 1;
+
+-- name: duplicate_ledger_rows
+select source, scheme, value from fetch_ledger group by all having count(*) > 1;
+
+-- name: mentions_without_work
+select m.* from mentions m left join works w on w.work_id = m.work_id where w.work_id is null;
+
+-- name: mentions_without_document
+select m.* from mentions m left join seed_documents d on d.document_id = m.document_id
+where d.document_id is null;
+
+-- name: work_ids_without_work
+select i.* from work_ids i left join works w on w.work_id = i.work_id where w.work_id is null;
+
+-- name: works_without_their_anchor
+select w.work_id from works w
+left join work_ids i on i.scheme = w.anchor_scheme and i.value = w.anchor_value and i.work_id = w.work_id
+where i.work_id is null;
+
+-- name: aliases_without_work
+select a.* from work_aliases a left join works w on w.work_id = a.work_id where w.work_id is null;
+
+-- name: merged_works_still_present
+select a.* from work_aliases a join works w on w.work_id = a.alias_value where a.kind = 'merged_work';
+
+-- name: source_records_without_work
+select s.work_id, s.source from source_records s left join works w on w.work_id = s.work_id
+where w.work_id is null;
+
+-- name: orphan_authorships
+select a.work_id, a.source, a.position from authorships a
+left join source_records s on s.work_id = a.work_id and s.source = a.source
+where s.work_id is null;
+
+-- name: authorships_without_author
+select a.work_id, a.source, a.position from authorships a
+left join authors p on p.author_id = a.author_id where p.author_id is null;
+
+-- name: authorship_institutions_without_institution
+select a.* from authorship_institutions a
+left join institutions i on i.institution_id = a.institution_id where i.institution_id is null;
+
+-- name: references_from_missing_work
+select r.citing_work_id, r.source, r.ref_key from work_references r
+left join works w on w.work_id = r.citing_work_id where w.work_id is null;
+
+-- name: references_to_missing_work
+select r.citing_work_id, r.source, r.ref_key from work_references r
+left join works w on w.work_id = r.cited_work_id
+where r.cited_work_id is not null and w.work_id is null;
+
+-- name: references_left_unresolved
+select r.citing_work_id, r.source, r.ref_key from work_references r
+join work_ids i on i.scheme = r.cited_scheme and i.value = r.cited_value
+where r.cited_work_id is null or r.cited_work_id <> i.work_id;
+
+-- name: work_topics_without_topic
+select t.* from work_topics t left join topics p on p.topic_id = t.topic_id where p.topic_id is null;
+
+-- name: work_funders_without_funder
+select f.* from work_funders f left join funders p on p.funder_id = f.funder_id
+where p.funder_id is null;
+
+-- name: citation_counts_without_work
+select c.* from citation_counts c left join works w on w.work_id = c.work_id where w.work_id is null;
+
+-- name: negative_counts
+select work_id, source, 'citation_counts' as tbl from citation_counts where cited_by_count < 0
+union all select work_id, source, 'counts_by_year' from counts_by_year where cited_by_count < 0
+union all select work_id, source, 'source_records' from source_records where cited_by_count < 0;
+
+-- name: secrets_in_stored_urls
+select raw_id, request_url from raw_responses
+where regexp_matches(request_url, '[?&](api[_-]?key|apikey|access_token|token)=', 'i');
