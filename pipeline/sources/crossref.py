@@ -15,7 +15,7 @@ second than singletons (150/s vs 10/s), so 1,000 DOIs take 20 list requests (~6.
 instead of 1,000 singletons (~100 s). We stop at 50, not 100 or more, because no maximum is
 documented, 50 is what long-running clients use (ezpaarse ``crossref-paquet-size: 50``), 50
 full records (reference lists included) already make a multi-megabyte answer, and 50 typical
-DOIs keep the URL near 2,500 characters, well under common 4-8 kB proxy limits (MAX_URL_CHARS).
+DOIs keep the URL near 2,000 characters, well under common 4-8 kB proxy limits (MAX_URL_CHARS).
 
 Reconciliation: a DOI missing from a filter answer is re-asked as a singleton before it is
 ``not_found`` (a filter can choke on odd DOIs: rcrossref#254). A 400 or 500 for a whole list is

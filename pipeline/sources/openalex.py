@@ -151,7 +151,10 @@ class _Run:
 
     endpoint: str
     select: str | None
-    lists_refused: bool = False  # list budget spent: singletons only
+    lists_refused: bool = False  # list budget spent (or lists need a key): singletons only
+    # Filters refused outright this run (ourresearch/OpenAlex#8: ids.pmid batches may 400); not
+    # DOIs, whose 400 is more likely one odd value than the filter itself.
+    refused_filters: set[str] = field(default_factory=set)
     refusal: FetchError | None = None  # singletons refused too: everything left is pending
 
 
@@ -241,7 +244,7 @@ class OpenAlexClient:
     # -- list batches ------------------------------------------------------------------------
 
     def _list_batch(self, idents: list[Identifier], run: _Run) -> Iterator[FetchBatch]:
-        if run.lists_refused:
+        if run.lists_refused or idents[0].scheme in run.refused_filters:
             yield from (self._single(i, run) for i in idents)
             return
         before = self.http.requests_made
@@ -256,6 +259,7 @@ class OpenAlexClient:
             outcomes += [self._fault(i, res.error, res.attempts) for i in missing]
             retry_singly = []
         elif res.rejected is not None:
+            self._remember_refusal(res.rejected.status, idents[0].scheme, run)
             log.info(
                 "openalex: %s filter refused with HTTP %d; asking its %d values singly",
                 FILTERS[idents[0].scheme],
@@ -265,6 +269,13 @@ class OpenAlexClient:
         if res.raws or outcomes:
             yield self._batch(res.raws, outcomes, before)
         yield from (self._single(i, run, prior=res.attempts) for i in retry_singly)
+
+    @staticmethod
+    def _remember_refusal(status: int, scheme: str, run: _Run) -> None:
+        if status == 401:  # keyless cursor paging may need a key (api-notes 1.2, UNCONFIRMED)
+            run.lists_refused = True
+        elif status == 400 and scheme != "doi":
+            run.refused_filters.add(scheme)
 
     def _list_pages(self, idents: list[Identifier], run: _Run) -> _ListResult:
         """Follow cursor pages (``cursor=*`` then meta.next_cursor) until the answer is complete."""

@@ -448,5 +448,21 @@ def test_request_count_when_the_pmid_filter_is_refused(client, record_property):
     responses.add_callback(responses.GET, ANY_SINGLETON, callback=singleton)
     pmids = [Identifier("pmid", str(30000000 + i)) for i in range(1000)]
     assert outcomes(list(client.fetch(pmids))) == dict.fromkeys(pmids, "ok")
-    assert client.requests_made == math.ceil(1000 / MAX_OR_VALUES) + 1000
+    # one refused list; the run then asks every PMID singly without retrying the filter
+    assert client.requests_made == 1 + 1000
+    assert len([c for c in responses.calls if urlsplit(c.request.url).path == "/works"]) == 1
     record_property("openalex_requests_1000_pmids_filter_refused", client.requests_made)
+
+
+@responses.activate
+def test_a_401_for_lists_switches_the_run_to_singletons(client):
+    responses.get(WORKS, status=401, json={"error": "Unauthorized", "message": "API key required"})
+    responses.get(
+        f"{WORKS}/doi:{PEERJ.value}", body=text("work_peerj_4375.json"), content_type=JSON
+    )
+    responses.get(
+        f"{WORKS}/pmid:38000002", body=text("single_pmid_38000002.json"), content_type=JSON
+    )
+    pmid = Identifier("pmid", "38000002")
+    assert outcomes(list(client.fetch([PEERJ, pmid]))) == {PEERJ: "ok", pmid: "ok"}
+    assert len([c for c in responses.calls if urlsplit(c.request.url).path == "/works"]) == 1
