@@ -260,6 +260,30 @@ def esearch_pmids(text: str) -> list[str]:
     return [str(x) for x in json.loads(text)["esearchresult"]["idlist"]]
 
 
+def esearch_not_found(text: str) -> frozenset[str]:
+    """The lower-cased DOIs an esearch answer explicitly says it could not find.
+
+    Example payload (trimmed)::
+
+        {"esearchresult": {"count": "1", "idlist": ["9873310"],
+          "errorlist": {"phrasesnotfound": ["\"10.9999/x\"[doi]"], "fieldsnotfound": []},
+          "warninglist": {"quotedphrasesnotfound": ["\"10.9999/y\""]}}}
+
+    -> ``frozenset({"10.9999/x", "10.9999/y"})``
+    """
+    result = json.loads(text)["esearchresult"]
+    entries = [
+        *(result.get("errorlist") or {}).get("phrasesnotfound", []),
+        *(result.get("warninglist") or {}).get("quotedphrasesnotfound", []),
+    ]
+    return frozenset(_phrase_value(str(e)) for e in entries)
+
+
+def _phrase_value(entry: str) -> str:
+    entry = re.sub(r"\[doi\]\s*$", "", entry.strip(), flags=re.IGNORECASE)
+    return entry.strip().strip('"').strip().lower()
+
+
 def elink_citedin(text: str) -> dict[str, int]:
     """PMID -> number of citing PMIDs, one linkset per id (repeated ``id=``).
 
@@ -307,6 +331,7 @@ class _Track:
     ident: Identifier
     pmids: list[str] = field(default_factory=list)
     verify: bool = False  # PMIDs from an OR-ed esearch: only a record carrying this DOI counts
+    recheck: bool = False  # an OR-ed esearch neither found it nor named it: search it alone
     status: str | None = None  # set once settled
     error: str | None = None
     http_status: int | None = None
@@ -450,17 +475,21 @@ class PubMedClient:
 
     def _fetch_group(self, group: list[_Track], raws: list[RawResponse]) -> None:
         self._resolve(group, raws)
-        open_ = [t for t in group if t.status is None]
-        results = self._efetch(_pmids_of(open_), raws)
-        for t in open_:
-            _decide_fetched(t, results, self.settings.secrets)
+        for _ in range(2):  # the second round: DOIs an OR-ed search left unexplained, alone
+            open_ = [t for t in group if t.status is None]
+            results = self._efetch(_pmids_of(open_), raws)
+            for t in open_:
+                _decide_fetched(t, results, self.settings.secrets)
+            self._search_alone([t for t in group if t.recheck], raws)
 
     def _counts_group(self, group: list[_Track], raws: list[RawResponse]) -> None:
         self._resolve(group, raws)
+        # efetch only to map OR-ed search hits to their DOIs; unexplained DOIs are asked alone.
         searched = [t for t in group if t.status is None and t.verify]
         results = self._efetch(_pmids_of(searched), raws)
         for t in searched:
             _narrow_to_matches(t, results, self.settings.secrets)
+        self._search_alone([t for t in group if t.recheck], raws)
         open_ = [t for t in group if t.status is None]
         counted = self._elink(_pmids_of(open_), raws)
         for t in open_:
@@ -498,6 +527,12 @@ class PubMedClient:
         ]
         for pack in _search_packs(unresolved, self.esearch_batch):
             self._search(pack, raws)
+        self._search_alone([t for t in group if t.recheck], raws)
+
+    def _search_alone(self, tracks: list[_Track], raws: list[RawResponse]) -> None:
+        for t in tracks:
+            t.recheck, t.verify, t.pmids = False, False, []
+            self._search([t], raws)
 
     def _convert(self, tracks: list[_Track], idtype: str, raws: list[RawResponse]) -> None:
         # One type per call and idtype always sent: a mixed/untyped call is an HTTP 400 (api-notes 3.7).
@@ -566,13 +601,17 @@ class PubMedClient:
             for t in pack:
                 t.fault(answered.req, answered.fault, self.settings.secrets)
             return
-        hits = esearch_pmids(text)
+        hits, absent = esearch_pmids(text), esearch_not_found(text)
         for t in pack:
             t.touch(answered.req, answered.attempts, answered.http_status)
-            if hits:
+            if t.ident.value.lower() in absent or (len(pack) == 1 and not hits):
+                t.settle("not_found", "not in PMC (ID converter) and no esearch hit for [doi]")
+            elif hits:
                 t.pmids, t.verify = list(hits), len(pack) > 1
             else:
-                t.settle("not_found", "not in PMC (ID converter) and no esearch hit for [doi]")
+                # Whether PubMed drops an unknown phrase from an OR or empties the whole answer
+                # is not documented: a DOI it did not name as not found is asked again alone.
+                t.recheck = True
 
     # -- efetch and elink --------------------------------------------------------------------
 
@@ -726,11 +765,19 @@ def _doi_term(doi: str) -> str:
 
 
 def _search_packs(tracks: list[_Track], size: int) -> Iterator[list[_Track]]:
+    """Pack DOIs into OR-ed terms of at most ``size`` DOIs and ESEARCH_MAX_TERM characters.
+
+    A DOI with a quote or square brackets goes alone: it cannot be quoted, and brackets break
+    PubMed's query parser (ms609/citation-bot#724), which must not sink its pack-mates.
+    """
     pack: list[_Track] = []
     length = 0
     for t in tracks:
-        cost = len(_doi_term(t.ident.value)) + 4
-        if pack and (len(pack) >= size or length + cost > ESEARCH_MAX_TERM or '"' in t.ident.value):
+        if any(c in t.ident.value for c in '"[]'):
+            yield [t]
+            continue
+        cost = len(_doi_term(t.ident.value)) + len(" OR ")
+        if pack and (len(pack) >= size or length + cost > ESEARCH_MAX_TERM):
             yield pack
             pack, length = [], 0
         pack.append(t)
@@ -757,7 +804,7 @@ def _decide_fetched(
     elif faults:
         t.fault(faults[0].req, faults[0].fault, secrets)  # type: ignore[arg-type]
     elif t.verify:
-        t.settle("not_found", "esearch hits are records of other DOIs")
+        t.recheck = True  # hits of an OR-ed search, none of them this DOI's record: ask alone
     else:
         t.settle("not_found", f"efetch answered without PMID {', '.join(t.pmids)}")
 
@@ -767,7 +814,7 @@ def _narrow_to_matches(
 ) -> None:
     """For counts: keep only the esearch hits whose record carries this DOI."""
     _decide_fetched(t, results, secrets)
-    if t.status == "ok":
+    if t.status == "ok" and t.verify:
         t.pmids = [p for p in t.pmids if t.ident.value.lower() in (results[p][1] or ())]
         t.status, t.error, t.verify = None, None, False
 

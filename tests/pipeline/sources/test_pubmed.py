@@ -433,10 +433,12 @@ def test_more_than_200_pmcids_are_split_into_converter_calls_of_at_most_200():
 @responses.activate
 def test_doi_the_converter_did_not_resolve_is_found_by_esearch_and_mapped_through_efetch():
     responses.add(responses.GET, IDCONV, body=body("idconv_doi.json"), content_type=JSON)
-    responses.add(responses.GET, ESEARCH, body=body("esearch_hits.json"), content_type=JSON)
+    responses.add(
+        responses.GET, ESEARCH, body=body("esearch_hits_one_not_found.json"), content_type=JSON
+    )
     responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
     in_pmc, not_in_pmc = doi("10.3168/jds.2019-16533"), doi("10.1038/25092")
-    cited_only = doi("10.3168/jds.s0022-0302(93)77504-9")  # in a ReferenceList, not a record id
+    cited_only = doi("10.3168/jds.s0022-0302(93)77504-9")  # named not found by esearch
 
     raws, out = run(PubMedClient(settings()).fetch([in_pmc, not_in_pmc, cited_only]))
 
@@ -448,6 +450,24 @@ def test_doi_the_converter_did_not_resolve_is_found_by_esearch_and_mapped_throug
     assert param(search, "db") == ["pubmed"] and param(search, "retmode") == ["json"]
     assert [r.endpoint for r in raws] == ["idconv", "esearch", "efetch"]
     assert raws[1].requested == (not_in_pmc, cited_only)
+
+
+@responses.activate
+def test_doi_an_or_search_neither_found_nor_named_is_searched_again_alone():
+    responses.add(responses.GET, IDCONV, body=body("idconv_doi.json"), content_type=JSON)
+    responses.add(responses.GET, ESEARCH, body=body("esearch_hits.json"), content_type=JSON)
+    responses.add(responses.GET, ESEARCH, body=body("esearch_zero.json"), content_type=JSON)
+    responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    found = doi("10.1038/25092")
+    cited_only = doi("10.3168/jds.s0022-0302(93)77504-9")  # only in a ReferenceList
+
+    _, out = run(PubMedClient(settings()).fetch([found, cited_only]))
+
+    assert out[found].status == "ok"
+    assert out[cited_only].status == "not_found"
+    terms = [param(c, "term")[0] for c in calls_to(ESEARCH)]
+    assert terms[1] == f'"{cited_only.value}"[doi]'
+    assert len(terms) == 2
 
 
 @responses.activate
@@ -480,6 +500,7 @@ def test_converter_fault_then_zero_esearch_hits_keeps_the_fault_status():
 def test_converter_fault_then_esearch_hits_of_other_dois_is_not_proof_of_absence():
     responses.add(responses.GET, IDCONV, status=503, body="Service Unavailable")
     responses.add(responses.GET, ESEARCH, body=body("esearch_hits.json"), content_type=JSON)
+    responses.add(responses.GET, ESEARCH, body=body("esearch_zero.json"), content_type=JSON)
     responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
     found, cited_only = doi("10.1038/25092"), doi("10.3168/jds.s0022-0302(93)77504-9")
 
@@ -504,7 +525,7 @@ def test_unreachable_converter_leaves_dois_pending_unless_esearch_finds_them():
 @responses.activate
 def test_esearch_packs_at_most_the_batch_size_of_dois_per_term():
     responses.add(responses.GET, IDCONV, json={"status": "ok", "records": []})
-    responses.add(responses.GET, ESEARCH, body=body("esearch_zero.json"), content_type=JSON)
+    responses.add_callback(responses.GET, ESEARCH, callback=esearch_naming_all_not_found)
     n = pubmed.ESEARCH_DOI_BATCH + 3
     ids = [doi(f"10.5555/pack.{k}") for k in range(n)]
 
@@ -513,6 +534,40 @@ def test_esearch_packs_at_most_the_batch_size_of_dois_per_term():
     sizes = [param(c, "term")[0].count("[doi]") for c in calls_to(ESEARCH)]
     assert sizes == [pubmed.ESEARCH_DOI_BATCH, 3]
     assert {e.status for e in out.values()} == {"not_found"}
+
+
+def esearch_naming_all_not_found(request):
+    """A zero-hit answer shaped like esearch_zero.json naming every phrase of the term."""
+    term = dict(parse_qsl(urlsplit(request.url).query))["term"]
+    answer = json.loads(body("esearch_zero.json"))
+    answer["esearchresult"]["errorlist"]["phrasesnotfound"] = term.split(" OR ")
+    return 200, {"Content-Type": JSON}, json.dumps(answer)
+
+
+@responses.activate
+def test_an_or_search_with_zero_hits_naming_no_doi_asks_each_again_alone():
+    responses.add(responses.GET, IDCONV, json={"status": "ok", "records": []})
+    responses.add(responses.GET, ESEARCH, json={"esearchresult": {"count": "0", "idlist": []}})
+    ids = [doi("10.5555/a"), doi("10.5555/b")]
+
+    _, out = run(PubMedClient(settings()).fetch(ids))
+
+    terms = [param(c, "term")[0] for c in calls_to(ESEARCH)]
+    assert terms == ['"10.5555/a"[doi] OR "10.5555/b"[doi]', '"10.5555/a"[doi]', '"10.5555/b"[doi]']
+    assert {out[i].status for i in ids} == {"not_found"}
+
+
+@responses.activate
+def test_a_doi_with_square_brackets_is_searched_alone():
+    responses.add(responses.GET, IDCONV, json={"status": "ok", "records": []})
+    responses.add_callback(responses.GET, ESEARCH, callback=esearch_naming_all_not_found)
+    sici = doi("10.1002/(sici)1097-4636(199603)30:3<339::aid-jbm8>3.0.co;2-[y]")
+    ids = [doi("10.5555/a"), sici, doi("10.5555/b")]
+
+    run(PubMedClient(settings()).fetch(ids))
+
+    terms = sorted(param(c, "term")[0] for c in calls_to(ESEARCH))
+    assert terms == sorted([f'"{sici.value}"[doi]', '"10.5555/a"[doi] OR "10.5555/b"[doi]'])
 
 
 # --------------------------------------------------------------------------------------------
