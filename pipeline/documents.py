@@ -1,0 +1,652 @@
+"""Read a seed file (text, Markdown, HTML, BibTeX, RIS, CSV/TSV) into scannable pieces. No I/O policy.
+
+A reader turns the decoded characters of one file into a stream of :class:`Piece` objects: windows
+of *scan text* that ``pipeline.extract`` searches for identifiers and for structure (headings,
+list entries). Plain formats are scanned as they are. Structured formats are rewritten a little so
+that one scanner serves them all:
+
+- HTML becomes its visible text plus link targets and ``citation_*`` meta values; headings become
+  ``## Title`` lines, list items and paragraphs are separated by blank lines.
+- A CSV row becomes a paragraph with one cell per line; a cell of a ``pmid`` column gets a
+  synthetic ``PMID:`` label, so the bare number there counts as one.
+- A BibTeX ``eprint`` whose entry says ``archivePrefix = {arXiv}`` gets a synthetic ``arXiv:``.
+
+Synthetic characters are never reported: a :class:`SpanMap` maps scan-text positions back to
+offsets and lines of the decoded file, so a mention's ``start``/``end`` always point into the file.
+
+Files are read in blocks and pieces are cut at blank lines (or entry starts), so a 200 MB file is
+processed in bounded memory and no identifier straddles two pieces.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+__all__ = [
+    "MARK",
+    "BinaryFile",
+    "Layout",
+    "NotUtf8",
+    "Piece",
+    "RawFile",
+    "SpanMap",
+    "detect_kind",
+    "layout_for",
+    "read_pieces",
+]
+
+BLOCK_SIZE = 1 << 20  # bytes read at a time
+PIECE_SIZE = 1 << 21  # characters of scan text per piece (about)
+SNIFF_SIZE = 8192
+
+# A private-use character starting a line marks a synthetic role switch (HTML <head> is the
+# page's own metadata). It cannot be confused with a heading someone wrote.
+MARK = "\ue000"
+
+
+class BinaryFile(Exception):
+    """The file is not text (NUL bytes or a known binary signature)."""
+
+
+class NotUtf8(Exception):
+    """The bytes are not valid UTF-8; the caller decodes again with a fallback."""
+
+
+# --------------------------------------------------------------------------------------------
+# Pieces and their map back to the file
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SpanMap:
+    """Where the real (non-synthetic) runs of a piece's text come from in the file."""
+
+    pos: list[int] = field(default_factory=list)  # run start in the piece text
+    src: list[int] = field(default_factory=list)  # run start in the decoded file
+    line: list[int] = field(default_factory=list)  # 1-based line of the run start
+    size: list[int] = field(default_factory=list)
+
+    def add(self, pos: int, src: int, line: int, size: int) -> None:
+        """Record a real run of ``size`` characters."""
+        self.pos.append(pos)
+        self.src.append(src)
+        self.line.append(line)
+        self.size.append(size)
+
+    def locate(self, text: str, p: int) -> tuple[int, int]:
+        """(file offset, line) of piece position ``p``; a synthetic position maps to the next run."""
+        i = bisect_right(self.pos, p) - 1
+        if i >= 0 and p < self.pos[i] + self.size[i]:
+            return self.src[i] + p - self.pos[i], self.line[i] + text.count("\n", self.pos[i], p)
+        if i + 1 < len(self.pos):
+            return self.src[i + 1], self.line[i + 1]
+        if i >= 0:
+            end = self.pos[i] + self.size[i]
+            return self.src[i] + self.size[i], self.line[i] + text.count("\n", self.pos[i], end)
+        return 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A window of scan text.
+
+    ``text[0]`` is at file offset ``base`` and line ``line`` when ``spans`` is None (plain text;
+    ``base``/``line`` may be below 0/1 when synthetic line breaks were prepended). Otherwise
+    ``spans`` maps positions back to the file.
+    """
+
+    text: str
+    base: int = 0
+    line: int = 1
+    spans: SpanMap | None = None
+
+
+class _Builder:
+    """Accumulates real and synthetic text into pieces."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.spans = SpanMap()
+
+    def real(self, s: str, src: int, line: int) -> None:
+        if s:
+            self.spans.add(self.size, src, line, len(s))
+            self.parts.append(s)
+            self.size += len(s)
+
+    def synth(self, s: str) -> None:
+        self.parts.append(s)
+        self.size += len(s)
+
+    def take(self) -> Piece:
+        piece = Piece("".join(self.parts), spans=self.spans)
+        self.parts, self.size, self.spans = [], 0, SpanMap()
+        return piece
+
+
+# --------------------------------------------------------------------------------------------
+# Kinds and their structure
+# --------------------------------------------------------------------------------------------
+
+_EXTENSIONS = {
+    ".txt": "text",
+    ".text": "text",
+    ".nbib": "text",  # PubMed/MEDLINE export: "PMID- 123" records separated by blank lines
+    ".medline": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".ris": "ris",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+}
+_ID_COLUMNS = {
+    "doi": "doi",
+    "pmid": "pmid",
+    "pubmed": "pmid",
+    "pubmedid": "pmid",
+    "pmcid": "pmcid",
+    "pmc": "pmcid",
+    "arxiv": "arxiv",
+    "arxivid": "arxiv",
+    "eprint": "arxiv",
+    "openalex": "openalex",
+    "openalexid": "openalex",
+}
+# Synthetic labels that make a bare value in a typed field count as that scheme.
+_LABELS = {"doi": "doi:", "pmid": "PMID: ", "pmcid": "PMCID: ", "arxiv": "arXiv:"}
+_LABELS["openalex"] = "OpenAlex: "
+
+
+def detect_kind(path: str, head: str) -> str:
+    """The reader for a file: by extension, else (and for ``.txt``) by sniffing its first text."""
+    kind = _EXTENSIONS.get(Path(path).suffix.lower())
+    if kind not in (None, "text"):
+        return kind
+    sniffed = _sniff(head)
+    return sniffed or kind or "text"
+
+
+_SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
+_SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
+_SNIFF_RIS = re.compile(r"\A\s*TY  - ")
+
+
+def _sniff(head: str) -> str | None:
+    if _SNIFF_HTML.match(head) or (
+        "<body" in head.lower() and re.search(r"</(?:p|div|a|li)>", head, re.IGNORECASE)
+    ):
+        return "html"
+    if _SNIFF_BIB.match(head):
+        return "bibtex"
+    if _SNIFF_RIS.match(head):
+        return "ris"
+    first = head.lstrip("\ufeff").split("\n", 1)[0]
+    names = {_column_key(c) for c in re.split(r"[,\t;]", first)}
+    if names & _ID_COLUMNS.keys():
+        return "tsv" if first.count("\t") > first.count(",") else "csv"
+    return None
+
+
+def _column_key(name: str) -> str:
+    return re.sub(r"[^a-z]", "", name.strip().strip('"').lower())
+
+
+# Structure patterns: every alternative starts with "\n" (a literal, so the search is fast).
+# Groups: blank (blank line; "cand" the line after it, "nb" set when that line is itself
+# followed by a blank line), item (a list marker), atx/atxt (a "## Title" heading), rule (a
+# setext underline), entry (a BibTeX/RIS record start), mark (a synthetic role switch).
+_BLANK = (
+    r"\n[ \t]*\r?(?P<blank>\n)(?:[ \t]*\r?\n)*"  # any run of blank lines, then maybe a heading
+    r"(?:(?P<cand>[^\s#][^\n]{0,79}?)[ \t]*\r?(?=\n(?P<nb>[ \t]*\r?\n)?|\Z))?"
+)
+_ITEM = r"|\n[ \t]*(?P<item>\d{1,4}[.)]|[-*\u2022+]|\[\d{1,4}\])(?=[ \t\r\n])"
+_ATX = r"|\n[ \t]{0,3}(?P<atx>#{1,6})[ \t]+(?P<atxt>[^\n]*?)[ \t#]*\r?(?=\n|\Z)"
+_RULE = r"|\n[ \t]{0,3}(?P<rule>={3,}|-{3,})[ \t]*\r?(?=\n|\Z)"
+_MARK = r"|\n" + MARK + r"(?P<mark>[a-z]+)"
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one kind of file is structured for the extractor."""
+
+    kind: str
+    structure: re.Pattern[str]
+    default_role: str = "mention"
+    headings: bool = True  # blank-line-separated short lines may be headings
+    first_line_subject: bool = False  # "» Articles » PMID: 36455991" at the top names the page
+
+
+_LAYOUTS = {
+    "text": Layout("text", re.compile(_BLANK + _ITEM + _ATX + _MARK), first_line_subject=True),
+    "markdown": Layout(
+        "markdown", re.compile(_BLANK + _ITEM + _ATX + _RULE + _MARK), first_line_subject=True
+    ),
+    "html": Layout("html", re.compile(_BLANK + _ITEM + _ATX + _MARK)),
+    # A .bib or .ris file is a bibliography: every entry is a reference.
+    "bibtex": Layout(
+        "bibtex",
+        re.compile(r"\n[ \t]*(?P<entry>@)[A-Za-z]+[ \t]*[{(]" + _MARK),
+        default_role="reference",
+        headings=False,
+    ),
+    "ris": Layout(
+        "ris",
+        re.compile(r"\n[ \t]*(?P<entry>TY)[ \t]+-" + _MARK),
+        default_role="reference",
+        headings=False,
+    ),
+    "csv": Layout("csv", re.compile(r"\n[ \t]*\r?(?P<blank>\n)" + _MARK), headings=False),
+}
+_LAYOUTS["tsv"] = _LAYOUTS["csv"]
+
+
+def layout_for(kind: str) -> Layout:
+    """The :class:`Layout` of a kind returned by :func:`detect_kind`."""
+    return _LAYOUTS[kind]
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes -> characters
+# --------------------------------------------------------------------------------------------
+
+_BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+
+
+class RawFile:
+    """A file read once in blocks: counts and hashes the bytes while decoding them.
+
+    ``encoding`` None means UTF-8 (a BOM is dropped); a decoding error raises :class:`NotUtf8`
+    so the caller can read again with a fallback such as ``cp1252``.
+    """
+
+    def __init__(self, path: str, encoding: str | None = None) -> None:
+        self.path = path
+        self.encoding = encoding
+        self.sha256 = hashlib.sha256()
+        self.bytes = 0
+
+    def chars(self) -> Iterator[str]:
+        """The decoded text, block by block. Raises BinaryFile, NotUtf8, OSError."""
+        with open(self.path, "rb") as fh:
+            first = fh.read(BLOCK_SIZE)
+            decoder = self._decoder(first)
+            block = first
+            while block:
+                self.sha256.update(block)
+                self.bytes += len(block)
+                yield self._decode(decoder, block, final=False)
+                block = fh.read(BLOCK_SIZE)
+            yield self._decode(decoder, b"", final=True)
+
+    def _decoder(self, first: bytes) -> codecs.IncrementalDecoder:
+        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return codecs.getincrementaldecoder("utf-16")()
+        if first.startswith(_BINARY_MAGIC) or b"\x00" in first[:SNIFF_SIZE]:
+            raise BinaryFile("binary file (NUL bytes or a binary signature); not read")
+        if self.encoding:
+            return codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        return codecs.getincrementaldecoder("utf-8-sig")()
+
+    @staticmethod
+    def _decode(decoder: codecs.IncrementalDecoder, block: bytes, *, final: bool) -> str:
+        try:
+            return decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            raise NotUtf8(str(exc)) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Readers: characters -> pieces
+# --------------------------------------------------------------------------------------------
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
+
+
+def read_pieces(kind: str, chars: Iterable[str]) -> Iterator[Piece]:
+    """The pieces of a file of ``kind`` whose decoded text arrives as ``chars`` blocks."""
+    reader: Callable[[Iterable[str]], Iterator[Piece]] = _READERS[kind]
+    return reader(chars)
+
+
+def _windows(chars: Iterable[str], cut: Callable[[str], tuple[int, str]]) -> Iterator[tuple]:
+    """Re-block ``chars`` into windows cut where ``cut`` says, keeping file offsets and lines.
+
+    Yields (window text, synthetic prefix, file offset, line). ``cut(buf)`` returns the cut
+    position and the prefix the next window needs to look as if it followed the cut (a blank line
+    stays a blank line).
+    """
+    buf, offset, line, prefix = "", 0, 1, "\n\n"  # the file starts as if after a blank line
+    for block in chars:
+        buf += block
+        if len(buf) < PIECE_SIZE:
+            continue
+        at, next_prefix = cut(buf)
+        window, buf = buf[:at], buf[at:]
+        yield window, prefix, offset, line
+        offset += len(window)
+        line += window.count("\n")
+        prefix = next_prefix
+    if buf:
+        yield buf, prefix, offset, line
+
+
+def _cut_text(buf: str) -> tuple[int, str]:
+    """Cut after the last blank line, else the last line break, else the last blank."""
+    start = max(len(buf) - PIECE_SIZE // 2, 0)  # look only at the tail: no quadratic rescans
+    i = buf.rfind("\n\n", start)
+    if i >= 0:
+        return i + 2, "\n\n"
+    ends = [m.end() for m in _BLANK_LINE.finditer(buf, start)]  # blanks holding " " or "\r"
+    if ends:
+        return ends[-1], "\n\n"
+    i = buf.rfind("\n")
+    if i >= 0:
+        return i + 1, "\n"
+    j = max(buf.rfind(" "), buf.rfind("\t"))
+    return (j + 1, "") if j > 0 else (len(buf), "")
+
+
+def _read_text(chars: Iterable[str]) -> Iterator[Piece]:
+    for window, prefix, offset, line in _windows(chars, _cut_text):
+        yield Piece(prefix + window, offset - len(prefix), line - prefix.count("\n"))
+
+
+_ENTRY_START = re.compile(r"\n[ \t]*@[A-Za-z]+[ \t]*[{(]")
+_EPRINT = re.compile(r"\beprint[ \t]*=[ \t]*[{\"][ \t]*(?=\d{4}\.\d|[a-z-]+(?:\.[A-Z]{2})?/\d)")
+_ARXIV_PREFIX = re.compile(
+    r"\b(?:archiveprefix|eprinttype)[ \t]*=[ \t]*[{\"]?[ \t]*arxiv\b", re.IGNORECASE
+)
+
+
+def _cut_bib(buf: str) -> tuple[int, str]:
+    i = buf.rfind("\n@")
+    return (i + 1, "\n") if i > 0 else _cut_text(buf)
+
+
+def _read_bibtex(chars: Iterable[str]) -> Iterator[Piece]:
+    for window, prefix, offset, line in _windows(chars, _cut_bib):
+        text = prefix + window
+        eprints = [m.end() for m in _EPRINT.finditer(text) if _entry_is_arxiv(text, m.start())]
+        base, first = offset - len(prefix), line - prefix.count("\n")
+        if not eprints:
+            yield Piece(text, base, first)
+            continue
+        # "eprint = {2101.00001}" is an arXiv id only because its entry says archivePrefix.
+        b, at, at_line = _Builder(), 0, first
+        for end in [*eprints, len(text)]:
+            b.real(text[at:end], base + at, at_line)
+            if end < len(text):
+                b.synth("arXiv:")
+            at_line += text.count("\n", at, end)
+            at = end
+        yield b.take()
+
+
+def _entry_is_arxiv(text: str, at: int) -> bool:
+    start = max(text.rfind("\n@", 0, at), 0)
+    end = text.find("\n@", at)
+    return _ARXIV_PREFIX.search(text, start, end if end >= 0 else len(text)) is not None
+
+
+def _cut_ris(buf: str) -> tuple[int, str]:
+    i = buf.rfind("\nTY  -")
+    return (i + 1, "\n") if i > 0 else _cut_text(buf)
+
+
+def _read_ris(chars: Iterable[str]) -> Iterator[Piece]:
+    for window, prefix, offset, line in _windows(chars, _cut_ris):
+        yield Piece(prefix + window, offset - len(prefix), line - prefix.count("\n"))
+
+
+# --------------------------------------------------------------------------------------------
+# CSV / TSV
+# --------------------------------------------------------------------------------------------
+
+
+def _csv_field(delimiter: str) -> re.Pattern[str]:
+    d = re.escape(delimiter)
+    return re.compile(
+        rf'[ \t]*"(?P<q>(?:[^"]|"")*)"[ \t]*(?P<e>{d}|\r?\n|\Z)|(?P<u>[^{d}\r\n]*)(?P<f>{d}|\r?\n|\Z)'
+    )
+
+
+def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
+    """One paragraph per row, one line per cell; typed cells get a synthetic label."""
+    pattern, b = _csv_field(delimiter), _Builder()
+    columns: list[str | None] | None = None
+    row: list[tuple[str, int, int]] = []  # (value, file offset, line)
+    for window, _prefix, offset, line in _windows(chars, _cut_csv):
+        last = 0
+        for m in pattern.finditer(window):
+            if m.start() == len(window):
+                break  # the empty match at the end of the window
+            quoted = m.group("q") is not None
+            value, at = (m.group("q"), m.start("q")) if quoted else (m.group("u"), m.start("u"))
+            line += window.count("\n", last, at)
+            last = at
+            row.append((value, offset + at, line))
+            if (m.group("e") if quoted else m.group("f")) == delimiter:
+                continue
+            if columns is None:
+                columns = [_ID_COLUMNS.get(_column_key(v)) for v, _, _ in row]
+            else:
+                _emit_row(b, row, columns)
+            row = []
+        line += window.count("\n", last)
+        if b.size:
+            yield b.take()
+
+
+def _emit_row(b: _Builder, row: list[tuple[str, int, int]], columns: list[str | None]) -> None:
+    b.synth("\n\n")
+    for i, (value, src, line) in enumerate(row):
+        scheme = columns[i] if i < len(columns) else None
+        if scheme is not None and value.strip():
+            b.synth(_LABELS[scheme])
+        b.real(value, src, line)
+        b.synth("\n")
+
+
+def _cut_csv(buf: str) -> tuple[int, str]:
+    # A quoted cell may hold line breaks; cut only where the quotes before are balanced.
+    i = len(buf)
+    while True:
+        i = buf.rfind("\n", 0, i)
+        if i < 0:
+            return len(buf), ""
+        if buf.count('"', 0, i) % 2 == 0:
+            return i + 1, ""
+
+
+def _read_tsv(chars: Iterable[str]) -> Iterator[Piece]:
+    return _read_csv(chars, "\t")
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
+    "figure footer form header hr li main nav ol p pre section summary table tbody td tfoot th "
+    "thead tr ul br title".split()
+)
+_ENTRY_TAGS = frozenset({"li", "tr", "dd", "dt"})  # one list entry = one work
+_HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
+_META_SCHEMES = {
+    "citation_doi": "doi",
+    "citation_pmid": "pmid",
+    "citation_pmcid": "pmcid",
+    "citation_arxiv_id": "arxiv",
+    "dc.identifier": None,  # "doi:10…", "https://doi.org/…", "PMID:…": scanned as written
+    "dc.identifier.doi": "doi",
+    "prism.doi": "doi",
+    "bepress_citation_doi": "doi",
+}
+_ATTR = re.compile(
+    r"""(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'>]+))"""
+)
+
+
+class _Html(HTMLParser):
+    """Visible text, link targets and citation meta tags, as scan text with a map to the file.
+
+    Iterative (html.parser is not recursive): any nesting depth is fine. The element stack is
+    only consulted for "inside an entry", kept as a counter.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out = _Builder()
+        self.lines = _LineIndex()
+        self.skip = 0  # inside <script>/<style>
+        self.entry = 0  # inside <li>/<tr>/…: blocks there do not split the entry
+        self.heading = False
+
+    def feed_block(self, block: str) -> Iterator[Piece]:
+        self.lines.add(block)
+        self.feed(block)
+        if self.out.size >= PIECE_SIZE:
+            yield self.out.take()
+            self.out.synth("\n\n")
+
+    def where(self) -> tuple[int, int]:
+        line, col = self.getpos()
+        return self.lines.offset(line) + col, line
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip += 1
+        elif tag == "head":
+            self.out.synth("\n\n" + MARK + "subject\n")
+        elif tag == "body":
+            self.out.synth("\n\n" + MARK + "end\n\n")
+        elif tag == "meta":
+            self._meta(attrs)
+        elif tag in _HEADING_TAGS:
+            self.out.synth("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
+            self.heading = True
+        else:
+            self._block(tag, opening=True)
+            if tag in ("a", "link"):
+                self._attribute("href", lead=" ", tail=" ")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in _SKIP_TAGS:
+            self.skip -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip = max(self.skip - 1, 0)
+        elif tag == "head":
+            self.out.synth("\n\n" + MARK + "end\n\n")
+        elif tag in _HEADING_TAGS:
+            self.out.synth("\n\n")
+            self.heading = False
+        else:
+            self._block(tag, opening=False)
+
+    def _block(self, tag: str, *, opening: bool) -> None:
+        if tag in _ENTRY_TAGS:
+            self.entry = max(self.entry + (1 if opening else -1), 0)
+            self.out.synth("\n\n")
+        elif tag in _BLOCK_TAGS:
+            self.out.synth("\n" if self.entry or self.heading else "\n\n")
+        else:
+            self.out.synth(" ")  # an inline tag still separates words
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            src, line = self.where()
+            if self.heading and "\n" in data:
+                self.out.synth(data.replace("\n", " "))  # a heading stays on its "## " line
+            else:
+                self.out.real(data, src, line)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.synth(" " if name == "nbsp" else f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.synth(" ")
+
+    def _meta(self, attrs: list) -> None:
+        names = {k.lower(): (v or "") for k, v in attrs}
+        key = (names.get("name") or names.get("property") or "").lower()
+        if key in _META_SCHEMES:
+            scheme = _META_SCHEMES[key]
+            self._attribute("content", lead="\n" + (_LABELS[scheme] if scheme else ""), tail="\n")
+
+    def _attribute(self, name: str, *, lead: str, tail: str) -> None:
+        raw = self.get_starttag_text() or ""
+        for m in _ATTR.finditer(raw):
+            if m.group("name").lower() != name:
+                continue
+            group = next(g for g in ("dq", "sq", "uq") if m.group(g) is not None)
+            src, line = self.where()
+            self.out.synth(lead)
+            at = m.start(group)
+            self.out.real(m.group(group), src + at, line + raw.count("\n", 0, at))
+            self.out.synth(tail)
+            return
+
+
+class _LineIndex:
+    """File offsets of line starts, kept only for lines the parser may still report."""
+
+    def __init__(self) -> None:
+        self.first = 1  # line number of starts[0]
+        self.starts = [0]
+        self.total = 0
+
+    def add(self, block: str) -> None:
+        at = block.find("\n")
+        while at >= 0:
+            self.starts.append(self.total + at + 1)
+            at = block.find("\n", at + 1)
+        self.total += len(block)
+
+    def offset(self, line: int) -> int:
+        i = line - self.first
+        if i > 4096:  # the parser has moved on: forget lines it can no longer report
+            drop = i - 64
+            del self.starts[:drop]
+            self.first += drop
+            i -= drop
+        return self.starts[i]
+
+
+def _read_html(chars: Iterable[str]) -> Iterator[Piece]:
+    parser = _Html()
+    parser.out.synth("\n\n")
+    for block in chars:
+        yield from parser.feed_block(block)
+    parser.close()
+    if parser.out.size:
+        yield parser.out.take()
+
+
+_READERS: dict[str, Callable[[Iterable[str]], Iterator[Piece]]] = {
+    "text": _read_text,
+    "markdown": _read_text,
+    "html": _read_html,
+    "bibtex": _read_bibtex,
+    "ris": _read_ris,
+    "csv": _read_csv,
+    "tsv": _read_tsv,
+}

@@ -1,0 +1,337 @@
+"""Extract identifier mentions from seed documents: files in, ``SeedDocument`` records out.
+
+For each file: detect its kind, read it as pieces of scan text (``pipeline.documents``), find the
+identifiers (``pipeline.identifiers``) and give each one its provenance:
+
+- ``section``: the nearest heading above it;
+- ``role``: from that heading: References/Bibliography -> ``reference``, Citing Articles/Cited by
+  -> ``citing``, the page's own (an "Identifiers" or "Cite This" block, HTML ``citation_*`` meta
+  tags, a ``» Articles » PMID: 36455991`` line at the top) -> ``subject``, else ``mention``;
+- ``group``: identifiers of one list entry (a paragraph, a numbered item, a table row, a BibTeX
+  or RIS record, a CSV row) name one work. An entry that names a second, different value of a
+  scheme it already has starts a new work, so a list of DOIs one per line is not one work. All
+  of the subject's identifiers share one group, however many times the page prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from pipeline.documents import (
+    BinaryFile,
+    Layout,
+    NotUtf8,
+    Piece,
+    RawFile,
+    detect_kind,
+    layout_for,
+    read_pieces,
+)
+from pipeline.errors import InputError
+from pipeline.identifiers import find_identifiers
+from pipeline.records import DocumentProblem, Mention, SeedDocument
+
+__all__ = ["extract_document", "extract_paths", "mentions_json", "mentions_table"]
+
+log = logging.getLogger(__name__)
+
+FALLBACK_ENCODING = "cp1252"  # the usual suspect for "not UTF-8" text from Windows tools
+
+# --------------------------------------------------------------------------------------------
+# Headings and roles
+# --------------------------------------------------------------------------------------------
+
+_ROLE_HEADINGS = [
+    (
+        "reference",
+        r"references?(?: cited| list)?|bibliography|works cited|literature cited"
+        r"|cited literature|notes and references|sources",
+    ),
+    (
+        "citing",
+        r"citing articles|cited by(?: \d+)?(?: other)?(?: articles?| papers?| works?"
+        r"| publications?)?|articles? citing this(?: article| paper| work)?|referenced by"
+        r"|cited in|citing (?:papers|works|publications|literature)|citations to this article",
+    ),
+    (
+        "subject",
+        r"identifiers?|cite this(?: article| paper| work| page| record)?"
+        r"|how to cite(?: this(?: article| paper| work))?|citation|suggested citation"
+        r"|article information|article info|publication info(?:rmation)?"
+        r"|bibliographic information|article details|about this article",
+    ),
+    (
+        "",  # headings that end a role section without starting one
+        r"abstract|keywords|introduction|background|methods|materials and methods|results"
+        r"|discussion|conclusions?|acknowledge?ments|funding|figures|tables|similar articles"
+        r"|related (?:articles|publications|works)|supplementary (?:material|information|data)"
+        r"|mesh terms|substances|grants and funding|publication types|linkout.*|full text links"
+        r"|comment (?:in|on)|affiliations|affiliated institutions|authors?|author information"
+        r"|overview|data quality|social impact|citation metrics|associated data"
+        r"|data availability|conflicts? of interest|competing interests|footnotes|notes"
+        r"|appendix|summary|metrics|similar works|related",
+    ),
+]
+_VOCAB = re.compile(
+    "|".join(f"(?P<r{i}>{alt})" for i, (_, alt) in enumerate(_ROLE_HEADINGS)), re.IGNORECASE
+)
+_HEADING_NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|[\s:*_=.-]+$|\s*\(\d+\)\s*$")
+_GENERIC = re.compile(r"[A-Z][^\d.,;:!?]{0,59}")
+
+
+def heading_role(title: str) -> tuple[bool, str | None]:
+    """(is a known heading, its role or None): ``'References (25)'`` -> ``(True, 'reference')``."""
+    key = " ".join(_HEADING_NOISE.sub("", title).split())
+    m = _VOCAB.fullmatch(key)
+    if m is None:
+        return False, None
+    role = _ROLE_HEADINGS[int(m.lastgroup[1:])][0]
+    return True, role or None
+
+
+def _plain_heading(cand: str, followed_by_blank: bool) -> tuple[str, str | None] | None:
+    """A heading in plain text: a known title, or a short capitalised line between blank lines."""
+    title = cand.strip()
+    known, role = heading_role(title)
+    if known:
+        return title, role
+    if followed_by_blank and _GENERIC.fullmatch(title) and len(title.split()) <= 6:
+        return title, None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# One document
+# --------------------------------------------------------------------------------------------
+
+
+class _Walk:
+    """The state carried through a document's pieces: sections, the open entry, groups."""
+
+    def __init__(self, path: str, layout: Layout) -> None:
+        self.path = path
+        self.layout = layout
+        self.sections: list[tuple[int, str | None, str | None]] = []  # (level, title, role)
+        self.section: str | None = None
+        self.role = layout.default_role
+        self.entry: dict[str, str] | None = None
+        self.group = 0
+        self.groups = 0
+        self.subject_group: int | None = None
+        self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
+        self.started = False
+        self.mentions: list[Mention] = []
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def heading(self, level: int, title: str | None, role: str | None) -> None:
+        while self.sections and self.sections[-1][0] >= level:
+            self.sections.pop()
+        self.sections.append((level, title, role))
+        self._settle()
+
+    def mark(self, name: str) -> None:
+        self.sections = [(0, None, "subject")] if name == "subject" else []
+        self._settle()
+
+    def _settle(self) -> None:
+        self.section = self.sections[-1][1] if self.sections else None
+        self.role = next((r for _, _, r in reversed(self.sections) if r), self.layout.default_role)
+        self.entry = None
+        self.first_line = None  # the top line is the page's own only before any heading
+
+    def structure(self, text: str, start: int, end: int) -> None:
+        """Apply the headings and entry boundaries in ``text[start:end]``."""
+        for m in self.layout.structure.finditer(text, start, end):
+            self.entry = None  # every structural event ends the open entry
+            kind = m.lastgroup  # the group closed last: "nb" belongs to "cand", "atxt" to "atx"
+            if kind in ("cand", "nb") and self.layout.headings:
+                found = _plain_heading(m.group("cand"), m.group("nb") is not None)
+                if found is not None:
+                    self.heading(1, *found)
+            elif kind in ("atxt", "atx"):
+                title = m.group("atxt").strip()
+                self.heading(len(m.group("atx")), title or None, heading_role(title)[1])
+            elif kind == "rule":
+                self._setext(text, m)
+            elif kind == "mark":
+                self.mark(m.group("mark"))
+
+    def _setext(self, text: str, m: re.Match[str]) -> None:
+        above_end = m.start()
+        above = text[text.rfind("\n", 0, above_end) + 1 : above_end].strip()
+        if above:  # "---" under a blank line is a thematic break, not a heading
+            level = 1 if m.group("rule").startswith("=") else 2
+            self.heading(level, above, heading_role(above)[1])
+
+    # -- identifiers -------------------------------------------------------------------------
+
+    def assign(self, scheme: str, value: str, at: int) -> tuple[int, str]:
+        """(group, role) of an identifier at scan position ``at``."""
+        role = self.role
+        if self.first_line is not None and self.first_line[0] <= at < self.first_line[1]:
+            role = "subject"
+        if role == "subject":
+            if self.subject_group is None:
+                self.groups += 1
+                self.subject_group = self.groups
+            return self.subject_group, role
+        entry = self.entry
+        if entry is None or entry.get(scheme, value) != value:
+            self.groups += 1
+            self.group = self.groups
+            entry = self.entry = {}
+        entry[scheme] = value
+        return self.group, role
+
+
+_FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
+
+
+def _scan(walk: _Walk, piece: Piece) -> None:
+    text, spans, path = piece.text, piece.spans, walk.path
+    if not walk.started:
+        walk.started = True
+        m = _FIRST_LINE.match(text) if walk.layout.first_line_subject else None
+        if m is not None and m.group("line"):
+            walk.first_line = (m.start("line"), m.end("line"))
+    cursor, line, add = 0, piece.line, walk.mentions.append
+    for scheme, value, start, end in find_identifiers(text):
+        if start > cursor:
+            if text.find("\n", cursor, start) >= 0:  # structure lives at line breaks only
+                walk.structure(text, cursor, start)
+                line += text.count("\n", cursor, start)
+            cursor = end
+        group, role = walk.assign(scheme, value, start)
+        if spans is None:
+            add(Mention(scheme, value, path, piece.base + start, piece.base + end, line,
+                        walk.section, group, role))  # fmt: skip
+        else:
+            src, at_line = spans.locate(text, start)
+            src_end = spans.locate(text, end - 1)[0] + 1
+            add(Mention(scheme, value, path, src, src_end, at_line, walk.section, group, role))
+    walk.structure(text, cursor, len(text))
+
+
+def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
+    raw = RawFile(path, encoding)
+    chars = raw.chars()
+    head = next(chars, "")
+    kind = detect_kind(path, head[:8192])
+    walk = _Walk(path, layout_for(kind))
+    for piece in read_pieces(kind, _chain(head, chars)):
+        _scan(walk, piece)
+    return raw, walk.mentions
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def extract_document(path: str) -> SeedDocument:
+    """Read one file and return its mentions; bad content becomes a problem, never an exception.
+
+    A binary file gives no mentions and one fatal problem; a file that is not UTF-8 is decoded
+    as cp1252 (undecodable bytes replaced) with a warning problem.
+    """
+    problems: list[DocumentProblem] = []
+    try:
+        try:
+            raw, mentions = _read(path, None)
+        except NotUtf8:
+            message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
+            problems.append(DocumentProblem(path, message))
+            raw, mentions = _read(path, FALLBACK_ENCODING)
+    except (BinaryFile, OSError) as exc:
+        message = str(exc) if isinstance(exc, BinaryFile) else f"unreadable: {exc.strerror}"
+        problems = [DocumentProblem(path, message, fatal=True)]
+        raw, mentions = _hash_only(path), []
+    for problem in problems:  # once per file, however large the file
+        log.warning("%s: %s", path, problem.message)
+    return SeedDocument(
+        path=path,
+        sha256=raw.sha256.hexdigest(),
+        bytes=raw.bytes,
+        mentions=tuple(mentions),
+        problems=tuple(problems),
+    )
+
+
+def _hash_only(path: str) -> RawFile:
+    """A refused file still gets its identity (sha256, size), so it can be listed."""
+    raw = RawFile(path)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                raw.sha256.update(block)
+                raw.bytes += len(block)
+    except OSError:
+        pass
+    return raw
+
+
+# --------------------------------------------------------------------------------------------
+# Many documents
+# --------------------------------------------------------------------------------------------
+
+
+def extract_paths(paths: Sequence[str]) -> Iterator[SeedDocument]:
+    """Extract every file under ``paths`` (directories recursively, sorted, hidden skipped).
+
+    Raises InputError("<path>: no such file or directory") for a missing path before
+    anything is extracted, so the command line can exit 2 naming it.
+    """
+    files = list(_expand(paths))  # checks every path before the first document is read
+    return (extract_document(f) for f in files)
+
+
+def _expand(paths: Sequence[str]) -> Iterator[str]:
+    for p in paths:
+        if not os.path.exists(p):
+            raise InputError(f"{p}: no such file or directory")
+        if os.path.isdir(p) and not os.access(p, os.R_OK | os.X_OK):
+            raise InputError(f"{p}: permission denied")
+    for p in paths:
+        if not os.path.isdir(p):
+            yield p
+            continue
+        for root, dirs, names in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(names):
+                if not name.startswith("."):
+                    yield os.path.join(root, name)
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def mentions_json(docs: Iterable[SeedDocument]) -> str:
+    """One JSON array of the contract's mention objects for all documents, one per line."""
+    rows = [json.dumps(m.to_json(), ensure_ascii=False) for d in docs for m in d.mentions]
+    return "[\n" + ",\n".join(rows) + "\n]" if rows else "[]"
+
+
+_TABLE_COLUMNS = ("document", "line", "scheme", "value", "role", "group", "section")
+
+
+def mentions_table(docs: Iterable[SeedDocument]) -> str:
+    """A human-readable table of mentions, columns aligned; problems listed after it."""
+    docs = list(docs)
+    rows = [_TABLE_COLUMNS] + [
+        (m.document, str(m.line), m.scheme, m.value, m.role, str(m.group), m.section or "")
+        for d in docs
+        for m in d.mentions
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_TABLE_COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for d in docs:
+        lines.extend(f"! {p.path}: {p.message}" for p in d.problems)
+    return "\n".join(lines)
