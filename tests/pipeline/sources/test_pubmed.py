@@ -628,6 +628,26 @@ def test_counts_for_a_pmcid_go_through_the_converter_then_elink():
     assert param(calls_to(ELINK)[0], "id") == ["31452104"]
 
 
+@responses.activate
+def test_counts_for_dois_found_by_an_or_search_elink_only_the_pmid_whose_record_has_the_doi():
+    responses.add(responses.GET, IDCONV, body=body("idconv_doi.json"), content_type=JSON)
+    responses.add(
+        responses.GET, ESEARCH, body=body("esearch_hits_one_not_found.json"), content_type=JSON
+    )
+    responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    responses.add(responses.GET, ELINK, body=body("elink_citedin.json"), content_type=JSON)
+    found, cited_only = doi("10.1038/25092"), doi("10.3168/jds.s0022-0302(93)77504-9")
+
+    raws, out = run(PubMedClient(settings()).fetch_counts([found, cited_only]))
+
+    assert out[found].status == "ok" and out[cited_only].status == "not_found"
+    record_pmid = next(
+        p for p, dois in pubmed.efetch_ids(body("efetch_set.xml")).items() if found.value in dois
+    )
+    assert param(calls_to(ELINK)[0], "id") == [record_pmid]
+    assert [r.endpoint for r in raws] == ["idconv", "esearch", "efetch", "elink_citedin"]
+
+
 # --------------------------------------------------------------------------------------------
 # secrets, unreachable hosts, input validation, the invariant
 # --------------------------------------------------------------------------------------------
