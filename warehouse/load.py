@@ -54,8 +54,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_Item = tuple[Normalised, datetime | None, str]  # (answer, observed_at if known, run of counts)
-_RecordIn = tuple  # (SourceRecord, IdGroup, observed_at | None, count run_id)
+_Item = tuple[Normalised, datetime | None, str]  # (answer, observed_at if known, fetching run)
+_RecordIn = tuple  # (SourceRecord, IdGroup, observed_at | None, fetching run_id)
 
 RAW_SPEC = [
     ("raw_id", "varchar"), ("source", "varchar"), ("endpoint", "varchar"),
@@ -264,7 +264,7 @@ def _load_normalised(
     rows = RecordRows(run_id=run_id, now=now)
     for rec, group, when, count_run in records:
         observed = when or fetched.get(rec.raw_id or "") or now
-        rows.add(rec, res.group_work(group), fetched_at=observed, count_run=count_run)
+        rows.add(rec, res.group_work(group), fetched_at=observed, fetched_in=count_run)
     affected = set(res.affected) | set(res.merges.values())
     _write_record_rows(con, rows)
     counted = _write_counts(con, items, res, now=now)
@@ -441,7 +441,8 @@ def rebuild(
 
     Kept: identity (works, work_ids, aliases), mentions, seed references, the ledger and the
     citation history (observations re-derived from a raw are keyed by the run that fetched it,
-    so they overwrite themselves instead of duplicating). Returns counts of what was processed.
+    so they overwrite themselves instead of duplicating; rows keep the run that fetched them).
+    Returns counts of what was processed.
     """
     totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "errors": 0}
     with transaction(con):

@@ -166,19 +166,23 @@ class RecordRows:
     aliases: dict[tuple, tuple] = field(default_factory=dict)
 
     def add(
-        self, record: SourceRecord, work_id: str, *, fetched_at: datetime, count_run: str = ""
+        self, record: SourceRecord, work_id: str, *, fetched_at: datetime, fetched_in: str = ""
     ) -> None:
-        """Add one record (a later record for the same work and source replaces an earlier)."""
+        """Add one record (a later record for the same work and source replaces an earlier).
+
+        ``fetched_in`` is the run that fetched it (default: this run), stamped on its rows.
+        """
+        run = fetched_in or self.run_id
         key = (work_id, record.source)
         if key in self.slices:
             self._drop_slice(key)
         self.slices[key] = key
-        self.source_records[key] = self._source_record(record, work_id, fetched_at)
+        self.source_records[key] = self._source_record(record, work_id, fetched_at, run)
         self._add_authors(record, work_id)
-        self._add_references(record, work_id)
+        self._add_references(record, work_id, run)
         self._add_topics_and_funders(record, work_id)
         if record.cited_by_count is not None:
-            self.add_count(work_id, record.source, record.cited_by_count, fetched_at, count_run)
+            self.add_count(work_id, record.source, record.cited_by_count, fetched_at, run)
             self.add_counts_by_year(work_id, record.source, record.counts_by_year, fetched_at)
         for alias in record.aliases:
             self.aliases[(alias.scheme, alias.value)] = (
@@ -209,7 +213,9 @@ class RecordRows:
             for k in [k for k in table if k[:2] == key]:
                 del table[k]
 
-    def _source_record(self, r: SourceRecord, work_id: str, fetched_at: datetime) -> tuple:
+    def _source_record(
+        self, r: SourceRecord, work_id: str, fetched_at: datetime, run: str
+    ) -> tuple:
         venue_id = venue_key(r)
         if venue_id:
             self.venues[venue_id] = (
@@ -222,7 +228,7 @@ class RecordRows:
             list(r.issns), r.publisher, r.type, r.volume, r.issue, r.pages, r.abstract,
             r.language, r.is_oa, r.oa_status, r.license, r.is_retracted,
             list(r.publication_types), len(r.authors), r.cited_by_count, r.reference_count,
-            r.updated_date, fetched_at, r.raw_id, self.run_id,
+            r.updated_date, fetched_at, r.raw_id, run,
         )  # fmt: skip
 
     def _add_authors(self, r: SourceRecord, work_id: str) -> None:
@@ -245,13 +251,12 @@ class RecordRows:
                 key = (work_id, r.source, a.position, inst_id)
                 self.authorship_institutions[key] = key
 
-    def _add_references(self, r: SourceRecord, work_id: str) -> None:
+    def _add_references(self, r: SourceRecord, work_id: str, run: str) -> None:
         for ref in r.references:
             ref_key = reference_key(ref.scheme, ref.value, ref.position, ref.unstructured)
             self.references[(work_id, r.source, ref_key)] = (
                 work_id, r.source, ref_key, ref.scheme if ref.value else None,
-                ref.value if ref.scheme else None, ref.position, ref.unstructured, None,
-                self.run_id,
+                ref.value if ref.scheme else None, ref.position, ref.unstructured, None, run,
             )  # fmt: skip
 
     def _add_topics_and_funders(self, r: SourceRecord, work_id: str) -> None:
