@@ -10,9 +10,12 @@ How an identifier becomes a PubMed record (../shared/docs/api-notes.md section 3
 - ``doi``   -> PMC ID converter (``idtype=doi``); the converter only knows articles in PMC
   (api-notes 3.7), so DOIs it did not resolve go to esearch ``"<doi>"[doi]``, several OR-ed in one
   term; the hits are efetched and mapped back to their DOI through the record's own
-  ``ArticleIdList``/``ELocationID``. One OR-ed search replaces up to 20 single searches; the price is
-  that a hit proves nothing about *which* DOI it matched until its record is read, which efetch
-  does anyway.
+  ``ArticleIdList``/``ELocationID`` (never its ReferenceList). One OR-ed search replaces up to 20
+  single searches; the price is that a hit proves nothing about *which* DOI it matched until its
+  record is read, which efetch does anyway. Whether PubMed drops an unknown phrase from an OR or
+  empties the whole answer is undocumented, so a DOI is ``not_found`` only when esearch names it
+  in ``phrasesnotfound``/``quotedphrasesnotfound`` or a search for it alone finds nothing; any
+  other DOI an OR-ed search leaves unexplained is asked again alone.
 
 Limits (each a constant below, with its source):
 
@@ -68,7 +71,7 @@ EFETCH_BATCH = 200
 GET_MAX_IDS = 200  # above this many ids a request goes as POST with the ids in the form body
 MAX_GET_QUERY = 4000  # characters of encoded query; longer goes as POST (a long GET answers 414)
 IDCONV_BATCH = 200  # PMC ID converter maximum per call (its API page; api-notes 3.7)
-# elink has no documented maximum (api-notes 3.4, UNCONFIRMED): 100 repeated ids is ~1.3 kB of query.
+# elink has no documented maximum (api-notes 3.4, UNCONFIRMED): 100 repeated ids ~ 1.3 kB of query.
 ELINK_BATCH = 100
 ESEARCH_DOI_BATCH = 20  # DOIs OR-ed in one esearch term
 ESEARCH_MAX_TERM = 1500  # characters of the (unencoded) term, so the GET stays reasonable
@@ -133,7 +136,8 @@ def _json_body(answer: HttpAnswer, endpoint: str) -> dict[str, Any]:
         raise TransientBody(f"{endpoint}: truncated or malformed JSON") from None
     if not isinstance(data, dict):
         raise TransientBody(f"{endpoint}: JSON is not an object")
-    # {"error":"API rate limit exceeded",...} and {"error":"/lbsm/eutils_lb -> Neg",...} (api-notes 3.1, 3.6)
+    # {"error":"API rate limit exceeded",...}, {"error":"/lbsm/eutils_lb -> Neg",...}
+    # (api-notes 3.1, 3.6)
     for key in ("error", "ERROR"):
         if data.get(key):
             raise TransientBody(f"{endpoint}: NCBI error: {_one_line(data[key])}")
@@ -232,7 +236,8 @@ def idconv_pmids(text: str, idtype: str) -> dict[str, str | None]:
         {"status": "ok", "records": [
           {"requested-id": "PMC3531190", "pmcid": "PMC3531190", "pmid": 23193287,
            "doi": "10.1093/nar/gks1195"},
-          {"requested-id": "PMC0000000", "status": "error", "errmsg": "Identifier not found in PMC"}]}
+          {"requested-id": "PMC0000000", "status": "error",
+           "errmsg": "Identifier not found in PMC"}]}
 
     -> ``{"PMC3531190": "23193287", "PMC0000000": None}``. ``pmid`` is a JSON integer (api-notes
     3.7); a record with no pmid (``errmsg``, or a bare echo of the DOI) maps to None.
@@ -535,7 +540,7 @@ class PubMedClient:
             self._search([t], raws)
 
     def _convert(self, tracks: list[_Track], idtype: str, raws: list[RawResponse]) -> None:
-        # One type per call and idtype always sent: a mixed/untyped call is an HTTP 400 (api-notes 3.7).
+        # One type per call, idtype always sent: mixed/untyped calls answer 400 (api-notes 3.7).
         params = [
             ("ids", ",".join(t.ident.value for t in tracks)),
             ("idtype", idtype),
