@@ -60,7 +60,7 @@ def _institutions(count: int = 25) -> list[Institution]:
 
 
 def _sentence(rng: random.Random, words: int) -> str:
-    text = " ".join(rng.choice(_WORDS) for _ in range(words))
+    text = " ".join(rng.choices(_WORDS, k=words))
     return text[0].upper() + text[1:] + "."
 
 
@@ -83,21 +83,22 @@ def _abstract(rng: random.Random, i: int) -> tuple[str | None, tuple[str, ...]]:
     return "\n".join(paragraphs), ()
 
 
-def _authors(rng: random.Random, i: int, insts: list[Institution]) -> list[Author]:
-    out = []
-    for k in range(rng.randint(1, 7)):
-        inst = rng.choice(insts)
-        out.append(
+def _author_pool(rng: random.Random, insts: list[Institution], size: int = 4000) -> list[Author]:
+    """Authors shared across works (as in real life), each with a stable id and affiliation."""
+    pool = []
+    for k in range(size):
+        inst = insts[k % len(insts)]
+        pool.append(
             Author(
                 family=rng.choice(_FAMILIES),
                 given=rng.choice(_GIVENS),
-                orcid=orcid(30_000_000 + i * 10 + k) if rng.random() < 0.4 else None,
+                orcid=orcid(30_000_000 + k) if k % 5 < 2 else None,
                 affiliation=f"{inst.name}, Faketown",
                 institution=inst,
-                openalex_id=f"A59{i:07d}{k}",
+                openalex_id=f"A59{k:08d}",
             )
         )
-    return out
+    return pool
 
 
 def _doi(seed: int, i: int) -> str:
@@ -116,7 +117,7 @@ def _ids(seed: int, i: int) -> tuple[str | None, str | None, str | None]:
     return doi, pmid, pmcid
 
 
-def _synthetic(rng: random.Random, seed: int, i: int, venues, insts) -> FakeWork:
+def _synthetic(rng: random.Random, seed: int, i: int, venues, authors) -> FakeWork:
     doi, pmid, pmcid = _ids(seed, i)
     venue, abbrev, issn_l, eissn, source_id = venues[i % len(venues)]
     year = rng.randint(2000, 2025)
@@ -136,7 +137,7 @@ def _synthetic(rng: random.Random, seed: int, i: int, venues, insts) -> FakeWork
         issns=(issn_l, eissn),
         publisher=f"Fake Press {i % 5}",
         source_id=source_id,
-        authors=_authors(rng, i, insts),
+        authors=rng.sample(authors, rng.randint(1, 7)),
         abstract=abstract,
         abstract_labels=labels,
         type=rng.choice(_TYPES),
@@ -172,8 +173,8 @@ def generate_catalog(n: int, seed: int = 0, *, missing_rate: float = 0.0) -> Cat
     """
     rng = random.Random(seed)
     venues = _venues(rng)
-    insts = _institutions()
-    works = [_synthetic(rng, seed, i, venues, insts) for i in range(n)]
+    authors = _author_pool(rng, _institutions())
+    works = [_synthetic(rng, seed, i, venues, authors) for i in range(n)]
     derive_citations(works)
     for work in works:
         if rng.random() < missing_rate:

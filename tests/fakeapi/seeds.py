@@ -118,7 +118,7 @@ def _seed_works() -> list[FakeWork]:
         abstract=_ABSTRACT_000,
         keywords=["LCK", "SRC kinase inhibition", "dasatinib", "extramedullary", "relapse"],
         mesh=[("D000069439", "Dasatinib", True), ("D006801", "Humans", False)],
-        references=["W4311002002", "W2805011011"],
+        references=["W2916009009", "W2805011011"],
     )
     subject_002 = _work(
         openalex_id="W4311002002",  # assigned
