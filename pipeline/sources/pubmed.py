@@ -71,6 +71,9 @@ EFETCH_BATCH = 200
 GET_MAX_IDS = 200  # above this many ids a request goes as POST with the ids in the form body
 MAX_GET_QUERY = 4000  # characters of encoded query; longer goes as POST (a long GET answers 414)
 IDCONV_BATCH = 200  # PMC ID converter maximum per call (its API page; api-notes 3.7)
+# The converter documents GET only, so its batches are also cut at this many characters of ids
+# (a ~4 kB URL; 200 typical 30-character DOIs would make a 6-7 kB one).
+IDCONV_MAX_IDS_CHARS = 4000
 # elink has no documented maximum (api-notes 3.4, UNCONFIRMED): 100 repeated ids ~ 1.3 kB of query.
 ELINK_BATCH = 100
 ESEARCH_DOI_BATCH = 20  # DOIs OR-ed in one esearch term
@@ -525,8 +528,8 @@ class PubMedClient:
                 t.pmids = [t.ident.value]
         for idtype in ("pmcid", "doi"):
             tracks = [t for t in group if t.ident.scheme == idtype]
-            for batch in _chunks(tracks, IDCONV_BATCH):
-                self._convert(list(batch), idtype, raws)
+            for batch in _idconv_batches(tracks):
+                self._convert(batch, idtype, raws)
         unresolved = [
             t for t in group if t.ident.scheme == "doi" and t.status is None and not t.pmids
         ]
@@ -557,6 +560,7 @@ class PubMedClient:
             requested,
             raws,
             check=check_idconv,
+            post_ok=False,
         )
         for t in tracks:
             t.touch(answered.req, answered.attempts, answered.http_status)
@@ -696,6 +700,7 @@ class PubMedClient:
         raws: list[RawResponse],
         *,
         check: Callable[[HttpAnswer], None],
+        post_ok: bool = True,
     ) -> tuple[_Answered, str]:
         """Send one request (GET, or POST for long id lists); never raises a FetchError.
 
@@ -704,7 +709,8 @@ class PubMedClient:
         """
         self._req += 1
         req = self._req
-        post = len(requested) > GET_MAX_IDS or len(encode_query(params)) > MAX_GET_QUERY
+        long = len(requested) > GET_MAX_IDS or len(encode_query(params)) > MAX_GET_QUERY
+        post = post_ok and long
         try:
             answer = self._send(http, url, params, post=post, check=check)
         except FetchError as exc:
@@ -767,6 +773,20 @@ def _doi_term(doi: str) -> str:
     # Quoted so SICI DOIs' brackets and parentheses stay one phrase; a DOI with a quote in it
     # cannot be quoted and goes unquoted.
     return f'"{doi}"[doi]' if '"' not in doi else f"{doi}[doi]"
+
+
+def _idconv_batches(tracks: list[_Track]) -> Iterator[list[_Track]]:
+    batch: list[_Track] = []
+    length = 0
+    for t in tracks:
+        cost = len(t.ident.value) + 1
+        if batch and (len(batch) >= IDCONV_BATCH or length + cost > IDCONV_MAX_IDS_CHARS):
+            yield batch
+            batch, length = [], 0
+        batch.append(t)
+        length += cost
+    if batch:
+        yield batch
 
 
 def _search_packs(tracks: list[_Track], size: int) -> Iterator[list[_Track]]:

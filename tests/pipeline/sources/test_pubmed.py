@@ -425,6 +425,22 @@ def test_more_than_200_pmcids_are_split_into_converter_calls_of_at_most_200():
     }  # no record for them: not proof of absence
 
 
+@responses.activate
+def test_converter_is_always_a_get_with_long_doi_lists_cut_by_length():
+    responses.add(responses.GET, IDCONV, json={"status": "ok", "records": []})
+    responses.add_callback(responses.GET, ESEARCH, callback=esearch_naming_all_not_found)
+    long_doi = "10.5555/" + "x" * 60 + ".{}"
+    ids = [doi(long_doi.format(k)) for k in range(pubmed.IDCONV_BATCH)]
+
+    run(PubMedClient(settings()).fetch(ids))
+
+    conv = calls_to(IDCONV)
+    assert {c.request.method for c in conv} == {"GET"}
+    assert len(conv) > 1
+    assert all(len(param(c, "ids")[0]) <= pubmed.IDCONV_MAX_IDS_CHARS for c in conv)
+    assert sum(len(param(c, "ids")[0].split(",")) for c in conv) == len(ids)
+
+
 # --------------------------------------------------------------------------------------------
 # DOIs: converter, then esearch, mapped back through efetch
 # --------------------------------------------------------------------------------------------
