@@ -8,6 +8,7 @@ ORCIDs, affiliations, counts. They are plausible, not necessarily the real value
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 
 from tests.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
@@ -61,14 +62,16 @@ def _authors(names: Iterable[tuple[str, str]], start: int) -> list[Author]:
     out = []
     for i, (family, given) in enumerate(names):
         inst = _INSTITUTIONS[(start + i) % len(_INSTITUTIONS)]
+        # ids derive from the name, so one person keeps one ORCID and one A-id across works
+        person = zlib.crc32(f"{family}, {given}".encode()) % 10**8
         out.append(
             Author(
                 family=family,
                 given=given,
-                orcid=orcid(10_000_000 + start * 100 + i) if i % 2 == 0 else None,
+                orcid=orcid(10**8 + person) if i % 2 == 0 else None,
                 affiliation=f"Department of Medicine, {inst.name}",
                 institution=inst,
-                openalex_id=f"A50{start:03d}{i:05d}",
+                openalex_id=f"A50{person:08d}",
             )
         )
     return out

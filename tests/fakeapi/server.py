@@ -293,15 +293,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake._stopping.is_set():
             self.close_connection = True
             return
+        # Stats are recorded before writing: a client that has read its answer may look at the
+        # stats at once, before this thread would get to run again.
         if reply is None:
-            self._reset()
             self.fake._record_answer(req.source, None, 0, True)
+            self._reset()
             return
-        if fault is not None and fault.kind == "truncated":
-            sent = self._send_truncated(reply, str(fault.opts.get("mode", "length")))
+        truncated = fault is not None and fault.kind == "truncated"
+        size = len(reply.body) // 2 if truncated else (0 if head else len(reply.body))
+        self.fake._record_answer(req.source, reply.status, size, fault is not None)
+        if truncated:
+            self._send_truncated(reply, str(fault.opts.get("mode", "length")))
         else:
-            sent = self._send(reply, head=head)
-        self.fake._record_answer(req.source, reply.status, sent, fault is not None)
+            self._send(reply, head=head)
 
     def _parse(self) -> Request | None:
         path, _, qs = self.path.partition("?")
@@ -331,17 +335,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
 
-    def _send(self, reply: Reply, *, head: bool = False) -> int:
+    def _send(self, reply: Reply, *, head: bool = False) -> None:
         try:
             self._head(reply, len(reply.body))
             if not head:
                 self.wfile.write(reply.body)
-            return len(reply.body)
         except OSError:  # the client went away; nothing to tell it
             self.close_connection = True
-            return 0
 
-    def _send_truncated(self, reply: Reply, mode: str) -> int:
+    def _send_truncated(self, reply: Reply, mode: str) -> None:
         """Half the body, then close: with the full Content-Length or as an unfinished chunk."""
         half = reply.body[: len(reply.body) // 2]
         try:
@@ -356,7 +358,6 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         self._reset()
-        return len(half)
 
     def _reset(self) -> None:
         """Close with RST (SO_LINGER 0), so the client sees a reset, not a clean EOF."""
