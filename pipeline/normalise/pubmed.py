@@ -198,14 +198,15 @@ def _ids(pmid: Identifier, data: Element | None, art: Element | None) -> tuple[I
     return unique(ids)
 
 
-def _article_ids(parent: Element | None) -> list[Identifier | None]:
+def _article_ids(parent: Element | None) -> list[Identifier]:
     if parent is None:
         return []
     out = []
     for aid in parent.findall("ArticleIdList/ArticleId"):
         scheme = ARTICLE_ID_SCHEMES.get(aid.get("IdType", ""))
-        if scheme:
-            out.append(make_id(scheme, element_text(aid)))
+        ident = make_id(scheme, element_text(aid)) if scheme else None
+        if ident:
+            out.append(ident)
     return out
 
 
