@@ -1,0 +1,202 @@
+"""Connecting, migrating, and DuckDB's one-writer rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse.db import (
+    HERE,
+    WarehouseBusy,
+    WarehouseError,
+    WarehouseMissing,
+    _apply,
+    connect,
+    latest_version,
+    migrate,
+    migrations,
+    schema_version,
+)
+from warehouse.query import SqlError, run_sql
+
+from .conftest import assert_quality
+
+ROOT = Path(__file__).parents[2]
+
+CATALOG = """
+select table_name, column_name, data_type, is_nullable, column_default
+from information_schema.columns where table_schema = 'main'
+order by table_name, ordinal_position
+"""
+KEYS = """
+select table_name, constraint_type, constraint_text from duckdb_constraints()
+where schema_name = 'main' order by all
+"""
+
+
+def v1_file(path: Path) -> None:
+    """A warehouse file as version 1 of enrich left it, with one work in it."""
+    con = duckdb.connect(str(path))
+    version, script = migrations()[0]
+    assert version == 1
+    _apply(con, script.read_text(), version=1, description=script.stem)
+    con.execute(
+        "insert into works (work_id, anchor_scheme, anchor_value, doi, created_at, updated_at) "
+        "values ('w_1', 'doi', '10.1/a', '10.1/a', now(), now())"
+    )
+    con.close()
+
+
+def test_connect_creates_the_directory_and_the_current_schema(db_path, file_con):
+    assert db_path.exists()
+    assert schema_version(file_con) == latest_version() >= 2
+
+
+def test_migrate_is_idempotent(con):
+    assert migrate(con) == migrate(con) == latest_version()
+    assert con.execute("select count(*) from schema_version").fetchone()[0] == 1
+
+
+def test_schema_sql_equals_the_migrations_applied_in_order(tmp_path):
+    fresh = connect(":memory:")
+    v1_file(tmp_path / "old.duckdb")
+    upgraded = connect(tmp_path / "old.duckdb")
+    for query in (CATALOG, KEYS):
+        assert fresh.execute(query).fetchall() == upgraded.execute(query).fetchall()
+    upgraded.close()
+
+
+def test_a_v1_file_upgrades_in_place_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    v1_file(path)
+    con = connect(path)
+    assert schema_version(con) == latest_version()
+    assert con.execute("select work_id, doi, cited_by_count from works").fetchall() == [
+        ("w_1", "10.1/a", None)
+    ]
+    con.execute("select * from counts_by_year")  # added by v2
+    versions = con.execute("select version from schema_version order by 1").fetchall()
+    assert versions == [(v,) for v, _ in migrations()]
+    con.close()
+
+
+def test_a_file_from_a_newer_enrich_is_refused(db_path):
+    con = connect(db_path)
+    con.execute("insert into schema_version values (999, 'future', now())")
+    con.close()
+    with pytest.raises(WarehouseError, match="newer"):
+        connect(db_path)
+
+
+def test_a_duckdb_file_that_is_not_a_warehouse_is_refused(tmp_path):
+    path = tmp_path / "other.duckdb"
+    duckdb.connect(str(path)).execute("create table mine (a int)").close()
+    with pytest.raises(WarehouseError, match="not an enrich warehouse"):
+        connect(path)
+
+
+def test_read_only_open_of_a_missing_file_says_so(tmp_path):
+    with pytest.raises(WarehouseMissing, match="does not exist"):
+        connect(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_a_read_only_connection_refuses_writes_even_when_asked(db_path):
+    connect(db_path).close()
+    con = connect(db_path, read_only=True)
+    with pytest.raises(SqlError):
+        run_sql(con, "delete from works", write=True)
+    con.close()
+
+
+def test_every_sql_file_is_packaged_where_pyproject_looks():
+    # pyproject ships warehouse/*.sql, views/*.sql and migrations/*.sql only
+    for path in HERE.rglob("*.sql"):
+        assert path.parent in (HERE, HERE / "views", HERE / "migrations"), path
+
+
+# ------------------------------------------------------------------------------------------
+# one writer at a time
+# ------------------------------------------------------------------------------------------
+
+
+def hold(path: Path, seconds: float) -> subprocess.Popen:
+    """A second process holding the warehouse open for ``seconds``."""
+    code = f"""
+        import sys, time, duckdb
+        con = duckdb.connect({str(path)!r})
+        print("held", flush=True)
+        time.sleep({seconds})
+        con.close()
+    """
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
+                            text=True, cwd=ROOT)  # fmt: skip
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_writer_gets_warehouse_busy_within_the_timeout(db_path):
+    connect(db_path).close()
+    proc = hold(db_path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WarehouseBusy) as err:
+            connect(db_path, wait=0.5)
+        assert time.monotonic() - started < 5
+        message = str(err.value)
+        assert str(db_path) in message and "\n" not in message
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_reader_also_waits_for_the_writer(db_path):
+    connect(db_path).close()
+    proc = hold(db_path, 30)
+    try:
+        with pytest.raises(WarehouseBusy):
+            connect(db_path, read_only=True, wait=0.3)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_second_writer_gets_in_once_the_first_lets_go(db_path):
+    connect(db_path).close()
+    proc = hold(db_path, 1.0)
+    try:
+        con = connect(db_path, wait=30)
+        assert schema_version(con) == latest_version()
+        con.close()
+    finally:
+        proc.wait()
+
+
+def test_a_crash_mid_batch_leaves_the_previous_state(db_path):
+    code = f"""
+        import os
+        import warehouse.load as load
+        from warehouse.db import connect
+        from tests.warehouse.factories import batch, document, record
+        con = connect({str(db_path)!r})
+        run = load.start_run(con, "crash", {{}})
+        load.load_documents(con, [document("a.txt", [("subject", ["doi:10.1/a"])])], run_id=run)
+        fb, norm = batch("crossref", [record("crossref", "doi:10.1/a", "pmid:9", title="T")],
+                         outcomes=[("doi:10.1/a", "ok")])
+        load.recompute_works = lambda *a, **k: os._exit(9)  # die inside the transaction
+        load.load_batch(con, fb, norm, run_id=run)
+    """
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, timeout=120)
+    assert proc.returncode == 9
+    con = connect(db_path)
+    assert con.execute("select count(*) from works").fetchone()[0] == 1
+    for table in ("source_records", "raw_responses", "fetch_ledger"):
+        assert con.execute(f"select count(*) from {table}").fetchone()[0] == 0
+    assert con.execute("select count(*) from work_ids").fetchone()[0] == 1
+    assert_quality(con)
+    con.close()

@@ -1,0 +1,107 @@
+"""Planning: what each source is asked next, and which works are stale for refresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pipeline.records import CitationCount
+from warehouse.load import load_batch, load_counts, load_documents, mark_ledger, plan, start_run
+from warehouse.planning import stale_works
+
+from .factories import batch, document, ident, later, record
+
+WORKS = [
+    ("subject", ["pmid:1", "doi:10.1/a", "pmcid:PMC1"]),
+    ("citing", ["doi:10.1/b", "doi:10.1/b2"]),
+    ("reference", ["pmcid:PMC3"]),
+]
+
+
+def ids(*texts: str):
+    return [ident(t) for t in texts]
+
+
+def seeded(con, run_id):
+    load_documents(con, [document("a.txt", WORKS)], run_id=run_id)
+
+
+def test_openalex_gets_one_identifier_per_work_by_preference(con, run_id):
+    seeded(con, run_id)
+    assert sorted(plan(con, "openalex")) == sorted(ids("doi:10.1/a", "doi:10.1/b", "pmcid:PMC3"))
+
+
+def test_pubmed_prefers_pmid_then_pmcid_then_doi(con, run_id):
+    seeded(con, run_id)
+    assert sorted(plan(con, "pubmed")) == sorted(ids("pmid:1", "doi:10.1/b", "pmcid:PMC3"))
+
+
+def test_crossref_gets_every_doi_of_every_work(con, run_id):
+    seeded(con, run_id)
+    assert sorted(plan(con, "crossref")) == sorted(ids("doi:10.1/a", "doi:10.1/b", "doi:10.1/b2"))
+
+
+def test_settled_works_are_skipped_and_failed_or_pending_ones_retried(con, run_id):
+    seeded(con, run_id)
+    fb, norm = batch("openalex", outcomes=[("doi:10.1/a", "ok"), ("doi:10.1/b", "failed")])
+    load_batch(con, fb, norm, run_id=run_id)
+    mark_ledger(con, "openalex", ids("pmcid:PMC3"), status="pending", error="down", run_id=run_id)
+    assert sorted(plan(con, "openalex")) == sorted(ids("doi:10.1/b", "pmcid:PMC3"))
+
+
+def test_a_not_found_identifier_falls_back_to_the_next_preferred_one(con, run_id):
+    seeded(con, run_id)
+    fb, norm = batch("pubmed", outcomes=[("pmid:1", "not_found")])
+    load_batch(con, fb, norm, run_id=run_id)
+    assert ident("pmcid:PMC1") in plan(con, "pubmed")
+
+
+def test_refresh_replans_settled_identifiers(con, run_id):
+    seeded(con, run_id)
+    fb, norm = batch("openalex", outcomes=[("doi:10.1/a", "ok")])
+    load_batch(con, fb, norm, run_id=run_id)
+    assert ident("doi:10.1/a") in plan(con, "openalex", refresh=True)
+
+
+def test_exclude_skips_identifiers_already_attempted_this_run(con, run_id):
+    seeded(con, run_id)
+    assert ident("doi:10.1/a") not in plan(con, "openalex", exclude=ids("doi:10.1/a"))
+
+
+def test_a_crossref_404_for_a_doi_another_source_knows_is_replanned_on_a_later_run(con):
+    first = start_run(con, "enrich", {})
+    seeded(con, first)
+    fb, norm = batch("crossref", outcomes=[("doi:10.1/a", "not_found")], http_status=404)
+    load_batch(con, fb, norm, run_id=first)
+    fb, norm = batch("pubmed", [record("pubmed", "pmid:1", "doi:10.1/a")],
+                     outcomes=[("pmid:1", "ok")])  # fmt: skip
+    load_batch(con, fb, norm, run_id=first)
+    assert ident("doi:10.1/a") not in plan(con, "crossref")  # not again in the same run
+    start_run(con, "enrich", {})
+    assert ident("doi:10.1/a") in plan(con, "crossref")
+
+
+def test_a_crossref_404_for_a_doi_nobody_knows_is_settled(con):
+    first = start_run(con, "enrich", {})
+    seeded(con, first)
+    fb, norm = batch("crossref", outcomes=[("doi:10.1/a", "not_found")], http_status=404)
+    load_batch(con, fb, norm, run_id=first)
+    start_run(con, "enrich", {})
+    assert ident("doi:10.1/a") not in plan(con, "crossref")
+
+
+def test_stale_works_are_those_without_a_recent_observation(con, run_id):
+    seeded(con, run_id)
+    load_counts(con, [CitationCount("openalex", ident("doi:10.1/a"), 3)], run_id=run_id)
+    stale = stale_works(con, "openalex", stale_after=timedelta(days=7))
+    assert sorted(stale) == sorted(ids("doi:10.1/b", "pmcid:PMC3"))
+    everything = stale_works(con, "openalex", stale_after=timedelta(days=7), now=later(10**5))
+    assert len(everything) == 3
+
+
+def test_stale_works_name_the_work_as_the_source_prefers(con, run_id):
+    seeded(con, run_id)
+    fb, norm = batch("openalex", [record("openalex", "openalex:W1", "doi:10.1/a")])
+    load_batch(con, fb, norm, run_id=run_id)
+    assert ident("openalex:W1") in stale_works(con, "openalex", stale_after=timedelta(0))
+    assert sorted(stale_works(con, "pubmed", stale_after=timedelta(0))) == ids("pmid:1")
+    assert ident("doi:10.1/b") in stale_works(con, "crossref", stale_after=timedelta(0))
