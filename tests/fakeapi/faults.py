@@ -18,12 +18,14 @@ from tests.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, json_reply, text_re
 
 SOURCES = ("openalex", "crossref", "eutils", "idconv")
 REPLY_KINDS = frozenset(
-    {"429", "budget429", "html429", "500", "502", "503", "504", "html200", "404"}
-    | {"ncbi_error_json", "ncbi_error_xml"}
+    {"429", "budget429", "html429", "html200", "ncbi_error_json", "ncbi_error_xml"}
+    | {"400", "401", "403", "404", "500", "502", "503", "504"}
 )
 CONNECTION_KINDS = frozenset({"reset", "truncated", "timeout", "slow"})
 KINDS = REPLY_KINDS | CONNECTION_KINDS
-DEFAULT_DELAYS = {"timeout": 10.0, "slow": 1.0}
+# "timeout" holds the answer back longer than any sane client read timeout, then drops the
+# connection; "slow" answers normally after its delay.
+DEFAULT_DELAYS = {"timeout": 60.0, "slow": 1.0}
 
 _MAINTENANCE = (
     "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head><body>"
@@ -132,6 +134,8 @@ def fault_reply(api, req, fault: Fault) -> Reply:
         return crossref.too_many_requests(opts.get("retry_after"))
     if kind == "404":
         return _not_found(source)
+    if kind in ("400", "401", "403"):
+        return _client_error(source, int(kind))
     if kind == "html200":
         return text_reply(200, _MAINTENANCE, HTML)
     if kind == "ncbi_error_json":
@@ -152,6 +156,35 @@ def _not_found(source: str) -> Reply:
     if source == "crossref":
         return crossref.not_found()
     return text_reply(404, "<html><body><h1>404 Not Found</h1></body></html>", HTML)
+
+
+_CLIENT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
+
+
+def _client_error(source: str, status: int) -> Reply:
+    """OpenAlex and the converter answer JSON errors; Crossref validation JSON; E-utilities HTML."""
+    if source == "openalex":
+        return json_reply(status, {"error": _CLIENT[status], "message": f"{_CLIENT[status]}."})
+    if source == "crossref":
+        return json_reply(
+            status,
+            {
+                "status": "failed",
+                "message-type": "validation-failure",
+                "message": [{"type": "bad-request", "value": "", "message": _CLIENT[status]}],
+            },
+        )
+    if source == "idconv":
+        return json_reply(
+            status,
+            {
+                "status": "error",
+                "http_status": str(status),
+                "errors": [{"message": _CLIENT[status], "code": "bad_request"}],
+            },
+        )
+    title = f"{status} {_CLIENT[status]}"
+    return text_reply(status, f"<html><body><h1>{title}</h1></body></html>", HTML)
 
 
 def _server_error(source: str, status: int, retry_after: float | None) -> Reply:

@@ -53,15 +53,25 @@ class _Server(ThreadingHTTPServer):
 
 
 def _new_stats() -> dict:
-    return {"requests": 0, "by_status": {}, "429s": 0, "bytes_sent": 0, "received": [], "faults": 0}
+    return {
+        "requests": 0,
+        "by_status": {},
+        "429s": 0,
+        "bytes_sent": 0,
+        "received": [],
+        "faults": 0,
+        "max_in_flight": 0,
+    }
 
 
 class FakeApi:
     """A loopback fake of OpenAlex, Crossref, E-utilities and the PMC ID converter.
 
     ``rate_limits`` maps ``openalex``/``crossref``/``crossref_list``/``eutils``/``idconv`` to
-    requests per second (sliding one-second window); ``latency`` seconds delay every answer;
-    ``openalex_budget`` is the daily credit budget of OpenAlex list calls (one credit each).
+    requests per second (sliding one-second window); ``concurrency`` maps a source to the most
+    requests it serves at once (more get its 429, as Crossref's x-concurrency-limit);
+    ``latency`` seconds delay every answer; ``openalex_budget`` is the daily credit budget of
+    OpenAlex list calls (one credit each).
     """
 
     def __init__(
@@ -70,6 +80,7 @@ class FakeApi:
         *,
         latency: float = 0.0,
         rate_limits: dict[str, float] | None = None,
+        concurrency: dict[str, int] | None = None,
         openalex_budget: int = 10_000,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -83,6 +94,8 @@ class FakeApi:
             "idconv": IdconvApi(self.catalog),
         }
         self.limiter = RateLimiter(rate_limits)
+        self.concurrency = dict(concurrency or {})
+        self._in_flight = dict.fromkeys(SOURCES, 0)
         self.faults = FaultBook()
         self._host, self._port = host, port
         self._server: _Server | None = None
@@ -164,9 +177,11 @@ class FakeApi:
     ) -> Fault:
         """Arm a fault for the next ``times`` requests to ``source`` (None = until cleared).
 
-        ``kind``: 429 (opts ``retry_after``), budget429, html429, 404, 500, 502, 503, 504,
-        reset, timeout/slow (opts ``delay``), truncated (opts ``mode``: length|chunked),
-        html200, ncbi_error_json, ncbi_error_xml (opts ``message``).
+        ``kind``: 429 (opts ``retry_after``), budget429, html429, 400, 401, 403, 404, 500, 502,
+        503, 504 (5xx take ``retry_after`` too), reset, truncated (opts ``mode``:
+        length|chunked), slow (opts ``delay``, then a normal answer), timeout (opts ``delay``,
+        default 60 s, then the connection is dropped unanswered), html200, ncbi_error_json,
+        ncbi_error_xml (opts ``message``).
         ``match``: a substring of the request's path+query (raw or percent-decoded).
         """
         return self.faults.add(Fault(source, kind, times, match, dict(opts)))
@@ -177,7 +192,8 @@ class FakeApi:
 
     @property
     def stats(self) -> dict[str, dict]:
-        """A snapshot per source: requests, by_status, 429s, bytes_sent, faults, received.
+        """A snapshot per source: requests, by_status, 429s, bytes_sent, faults, max_in_flight,
+        received.
 
         ``received`` lists ``(method, path, query)``; ``api_key`` values are masked as ``***``.
         """
@@ -230,10 +246,26 @@ class FakeApi:
             return "crossref_list"
         return req.source
 
-    def _answer(self, req: Request) -> tuple[Reply | None, Fault | None]:
+    def _enter(self, source: str) -> bool:
+        """Count one request in flight; True when that exceeds the source's concurrency limit."""
+        with self._lock:
+            self._in_flight[source] += 1
+            now = self._in_flight[source]
+            st = self._stats[source]
+            st["max_in_flight"] = max(st["max_in_flight"], now)
+        limit = self.concurrency.get(source)
+        return limit is not None and now > limit
+
+    def _leave(self, source: str) -> None:
+        with self._lock:
+            self._in_flight[source] -= 1
+
+    def _answer(self, req: Request, *, crowded: bool = False) -> tuple[Reply | None, Fault | None]:
         """The reply to send (None = break the connection) and the fault that shaped it."""
         api = self.apis[req.source]
         self._wait(self.latency)
+        if crowded:  # over x-concurrency-limit: Crossref answers its usual 429
+            return api.rate_limited(req, count=0, limit=0), None
         allowed, count, limit = self.limiter.hit(self._limit_key(req))
         if not allowed:
             return api.rate_limited(req, count=count, limit=limit), None
@@ -243,7 +275,7 @@ class FakeApi:
             return fault_reply(api, req, fault), fault
         if fault is not None and fault.kind in ("timeout", "slow"):
             self._wait(float(fault.opts.get("delay", DEFAULT_DELAYS[fault.kind])))
-        if fault is not None and fault.kind == "reset":
+        if fault is not None and fault.kind in ("reset", "timeout"):
             return None, fault
         reply = api.handle(req)
         if req.source == "eutils":
@@ -286,8 +318,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(text_reply(404, "Not Found"), head=head)
             return
         self.fake._record_request(req)
+        crowded = self.fake._enter(req.source)
         try:
-            reply, fault = self.fake._answer(req)
+            self._respond(req, head, crowded)
+        finally:
+            self.fake._leave(req.source)
+
+    def _respond(self, req: Request, head: bool, crowded: bool) -> None:
+        try:
+            reply, fault = self.fake._answer(req, crowded=crowded)
         except Exception as exc:  # a bug in the fake must show up as a 500, not a hang
             reply, fault = text_reply(500, f"fakeapi error: {type(exc).__name__}: {exc}"), None
         if self.fake._stopping.is_set():

@@ -99,3 +99,8 @@ def test_missing_rate_hides_works():
 def test_check_digits():
     assert orcid(21825009) == "0000-0002-1825-0097"
     assert issn(902444) == "0902-4441"
+
+
+def test_one_orcid_per_person():
+    people = {(a.family, a.given): a.orcid for w in seed_catalog() for a in w.authors if a.orcid}
+    assert len(set(people.values())) == len(people)

@@ -196,3 +196,29 @@ def test_standalone_prints_export_lines():
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_concurrency_limit_answers_429_to_the_extra_request():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with FakeApi(seed_catalog(), latency=0.3, concurrency={"crossref": 1}) as api:
+        url = f"{api.base_urls['crossref']}/works/{DOI}"
+        with ThreadPoolExecutor(3) as pool:
+            statuses = sorted(
+                pool.map(lambda _: requests.get(url, timeout=5).status_code, range(3))
+            )
+        assert statuses[0] == 200 and 429 in statuses
+        assert api.stats["crossref"]["max_in_flight"] >= 2
+
+
+@pytest.mark.parametrize("status", ["400", "401", "403"])
+def test_client_error_kinds(api, http, status):
+    api.inject("openalex", status)
+    r = http.get(f"{api.base_urls['openalex']}/works", params={"cursor": "*"})
+    assert r.status_code == int(status) and set(r.json()) == {"error", "message"}
+
+
+def test_timeout_never_answers(api):
+    api.inject("crossref", "timeout", delay=0.2)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{api.base_urls['crossref']}/works/{DOI}", timeout=5)
