@@ -10,7 +10,14 @@ import base64
 import re
 from datetime import UTC, datetime
 
-from tests.fakeapi.catalog import Catalog, FakeWork, inline_markup, normalise_doi, strip_markup
+from tests.fakeapi.catalog import (
+    Author,
+    Catalog,
+    FakeWork,
+    inline_markup,
+    normalise_doi,
+    strip_markup,
+)
 from tests.fakeapi.reply import HTML, Reply, Request, json_reply, text_reply
 
 MAX_ROWS = 1000  # CR-doc
@@ -101,11 +108,20 @@ def _authors(w: FakeWork) -> list[dict]:
                 "given": a.given,
                 "family": a.family,
                 "sequence": "first" if i == 0 else "additional",
-                "affiliation": [{"name": a.affiliation}] if a.affiliation else [],
+                "affiliation": [_affiliation(a, with_ror=i % 2 == 0)] if a.affiliation else [],
             }
         )
         out.append(entry)
     return out
+
+
+def _affiliation(a: Author, *, with_ror: bool) -> dict:
+    """``{"name": …}``, with the publisher-asserted ROR id on some (as recent deposits have)."""
+    aff: dict = {"name": a.affiliation}
+    if with_ror and a.institution and a.institution.ror:
+        ror = f"https://ror.org/{a.institution.ror}"
+        aff["id"] = [{"id": ror, "id-type": "ROR", "asserted-by": "publisher"}]
+    return aff
 
 
 def _references(w: FakeWork, catalog: Catalog) -> list[dict]:
@@ -117,7 +133,11 @@ def _references(w: FakeWork, catalog: Catalog) -> list[dict]:
         ref = catalog.by_openalex(wid)
         entry: dict = {"key": f"e_1_2_8_{n + 1}_1"}
         if ref is not None and ref.doi:
-            entry.update({"doi-asserted-by": "crossref", "DOI": ref.doi})
+            # publisher-asserted DOIs keep the depositor's case, e.g. 10.1182/BLOOD-2016-08-733196
+            if n % 2:
+                entry.update({"doi-asserted-by": "crossref", "DOI": ref.doi})
+            else:
+                entry.update({"doi-asserted-by": "publisher", "DOI": ref.doi.upper()})
         if ref is not None:
             first_page = (ref.pages or "").split("-")[0] or None
             entry.update(
@@ -192,6 +212,15 @@ def work_message(w: FakeWork, catalog: Catalog) -> dict:
         "references-count": len(refs),
         "journal-issue": {"issue": w.issue, "published-print": {"date-parts": [[year, month]]}},
         "URL": f"https://doi.org/{w.doi}",
+        "alternative-id": [(w.doi or "").split("/", 1)[-1]],
+        "link": [
+            {
+                "URL": f"https://example.org/doi/pdf/{w.doi}",
+                "content-type": "unspecified",
+                "content-version": "vor",
+                "intended-application": "similarity-checking",
+            }
+        ],
         "relation": {},
         "ISSN": issns,
         "issn-type": issn_types,

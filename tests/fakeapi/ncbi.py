@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from tests.fakeapi.catalog import Catalog, FakeWork
 from tests.fakeapi.pubmed import XML_HEAD, article_set
@@ -108,9 +109,10 @@ class EutilsApi:
             "idlist": page,
             "translationset": [],
             "querytranslation": " OR ".join(
-                f'"{v.strip()}"[{f.strip().upper() if f.strip().lower() == "doi" else f.strip()}]'
-                for v, f in _TERM.findall(term)
-            ),
+                f"{v.strip()}[{f.strip().lower()}]" for v, f in _TERM.findall(term)
+            )
+            if idlist
+            else "",
         }
         if not_found:
             result["errorlist"] = {"phrasesnotfound": not_found, "fieldsnotfound": []}
@@ -269,4 +271,5 @@ def _validate(ids: list[str], idtype: str) -> tuple[str, str] | None:
 
 
 def _echo(req: Request) -> str:
-    return ";".join(f"{k}={v}" for k, v in req.query if k not in ("api_key", "email"))
+    """The converter echoes the query, values percent-encoded and joined with ``;``."""
+    return ";".join(f"{k}={quote(v, safe='')}" for k, v in req.query if k != "api_key")

@@ -199,6 +199,8 @@ def _ids(w: FakeWork) -> dict:
     ids = {"openalex": ORG + w.openalex_id}
     if w.doi:
         ids["doi"] = f"https://doi.org/{w.doi}"
+    if int(w.openalex_id[1:]) < 4_000_000_000:  # MAG-era works keep their MAG id (W = MAG id)
+        ids["mag"] = w.openalex_id[1:]
     if w.pmid:
         ids["pmid"] = f"https://pubmed.ncbi.nlm.nih.gov/{w.pmid}"
     if w.pmcid:
