@@ -3,10 +3,8 @@
 Everything here is deterministic and never raises on odd input: a value that cannot be read
 becomes ``None`` (or an empty tuple), never a guess.
 
-Identifier helpers are local on purpose: ``pipeline.identifiers`` (extraction) did not exist when
-this was written. They implement the contract's normalised forms (DOI lower-case without resolver
-prefix, PMID digits, PMCID ``PMC`` + digits, OpenAlex ``W`` + digits) for the URL-shaped ids the
-APIs return; switch to ``pipeline.identifiers`` once it is settled.
+DOI, PMID, PMCID and OpenAlex work ids are normalised by ``pipeline.identifiers`` (the
+contract's forms); ORCID, ROR, ISSN and non-work OpenAlex ids (A/I/F/T) are local.
 """
 
 from __future__ import annotations
@@ -18,13 +16,13 @@ import logging
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 from xml.etree.ElementTree import ParseError as XMLSyntaxError
 
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
+from pipeline import identifiers
 from pipeline.errors import ParseError
 from pipeline.records import Identifier, RawResponse
 
@@ -320,48 +318,37 @@ def earliest_date(*dates: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Identifiers (local until pipeline.identifiers exists; see module docstring)
+# Identifiers: DOI/PMID/PMCID/W-id go through pipeline.identifiers, so a value the extractor
+# found in a seed and the same value an API returns normalise identically (the crosswalk joins
+# on them). These wrappers only add what API payloads need: ints (idconv's pmid) and non-strings.
 # --------------------------------------------------------------------------------------------
 
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|info:doi/)", re.IGNORECASE)
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _ORCID = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
 _ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
-_TRAILING = ".,;:"
+
+
+def _as_id_text(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else None
 
 
 def norm_doi(value: Any) -> str | None:
     """ "https://doi.org/10.1111/EJH.70051." -> "10.1111/ejh.70051" (None if not a DOI)."""
-    if not isinstance(value, str):
-        return None
-    text = unquote(_DOI_PREFIX.sub("", value.strip())).strip().rstrip(_TRAILING).lower()
-    return text if _DOI.match(text) else None
+    text = value if isinstance(value, str) else None
+    return identifiers.normalise_doi(text) if text else None
 
 
 def norm_pmid(value: Any) -> str | None:
     """123, "123", "https://pubmed.ncbi.nlm.nih.gov/123" or "pmid:123" -> "123"."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value) if value > 0 else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip().rstrip("/")
-    text = re.sub(r"^(?:https?://[^\s]*/|pmid:\s*)", "", text, flags=re.IGNORECASE)
-    if not (text.isascii() and text.isdigit()) or int(text) == 0 or len(text) > 12:
-        return None
-    return str(int(text))
+    text = _as_id_text(value)
+    return identifiers.normalise_pmid(text) if text else None
 
 
 def norm_pmcid(value: Any) -> str | None:
     """ "PMC123", "123" or ".../pmc/articles/PMC123/" -> "PMC123"."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"PMC{value}" if value > 0 else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip().rstrip("/").rsplit("/", 1)[-1]
-    text = text[3:] if text[:3].upper() == "PMC" else text
-    if not (text.isascii() and text.isdigit()) or int(text) == 0 or len(text) > 12:
-        return None
-    return f"PMC{int(text)}"
+    text = _as_id_text(value)
+    return identifiers.normalise_pmcid(text) if text else None
 
 
 def openalex_key(value: Any, prefix: str = "W") -> str | None:
