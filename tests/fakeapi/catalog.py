@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
+CURRENT_YEAR = 2026  # the fake world's "now" for counts_by_year (kept fixed: deterministic bodies)
 SOURCE_FLAGS = {"openalex": "in_openalex", "crossref": "in_crossref", "pubmed": "in_pubmed"}
 
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -122,6 +124,16 @@ class FakeWork:
     @property
     def pmcid_number(self) -> str | None:
         return self.pmcid[3:] if self.pmcid else None
+
+    def add_citations(
+        self, openalex: int = 0, crossref: int = 0, pubmed: Iterable[str] = ()
+    ) -> None:
+        """New citations arrive (for refresh tests): counts grow, the latest year's bucket too."""
+        self.cited_by.openalex += openalex
+        self.cited_by.crossref += crossref
+        self.cited_by.pubmed = list(pubmed) + self.cited_by.pubmed
+        self.counts_by_year[CURRENT_YEAR] = self.counts_by_year.get(CURRENT_YEAR, 0) + openalex
+        self.updated_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
     def known_to(self, source: str) -> bool:
         """Whether ``source`` (openalex|crossref|pubmed|pmc) has this work."""

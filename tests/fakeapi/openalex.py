@@ -12,11 +12,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.fakeapi.catalog import Catalog, FakeWork, normalise_doi, strip_markup
+from tests.fakeapi.catalog import CURRENT_YEAR, Catalog, FakeWork, normalise_doi, strip_markup
 from tests.fakeapi.reply import Reply, Request, json_reply
 
 ORG = "https://openalex.org/"
-CURRENT_YEAR = 2026
 MAX_OR_VALUES = 100  # OA-dev llm-quick-reference
 MAX_PER_PAGE = 100
 LIST_COST_USD = 0.0001  # $0.10 per 1,000 list calls (OA-dev authentication)

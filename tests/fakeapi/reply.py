@@ -43,6 +43,7 @@ class Request:
     query: list[tuple[str, str]]  # query string, plus the form body for POST
     headers: dict[str, str]
     base: str  # "http://127.0.0.1:PORT/<source>" for Location headers
+    target_length: int = 0  # len(raw path + "?" + raw query string), for URL-length limits
 
     @property
     def path(self) -> str:

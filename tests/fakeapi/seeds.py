@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping
 
-from tests.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
+from tests.fakeapi.catalog import CURRENT_YEAR, Author, Catalog, CitedBy, FakeWork, Institution
 from tests.fakeapi.ids import orcid
 
 # A small pool of institutions (name, bare ROR, country); used round-robin for authors.
@@ -77,7 +77,7 @@ def _authors(names: Iterable[tuple[str, str]], start: int) -> list[Author]:
     return out
 
 
-def _spread(total: int, first_year: int, last_year: int = 2026) -> dict[int, int]:
+def _spread(total: int, first_year: int, last_year: int = CURRENT_YEAR) -> dict[int, int]:
     """Split ``total`` citations over the years, later years heavier; zero years left out."""
     years = list(range(first_year, last_year + 1))
     weights = list(range(1, len(years) + 1))

@@ -34,7 +34,7 @@ from tests.fakeapi.faults import (
 )
 from tests.fakeapi.ncbi import EutilsApi, IdconvApi
 from tests.fakeapi.openalex import OpenAlexApi
-from tests.fakeapi.reply import Reply, Request, parse_query, text_reply
+from tests.fakeapi.reply import HTML, Reply, Request, parse_query, text_reply
 
 ENV_NAMES = {
     "openalex": "ENRICH_OPENALEX_URL",
@@ -43,6 +43,18 @@ ENV_NAMES = {
     "idconv": "ENRICH_IDCONV_URL",
 }
 SECRET_PARAMS = frozenset({"api_key", "apikey"})
+# The real hosts, whose length counts towards a URL limit (the fake's own prefix differs).
+REAL_BASES = {
+    "openalex": "https://api.openalex.org",
+    "crossref": "https://api.crossref.org",
+    "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+    "idconv": "https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles",
+}
+DEFAULT_URL_LIMITS = {"openalex": 4094}  # pyalex#85: longer OpenAlex URLs fail
+_TOO_LONG = (
+    "<html><head><title>414 Request-URI Too Large</title></head><body>"
+    "<center><h1>414 Request-URI Too Large</h1></center></body></html>"
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -70,8 +82,10 @@ class FakeApi:
     ``rate_limits`` maps ``openalex``/``crossref``/``crossref_list``/``eutils``/``idconv`` to
     requests per second (sliding one-second window); ``concurrency`` maps a source to the most
     requests it serves at once (more get its 429, as Crossref's x-concurrency-limit);
-    ``latency`` seconds delay every answer; ``openalex_budget`` is the daily credit budget of
-    OpenAlex list calls (one credit each).
+    ``url_limits`` maps a source to the longest URL it accepts, counted as if sent to the real
+    host (default: OpenAlex 4,094 characters; longer -> 414); ``latency`` seconds delay every
+    answer; ``openalex_budget`` is the daily credit budget of OpenAlex list calls (one each).
+    Keyed NCBI traffic (``api_key=``) is paced by ``eutils_keyed``/``idconv_keyed`` if given.
     """
 
     def __init__(
@@ -81,6 +95,7 @@ class FakeApi:
         latency: float = 0.0,
         rate_limits: dict[str, float] | None = None,
         concurrency: dict[str, int] | None = None,
+        url_limits: dict[str, int] | None = None,
         openalex_budget: int = 10_000,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -95,6 +110,7 @@ class FakeApi:
         }
         self.limiter = RateLimiter(rate_limits)
         self.concurrency = dict(concurrency or {})
+        self.url_limits = dict(DEFAULT_URL_LIMITS if url_limits is None else url_limits)
         self._in_flight = dict.fromkeys(SOURCES, 0)
         self.faults = FaultBook()
         self._host, self._port = host, port
@@ -238,13 +254,17 @@ class FakeApi:
             self._stopping.wait(seconds)
 
     def _limit_key(self, req: Request) -> str:
-        if (
-            req.source == "crossref"
-            and CrossrefApi.is_list(req)
-            and "crossref_list" in self.limiter.limits
-        ):
+        """The rate-limit bucket: Crossref lists and keyed NCBI calls have their own limits."""
+        limits = self.limiter.limits
+        if req.source == "crossref" and CrossrefApi.is_list(req) and "crossref_list" in limits:
             return "crossref_list"
+        if req.get("api_key") and f"{req.source}_keyed" in limits:
+            return f"{req.source}_keyed"
         return req.source
+
+    def _too_long(self, req: Request) -> bool:
+        limit = self.url_limits.get(req.source)
+        return limit is not None and len(REAL_BASES[req.source]) + req.target_length > limit
 
     def _enter(self, source: str) -> bool:
         """Count one request in flight; True when that exceeds the source's concurrency limit."""
@@ -269,6 +289,8 @@ class FakeApi:
         allowed, count, limit = self.limiter.hit(self._limit_key(req))
         if not allowed:
             return api.rate_limited(req, count=count, limit=limit), None
+        if self._too_long(req):
+            return text_reply(414, _TOO_LONG, HTML), None
         target = f"{req.raw_path}?{'&'.join(f'{k}={v}' for k, v in req.query)}"
         fault = self.faults.take(req.source, (target, unquote(target)))
         if fault is not None and fault.kind not in CONNECTION_KINDS:
@@ -360,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command,
             source=source,
             raw_path="/" + rest,
+            target_length=len(self.path) - len(source) - 1,
             query=query,
             headers={k.lower(): v for k, v in self.headers.items()},
             base=f"http://{host}/{source}",

@@ -104,3 +104,12 @@ def test_check_digits():
 def test_one_orcid_per_person():
     people = {(a.family, a.given): a.orcid for w in seed_catalog() for a in w.authors if a.orcid}
     assert len(set(people.values())) == len(people)
+
+
+def test_add_citations_moves_every_count():
+    work = seed_catalog().get(doi="10.1111/bjh.17673")
+    before, updated = work.cited_by.openalex, work.updated_date
+    work.add_citations(openalex=3, crossref=2, pubmed=["40000001"])
+    assert work.cited_by.openalex == before + 3 and work.cited_by.pubmed[0] == "40000001"
+    assert sum(work.counts_by_year.values()) == before + 3
+    assert work.updated_date != updated

@@ -222,3 +222,17 @@ def test_timeout_never_answers(api):
     api.inject("crossref", "timeout", delay=0.2)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{api.base_urls['crossref']}/works/{DOI}", timeout=5)
+
+
+def test_openalex_urls_longer_than_4094_characters_are_refused(api, http):
+    values = "|".join(f"10.5555/a-rather-long-doi-suffix-{i:04d}" for i in range(100))
+    r = http.get(f"{api.base_urls['openalex']}/works", params={"filter": f"doi:{values}"})
+    assert r.status_code == 414
+
+
+def test_keyed_ncbi_requests_have_their_own_limit(http):
+    with FakeApi(seed_catalog(), rate_limits={"eutils": 1, "eutils_keyed": 10}) as api:
+        url = f"{api.base_urls['eutils']}esearch.fcgi"
+        keyed = [http.get(url, params={"term": "1[pmid]", "api_key": "k"}) for _ in range(3)]
+        assert [r.status_code for r in keyed] == [200, 200, 200]
+        assert keyed[0].headers["X-RateLimit-Limit"] == "10"
