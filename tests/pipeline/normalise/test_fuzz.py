@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -704,3 +705,25 @@ def test_pubmed_structured_elink_counts_are_never_negative(linksets, asked):
     )
     assert result is not None and all(c.cited_by_count >= 0 for c in result.counts)
     assert len({c.id for c in result.counts}) == len(result.counts)
+
+
+# --------------------------------------------------------------------------------------------
+# the dispatcher's own guarantees
+# --------------------------------------------------------------------------------------------
+
+
+def test_unknown_source_is_a_parse_error():
+    with pytest.raises(ParseError, match="semanticscholar"):
+        normalise(make_raw("semanticscholar", "works", "{}"))
+
+
+def test_unexpected_exception_in_a_normaliser_leaves_normalise_as_parse_error(monkeypatch):
+    import pipeline.normalise as dispatcher
+
+    def broken(raw: RawResponse) -> Normalised:
+        raise KeyError("bug")
+
+    monkeypatch.setitem(dispatcher._BY_SOURCE, "openalex", broken)
+    with pytest.raises(ParseError, match="KeyError") as caught:
+        normalise(make_raw("openalex", "works", "{}"))
+    assert isinstance(caught.value.__cause__, KeyError)

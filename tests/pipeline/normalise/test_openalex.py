@@ -299,3 +299,13 @@ def test_rate_limit_answer_is_never_not_found():
     raw = make_raw("openalex", "works", '{"error": "Rate limit exceeded"}', W_FULL, status=429)
     with pytest.raises(ParseError, match="429"):
         normalise(raw)
+
+
+def test_primary_topic_is_used_only_when_topics_is_absent():
+    work = full_json()
+    del work["topics"]
+    (r,) = normalise_openalex(make_raw("openalex", "works", json.dumps(work))).records
+    topics = [t for t in r.topics if t.vocabulary == "openalex_topic"]
+    assert [(t.term_id, t.term) for t in topics] == [
+        ("T10102", work["primary_topic"]["display_name"])
+    ]
