@@ -239,14 +239,13 @@ class FakeApi:
             st["received"].append((req.method, req.raw_path, masked))
             self._keys[req.source].extend(keys)
 
-    def _record_answer(self, source: str, status: int | None, sent: int, faulted: bool) -> None:
+    def _record_answer(self, source: str, status: int | None, sent: int) -> None:
         with self._lock:
             st = self._stats[source]
             if status is not None:
                 st["by_status"][status] = st["by_status"].get(status, 0) + 1
                 st["429s"] += status == 429
             st["bytes_sent"] += sent
-            st["faults"] += faulted
 
     def _wait(self, seconds: float) -> None:
         """Sleep, but wake at once when the server stops."""
@@ -293,6 +292,9 @@ class FakeApi:
             return text_reply(414, _TOO_LONG, HTML), None
         target = f"{req.raw_path}?{'&'.join(f'{k}={v}' for k, v in req.query)}"
         fault = self.faults.take(req.source, (target, unquote(target)))
+        if fault is not None:  # counted now: a delayed fault may never get to answer
+            with self._lock:
+                self._stats[req.source]["faults"] += 1
         if fault is not None and fault.kind not in CONNECTION_KINDS:
             return fault_reply(api, req, fault), fault
         if fault is not None and fault.kind in ("timeout", "slow"):
@@ -357,12 +359,12 @@ class _Handler(BaseHTTPRequestHandler):
         # Stats are recorded before writing: a client that has read its answer may look at the
         # stats at once, before this thread would get to run again.
         if reply is None:
-            self.fake._record_answer(req.source, None, 0, True)
+            self.fake._record_answer(req.source, None, 0)
             self._reset()
             return
         truncated = fault is not None and fault.kind == "truncated"
         size = len(reply.body) // 2 if truncated else (0 if head else len(reply.body))
-        self.fake._record_answer(req.source, reply.status, size, fault is not None)
+        self.fake._record_answer(req.source, reply.status, size)
         if truncated:
             self._send_truncated(reply, str(fault.opts.get("mode", "length")))
         else:
