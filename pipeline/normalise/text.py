@@ -46,10 +46,12 @@ def load_json(raw: RawResponse) -> Any:
 
 
 def as_dict(value: Any) -> dict:
+    """The value if it is a JSON object, else ``{}`` (so ``.get`` chains never raise)."""
     return value if isinstance(value, dict) else {}
 
 
 def as_list(value: Any) -> list:
+    """The value if it is a JSON array, else ``[]`` (``null`` and stray strings included)."""
     return value if isinstance(value, list) else []
 
 
@@ -72,6 +74,7 @@ def as_int(value: Any) -> int | None:
 
 
 def as_bool(value: Any) -> bool | None:
+    """A real JSON boolean, else None ("false" as a string is not a boolean)."""
     return value if isinstance(value, bool) else None
 
 
