@@ -85,7 +85,8 @@ class FakeApi:
     ``url_limits`` maps a source to the longest URL it accepts, counted as if sent to the real
     host (default: OpenAlex 4,094 characters; longer -> 414); ``latency`` seconds delay every
     answer; ``openalex_budget`` is the daily credit budget of OpenAlex list calls (one each).
-    Keyed NCBI traffic (``api_key=``) is paced by ``eutils_keyed``/``idconv_keyed`` if given.
+    ``ncbi`` is one window shared by E-utilities and the converter (NCBI limits per IP); keyed
+    traffic (``api_key=``) is counted under ``<key>_keyed`` when that limit is given.
     """
 
     def __init__(
@@ -257,9 +258,11 @@ class FakeApi:
         limits = self.limiter.limits
         if req.source == "crossref" and CrossrefApi.is_list(req) and "crossref_list" in limits:
             return "crossref_list"
-        if req.get("api_key") and f"{req.source}_keyed" in limits:
-            return f"{req.source}_keyed"
-        return req.source
+        # NCBI counts per IP across E-utilities and the converter: "ncbi" shares one window
+        key = "ncbi" if req.source in ("eutils", "idconv") and "ncbi" in limits else req.source
+        if req.get("api_key") and f"{key}_keyed" in limits:
+            return f"{key}_keyed"
+        return key
 
     def _too_long(self, req: Request) -> bool:
         limit = self.url_limits.get(req.source)
@@ -323,6 +326,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections as in production
     server_version = "fakeapi/1.0"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus the
+        # client's delayed ACK stalls every keep-alive answer by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Silenced: request lines carry API keys, which must never reach a log."""

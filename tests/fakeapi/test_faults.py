@@ -236,3 +236,11 @@ def test_keyed_ncbi_requests_have_their_own_limit(http):
         keyed = [http.get(url, params={"term": "1[pmid]", "api_key": "k"}) for _ in range(3)]
         assert [r.status_code for r in keyed] == [200, 200, 200]
         assert keyed[0].headers["X-RateLimit-Limit"] == "10"
+
+
+def test_ncbi_limit_is_shared_by_eutils_and_the_converter(http):
+    with FakeApi(seed_catalog(), rate_limits={"ncbi": 2}) as api:
+        http.get(f"{api.base_urls['eutils']}esearch.fcgi", params={"term": "1[pmid]"})
+        http.get(api.base_urls["idconv"], params={"ids": "1", "idtype": "pmid"})
+        r = http.get(api.base_urls["idconv"], params={"ids": "1", "idtype": "pmid"})
+        assert r.status_code == 429 and r.json()["error"] == "API rate limit exceeded"
