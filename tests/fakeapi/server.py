@@ -131,7 +131,7 @@ class FakeApi:
         self._stopping.clear()
         self._server = _Server((self._host, self._port), _handler_for(self))
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fakeapi", kwargs={"poll_interval": 0.05}
+            target=self._server.serve_forever, name="fakeapi", kwargs={"poll_interval": 0.01}
         )
         self._thread.daemon = True
         self._thread.start()
