@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import html
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
@@ -66,31 +67,47 @@ class NotUtf8(Exception):
 
 @dataclass(slots=True)
 class SpanMap:
-    """Where the real (non-synthetic) runs of a piece's text come from in the file."""
+    """Where the real (non-synthetic) runs of a piece's text come from in the file.
+
+    A run is copied verbatim (``raw`` equal to ``size``) or stands for a longer source text, such
+    as ``<`` for ``&lt;`` (then only its ends map back exactly).
+    """
 
     pos: list[int] = field(default_factory=list)  # run start in the piece text
     src: list[int] = field(default_factory=list)  # run start in the decoded file
     line: list[int] = field(default_factory=list)  # 1-based line of the run start
-    size: list[int] = field(default_factory=list)
+    size: list[int] = field(default_factory=list)  # run length in the piece
+    raw: list[int] = field(default_factory=list)  # run length in the file
 
-    def add(self, pos: int, src: int, line: int, size: int) -> None:
-        """Record a real run of ``size`` characters."""
+    def add(self, pos: int, src: int, line: int, size: int, raw: int | None = None) -> None:
+        """Record a real run of ``size`` characters (``raw`` in the file, default the same)."""
         self.pos.append(pos)
         self.src.append(src)
         self.line.append(line)
         self.size.append(size)
+        self.raw.append(size if raw is None else raw)
 
     def locate(self, text: str, p: int) -> tuple[int, int]:
-        """(file offset, line) of piece position ``p``; a synthetic position maps to the next run."""
+        """(file offset, line) of piece position ``p``; a synthetic one maps to the next run."""
         i = bisect_right(self.pos, p) - 1
         if i >= 0 and p < self.pos[i] + self.size[i]:
+            if self.raw[i] != self.size[i]:
+                return self.src[i], self.line[i]
             return self.src[i] + p - self.pos[i], self.line[i] + text.count("\n", self.pos[i], p)
         if i + 1 < len(self.pos):
             return self.src[i + 1], self.line[i + 1]
         if i >= 0:
-            end = self.pos[i] + self.size[i]
-            return self.src[i] + self.size[i], self.line[i] + text.count("\n", self.pos[i], end)
+            return self.src[i] + self.raw[i], self.line[i]
         return 0, 1
+
+    def locate_end(self, p: int) -> int:
+        """File offset just after piece position ``p - 1`` (the end of a span ending at ``p``)."""
+        i = bisect_right(self.pos, p - 1) - 1
+        if i < 0:
+            return 0
+        if self.raw[i] != self.size[i] or p > self.pos[i] + self.size[i]:
+            return self.src[i] + self.raw[i]
+        return self.src[i] + p - self.pos[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +133,9 @@ class _Builder:
         self.size = 0
         self.spans = SpanMap()
 
-    def real(self, s: str, src: int, line: int) -> None:
+    def real(self, s: str, src: int, line: int, raw: int | None = None) -> None:
         if s:
-            self.spans.add(self.size, src, line, len(s))
+            self.spans.add(self.size, src, line, len(s), raw)
             self.parts.append(s)
             self.size += len(s)
 
@@ -209,14 +226,28 @@ def _column_key(name: str) -> str:
 # Groups: blank (blank line; "cand" the line after it, "nb" set when that line is itself
 # followed by a blank line), item (a list marker), atx/atxt (a "## Title" heading), rule (a
 # setext underline), entry (a BibTeX/RIS record start), mark (a synthetic role switch).
-_BLANK = (
-    r"\n[ \t]*\r?(?P<blank>\n)(?:[ \t]*\r?\n)*"  # any run of blank lines, then maybe a heading
-    r"(?:(?P<cand>[^\s#][^\n]{0,79}?)[ \t]*\r?(?=\n(?P<nb>[ \t]*\r?\n)?|\Z))?"
+# Structure patterns. Every alternative starts with "\n" (a literal, so the search is fast).
+# ``heads`` finds the rare events: a short line after a blank line that may be a heading
+# ("cand"; "nb" set when a blank line follows it too), a "## Title" line ("atx"/"atxt"), a setext
+# underline ("rule") and a synthetic role switch ("mark"). ``boundary`` finds what ends a list
+# entry: a blank line, a list marker, a BibTeX/RIS record start.
+_CAND = (
+    # A heading line: at most 60 characters, starting with a letter (after "1." numbering),
+    # not ending like a sentence. Possessive {0,59}+: a long line fails at once instead of
+    # backtracking 60 times. Most short lines are values ("2025"), excluded here, in C.
+    r"\n[ \t]*\r?\n(?:[ \t]*\r?\n)*"
+    r"(?P<cand>(?:\d{1,2}[.)]?[ \t]+)?[A-Za-z*_(\[][^\n]{0,59}+)(?<![.,;])"
+    r"(?=\n(?P<nb>[ \t]*\r?\n)?|\Z)"
 )
-_ITEM = r"|\n[ \t]*(?P<item>\d{1,4}[.)]|[-*\u2022+]|\[\d{1,4}\])(?=[ \t\r\n])"
-_ATX = r"|\n[ \t]{0,3}(?P<atx>#{1,6})[ \t]+(?P<atxt>[^\n]*?)[ \t#]*\r?(?=\n|\Z)"
-_RULE = r"|\n[ \t]{0,3}(?P<rule>={3,}|-{3,})[ \t]*\r?(?=\n|\Z)"
-_MARK = r"|\n" + MARK + r"(?P<mark>[a-z]+)"
+_ATX = r"\n[ \t]{0,3}(?P<atx>#{1,6})[ \t]+(?P<atxt>[^\n]*?)[ \t#]*\r?(?=\n|\Z)"
+_RULE = r"\n[ \t]{0,3}(?P<rule>={3,}|-{3,})[ \t]*\r?(?=\n|\Z)"
+_MARK = r"\n" + MARK + r"(?P<mark>[a-z]+)"
+_BLANK = r"\n[ \t]*\r?\n"
+_ITEM = r"\n[ \t]*(?:\d{1,4}[.)]|[-*\u2022+]|\[\d{1,4}\])(?=[ \t\r\n])"
+
+
+def _any(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives))
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,32 +255,27 @@ class Layout:
     """How one kind of file is structured for the extractor."""
 
     kind: str
-    structure: re.Pattern[str]
+    heads: re.Pattern[str]
+    boundary: re.Pattern[str]
     default_role: str = "mention"
-    headings: bool = True  # blank-line-separated short lines may be headings
     first_line_subject: bool = False  # "» Articles » PMID: 36455991" at the top names the page
 
 
 _LAYOUTS = {
-    "text": Layout("text", re.compile(_BLANK + _ITEM + _ATX + _MARK), first_line_subject=True),
+    "text": Layout("text", _any(_CAND, _ATX, _MARK), _any(_BLANK, _ITEM), first_line_subject=True),
     "markdown": Layout(
-        "markdown", re.compile(_BLANK + _ITEM + _ATX + _RULE + _MARK), first_line_subject=True
+        "markdown",
+        _any(_CAND, _ATX, _RULE, _MARK),
+        _any(_BLANK, _ITEM, _RULE),
+        first_line_subject=True,
     ),
-    "html": Layout("html", re.compile(_BLANK + _ITEM + _ATX + _MARK)),
+    "html": Layout("html", _any(_CAND, _ATX, _MARK), _any(_BLANK, _ITEM)),
     # A .bib or .ris file is a bibliography: every entry is a reference.
     "bibtex": Layout(
-        "bibtex",
-        re.compile(r"\n[ \t]*(?P<entry>@)[A-Za-z]+[ \t]*[{(]" + _MARK),
-        default_role="reference",
-        headings=False,
+        "bibtex", _any(_MARK), _any(r"\n[ \t]*@[A-Za-z]+[ \t]*[{(]"), default_role="reference"
     ),
-    "ris": Layout(
-        "ris",
-        re.compile(r"\n[ \t]*(?P<entry>TY)[ \t]+-" + _MARK),
-        default_role="reference",
-        headings=False,
-    ),
-    "csv": Layout("csv", re.compile(r"\n[ \t]*\r?(?P<blank>\n)" + _MARK), headings=False),
+    "ris": Layout("ris", _any(_MARK), _any(r"\n[ \t]*TY[ \t]+-"), default_role="reference"),
+    "csv": Layout("csv", _any(_MARK), _any(_BLANK)),
 }
 _LAYOUTS["tsv"] = _LAYOUTS["csv"]
 
@@ -580,10 +606,18 @@ class _Html(HTMLParser):
                 self.out.real(data, src, line)
 
     def handle_entityref(self, name: str) -> None:
-        self.out.synth(" " if name == "nbsp" else f"&{name};")
+        self._reference(f"&{name};")
 
     def handle_charref(self, name: str) -> None:
-        self.out.synth(" ")
+        self._reference(f"&#{name};")
+
+    def _reference(self, raw: str) -> None:
+        # "10.1000/xyz&lt;1&gt;" is the DOI 10.1000/xyz<1>: the decoded character joins the text
+        # and maps back to the whole reference (assumed ";"-terminated, as nearly all are).
+        if not self.skip:
+            char = html.unescape(raw).replace("\xa0", " ")
+            src, line = self.where()
+            self.out.real(char, src, line, len(raw))
 
     def _meta(self, attrs: list) -> None:
         names = {k.lower(): (v or "") for k, v in attrs}

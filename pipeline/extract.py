@@ -45,57 +45,135 @@ FALLBACK_ENCODING = "cp1252"  # the usual suspect for "not UTF-8" text from Wind
 # Headings and roles
 # --------------------------------------------------------------------------------------------
 
-_ROLE_HEADINGS = [
-    (
+_ROLE_HEADINGS = {
+    "reference": (
+        "references",
         "reference",
-        r"references?(?: cited| list)?|bibliography|works cited|literature cited"
-        r"|cited literature|notes and references|sources",
+        "reference list",
+        "references cited",
+        "bibliography",
+        "works cited",
+        "literature cited",
+        "cited literature",
+        "notes and references",
+        "sources",
     ),
-    (
-        "citing",
-        r"citing articles|cited by(?: \d+)?(?: other)?(?: articles?| papers?| works?"
-        r"| publications?)?|articles? citing this(?: article| paper| work)?|referenced by"
-        r"|cited in|citing (?:papers|works|publications|literature)|citations to this article",
+    "citing": (
+        "citing articles",
+        "cited by",
+        "cited by articles",
+        "cited by other articles",
+        "cited by papers",
+        "cited by works",
+        "articles citing this article",
+        "articles that cite this article",
+        "citations to this article",
+        "referenced by",
+        "cited in",
+        "citing papers",
+        "citing works",
+        "citing publications",
+        "citing literature",
     ),
-    (
-        "subject",
-        r"identifiers?|cite this(?: article| paper| work| page| record)?"
-        r"|how to cite(?: this(?: article| paper| work))?|citation|suggested citation"
-        r"|article information|article info|publication info(?:rmation)?"
-        r"|bibliographic information|article details|about this article",
+    "subject": (
+        "identifiers",
+        "identifier",
+        "cite this",
+        "cite this article",
+        "cite this paper",
+        "cite this work",
+        "cite this page",
+        "cite this record",
+        "how to cite",
+        "how to cite this article",
+        "citation",
+        "suggested citation",
+        "article information",
+        "article info",
+        "publication info",
+        "publication information",
+        "bibliographic information",
+        "article details",
+        "about this article",
     ),
-    (
-        "",  # headings that end a role section without starting one
-        r"abstract|keywords|introduction|background|methods|materials and methods|results"
-        r"|discussion|conclusions?|acknowledge?ments|funding|figures|tables|similar articles"
-        r"|related (?:articles|publications|works)|supplementary (?:material|information|data)"
-        r"|mesh terms|substances|grants and funding|publication types|linkout.*|full text links"
-        r"|comment (?:in|on)|affiliations|affiliated institutions|authors?|author information"
-        r"|overview|data quality|social impact|citation metrics|associated data"
-        r"|data availability|conflicts? of interest|competing interests|footnotes|notes"
-        r"|appendix|summary|metrics|similar works|related",
+    # Headings that end a role's section without starting one (PubMed and publisher pages).
+    "": (
+        "abstract",
+        "keywords",
+        "introduction",
+        "background",
+        "methods",
+        "materials and methods",
+        "results",
+        "discussion",
+        "conclusion",
+        "conclusions",
+        "acknowledgements",
+        "acknowledgments",
+        "funding",
+        "figures",
+        "tables",
+        "similar articles",
+        "similar works",
+        "related articles",
+        "related publications",
+        "related works",
+        "supplementary material",
+        "supplementary information",
+        "supplementary data",
+        "mesh terms",
+        "substances",
+        "grants and funding",
+        "publication types",
+        "linkout - more resources",
+        "full text links",
+        "full text sources",
+        "comment in",
+        "comment on",
+        "affiliations",
+        "affiliated institutions",
+        "authors",
+        "author information",
+        "overview",
+        "data quality",
+        "social impact",
+        "citation metrics",
+        "metrics",
+        "associated data",
+        "data availability",
+        "conflict of interest",
+        "conflicts of interest",
+        "competing interests",
+        "footnotes",
+        "notes",
+        "appendix",
+        "summary",
     ),
-]
-_VOCAB = re.compile(
-    "|".join(f"(?P<r{i}>{alt})" for i, (_, alt) in enumerate(_ROLE_HEADINGS)), re.IGNORECASE
-)
-_HEADING_NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|[\s:*_=.-]+$|\s*\(\d+\)\s*$")
+}
+_KNOWN = {phrase: role or None for role, phrases in _ROLE_HEADINGS.items() for phrase in phrases}
+# "1. Introduction", "## References", "References (25)", "Cited by 12 articles", "REFERENCES:"
+_NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|[\s:*_=.-]+$|\(\d+\)|\b\d+\b")
 _GENERIC = re.compile(r"[A-Z][^\d.,;:!?]{0,59}")
 
 
 def heading_role(title: str) -> tuple[bool, str | None]:
     """(is a known heading, its role or None): ``'References (25)'`` -> ``(True, 'reference')``."""
-    key = " ".join(_HEADING_NOISE.sub("", title).split())
-    m = _VOCAB.fullmatch(key)
-    if m is None:
-        return False, None
-    role = _ROLE_HEADINGS[int(m.lastgroup[1:])][0]
-    return True, role or None
+    key = title.lower().strip(" \t\r:.")
+    if key in _KNOWN:  # the common case: one dict lookup
+        return True, _KNOWN[key]
+    if key[:1].isalpha() and key[-1:] != ")" and not key.startswith("cited by"):
+        return False, None  # nothing _NOISE could remove
+    key = " ".join(_NOISE.sub(" ", key).split())
+    if key in _KNOWN:
+        return True, _KNOWN[key]
+    return False, None
 
 
 def _plain_heading(cand: str, followed_by_blank: bool) -> tuple[str, str | None] | None:
     """A heading in plain text: a known title, or a short capitalised line between blank lines."""
     title = cand.strip()
+    if len(title) > 60:
+        return None
     known, role = heading_role(title)
     if known:
         return title, role
@@ -144,22 +222,40 @@ class _Walk:
         self.entry = None
         self.first_line = None  # the top line is the page's own only before any heading
 
-    def structure(self, text: str, start: int, end: int) -> None:
-        """Apply the headings and entry boundaries in ``text[start:end]``."""
-        for m in self.layout.structure.finditer(text, start, end):
-            self.entry = None  # every structural event ends the open entry
-            kind = m.lastgroup  # the group closed last: "nb" belongs to "cand", "atxt" to "atx"
-            if kind in ("cand", "nb") and self.layout.headings:
-                found = _plain_heading(m.group("cand"), m.group("nb") is not None)
-                if found is not None:
-                    self.heading(1, *found)
-            elif kind in ("atxt", "atx"):
-                title = m.group("atxt").strip()
-                self.heading(len(m.group("atx")), title or None, heading_role(title)[1])
-            elif kind == "rule":
-                self._setext(text, m)
-            elif kind == "mark":
-                self.mark(m.group("mark"))
+    def events(self, text: str, ms: list[re.Match[str]]) -> None:
+        """Apply the structural events found between two identifiers, in order."""
+        self.entry = None
+        # A plain-text heading is level 1 and closes every section before it, so look for the
+        # last one first: the short lines before it (most of them values, not headings) need
+        # no look at all. Only role marks (level 0) outlive it.
+        i = len(ms)
+        while i > 0 and ms[i - 1].lastgroup in ("cand", "nb"):
+            i -= 1
+            found = _plain_heading(ms[i].group("cand"), ms[i].group("nb") is not None)
+            if found is not None:
+                for m in ms[:i]:
+                    if m.lastgroup == "mark":
+                        self.mark(m.group("mark"))
+                self.heading(1, *found)
+                return
+        for m in ms[:i]:
+            self.event(text, m)
+
+    def event(self, text: str, m: re.Match[str]) -> None:
+        """Apply one structural event found by the layout's ``heads`` pattern."""
+        self.entry = None
+        kind = m.lastgroup  # the group closed last: "nb" belongs to "cand", "atxt" to "atx"
+        if kind in ("cand", "nb"):
+            found = _plain_heading(m.group("cand"), m.group("nb") is not None)
+            if found is not None:
+                self.heading(1, *found)
+        elif kind in ("atxt", "atx"):
+            title = m.group("atxt").strip()
+            self.heading(len(m.group("atx")), title or None, heading_role(title)[1])
+        elif kind == "rule":
+            self._setext(text, m)
+        elif kind == "mark":
+            self.mark(m.group("mark"))
 
     def _setext(self, text: str, m: re.Match[str]) -> None:
         above_end = m.start()
@@ -199,11 +295,23 @@ def _scan(walk: _Walk, piece: Piece) -> None:
         m = _FIRST_LINE.match(text) if walk.layout.first_line_subject else None
         if m is not None and m.group("line"):
             walk.first_line = (m.start("line"), m.end("line"))
-    cursor, line, add = 0, piece.line, walk.mentions.append
+    heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
+    heads.append(None)  # sentinel
+    boundary = walk.layout.boundary.search
+    cursor, line, nh, add = 0, piece.line, 0, walk.mentions.append
+    next_head = heads[0].start() if heads[0] is not None else len(text) + 1
     for scheme, value, start, end in find_identifiers(text):
         if start > cursor:
             if text.find("\n", cursor, start) >= 0:  # structure lives at line breaks only
-                walk.structure(text, cursor, start)
+                if next_head < start:
+                    j = nh + 1
+                    while heads[j] is not None and heads[j].start() < start:
+                        j += 1
+                    walk.events(text, heads[nh:j])
+                    nh = j
+                    next_head = heads[j].start() if heads[j] is not None else len(text) + 1
+                if walk.entry is not None and boundary(text, cursor, start) is not None:
+                    walk.entry = None
                 line += text.count("\n", cursor, start)
             cursor = end
         group, role = walk.assign(scheme, value, start)
@@ -212,9 +320,11 @@ def _scan(walk: _Walk, piece: Piece) -> None:
                         walk.section, group, role))  # fmt: skip
         else:
             src, at_line = spans.locate(text, start)
-            src_end = spans.locate(text, end - 1)[0] + 1
+            src_end = spans.locate_end(end)
             add(Mention(scheme, value, path, src, src_end, at_line, walk.section, group, role))
-    walk.structure(text, cursor, len(text))
+    walk.events(text, heads[nh:-1])
+    # The piece ends at a boundary (readers cut there), so no entry continues into the next.
+    walk.entry = None
 
 
 def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:

@@ -60,7 +60,9 @@ _DOI_URL_TAIL = re.compile(
     r"|\.full(?:\.pdf)?|\.abstract|\.pdf)$",
     re.IGNORECASE,
 )
-_TAIL_HINT = re.compile(r"[?#&]|[/.][A-Za-z-]+/?$")
+# Anything that might need more than stripping trailing punctuation: brackets, URL syntax, a
+# word at the end that could be a publisher's path (/abstract, .pdf).
+_SUSPECT = re.compile(r"[()\[\]{}<>?#&]|[/.][A-Za-z-]+/?[.,;:!?]*$")
 _TRAILING = ".,;:!?"
 _OPENERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CLOSERS = frozenset(_OPENERS.values())
@@ -84,9 +86,9 @@ def _cut_unbalanced(s: str) -> str:
 
 def _trim_doi(s: str) -> str:
     """Drop what follows a DOI in running text: unbalanced closers, punctuation, URL tails."""
+    if _SUSPECT.search(s) is None:
+        return s.rstrip(_TRAILING)  # the common case, decided by one cheap search
     s = _cut_unbalanced(s).rstrip(_TRAILING)
-    if _TAIL_HINT.search(s) is None:
-        return s  # the common case, decided by one cheap search
     while True:
         before = s
         s = _DOI_URL_TAIL.sub("", s).rstrip(_TRAILING)
@@ -231,15 +233,6 @@ _SCAN = re.compile(
     r")"
 )
 
-_GROUP_SCHEME = {
-    "doi": "doi",
-    "pmc": "pmcid",
-    "pmid": "pmid",
-    "pmid2": "pmid",
-    "epmc": "pmid",
-    "ax": "arxiv",
-    "oa": "openalex",
-}
 _ARXIV_DOI = "10.48550/arxiv."
 
 
@@ -254,37 +247,34 @@ def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list
     (``text[start:end]`` is e.g. ``27172445`` for ``PMID: 27172445``).
     """
     out: list[Found] = []
-    end = len(text) if endpos is None else endpos
-    for m in _SCAN.finditer(text, pos, end):
-        found = _found(m)
-        if found is not None:
-            out.extend(found)
+    add, new = out.append, tuple.__new__  # tuple.__new__(Found, …): no Python-level __new__ call
+    for m in _SCAN.finditer(text, pos, len(text) if endpos is None else endpos):
+        group = m.lastgroup
+        # Inlined fast paths: the pattern has checked the shape of everything but DOIs and
+        # arXiv versions, so most matches need no normaliser call (this loop is the hot one).
+        if group == "pmid" or group == "pmid2" or group == "epmc":
+            add(new(Found, ("pmid", m.group(group), *m.span(group))))
+        elif group == "pmc":
+            add(new(Found, ("pmcid", "PMC" + m.group(group), *m.span(group))))
+        elif group == "doi":
+            out.extend(_doi_found(m))
+        elif group == "oa":
+            add(new(Found, ("openalex", "W" + m.group(group)[1:], *m.span(group))))
+        else:
+            value = normalise_arxiv(m.group(group))
+            if value is not None:
+                add(Found("arxiv", value, m.start(group), m.end(group)))
     return out
 
 
-def _found(m: re.Match[str]) -> tuple[Found, ...] | None:
-    group = m.lastgroup
-    if group != "doi":
-        # The pattern has already checked the shape; only arXiv needs its version dropped.
-        raw = m.group(group)
-        if group == "pmc":
-            value: str | None = "PMC" + raw
-        elif group == "ax":
-            value = normalise_arxiv(raw)
-        elif group == "oa":
-            value = "W" + raw[1:]
-        else:
-            value = raw
-        if value is None:
-            return None
-        return (Found(_GROUP_SCHEME[group], value, m.start(group), m.end(group)),)
+def _doi_found(m: re.Match[str]) -> tuple[Found, ...]:
     raw = _trim_doi(m.group())  # the match is the DOI: "1" + the group
     if "%" in raw:
         value = normalise_doi(raw)
     else:  # fast path: nothing left to decode, only the suffix must have survived trimming
         value = raw.lower() if raw.find("/") < len(raw) - 1 else None
     if value is None:
-        return None
+        return ()
     start = m.start()
     doi = Found("doi", value, start, start + len(raw))
     if not value.startswith(_ARXIV_DOI):
