@@ -6,7 +6,8 @@
         ...
         assert api.stats["crossref"]["by_status"][503] == 2
 
-Every request goes: record -> latency -> rate limit -> injected fault -> route -> send.
+Every request goes: record -> latency -> concurrency -> rate limit -> URL length -> injected
+fault -> route -> send.
 Nothing is logged (``log_message`` is silenced), so API keys never reach a log; the stats keep
 requests with ``api_key`` values masked, and ``api_keys(source)`` says which keys were sent.
 """
@@ -19,7 +20,7 @@ import struct
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote
+from urllib.parse import unquote_plus, urlencode
 
 from tests.fakeapi.catalog import Catalog, FakeWork
 from tests.fakeapi.crossref import CrossrefApi
@@ -79,14 +80,21 @@ def _new_stats() -> dict:
 class FakeApi:
     """A loopback fake of OpenAlex, Crossref, E-utilities and the PMC ID converter.
 
-    ``rate_limits`` maps ``openalex``/``crossref``/``crossref_list``/``eutils``/``idconv`` to
-    requests per second (sliding one-second window); ``concurrency`` maps a source to the most
-    requests it serves at once (more get its 429, as Crossref's x-concurrency-limit);
-    ``url_limits`` maps a source to the longest URL it accepts, counted as if sent to the real
-    host (default: OpenAlex 4,094 characters; longer -> 414); ``latency`` seconds delay every
-    answer; ``openalex_budget`` is the daily credit budget of OpenAlex list calls (one each).
-    ``ncbi`` is one window shared by E-utilities and the converter (NCBI limits per IP); keyed
-    traffic (``api_key=``) is counted under ``<key>_keyed`` when that limit is given.
+    Args:
+        catalog: the works every source answers from (``seed_catalog()``, ``generate_catalog(n)``).
+        latency: seconds added before every answer.
+        rate_limits: requests per second over a sliding one-second window, per bucket:
+            ``openalex``, ``crossref`` (singletons), ``crossref_list``, ``eutils``, ``idconv``,
+            or ``ncbi`` (one window shared by E-utilities and the converter, as NCBI counts per
+            IP); ``<bucket>_keyed`` counts requests that carry ``api_key=``. Over the limit each
+            source answers its own real 429.
+        concurrency: the most requests a source serves at once; more get its 429 (Crossref's
+            ``x-concurrency-limit``). ``stats[source]["max_in_flight"]`` is recorded regardless.
+        url_limits: the longest URL a source accepts, counted as if sent to the real host
+            (default ``{"openalex": 4094}``); longer answers 414.
+        openalex_budget: the daily credit budget; each OpenAlex list call costs one credit,
+            singletons are free; once spent, lists answer the budget-exhausted 429.
+        host, port: where to bind (loopback, port 0 = ephemeral).
     """
 
     def __init__(
@@ -293,11 +301,7 @@ class FakeApi:
             return api.rate_limited(req, count=count, limit=limit), None
         if self._too_long(req):
             return text_reply(414, _TOO_LONG, HTML), None
-        target = f"{req.raw_path}?{'&'.join(f'{k}={v}' for k, v in req.query)}"
-        fault = self.faults.take(req.source, (target, unquote(target)))
-        if fault is not None:  # counted now: a delayed fault may never get to answer
-            with self._lock:
-                self._stats[req.source]["faults"] += 1
+        fault = self._take_fault(req)
         if fault is not None and fault.kind not in CONNECTION_KINDS:
             return fault_reply(api, req, fault), fault
         if fault is not None and fault.kind in ("timeout", "slow"):
@@ -305,11 +309,20 @@ class FakeApi:
         if fault is not None and fault.kind in ("reset", "timeout"):
             return None, fault
         reply = api.handle(req)
-        if req.source == "eutils":
-            eff = limit or (10 if req.get("api_key") else 3)
-            reply.headers.setdefault("X-RateLimit-Limit", str(int(eff)))
-            reply.headers.setdefault("X-RateLimit-Remaining", str(max(int(eff) - count, 0)))
+        if req.source == "eutils":  # E-utilities report the per-second budget (api-notes 3.1)
+            eff = int(limit or (10 if req.get("api_key") else 3))
+            reply.headers.setdefault("X-RateLimit-Limit", str(eff))
+            reply.headers.setdefault("X-RateLimit-Remaining", str(max(eff - count, 0)))
         return reply, fault
+
+    def _take_fault(self, req: Request) -> Fault | None:
+        """The armed fault this request draws, matched on its path+query, encoded or decoded."""
+        target = f"{req.raw_path}?{urlencode(req.query)}"
+        fault = self.faults.take(req.source, (target, unquote_plus(target)))
+        if fault is not None:  # counted now: a delayed fault may never get to answer
+            with self._lock:
+                self._stats[req.source]["faults"] += 1
+        return fault
 
 
 def _handler_for(api: FakeApi) -> type[BaseHTTPRequestHandler]:
