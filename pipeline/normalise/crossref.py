@@ -1,7 +1,7 @@
 """Crossref REST API works -> records.
 
 Endpoints: ``works`` (``/works/{doi}`` singleton or ``/works?filter=doi:...`` list) and
-``counts`` (a list with ``select=DOI,is-referenced-by-count``).
+``counts`` (a list with ``select=DOI,is-referenced-by-count,...``; ``indexed`` if selected).
 
 Date choice: ``issued`` first, then ``published``, ``published-online``, ``published-print``.
 ``issued`` is the one date Crossref documents as always present and defines exactly ("earliest of
@@ -257,8 +257,13 @@ def _timestamp(value: Any) -> str | None:
 
 
 def _count(item: dict) -> CitationCount | None:
-    """One ``select=DOI,is-referenced-by-count`` item; no count, no observation."""
+    """One ``select=DOI,is-referenced-by-count,indexed`` item; no count, no observation."""
     ident, count = make_id("doi", item.get("DOI")), as_int(item.get("is-referenced-by-count"))
     if ident is None or count is None:
         return None
-    return CitationCount(source="crossref", id=ident, cited_by_count=count)
+    return CitationCount(
+        source="crossref",
+        id=ident,
+        cited_by_count=count,
+        updated_date=_timestamp(item.get("indexed")),
+    )

@@ -1,7 +1,7 @@
 """OpenAlex work objects (2025-26 "Walden" schema) -> records.
 
 Endpoints: ``works`` (a singleton ``/works/{id}`` object or a ``{"meta", "results"}`` list) and
-``counts`` (a list with ``select=id,cited_by_count,counts_by_year,updated_date``).
+``counts`` (a list with ``select=id,doi,ids,cited_by_count,counts_by_year,updated_date``).
 
 The new fields win over the removed/deprecated ones: ``primary_location`` over ``host_venue``,
 ``funders``/``awards`` over ``grants``. ``concepts`` are tolerated but not turned into topics:
@@ -71,8 +71,7 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
     data = load_json(raw)
     works = _works(data, raw)
     if raw.endpoint == "counts":
-        counts = tuple(c for c in (_count(w) for w in works) if c is not None)
-        return Normalised(counts=counts, not_found=missing(raw.requested, (c.id for c in counts)))
+        return _counts(works, raw.requested)
     if raw.endpoint != "works":
         raise ParseError(f"openalex: no normaliser for endpoint {raw.endpoint!r}")
     singleton = isinstance(data, dict) and "results" not in data
@@ -367,14 +366,35 @@ def fill_counts_by_year(counts: Any) -> tuple[tuple[int, int], ...]:
     return tuple((y, by_year.get(y, 0)) for y in range(min(by_year), max(by_year) + 1))
 
 
-def _count(work: dict) -> CitationCount | None:
-    """One ``select=id,cited_by_count,counts_by_year,updated_date`` result; no count, no row."""
-    key, count = openalex_key(work.get("id")), as_int(work.get("cited_by_count"))
-    if key is None or count is None:
+def _counts(works: list[dict], requested: tuple[Identifier, ...]) -> Normalised:
+    """Counts for a ``select=id,doi,ids,cited_by_count,...`` list, matched to what was asked.
+
+    Each count is keyed by the work's W-id when that was asked (or nothing asked matches), else
+    by the requested DOI/PMID/PMCID it answers: the caller looks works up by what it asked.
+    """
+    counts, found = [], []
+    for work in works:
+        key = openalex_key(work.get("id"))
+        if key is None:
+            continue
+        ids = _ids(work, key)
+        found += ids
+        asked = [canonical(i) for i in requested if canonical(i) in ids]
+        chosen = Identifier("openalex", key) if not asked or ids[0] in asked else asked[0]
+        count = _count(work, chosen)
+        if count is not None:
+            counts.append(count)
+    return Normalised(counts=tuple(counts), not_found=missing(requested, found))
+
+
+def _count(work: dict, ident: Identifier) -> CitationCount | None:
+    """One counts result; a result without ``cited_by_count`` gives no observation (not 0)."""
+    count = as_int(work.get("cited_by_count"))
+    if count is None:
         return None
     return CitationCount(
         source="openalex",
-        id=Identifier("openalex", key),
+        id=ident,
         cited_by_count=count,
         counts_by_year=fill_counts_by_year(work.get("counts_by_year")),
         updated_date=as_str(work.get("updated_date")),

@@ -205,6 +205,7 @@ def test_counts_list_yields_crossref_citation_counts():
         ("crossref", DOI, 4),
         ("crossref", Identifier("doi", "10.1038/s41586-020-2649-2"), 14711),
     ]
+    assert result.counts[0].updated_date == "2026-10-03T05:12:44Z"
     assert result.records == () and result.not_found == (Identifier("doi", "10.5555/gone"),)
 
 

@@ -309,3 +309,19 @@ def test_primary_topic_is_used_only_when_topics_is_absent():
     assert [(t.term_id, t.term) for t in topics] == [
         ("T10102", work["primary_topic"]["display_name"])
     ]
+
+
+def test_counts_asked_by_doi_are_keyed_by_the_doi_that_was_asked():
+    asked = (Identifier("doi", "10.7717/PEERJ.4375"), Identifier("pmid", "32939066"))
+    result = normalise_openalex(raw_fixture("openalex", "counts", "counts_list.json", *asked))
+    assert [c.id for c in result.counts] == [
+        Identifier("doi", "10.7717/peerj.4375"),
+        Identifier("pmid", "32939066"),
+    ]
+    assert result.not_found == ()
+
+
+def test_count_without_cited_by_count_is_no_observation_rather_than_zero():
+    body = json.dumps({"meta": {}, "results": [{"id": "https://openalex.org/W1"}]})
+    result = normalise_openalex(make_raw("openalex", "counts", body, Identifier("openalex", "W1")))
+    assert result.counts == () and result.not_found == ()
