@@ -109,7 +109,7 @@ def bulk_insert(con, rows: RecordRows) -> tuple[float, int]:
     written = 0
     with transaction(con):
         for table, spec, table_rows_ in rows.tables():
-            with staged(con, f"_in_{table}", spec, table_rows_):
+            with staged(con, f"_in_{table}", spec=spec, rows=table_rows_):
                 con.execute(f"insert into {table} by name select * from _in_{table}")
             written += len(table_rows_)
     return time.perf_counter() - started, written

@@ -174,6 +174,7 @@ class _UnionFind:
 def plan_identity(
     groups: Sequence[IdGroup],
     known: dict[Identifier, str],
+    *,
     anchors: dict[str, Identifier],
 ) -> Resolution:
     """Pure: decide works, merges and new ids for ``groups`` given the ``known`` crosswalk.
@@ -228,14 +229,14 @@ def _component_work(
 def known_ids(con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]) -> dict[Identifier, str]:
     """The work of each of ``ids`` already in work_ids."""
     rows = sorted({(i.scheme, i.value) for i in ids})
-    with staged(con, "_in_ids", _ID_SPEC, rows):
+    with staged(con, "_in_ids", spec=_ID_SPEC, rows=rows):
         found = con.execute(sql("identity.sql", "lookup_ids")).fetchall()
     return {Identifier(s, v): w for s, v, w in found}
 
 
 def _anchors(con: duckdb.DuckDBPyConnection, work_ids: Iterable[str]) -> dict[str, Identifier]:
     rows = [(w,) for w in sorted(set(work_ids))]
-    with staged(con, "_in_work_list", [("work_id", "varchar")], rows):
+    with staged(con, "_in_work_list", spec=[("work_id", "varchar")], rows=rows):
         found = con.execute(sql("identity.sql", "anchors")).fetchall()
     return {w: Identifier(s, v) for w, s, v in found}
 
@@ -245,11 +246,11 @@ def resolve(
 ) -> Resolution:
     """Resolve ``groups`` to works and write the outcome (call inside the batch transaction)."""
     known = known_ids(con, (i for g in groups for i in g.ids))
-    res = plan_identity(groups, known, _anchors(con, known.values()))
+    res = plan_identity(groups, known, anchors=_anchors(con, known.values()))
     _write_new_works(con, res)
     if res.merges:
         merge_works(con, res.merges, run_id=run_id, source=source)
-    write_new_ids(con, res.new_ids, res.work_of, run_id=run_id)
+    write_new_ids(con, res.new_ids, work_of=res.work_of, run_id=run_id)
     _write_conflicts(con, res.conflicts, run_id=run_id)
     return res
 
@@ -257,20 +258,20 @@ def resolve(
 def _write_new_works(con: duckdb.DuckDBPyConnection, res: Resolution) -> None:
     rows = [(w, a.scheme, a.value) for w, a in sorted(res.new_works.items())]
     spec = [("work_id", "varchar"), ("anchor_scheme", "varchar"), ("anchor_value", "varchar")]
-    with staged(con, "_in_new_works", spec, rows):
+    with staged(con, "_in_new_works", spec=spec, rows=rows):
         con.execute(sql("identity.sql", "insert_works"))
 
 
 def write_new_ids(
     con: duckdb.DuckDBPyConnection,
     new_ids: dict[Identifier, str],
-    work_of: dict[Identifier, str],
     *,
+    work_of: dict[Identifier, str],
     run_id: str,
 ) -> None:
     """Add identifiers to work_ids and point references that cite them at their work."""
     rows = [(i.scheme, i.value, work_of[i], by, run_id) for i, by in new_ids.items()]
-    with staged(con, "_in_new_ids", _NEW_ID_SPEC, rows):
+    with staged(con, "_in_new_ids", spec=_NEW_ID_SPEC, rows=rows):
         con.execute(sql("identity.sql", "insert_work_ids"))
         con.execute(sql("identity.sql", "resolve_cited"))
 
@@ -286,7 +287,7 @@ def _write_conflicts(
         ids = sorted(str(i) for i in c.group.ids)
         key = hashlib.sha256("\x00".join([c.group.asserted_by, *ids]).encode()).hexdigest()[:24]
         rows.append((key, c.group.asserted_by, ids, list(c.works), c.reason, now, run_id))
-    with staged(con, "_in_conflicts", _CONFLICT_SPEC, rows):
+    with staged(con, "_in_conflicts", spec=_CONFLICT_SPEC, rows=rows):
         con.execute(sql("identity.sql", "insert_conflicts"))
 
 
@@ -333,7 +334,7 @@ def merge_works(
     """Fold each absorbed work into its survivor, rewriting every row that references it."""
     rows = sorted(merges.items())
     log.info("merging %d work(s): %s", len(rows), ", ".join(f"{a}->{b}" for a, b in rows[:5]))
-    with staged(con, "_merge_map", [("old_id", "varchar"), ("new_id", "varchar")], rows):
+    with staged(con, "_merge_map", spec=[("old_id", "varchar"), ("new_id", "varchar")], rows=rows):
         for step in _MERGE_STEPS:
             con.execute(sql("identity.sql", step))
         con.execute(

@@ -149,7 +149,7 @@ def load_documents(
     with transaction(con):
         res = resolve(con, [g for _, g in groups], run_id=run_id, source="seed")
         for table, spec, rows in document_tables(docs, res, run_id=run_id):
-            with staged(con, f"_in_{table}", spec, rows):
+            with staged(con, f"_in_{table}", spec=spec, rows=rows):
                 for step in _DOCUMENT_STEPS[table]:
                     con.execute(sql("load.sql", step))
         recompute_works(con, res.affected | set(res.merges.values()))
@@ -207,7 +207,7 @@ def _store_raws(con: duckdb.DuckDBPyConnection, raws: Sequence[RawResponse], *, 
             _utc(raw.fetched_at), raw.http_status, raw.content_type, raw.body,
             id_strings(raw.requested), run_id,
         )  # fmt: skip
-    with staged(con, "_in_raw_responses", RAW_SPEC, list(rows.values())):
+    with staged(con, "_in_raw_responses", spec=RAW_SPEC, rows=list(rows.values())):
         con.execute(sql("load.sql", "insert_raw_responses"))
 
 
@@ -219,7 +219,7 @@ def _store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Sequence, *, run_i
             e.source, e.scheme, e.value, e.status, e.http_status, e.attempts, e.last_error, at,
             at, run_id,
         )  # fmt: skip
-    with staged(con, "_in_fetch_ledger", LEDGER_SPEC, list(rows.values())):
+    with staged(con, "_in_fetch_ledger", spec=LEDGER_SPEC, rows=list(rows.values())):
         con.execute(sql("load.sql", "upsert_ledger"))
 
 
@@ -277,13 +277,13 @@ def _load_normalised(
 
 
 def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
-    with staged(con, "_in_slices", SLICE_SPEC, list(rows.slices.values())):
+    with staged(con, "_in_slices", spec=SLICE_SPEC, rows=list(rows.slices.values())):
         for table in _SLICE_TABLES:
             con.execute(sql("load.sql", f"delete_slice_{table}"))
     for table, spec, table_rows in rows.tables():
         if not table_rows:
             continue
-        with staged(con, f"_in_{table}", spec, table_rows):
+        with staged(con, f"_in_{table}", spec=spec, rows=table_rows):
             verb = "upsert" if table in _UPSERTED else "insert"
             name = "upsert_source_aliases" if table == "work_aliases" else f"{verb}_{table}"
             con.execute(sql("load.sql", name))
@@ -309,16 +309,22 @@ def _write_counts(
         if work_id is None:
             log.warning("%s count for %s: no such work in the warehouse; skipped", c.source, c.id)
             continue
-        rows.add_count(work_id, c.source, c.cited_by_count, when or now, run)
-        rows.add_counts_by_year(work_id, c.source, c.counts_by_year, when or now)
+        rows.add_count(
+            work_id, c.source, count=c.cited_by_count, observed_at=when or now, run_id=run
+        )
+        rows.add_counts_by_year(
+            work_id, c.source, by_year=c.counts_by_year, observed_at=when or now
+        )
     _upsert_counts(con, rows)
     return {key[0] for key in rows.counts}
 
 
 def _upsert_counts(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
-    with staged(con, "_in_citation_counts", COUNT_SPEC, list(rows.counts.values())):
+    with staged(con, "_in_citation_counts", spec=COUNT_SPEC, rows=list(rows.counts.values())):
         con.execute(sql("load.sql", "upsert_citation_counts"))
-    with staged(con, "_in_counts_by_year", COUNT_BY_YEAR_SPEC, list(rows.counts_by_year.values())):
+    with staged(
+        con, "_in_counts_by_year", spec=COUNT_BY_YEAR_SPEC, rows=list(rows.counts_by_year.values())
+    ):
         con.execute(sql("load.sql", "upsert_counts_by_year"))
 
 
@@ -328,7 +334,7 @@ def recompute_works(con: duckdb.DuckDBPyConnection, work_ids: Collection[str] | 
         rows = con.execute(sql("load.sql", "all_works")).fetchall()
     else:
         rows = [(w,) for w in sorted(work_ids)]
-    with staged(con, "_in_affected", [("work_id", "varchar")], rows):
+    with staged(con, "_in_affected", spec=[("work_id", "varchar")], rows=rows):
         con.execute(sql("load.sql", "recompute_works"))
 
 
@@ -346,8 +352,10 @@ def load_counts(
                     "%s count for %s: no such work in the warehouse; skipped", c.source, c.id
                 )
                 continue
-            rows.add_count(work_of[c.id], c.source, c.cited_by_count, now)
-            rows.add_counts_by_year(work_of[c.id], c.source, c.counts_by_year, now)
+            rows.add_count(work_of[c.id], c.source, count=c.cited_by_count, observed_at=now)
+            rows.add_counts_by_year(
+                work_of[c.id], c.source, by_year=c.counts_by_year, observed_at=now
+            )
         _upsert_counts(con, rows)
         recompute_works(con, {key[0] for key in rows.counts})
     return len(rows.counts)
@@ -386,7 +394,7 @@ def mark_ledger(
         for i in ids
     }
     with transaction(con):
-        with staged(con, "_in_fetch_ledger", LEDGER_SPEC, list(rows.values())):
+        with staged(con, "_in_fetch_ledger", spec=LEDGER_SPEC, rows=list(rows.values())):
             con.execute(sql("load.sql", "upsert_ledger"))
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.records import AuthorRecord, Identifier, Institution, SourceRecord
+from pipeline.records import AuthorRecord, Identifier, Institution, ReferenceRecord, SourceRecord
 
 V, INT, B, BOOL, F, TS, L = (
     "varchar",
@@ -134,13 +134,13 @@ def id_strings(ids: Iterable[Identifier]) -> list[str]:
     return list(dict.fromkeys(f"{i.scheme}:{i.value}" for i in ids))
 
 
-def reference_key(scheme: str | None, value: str | None, position: int | None, text: str | None):
+def reference_key(ref: ReferenceRecord) -> str:
     """ref_key: the cited id when known, else the position, else a hash of the text."""
-    if scheme and value:
-        return f"{scheme}:{value}"
-    if position is not None:
-        return f"pos:{position}"
-    return "text:" + short_hash(text or "")
+    if ref.scheme and ref.value:
+        return f"{ref.scheme}:{ref.value}"
+    if ref.position is not None:
+        return f"pos:{ref.position}"
+    return "text:" + short_hash(ref.unstructured or "")
 
 
 @dataclass
@@ -182,8 +182,13 @@ class RecordRows:
         self._add_references(record, work_id, run)
         self._add_topics_and_funders(record, work_id)
         if record.cited_by_count is not None:
-            self.add_count(work_id, record.source, record.cited_by_count, fetched_at, run)
-            self.add_counts_by_year(work_id, record.source, record.counts_by_year, fetched_at)
+            self.add_count(
+                work_id, record.source, count=record.cited_by_count, observed_at=fetched_at,
+                run_id=run,
+            )  # fmt: skip
+            self.add_counts_by_year(
+                work_id, record.source, by_year=record.counts_by_year, observed_at=fetched_at
+            )
         for alias in record.aliases:
             self.aliases[(alias.scheme, alias.value)] = (
                 alias.scheme, alias.value, work_id, "source_alias", record.source, self.now,
@@ -191,14 +196,19 @@ class RecordRows:
             )  # fmt: skip
 
     def add_count(
-        self, work_id: str, source: str, count: int, observed_at: datetime, run_id: str = ""
+        self, work_id: str, source: str, *, count: int, observed_at: datetime, run_id: str = ""
     ) -> None:
         """One citation observation for (work, source) in this run; the last one given wins."""
         run = run_id or self.run_id
         self.counts[(work_id, source, run)] = (work_id, source, run, count, observed_at)
 
     def add_counts_by_year(
-        self, work_id: str, source: str, by_year: Iterable[tuple[int, int]], observed_at: datetime
+        self,
+        work_id: str,
+        source: str,
+        *,
+        by_year: Iterable[tuple[int, int]],
+        observed_at: datetime,
     ) -> None:
         """Per-year counts (latest state per year)."""
         for year, count in by_year:
@@ -253,7 +263,7 @@ class RecordRows:
 
     def _add_references(self, r: SourceRecord, work_id: str, run: str) -> None:
         for ref in r.references:
-            ref_key = reference_key(ref.scheme, ref.value, ref.position, ref.unstructured)
+            ref_key = reference_key(ref)
             self.references[(work_id, r.source, ref_key)] = (
                 work_id, r.source, ref_key, ref.scheme if ref.value else None,
                 ref.value if ref.scheme else None, ref.position, ref.unstructured, None, run,

@@ -45,7 +45,7 @@ def columns_of(rows: Sequence[tuple], width: int) -> list[list]:
 
 @contextmanager
 def staged(
-    con: duckdb.DuckDBPyConnection, name: str, spec: Spec, rows: Sequence[tuple]
+    con: duckdb.DuckDBPyConnection, name: str, *, spec: Spec, rows: Sequence[tuple]
 ) -> Iterator[str]:
     """Expose ``rows`` (tuples in ``spec`` order) as relation ``name`` for the ``with`` block."""
     cols = columns_of(rows, len(spec))
