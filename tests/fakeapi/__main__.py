@@ -1,4 +1,4 @@
-"""``python -m tests.fakeapi [--port 8765] [--works N] [--seeds]``: serve the fake until Ctrl-C."""
+"""``python -m tests.fakeapi [--port 8765] [--works N] [--seeds]``: serve the fake until stopped."""
 
 from __future__ import annotations
 
@@ -28,17 +28,29 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", action="append", type=_parse_rate, default=[], metavar="SOURCE=RPS",
         help="rate limit, e.g. --rate eutils=3 (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--concurrency", action="append", type=_parse_rate, default=[], metavar="SOURCE=N",
+        help="most requests served at once, e.g. --concurrency crossref=3 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--budget", type=int, default=10_000, help="OpenAlex daily list calls")
     args = parser.parse_args(argv)
     works = []
     if args.seeds or not args.works:
         works += seed_catalog().works
     if args.works:
         works += generate_catalog(args.works, args.seed).works
-    api = FakeApi(Catalog(works), latency=args.latency, rate_limits=dict(args.rate), port=args.port)
+    api = FakeApi(
+        Catalog(works),
+        latency=args.latency,
+        rate_limits=dict(args.rate),
+        concurrency={k: int(v) for k, v in args.concurrency},
+        openalex_budget=args.budget,
+        port=args.port,
+    )
     with api:
         for name, url in api.env().items():
             print(f"export {name}={url}", flush=True)
-        print(f"# {len(works)} works; Ctrl-C to stop", flush=True)
+        print(f"# {len(works)} works; stats: {api.url}/_fakeapi/stats; Ctrl-C to stop", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -35,7 +35,7 @@ from tests.fakeapi.faults import (
 )
 from tests.fakeapi.ncbi import EutilsApi, IdconvApi
 from tests.fakeapi.openalex import OpenAlexApi
-from tests.fakeapi.reply import HTML, Reply, Request, parse_query, text_reply
+from tests.fakeapi.reply import HTML, Reply, Request, json_reply, parse_query, text_reply
 
 ENV_NAMES = {
     "openalex": "ENRICH_OPENALEX_URL",
@@ -56,6 +56,17 @@ _TOO_LONG = (
     "<html><head><title>414 Request-URI Too Large</title></head><body>"
     "<center><h1>414 Request-URI Too Large</h1></center></body></html>"
 )
+
+
+STATS_PATH = "/_fakeapi/stats"  # GET: api.stats as JSON (not counted in the stats)
+
+
+def _stats_json(stats: dict[str, dict]) -> dict:
+    """JSON-safe stats: status keys become strings, ``received`` tuples become lists."""
+    return {
+        source: {**st, "by_status": {str(k): v for k, v in st["by_status"].items()}}
+        for source, st in stats.items()
+    }
 
 
 class _Server(ThreadingHTTPServer):
@@ -172,7 +183,7 @@ class FakeApi:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``"""
+        """``http://127.0.0.1:PORT`` (``GET {url}/_fakeapi/stats`` returns the stats as JSON)"""
         return f"http://{self._host}:{self.port}"
 
     @property
@@ -359,6 +370,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=True)
 
     def _serve(self, head: bool = False) -> None:
+        if self.path.split("?")[0] == STATS_PATH:  # for a server run in another process
+            self._send(json_reply(200, _stats_json(self.fake.stats)), head=head)
+            return
         req = self._parse()
         if req is None:
             self._send(text_reply(404, "Not Found"), head=head)

@@ -193,6 +193,8 @@ def test_standalone_prints_export_lines():
         ]
         url = lines[1].split("=", 1)[1]
         assert requests.get(f"{url}/works/{DOI}", timeout=5).ok
+        stats = requests.get(url.replace("/crossref", "/_fakeapi/stats"), timeout=5).json()
+        assert stats["crossref"]["requests"] == 1 and stats["crossref"]["by_status"] == {"200": 1}
     finally:
         proc.terminate()
         proc.wait(timeout=5)
