@@ -361,6 +361,8 @@ def _windows(chars: Iterable[str], cut: Callable[[str], tuple[int, str]]) -> Ite
         if len(buf) < PIECE_SIZE:
             continue
         at, next_prefix = cut(buf)
+        if at <= 0 or (at == len(buf) and len(buf) < 4 * PIECE_SIZE):
+            continue  # nowhere safe to cut yet (a CSV row, one huge token): read on
         window, buf = buf[:at], buf[at:]
         yield window, prefix, offset, line
         offset += len(window)
@@ -370,20 +372,41 @@ def _windows(chars: Iterable[str], cut: Callable[[str], tuple[int, str]]) -> Ite
         yield buf, prefix, offset, line
 
 
+# A label at the end of a line ("PMID" above "41369097" in seed 000): never cut after it.
+_LABEL_AT_END = re.compile(
+    r"(?:pmid|pmcid|pmc|pubmed(?:[ \t]*id)?|arxiv|openalex(?:[ \t]*id)?|doi)"
+    r"[ \t]*[:=#-]?[ \t]*[{\"]?[ \t]*\r?\n?$",
+    re.IGNORECASE,
+)
+
+
 def _cut_text(buf: str) -> tuple[int, str]:
-    """Cut after the last blank line, else the last line break, else the last blank."""
-    start = max(len(buf) - PIECE_SIZE // 2, 0)  # look only at the tail: no quadratic rescans
+    """Cut after the last blank line, else the last line break, else the last blank.
+
+    Only the tail is searched (no quadratic rescans). A blank line separates everything; a line
+    break or a blank is used only where no label precedes it, so no identifier loses its label.
+    """
+    start = max(len(buf) - PIECE_SIZE // 2, 0)
     i = buf.rfind("\n\n", start)
     if i >= 0:
         return i + 2, "\n\n"
     ends = [m.end() for m in _BLANK_LINE.finditer(buf, start)]  # blanks holding " " or "\r"
     if ends:
         return ends[-1], "\n\n"
-    i = buf.rfind("\n")
-    if i >= 0:
-        return i + 1, "\n"
-    j = max(buf.rfind(" "), buf.rfind("\t"))
-    return (j + 1, "") if j > 0 else (len(buf), "")
+    for sep, prefix in (("\n", "\n"), (" ", "")):
+        i = len(buf)
+        for _ in range(64):
+            i = buf.rfind(sep, start, i)
+            if i < 0:
+                break
+            if not _LABEL_AT_END.search(buf, max(i - 24, 0), i + 1):
+                return i + 1, prefix
+    return len(buf), ""  # one huge token: cut only when the window has grown too large
+
+
+def _cut_late(buf: str) -> tuple[int, str]:
+    """For records (BibTeX, RIS): wait for the next record start unless the window is huge."""
+    return _cut_text(buf) if len(buf) >= 4 * PIECE_SIZE else (0, "")
 
 
 def _read_text(chars: Iterable[str]) -> Iterator[Piece]:
@@ -400,7 +423,7 @@ _ARXIV_PREFIX = re.compile(
 
 def _cut_bib(buf: str) -> tuple[int, str]:
     i = buf.rfind("\n@")
-    return (i + 1, "\n") if i > 0 else _cut_text(buf)
+    return (i + 1, "\n") if i > 0 else _cut_late(buf)
 
 
 def _read_bibtex(chars: Iterable[str]) -> Iterator[Piece]:
@@ -430,7 +453,7 @@ def _entry_is_arxiv(text: str, at: int) -> bool:
 
 def _cut_ris(buf: str) -> tuple[int, str]:
     i = buf.rfind("\nTY  -")
-    return (i + 1, "\n") if i > 0 else _cut_text(buf)
+    return (i + 1, "\n") if i > 0 else _cut_late(buf)
 
 
 def _read_ris(chars: Iterable[str]) -> Iterator[Piece]:
@@ -493,7 +516,7 @@ def _cut_csv(buf: str) -> tuple[int, str]:
     while True:
         i = buf.rfind("\n", 0, i)
         if i < 0:
-            return len(buf), ""
+            return 0, ""
         if buf.count('"', 0, i) % 2 == 0:
             return i + 1, ""
 
@@ -543,12 +566,19 @@ class _Html(HTMLParser):
         self.skip = 0  # inside <script>/<style>
         self.entry = 0  # inside <li>/<tr>/…: blocks there do not split the entry
         self.heading = False
+        self.ready: list[Piece] = []
 
     def feed_block(self, block: str) -> Iterator[Piece]:
         self.lines.add(block)
         self.feed(block)
+        yield from self.ready
+        self.ready.clear()
+
+    def _boundary(self) -> None:
+        """A blank line: the end of an entry, and a place where a piece may end."""
+        self.out.synth("\n\n")
         if self.out.size >= PIECE_SIZE:
-            yield self.out.take()
+            self.ready.append(self.out.take())
             self.out.synth("\n\n")
 
     def where(self) -> tuple[int, int]:
@@ -583,17 +613,19 @@ class _Html(HTMLParser):
         elif tag == "head":
             self.out.synth("\n\n" + MARK + "end\n\n")
         elif tag in _HEADING_TAGS:
-            self.out.synth("\n\n")
             self.heading = False
+            self._boundary()
         else:
             self._block(tag, opening=False)
 
     def _block(self, tag: str, *, opening: bool) -> None:
         if tag in _ENTRY_TAGS:
             self.entry = max(self.entry + (1 if opening else -1), 0)
-            self.out.synth("\n\n")
+            self._boundary()
+        elif tag in _BLOCK_TAGS and not (self.entry or self.heading):
+            self._boundary()
         elif tag in _BLOCK_TAGS:
-            self.out.synth("\n" if self.entry or self.heading else "\n\n")
+            self.out.synth("\n")  # a paragraph inside a list item is still that item
         else:
             self.out.synth(" ")  # an inline tag still separates words
 

@@ -224,6 +224,8 @@ class _Walk:
 
     def events(self, text: str, ms: list[re.Match[str]]) -> None:
         """Apply the structural events found between two identifiers, in order."""
+        if not ms:
+            return
         self.entry = None
         # A plain-text heading is level 1 and closes every section before it, so look for the
         # last one first: the short lines before it (most of them values, not headings) need
@@ -322,9 +324,11 @@ def _scan(walk: _Walk, piece: Piece) -> None:
             src, at_line = spans.locate(text, start)
             src_end = spans.locate_end(end)
             add(Mention(scheme, value, path, src, src_end, at_line, walk.section, group, role))
+    # Pieces cut at a blank line start with one, which ends the entry; a piece cut at a line
+    # break (a paragraph longer than a piece) lets it continue.
     walk.events(text, heads[nh:-1])
-    # The piece ends at a boundary (readers cut there), so no entry continues into the next.
-    walk.entry = None
+    if walk.entry is not None and boundary(text, cursor) is not None:
+        walk.entry = None
 
 
 def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
