@@ -1,0 +1,238 @@
+"""End to end through the CLI: `enrich run` / `enrich refresh` on the two real seeds, over real
+HTTP sockets against the loopback fake API, into a real DuckDB file, under a real Prefect server
+(the session's test harness).
+
+Expectations are derived from the seeds' oracle (tests/fixtures/seeds_expected.json) and from the
+fake API's catalog, never written out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import cli
+from tests.fakeapi import FakeApi, seed_catalog
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+ROOT = Path(__file__).resolve().parents[2]
+ORACLE = json.loads((ROOT / "tests/fixtures/seeds_expected.json").read_text())
+SCHEMES = ("doi", "pmid", "pmcid")
+
+
+def expected_works() -> list[tuple[str, str, dict[str, str]]]:
+    """(document, role, {scheme: value}) for every work of the oracle."""
+    out = []
+    for doc, entry in ORACLE["documents"].items():
+        for w in entry["works"]:
+            out.append((doc, w["role"], {s: w[s] for s in SCHEMES if s in w}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return seed_catalog()
+
+
+@pytest.fixture(scope="module")
+def api(catalog):
+    with FakeApi(catalog) as server:
+        yield server
+
+
+@pytest.fixture
+def seeds(tmp_path):
+    target = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", target)
+    return target
+
+
+@pytest.fixture
+def online(monkeypatch, api):
+    for name, value in api.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENRICH_MAILTO", "e2e@example.org")
+    return api
+
+
+def query(db: Path, sql: str, params=()) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def total_requests(api) -> int:
+    return sum(s["requests"] for s in api.stats.values())
+
+
+def work_of(db: Path, scheme: str, value: str) -> str | None:
+    rows = query(db, "select work_id from work_ids where scheme = ? and value = ?", (scheme, value))
+    return rows[0][0] if rows else None
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def test_run_on_the_seeds_fills_every_contract_table(
+    prefect_harness, online, seeds, tmp_path, catalog
+):
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+
+    expected = expected_works()
+    work_ids = {}
+    for doc, role, ids in expected:
+        found = {work_of(db, s, v) for s, v in ids.items()}
+        assert len(found) == 1 and None not in found, f"{ids} should map to one work"
+        work_ids[(doc, tuple(sorted(ids.items())))] = found.pop()
+    assert len(set(work_ids.values())) == len(expected) == ORACLE["totals"]["works"]
+    assert query(db, "select count(*) from works")[0][0] == len(expected)
+
+    # every work is known to all three sources in the fake: each got its OpenAlex id, a
+    # source_records row per source, authorships per source, and citation observations
+    for wid in work_ids.values():
+        rec = query(
+            db, "select openalex_id, pmid, doi, title from works where work_id = ?", (wid,)
+        )[0]
+        fake = catalog.by_openalex(rec[0])
+        assert fake is not None, f"work {wid} has no OpenAlex id from the fake"
+        assert rec[3], "merged record has a title"
+        sources = {
+            r[0] for r in query(db, "select source from source_records where work_id = ?", (wid,))
+        }
+        assert sources == {"openalex", "crossref", "pubmed"}
+        n_auth = query(
+            db, "select count(*) from authorships where work_id = ? and source = 'openalex'", (wid,)
+        )[0][0]
+        assert n_auth == len(fake.authors)
+        counts = dict(
+            query(
+                db, "select source, cited_by_count from citation_latest where work_id = ?", (wid,)
+            )
+        )
+        assert counts.get("openalex") == fake.cited_by.openalex
+
+    # seed 002: 5 citing and 5 reference links around its subject
+    subject = work_of(db, "pmid", "36455991")
+    citing = query(
+        db,
+        "select count(*) from work_references where source = 'seed' and cited_work_id = ?",
+        (subject,),
+    )[0][0]
+    refs = query(
+        db,
+        "select count(*) from work_references where source = 'seed' and citing_work_id = ?",
+        (subject,),
+    )[0][0]
+    n_citing = sum(1 for d, r, _ in expected if d.startswith("002") and r == "citing")
+    n_refs = sum(1 for d, r, _ in expected if d.startswith("002") and r == "reference")
+    assert (citing, refs) == (n_citing, n_refs)
+
+    coverage = {
+        Path(r[0]).name: r[1:]
+        for r in query(db, "select path, found, resolved, not_found, failed from seed_coverage")
+    }
+    for doc in ORACLE["documents"]:
+        found, resolved, not_found, failed = coverage[doc]
+        assert found == resolved and not_found == 0 and failed == 0
+    statuses = dict(query(db, "select status, count(*) from fetch_ledger group by 1"))
+    assert set(statuses) == {"ok"}
+
+
+def test_second_run_fetches_nothing_already_settled(prefect_harness, online, seeds, tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    before = total_requests(online)
+    rows_before = query(db, "select count(*) from works")[0][0]
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    assert total_requests(online) == before
+    assert query(db, "select count(*) from works")[0][0] == rows_before
+    assert query(db, "select count(*) from runs where flow = 'enrich'")[0][0] == 2
+
+
+def test_refresh_appends_observations_and_keeps_the_old_ones(
+    prefect_harness, online, seeds, tmp_path
+):
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    old = query(
+        db, "select work_id, source, cited_by_count, observed_at from citation_counts order by all"
+    )
+    assert cli.main(["refresh", "--db", str(db), "--stale-after", "7d"]) == 0
+    assert query(db, "select count(*) from citation_counts")[0][0] == len(old), (
+        "nothing is stale yet"
+    )
+    assert cli.main(["refresh", "--db", str(db), "--stale-after", "0s"]) == 0
+    new = query(
+        db, "select work_id, source, cited_by_count, observed_at from citation_counts order by all"
+    )
+    assert set(old) <= set(new)
+    added = len(new) - len(old)
+    works = query(db, "select count(*) from works")[0][0]
+    assert added == works * 3, "one new observation per work and source"
+    assert query(db, "select count(*) from runs where flow = 'refresh'")[0][0] == 2
+
+
+def test_no_network_ends_with_everything_pending_and_exit_1(
+    prefect_harness, monkeypatch, seeds, tmp_path, capsys
+):
+    for name in (
+        "ENRICH_OPENALEX_URL",
+        "ENRICH_CROSSREF_URL",
+        "ENRICH_EUTILS_URL",
+        "ENRICH_IDCONV_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)  # the real default URLs: unreachable here
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("could not reach") == 1
+    assert "Traceback" not in err
+    statuses = {r[0] for r in query(db, "select distinct status from fetch_ledger")}
+    assert statuses == {"pending"}
+    mentions = query(db, "select count(*) from mentions")[0][0]
+    assert mentions >= sum(len(ids) for _, _, ids in expected_works())
+
+
+def test_deployments_are_registered_with_their_cron_schedules(prefect_harness, tmp_path):
+    from prefect import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.deploy import build_deployments
+
+    deps = build_deployments(
+        db=str(tmp_path / "w.duckdb"),
+        paths=["seeds/"],
+        run_cron="0 2 * * 0",
+        refresh_cron="0 3 * * *",
+        stale_after_seconds=7 * 86400,
+    )
+    ids = [d.apply() for d in deps]
+    with get_client(sync_client=True) as client:
+        crons = {}
+        for name in ("enrich/scheduled", "refresh/daily"):
+            dep = client.read_deployment_by_name(name)
+            crons[name] = [(s.schedule.cron, s.schedule.timezone) for s in dep.schedules]
+            assert dep.global_concurrency_limit.limit == 1
+        assert crons == {
+            "enrich/scheduled": [("0 2 * * 0", "UTC")],
+            "refresh/daily": [("0 3 * * *", "UTC")],
+        }
+        # make the server's scheduler create the next runs now (catches the SQLAlchemy 2.1 breakage)
+        client._client.post(
+            f"/deployments/{ids[1]}/schedule", json={"max_runs": 3}
+        ).raise_for_status()
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[ids[1]]))
+        )
+        assert len(runs) >= 3
+        assert all(
+            r.expected_start_time.hour == 3 and r.expected_start_time.minute == 0 for r in runs
+        )
