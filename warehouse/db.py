@@ -89,13 +89,28 @@ def connect(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_waiting(path, read_only=read_only, wait=wait)
-    if not read_only:
-        try:
-            migrate(con)
-        except BaseException:
-            con.close()
-            raise
+    if read_only:
+        _warn_if_outdated(con, path)
+        return con
+    try:
+        migrate(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _warn_if_outdated(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    # a read-only connection cannot migrate; say why a newer view or column may be missing
+    version = schema_version(con)
+    if version < latest_version():
+        log.warning(
+            "warehouse %s is at schema version %d (current %d); any read-write open "
+            "(e.g. enrich run) upgrades it",
+            path,
+            version,
+            latest_version(),
+        )
 
 
 def _open_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:

@@ -200,3 +200,12 @@ def test_a_crash_mid_batch_leaves_the_previous_state(db_path):
     assert con.execute("select count(*) from work_ids").fetchone()[0] == 1
     assert_quality(con)
     con.close()
+
+
+def test_a_read_only_open_of_an_old_file_warns_instead_of_migrating(tmp_path, caplog):
+    path = tmp_path / "old.duckdb"
+    v1_file(path)
+    con = connect(path, read_only=True)
+    assert schema_version(con) == 1
+    assert "upgrades it" in caplog.text
+    con.close()

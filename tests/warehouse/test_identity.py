@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipeline.records import Identifier
 from warehouse.identity import (
     MAX_WORKS_PER_GROUP,
@@ -84,3 +87,49 @@ def test_a_distrusted_seed_group_keeps_every_identifier_as_its_own_work():
         [group(PMID, Identifier("pmid", "2"), by="seed", split=True)], {}, anchors={}
     )
     assert len(set(res.work_of.values())) == 2 and len(res.conflicts) == 1
+
+
+# ------------------------------------------------------------------------------------------
+# properties
+# ------------------------------------------------------------------------------------------
+
+UNIVERSE = [Identifier("doi", f"10.1/{n}") for n in range(4)] + [
+    Identifier("openalex", f"W{n}") for n in range(4)
+]
+groups_strategy = st.lists(
+    st.lists(st.sampled_from(UNIVERSE), min_size=1, max_size=3, unique=True), max_size=6
+)
+
+
+def partition(res) -> set[frozenset]:
+    by_work: dict[str, set] = {}
+    for ident, work in res.work_of.items():
+        by_work.setdefault(work, set()).add(ident)
+    return {frozenset(v) for v in by_work.values()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups_strategy, st.randoms())
+def test_the_outcome_does_not_depend_on_the_order_of_the_groups(raw_groups, rnd):
+    groups = [group(*g) for g in raw_groups]
+    shuffled = groups[:]
+    rnd.shuffle(shuffled)
+    one, two = plan_identity(groups, {}, anchors={}), plan_identity(shuffled, {}, anchors={})
+    assert one.work_of == two.work_of
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups_strategy, groups_strategy)
+def test_resolving_in_two_steps_gives_the_same_works_as_in_one(first, second):
+    """Evidence arriving over two runs ends in the same partition as all at once."""
+    a, b = [group(*g) for g in first], [group(*g) for g in second]
+    once = plan_identity(a + b, {}, anchors={})
+    step1 = plan_identity(a, {}, anchors={})
+    anchors = dict(step1.new_works)
+    step2 = plan_identity(b, step1.work_of, anchors=anchors)
+    final = {i: step2.merges.get(w, w) for i, w in step1.work_of.items()}
+    final.update(step2.work_of)
+    by_work: dict[str, set] = {}
+    for ident, work in final.items():
+        by_work.setdefault(work, set()).add(ident)
+    assert {frozenset(v) for v in by_work.values()} == partition(once)
