@@ -35,9 +35,10 @@ _BY_SOURCE: dict[str, Callable[[RawResponse], Normalised]] = {
 def normalise(raw: RawResponse) -> Normalised:
     """Normalise one stored answer; raises only ParseError.
 
-    A 404 from OpenAlex or Crossref yields ``Normalised(not_found=raw.requested)``; any other
-    non-2xx answer (429, 5xx: the fetcher should never hand those over) is a ParseError, so a
-    rate-limit answer can never be recorded as ``not_found``.
+    Each source normaliser checks the HTTP status first: a 404 from OpenAlex or Crossref yields
+    ``Normalised(not_found=raw.requested)``; any other non-2xx answer (429, 5xx: the fetcher
+    should never hand those over) is a ParseError, so a rate-limit answer can never be recorded
+    as ``not_found``.
 
     Unexpected exceptions from a normaliser are logged with their traceback and re-raised as
     ParseError: the caller records one bad body and goes on with the rest of the run. The fuzz
@@ -46,9 +47,6 @@ def normalise(raw: RawResponse) -> Normalised:
     normaliser = _BY_SOURCE.get(raw.source)
     if normaliser is None:
         raise ParseError(f"no normaliser for source {raw.source!r}")
-    not_an_answer = not 200 <= raw.http_status < 300
-    if not_an_answer and not (raw.http_status == 404 and raw.source in ("openalex", "crossref")):
-        raise ParseError(f"{raw.source} {raw.endpoint}: HTTP {raw.http_status} is not an answer")
     try:
         return normaliser(raw)
     except ParseError:

@@ -32,6 +32,7 @@ from pipeline.normalise.text import (
     norm_issn,
     norm_orcid,
     norm_ror,
+    require_answer,
     strip_inline_markup,
     unique,
 )
@@ -66,6 +67,7 @@ def normalise_crossref(raw: RawResponse) -> Normalised:
     """
     if raw.http_status == 404:
         return Normalised(not_found=tuple(raw.requested))
+    require_answer(raw)
     items = _items(load_json(raw), raw)
     if raw.endpoint == "counts":
         counts = tuple(c for c in map(_count, items) if c is not None)

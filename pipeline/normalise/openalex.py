@@ -35,6 +35,7 @@ from pipeline.normalise.text import (
     openalex_key,
     parse_iso_date,
     rebuild_inverted_abstract,
+    require_answer,
     strip_inline_markup,
     unique,
 )
@@ -68,6 +69,7 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
     """
     if raw.http_status == 404:
         return Normalised(not_found=tuple(raw.requested))
+    require_answer(raw)
     data = load_json(raw)
     works = _works(data, raw)
     if raw.endpoint == "counts":

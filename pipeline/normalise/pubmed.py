@@ -39,6 +39,7 @@ from pipeline.normalise.text import (
     norm_issn,
     norm_orcid,
     parse_medline_date,
+    require_answer,
     unique,
 )
 from pipeline.records import (
@@ -75,6 +76,7 @@ def normalise_pubmed(raw: RawResponse) -> Normalised:
     handler = _HANDLERS.get(raw.endpoint)
     if handler is None:
         raise ParseError(f"pubmed: no normaliser for endpoint {raw.endpoint!r}")
+    require_answer(raw)  # NCBI reports unknown ids inside 200 bodies (empty set, errmsg)
     return handler(raw)
 
 

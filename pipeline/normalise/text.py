@@ -45,6 +45,14 @@ def load_json(raw: RawResponse) -> Any:
         raise ParseError(f"{raw.source} {raw.endpoint}: body is not JSON ({exc})") from None
 
 
+def require_answer(raw: RawResponse) -> None:
+    """Raise ParseError unless the HTTP status is 2xx: a 429 or 5xx body is not an answer, so
+    it must never turn into records or into ``not_found``. (404 is handled by the callers that
+    give it a meaning.)"""
+    if not 200 <= raw.http_status < 300:
+        raise ParseError(f"{raw.source} {raw.endpoint}: HTTP {raw.http_status} is not an answer")
+
+
 def as_dict(value: Any) -> dict:
     """The value if it is a JSON object, else ``{}`` (so ``.get`` chains never raise)."""
     return value if isinstance(value, dict) else {}

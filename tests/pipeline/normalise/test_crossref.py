@@ -226,3 +226,10 @@ def test_works_answer_yields_no_citation_counts():
 def test_body_that_is_not_a_works_answer_is_a_parse_error(body):
     with pytest.raises(ParseError):
         normalise(make_raw("crossref", "works", body))
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_error_status_is_a_parse_error_never_not_found(status):
+    raw = make_raw("crossref", "works", "<html>Too many requests</html>", DOI, status=status)
+    with pytest.raises(ParseError, match=str(status)):
+        normalise_crossref(raw)

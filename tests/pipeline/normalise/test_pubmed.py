@@ -348,3 +348,10 @@ def test_elink_merged_linkset_for_several_ids_is_not_attributed():
 def test_unknown_endpoint_is_a_parse_error():
     with pytest.raises(ParseError, match="esummary"):
         normalise(make_raw("pubmed", "esummary", "{}"))
+
+
+@pytest.mark.parametrize("status", [404, 429, 502])
+def test_non_2xx_answer_is_a_parse_error_never_not_found(status):
+    raw = raw_fixture("pubmed", "efetch", "efetch_empty.xml", PMID, status=status)
+    with pytest.raises(ParseError, match=str(status)):
+        normalise_pubmed(raw)
