@@ -55,6 +55,7 @@ MAX_URL_CHARS = 3800
 # ride in one (openalexR#254: a comma gives 403). `&` and the rest are fine once percent-encoded
 # (pyalex#41). Such values are looked up singly.
 NOT_FILTERABLE = re.compile(r"[,|]")
+MAX_PAGES = 20  # a runaway-cursor guard: 100 values matching 2,000 works is already absurd
 COUNT_FIELDS = "id,doi,ids,cited_by_count,counts_by_year,updated_date"
 # A Retry-After this long on a 429 is the daily budget (one report: ~15 h; pyalex#111), not a
 # per-second throttle, even when the X-RateLimit-* headers are missing.
@@ -304,6 +305,9 @@ class OpenAlexClient:
                 res.found |= work_identifiers(work) & wanted
             res.seen += len(results)
             cursor = _next_cursor(body, res.seen, len(results))
+            if cursor and len(res.raws) >= MAX_PAGES:  # <= 100 ids never need this many pages
+                log.warning("openalex: stopped paging after %d pages", MAX_PAGES)
+                break
         return res
 
     # -- singletons --------------------------------------------------------------------------
