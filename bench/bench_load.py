@@ -80,11 +80,13 @@ def make_batches(total: int) -> list[tuple[FetchBatch, list[Normalised]]]:
 
 
 def table_rows(con) -> int:
+    """Rows in every table of the warehouse."""
     tables = [t for (t,) in con.execute(sql("query.sql", "base_tables")).fetchall()]
     return sum(con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables)
 
 
 def end_to_end(batches, directory: Path) -> tuple[float, int]:
+    """load_batch over every batch into a fresh file warehouse: (seconds, rows written)."""
     con = connect(directory / "e2e.duckdb")
     base = table_rows(con)
     run_id = start_run(con, "bench", {})
@@ -98,6 +100,7 @@ def end_to_end(batches, directory: Path) -> tuple[float, int]:
 
 
 def record_rows(records: list[SourceRecord]) -> RecordRows:
+    """The per-table rows of ``records`` (as load_batch builds them), one work each."""
     rows = RecordRows(run_id="bench", now=AT)
     for n, rec in enumerate(records):
         rows.add(rec, f"w_{n:016x}", fetched_at=AT)
@@ -105,6 +108,7 @@ def record_rows(records: list[SourceRecord]) -> RecordRows:
 
 
 def bulk_insert(con, rows: RecordRows) -> tuple[float, int]:
+    """Insert ``rows`` through the staged bulk path: (seconds, rows)."""
     started = time.perf_counter()
     written = 0
     with transaction(con):
@@ -116,6 +120,7 @@ def bulk_insert(con, rows: RecordRows) -> tuple[float, int]:
 
 
 def executemany_insert(con, rows: RecordRows) -> tuple[float, int]:
+    """Insert ``rows`` with executemany, table by table: (seconds, rows)."""
     started = time.perf_counter()
     written = 0
     with transaction(con):
