@@ -13,7 +13,8 @@ Public API
   (each value percent-encoded once), so clients can size batches by URL length.
 - ``retry_after_seconds(value)`` / ``backoff_delay(retry)``: pure schedule helpers.
 - ``check_json(answer)`` / ``check_xml(answer)``: reusable ``check`` callbacks for errors in a 200.
-- ``RateLimiter``, ``limiter_for(host, bucket, rate)``: process-wide pacing per (host, bucket).
+- ``RateLimiter``, ``limiter_for(key, bucket, rate)``: process-wide pacing per (host, bucket);
+  ``SourceHttp.pace_key(host)`` names the host (``openalex@api.openalex.org``).
 - ``reset_host_state()``: forget limiters, concurrency gates and the circuit breaker (tests).
 - ``HttpAnswer``, ``TransientBody``, ``SourceHttp(source, settings, ...)``: ``.get()`` / ``.post()``.
 """
@@ -570,13 +571,21 @@ class SourceHttp:
             safe_url,
         )
 
+    def pace_key(self, host: str) -> str:
+        """The registry key pacing ``host``: ``host_key`` if given, else ``source@host``.
+
+        The source is part of the key so that sources never share a limit by accident when a
+        loopback fake API serves them all from one host:port; real sources never share a host.
+        """
+        return self.host_key or f"{self.source}@{host}"
+
     def _limiter(self, host: str, bucket: str) -> RateLimiter:
         rate = self.bucket_rates.get(bucket, self.rate)
-        return limiter_for(self.host_key or host, bucket, rate)
+        return limiter_for(self.pace_key(host), bucket, rate)
 
     def _attempt(self, method, url, form, check, secret_params, bucket, headers, n):
         host = host_of(url)
-        gate = gate_for(self.host_key or host, self.concurrency) if self.concurrency else None
+        gate = gate_for(self.pace_key(host), self.concurrency) if self.concurrency else None
         with gate if gate is not None else contextlib.nullcontext():
             self._limiter(host, bucket).acquire()
             with self._lock:

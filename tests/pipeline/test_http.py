@@ -484,9 +484,8 @@ def test_two_clients_for_one_host_share_one_limiter(clock, settings):
     a, b = make_http(settings, rate=4.0), make_http(settings, rate=4.0)
     for h in (a, b, a, b):
         h.get(URL)
-    assert http.limiter_for("api.example.org", "default", 99.0) is a._limiter(
-        "api.example.org", "default"
-    )
+    assert a.pace_key("api.example.org") == b.pace_key("api.example.org")
+    assert http.limiter_for(a.pace_key("api.example.org"), "default", 99.0).rate == 4.0
     assert clock.sleeps == pytest.approx([0.25, 0.25, 0.25])
 
 
@@ -517,8 +516,9 @@ def test_crossref_headers_adapt_rate_and_concurrency(clock, settings):
     responses.get(URL, json={"ok": True}, headers=headers)
     h = make_http(settings, rate=10.0, concurrency=3, adapt_rate_headers=True)
     h.get(URL)
-    assert http.limiter_for("api.example.org", "default", 10.0).rate == 5.0
-    assert http.gate_for("api.example.org", 3).limit == 1
+    key = h.pace_key("api.example.org")
+    assert http.limiter_for(key, "default", 10.0).rate == 5.0
+    assert http.gate_for(key, 3).limit == 1
     h.get(URL)
     assert clock.sleeps == pytest.approx([0.2])
 
@@ -529,7 +529,7 @@ def test_adaptation_touches_only_the_bucket_that_answered(clock, settings):
     responses.get(URL, json={"ok": True}, headers=headers)
     h = make_http(settings, rate=10.0, bucket_rates={"list": 3.0}, adapt_rate_headers=True)
     h.get(URL, bucket="list")
-    assert http.limiter_for("api.example.org", "list", 3.0).rate == 1.0
+    assert http.limiter_for(h.pace_key("api.example.org"), "list", 3.0).rate == 1.0
     assert h._limiter("api.example.org", "default").rate == 10.0
 
 
@@ -565,3 +565,13 @@ def test_requests_made_counts_every_attempt_across_threads(clock, settings):
     for t in threads:
         t.join()
     assert h.requests_made == 20 == len(responses.calls)
+
+
+@responses.activate
+def test_two_sources_on_one_loopback_host_are_paced_apart(clock, settings):
+    responses.get(URL, json={"ok": True})
+    a = SourceHttp("openalex", settings, rate=2.0)
+    b = SourceHttp("crossref", settings, rate=2.0)
+    a.get(URL)
+    b.get(URL)
+    assert clock.sleeps == []

@@ -238,7 +238,7 @@ def test_server_advertised_limits_replace_the_assumed_ones(client, offline):
     list(client.fetch_counts(batch))
     list(client.fetch_counts(batch))
     assert offline == pytest.approx([1.0])
-    assert http.gate_for("api.crossref.org", 3).limit == 1
+    assert http.gate_for(client.http.pace_key("api.crossref.org"), 3).limit == 1
 
 
 @responses.activate
