@@ -407,6 +407,19 @@ def advertised_rate(headers: Mapping[str, str]) -> float | None:
     return n / seconds if seconds > 0 else None
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One logical request (retried as a whole); ``url`` carries the encoded query."""
+
+    method: str
+    url: str
+    form: list[tuple[str, str]] | None
+    check: Callable[[HttpAnswer], None] | None
+    secret_params: dict[str, str]
+    bucket: str
+    headers: Mapping[str, str] | None
+
+
 # -- the client ------------------------------------------------------------------------------------
 
 
@@ -483,8 +496,9 @@ class SourceHttp:
         """GET with pacing and retries. Query values are encoded once (``encode_query``)."""
         items = list(params.items()) if isinstance(params, Mapping) else list(params or [])
         items += list((secret_params or {}).items())
+        secret = dict(secret_params or {})
         return self._send(
-            "GET", build_url(url, items), None, check, secret_params or {}, bucket, headers
+            _Request("GET", build_url(url, items), None, check, secret, bucket, headers)
         )
 
     def post(
@@ -500,26 +514,28 @@ class SourceHttp:
         """POST a form body (used for NCBI lists above 200 ids) with pacing and retries."""
         form = list(data.items()) if isinstance(data, Mapping) else list(data or [])
         form += list((secret_params or {}).items())
-        return self._send("POST", url, form, check, secret_params or {}, bucket, headers)
+        secret = dict(secret_params or {})
+        return self._send(_Request("POST", url, form, check, secret, bucket, headers))
 
     # -- internals -----------------------------------------------------------------------------
 
     def _secrets(self, secret_params: Mapping[str, str]) -> tuple[str, ...]:
         return (*self.settings.secrets, *(v for v in secret_params.values() if v))
 
-    def _send(self, method, url, form, check, secret_params, bucket, headers) -> HttpAnswer:
-        host = host_of(url)
+    def _redact(self, url: str, req: _Request) -> str:
+        return redact_url(url, self._secrets(req.secret_params), names=list(req.secret_params))
+
+    def _send(self, req: _Request) -> HttpAnswer:
+        host = host_of(req.url)
         state = host_state(host)
-        safe_url = redact_url(url, self._secrets(secret_params), names=list(secret_params))
+        safe_url = self._redact(req.url, req)
         if state.down:
             raise Unreachable(f"{self.source}: {host} was unreachable earlier in this run")
         counter = [0]
 
         def attempt() -> HttpAnswer:
             counter[0] += 1
-            return self._attempt(
-                method, url, form, check, secret_params, bucket, headers, counter[0]
-            )
+            return self._attempt(req, counter[0])
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Transient),
@@ -532,13 +548,16 @@ class SourceHttp:
         try:
             return retrying(attempt)
         except _Transient as last:
+            log.warning(
+                "%s: giving up after %d attempts (%s): %s", self.source, counter[0], last, safe_url
+            )
             if last.unreachable:
                 state.down = True
                 raise Unreachable(
                     f"{self.source}: cannot reach {host} ({last})", attempts=counter[0]
                 ) from None
             raise RetriesExhausted(
-                f"{self.source}: {last} after {counter[0]} attempts ({safe_url})",
+                f"{self.source}: {last} after {counter[0]} attempts",
                 http_status=last.http_status,
                 attempts=counter[0],
             ) from None
@@ -583,8 +602,8 @@ class SourceHttp:
         rate = self.bucket_rates.get(bucket, self.rate)
         return limiter_for(self.pace_key(host), bucket, rate)
 
-    def _attempt(self, method, url, form, check, secret_params, bucket, headers, n):
-        host = host_of(url)
+    def _attempt(self, req: _Request, n: int) -> HttpAnswer:
+        host, bucket = host_of(req.url), req.bucket
         gate = gate_for(self.pace_key(host), self.concurrency) if self.concurrency else None
         with gate if gate is not None else contextlib.nullcontext():
             self._limiter(host, bucket).acquire()
@@ -592,21 +611,22 @@ class SourceHttp:
                 self._requests_made += 1
             try:
                 resp = self.session.request(
-                    method,
-                    url,
-                    data=form,
-                    headers=dict(headers) if headers else None,
+                    req.method,
+                    req.url,
+                    data=req.form,
+                    headers=dict(req.headers) if req.headers else None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                 )
                 text = resp.text  # read inside the gate: the body is part of the request
             except _TRANSPORT_ERRORS as exc:
-                message = redact_text(f"{type(exc).__name__}: {exc}", self._secrets(secret_params))
+                secrets = self._secrets(req.secret_params)
+                message = redact_text(f"{type(exc).__name__}: {exc}", secrets)
                 raise _Transient(
                     message.splitlines()[0][:300], unreachable=_is_unreachable(exc)
                 ) from None
         host_state(host).answered = True
         self._adapt(resp, host, bucket, gate)
-        return self._judge(resp, text, check, secret_params, n)
+        return self._judge(req, resp, text, n)
 
     def _adapt(self, resp: requests.Response, host: str, bucket: str, gate) -> None:
         if not self.adapt_rate_headers:
@@ -620,7 +640,7 @@ class SourceHttp:
         if gate is not None and conc.strip().isdigit() and int(conc) != gate.limit:
             gate.resize(int(conc))
 
-    def _judge(self, resp, text, check, secret_params, n) -> HttpAnswer:
+    def _judge(self, req: _Request, resp: requests.Response, text: str, n: int) -> HttpAnswer:
         status = resp.status_code
         if status == 429 and self.classify_429 is not None:
             verdict = self.classify_429(resp)
@@ -633,16 +653,16 @@ class SourceHttp:
             self._raise_status(status, resp.headers.get("Retry-After"), n)
         answer = HttpAnswer(
             status=status,
-            url=redact_url(resp.url, self._secrets(secret_params), names=list(secret_params)),
+            url=self._redact(resp.url, req),
             headers=dict(resp.headers),
             content_type=resp.headers.get("Content-Type", ""),
             text=text,
             attempts=n,
             redirects=tuple(r.status_code for r in resp.history),
         )
-        if check is not None and status == 200:
+        if req.check is not None and status == 200:
             try:
-                check(answer)
+                req.check(answer)
             except TransientBody as exc:
                 raise _Transient(f"HTTP 200 with {exc}", http_status=200) from None
         return answer

@@ -147,7 +147,9 @@ class CrossrefClient:
         found = [i for i in idents if i.value in got]
         raw = self._raw(answer, endpoint, idents)
         yield self._batch(
-            [raw], [self._entry(i, "ok", 200, answer.attempts) for i in found], before
+            [raw],
+            [self._entry(i, "ok", http_status=200, attempts=answer.attempts) for i in found],
+            before,
         )
         missing = [i for i in idents if i.value not in got]
         yield from (self._single(i, endpoint, prior=answer.attempts) for i in missing)
@@ -164,11 +166,17 @@ class CrossrefClient:
             return self._batch([], [self._fault(ident, exc, prior)], before)
         attempts = prior + answer.attempts
         if answer.status == 200:
-            entry = self._entry(ident, "ok", 200, attempts)
+            entry = self._entry(ident, "ok", http_status=200, attempts=attempts)
         elif answer.status == 404:  # "Resource not found." (text/plain): rest-api-doc#486
-            entry = self._entry(ident, "not_found", 404, attempts)
+            entry = self._entry(ident, "not_found", http_status=404, attempts=attempts)
         else:
-            entry = self._entry(ident, "failed", answer.status, attempts, _error_line(answer))
+            entry = self._entry(
+                ident,
+                "failed",
+                http_status=answer.status,
+                attempts=attempts,
+                error=_error_line(answer),
+            )
         keep = answer.status in (200, 404)
         raws = [self._raw(answer, endpoint, (ident,))] if keep else []
         return self._batch(raws, [entry], before)
@@ -187,7 +195,15 @@ class CrossrefClient:
             requested=tuple(requested),
         )
 
-    def _entry(self, ident, status, http_status, attempts, error=None) -> LedgerEntry:
+    def _entry(
+        self,
+        ident: Identifier,
+        status: str,
+        *,
+        http_status: int | None,
+        attempts: int,
+        error: str | None = None,
+    ) -> LedgerEntry:
         return LedgerEntry(
             source=SOURCE,
             scheme=ident.scheme,
@@ -201,7 +217,13 @@ class CrossrefClient:
 
     def _fault(self, ident: Identifier, exc: FetchError, prior: int = 0) -> LedgerEntry:
         line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return self._entry(ident, exc.status, exc.http_status, prior + exc.attempts, line)
+        return self._entry(
+            ident,
+            exc.status,
+            http_status=exc.http_status,
+            attempts=prior + exc.attempts,
+            error=line,
+        )
 
     def _batch(self, raws, outcomes, before: int) -> FetchBatch:
         return FetchBatch(

@@ -251,7 +251,11 @@ class OpenAlexClient:
         before = self.http.requests_made
         res = self._list_pages(idents, run)
         missing = [i for i in idents if i not in res.found]
-        outcomes = [self._entry(i, "ok", 200, res.attempts) for i in idents if i in res.found]
+        outcomes = [
+            self._entry(i, "ok", http_status=200, attempts=res.attempts)
+            for i in idents
+            if i in res.found
+        ]
         retry_singly = missing
         if isinstance(res.error, BudgetExhausted):
             run.lists_refused = True
@@ -353,11 +357,13 @@ class OpenAlexClient:
         if status == 200:
             if answer.redirects:
                 log.info("openalex: %s merged, followed to %s", ident, answer.url)
-            return self._entry(ident, "ok", 200, attempts)
+            return self._entry(ident, "ok", http_status=200, attempts=attempts)
         if status == 404:
-            return self._entry(ident, "not_found", 404, attempts)
+            return self._entry(ident, "not_found", http_status=404, attempts=attempts)
         # 400/403: OpenAlex refuses this id (e.g. an illegal character): a fault, not an absence.
-        return self._entry(ident, "failed", status, attempts, _error_line(answer))
+        return self._entry(
+            ident, "failed", http_status=status, attempts=attempts, error=_error_line(answer)
+        )
 
     # -- records -------------------------------------------------------------------------------
 
@@ -373,7 +379,15 @@ class OpenAlexClient:
             requested=tuple(requested),
         )
 
-    def _entry(self, ident, status, http_status, attempts, error=None) -> LedgerEntry:
+    def _entry(
+        self,
+        ident: Identifier,
+        status: str,
+        *,
+        http_status: int | None,
+        attempts: int,
+        error: str | None = None,
+    ) -> LedgerEntry:
         return LedgerEntry(
             source=SOURCE,
             scheme=ident.scheme,
@@ -387,7 +401,9 @@ class OpenAlexClient:
 
     def _fault(self, ident: Identifier, exc: FetchError, attempts: int) -> LedgerEntry:
         line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return self._entry(ident, exc.status, exc.http_status, attempts, line)
+        return self._entry(
+            ident, exc.status, http_status=exc.http_status, attempts=attempts, error=line
+        )
 
     def _batch(self, raws, outcomes, before: int) -> FetchBatch:
         return FetchBatch(
