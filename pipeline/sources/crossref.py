@@ -33,7 +33,15 @@ from urllib.parse import quote
 
 from pipeline.config import Settings
 from pipeline.errors import FetchError
-from pipeline.http import RETRY_STATUSES, HttpAnswer, SourceHttp, build_url, check_json, redact_text
+from pipeline.http import (
+    RETRY_STATUSES,
+    HttpAnswer,
+    SourceHttp,
+    TransientBody,
+    build_url,
+    check_json,
+    redact_text,
+)
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 from pipeline.sources.openalex import now_utc, unique_identifiers
 
@@ -46,6 +54,24 @@ LIST_BREAK_EVEN = 4  # fewer DOIs than this go as singletons: no slower, and no 
 MAX_URL_CHARS = 4000  # no documented limit; stay under the 4 kB many proxies allow
 LIST_BUCKET = "list"  # paced apart from singletons (polite: 3/s vs 10/s)
 COUNT_FIELDS = "DOI,is-referenced-by-count,references-count,indexed"
+
+
+def check_list(answer: HttpAnswer) -> None:
+    """A 200 list must be ``{"status": "ok", "message": {"items": [...]}}``, else TransientBody."""
+    check_json(answer)
+    body = json.loads(answer.text)
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, dict) or not isinstance(message.get("items"), list):
+        raise TransientBody("a 200 work-list without message.items[]")
+
+
+def check_work(answer: HttpAnswer) -> None:
+    """A 200 singleton must be ``{"status": "ok", "message": {"DOI": ...}}``, else TransientBody."""
+    check_json(answer)
+    body = json.loads(answer.text)
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, dict) or not message.get("DOI"):
+        raise TransientBody("a 200 work answer without message.DOI")
 
 
 def work_doi(item: dict) -> str | None:
@@ -128,7 +154,7 @@ class CrossrefClient:
             answer = self.http.get(
                 f"{self.base}/works",
                 self._list_params(idents, select),
-                check=check_json,
+                check=check_list,
                 bucket=LIST_BUCKET,
             )
         except FetchError as exc:
@@ -160,7 +186,7 @@ class CrossrefClient:
             answer = self.http.get(
                 f"{self.base}/works/{quote(ident.value, safe='/')}",
                 self._polite,
-                check=check_json,
+                check=check_work,
             )
         except FetchError as exc:
             return self._batch([], [self._fault(ident, exc, prior)], before)

@@ -34,6 +34,7 @@ from pipeline.http import (
     RETRY_STATUSES_WITH_500,
     HttpAnswer,
     SourceHttp,
+    TransientBody,
     build_url,
     check_json,
     redact_text,
@@ -96,6 +97,22 @@ def _num(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def check_list(answer: HttpAnswer) -> None:
+    """A 200 list answer must be complete JSON with ``results: [...]``, else TransientBody."""
+    check_json(answer)
+    body = json.loads(answer.text)
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise TransientBody("a 200 list answer without results[]")
+
+
+def check_work(answer: HttpAnswer) -> None:
+    """A 200 singleton must be complete JSON with the work's ``id``, else TransientBody."""
+    check_json(answer)
+    body = json.loads(answer.text)
+    if not isinstance(body, dict) or not body.get("id"):
+        raise TransientBody("a 200 work answer without an id")
 
 
 def work_identifiers(work: dict) -> set[Identifier]:
@@ -291,7 +308,7 @@ class OpenAlexClient:
                 answer = self.http.get(
                     f"{self.base}/works",
                     self._list_params(idents, run.select, cursor),
-                    check=check_json,
+                    check=check_list,
                     secret_params=self._secret,
                 )
             except FetchError as exc:
@@ -337,7 +354,7 @@ class OpenAlexClient:
         for path in self.singleton_paths(ident):
             try:
                 answer = self.http.get(
-                    self.base + path, params, check=check_json, secret_params=self._secret
+                    self.base + path, params, check=check_work, secret_params=self._secret
                 )
             except FetchError as exc:
                 if isinstance(exc, BudgetExhausted):

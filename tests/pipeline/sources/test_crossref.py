@@ -280,3 +280,12 @@ def test_long_dois_are_split_by_url_length(client):
     assert outcomes(list(client.fetch(dois))) == dict.fromkeys(dois, "ok")
     assert all(len(c.request.url) <= MAX_URL_CHARS for c in responses.calls)
     assert max(len(filter_dois(c)) for c in responses.calls) < BATCH_SIZE
+
+
+@responses.activate
+def test_a_200_without_a_work_is_retried_then_failed(client):
+    responses.get(ANY_SINGLETON, body=text("filter_400.json"), content_type=JSON)
+    [batch] = list(client.fetch([PEERJ]))
+    [entry] = batch.outcomes
+    assert (entry.status, entry.http_status, entry.attempts) == ("failed", 200, 3)
+    assert "message.DOI" in entry.last_error

@@ -466,3 +466,12 @@ def test_a_401_for_lists_switches_the_run_to_singletons(client):
     pmid = Identifier("pmid", "38000002")
     assert outcomes(list(client.fetch([PEERJ, pmid]))) == {PEERJ: "ok", pmid: "ok"}
     assert len([c for c in responses.calls if urlsplit(c.request.url).path == "/works"]) == 1
+
+
+@responses.activate
+def test_a_200_without_results_is_retried_as_transient(client):
+    responses.get(WORKS, body=text("filter_400.json"), content_type=JSON)
+    responses.get(WORKS, body=text("list_partial_doi.json"), content_type=JSON)
+    batches = list(client.fetch([PEERJ, FIXTURE2]))
+    assert outcomes(batches) == {PEERJ: "ok", FIXTURE2: "ok"}
+    assert batches[0].outcomes[0].attempts == 2
