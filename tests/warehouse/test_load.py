@@ -386,3 +386,48 @@ def test_empty_inputs_load_nothing(con, run_id):
     fb, _ = batch("openalex")
     load_batch(con, replace(fb, raws=()), [Normalised()], run_id=run_id)
     assert count(con, "select * from works") == 0
+
+
+def test_merging_two_works_with_records_from_one_source_keeps_the_newer_record(con, run_id):
+    load_documents(con, [document("a.txt", [("subject", ["pmid:1"]), ("citing", ["doi:10.1/a"])])],
+                   run_id=run_id)  # fmt: skip
+    # the survivor's (doi) record is older than the absorbed work's (pmid) record
+    for n, (asked, title) in enumerate((("doi:10.1/a", "Old"), ("pmid:1", "New"))):
+        rec = full_record("openalex", f"openalex:W{n}", asked, title=title, cited_by_count=n,
+                          refs=(f"doi:10.9/{n}",), n_authors=n + 1)  # fmt: skip
+        fb, norm = batch("openalex", [rec], outcomes=[(asked, "ok")], at=later(n))
+        load_batch(con, fb, norm, run_id=run_id)
+    link = IdentityLink("pubmed", (ident("pmid:1"), ident("doi:10.1/a")))
+    fb, norm = batch("pubmed", links=[link], outcomes=[("pmid:1", "ok")], at=later(5))
+    load_batch(con, fb, norm, run_id=run_id)
+    survivor = work_of(con, "doi:10.1/a")
+    assert work_of(con, "pmid:1") == survivor
+    assert con.execute("select title from source_records").fetchall() == [("New",)]
+    assert con.execute("select title from works").fetchall() == [("New",)]
+    assert count(con, "select * from authorships") == 2  # the newer record's two authors
+    assert con.execute(
+        "select ref_key from work_references where source = 'openalex'"
+    ).fetchall() == [("doi:10.9/1",)]
+    # one observation per (work, source, run): the newer one
+    assert con.execute("select cited_by_count from citation_counts").fetchall() == [(1,)]
+
+
+def test_a_file_warehouse_keeps_what_was_loaded_across_connections(db_path):
+    from warehouse.db import connect
+
+    from .conftest import assert_quality
+
+    first = connect(db_path)
+    run = start_run(first, "enrich", {})
+    load_documents(first, [seed_002()], run_id=run)
+    rec = full_record("crossref", "doi:10.1111/bjh.17673", cited_by_count=3)
+    fb, norm = batch("crossref", [rec], outcomes=[("doi:10.1111/bjh.17673", "ok")])
+    load_batch(first, fb, norm, run_id=run)
+    before = snapshot(first)
+    first.close()
+    again = connect(db_path)
+    load_documents(again, [seed_002()], run_id=run)
+    load_batch(again, fb, norm, run_id=run)
+    assert snapshot(again) == before
+    assert_quality(again)
+    again.close()
