@@ -441,6 +441,9 @@ class SourceHttp:
             ``x-concurrency-limit`` (per host) from every answer, as Crossref asks (api-notes 2.2).
         host_key: pace several hosts as one (NCBI's limit is per IP across E-utilities and the
             PMC converter); default: each URL's own host.
+        is_transient: optional callback(response) -> bool for a status outside
+            ``retry_statuses`` that is sometimes transient (OpenAlex documents a 403 "rate limit
+            exceeded; slow down" beside its 403 for bad parameters); True retries it like a 503.
 
     ``get``/``post`` return an HttpAnswer for any non-retryable status (200, 301 followed, 400, 404...);
     they raise RetriesExhausted, Deferred, BudgetExhausted or Unreachable otherwise.
@@ -462,6 +465,7 @@ class SourceHttp:
         bucket_rates: Mapping[str, float] | None = None,
         adapt_rate_headers: bool = False,
         host_key: str | None = None,
+        is_transient: Callable[[requests.Response], bool] | None = None,
     ) -> None:
         self.source = source
         self.settings = settings
@@ -474,6 +478,7 @@ class SourceHttp:
         self.bucket_rates = {"default": rate, **(bucket_rates or {})}
         self.adapt_rate_headers = adapt_rate_headers
         self.host_key = host_key
+        self.is_transient = is_transient
         self._lock = threading.Lock()
         self._requests_made = 0
 
@@ -649,7 +654,8 @@ class SourceHttp:
                     verdict.attempts = n
                     verdict.http_status = status
                 raise verdict
-        if status in self.retry_statuses:
+        transient = status != 200 and self.is_transient is not None and self.is_transient(resp)
+        if status in self.retry_statuses or transient:
             self._raise_status(status, resp.headers.get("Retry-After"), n)
         answer = HttpAnswer(
             status=status,

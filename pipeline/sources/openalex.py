@@ -92,6 +92,15 @@ def classify_openalex_429(resp: requests.Response) -> Exception | None:
     return None
 
 
+def is_throttle_403(resp: requests.Response) -> bool:
+    """OpenAlex's errors page lists 403 as "rate limit exceeded; slow down", while in practice
+    a 403 also means bad query parameters (openalexR#254). Only the first is worth retrying:
+    ``{"error": "Rate limit exceeded", "message": "..."}`` vs
+    ``{"error": "Invalid query parameters error.", "message": "..."}``.
+    """
+    return resp.status_code == 403 and "rate limit" in resp.text[:2000].lower()
+
+
 def _num(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
@@ -202,6 +211,7 @@ class OpenAlexClient:
             rate=settings.openalex_rps,
             retry_statuses=RETRY_STATUSES_WITH_500,
             classify_429=classify_openalex_429,
+            is_transient=is_throttle_403,
         )
         key = settings.openalex_api_key
         self._secret = {"api_key": key} if key else {}

@@ -575,3 +575,14 @@ def test_two_sources_on_one_loopback_host_are_paced_apart(clock, settings):
     a.get(URL)
     b.get(URL)
     assert clock.sleeps == []
+
+
+@responses.activate
+def test_is_transient_retries_a_status_outside_the_retry_list(clock, settings):
+    responses.get(
+        URL, status=403, json={"error": "Rate limit exceeded"}, headers={"Retry-After": "2"}
+    )
+    responses.get(URL, json={"ok": True})
+    h = make_http(settings, is_transient=lambda r: "rate limit" in r.text.lower())
+    assert h.get(URL).status == 200
+    assert clock.sleeps == [2.0]

@@ -475,3 +475,16 @@ def test_a_200_without_results_is_retried_as_transient(client):
     batches = list(client.fetch([PEERJ, FIXTURE2]))
     assert outcomes(batches) == {PEERJ: "ok", FIXTURE2: "ok"}
     assert batches[0].outcomes[0].attempts == 2
+
+
+@responses.activate
+def test_a_rate_limit_403_is_retried_but_a_bad_parameter_403_is_not(client):
+    throttled = {"error": "Rate limit exceeded", "message": "Rate limit exceeded; slow down."}
+    responses.get(WORKS, status=403, json=throttled)
+    responses.get(WORKS, body=text("list_partial_doi.json"), content_type=JSON)
+    assert outcomes(list(client.fetch([PEERJ, FIXTURE2]))) == {PEERJ: "ok", FIXTURE2: "ok"}
+    assert len(responses.calls) == 2
+    odd = Identifier("doi", "10.5555/x|y")
+    responses.get(ANY_SINGLETON, status=403, body=text("filter_400.json"), content_type=JSON)
+    assert outcomes(list(client.fetch([odd]))) == {odd: "failed"}
+    assert len(responses.calls) == 3
