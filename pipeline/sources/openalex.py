@@ -300,7 +300,8 @@ class OpenAlexClient:
             )
         if res.raws or outcomes:
             yield self._batch(res.raws, outcomes, before)
-        yield from (self._single(i, run, prior=res.attempts) for i in retry_singly)
+        answered = res.error is None and res.rejected is None  # the filter said "absent"
+        yield from (self._single(i, run, prior=res.attempts, listed=answered) for i in retry_singly)
 
     @staticmethod
     def _remember_refusal(status: int, scheme: str, run: _Run) -> None:
@@ -354,12 +355,15 @@ class OpenAlexClient:
             return [f"/works/pmcid:{v}", f"/works/pmcid:{v.removeprefix('PMC')}"]
         return [f"/works/{v}"]
 
-    def _single(self, ident: Identifier, run: _Run, *, prior: int = 0) -> FetchBatch:
+    def _single(
+        self, ident: Identifier, run: _Run, *, prior: int = 0, listed: bool = False
+    ) -> FetchBatch:
+        """One singleton lookup; ``listed``: a filter already answered without this value."""
         before = self.http.requests_made
         if run.refusal is not None:  # budget spent even for singletons: do not ask again
             return self._batch([], [self._fault(ident, run.refusal, prior)], before)
         raws: list[RawResponse] = []
-        attempts, status = prior, None
+        attempts = prior
         params = [("select", run.select)] if run.select else []
         for path in self.singleton_paths(ident):
             try:
@@ -370,27 +374,34 @@ class OpenAlexClient:
                 if isinstance(exc, BudgetExhausted):
                     run.refusal = exc
                 return self._batch(raws, [self._fault(ident, exc, attempts + exc.attempts)], before)
-            attempts, status = attempts + answer.attempts, answer.status
+            attempts += answer.attempts
             if answer.status == 200:
                 raws = [self._raw(answer, run.endpoint, (ident,))]  # a 404 spelling is moot
             elif answer.status == 404:
                 raws.append(self._raw(answer, run.endpoint, (ident,)))
             if answer.status != 404:
                 break
-        entry = self._settle(ident, status, attempts, answer)
+        entry = self._settle(ident, answer, attempts=attempts, listed=listed)
         return self._batch(raws, [entry], before)
 
-    def _settle(self, ident, status, attempts, answer: HttpAnswer) -> LedgerEntry:
+    def _settle(
+        self, ident: Identifier, answer: HttpAnswer, *, attempts: int, listed: bool
+    ) -> LedgerEntry:
+        status = answer.status
         if status == 200:
             if answer.redirects:
                 log.info("openalex: %s merged, followed to %s", ident, answer.url)
             return self._entry(ident, "ok", http_status=200, attempts=attempts)
         if status == 404:
             return self._entry(ident, "not_found", http_status=404, attempts=attempts)
-        # 400/403: OpenAlex refuses this id (e.g. an illegal character): a fault, not an absence.
-        return self._entry(
-            ident, "failed", http_status=status, attempts=attempts, error=_error_line(answer)
-        )
+        # 400/403: OpenAlex refuses this id (e.g. an illegal character in the path, api-notes
+        # 1.1). On its own that proves nothing (failed); after a filter that accepted the value
+        # answered without it, the filter answer is the evidence of absence (not_found).
+        error = _error_line(answer)
+        if listed:
+            error = f"absent from its filter answer; singleton refused ({error})"
+        status_word = "not_found" if listed else "failed"
+        return self._entry(ident, status_word, http_status=status, attempts=attempts, error=error)
 
     # -- records -------------------------------------------------------------------------------
 

@@ -488,3 +488,15 @@ def test_a_rate_limit_403_is_retried_but_a_bad_parameter_403_is_not(client):
     responses.get(ANY_SINGLETON, status=403, body=text("filter_400.json"), content_type=JSON)
     assert outcomes(list(client.fetch([odd]))) == {odd: "failed"}
     assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_filter_miss_whose_singleton_is_refused_is_not_found_with_the_reason(client):
+    amp = Identifier("doi", "10.5555/r&d.0001")
+    responses.get(WORKS, body=text("list_empty.json"), content_type=JSON)
+    responses.get(ANY_SINGLETON, status=403, body=text("filter_400.json"), content_type=JSON)
+    [listed, single] = list(client.fetch([amp]))
+    assert "doi:10.5555/r%26d.0001" in responses.calls[0].request.url  # & rides encoded
+    [entry] = single.outcomes
+    assert (entry.status, entry.http_status) == ("not_found", 403)
+    assert entry.last_error.startswith("absent from its filter answer")
