@@ -54,6 +54,9 @@ LIST_BREAK_EVEN = 4  # fewer DOIs than this go as singletons: no slower, and no 
 MAX_URL_CHARS = 4000  # no documented limit; stay under the 4 kB many proxies allow
 LIST_BUCKET = "list"  # paced apart from singletons (polite: 3/s vs 10/s)
 COUNT_FIELDS = "DOI,is-referenced-by-count,references-count,indexed"
+# Without a contact address we are in the public pool: 5 singletons/s, 1 list/s, 1 in flight
+# (api-notes 2.2, live headers 2026-09). Assumed until the first answer's headers say otherwise.
+PUBLIC_RPS, PUBLIC_LIST_RPS, PUBLIC_CONCURRENCY = 5.0, 1.0, 1
 
 
 def check_list(answer: HttpAnswer) -> None:
@@ -89,16 +92,25 @@ class CrossrefClient:
     def __init__(self, settings: Settings, *, http: SourceHttp | None = None) -> None:
         self.settings = settings
         self.base = settings.crossref_url.rstrip("/")
-        self.http = http or SourceHttp(
+        self.http = http or self._make_http(settings)
+        self._polite = [("mailto", settings.mailto)] if settings.mailto else []
+
+    @staticmethod
+    def _make_http(settings: Settings) -> SourceHttp:
+        rate, list_rate = settings.crossref_rps, settings.crossref_list_rps
+        concurrency = settings.crossref_concurrency
+        if not settings.mailto:  # public pool: never assume more than it allows
+            rate, list_rate = min(rate, PUBLIC_RPS), min(list_rate, PUBLIC_LIST_RPS)
+            concurrency = min(concurrency, PUBLIC_CONCURRENCY)
+        return SourceHttp(
             SOURCE,
             settings,
-            rate=settings.crossref_rps,
-            bucket_rates={LIST_BUCKET: settings.crossref_list_rps},
-            concurrency=settings.crossref_concurrency,
+            rate=rate,
+            bucket_rates={LIST_BUCKET: list_rate},
+            concurrency=concurrency,
             retry_statuses=RETRY_STATUSES,  # 500 deliberately absent (module docstring)
             adapt_rate_headers=True,
         )
-        self._polite = [("mailto", settings.mailto)] if settings.mailto else []
 
     @property
     def requests_made(self) -> int:

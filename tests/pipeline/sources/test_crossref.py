@@ -289,3 +289,14 @@ def test_a_200_without_a_work_is_retried_then_failed(client):
     [entry] = batch.outcomes
     assert (entry.status, entry.http_status, entry.attempts) == ("failed", 200, 3)
     assert "message.DOI" in entry.last_error
+
+
+@responses.activate
+def test_without_mailto_the_public_pool_limits_are_assumed(offline):
+    c = CrossrefClient(Settings(mailto=None))
+    responses.get(WORKS, body=text("list_counts.json"), content_type=JSON)
+    batch = [PEERJ, F2, F3, F4]
+    list(c.fetch_counts(batch))
+    list(c.fetch_counts(batch))
+    assert offline == pytest.approx([1.0])  # 1 list/s, not the polite 3/s
+    assert "mailto" not in query(responses.calls[0])
