@@ -219,7 +219,7 @@ def test_filter_refused_with_400_falls_back_to_singletons(client):
 
 @responses.activate
 def test_lists_and_singletons_are_paced_in_separate_buckets(offline):
-    s = Settings(crossref_rps=10.0, crossref_list_rps=3.0)
+    s = Settings(mailto="team@example.org", crossref_rps=10.0, crossref_list_rps=3.0)
     c = CrossrefClient(s)
     responses.get(WORKS, body=text("list_counts.json"), content_type=JSON)
     responses.get(ANY_SINGLETON, body=text("work_peerj_4375.json"), content_type=JSON)
