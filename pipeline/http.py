@@ -277,6 +277,15 @@ def host_state(host: str) -> HostState:
         return _HOSTS.setdefault(host, HostState())
 
 
+def decode_body(resp: requests.Response) -> str:
+    """The body as text. Without a declared charset, requests falls back to ISO-8859-1 for text/*
+    (RFC 2616), which turns NCBI's UTF-8 XML into mojibake (``©`` -> ``Â©``); JSON and XML are
+    UTF-8 by their own specs (RFC 8259, XML 1.0 section 4.3.3), so that is the default here."""
+    if "charset=" not in resp.headers.get("Content-Type", "").lower():
+        resp.encoding = "utf-8"
+    return resp.text
+
+
 def reset_host_state() -> None:
     """Forget every limiter, gate and unreachable mark (tests; a long-lived process at midnight)."""
     with _REGISTRY_LOCK:
@@ -622,7 +631,7 @@ class SourceHttp:
                     headers=dict(req.headers) if req.headers else None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                 )
-                text = resp.text  # read inside the gate: the body is part of the request
+                text = decode_body(resp)  # read inside the gate: the body is part of the request
             except _TRANSPORT_ERRORS as exc:
                 secrets = self._secrets(req.secret_params)
                 message = redact_text(f"{type(exc).__name__}: {exc}", secrets)

@@ -31,6 +31,16 @@ def prefect_harness():
             yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_http_state():
+    """Limiters, concurrency gates and unreachable marks are per process; each test starts clean."""
+    from pipeline.http import reset_host_state
+
+    reset_host_state()
+    yield
+    reset_host_state()
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):

@@ -586,3 +586,19 @@ def test_is_transient_retries_a_status_outside_the_retry_list(clock, settings):
     h = make_http(settings, is_transient=lambda r: "rate limit" in r.text.lower())
     assert h.get(URL).status == 200
     assert clock.sleeps == [2.0]
+
+
+def test_body_without_charset_is_decoded_as_utf8():
+    """NCBI may send text/xml without a charset; requests would decode it as ISO-8859-1."""
+    import requests as _requests
+
+    from pipeline.http import decode_body
+
+    resp = _requests.Response()
+    resp._content = "<Title>© Müller</Title>".encode()
+    resp.headers["Content-Type"] = "text/xml"
+    assert decode_body(resp) == "<Title>© Müller</Title>"
+    # a declared charset is respected (requests' adapter sets .encoding from the header)
+    resp.headers["Content-Type"] = "text/xml; charset=ISO-8859-1"
+    resp.encoding = "ISO-8859-1"
+    assert decode_body(resp) == "<Title>Â© MÃ¼ller</Title>"
