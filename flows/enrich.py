@@ -99,6 +99,7 @@ def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = F
     environment inside the run and never become parameters."""
     started = time.perf_counter()
     settings = Settings.from_env(db_path=Path(db))
+    steps.fresh_http_state()
     writer = steps.Writer(db)
     try:
         return _run(paths, settings, writer, sources, refresh, started)

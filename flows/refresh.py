@@ -46,6 +46,7 @@ def refresh_flow(
     started = time.perf_counter()
     sources = list(sources or ("openalex", "crossref", "pubmed"))
     settings = Settings.from_env(db_path=Path(db))
+    steps.fresh_http_state()
     writer = steps.Writer(db)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
     status = "failed"

@@ -22,6 +22,14 @@ log = logging.getLogger("flows.steps")
 ProgressFn = Callable[[str, int, int], None]  # (source, done, total)
 
 
+def fresh_http_state() -> None:
+    """Forget limiters and unreachable marks from an earlier run in this process: a host that
+    was down yesterday is asked again today (a long-lived ``enrich serve`` runs many flows)."""
+    from pipeline.http import reset_host_state
+
+    reset_host_state()
+
+
 def make_client(source: str, settings: Settings) -> Any:
     """The client for one source (imported lazily so `enrich extract` stays light)."""
     if source == "openalex":
