@@ -211,11 +211,17 @@ def _sniff(head: str) -> str | None:
         return "bibtex"
     if _SNIFF_RIS.match(head):
         return "ris"
-    first = head.lstrip("\ufeff").split("\n", 1)[0]
-    names = {_column_key(c) for c in re.split(r"[,\t;]", first)}
-    if names & _ID_COLUMNS.keys():
-        return "tsv" if first.count("\t") > first.count(",") else "csv"
+    first = head.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    cells = first.split(delimiter)
+    # A header row: several short names, one of them an identifier column ("doi", "pmid").
+    if len(cells) > 1 and all(_HEADER_CELL.fullmatch(c) for c in cells):
+        if {_column_key(c) for c in cells} & _ID_COLUMNS.keys():
+            return "tsv" if delimiter == "\t" else "csv"
     return None
+
+
+_HEADER_CELL = re.compile(r"\s*\"?[A-Za-z_][A-Za-z0-9_ .-]{0,39}\"?\s*")
 
 
 def _column_key(name: str) -> str:
@@ -232,14 +238,16 @@ def _column_key(name: str) -> str:
 # underline ("rule") and a synthetic role switch ("mark"). ``boundary`` finds what ends a list
 # entry: a blank line, a list marker, a BibTeX/RIS record start.
 _CAND = (
-    # A heading line: at most 60 characters, starting with a letter (after "1." numbering),
-    # not ending like a sentence. Possessive {0,59}+: a long line fails at once instead of
-    # backtracking 60 times. Most short lines are values ("2025"), excluded here, in C.
-    r"\n[ \t]*\r?\n(?:[ \t]*\r?\n)*"
+    # A heading line: after a blank line, at most 60 characters, starting with a letter (after
+    # "1." numbering), not ending like a sentence. The blank line is checked by lookbehinds from
+    # the line break just before the heading, so a run of 100,000 blank lines costs one step
+    # each, not a rescan of the run from each of them. Possessive {0,59}+: a long line fails at
+    # once instead of backtracking. Most short lines are values ("2025"), excluded here, in C.
+    r"\n(?:(?<=\n\n)|(?<=\n\r\n)|(?<=\n[ \t]\n)|(?<=\n[ \t][ \t]\n)|(?<=\n[ \t]{3}\n))"
     r"(?P<cand>(?:\d{1,2}[.)]?[ \t]+)?[A-Za-z*_(\[][^\n]{0,59}+)(?<![.,;])"
     r"(?=\n(?P<nb>[ \t]*\r?\n)?|\Z)"
 )
-_ATX = r"\n[ \t]{0,3}(?P<atx>#{1,6})[ \t]+(?P<atxt>[^\n]*?)[ \t#]*\r?(?=\n|\Z)"
+_ATX = r"\n[ \t]{0,3}(?P<atx>#{1,6})[ \t]+(?P<atxt>[^\n]*+)"
 _RULE = r"\n[ \t]{0,3}(?P<rule>={3,}|-{3,})[ \t]*\r?(?=\n|\Z)"
 _MARK = r"\n" + MARK + r"(?P<mark>[a-z]+)"
 _BLANK = r"\n[ \t]*\r?\n"

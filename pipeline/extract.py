@@ -252,7 +252,7 @@ class _Walk:
             if found is not None:
                 self.heading(1, *found)
         elif kind in ("atxt", "atx"):
-            title = m.group("atxt").strip()
+            title = m.group("atxt").strip().rstrip("#").strip()
             self.heading(len(m.group("atx")), title or None, heading_role(title)[1])
         elif kind == "rule":
             self._setext(text, m)
