@@ -23,10 +23,16 @@ work:
 
 Guard against bad data
 ----------------------
-One group that would join more than ``MAX_WORKS_PER_GROUP`` existing works, or that asserts two
-different PMIDs or PMCIDs, is not trusted: it is recorded in ``identity_conflicts`` and reduced to
-its primary identifier (the one the source was asked about); for a seed group every identifier
-becomes its own work instead, since each mention still needs one. Nothing is merged on its word.
+Groups are applied one at a time. A group is not trusted when joining it would
+
+* combine more than ``MAX_WORKS_PER_GROUP`` existing works (one per scheme is the legitimate
+  worst case), or
+* give one work two different PMIDs or PMCIDs (counting what the works already hold, so
+  two works with different PMIDs are never merged through a shared DOI claim).
+
+A distrusted group is recorded in ``identity_conflicts`` and merges nothing: a record keeps only
+its own key (``source_key``); a seed group becomes one work per identifier, since each mention
+still needs one.
 """
 
 from __future__ import annotations
@@ -46,10 +52,12 @@ from warehouse.staging import staged
 log = logging.getLogger(__name__)
 
 SCHEME_RANK = {"doi": 0, "pmid": 1, "pmcid": 2, "arxiv": 3, "openalex": 4}
-MAX_WORKS_PER_GROUP = (
-    3  # a DOI work, a PMID work and a PMCID work met apart is the usual worst case
-)
-SINGLE_VALUED = ("pmid", "pmcid")  # a work has one of each; two means the group is wrong
+# A work first met as one identifier per scheme (doi, pmid, pmcid, arxiv, openalex) is the
+# largest legitimate merge; anything bigger is a broken record.
+MAX_WORKS_PER_GROUP = len(SCHEME_RANK)
+# A work has one of each of these; a merge that would give it two is wrong. (Not DOIs: a work
+# may carry several, e.g. Crossref alias DOIs.)
+SINGLE_VALUED = ("pmid", "pmcid")
 
 _ID_SPEC = [("scheme", "varchar"), ("value", "varchar")]
 _NEW_ID_SPEC = [
@@ -124,51 +132,72 @@ class Resolution:
         return set(self.work_of.values())
 
 
-def _distrust_reason(group: IdGroup, known: dict[Identifier, str]) -> tuple[str, tuple[str, ...]]:
-    works = tuple(sorted({known[i] for i in group.ids if i in known}))
-    if len(works) > MAX_WORKS_PER_GROUP:
-        return f"would merge {len(works)} works (limit {MAX_WORKS_PER_GROUP})", works
-    for scheme in SINGLE_VALUED:
-        values = {i.value for i in group.ids if i.scheme == scheme}
-        if len(values) > 1:
-            return f"asserts {len(values)} different {scheme} values", works
-    return "", works
+class _Components:
+    """Union-find over identifiers that remembers, per component, its members and known works."""
 
+    def __init__(self, known: dict[Identifier, str], members: dict[str, set[Identifier]]):
+        self.parent: dict[Identifier, Identifier] = {}
+        self.members: dict[Identifier, set[Identifier]] = {}
+        self.works: dict[Identifier, set[str]] = {}
+        by_work: dict[str, set[Identifier]] = {}
+        for ident, work in known.items():
+            by_work.setdefault(work, set()).add(ident)
+        for work, idents in by_work.items():
+            idents = idents | members.get(work, set())
+            root = min(idents, key=id_rank)
+            for ident in idents:
+                self.parent[ident] = root
+            self.members[root], self.works[root] = set(idents), {work}
 
-def guard(
-    groups: Sequence[IdGroup], known: dict[Identifier, str]
-) -> tuple[list[IdGroup], list[Conflict]]:
-    """Replace distrusted groups by their primary id (or by singletons, for seed groups)."""
-    accepted: list[IdGroup] = []
-    conflicts: list[Conflict] = []
-    for group in groups:
-        reason, works = _distrust_reason(group, known)
-        if not reason:
-            accepted.append(group)
-            continue
-        conflicts.append(Conflict(group, works, reason))
-        log.warning("identity conflict from %s %s: %s", group.asserted_by, group.primary, reason)
-        keep = group.ids if group.split_on_conflict else (group.primary,)
-        accepted.extend(IdGroup((i,), i, group.asserted_by) for i in keep)
-    return accepted, conflicts
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[object, object] = {}
-
-    def find(self, x: object) -> object:
+    def find(self, x: Identifier) -> Identifier:
         parent = self.parent
-        parent.setdefault(x, x)
+        if x not in parent:
+            parent[x], self.members[x], self.works[x] = x, {x}, set()
         while parent[x] != x:
             parent[x] = parent[parent[x]]  # path halving
             x = parent[x]
         return x
 
-    def union(self, a: object, b: object) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[ra] = rb
+    def _parts(self, ids: Sequence[Identifier]) -> list[tuple[set[Identifier], set[str]]]:
+        # (members, works) of each component ``ids`` touch; an unseen id is a part of its own,
+        # without registering it (a distrusted group must leave no trace)
+        roots = {self.find(i) for i in ids if i in self.parent}
+        parts = [(self.members[r], self.works[r]) for r in roots]
+        return parts + [({i}, set()) for i in dict.fromkeys(ids) if i not in self.parent]
+
+    def objection(self, ids: Sequence[Identifier]) -> tuple[str, tuple[str, ...]]:
+        """Why joining ``ids`` (and the components they are in) into one would be wrong, if so."""
+        parts = self._parts(ids)
+        works = tuple(sorted(w for _, ws in parts for w in ws))
+        if len(works) > MAX_WORKS_PER_GROUP:
+            return f"would merge {len(works)} works (limit {MAX_WORKS_PER_GROUP})", works
+        for scheme in SINGLE_VALUED:
+            values = [{m.value for m in members if m.scheme == scheme} for members, _ in parts]
+            joined = set().union(*values)
+            if len(joined) > max(map(len, values)):
+                return f"would give one work {len(joined)} different {scheme} values", works
+        return "", works
+
+    def join(self, ids: Sequence[Identifier]) -> None:
+        """Make ``ids`` (and the components they are in) one component."""
+        roots = sorted({self.find(i) for i in ids}, key=lambda r: -len(self.members[r]))
+        keep = roots[0]
+        for other in roots[1:]:
+            self.parent[other] = keep
+            self.members[keep] |= self.members.pop(other)
+            self.works[keep] |= self.works.pop(other)
+
+
+def _accept(comps: _Components, group: IdGroup, conflicts: list[Conflict]) -> None:
+    reason, works = comps.objection(group.ids)
+    if not reason:
+        comps.join(group.ids)
+        return
+    conflicts.append(Conflict(group, works, reason))
+    log.warning("identity conflict from %s %s: %s", group.asserted_by, group.primary, reason)
+    # a distrusted seed group still needs a work per mention; a record keeps only its own key
+    for ident in group.ids if group.split_on_conflict else (group.primary,):
+        comps.find(ident)
 
 
 def plan_identity(
@@ -176,26 +205,27 @@ def plan_identity(
     known: dict[Identifier, str],
     *,
     anchors: dict[str, Identifier],
+    members: dict[str, set[Identifier]] | None = None,
 ) -> Resolution:
     """Pure: decide works, merges and new ids for ``groups`` given the ``known`` crosswalk.
 
-    ``anchors`` maps each known work_id to its anchor (for choosing merge survivors).
+    ``anchors`` maps each known work_id to its anchor (for choosing merge survivors);
+    ``members`` maps it to all its identifiers (so the guard sees what a merge would combine).
+    Groups are applied in order; one the guard objects to is recorded as a conflict.
     """
-    accepted, conflicts = guard(groups, known)
-    uf = _UnionFind()
+    comps = _Components(known, members or {})
+    res = Resolution()
     asserted: dict[Identifier, str] = {}
-    for group in accepted:
+    for group in groups:
+        _accept(comps, group, res.conflicts)
         for ident in group.ids:
-            uf.union(group.ids[0], ident)
-            asserted.setdefault(ident, group.asserted_by)
-            if ident in known:
-                uf.union(ident, ("work", known[ident]))
-    components: dict[object, list[Identifier]] = {}
+            if ident in comps.parent:
+                asserted.setdefault(ident, group.asserted_by)
+    by_root: dict[Identifier, list[Identifier]] = {}
     for ident in asserted:
-        components.setdefault(uf.find(ident), []).append(ident)
-    res = Resolution(conflicts=conflicts)
-    for ids in components.values():
-        work_id = _component_work(ids, known, anchors, res)
+        by_root.setdefault(comps.find(ident), []).append(ident)
+    for root, ids in by_root.items():
+        work_id = _component_work(ids, comps.works[root], anchors, res)
         for ident in ids:
             res.work_of[ident] = work_id
             if ident not in known:
@@ -204,12 +234,8 @@ def plan_identity(
 
 
 def _component_work(
-    ids: list[Identifier],
-    known: dict[Identifier, str],
-    anchors: dict[str, Identifier],
-    res: Resolution,
+    ids: list[Identifier], works: set[str], anchors: dict[str, Identifier], res: Resolution
 ) -> str:
-    works = {known[i] for i in ids if i in known}
     if not works:
         anchor = best_identifier(ids)
         work_id = mint_work_id(anchor)
@@ -234,11 +260,18 @@ def known_ids(con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]) -> dict
     return {Identifier(s, v): w for s, v, w in found}
 
 
-def _anchors(con: duckdb.DuckDBPyConnection, work_ids: Iterable[str]) -> dict[str, Identifier]:
+def _work_facts(
+    con: duckdb.DuckDBPyConnection, work_ids: Iterable[str]
+) -> tuple[dict[str, Identifier], dict[str, set[Identifier]]]:
+    """Anchor and every identifier of each of ``work_ids``."""
     rows = [(w,) for w in sorted(set(work_ids))]
     with staged(con, "_in_work_list", spec=[("work_id", "varchar")], rows=rows):
         found = con.execute(sql("identity.sql", "anchors")).fetchall()
-    return {w: Identifier(s, v) for w, s, v in found}
+        ids = con.execute(sql("identity.sql", "members")).fetchall()
+    members: dict[str, set[Identifier]] = {}
+    for work_id, scheme, value in ids:
+        members.setdefault(work_id, set()).add(Identifier(scheme, value))
+    return {w: Identifier(s, v) for w, s, v in found}, members
 
 
 def resolve(
@@ -246,7 +279,8 @@ def resolve(
 ) -> Resolution:
     """Resolve ``groups`` to works and write the outcome (call inside the batch transaction)."""
     known = known_ids(con, (i for g in groups for i in g.ids))
-    res = plan_identity(groups, known, anchors=_anchors(con, known.values()))
+    anchors, members = _work_facts(con, known.values())
+    res = plan_identity(groups, known, anchors=anchors, members=members)
     _write_new_works(con, res)
     if res.merges:
         merge_works(con, res.merges, run_id=run_id, source=source)

@@ -9,6 +9,10 @@ from _in_ids i join work_ids w on w.scheme = i.scheme and w.value = i.value;
 select w.work_id, w.anchor_scheme, w.anchor_value
 from works w join _in_work_list l on l.work_id = w.work_id;
 
+-- name: members
+select i.work_id, i.scheme, i.value
+from work_ids i join _in_work_list l on l.work_id = i.work_id;
+
 -- name: insert_works
 insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at)
 select work_id, anchor_scheme, anchor_value, now(), now() from _in_new_works

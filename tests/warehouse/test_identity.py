@@ -71,8 +71,8 @@ def test_a_record_that_would_merge_too_many_works_is_reduced_to_its_primary_id()
     known = {i: f"w_{n}" for n, i in enumerate(ids)}
     anchors = {w: i for i, w in known.items()}
     res = plan_identity([group(*ids)], known, anchors=anchors)
-    assert not res.merges
-    assert res.work_of == {ids[0]: "w_0"}
+    assert not res.merges and not res.new_ids
+    assert all(res.work_of[i] == known[i] for i in ids)  # each stays where it was
     assert res.conflicts and "would merge" in res.conflicts[0].reason
 
 
@@ -80,6 +80,30 @@ def test_a_group_with_two_pmids_is_distrusted():
     res = plan_identity([group(DOI, PMID, Identifier("pmid", "2"))], {}, anchors={})
     assert res.conflicts and "pmid" in res.conflicts[0].reason
     assert set(res.work_of) == {DOI}
+
+
+def test_two_works_with_different_pmids_are_never_merged_through_a_shared_doi():
+    known = {PMID: "w_1", Identifier("pmid", "2"): "w_2"}
+    members = {"w_1": {PMID, DOI}, "w_2": {Identifier("pmid", "2")}}
+    anchors = {"w_1": DOI, "w_2": Identifier("pmid", "2")}
+    res = plan_identity([group(DOI, Identifier("pmid", "2"))], known, anchors=anchors,
+                        members=members)  # fmt: skip
+    assert not res.merges and res.conflicts
+
+
+def test_a_work_met_once_per_scheme_merges_into_one():
+    ids = [DOI, PMID, PMCID, Identifier("arxiv", "2101.00001"), Identifier("openalex", "W1")]
+    known = {i: f"w_{n}" for n, i in enumerate(ids)}
+    res = plan_identity([group(*ids)], known, anchors={w: i for i, w in known.items()})
+    assert not res.conflicts and set(res.work_of.values()) == {"w_0"}
+    assert set(res.merges) == {"w_1", "w_2", "w_3", "w_4"}
+
+
+def test_a_distrusted_chain_is_stopped_at_the_group_that_breaks_it():
+    second_pmid = Identifier("pmid", "2")
+    res = plan_identity([group(PMID, DOI), group(DOI, second_pmid)], {}, anchors={})
+    assert res.work_of[PMID] == res.work_of[DOI] and len(res.conflicts) == 1
+    assert second_pmid not in res.work_of
 
 
 def test_a_distrusted_seed_group_keeps_every_identifier_as_its_own_work():

@@ -8,7 +8,7 @@ import pytest
 
 import warehouse.staging as staging
 from pipeline.records import CitationCount, IdentityLink, Normalised
-from warehouse.identity import mint_work_id
+from warehouse.identity import MAX_WORKS_PER_GROUP, mint_work_id
 from warehouse.load import (
     finish_run,
     iter_raw_responses,
@@ -213,13 +213,13 @@ def test_an_identity_link_merges_works_met_apart(con, run_id):
 
 
 def test_a_record_asserting_many_known_works_merges_nothing_and_is_reported(con, run_id):
-    ids = [f"doi:10.1/{n}" for n in range(5)]
+    ids = [f"doi:10.1/{n}" for n in range(MAX_WORKS_PER_GROUP + 1)]
     load_documents(con, [document("a.txt", [("mention", [i]) for i in ids])], run_id=run_id)
     fb, norm = batch("openalex", [record("openalex", "openalex:W1", *ids)],
                      outcomes=[("doi:10.1/0", "ok")])  # fmt: skip
     load_batch(con, fb, norm, run_id=run_id)
-    # the five seed works stay apart; the record is kept on a work of its own key alone
-    assert count(con, "select * from works") == 6
+    # the seed works stay apart; the record is kept on a work of its own key alone
+    assert count(con, "select * from works") == len(ids) + 1
     assert count(con, "select * from work_aliases") == 0
     assert work_of(con, "openalex:W1") not in {work_of(con, i) for i in ids}
     assert count(con, "select * from identity_conflicts") == 1
@@ -431,3 +431,17 @@ def test_a_file_warehouse_keeps_what_was_loaded_across_connections(db_path):
     assert snapshot(again) == before
     assert_quality(again)
     again.close()
+
+
+def test_works_with_different_pmids_are_not_merged_by_a_record_claiming_both(con, run_id):
+    load_documents(con, [document("a.txt", [("subject", ["pmid:1", "doi:10.1/a"]),
+                                            ("citing", ["pmid:2"])])], run_id=run_id)  # fmt: skip
+    bad = record("pubmed", "pmid:2", "doi:10.1/a")  # PubMed data gone wrong
+    fb, norm = batch("pubmed", [bad], outcomes=[("pmid:2", "ok")])
+    load_batch(con, fb, norm, run_id=run_id)
+    assert work_of(con, "pmid:1") != work_of(con, "pmid:2")
+    assert (
+        con.execute("select reason from identity_conflicts").fetchone()[0].startswith("would give")
+    )
+    # the record is kept, on the work of the PMID it is keyed by
+    assert con.execute("select work_id from source_records").fetchone()[0] == work_of(con, "pmid:2")
