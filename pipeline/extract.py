@@ -300,7 +300,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
     heads.append(None)  # sentinel
     boundary = walk.layout.boundary.search
-    cursor, line, nh, add = 0, piece.line, 0, walk.mentions.append
+    cursor, line, nh, add, base = 0, piece.line, 0, walk.mentions.append, piece.base
     next_head = heads[0].start() if heads[0] is not None else len(text) + 1
     for scheme, value, start, end in find_identifiers(text):
         if start > cursor:
@@ -318,8 +318,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
             cursor = end
         group, role = walk.assign(scheme, value, start)
         if spans is None:
-            add(Mention(scheme, value, path, piece.base + start, piece.base + end, line,
-                        walk.section, group, role))  # fmt: skip
+            add(Mention(scheme, value, path, base + start, base + end, line, walk.section, group, role))
         else:
             src, at_line = spans.locate(text, start)
             src_end = spans.locate_end(end)

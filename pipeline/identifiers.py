@@ -62,7 +62,7 @@ _DOI_URL_TAIL = re.compile(
 )
 # Anything that might need more than stripping trailing punctuation: brackets, URL syntax, a
 # word at the end that could be a publisher's path (/abstract, .pdf).
-_SUSPECT = re.compile(r"[()\[\]{}<>?#&]|[/.][A-Za-z-]+/?[.,;:!?]*$")
+_SUSPECT = re.compile(r"[()\[\]{}<>?#&%]|[/.][A-Za-z-]+/?[.,;:!?]*$")
 _TRAILING = ".,;:!?"
 _OPENERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CLOSERS = frozenset(_OPENERS.values())
@@ -213,27 +213,34 @@ _DOI_BODY = r"(?:[!#-&(-;=?-~]|<(?!/)[^\s<>\"']{1,80}>)"
 # 10x slower). Lookbehinds after the first character check what came before it.
 _SCAN = re.compile(
     r"[1PpXx](?:"
+    # Each branch first tests the character after the anchor (a literal or a lookahead), so a
+    # "1" or "p" that starts no identifier is dropped after one comparison per branch.
     # DOI: "10." + registrant + "/" ("%2F" when URL-encoded: …?doi=10.1000%2Fxyz).
-    r"(?<![0-9]1)(?<=1)(?P<doi>0\.\d{4,9}(?:\.\d+)*(?:/|%2[Ff])" + _DOI_BODY + r"{1,500})"
+    r"0\.(?<=10\.)(?<![0-9]10\.)(?P<doi>\d{4,9}(?:\.\d+)*(?:/|%2[Ff])" + _DOI_BODY + r"{1,500})"
     # PMCID: "PMC1234567", "PMC: 1234567", "PMCID: PMC1234567"; "PMC: 2010 Dec 17" is a date.
-    r"|(?<![A-Za-z0-9_][Pp])(?<=[Pp])(?:[Mm][Cc](?:[Ii][Dd])?" + _SEP + r"(?:[Pp][Mm][Cc])?"
-    r"(?!(?:19|20)\d\d[ \t]+" + _MONTH + r")(?P<pmc>[1-9]\d{0,9})(?!\d)"
+    r"|(?=[MmUu])(?<=[Pp])(?<![A-Za-z0-9_][Pp])(?:[Mm][Cc](?:[Ii][Dd])?"
+    + _SEP
+    + r"(?:[Pp][Mm][Cc])?(?!(?:19|20)\d\d[ \t]+"
+    + _MONTH
+    + r")(?P<pmc>[1-9]\d{0,9})(?!\d)"
     # PMID: a label ("PMID", "PubMed ID", "PubMed:") or a PubMed URL.
     r"|[Mm][Ii][Dd]" + _SEP + r"(?P<pmid>[1-9]\d{0,8})(?!\d)"
     r"|[Uu][Bb][Mm][Ee][Dd](?:[ \t]*[Ii][Dd]" + _SEP + r"|[ \t]*[:=][ \t]*(?:\r?\n[ \t]*)?|/"
     r"|\.ncbi\.nlm\.nih\.gov/)(?P<pmid2>[1-9]\d{0,8})(?![\d.]))"
-    r"|(?<=[Ee][Uu][Rr][Oo][Pp][Ee][Pp])[Mm][Cc]\.org/(?:abstract|article)/MED/"
+    r"|(?=[Mm][Cc]\.)(?<=[Ee][Uu][Rr][Oo][Pp][Ee][Pp])[Mm][Cc]\.org/(?:abstract|article)/MED/"
     r"(?P<epmc>[1-9]\d{0,8})(?!\d)"
     # arXiv: the "x" of "arXiv" is the anchor (rarer than "a").
-    r"|(?<=[Aa][Rr][Xx])[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/|[ \t]*:[ \t]*|[ \t]+|\.)"
+    r"|(?=[Ii][Vv])(?<=[Aa][Rr][Xx])[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/|[ \t]*:[ \t]*"
+    r"|[ \t]+|\.)"
     + _ARXIV_ID
     # OpenAlex work: "openalex.org/W…", "OpenAlex: W…", "OpenAlex ID W…"; "x" anchor again.
-    + r"|(?<=[Oo][Pp][Ee][Nn][Aa][Ll][Ee][Xx])(?:\.org/(?:works/)?|"
+    + r"|(?<=[Ll][Ee][Xx])(?<=[Oo][Pp][Ee][Nn][Aa][Ll][Ee][Xx])(?:\.org/(?:works/)?|"
     r"[ \t]*(?:[Ii][Dd])?" + _SEP + r")(?P<oa>[Ww]\d{2,12})(?!\d)"
     r")"
 )
 
 _ARXIV_DOI = "10.48550/arxiv."
+_ARXIV_DOI_RAW = ("10.48550/arxiv.", "10.48550/arXiv.", "10.48550/ARXIV.", "10.48550/")
 
 
 def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list[Found]:
@@ -257,6 +264,13 @@ def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list
         elif group == "pmc":
             add(new(Found, ("pmcid", "PMC" + m.group(group), *m.span(group))))
         elif group == "doi":
+            raw = m.group()  # the match is the DOI: "1" + the group
+            if _SUSPECT.search(raw) is None:  # fast path: only trailing punctuation to drop
+                raw = raw.rstrip(_TRAILING)
+                start = m.start()
+                if raw[-1] != "/" and not raw.startswith(_ARXIV_DOI_RAW, 0, 15):
+                    add(new(Found, ("doi", raw.lower(), start, start + len(raw))))
+                    continue
             out.extend(_doi_found(m))
         elif group == "oa":
             add(new(Found, ("openalex", "W" + m.group(group)[1:], *m.span(group))))
