@@ -143,6 +143,16 @@ class _Builder:
         self.parts.append(s)
         self.size += len(s)
 
+    def line_break(self) -> None:
+        """A line break, unless the text already ends with one (two would make a blank line)."""
+        if not self.parts or not self.parts[-1].endswith("\n"):
+            self.synth("\n")
+
+    def space(self) -> None:
+        """A word separator, unless the text already ends with whitespace."""
+        if self.parts and not self.parts[-1][-1:].isspace():
+            self.synth(" ")
+
     def take(self) -> Piece:
         piece = Piece("".join(self.parts), spans=self.spans)
         self.parts, self.size, self.spans = [], 0, SpanMap()
@@ -511,8 +521,10 @@ def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
 def _emit_row(b: _Builder, row: list[tuple[str, int, int]], columns: list[str | None]) -> None:
     b.synth("\n\n")
     for i, (value, src, line) in enumerate(row):
+        if not value.strip():
+            continue  # an empty cell must not make a blank line, which would split the row
         scheme = columns[i] if i < len(columns) else None
-        if scheme is not None and value.strip():
+        if scheme is not None:
             b.synth(_LABELS[scheme])
         b.real(value, src, line)
         b.synth("\n")
@@ -633,9 +645,9 @@ class _Html(HTMLParser):
         elif tag in _BLOCK_TAGS and not (self.entry or self.heading):
             self._boundary()
         elif tag in _BLOCK_TAGS:
-            self.out.synth("\n")  # a paragraph inside a list item is still that item
+            self.out.line_break()  # a paragraph inside a list item is still that item
         else:
-            self.out.synth(" ")  # an inline tag still separates words
+            self.out.space()  # an inline tag still separates words
 
     def handle_data(self, data: str) -> None:
         if not self.skip:

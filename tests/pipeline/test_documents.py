@@ -1,0 +1,211 @@
+"""pipeline.documents: reading files of each kind into scan text that maps back to the file."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import pipeline.documents as documents
+from pipeline.documents import (
+    BinaryFile,
+    NotUtf8,
+    Piece,
+    RawFile,
+    SpanMap,
+    detect_kind,
+    layout_for,
+    read_pieces,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "extract"
+
+
+def pieces_of(kind: str, text: str, block: int = 5) -> list[Piece]:
+    return list(read_pieces(kind, (text[i : i + block] for i in range(0, len(text), block))))
+
+
+def scan_text(kind: str, text: str) -> str:
+    return "".join(p.text for p in pieces_of(kind, text))
+
+
+# --------------------------------------------------------------------------------------------
+# Kinds
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "head", "kind"),
+    [
+        ("a.txt", "PMID: 27172445\n", "text"),
+        ("a.md", "# Notes\n", "markdown"),
+        ("a.html", "<p>hi</p>", "html"),
+        ("a.HTM", "", "html"),
+        ("a.bib", "", "bibtex"),
+        ("a.ris", "", "ris"),
+        ("a.csv", "", "csv"),
+        ("a.tsv", "", "tsv"),
+        ("a.nbib", "PMID- 27172445\n", "text"),
+        # no or a misleading extension: sniffed
+        ("download", "<!DOCTYPE html>\n<html><body>", "html"),
+        ("page.txt", "  <html lang=en><head>", "html"),
+        ("export.txt", "% comment\n@article{key,\n  doi = {10.1/x}}", "bibtex"),
+        ("export", "TY  - JOUR\nDO  - 10.1/x\n", "ris"),
+        ("list", "title,doi,pmid\nA,10.1000/x,1\n", "csv"),
+        ("list.txt", "title\tPMID\tDOI\n", "tsv"),
+        ("notes", "Some text, with a comma and a doi, 10.1000/x\n", "text"),
+        ("label.txt", "PMID: 27172445, DOI: 10.1000/x\n", "text"),
+    ],
+)
+def test_detect_kind_by_extension_then_sniffing(path, head, kind):
+    assert detect_kind(path, head) == kind
+
+
+def test_bibtex_and_ris_entries_are_references_by_default():
+    assert layout_for("bibtex").default_role == layout_for("ris").default_role == "reference"
+    assert layout_for("text").default_role == "mention"
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes to characters
+# --------------------------------------------------------------------------------------------
+
+
+def test_raw_file_hashes_and_counts_the_bytes_while_decoding(tmp_path, monkeypatch):
+    monkeypatch.setattr(documents, "BLOCK_SIZE", 3)  # multi-byte characters split across blocks
+    data = "Caf\u00e9 \u00e0 la cr\u00e8me \u2014 PMID: 1\n".encode()
+    path = tmp_path / "a.txt"
+    path.write_bytes(data)
+    raw = RawFile(str(path))
+    assert "".join(raw.chars()) == data.decode("utf-8")
+    assert (raw.bytes, raw.sha256.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (codecs.BOM_UTF8 + b"PMID: 1", "PMID: 1"),
+        ("PMID: 1".encode("utf-16"), "PMID: 1"),  # a BOM, so not refused for its NUL bytes
+    ],
+)
+def test_raw_file_drops_byte_order_marks(tmp_path, data, text):
+    path = tmp_path / "a.txt"
+    path.write_bytes(data)
+    assert "".join(RawFile(str(path)).chars()) == text
+
+
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n", b"%PDF-1.7\n", b"text\x00more"])
+def test_raw_file_refuses_binary(tmp_path, data):
+    path = tmp_path / "a.bin"
+    path.write_bytes(data)
+    with pytest.raises(BinaryFile):
+        list(RawFile(str(path)).chars())
+
+
+def test_raw_file_signals_non_utf8_and_decodes_with_a_fallback(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes("Caf\u00e9 \u201cx\u201d".encode("cp1252") + b"\x81")
+    with pytest.raises(NotUtf8):
+        list(RawFile(str(path)).chars())
+    assert "".join(RawFile(str(path), "cp1252").chars()) == "Caf\u00e9 \u201cx\u201d\ufffd"
+
+
+# --------------------------------------------------------------------------------------------
+# Pieces of plain text
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("piece_size", [8, 40, 1000])
+def test_text_pieces_cover_the_file_exactly_once(monkeypatch, piece_size):
+    monkeypatch.setattr(documents, "PIECE_SIZE", piece_size)
+    text = (FIXTURES / "notes.md").read_text() + "one very long line without breaks " * 20
+    at, line = 0, 1
+    for p in pieces_of("text", text):
+        k = at - p.base  # the synthetic prefix: line breaks standing for what came before
+        assert p.text[:k].strip("\n") == ""
+        real = p.text[k:]
+        assert text[at : at + len(real)] == real
+        assert p.line + p.text.count("\n", 0, k) == line
+        at, line = at + len(real), line + real.count("\n")
+    assert at == len(text)
+
+
+def test_text_pieces_never_end_between_a_label_and_its_value(monkeypatch):
+    monkeypatch.setattr(documents, "PIECE_SIZE", 16)
+    for p in pieces_of("text", "DOI\n10.1111/ejh.70051\nPMID\n41369097\nPMID\n41369098\n" * 3):
+        assert not p.text.rstrip("\n").endswith(("PMID", "DOI"))
+
+
+# --------------------------------------------------------------------------------------------
+# Structured kinds
+# --------------------------------------------------------------------------------------------
+
+
+def test_html_scan_text_is_visible_text_links_and_meta_values():
+    text = scan_text("html", (FIXTURES / "article.html").read_text())
+    assert "PMID: 41369097" in text  # <meta name="citation_pmid"> gets a synthetic label
+    assert "https://pubmed.ncbi.nlm.nih.gov/30814057/" in text  # a link target
+    assert "10.1000/xyz<1>" in text  # &lt; &gt; decoded
+    assert "## References" in text  # <h2> becomes a heading line
+    assert "tracking" not in text and "also-hidden" not in text  # <script>, <style>
+
+
+def test_html_list_items_are_separate_paragraphs_but_their_paragraphs_are_not():
+    text = scan_text("html", "<ol><li><p>A 10.1000/a</p><p>PMID: 1</p></li><li>B</li></ol>")
+    item = text[text.index("A 10.1000") : text.index("PMID: 1")]
+    assert "\n\n" not in item
+    assert "\n\n" in text[text.index("PMID: 1") : text.index("B")]
+
+
+def test_html_positions_map_back_to_the_file():
+    source = '<p>x &amp; y</p>\n<a href="https://doi.org/10.1/abcd">PMID:&nbsp;<b>123</b></a>'
+    (piece,) = pieces_of("html", source, block=7)
+    for needle in ("https://doi.org/10.1/abcd", "123", "x "):
+        src, line = piece.spans.locate(piece.text, piece.text.index(needle))
+        assert source[src : src + len(needle)] == needle
+        assert line == source.count("\n", 0, src) + 1
+    amp = piece.text.index("&")
+    assert (
+        source[piece.spans.locate(piece.text, amp)[0] : piece.spans.locate_end(amp + 1)] == "&amp;"
+    )
+
+
+def test_html_any_nesting_depth_is_read_without_recursion():
+    depth = 50_000
+    text = scan_text("html", "<div>" * depth + "<span>PMID: 1</span>" * 3 + "</div>" * depth)
+    assert text.count("PMID: 1") == 3
+
+
+def test_csv_id_columns_label_their_cells_and_rows_are_paragraphs():
+    text = scan_text("csv", (FIXTURES / "works.csv").read_text())
+    assert (
+        "PMID: 34431082" in text
+        and "arXiv:1706.03762v7" in text
+        and "OpenAlex: W2626778328" in text
+    )
+    assert "PMID: 2021" not in text  # the year column is not labelled
+    assert text.count("\n\n") == 3  # three data rows; the header is not scanned
+
+
+def test_csv_quoted_cells_keep_delimiters_and_line_breaks():
+    text = scan_text("csv", 'title,pmid\n"A, b\nc",123\n')
+    assert "A, b\nc" in text and "PMID: 123" in text
+
+
+def test_bibtex_eprint_is_arxiv_only_when_the_entry_says_so():
+    text = scan_text("bibtex", (FIXTURES / "references.bib").read_text())
+    assert "eprint        = {arXiv:1706.03762v7}" in text
+    assert "eprint  = {9802150}" in text  # no archivePrefix in that entry: left alone
+
+
+def test_span_map_maps_runs_and_synthetic_text():
+    spans = SpanMap()
+    spans.add(pos=6, src=100, line=3, size=4)  # "PMID: " synthetic, then 4 real characters
+    text = "PMID: 1234"
+    assert spans.locate(text, 6) == (100, 3)
+    assert spans.locate(text, 8) == (102, 3)
+    assert spans.locate(text, 0) == (100, 3)  # synthetic: the next real run
+    assert spans.locate_end(10) == 104
