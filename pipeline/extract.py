@@ -290,13 +290,19 @@ class _Walk:
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
 
 
+def _start(walk: _Walk, text: str) -> None:
+    """Note the document's top line, which names the page when it stands alone."""
+    walk.started = True
+    m = _FIRST_LINE.match(text) if walk.layout.first_line_subject else None
+    if m is not None and m.group("line"):
+        walk.first_line = (m.start("line"), m.end("line"))
+
+
 def _scan(walk: _Walk, piece: Piece) -> None:
+    """Find the identifiers of one piece and record them as mentions, structure applied."""
     text, spans, path = piece.text, piece.spans, walk.path
     if not walk.started:
-        walk.started = True
-        m = _FIRST_LINE.match(text) if walk.layout.first_line_subject else None
-        if m is not None and m.group("line"):
-            walk.first_line = (m.start("line"), m.end("line"))
+        _start(walk, text)
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
     heads.append(None)  # sentinel
     boundary = walk.layout.boundary.search
@@ -318,7 +324,11 @@ def _scan(walk: _Walk, piece: Piece) -> None:
             cursor = end
         group, role = walk.assign(scheme, value, start)
         if spans is None:
-            add(Mention(scheme, value, path, base + start, base + end, line, walk.section, group, role))
+            add(
+                Mention(
+                    scheme, value, path, base + start, base + end, line, walk.section, group, role
+                )
+            )
         else:
             src, at_line = spans.locate(text, start)
             src_end = spans.locate_end(end)
@@ -328,6 +338,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     walk.events(text, heads[nh:-1])
     if walk.entry is not None and boundary(text, cursor) is not None:
         walk.entry = None
+    walk.first_line = None  # its span is in this piece's coordinates
 
 
 def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
@@ -362,6 +373,11 @@ def extract_document(path: str) -> SeedDocument:
             raw, mentions = _read(path, FALLBACK_ENCODING)
     except (BinaryFile, OSError) as exc:
         message = str(exc) if isinstance(exc, BinaryFile) else f"unreadable: {exc.strerror}"
+        problems = [DocumentProblem(path, message, fatal=True)]
+        raw, mentions = _hash_only(path), []
+    except Exception as exc:  # a reader bug on odd content must not end the whole run
+        log.exception("%s: extraction failed", path)
+        message = f"could not be read: {type(exc).__name__}: {exc}".splitlines()[0]
         problems = [DocumentProblem(path, message, fatal=True)]
         raw, mentions = _hash_only(path), []
     for problem in problems:  # once per file, however large the file

@@ -444,3 +444,10 @@ def test_a_200_mb_file_is_extracted_in_bounded_memory(tmp_path):
     assert doc.bytes == path.stat().st_size
     assert [(m.scheme, m.value, m.start, m.line) for m in doc.mentions] == expected
     assert growth_mb < 120, f"peak RSS grew {growth_mb:.0f} MB for a 200 MB file"
+
+
+def test_only_the_first_piece_has_a_top_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(documents, "PIECE_SIZE", 64)
+    text = "» Articles » PMID: 36455991\n\n" + "Filler line of text here.\n\n" * 5 + "PMID: 1\n"
+    roles = [(m.value, m.role) for m in extract_text(tmp_path, text)]
+    assert roles == [("36455991", "subject"), ("1", "mention")]
