@@ -249,11 +249,11 @@ def _column_key(name: str) -> str:
 # entry: a blank line, a list marker, a BibTeX/RIS record start.
 _CAND = (
     # A heading line: after a blank line, at most 60 characters, starting with a letter (after
-    # "1." numbering), not ending like a sentence. The blank line is checked by lookbehinds from
-    # the line break just before the heading, so a run of 100,000 blank lines costs one step
-    # each, not a rescan of the run from each of them. Possessive {0,59}+: a long line fails at
-    # once instead of backtracking. Most short lines are values ("2025"), excluded here, in C.
-    r"\n(?:(?<=\n\n)|(?<=\n\r\n)|(?<=\n[ \t]\n)|(?<=\n[ \t][ \t]\n)|(?<=\n[ \t]{3}\n))"
+    # "1." numbering), not ending like a sentence. The match starts at the blank line's own
+    # line break and takes no run of several blank lines, so a run of 100,000 of them costs a
+    # step each, not a rescan from each. Possessive {0,59}+: a long line fails at once instead
+    # of backtracking. Most short lines are values ("2025"), excluded here, in C.
+    r"\n[ \t]*\r?\n"
     r"(?P<cand>(?:\d{1,2}[.)]?[ \t]+)?[A-Za-z*_(\[][^\n]{0,59}+)(?<![.,;])"
     r"(?=\n(?P<nb>[ \t]*\r?\n)?|\Z)"
 )

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 
 from pipeline.documents import (
     BinaryFile,
@@ -169,6 +170,7 @@ def heading_role(title: str) -> tuple[bool, str | None]:
     return False, None
 
 
+@lru_cache(maxsize=4096)  # pages of one site repeat their short lines ("Year", "Abstract")
 def _plain_heading(cand: str, followed_by_blank: bool) -> tuple[str, str | None] | None:
     """A heading in plain text: a known title, or a short capitalised line between blank lines."""
     title = cand.strip()

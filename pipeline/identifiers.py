@@ -207,39 +207,47 @@ _ARXIV_ID = (
 # markup, but a SICI "<463::AID-JBM6>" group (no "/" after "<", so "</a>" never joins) is kept.
 _DOI_BODY = r"(?:[!#-&(-;=?-~]|<(?!/)[^\s<>\"']{1,80}>)"
 
-# Every alternative starts with one of "1", "P", "p", "X", "x" and the pattern's first item is
-# that character class, so the regex engine's charset prefilter skips all other characters in C
-# (a pattern starting with a lookbehind or an alternation of groups is tried at every position:
-# 10x slower). Lookbehinds after the first character check what came before it.
-_SCAN = re.compile(
-    r"[1PpXx](?:"
-    # Each branch first tests the character after the anchor (a literal or a lookahead), so a
-    # "1" or "p" that starts no identifier is dropped after one comparison per branch.
-    # DOI: "10." + registrant + "/" ("%2F" when URL-encoded: …?doi=10.1000%2Fxyz).
-    r"0\.(?<=10\.)(?<![0-9]10\.)(?P<doi>\d{4,9}(?:\.\d+)*(?:/|%2[Ff])" + _DOI_BODY + r"{1,500})"
+# The pattern is a top-level alternation whose branches each start with one literal character
+# ("1", "P", "p", "X", "x"), so the regex engine finds candidates with its charset prefilter in C
+# and goes straight to the branch of that character (a pattern starting with a lookbehind or a
+# group is tried at every position: 10x slower). Lookbehinds after the anchor check what came
+# before it. Group names are unique, so the P and p branches (same body) name theirs p…/P….
+_DOI = r"0\.(?<![0-9]10\.)(?P<doi>\d{4,9}(?:\.\d+)*(?:/|%2[Ff])" + _DOI_BODY + r"{1,500})"
+
+
+def _p_branch(c: str) -> str:
     # PMCID: "PMC1234567", "PMC: 1234567", "PMCID: PMC1234567"; "PMC: 2010 Dec 17" is a date.
-    r"|(?=[MmUu])(?<=[Pp])(?<![A-Za-z0-9_][Pp])(?:[Mm][Cc](?:[Ii][Dd])?"
-    + _SEP
-    + r"(?:[Pp][Mm][Cc])?(?!(?:19|20)\d\d[ \t]+"
-    + _MONTH
-    + r")(?P<pmc>[1-9]\d{0,9})(?!\d)"
-    # PMID: a label ("PMID", "PubMed ID", "PubMed:") or a PubMed URL.
-    r"|[Mm][Ii][Dd]" + _SEP + r"(?P<pmid>[1-9]\d{0,8})(?!\d)"
-    r"|[Uu][Bb][Mm][Ee][Dd](?:[ \t]*[Ii][Dd]" + _SEP + r"|[ \t]*[:=][ \t]*(?:\r?\n[ \t]*)?|/"
-    r"|\.ncbi\.nlm\.nih\.gov/)(?P<pmid2>[1-9]\d{0,8})(?![\d.]))"
-    r"|(?=[Mm][Cc]\.)(?<=[Ee][Uu][Rr][Oo][Pp][Ee][Pp])[Mm][Cc]\.org/(?:abstract|article)/MED/"
-    r"(?P<epmc>[1-9]\d{0,8})(?!\d)"
-    # arXiv: the "x" of "arXiv" is the anchor (rarer than "a").
-    r"|(?=[Ii][Vv])(?<=[Aa][Rr][Xx])[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/|[ \t]*:[ \t]*"
-    r"|[ \t]+|\.)"
-    + _ARXIV_ID
-    # OpenAlex work: "openalex.org/W…", "OpenAlex: W…", "OpenAlex ID W…"; "x" anchor again.
-    + r"|(?<=[Ll][Ee][Xx])(?<=[Oo][Pp][Ee][Nn][Aa][Ll][Ee][Xx])(?:\.org/(?:works/)?|"
-    r"[ \t]*(?:[Ii][Dd])?" + _SEP + r")(?P<oa>[Ww]\d{2,12})(?!\d)"
-    r")"
+    # PMID: a label ("PMID", "PubMed ID", "PubMed:") or a PubMed URL; Europe PMC's MED/ URL.
+    return (
+        rf"(?<![A-Za-z0-9_]{c})(?:[Mm][Cc](?:[Ii][Dd])?{_SEP}(?:[Pp][Mm][Cc])?"
+        rf"(?!(?:19|20)\d\d[ \t]+{_MONTH})(?P<{c}mc>[1-9]\d{{0,9}})(?!\d)"
+        rf"|[Mm][Ii][Dd]{_SEP}(?P<{c}mid>[1-9]\d{{0,8}})(?!\d)"
+        rf"|[Uu][Bb][Mm][Ee][Dd](?:[ \t]*[Ii][Dd]{_SEP}|[ \t]*[:=][ \t]*(?:\r?\n[ \t]*)?|/"
+        rf"|\.ncbi\.nlm\.nih\.gov/)(?P<{c}ubmed>[1-9]\d{{0,8}})(?![\d.]))"
+        rf"|(?<=[Ee][Uu][Rr][Oo][Pp][Ee]{c})[Mm][Cc]\.org/(?:abstract|article)/MED/"
+        rf"(?P<{c}mcmed>[1-9]\d{{0,8}})(?!\d)"
+    )
+
+
+def _x_branch(c: str) -> str:
+    # arXiv: the "x" of "arXiv" is the anchor (rarer than "a"); OpenAlex: the "x" of "openalex".
+    return (
+        rf"(?<=[Aa][Rr]{c})[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/|[ \t]*:[ \t]*|[ \t]+|\.)"
+        + _ARXIV_ID.replace("(?P<ax>", f"(?P<{c}ax>")
+        + rf"|(?<=[Oo][Pp][Ee][Nn][Aa][Ll][Ee]{c})(?:\.org/(?:works/)?|"
+        rf"[ \t]*(?:[Ii][Dd])?{_SEP})(?P<{c}oa>[Ww]\d{{2,12}})(?!\d)"
+    )
+
+
+_SCAN = re.compile(
+    rf"1(?:{_DOI})|P(?:{_p_branch('P')})|p(?:{_p_branch('p')})"
+    rf"|X(?:{_x_branch('X')})|x(?:{_x_branch('x')})"
 )
 
 _ARXIV_DOI = "10.48550/arxiv."
+_PMID_GROUPS = frozenset({"pmid", "Pmid", "pubmed", "Pubmed", "pmcmed", "Pmcmed"})
+_PMC_GROUPS = frozenset({"pmc", "Pmc"})
+_OPENALEX_GROUPS = frozenset({"xoa", "Xoa"})
 
 
 def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list[Found]:
@@ -258,12 +266,12 @@ def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list
         group = m.lastgroup
         # Inlined fast paths: the pattern has checked the shape of everything but DOIs and
         # arXiv versions, so most matches need no normaliser call (this loop is the hot one).
-        if group == "pmid" or group == "pmid2" or group == "epmc":
+        if group in _PMID_GROUPS:
             add(new(Found, ("pmid", m.group(group), *m.span(group))))
-        elif group == "pmc":
+        elif group in _PMC_GROUPS:
             add(new(Found, ("pmcid", "PMC" + m.group(group), *m.span(group))))
         elif group == "doi":
-            raw = m.group()  # the match is the DOI: "1" + the group
+            raw = m.group()  # the match is the DOI: "10." + the group
             if _SUSPECT.search(raw) is None:  # fast path: only trailing punctuation to drop
                 raw = raw.rstrip(_TRAILING)
                 start = m.start()
@@ -271,7 +279,7 @@ def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list
                     add(new(Found, ("doi", raw.lower(), start, start + len(raw))))
                     continue
             out.extend(_doi_found(m))
-        elif group == "oa":
+        elif group in _OPENALEX_GROUPS:
             add(new(Found, ("openalex", "W" + m.group(group)[1:], *m.span(group))))
         else:
             value = normalise_arxiv(m.group(group))
