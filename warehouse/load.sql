@@ -31,7 +31,8 @@ on conflict do nothing;
 insert into raw_responses by name select * from _in_raw_responses on conflict do nothing;
 
 -- An `ok` row stays `ok` when a later attempt fails (the data it brought is still loaded);
--- attempts accumulate, but the same attempt loaded twice (same timestamp) counts once.
+-- attempts accumulate. An outcome no newer than the row's last attempt is already accounted for
+-- (the same batch loaded twice, or an old one replayed) and changes nothing.
 -- name: upsert_ledger
 insert into fetch_ledger by name select * from _in_fetch_ledger
 on conflict (source, scheme, value) do update set
@@ -39,12 +40,11 @@ on conflict (source, scheme, value) do update set
         when fetch_ledger.status = 'ok' and excluded.status in ('failed', 'pending') then 'ok'
         else excluded.status end,
     http_status = coalesce(excluded.http_status, fetch_ledger.http_status),
-    attempts = fetch_ledger.attempts + case
-        when excluded.last_attempt_at is distinct from fetch_ledger.last_attempt_at
-        then excluded.attempts else 0 end,
+    attempts = fetch_ledger.attempts + excluded.attempts,
     last_error = excluded.last_error,
-    last_attempt_at = greatest(excluded.last_attempt_at, fetch_ledger.last_attempt_at),
-    run_id = excluded.run_id;
+    last_attempt_at = excluded.last_attempt_at,
+    run_id = excluded.run_id
+where fetch_ledger.last_attempt_at is null or excluded.last_attempt_at > fetch_ledger.last_attempt_at;
 
 -- A source's answer about a work replaces everything that source said about it before.
 -- name: delete_slice_source_records

@@ -445,3 +445,11 @@ def test_works_with_different_pmids_are_not_merged_by_a_record_claiming_both(con
     )
     # the record is kept, on the work of the PMID it is keyed by
     assert con.execute("select work_id from source_records").fetchone()[0] == work_of(con, "pmid:2")
+
+
+def test_an_older_outcome_replayed_changes_nothing_in_the_ledger(con, run_id):
+    new, _ = batch("crossref", outcomes=[("doi:10.1/a", "ok")], at=later(2))
+    old, _ = batch("crossref", outcomes=[("doi:10.1/a", "failed")], at=later(1), http_status=503)
+    load_batch(con, new, [], run_id=run_id)
+    load_batch(con, old, [], run_id=run_id)
+    assert ledger(con) == [("ok", 1, 200)]
