@@ -510,6 +510,8 @@ def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
                 continue
             if columns is None:
                 columns = [_ID_COLUMNS.get(_column_key(v)) for v, _, _ in row]
+                if not any(columns):  # no header naming an identifier column: it is data
+                    _emit_row(b, row, columns)
             else:
                 _emit_row(b, row, columns)
             row = []
@@ -552,7 +554,7 @@ def _read_tsv(chars: Iterable[str]) -> Iterator[Piece]:
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
     "figure footer form header hr li main nav ol p pre section summary table tbody td tfoot th "
-    "thead tr ul br title".split()
+    "thead tr ul title".split()
 )
 _ENTRY_TAGS = frozenset({"li", "tr", "dd", "dt"})  # one list entry = one work
 _HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
@@ -642,6 +644,8 @@ class _Html(HTMLParser):
         if tag in _ENTRY_TAGS:
             self.entry = max(self.entry + (1 if opening else -1), 0)
             self._boundary()
+        elif tag == "br":
+            self.out.line_break()  # a line, not a paragraph: "PMID: 1<br>DOI: …" is one work
         elif tag in _BLOCK_TAGS and not (self.entry or self.heading):
             self._boundary()
         elif tag in _BLOCK_TAGS:

@@ -232,7 +232,8 @@ def _p_branch(c: str) -> str:
 def _x_branch(c: str) -> str:
     # arXiv: the "x" of "arXiv" is the anchor (rarer than "a"); OpenAlex: the "x" of "openalex".
     return (
-        rf"(?<=[Aa][Rr]{c})[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/|[ \t]*:[ \t]*|[ \t]+|\.)"
+        rf"(?<=[Aa][Rr]{c})[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/"
+        rf"|[ \t]*(?:[Ii][Dd][ \t]*)?[:=][ \t]*[{{\"]?|[ \t]+|\.)"
         + _ARXIV_ID.replace("(?P<ax>", f"(?P<{c}ax>")
         + rf"|(?<=[Oo][Pp][Ee][Nn][Aa][Ll][Ee]{c})(?:\.org/(?:works/)?|"
         rf"[ \t]*(?:[Ii][Dd])?{_SEP})(?P<{c}oa>[Ww]\d{{2,12}})(?!\d)"

@@ -209,3 +209,14 @@ def test_span_map_maps_runs_and_synthetic_text():
     assert spans.locate(text, 8) == (102, 3)
     assert spans.locate(text, 0) == (100, 3)  # synthetic: the next real run
     assert spans.locate_end(10) == 104
+
+
+def test_html_line_break_is_a_line_not_a_paragraph():
+    text = scan_text("html", "<p>PMID: 1<br>DOI: 10.1000/a</p><p>PMID: 2</p>")
+    assert "PMID: 1\nDOI: 10.1000/a" in text
+    assert "\n\n" in text[text.index("10.1000/a") : text.index("PMID: 2")]
+
+
+def test_csv_without_an_identifier_header_is_all_data():
+    text = scan_text("csv", "see doi:10.1000/first,1\nsee doi:10.1000/second,2\n")
+    assert "10.1000/first" in text and "10.1000/second" in text

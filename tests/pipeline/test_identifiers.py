@@ -144,6 +144,17 @@ FIND_CASES = [
         "https://doi.org/10.48550/arXiv.2101.00001",
         [("doi", "10.48550/arxiv.2101.00001"), ("arxiv", "2101.00001")],
     ),
+    ("arXiv ID: 2101.00001", [("arxiv", "2101.00001")]),
+    # a Wikipedia citation template
+    (
+        "{{cite journal |doi=10.1038/nature12373 |pmid=23903748 |pmc=3978418 |arxiv=1304.2362}}",
+        [
+            ("doi", "10.1038/nature12373"),
+            ("pmid", "23903748"),
+            ("pmcid", "PMC3978418"),
+            ("arxiv", "1304.2362"),
+        ],
+    ),
     # OpenAlex
     ("https://openalex.org/W2741809807", [("openalex", "W2741809807")]),
     ("https://api.openalex.org/works/W2741809807", [("openalex", "W2741809807")]),
