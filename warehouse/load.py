@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipeline.records import (
+    STATUSES,
     CitationCount,
     FetchBatch,
     Identifier,
@@ -377,6 +378,8 @@ def mark_ledger(
     ``attempts`` is added to the cumulative count (0: nothing was sent). An ``ok`` row is never
     downgraded to ``failed``/``pending``.
     """
+    if status not in STATUSES:
+        raise ValueError(f"unknown ledger status {status!r} (one of {', '.join(STATUSES)})")
     now = datetime.now(UTC)
     rows = {
         (source, i.scheme, i.value): (

@@ -453,3 +453,8 @@ def test_an_older_outcome_replayed_changes_nothing_in_the_ledger(con, run_id):
     load_batch(con, new, [], run_id=run_id)
     load_batch(con, old, [], run_id=run_id)
     assert ledger(con) == [("ok", 1, 200)]
+
+
+def test_mark_ledger_refuses_an_unknown_status(con, run_id):
+    with pytest.raises(ValueError, match="unknown ledger status"):
+        mark_ledger(con, "pubmed", [ident("pmid:1")], status="done", error=None, run_id=run_id)
