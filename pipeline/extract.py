@@ -428,14 +428,19 @@ def _expand(paths: Sequence[str]) -> Iterator[str]:
         if os.path.isdir(p) and not os.access(p, os.R_OK | os.X_OK):
             raise InputError(f"{p}: permission denied")
     for p in paths:
-        if not os.path.isdir(p):
-            yield p
-            continue
-        for root, dirs, names in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                if not name.startswith("."):
-                    yield os.path.join(root, name)
+        yield from _files_under(p) if os.path.isdir(p) else [p]
+
+
+def _files_under(directory: str) -> list[str]:
+    """Files below ``directory``, hidden ones (and hidden directories) skipped, sorted by path."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                path = os.path.join(root, name)
+                found.append((tuple(os.path.relpath(path, directory).split(os.sep)), path))
+    return [path for _, path in sorted(found)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -268,14 +268,11 @@ def test_missing_path_raises_input_error_naming_it_before_anything_is_read(tmp_p
 def test_directories_expand_recursively_sorted_skipping_hidden(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for rel in ("b/2.txt", "a.txt", "b/1.md", ".secret.txt", ".hidden/x.txt"):
+    for rel in ("c.txt", "b/2.txt", "a.txt", "b/1.md", ".secret.txt", ".hidden/x.txt"):
         (tmp_path / rel).write_text("doi:10.1000/x\n")
     paths = [d.path for d in extract_paths([str(tmp_path)])]
-    assert paths == [
-        str(tmp_path / "a.txt"),
-        str(tmp_path / "b" / "1.md"),
-        str(tmp_path / "b" / "2.txt"),
-    ]
+    expected = ["a.txt", "b/1.md", "b/2.txt", "c.txt"]
+    assert paths == [str(tmp_path / rel) for rel in expected]
 
 
 def test_seed_document_carries_hash_and_size():
