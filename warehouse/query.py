@@ -147,11 +147,11 @@ def format_status(report: dict) -> str:
         "Seed documents (identifiers: found / resolved / not found / failed / pending / unattempted)",
     ]
     for d in report["documents"] or [{"path": "(none loaded)"}]:
-        if "identifiers_found" not in d:
+        if "found" not in d:
             out.append(f"  {d['path']}")
             continue
         out.append(
-            f"  {d['path']}: {d['identifiers_found']} / {d['resolved']} / {d['not_found']} / "
+            f"  {d['path']}: {d['found']} / {d['resolved']} / {d['not_found']} / "
             f"{d['failed']} / {d['pending']} / {d['unattempted']}"
         )
     out += ["", "Ledger by source"]

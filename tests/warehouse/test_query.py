@@ -98,7 +98,7 @@ def test_unknown_format_is_refused():
 def test_status_reports_documents_sources_and_runs(loaded):
     report = status_report(loaded)
     (doc,) = report["documents"]
-    assert (doc["path"], doc["identifiers_found"], doc["resolved"], doc["unattempted"]) == (
+    assert (doc["path"], doc["found"], doc["resolved"], doc["unattempted"]) == (
         "seeds/a.txt", 2, 1, 1,
     )  # fmt: skip
     assert report["sources"] == {"crossref": {"ok": 1}}

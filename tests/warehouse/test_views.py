@@ -78,8 +78,7 @@ def test_citation_change_is_the_change_since_the_previous_observation(fixture):
 def test_seed_coverage_counts_identifiers_by_outcome(fixture):
     got = rows(
         fixture,
-        "select identifiers_found, works, resolved, not_found, failed, pending, unattempted "
-        "from seed_coverage",
+        "select found, works, resolved, not_found, failed, pending, unattempted from seed_coverage",
     )
     # A's two ids resolved; B failed (a failure outranks a not_found); C never asked
     assert got == [(4, 3, 2, 0, 1, 0, 1)]

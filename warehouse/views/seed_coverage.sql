@@ -1,4 +1,4 @@
--- seed_coverage: one row per seed document. Distinct identifiers extracted from it, and how many
+-- seed_coverage: one row per seed document. `found`: distinct identifiers extracted from it; how many
 -- of them name a work that was resolved / not found / failed / pending / not yet attempted
 -- (see stg_work_status). `works` counts the distinct works they name.
 with ids as (
@@ -7,7 +7,7 @@ with ids as (
 )
 select d.document_id,
        d.path,
-       count(i.value) as identifiers_found,
+       count(i.value) as found,
        count(distinct i.work_id) as works,
        count(i.value) filter (where s.status = 'resolved') as resolved,
        count(i.value) filter (where s.status = 'not_found') as not_found,
