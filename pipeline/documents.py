@@ -654,12 +654,16 @@ class _Html(HTMLParser):
             self.out.space()  # an inline tag still separates words
 
     def handle_data(self, data: str) -> None:
-        if not self.skip:
-            src, line = self.where()
-            if self.heading and "\n" in data:
-                self.out.synth(data.replace("\n", " "))  # a heading stays on its "## " line
-            else:
-                self.out.real(data, src, line)
+        if self.skip:
+            return
+        if data.isspace():  # indentation between tags: no text, and no need to map it
+            self.out.space()
+            return
+        src, line = self.where()
+        if self.heading and "\n" in data:
+            self.out.synth(data.replace("\n", " "))  # a heading stays on its "## " line
+        else:
+            self.out.real(data, src, line)
 
     def handle_entityref(self, name: str) -> None:
         self._reference(f"&{name};")
