@@ -194,8 +194,13 @@ _ID_COLUMNS = {
     "openalexid": "openalex",
 }
 # Synthetic labels that make a bare value in a typed field count as that scheme.
-_LABELS = {"doi": "doi:", "pmid": "PMID: ", "pmcid": "PMCID: ", "arxiv": "arXiv:"}
-_LABELS["openalex"] = "OpenAlex: "
+_LABELS = {
+    "doi": "doi:",
+    "pmid": "PMID: ",
+    "pmcid": "PMCID: ",
+    "arxiv": "arXiv:",
+    "openalex": "OpenAlex: ",
+}
 
 
 def detect_kind(path: str, head: str) -> str:
