@@ -687,22 +687,47 @@ class _Html(HTMLParser):
     def _meta(self, attrs: list) -> None:
         names = {k.lower(): (v or "") for k, v in attrs}
         key = (names.get("name") or names.get("property") or "").lower()
-        if key in _META_SCHEMES:
+        if key == "citation_reference":
+            self._cited_meta()
+        elif key in _META_SCHEMES:
             scheme = _META_SCHEMES[key]
             self._attribute("content", lead="\n" + (_LABELS[scheme] if scheme else ""), tail="\n")
 
+    def _cited_meta(self) -> None:
+        """One ``citation_reference`` meta tag is one reference of the page (Google Scholar's
+        ``citation_title=…; citation_doi=10.…; citation_pmid=…`` form, or free text)."""
+        found = self._attribute_value("content")
+        if found is None:
+            return
+        value, src, line = found
+        self.out.synth("\n\n" + MARK + "reference\n")
+        for part in re.finditer(r"[^;]+", value):  # ";" ends a field, never a DOI, here
+            key, eq, rest = part.group().partition("=")
+            scheme = _META_SCHEMES.get(key.strip().lower()) if eq else None
+            at = part.start() + (len(key) + 1 if scheme else 0)
+            self.out.synth("\n" + (_LABELS[scheme] if scheme else ""))
+            self.out.real(
+                rest if scheme else part.group(), src + at, line + value.count("\n", 0, at)
+            )
+        self.out.synth("\n\n" + MARK + "subject\n")
+
     def _attribute(self, name: str, *, lead: str, tail: str) -> None:
+        found = self._attribute_value(name)
+        if found is not None:
+            self.out.synth(lead)
+            self.out.real(*found)
+            self.out.synth(tail)
+
+    def _attribute_value(self, name: str) -> tuple[str, int, int] | None:
+        """The raw value of attribute ``name`` of the current tag, its file offset and line."""
         raw = self.get_starttag_text() or ""
         for m in _ATTR.finditer(raw):
-            if m.group("name").lower() != name:
-                continue
-            group = next(g for g in ("dq", "sq", "uq") if m.group(g) is not None)
-            src, line = self.where()
-            self.out.synth(lead)
-            at = m.start(group)
-            self.out.real(m.group(group), src + at, line + raw.count("\n", 0, at))
-            self.out.synth(tail)
-            return
+            if m.group("name").lower() == name:
+                group = next(g for g in ("dq", "sq", "uq") if m.group(g) is not None)
+                src, line = self.where()
+                at = m.start(group)
+                return m.group(group), src + at, line + raw.count("\n", 0, at)
+        return None
 
 
 class _LineIndex:

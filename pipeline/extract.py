@@ -215,7 +215,9 @@ class _Walk:
         self._settle()
 
     def mark(self, name: str) -> None:
-        self.sections = [(0, None, "subject")] if name == "subject" else []
+        """A synthetic role switch: "subject" (HTML <head>), "reference" (a citation_reference
+        meta tag) or "end" (back to the document's own headings)."""
+        self.sections = [(0, None, name)] if name in ("subject", "reference") else []
         self._settle()
 
     def _settle(self) -> None:

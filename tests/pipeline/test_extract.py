@@ -98,10 +98,13 @@ def works_of(name: str) -> list[str]:
     return canonical(works(extract_document(str(FIXTURES / name)).mentions))
 
 
-def test_html_meta_tags_name_the_subject_and_lists_give_roles():
+def test_html_meta_tags_name_the_subject_and_references_and_lists_give_roles():
     assert works_of("article.html") == canonical(
         [
             {"role": "subject", "doi": "10.1111/ejh.70051", "pmid": "41369097"},
+            # <meta name="citation_reference">: one reference each, Google Scholar fields or text
+            {"role": "reference", "doi": "10.1182/blood.2022015789", "pmid": "34986238"},
+            {"role": "reference", "doi": "10.1200/jco.20.01616"},
             {"role": "reference", "doi": "10.1111/bjh.17673", "pmcid": "PMC9293158"},
             {"role": "reference", "pmid": "30814057", "doi": "10.1000/xyz<1>"},
             {"role": "citing", "pmid": "39901030", "doi": "10.1038/s41573-024-01100-5"},
@@ -448,3 +451,11 @@ def test_only_the_first_piece_has_a_top_line(tmp_path, monkeypatch):
     text = "» Articles » PMID: 36455991\n\n" + "Filler line of text here.\n\n" * 5 + "PMID: 1\n"
     roles = [(m.value, m.role) for m in extract_text(tmp_path, text)]
     assert roles == [("36455991", "subject"), ("1", "mention")]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED["documents"]))
+def test_windows_line_endings_give_the_same_works(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(text_of(SEEDS / name).replace("\n", "\r\n").encode("utf-8"))
+    doc = extract_document(str(path))
+    assert canonical(works(doc.mentions)) == canonical(EXPECTED["documents"][name]["works"])
