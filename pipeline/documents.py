@@ -32,6 +32,7 @@ from pathlib import Path
 
 __all__ = [
     "MARK",
+    "SNIFF_SIZE",
     "BinaryFile",
     "Layout",
     "NotUtf8",

@@ -15,6 +15,7 @@ identifiers (``pipeline.identifiers``) and give each one its provenance:
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from pipeline.documents import (
+    SNIFF_SIZE,
     BinaryFile,
     Layout,
     NotUtf8,
@@ -348,17 +350,12 @@ def _scan(walk: _Walk, piece: Piece) -> None:
 def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
     raw = RawFile(path, encoding)
     chars = raw.chars()
-    head = next(chars, "")
-    kind = detect_kind(path, head[:8192])
+    head = next(chars, "")  # the first block: the kind is sniffed from its start
+    kind = detect_kind(path, head[:SNIFF_SIZE])
     walk = _Walk(path, layout_for(kind))
-    for piece in read_pieces(kind, _chain(head, chars)):
+    for piece in read_pieces(kind, itertools.chain([head], chars)):
         _scan(walk, piece)
     return raw, walk.mentions
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def extract_document(path: str) -> SeedDocument:
