@@ -342,8 +342,13 @@ def _require_db(path: Path) -> None:
         raise InputError(f"{path}: no warehouse here yet (run `enrich run` first, or pass --db)")
 
 
+_user_env: frozenset[str] = frozenset()
+
+
 def configure_environment() -> None:
     """Quiet, offline-safe Prefect defaults, set before Prefect is imported (user values win)."""
+    global _user_env
+    _user_env = frozenset(k for k in os.environ if k.startswith("PREFECT_"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
@@ -368,6 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         configure_logging(args.verbose)
+        if not args.verbose and "PREFECT_LOGGING_LEVEL" not in _user_env:
+            # Prefect logs a failed task with its traceback at ERROR; the CLI reports every
+            # failure itself in one line, so Prefect speaks only with -v (or when asked).
+            os.environ["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
         return int(args.func(args))
     except UsageError as exc:
         print(f"enrich: {exc} (see enrich --help)", file=sys.stderr)

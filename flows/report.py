@@ -82,5 +82,7 @@ def _print_sources(summary: dict, stream: TextIO) -> None:
             f"{t['requests']} requests",
             file=stream,
         )
+        if source in summary.get("unreachable", ()):
+            continue  # said once, below
         for err in t.get("errors", [])[:2]:
             print(f"enrich:          last error: {err}", file=stream)

@@ -368,6 +368,36 @@ class _Transient(Exception):
         self.unreachable = unreachable
 
 
+_REASONS = (
+    ("NameResolution", "name resolution failed"),
+    ("Name or service not known", "name resolution failed"),
+    ("Connection refused", "connection refused"),
+    ("ConnectTimeout", "connect timeout"),
+    ("Read timed out", "read timeout"),
+    ("Connection reset", "connection reset"),
+    ("RemoteDisconnected", "connection closed without an answer"),
+    ("IncompleteRead", "body cut short"),
+    ("InvalidChunkLength", "body cut short"),
+)
+
+
+def transport_reason(exc: BaseException) -> str:
+    """A short, URL-free reason for a transport error, e.g. ``ConnectionError: connection refused``.
+
+    requests' own messages repeat the whole URL (with its query) several times; the URL is
+    logged once beside the reason instead.
+    """
+    text = f"{type(exc).__name__} {exc!r} {exc}"
+    for needle, reason in _REASONS:
+        if needle in text:
+            return f"{type(exc).__name__}: {reason}"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else 'no detail'}"
+
+
+def _short_url(url: str, limit: int = 160) -> str:
+    return url if len(url) <= limit else url[: limit - 3] + "..."
+
+
 def _is_unreachable(exc: BaseException) -> bool:
     """Connection refused, DNS failure or connect timeout: the host was never reached.
 
@@ -562,8 +592,14 @@ class SourceHttp:
         try:
             return retrying(attempt)
         except _Transient as last:
-            log.warning(
-                "%s: giving up after %d attempts (%s): %s", self.source, counter[0], last, safe_url
+            # an unreachable host is reported once by the caller's summary, not per request
+            log.log(
+                logging.DEBUG if last.unreachable else logging.WARNING,
+                "%s: giving up after %d attempts (%s): %s",
+                self.source,
+                counter[0],
+                last,
+                _short_url(safe_url),
             )
             if last.unreachable:
                 state.down = True
@@ -595,13 +631,15 @@ class SourceHttp:
     def _log_retry(self, rs: tenacity.RetryCallState, safe_url: str) -> None:
         exc = rs.outcome.exception() if rs.outcome else None
         wait = rs.next_action.sleep if rs.next_action else 0.0
-        log.info(
+        unreachable = isinstance(exc, _Transient) and exc.unreachable
+        log.log(
+            logging.DEBUG if unreachable else logging.INFO,
             "%s: attempt %d failed (%s); retrying in %.2fs: %s",
             self.source,
             rs.attempt_number,
             exc,
             wait,
-            safe_url,
+            _short_url(safe_url),
         )
 
     def pace_key(self, host: str) -> str:
@@ -634,10 +672,8 @@ class SourceHttp:
                 text = decode_body(resp)  # read inside the gate: the body is part of the request
             except _TRANSPORT_ERRORS as exc:
                 secrets = self._secrets(req.secret_params)
-                message = redact_text(f"{type(exc).__name__}: {exc}", secrets)
-                raise _Transient(
-                    message.splitlines()[0][:300], unreachable=_is_unreachable(exc)
-                ) from None
+                message = redact_text(transport_reason(exc), secrets)
+                raise _Transient(message, unreachable=_is_unreachable(exc)) from None
         host_state(host).answered = True
         self._adapt(resp, host, bucket, gate)
         return self._judge(req, resp, text, n)

@@ -47,7 +47,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from pipeline.config import TOOL, Settings
-from pipeline.errors import FetchError
+from pipeline.errors import FetchError, Unreachable
 from pipeline.http import (
     RETRY_STATUSES_WITH_500,
     HttpAnswer,
@@ -716,7 +716,8 @@ class PubMedClient:
         except FetchError as exc:
             # An Unreachable host is marked down by the HTTP layer's circuit breaker, which then
             # refuses every later request to it without sending (status pending, attempts 0).
-            log.warning("pubmed %s failed: %s", endpoint, _redact(str(exc), self.settings.secrets))
+            level = logging.DEBUG if isinstance(exc, Unreachable) else logging.WARNING
+            log.log(level, "pubmed %s failed: %s", endpoint, _redact(str(exc), self.settings.secrets))
             return _Answered(req, exc.attempts, exc.http_status, exc), ""
         if answer.status != 200:
             error = FetchError(
