@@ -717,7 +717,9 @@ class PubMedClient:
             # An Unreachable host is marked down by the HTTP layer's circuit breaker, which then
             # refuses every later request to it without sending (status pending, attempts 0).
             level = logging.DEBUG if isinstance(exc, Unreachable) else logging.WARNING
-            log.log(level, "pubmed %s failed: %s", endpoint, _redact(str(exc), self.settings.secrets))
+            log.log(
+                level, "pubmed %s failed: %s", endpoint, _redact(str(exc), self.settings.secrets)
+            )
             return _Answered(req, exc.attempts, exc.http_status, exc), ""
         if answer.status != 200:
             error = FetchError(

@@ -88,7 +88,7 @@ def test_run_on_the_seeds_fills_every_contract_table(
 
     expected = expected_works()
     work_ids = {}
-    for doc, role, ids in expected:
+    for doc, _role, ids in expected:
         found = {work_of(db, s, v) for s, v in ids.items()}
         assert len(found) == 1 and None not in found, f"{ids} should map to one work"
         work_ids[(doc, tuple(sorted(ids.items())))] = found.pop()
