@@ -6,6 +6,7 @@ may import the other, so the composition lives here. No Prefect import: testable
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,8 +72,12 @@ class Writer:
                 cur.close()
 
     def close(self) -> None:
+        """Close the connection and drop it: Prefect keeps task parameters (this Writer) alive
+        after the run, and a DuckDB connection alive at exit makes nanobind print leak noise."""
         with self._lock:
-            self.con.close()
+            if self.con is not None:
+                self.con.close()
+                self.con = None
 
 
 @dataclass
@@ -147,6 +152,53 @@ def normalise_batch(batch: FetchBatch) -> tuple[list[Normalised], int]:
     return out, errors
 
 
+PREFETCH_DEPTH = 2  # fetched batches waiting to be loaded, at most (bounds memory)
+
+
+def prefetched(items: Iterator[Any], *, depth: int) -> Iterator[Any]:
+    """Iterate ``items`` in a helper thread, at most ``depth`` items ahead of the consumer.
+
+    An exception raised by ``items`` is re-raised here after the items before it; a consumer that
+    stops early (an exception while loading) stops the helper at its next item.
+    """
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+            return
+        put((done, None))
+
+    helper = threading.Thread(target=produce, name="fetch-prefetch", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        helper.join(timeout=5)
+
+
 def fetch_and_load(
     source: str,
     ids: Sequence[Identifier],
@@ -158,7 +210,8 @@ def fetch_and_load(
     progress: ProgressFn | None = None,
 ) -> SourceTally:
     """Fetch ``ids`` from one source batch by batch, normalise each batch and load it in its own
-    transaction before the next is fetched (so a crash loses at most the batch in flight)."""
+    transaction. Fetching runs at most PREFETCH_DEPTH batches ahead of loading (a crash loses at
+    most the batches in flight, which stay unsettled in the ledger and are asked again)."""
     from warehouse.load import load_batch
 
     tally = SourceTally(source)
@@ -167,7 +220,9 @@ def fetch_and_load(
     started = time.perf_counter()
     client = make_client(source, settings)
     batches: Iterator[FetchBatch] = client.fetch_counts(ids) if counts else client.fetch(ids)
-    for batch in batches:
+    # The next requests go out while this thread normalises and loads: the client's pacing
+    # slots are not left idle during CPU work or while another source holds the writer.
+    for batch in prefetched(batches, depth=PREFETCH_DEPTH):
         normalised, errors = normalise_batch(batch)
         # a count refresh must not rewrite the enrichment ledger (a failed refresh of a work whose
         # record is loaded is not a failed record); its outcomes are counted in the tally instead
