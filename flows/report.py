@@ -31,45 +31,45 @@ def run_markdown(summary: dict) -> str:
 
 def print_run_summary(summary: dict, *, stream: TextIO) -> None:
     """The final lines of `enrich run` on stderr."""
-    print(
-        f"enrich: {summary.get('documents', 0)} documents, {summary.get('identifiers', 0)} identifiers "
-        f"in {summary.get('works_in_documents', 0)} works",
-        file=stream,
+    headline = (
+        f"{summary.get('documents', 0)} documents, {summary.get('identifiers', 0)} identifiers "
+        f"in {summary.get('works_in_documents', 0)} works"
     )
-    _print_sources(summary, stream)
-    if summary.get("unreachable"):
-        print(
-            f"enrich: could not reach {', '.join(summary['unreachable'])} (no network?); their identifiers "
-            "are pending and will be fetched by the next run",
-            file=stream,
-        )
-    wall = summary.get("wall_seconds")
-    if wall is not None:
-        print(
-            f"enrich: done in {wall:.1f} s (Prefect {summary.get('prefect_seconds', 0):.1f} s); "
-            f"run {summary.get('run_id')}",
-            file=stream,
-        )
+    _print_final(
+        summary,
+        stream,
+        headline,
+        "their identifiers are pending and will be fetched by the next run",
+    )
 
 
 def print_refresh_summary(summary: dict, *, stream: TextIO) -> None:
     """The final lines of `enrich refresh` on stderr."""
-    print(
-        f"enrich: refresh of works older than {summary.get('stale_after')}: "
-        f"{summary.get('observations', 0)} observations appended",
-        file=stream,
+    headline = (
+        f"refresh of works older than {summary.get('stale_after')}: "
+        f"{summary.get('observations', 0)} observations appended"
     )
+    _print_final(
+        summary, stream, headline, "those works stay stale and will be refreshed next time"
+    )
+
+
+def _print_final(
+    summary: dict, stream: TextIO, headline: str, unreachable_consequence: str
+) -> None:
+    print(f"enrich: {headline}", file=stream)
     _print_sources(summary, stream)
     if summary.get("unreachable"):
         print(
             f"enrich: could not reach {', '.join(summary['unreachable'])} (no network?); "
-            "those works stay stale and will be refreshed next time",
+            f"{unreachable_consequence}",
             file=stream,
         )
     wall = summary.get("wall_seconds")
     if wall is not None:
+        run = f"; run {summary['run_id']}" if summary.get("run_id") else ""
         print(
-            f"enrich: done in {wall:.1f} s (Prefect {summary.get('prefect_seconds', 0):.1f} s)",
+            f"enrich: done in {wall:.1f} s (Prefect {summary.get('prefect_seconds', 0):.1f} s){run}",
             file=stream,
         )
 
