@@ -54,3 +54,14 @@ def test_terminal_summary_names_unreachable_sources_once():
     assert text.count("could not reach pubmed") == 1
     assert "11 ok, 1 not found" in text
     assert "Prefect 9.3 s" in text
+
+
+def test_refresh_summary_counts_observations_and_says_what_stays_stale():
+    from flows.report import print_refresh_summary
+
+    out = io.StringIO()
+    summary = dict(SUMMARY, stale_after="7 days, 0:00:00", observations=11)
+    print_refresh_summary(summary, stream=out)
+    text = out.getvalue()
+    assert "11 observations appended" in text
+    assert "stay stale" in text and text.count("could not reach") == 1
