@@ -17,6 +17,9 @@ Public API
   ``SourceHttp.pace_key(host)`` names the host (``openalex@api.openalex.org``).
 - ``reset_host_state()``: forget limiters, concurrency gates and the circuit breaker (tests).
 - ``HttpAnswer``, ``TransientBody``, ``SourceHttp(source, settings, ...)``: ``.get()`` / ``.post()``.
+- ``MAX_BODY_BYTES`` / ``read_body(resp, limit)`` / ``ResponseTooLarge``: every body is streamed and
+  refused past a cap (64 MiB unless ``SourceHttp(max_body_bytes=...)`` says otherwise), so a
+  hostile or broken server cannot make the process hold an unbounded answer in memory.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 import tenacity
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from urllib3.exceptions import NewConnectionError
 
@@ -70,6 +74,13 @@ SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
 # and `|`, is percent-encoded exactly once (api-notes 2.5, 4.2; rcrossref#254). `,` stays literal
 # because it is Crossref's filter separator; `:` and `/` are harmless in a query.
 QUERY_SAFE = ":/,*"
+
+# The largest body read from any answer, after content decoding (so a gzip bomb is capped by what
+# it expands to). The biggest legitimate answers are 200-record efetch sets and 100-work OpenAlex
+# lists, a few MB each; 64 MiB is ten times that with room to spare. Read at call time, so tests
+# (and a user patching the module) can lower it; ``SourceHttp(max_body_bytes=...)`` overrides it.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+BODY_CHUNK = 64 * 1024
 
 
 def sleep(seconds: float) -> None:
@@ -283,7 +294,80 @@ def decode_body(resp: requests.Response) -> str:
     UTF-8 by their own specs (RFC 8259, XML 1.0 section 4.3.3), so that is the default here."""
     if "charset=" not in resp.headers.get("Content-Type", "").lower():
         resp.encoding = "utf-8"
-    return resp.text
+    text = resp.text
+    if (
+        "\ufffd" in text
+        and resp.encoding
+        and resp.encoding.lower().replace("_", "-")
+        in (
+            "utf-8",
+            "utf8",
+        )
+    ):
+        bad = _invalid_utf8_bytes(resp.content)
+        if bad:
+            log.warning(
+                "%s: body is not valid UTF-8 (%d invalid sequence%s replaced by U+FFFD)",
+                _short_url(redact_text(resp.url or "", ())),
+                bad,
+                "" if bad == 1 else "s",
+            )
+    return text
+
+
+def _invalid_utf8_bytes(content: bytes) -> int:
+    """How many invalid UTF-8 sequences ``content`` holds (0 when it decodes cleanly): each one
+    becomes a U+FFFD that was not in the body itself."""
+    try:
+        content.decode("utf-8")
+        return 0
+    except UnicodeDecodeError:
+        replaced = content.decode("utf-8", "replace").count("\ufffd")
+        return replaced - content.decode("utf-8", "ignore").count("\ufffd")
+
+
+class ResponseTooLarge(FetchError):
+    """An answer's body exceeded the size cap; it was refused unread past the cap (-> failed).
+
+    Not retried: a server that sends 200 MB once will send it again.
+    """
+
+    status = "failed"
+
+
+def read_body(resp: requests.Response, limit: int, *, source: str = "http") -> bytes:
+    """Read a streamed response's body, refusing it past ``limit`` bytes (after decoding).
+
+    A declared ``Content-Length`` over the cap is refused before reading a byte; otherwise the
+    body is read in BODY_CHUNK pieces and the connection dropped as soon as the total passes the
+    cap, so memory stays within about ``limit`` plus one chunk whatever the server sends.
+    The body is stored on the response, so ``resp.text`` / ``resp.content`` work afterwards.
+    """
+    declared = resp.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        resp.close()
+        raise ResponseTooLarge(
+            f"{source}: response body refused: Content-Length {int(declared):,} bytes is over "
+            f"the {limit:,}-byte cap",
+            http_status=resp.status_code,
+        )
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in resp.iter_content(chunk_size=BODY_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            resp.close()
+            raise ResponseTooLarge(
+                f"{source}: response body refused: over the {limit:,}-byte cap "
+                f"(stopped reading at {total:,} bytes)",
+                http_status=resp.status_code,
+            )
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    del chunks
+    resp._content = body  # what requests itself does once a streamed body is consumed
+    resp._content_consumed = True
+    return body
 
 
 def reset_host_state() -> None:
@@ -315,11 +399,18 @@ class HttpAnswer:
 
 
 def looks_like_html(answer: HttpAnswer) -> bool:
-    """True for an HTML page (a maintenance or rate-limit page served with 200)."""
-    head = answer.text.lstrip()[:200].lower()
-    return "text/html" in answer.content_type.lower() or head.startswith(
-        ("<!doctype html", "<html")
-    )
+    """True for an HTML page (a maintenance or rate-limit page served with 200).
+
+    The body decides first: one that starts like HTML is HTML whatever its type says, and one
+    that starts like JSON (``{``/``[``) or declares itself XML (``<?xml``) is not HTML even when a
+    misconfigured server labels it ``text/html``. Otherwise the Content-Type decides.
+    """
+    head = answer.text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if head.startswith(("<!doctype html", "<html")):
+        return True
+    if head.startswith(("{", "[", "<?xml")):
+        return False
+    return "text/html" in answer.content_type.lower()
 
 
 def check_json(answer: HttpAnswer) -> None:
@@ -331,8 +422,12 @@ def check_json(answer: HttpAnswer) -> None:
         raise TransientBody(f"HTML page instead of JSON ({answer.content_type or 'no type'})")
     try:
         json.loads(answer.text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise TransientBody(f"truncated or invalid JSON: {exc.msg} at char {exc.pos}") from None
+    except ValueError as exc:  # e.g. an integer literal over Python's 4,300-digit limit
+        raise TransientBody(f"invalid JSON: {' '.join(str(exc).split())[:120]}") from None
+    except RecursionError:
+        raise TransientBody("invalid JSON: nested too deeply to parse") from None
 
 
 def check_xml(answer: HttpAnswer) -> None:
@@ -343,9 +438,24 @@ def check_xml(answer: HttpAnswer) -> None:
     if looks_like_html(answer):
         raise TransientBody(f"HTML page instead of XML ({answer.content_type or 'no type'})")
     try:
-        SafeET.fromstring(answer.text.encode("utf-8"))
+        SafeET.fromstring(answer.text.encode("utf-8", "surrogatepass"))
     except SafeET.ParseError as exc:
         raise TransientBody(f"truncated or invalid XML: {exc}") from None
+    except DefusedXmlException as exc:
+        raise TransientBody(f"XML refused: {xml_refusal(exc)}") from None
+
+
+def xml_refusal(exc: DefusedXmlException) -> str:
+    """A one-line reason for a body defusedxml refused: entity declarations (billion laughs)
+    or references to external entities / DTDs are never expanded or fetched."""
+    name = type(exc).__name__
+    if name == "EntitiesForbidden":
+        return "it declares XML entities (entity expansion is forbidden: billion-laughs guard)"
+    if name == "ExternalReferenceForbidden":
+        return "it references an external entity or DTD (never fetched)"
+    if name == "DTDForbidden":
+        return "it carries a DTD (forbidden)"
+    return f"{name}: {' '.join(str(exc).split())[:120]}"
 
 
 # -- retry plumbing --------------------------------------------------------------------------------
@@ -483,6 +593,8 @@ class SourceHttp:
         is_transient: optional callback(response) -> bool for a status outside
             ``retry_statuses`` that is sometimes transient (OpenAlex documents a 403 "rate limit
             exceeded; slow down" beside its 403 for bad parameters); True retries it like a 503.
+        max_body_bytes: refuse bodies larger than this (default: the module's MAX_BODY_BYTES,
+            read at request time); a refused body raises ResponseTooLarge (-> ``failed``).
 
     ``get``/``post`` return an HttpAnswer for any non-retryable status (200, 301 followed, 400, 404...);
     they raise RetriesExhausted, Deferred, BudgetExhausted or Unreachable otherwise.
@@ -505,8 +617,10 @@ class SourceHttp:
         adapt_rate_headers: bool = False,
         host_key: str | None = None,
         is_transient: Callable[[requests.Response], bool] | None = None,
+        max_body_bytes: int | None = None,
     ) -> None:
         self.source = source
+        self.max_body_bytes = max_body_bytes
         self.settings = settings
         self.rate = rate
         self.concurrency = concurrency
@@ -668,8 +782,15 @@ class SourceHttp:
                     data=req.form,
                     headers=dict(req.headers) if req.headers else None,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    stream=True,  # read_body enforces the size cap while reading
                 )
-                text = decode_body(resp)  # read inside the gate: the body is part of the request
+                # read inside the gate: the body is part of the request
+                read_body(resp, self._body_limit(), source=self.source)
+                text = decode_body(resp)
+            except ResponseTooLarge as exc:
+                exc.attempts = n
+                log.warning("%s (%s)", exc, _short_url(self._redact(req.url, req)))
+                raise
             except _TRANSPORT_ERRORS as exc:
                 secrets = self._secrets(req.secret_params)
                 message = redact_text(transport_reason(exc), secrets)
@@ -677,6 +798,9 @@ class SourceHttp:
         host_state(host).answered = True
         self._adapt(resp, host, bucket, gate)
         return self._judge(req, resp, text, n)
+
+    def _body_limit(self) -> int:
+        return self.max_body_bytes if self.max_body_bytes is not None else MAX_BODY_BYTES
 
     def _adapt(self, resp: requests.Response, host: str, bucket: str, gate) -> None:
         if not self.adapt_rate_headers:
@@ -716,6 +840,17 @@ class SourceHttp:
                 req.check(answer)
             except TransientBody as exc:
                 raise _Transient(f"HTTP 200 with {exc}", http_status=200) from None
+            except DefusedXmlException as exc:  # (a ValueError: must come first)
+                raise _Transient(
+                    f"HTTP 200 with XML refused: {xml_refusal(exc)}", http_status=200
+                ) from None
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                # a check that trips over a hostile body must not take the whole run down
+                detail = " ".join(str(exc).split())[:120] or "no detail"
+                raise _Transient(
+                    f"HTTP 200 with an unusable body ({type(exc).__name__}: {detail})",
+                    http_status=200,
+                ) from None
         return answer
 
     def _raise_status(self, status: int, retry_after_header: str | None, n: int) -> None:

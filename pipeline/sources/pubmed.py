@@ -57,6 +57,7 @@ from pipeline.http import (
     encode_query,
     looks_like_html,
     redact_text,
+    xml_refusal,
 )
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 
@@ -120,7 +121,9 @@ def check_efetch(answer: HttpAnswer) -> None:
         raise TransientBody("efetch: HTML page instead of XML")
     try:
         root = parse_xml(text)
-    except (StdET.ParseError, DefusedXmlException) as exc:
+    except DefusedXmlException as exc:
+        raise TransientBody(f"efetch: XML refused: {xml_refusal(exc)}") from None
+    except StdET.ParseError as exc:
         raise TransientBody(f"efetch: unparseable XML ({_one_line(exc, 80)})") from None
     error = root if root.tag == "ERROR" else root.find("ERROR")
     if error is not None:
@@ -137,6 +140,8 @@ def _json_body(answer: HttpAnswer, endpoint: str) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError:
         raise TransientBody(f"{endpoint}: truncated or malformed JSON") from None
+    except RecursionError:
+        raise TransientBody(f"{endpoint}: JSON nested too deeply to parse") from None
     if not isinstance(data, dict):
         raise TransientBody(f"{endpoint}: JSON is not an object")
     # {"error":"API rate limit exceeded",...}, {"error":"/lbsm/eutils_lb -> Neg",...}
