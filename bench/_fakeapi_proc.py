@@ -119,9 +119,9 @@ class FakeApiProcess:
                 for k, v in a["by_status"].items()
                 if v - b.get("by_status", {}).get(k, 0)
             }
-            out[s] = {
-                k: a[k] - b.get(k, 0) for k in ("requests", "429s", "bytes_sent")
-            } | {"by_status": by}
+            out[s] = {k: a[k] - b.get(k, 0) for k in ("requests", "429s", "bytes_sent")} | {
+                "by_status": by
+            }
         return out
 
 
@@ -148,5 +148,7 @@ def seed_page(path: Path, idents) -> None:
     label = {"doi": "doi:", "pmid": "PMID:", "pmcid": "PMCID:"}
     lines = ["References", ""]
     for n, ident in enumerate(idents, 1):
-        lines.append(f"{n}. Author A. Title {n}. J Bench. 2020. {label[ident.scheme]} {ident.value}")
+        lines.append(
+            f"{n}. Author A. Title {n}. J Bench. 2020. {label[ident.scheme]} {ident.value}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
