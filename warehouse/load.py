@@ -33,7 +33,7 @@ from pipeline.records import (
 )
 from warehouse.db import sql
 from warehouse.identity import IdGroup, Resolution, best_identifier, known_ids, resolve
-from warehouse.planning import plan, stale_works
+from warehouse.planning import plan, stale_works, uncounted
 from warehouse.rows import COUNT_BY_YEAR_SPEC, COUNT_SPEC, SLICE_SPEC, RecordRows, id_strings
 from warehouse.seeds import document_tables
 from warehouse.staging import staged
@@ -51,6 +51,7 @@ __all__ = [
     "stale_works",
     "start_run",
     "transaction",
+    "uncounted",
 ]
 
 log = logging.getLogger(__name__)

@@ -126,3 +126,30 @@ def stale_works(
                 out.append(pick)
                 break
     return out
+
+
+def uncounted(
+    con: duckdb.DuckDBPyConnection, source: str, *, exclude_run: str | None = None
+) -> list[Identifier]:
+    """One identifier per work that ``source`` resolved (an ``ok`` ledger row for any of its
+    identifiers) but that has no citation observation from ``source`` yet, named as the source
+    prefers for counts (REFRESH_PREFERENCE). Works resolved by run ``exclude_run`` are left out.
+
+    A run killed after a source resolved a work but before it counted its citations (PubMed's
+    cited-in count is a separate call after the records) leaves such works behind; the next run
+    counts them without fetching their records again.
+    """
+    if source not in REFRESH_PREFERENCE:
+        raise ValueError(f"unknown source {source!r}")
+    rows = con.execute(
+        sql("planning.sql", "uncounted"), {"source": source, "exclude_run": exclude_run}
+    ).fetchall()
+    out = []
+    for _work_id, group in groupby(rows, key=lambda r: r[0]):
+        ids = [(Identifier(s, v), status) for _, s, v, status in group]
+        for scheme in REFRESH_PREFERENCE[source]:
+            pick = next((i for i, st in ids if i.scheme == scheme and st != "not_found"), None)
+            if pick:
+                out.append(pick)
+                break
+    return out

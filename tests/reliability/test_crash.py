@@ -1,0 +1,374 @@
+"""Crash safety: ``kill -9`` of a real ``enrich run`` / ``enrich refresh`` process at seeded random
+moments (startup, document load, fetch, between batches, inside a load transaction), rerunning
+after each kill.
+
+After every kill: the warehouse opens, every data-quality check finds nothing, and the next run
+asks no source again for an identifier that source had settled (the fake API's received requests
+against the ledger). A run that completes asks for every identifier still unsettled, settles
+everything, and leaves works / work_ids / source_records / citation_counts equal to those of a
+never-killed reference run (run ids, timestamps and raw ids aside). Killed refreshes leave
+citation_counts append-only.
+
+Cost control: the subprocesses share the session's Prefect test server (``prefect_harness``; an
+ephemeral server per process costs 8-18 s), and each process is started ahead of its turn and
+held after its imports (``helpers_process`` ``--hold``), so its 2-5 s of imports overlap the
+previous run. Kill moments come from ``random.Random(SEED)``; a failure names the iteration, its
+mode and the phase it hit.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.fakeapi import FakeApi, generate_catalog
+from tests.reliability import helpers_process as hp
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(480)]
+
+SEED = 20261121
+WORKS = 200  # ~190 identifiers: a run fetches for a few seconds after its startup
+LATENCY = 0.03  # seconds per fake API answer
+KILLS = 22  # kills of `enrich run` (the loop stops there, or at MAX_ITERATIONS)
+MAX_ITERATIONS = 40
+REFRESH_KILLS = 3
+PAUSE_IN_LOAD = "0.3"  # seconds an instrumented load_batch waits inside its transaction
+# kill modes, cycled: a random moment from the start; a random moment after the first round
+# begins (HTTP in flight); just after the k-th batch was loaded; inside the k-th load transaction
+MODES = ("early", "fetch", "batch", "load", "fetch", "batch", "load")
+# A known gap outside warehouse/ (flows/enrich.py `_pubmed_counts` counts only the works PubMed
+# resolved in the same run): a run killed between PubMed's records and its cited-in counts leaves
+# those works without a PubMed observation, and no later `enrich run` adds it.
+PUBMED_COUNT_GAP = "flows/enrich.py: works PubMed resolved in a killed run never get PubMed counts"
+
+
+@dataclass
+class World:
+    api: FakeApi
+    ref_api: FakeApi
+    seed: Path
+    dir: Path
+    env: dict[str, str]
+    ref_env: dict[str, str]
+    gaps: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def prefect_url(prefect_harness) -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    assert url, "the Prefect test harness sets an API URL"
+    return str(url)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, prefect_url):
+    catalog = generate_catalog(WORKS, seed=11)
+    base = tmp_path_factory.mktemp("crash")
+    seed = base / "seeds" / "reading-list.md"
+    seed.parent.mkdir()
+    assert hp.write_seed(catalog, seed) > WORKS * 0.9
+    # two servers over one catalog: the reference run's requests never mix with the crashed
+    # history's, so the two can run at the same time
+    with FakeApi(catalog, latency=LATENCY) as api, FakeApi(catalog, latency=LATENCY) as ref_api:
+        yield World(
+            api,
+            ref_api,
+            seed,
+            base,
+            hp.cli_env(api.env(), prefect_url),
+            hp.cli_env(ref_api.env(), prefect_url),
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# checks
+# ------------------------------------------------------------------------------------------
+
+
+def _snapshot(db: Path):
+    """(ledger, plan per source, citation rows) of the warehouse, or None when there is none
+    yet; asserts it opens and passes every data-quality check."""
+    if not db.exists():
+        return None
+    from warehouse.planning import plan
+
+    con = hp.open_ro(db)
+    try:
+        assert hp.quality(con) == {}, "data-quality checks"
+        led = hp.ledger(con)
+        plans = {s: plan(con, s) for s in hp.API_BUCKETS}
+        counts = con.execute(
+            "select work_id, source, run_id, cited_by_count, observed_at from citation_counts"
+        ).fetchall()
+        return led, plans, counts
+    finally:
+        con.close()
+
+
+def _asked_again(before, stats) -> list[tuple[str, str, str]]:
+    """Settled (source, scheme, value) of ``before`` that a source was asked about again.
+    Excluded: PubMed's cited-in counts (elink asks for counts, not records) and Crossref
+    ``not_found`` DOIs (re-asked by design when another source knows the work: planning.py)."""
+    if before is None:
+        return []
+    led = before[0]
+    texts = hp.requested_text(stats, skip=("elink.fcgi",))
+    again = []
+    for key in sorted(hp.settled(led)):
+        source, _scheme, value = key
+        if source == "crossref" and led[key] == "not_found":
+            continue
+        if hp.was_requested(texts[source], value):
+            again.append(key)
+    return again
+
+
+def _not_asked(before, stats) -> list[tuple[str, str]]:
+    """Identifiers planned before a completed run that their source was never asked about."""
+    if before is None:
+        return []
+    texts = hp.requested_text(stats)
+    return [
+        (s, i.value)
+        for s, ids in before[1].items()
+        for i in ids
+        if not hp.was_requested(texts[s], i.value)
+    ]
+
+
+def _tables(db: Path) -> dict[str, list[tuple]]:
+    con = hp.open_ro(db)
+    try:
+        return hp.contract_tables(con)
+    finally:
+        con.close()
+
+
+def _diff(a: list[tuple], b: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    ca, cb = Counter(a), Counter(b)
+    return list((ca - cb).elements()), list((cb - ca).elements())
+
+
+def _assert_like_reference(world: World, db: Path, ref_tables: dict, what: str) -> None:
+    con = hp.open_ro(db)
+    try:
+        assert hp.quality(con) == {}, what
+        statuses = set(hp.ledger(con).values())
+        assert statuses <= set(hp.SETTLED), f"{what}: unsettled ledger rows {statuses}"
+        tables = hp.contract_tables(con)
+    finally:
+        con.close()
+    for table, rows in ref_tables.items():
+        if tables[table] == rows:
+            continue
+        extra, missing = _diff(tables[table], rows)
+        if table == "citation_counts" and not extra and missing:
+            if all(r[1] == "pubmed" for r in missing):
+                world.gaps.append(f"{what}: {len(missing)} PubMed observations missing")
+                continue
+        assert not extra and not missing, (
+            f"{what}: {table} differs: {len(extra)} rows only after crashes (e.g. {extra[:3]}), "
+            f"{len(missing)} only in the reference (e.g. {missing[:3]})"
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# processes
+# ------------------------------------------------------------------------------------------
+
+
+def _held(args: list[str], env: dict[str, str], mode: str) -> hp.EnrichProcess:
+    extra = {"RELIABILITY_PAUSE_IN_LOAD": PAUSE_IN_LOAD} if mode == "load" else {}
+    return hp.EnrichProcess(args, {**env, **extra}, hold=True).start()
+
+
+def _kill_at(p: hp.EnrichProcess, mode: str, rng: random.Random) -> None:
+    """Wait for the moment ``mode`` names, then SIGKILL (if the process is still running)."""
+    if mode == "early":
+        time.sleep(rng.uniform(0.2, 3.5))
+    elif mode == "fetch":
+        if p.wait_for(r" INFO +round \d", timeout=90):
+            time.sleep(rng.uniform(0.0, 1.0))
+    elif mode == "batch":
+        if p.wait_for(r": batch \d+", count=rng.randint(1, 3), timeout=90):
+            time.sleep(rng.uniform(0.0, 0.25))
+    elif mode == "load":
+        p.wait_for(r"RELIABILITY load-mid", count=rng.randint(1, 3), timeout=90)
+    elif mode == "refresh":
+        if p.wait_for(r"(: batch \d+|RELIABILITY load-mid)", count=rng.randint(1, 2), timeout=90):
+            time.sleep(rng.uniform(0.0, 0.3))
+    p.kill()
+
+
+# ------------------------------------------------------------------------------------------
+# the tests
+# ------------------------------------------------------------------------------------------
+
+
+def test_kill_9_during_run_and_refresh_loses_nothing_and_refetches_nothing_settled(world):
+    rng = random.Random(SEED)
+    ref_db = world.dir / "reference.duckdb"
+    reference = hp.EnrichProcess(["run", str(world.seed), "--db", str(ref_db)], world.ref_env)
+    reference.start()  # meanwhile, against its own fake API
+    db = world.dir / "crashed.duckdb"
+    args = ["run", str(world.seed), "--db", str(db)]
+    kills: Counter[str] = Counter()
+    log: list[str] = []
+    ref_tables = None
+    iteration = 0
+    nxt = _held(args, world.env, MODES[0])
+    try:
+        while sum(kills.values()) < KILLS and iteration < MAX_ITERATIONS:
+            mode = MODES[iteration % len(MODES)]
+            iteration += 1
+            before = _snapshot(db)
+            world.api.reset_stats()
+            p = nxt.go()
+            nxt = _held(args, world.env, MODES[iteration % len(MODES)])
+            _kill_at(p, mode, rng)
+            what = f"iteration {iteration - 1} ({mode}, {p.phase()})"
+            stats = world.api.stats
+            assert "Traceback" not in p.stderr, f"{what}: {p.stderr[-3000:]}"
+            assert _asked_again(before, stats) == [], f"{what}: settled ids asked again"
+            after = _snapshot(db)  # opens, and passes every quality check
+            if p.killed:
+                kills[p.phase()] += 1
+                log.append(f"{what}: killed at {time.monotonic() - p.started:.1f} s")
+                print(log[-1], flush=True)
+                continue
+            # the run ended by itself: the final clean run of this history
+            log.append(f"{what}: completed, exit {p.proc.returncode}")
+            print(log[-1], flush=True)
+            assert p.proc.returncode == 0, f"{what}: {p.stderr[-3000:]}"
+            assert _not_asked(before, stats) == [], f"{what}: unsettled ids not asked"
+            assert after is not None and not any(after[1].values()), f"{what}: still planned"
+            if ref_tables is None:
+                assert reference.finish(180) == 0, reference.stderr[-3000:]
+                ref_tables = _tables(ref_db)
+            _assert_like_reference(world, db, ref_tables, what)
+            for f in db.parent.glob(db.name + "*"):  # a new history from an empty warehouse
+                f.unlink()
+        # the final clean run of the last history
+        if db.exists():
+            before = _snapshot(db)
+            world.api.reset_stats()
+            p = nxt.go()
+            nxt = _held(["refresh", "--db", str(db), "--stale-after", "0s"], world.env, "refresh")
+            assert p.finish(180) == 0, p.stderr[-3000:]
+            assert "Traceback" not in p.stderr
+            assert _asked_again(before, world.api.stats) == []
+            assert _not_asked(before, world.api.stats) == []
+            if ref_tables is None:
+                assert reference.finish(180) == 0, reference.stderr[-3000:]
+                ref_tables = _tables(ref_db)
+            _assert_like_reference(world, db, ref_tables, "final run")
+            log.append("final run: completed, exit 0")
+        nxt.discard()
+        log += _refresh_kills(world, db, rng)
+    finally:
+        nxt.discard()
+        if reference.proc.poll() is None:
+            reference.kill()
+    print("\n".join(log))
+    print(f"kills by phase: {dict(kills)}")
+    assert sum(kills.values()) >= 20, f"only {sum(kills.values())} kills landed: {log}"
+    assert len(kills) >= 3, f"kills landed in too few phases: {dict(kills)}"
+    if world.gaps:
+        pytest.xfail(f"{PUBMED_COUNT_GAP} ({'; '.join(world.gaps)})")
+
+
+def _refresh_kills(world: World, db: Path, rng: random.Random) -> list[str]:
+    """Kill `enrich refresh --stale-after 0s` REFRESH_KILLS times, then let one finish:
+    observations are only ever added, and the finished refresh observes every counted work."""
+    args = ["refresh", "--db", str(db), "--stale-after", "0s"]
+    log = []
+    start = _snapshot(db)
+    assert start is not None
+    counted = {(w, s) for w, s, *_ in start[2]}
+    previous = set(start[2])
+    for n in range(REFRESH_KILLS + 1):
+        last = n == REFRESH_KILLS
+        mode = "refresh" if n % 2 == 0 else "load"
+        p = _held(args, world.env, mode).go()
+        if last:
+            assert p.finish(180) == 0, p.stderr[-3000:]
+        else:
+            _kill_at(p, mode, rng)
+        what = f"refresh {n} ({'completed' if last else p.phase()})"
+        assert "Traceback" not in p.stderr, f"{what}: {p.stderr[-3000:]}"
+        snap = _snapshot(db)  # opens, quality checks pass
+        rows = set(snap[2])
+        assert previous <= rows, f"{what}: observations changed or vanished"
+        previous = rows
+        log.append(f"{what}: {len(rows)} observations")
+    con = hp.open_ro(db)
+    try:
+        run_id = con.execute(
+            "select run_id from runs where flow = 'refresh' and status = 'completed' "
+            "order by started_at desc limit 1"
+        ).fetchone()[0]
+        observed = {
+            (w, s)
+            for w, s in con.execute(
+                "select work_id, source from citation_counts where run_id = ?", [run_id]
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert counted <= observed, f"the finished refresh missed {sorted(counted - observed)[:5]}"
+    return log
+
+
+def test_uncounted_names_works_a_source_resolved_but_never_counted():
+    """The warehouse side of the PubMed-count gap: after a run dies between PubMed's records and
+    its cited-in counts, `uncounted` names exactly those works (by PMID), once each."""
+    from datetime import UTC, datetime
+
+    from pipeline.records import Identifier
+    from warehouse.db import connect
+    from warehouse.load import start_run, uncounted
+
+    con = connect(":memory:")
+    now = datetime.now(UTC)
+    run = start_run(con, "enrich", {})
+    con.execute(
+        "insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at) "
+        "values ('w_a', 'doi', '10.1/a', now(), now()), ('w_b', 'doi', '10.1/b', now(), now()), "
+        "('w_c', 'doi', '10.1/c', now(), now()), ('w_d', 'doi', '10.1/d', now(), now())"
+    )
+    ids = [
+        ("doi", "10.1/a", "w_a"), ("pmid", "1", "w_a"), ("doi", "10.1/b", "w_b"),
+        ("pmid", "2", "w_b"), ("doi", "10.1/c", "w_c"), ("doi", "10.1/d", "w_d"),
+        ("pmid", "4", "w_d"),
+    ]  # fmt: skip
+    con.executemany(
+        "insert into work_ids (scheme, value, work_id, asserted_by, first_seen_at) "
+        "values (?, ?, ?, 'seed', now())",
+        ids,
+    )
+    ledger = [
+        ("pubmed", "doi", "10.1/a", "ok", "old"),  # resolved, never counted -> named by PMID
+        ("pubmed", "doi", "10.1/b", "ok", "old"),  # resolved and counted -> not named
+        ("pubmed", "doi", "10.1/c", "not_found", "old"),  # not resolved -> not named
+        ("pubmed", "doi", "10.1/d", "ok", run),  # resolved by the excluded run -> not named
+        ("openalex", "doi", "10.1/c", "ok", "old"),  # another source's answer -> not named
+    ]
+    con.executemany(
+        "insert into fetch_ledger (source, scheme, value, status, attempts, first_seen_at, "
+        "run_id) values (?, ?, ?, ?, 1, ?, ?)",
+        [(s, sc, v, st, now, r) for s, sc, v, st, r in ledger],
+    )
+    con.execute(
+        "insert into citation_counts values ('w_b', 'pubmed', 'old', 3, now()), "
+        "('w_a', 'openalex', 'old', 5, now())"
+    )
+    assert uncounted(con, "pubmed", exclude_run=run) == [Identifier("pmid", "1")]
+    assert uncounted(con, "pubmed") == [Identifier("pmid", "1"), Identifier("pmid", "4")]
+    assert uncounted(con, "openalex") == [Identifier("doi", "10.1/c")]
