@@ -135,6 +135,30 @@ def redact_text(text: str, secrets: Sequence[str] = ()) -> str:
     return re.sub(r"((?:api_?key|token)=)[^&\s'\"]+", r"\1REDACTED", text, flags=re.IGNORECASE)
 
 
+# Every secret a SourceHttp of this process was given, for the log filter below.
+_KNOWN_SECRETS: set[str] = set()
+
+
+class RedactingFilter(logging.Filter):
+    """Scrub secrets from log records of libraries that print request lines: urllib3 logs
+    ``"GET /works?...&api_key=KEY HTTP/1.1" 200`` at DEBUG, which reaches any handler once an
+    application (or a Prefect worker) turns the root logger to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is logging's problem, not ours
+            return True
+        clean = redact_text(message, tuple(_KNOWN_SECRETS))
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response"):
+    logging.getLogger(_name).addFilter(RedactingFilter())
+
+
 def host_of(url: str) -> str:
     """``https://api.crossref.org/works?x`` -> ``api.crossref.org``."""
     return urlsplit(url).netloc.lower()
@@ -621,6 +645,7 @@ class SourceHttp:
     ) -> None:
         self.source = source
         self.max_body_bytes = max_body_bytes
+        _KNOWN_SECRETS.update(settings.secrets)
         self.settings = settings
         self.rate = rate
         self.concurrency = concurrency
