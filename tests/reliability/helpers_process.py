@@ -351,13 +351,26 @@ def _prewarm() -> None:
     import warehouse.load  # noqa: F401
 
 
+def _lock_wait(seconds: float) -> None:
+    """How long this process waits for the warehouse lock (default 30 s) before WarehouseBusy:
+    both the readers' ``connect`` default and the flows' Writer."""
+    import warehouse.db
+    from flows import steps
+
+    warehouse.db.connect.__kwdefaults__["wait"] = seconds
+    steps.Writer.__init__.__kwdefaults__["wait"] = seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     """``[--hold] <enrich arguments>``: with ``--hold``, import everything, print
-    ``RELIABILITY ready``, and start only when a line arrives on stdin (exit 0 at end of input)."""
+    ``RELIABILITY ready``, and start only when a line arrives on stdin (exit 0 at end of input).
+    ``RELIABILITY_PAUSE_IN_LOAD`` and ``RELIABILITY_LOCK_WAIT`` (seconds) instrument the run."""
     argv = list(sys.argv[1:] if argv is None else argv)
     pause = float(os.environ.get("RELIABILITY_PAUSE_IN_LOAD") or 0)
     if pause > 0:
         _instrument(pause)
+    if os.environ.get("RELIABILITY_LOCK_WAIT"):
+        _lock_wait(float(os.environ["RELIABILITY_LOCK_WAIT"]))
     if argv[:1] == ["--hold"]:
         argv = argv[1:]
         _prewarm()

@@ -1,0 +1,210 @@
+"""Concurrency: real ``enrich`` processes on one warehouse file at the same time.
+
+DuckDB lets one process hold a file; a second cannot open it, not even read-only, while a
+read-write connection is open. ``enrich run`` / ``enrich refresh`` hold the warehouse for the
+whole flow run (flows.steps.Writer), and every other opener waits for the lock (30 s by default)
+and then gives up with one line: ``enrich: warehouse <path> is busy: another process holds its
+lock (waited N s); try again when it has finished`` and exit code 1 (not done; nothing is wrong;
+rerun later).
+
+Each scenario ends one of two ways, both checked: the second process waits and then works, or
+(with a short lock wait) it exits 1 with that one line and no traceback. The warehouse stays
+consistent (every data-quality check finds nothing) and a rerun settles everything without
+asking any source again. Processes are started ahead and held after their imports
+(helpers_process ``--hold``) so two can be released at the same moment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakeapi import FakeApi, generate_catalog
+from tests.reliability import helpers_process as hp
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+WORKS = 120
+LATENCY = 0.03
+SHORT_WAIT = "1"  # seconds a process waits for the lock in the "gives up" variants
+BUSY = re.compile(
+    r"^enrich: warehouse \S+ is busy: another process holds its lock \(waited [\d.]+ s\); "
+    r"try again when it has finished$"
+)
+
+
+@dataclass
+class World:
+    api: FakeApi
+    seed: Path
+    dir: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def prefect_url(prefect_harness) -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, prefect_url):
+    catalog = generate_catalog(WORKS, seed=5)
+    base = tmp_path_factory.mktemp("concurrency")
+    seed = base / "reading-list.md"
+    hp.write_seed(catalog, seed)
+    with FakeApi(catalog, latency=LATENCY) as api:
+        yield World(api, seed, base, hp.cli_env(api.env(), prefect_url))
+
+
+def _held(world: World, args: list[str], **extra: str) -> hp.EnrichProcess:
+    return hp.EnrichProcess(args, {**world.env, **extra}, hold=True).start()
+
+
+def _run_args(world: World, db: Path) -> list[str]:
+    return ["run", str(world.seed), "--db", str(db)]
+
+
+def _assert_clean_end(p: hp.EnrichProcess, what: str) -> str:
+    """Exit 0, or exit 1 with exactly the one-line busy message; never a traceback. Returns
+    'worked' or 'busy'."""
+    err = p.stderr
+    assert "Traceback" not in err, f"{what}: {err[-3000:]}"
+    if p.proc.returncode == 0:
+        return "worked"
+    lines = [ln for ln in err.splitlines() if ln.startswith("enrich:")]
+    assert p.proc.returncode == 1, f"{what}: exit {p.proc.returncode}: {err[-3000:]}"
+    assert len(lines) == 1 and BUSY.match(lines[0]), f"{what}: {err[-3000:]}"
+    return "busy"
+
+
+def _assert_consistent_and_settled(world: World, db: Path) -> None:
+    """Quality checks pass; a rerun exits 0, asks no source anything, and leaves every ledger
+    row settled."""
+    con = hp.open_ro(db)
+    try:
+        assert hp.quality(con) == {}
+    finally:
+        con.close()
+    world.api.reset_stats()
+    again = hp.run_to_end(_run_args(world, db), world.env)
+    assert again.proc.returncode == 0, again.stderr[-3000:]
+    assert sum(s["requests"] for s in world.api.stats.values()) == 0, "a rerun fetched again"
+    con = hp.open_ro(db)
+    try:
+        assert hp.quality(con) == {}
+        assert set(hp.ledger(con).values()) <= set(hp.SETTLED)
+        assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def _asked_per_run(db: Path) -> list[int]:
+    """Identifiers asked per finished enrich run (from each run's summary), in start order."""
+    con = hp.open_ro(db)
+    try:
+        rows = con.execute(
+            "select summary from runs where flow = 'enrich' order by started_at"
+        ).fetchall()
+    finally:
+        con.close()
+    return [sum(s["asked"] for s in json.loads(r[0])["sources"].values()) for r in rows]
+
+
+def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
+    db_wait, db_short = world.dir / "two-wait.duckdb", world.dir / "two-short.duckdb"
+    a, b = _held(world, _run_args(world, db_wait)), _held(world, _run_args(world, db_wait))
+    c = _held(world, _run_args(world, db_short))
+    d = _held(world, _run_args(world, db_short), RELIABILITY_LOCK_WAIT=SHORT_WAIT)
+
+    # default lock wait: both work, one after the other; the second finds everything settled
+    world.api.reset_stats()
+    a.go(), b.go()
+    a.finish(), b.finish()
+    assert [_assert_clean_end(p, "run") for p in (a, b)] == ["worked", "worked"]
+    asked = _asked_per_run(db_wait)
+    assert len(asked) == 2 and asked[0] > 0 and asked[1] == 0, (
+        f"the run that waited should find everything settled and ask nothing: {asked}"
+    )
+    _assert_consistent_and_settled(world, db_wait)
+
+    # a short lock wait: the run that comes second says "busy" in one line and exits 1
+    c.go()
+    assert c.wait_for(r" INFO +round \d", timeout=90), c.stderr[-3000:]
+    d.go().finish()
+    c.finish()
+    assert _assert_clean_end(c, "first run") == "worked"
+    assert _assert_clean_end(d, "second run") == "busy"
+    _assert_consistent_and_settled(world, db_short)
+
+
+def test_sql_and_status_during_a_run_wait_or_say_busy(world):
+    db = world.dir / "reader.duckdb"
+    run = _held(world, _run_args(world, db))
+    query = ["sql", "select count(*) as n from works", "--db", str(db), "--format", "csv"]
+    patient = _held(world, query)
+    impatient = _held(world, query, RELIABILITY_LOCK_WAIT=SHORT_WAIT)
+    status = _held(world, ["status", "--db", str(db)], RELIABILITY_LOCK_WAIT=SHORT_WAIT)
+
+    run.go()
+    assert run.wait_for(r" INFO +round \d", timeout=90), run.stderr[-3000:]
+    patient.go()
+    impatient.go().finish()
+    status.go().finish()
+    assert _assert_clean_end(impatient, "enrich sql (short wait)") == "busy"
+    assert _assert_clean_end(status, "enrich status (short wait)") == "busy"
+    assert impatient.stdout == "" and status.stdout == ""
+
+    run.finish()
+    patient.finish()
+    assert _assert_clean_end(run, "run") == "worked"
+    assert _assert_clean_end(patient, "enrich sql (default wait)") == "worked"
+    n = int(patient.stdout.split()[-1])
+    assert n > WORKS * 0.9, patient.stdout
+    _assert_consistent_and_settled(world, db)
+
+
+def test_refresh_during_a_run_waits_then_appends(world):
+    db = world.dir / "refresh.duckdb"
+    run = _held(world, _run_args(world, db))
+    refresh = _held(world, ["refresh", "--db", str(db), "--stale-after", "0s"])
+    impatient = _held(
+        world, ["refresh", "--db", str(db), "--stale-after", "0s"], RELIABILITY_LOCK_WAIT="1"
+    )
+    run.go()
+    assert run.wait_for(r" INFO +round \d", timeout=90), run.stderr[-3000:]
+    refresh.go()
+    impatient.go().finish()
+    run.finish()
+    refresh.finish()
+    assert _assert_clean_end(run, "run") == "worked"
+    assert _assert_clean_end(impatient, "refresh (short wait)") == "busy"
+    assert _assert_clean_end(refresh, "refresh (default wait)") == "worked"
+
+    con = hp.open_ro(db)
+    try:
+        assert hp.quality(con) == {}
+        flows = dict(
+            con.execute("select flow, count(*) from runs group by 1 order by 1").fetchall()
+        )
+        # the impatient refresh never got the warehouse: it recorded no run
+        assert flows == {"enrich": 1, "refresh": 1}
+        pairs_run, pairs_refresh = (
+            set(
+                con.execute(
+                    "select c.work_id, c.source from citation_counts c join runs r "
+                    "on r.run_id = c.run_id where r.flow = ?",
+                    [flow],
+                ).fetchall()
+            )
+            for flow in ("enrich", "refresh")
+        )
+    finally:
+        con.close()
+    assert pairs_run and pairs_run <= pairs_refresh, "the refresh observed every counted work"
+    _assert_consistent_and_settled(world, db)
