@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pipeline.identifiers import find_identifiers
+
 __all__ = [
     "MARK",
     "SNIFF_SIZE",
@@ -58,7 +60,14 @@ class BinaryFile(Exception):
 
 
 class NotUtf8(Exception):
-    """The bytes are not valid UTF-8; the caller decodes again with a fallback."""
+    """The bytes are not valid UTF-8 (or UTF-16/32); the caller decodes again with a fallback.
+
+    ``encoding`` names the Unicode encoding the file was read as ("utf-8", "utf-16-le", …).
+    """
+
+    def __init__(self, message: str, encoding: str = "utf-8") -> None:
+        super().__init__(message)
+        self.encoding = encoding
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,18 +323,67 @@ def layout_for(kind: str) -> Layout:
 # --------------------------------------------------------------------------------------------
 
 _BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _fallback_handler(encoding: str) -> str:
+    """The name of a decoding error handler that reads each undecodable byte run as
+    ``encoding`` (bytes it does not define become U+FFFD).
+
+    A file that is UTF-8 but for a stray Windows byte keeps its UTF-8 characters (and so its
+    offsets), and a file that is all cp1252 reads exactly as cp1252.
+    """
+    name = f"enrich-fallback-{encoding}"
+    try:
+        codecs.lookup_error(name)
+    except LookupError:
+
+        def handler(exc: UnicodeError) -> tuple[str, int]:
+            if not isinstance(exc, UnicodeDecodeError):
+                raise exc
+            bad = exc.object[exc.start : exc.end]
+            return bytes(bad).decode(encoding, errors="replace"), exc.end
+
+        codecs.register_error(name, handler)
+    return name
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" when ``sample`` looks like BOM-less UTF-16 text (mostly Latin:
+    a NUL in every other byte, none in the others), else None."""
+    n = len(sample) - len(sample) % 2
+    if n < 4:
+        return None
+    even, odd = sample[0:n:2].count(0), sample[1:n:2].count(0)
+    for nuls, others, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if others == 0 and nuls * 10 >= n // 2 * 3:  # 30 % of the characters or more
+            try:
+                codecs.getincrementaldecoder(name)().decode(sample[:n], False)
+            except UnicodeDecodeError:
+                return None
+            return name
+    return None
 
 
 class RawFile:
     """A file read once in blocks: counts and hashes the bytes while decoding them.
 
-    ``encoding`` None means UTF-8 (a BOM is dropped); a decoding error raises :class:`NotUtf8`
-    so the caller can read again with a fallback such as ``cp1252``.
+    The encoding is UTF-8 (a BOM dropped), or UTF-16/UTF-32 by their BOM, or BOM-less UTF-16
+    recognised by its NUL bytes. ``encoding`` None decodes strictly and raises :class:`NotUtf8`
+    on the first undecodable byte, so the caller can read again with a fallback such as
+    ``cp1252``: then each undecodable byte run of a UTF-8 file is read as that encoding, and in a
+    UTF-16/32 file it is replaced by U+FFFD. ``unicode`` names the encoding used.
     """
 
     def __init__(self, path: str, encoding: str | None = None) -> None:
         self.path = path
         self.encoding = encoding
+        self.unicode = "utf-8"
         self.sha256 = hashlib.sha256()
         self.bytes = 0
 
@@ -343,20 +401,26 @@ class RawFile:
             yield self._decode(decoder, b"", final=True)
 
     def _decoder(self, first: bytes) -> codecs.IncrementalDecoder:
-        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return codecs.getincrementaldecoder("utf-16")()
-        if first.startswith(_BINARY_MAGIC) or b"\x00" in first[:SNIFF_SIZE]:
-            raise BinaryFile("binary file (NUL bytes or a binary signature); not read")
-        if self.encoding:
-            return codecs.getincrementaldecoder(self.encoding)(errors="replace")
-        return codecs.getincrementaldecoder("utf-8-sig")()
+        name = next((n for bom, n in _BOMS if first.startswith(bom)), None)
+        if name is None:
+            if first.startswith(_BINARY_MAGIC):
+                raise BinaryFile("binary file (NUL bytes or a binary signature); not read")
+            if b"\x00" in first[:SNIFF_SIZE]:
+                name = _utf16_without_bom(first[:SNIFF_SIZE])
+                if name is None:
+                    raise BinaryFile("binary file (NUL bytes or a binary signature); not read")
+        self.unicode = name or "utf-8"
+        if not self.encoding:
+            return codecs.getincrementaldecoder(name or "utf-8-sig")()
+        if name:  # UTF-16/32 with broken code units: replaced, there is no byte to reread
+            return codecs.getincrementaldecoder(name)(errors="replace")
+        return codecs.getincrementaldecoder("utf-8-sig")(errors=_fallback_handler(self.encoding))
 
-    @staticmethod
-    def _decode(decoder: codecs.IncrementalDecoder, block: bytes, *, final: bool) -> str:
+    def _decode(self, decoder: codecs.IncrementalDecoder, block: bytes, *, final: bool) -> str:
         try:
             return decoder.decode(block, final)
         except UnicodeDecodeError as exc:
-            raise NotUtf8(str(exc)) from None
+            raise NotUtf8(str(exc), self.unicode) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,11 +554,40 @@ def _read_ris(chars: Iterable[str]) -> Iterator[Piece]:
 # --------------------------------------------------------------------------------------------
 
 
+# A row ends at "\r\n", "\n" or a lone "\r" (classic Mac exports). A field is quoted only when the
+# whole quoted form stands between delimiters; otherwise (an inch mark in ``5" screen``, an
+# unterminated quote) it is unquoted text up to the next delimiter or line end.
+_EOL = r"\r\n?|\n"
+
+
+def _blank(delimiter: str) -> str:
+    """Blanks allowed around a quoted field: never the delimiter (a TSV's tab)."""
+    return "[ ]" if delimiter == "\t" else r"[ \t]"
+
+
 def _csv_field(delimiter: str) -> re.Pattern[str]:
-    d = re.escape(delimiter)
+    d, blank = re.escape(delimiter), _blank(delimiter)
     return re.compile(
-        rf'[ \t]*"(?P<q>(?:[^"]|"")*)"[ \t]*(?P<e>{d}|\r?\n|\Z)|(?P<u>[^{d}\r\n]*)(?P<f>{d}|\r?\n|\Z)'
+        rf'{blank}*"(?P<q>(?:[^"]|"")*)"{blank}*(?P<e>{d}|{_EOL}|\Z)'
+        rf"|(?P<u>[^{d}\r\n]*)(?P<f>{d}|{_EOL}|\Z)"
     )
+
+
+def _csv_rows(delimiter: str) -> re.Pattern[str]:
+    """Whole rows as the field pattern reads them (atomic fields: the same first choice), so
+    one C-level match finds the end of the last complete row of a buffer."""
+    d, blank = re.escape(delimiter), _blank(delimiter)
+    quoted = rf'{blank}*"(?:[^"]|"")*+"{blank}*(?={d}|[\r\n]|\Z)'
+    field = rf"(?>{quoted}|[^{d}\r\n]*+)"
+    return re.compile(rf"(?:(?:{field}{d})*{field}(?:{_EOL}))*")
+
+
+def _csv_pending(delimiter: str) -> re.Pattern[str]:
+    """A quoted field that may still be open at the end of the buffer (its rest may come in the
+    next block). It starts at its quote (a literal: a fast search) after a delimiter, a line
+    break or a blank; blanks after any character also match, which only cuts earlier."""
+    d = re.escape(delimiter)
+    return re.compile(rf'(?<![^{d}\r\n \t])"(?:[^"]|"")*+"?\Z')
 
 
 def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
@@ -502,10 +595,22 @@ def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
     pattern, b = _csv_field(delimiter), _Builder()
     columns: list[str | None] | None = None
     row: list[tuple[str, int, int]] = []  # (value, file offset, line)
-    for window, _prefix, offset, line in _windows(chars, _cut_csv):
+
+    def end_row() -> None:
+        nonlocal columns
+        if columns is None:
+            columns = [_ID_COLUMNS.get(_column_key(v)) for v, _, _ in row]
+            if not any(columns):  # no header naming an identifier column: it is data
+                _emit_row(b, row, columns)
+        else:
+            _emit_row(b, row, columns)
+        row.clear()
+
+    cut = _csv_cutter(delimiter)
+    for window, _prefix, offset, line in _windows(chars, cut):
         last = 0
         for m in pattern.finditer(window):
-            if m.start() == len(window):
+            if m.start() == len(window) and not row:
                 break  # the empty match at the end of the window
             quoted = m.group("q") is not None
             value, at = (m.group("q"), m.start("q")) if quoted else (m.group("u"), m.start("u"))
@@ -514,14 +619,14 @@ def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
             row.append((value, offset + at, line))
             if (m.group("e") if quoted else m.group("f")) == delimiter:
                 continue
-            if columns is None:
-                columns = [_ID_COLUMNS.get(_column_key(v)) for v, _, _ in row]
-                if not any(columns):  # no header naming an identifier column: it is data
-                    _emit_row(b, row, columns)
-            else:
-                _emit_row(b, row, columns)
-            row = []
+            end_row()
+            if m.end() == len(window):
+                break
         line += window.count("\n", last)
+        if b.size:
+            yield b.take()
+    if row:  # the last row ended with a delimiter and no line break
+        end_row()
         if b.size:
             yield b.take()
 
@@ -532,21 +637,33 @@ def _emit_row(b: _Builder, row: list[tuple[str, int, int]], columns: list[str | 
         if not value.strip():
             continue  # an empty cell must not make a blank line, which would split the row
         scheme = columns[i] if i < len(columns) else None
-        if scheme is not None:
+        # A bare value gets its column's label; a cell that names its identifier itself (a DOI
+        # or "PMID: 1" in a pmid column) is scanned as written, so 10.1000/x is not PMID 10.
+        if scheme is not None and (value.isdigit() or not find_identifiers(value)):
             b.synth(_LABELS[scheme])
         b.real(value, src, line)
         b.synth("\n")
 
 
-def _cut_csv(buf: str) -> tuple[int, str]:
-    # A quoted cell may hold line breaks; cut only where the quotes before are balanced.
-    i = len(buf)
-    while True:
-        i = buf.rfind("\n", 0, i)
-        if i < 0:
-            return 0, ""
-        if buf.count('"', 0, i) % 2 == 0:
-            return i + 1, ""
+def _csv_cutter(delimiter: str) -> Callable[[str], tuple[int, str]]:
+    rows, pending = _csv_rows(delimiter), _csv_pending(delimiter)
+
+    def cut(buf: str) -> tuple[int, str]:
+        """After the last complete row, never inside a quoted cell that may go on. Linear in
+        the buffer; a "cell" longer than 4 pieces is not one: cut at a line break anyway."""
+        open_quote = pending.search(buf)
+        if open_quote is None:
+            end = len(buf)
+        else:  # the line it is on is left for the next window
+            q = open_quote.start()
+            end = max(buf.rfind("\n", 0, q), buf.rfind("\r", 0, q)) + 1
+        at = rows.match(buf, 0, end).end()
+        if at > 0 or len(buf) < 4 * PIECE_SIZE:
+            return at, ""
+        i = max(buf.rfind("\n"), buf.rfind("\r"))
+        return (i + 1 if i > 0 else len(buf)), ""
+
+    return cut
 
 
 def _read_tsv(chars: Iterable[str]) -> Iterator[Piece]:
@@ -580,6 +697,11 @@ _ATTR = re.compile(
 )
 
 
+# A field of a citation_reference meta value: up to a ";" that does not end a reference (&amp;).
+_META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
+_CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 class _Html(HTMLParser):
     """Visible text, link targets and citation meta tags, as scan text with a map to the file.
 
@@ -595,8 +717,10 @@ class _Html(HTMLParser):
         self.entry = 0  # inside <li>/<tr>/…: blocks there do not split the entry
         self.heading = False
         self.ready: list[Piece] = []
+        self.rawbase = 0
 
     def feed_block(self, block: str) -> Iterator[Piece]:
+        self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]
         self.lines.add(block)
         self.feed(block)
         yield from self.ready
@@ -672,17 +796,19 @@ class _Html(HTMLParser):
             self.out.real(data, src, line)
 
     def handle_entityref(self, name: str) -> None:
-        self._reference(f"&{name};")
+        self._reference(f"&{name}")
 
     def handle_charref(self, name: str) -> None:
-        self._reference(f"&#{name};")
+        self._reference(f"&#{name}")
 
     def _reference(self, raw: str) -> None:
         # "10.1000/xyz&lt;1&gt;" is the DOI 10.1000/xyz<1>: the decoded character joins the text
-        # and maps back to the whole reference (assumed ";"-terminated, as nearly all are).
+        # and maps back to the whole reference, its ";" included when it has one ("&amp" too).
         if not self.skip:
-            char = html.unescape(raw).replace("\xa0", " ")
             src, line = self.where()
+            if self.rawdata.startswith(";", src - self.rawbase + len(raw)):
+                raw += ";"
+            char = html.unescape(raw).replace("\xa0", " ")
             self.out.real(char, src, line, len(raw))
 
     def _meta(self, attrs: list) -> None:
@@ -702,12 +828,12 @@ class _Html(HTMLParser):
             return
         value, src, line = found
         self.out.synth("\n\n" + MARK + "reference\n")
-        for part in re.finditer(r"[^;]+", value):  # ";" ends a field, never a DOI, here
+        for part in _META_FIELD.finditer(value):  # ";" ends a field, never a DOI, here
             key, eq, rest = part.group().partition("=")
             scheme = _META_SCHEMES.get(key.strip().lower()) if eq else None
             at = part.start() + (len(key) + 1 if scheme else 0)
             self.out.synth("\n" + (_LABELS[scheme] if scheme else ""))
-            self.out.real(
+            self._unescaped(
                 rest if scheme else part.group(), src + at, line + value.count("\n", 0, at)
             )
         self.out.synth("\n\n" + MARK + "subject\n")
@@ -716,8 +842,22 @@ class _Html(HTMLParser):
         found = self._attribute_value(name)
         if found is not None:
             self.out.synth(lead)
-            self.out.real(*found)
+            self._unescaped(*found)
             self.out.synth(tail)
+
+    def _unescaped(self, value: str, src: int, line: int) -> None:
+        """An attribute value as the browser reads it: ``a&#40;1)`` is ``a(1)``, each decoded
+        character reference mapping back to the whole reference."""
+        at = 0
+        for m in _CHARREF.finditer(value):
+            char = html.unescape(m.group())
+            if char == m.group():
+                continue  # not a reference html knows: left as written
+            self.out.real(value[at : m.start()], src + at, line + value.count("\n", 0, at))
+            where = line + value.count("\n", 0, m.start())
+            self.out.real(char.replace("\xa0", " "), src + m.start(), where, len(m.group()))
+            at = m.end()
+        self.out.real(value[at:], src + at, line + value.count("\n", 0, at))
 
     def _attribute_value(self, name: str) -> tuple[str, int, int] | None:
         """The raw value of attribute ``name`` of the current tag, its file offset and line."""

@@ -15,11 +15,13 @@ identifiers (``pipeline.identifiers``) and give each one its provenance:
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
@@ -361,19 +363,28 @@ def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
 def extract_document(path: str) -> SeedDocument:
     """Read one file and return its mentions; bad content becomes a problem, never an exception.
 
-    A binary file gives no mentions and one fatal problem; a file that is not UTF-8 is decoded
-    as cp1252 (undecodable bytes replaced) with a warning problem.
+    A binary file, a path that is not a regular file (a FIFO, a device, a socket: never opened,
+    so never waited on) or an unreadable one gives no mentions and one fatal problem. A file that
+    is not valid UTF-8 is read again with each undecodable byte run decoded as cp1252, with a
+    warning problem (broken UTF-16/32 code units become U+FFFD).
     """
     problems: list[DocumentProblem] = []
     try:
+        _require_regular(path)
         try:
             raw, mentions = _read(path, None)
-        except NotUtf8:
-            message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
+        except NotUtf8 as exc:
+            if exc.encoding == "utf-8":
+                message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
+            else:
+                message = f"not valid {exc.encoding.upper()}; undecodable bytes replaced"
             problems.append(DocumentProblem(path, message))
             raw, mentions = _read(path, FALLBACK_ENCODING)
+    except _NotRegular as exc:
+        problems = [DocumentProblem(path, str(exc), fatal=True)]
+        raw, mentions = RawFile(path), []
     except (BinaryFile, OSError) as exc:
-        message = str(exc) if isinstance(exc, BinaryFile) else f"unreadable: {exc.strerror}"
+        message = str(exc) if isinstance(exc, BinaryFile) else f"unreadable: {_reason(exc)}"
         problems = [DocumentProblem(path, message, fatal=True)]
         raw, mentions = _hash_only(path), []
     except Exception as exc:  # a reader bug on odd content must not end the whole run
@@ -392,10 +403,40 @@ def extract_document(path: str) -> SeedDocument:
     )
 
 
+class _NotRegular(Exception):
+    """The path is a FIFO, a device or a socket: opening or reading it could block forever."""
+
+
+def _require_regular(path: str) -> None:
+    mode = os.stat(path).st_mode  # follows symlinks; OSError (a loop, a dangling link) is caught
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a character device"
+        if stat.S_ISCHR(mode)
+        else "a block device"
+        if stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    raise _NotRegular(f"{kind}, not a regular file; skipped")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
 def _hash_only(path: str) -> RawFile:
     """A refused file still gets its identity (sha256, size), so it can be listed."""
     raw = RawFile(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return raw
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 raw.sha256.update(block)
