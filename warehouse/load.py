@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +46,7 @@ __all__ = [
     "load_batch",
     "load_counts",
     "load_documents",
+    "mark_crashed_runs",
     "mark_ledger",
     "plan",
     "rebuild",
@@ -117,13 +120,52 @@ def redact_url(url: str) -> str:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, flow: str, params: dict) -> str:
-    """Record a new run (status 'running') and return its run_id."""
+    """Record a new run (status 'running', its summary naming this process) and return its
+    run_id. Runs left 'running' by a process that no longer exists become 'crashed' first."""
+    mark_crashed_runs(con)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     con.execute(
         sql("load.sql", "insert_run"),
-        {"run_id": run_id, "flow": flow, "params": json.dumps(params, default=str)},
+        {
+            "run_id": run_id,
+            "flow": flow,
+            "params": json.dumps(params, default=str),
+            "summary": json.dumps({"pid": os.getpid(), "host": socket.gethostname()}),
+        },
     )
     return run_id
+
+
+def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark 'crashed' every 'running' run whose process is gone (killed, or the machine went
+    down): its pid no longer exists on this host, or it recorded none (runs that predate the
+    pid). Runs of another host are left alone. Returns the run_ids marked."""
+    host = socket.gethostname()
+    dead = []
+    for run_id, summary in con.execute(sql("load.sql", "running_runs")).fetchall():
+        try:
+            owner = json.loads(summary) if summary else {}
+        except ValueError:
+            owner = {}
+        if not isinstance(owner, dict) or "pid" not in owner:
+            dead.append(run_id)
+        elif owner.get("host") == host and not _process_exists(owner["pid"]):
+            dead.append(run_id)
+    for run_id in dead:
+        con.execute(sql("load.sql", "mark_crashed"), {"run_id": run_id})
+    if dead:
+        log.info("%d run(s) left 'running' by a process that is gone: now 'crashed'", len(dead))
+    return dead
+
+
+def _process_exists(pid: object) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError, TypeError):
+        return True  # someone else's process, or a pid we cannot judge: assume alive
+    return True
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict) -> None:

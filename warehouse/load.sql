@@ -1,9 +1,17 @@
 -- Statements of warehouse/load.py. `_in_<table>` relations are staged by warehouse/staging.py with
 -- exactly the target table's column names, so inserts go `by name`.
 
+-- A running run's summary names its process ({"pid": ..., "host": ...}) until finish_run
+-- replaces it with the real summary; a run whose process is gone was killed: 'crashed'.
 -- name: insert_run
-insert into runs (run_id, flow, params, started_at, status)
-values ($run_id, $flow, $params, now(), 'running');
+insert into runs (run_id, flow, params, started_at, status, summary)
+values ($run_id, $flow, $params, now(), 'running', $summary);
+
+-- name: running_runs
+select run_id, summary from runs where status = 'running';
+
+-- name: mark_crashed
+update runs set status = 'crashed' where run_id = $run_id and status = 'running';
 
 -- name: finish_run
 update runs set finished_at = now(), status = $status, summary = $summary where run_id = $run_id;

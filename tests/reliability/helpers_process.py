@@ -89,7 +89,7 @@ def cli_env(api_env: Mapping[str, str], prefect_api_url: str, **extra: str) -> d
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity
 class EnrichProcess:
     """``python -m flows <args>`` (or the instrumented launcher) with its stderr collected."""
 

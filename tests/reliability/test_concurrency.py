@@ -83,17 +83,16 @@ def _assert_clean_end(p: hp.EnrichProcess, what: str) -> str:
     return "busy"
 
 
-def _assert_consistent_and_settled(world: World, db: Path) -> None:
-    """Quality checks pass; a rerun exits 0, asks no source anything, and leaves every ledger
-    row settled."""
+def _assert_consistent_and_settled(world: World, db: Path, again: hp.EnrichProcess) -> None:
+    """Quality checks pass; a rerun (``again``, held) exits 0, asks no source anything, and
+    leaves every ledger row settled."""
     con = hp.open_ro(db)
     try:
         assert hp.quality(con) == {}
     finally:
         con.close()
     world.api.reset_stats()
-    again = hp.run_to_end(_run_args(world, db), world.env)
-    assert again.proc.returncode == 0, again.stderr[-3000:]
+    assert again.go().finish() == 0, again.stderr[-3000:]
     assert sum(s["requests"] for s in world.api.stats.values()) == 0, "a rerun fetched again"
     con = hp.open_ro(db)
     try:
@@ -121,6 +120,10 @@ def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
     a, b = _held(world, _run_args(world, db_wait)), _held(world, _run_args(world, db_wait))
     c = _held(world, _run_args(world, db_short))
     d = _held(world, _run_args(world, db_short), RELIABILITY_LOCK_WAIT=SHORT_WAIT)
+    rerun_wait, rerun_short = (
+        _held(world, _run_args(world, db_wait)),
+        _held(world, _run_args(world, db_short)),
+    )
 
     # default lock wait: both work, one after the other; the second finds everything settled
     world.api.reset_stats()
@@ -131,7 +134,7 @@ def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
     assert len(asked) == 2 and asked[0] > 0 and asked[1] == 0, (
         f"the run that waited should find everything settled and ask nothing: {asked}"
     )
-    _assert_consistent_and_settled(world, db_wait)
+    _assert_consistent_and_settled(world, db_wait, rerun_wait)
 
     # a short lock wait: the run that comes second says "busy" in one line and exits 1
     c.go()
@@ -140,7 +143,7 @@ def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
     c.finish()
     assert _assert_clean_end(c, "first run") == "worked"
     assert _assert_clean_end(d, "second run") == "busy"
-    _assert_consistent_and_settled(world, db_short)
+    _assert_consistent_and_settled(world, db_short, rerun_short)
 
 
 def test_sql_and_status_during_a_run_wait_or_say_busy(world):
@@ -150,6 +153,7 @@ def test_sql_and_status_during_a_run_wait_or_say_busy(world):
     patient = _held(world, query)
     impatient = _held(world, query, RELIABILITY_LOCK_WAIT=SHORT_WAIT)
     status = _held(world, ["status", "--db", str(db)], RELIABILITY_LOCK_WAIT=SHORT_WAIT)
+    rerun = _held(world, _run_args(world, db))
 
     run.go()
     assert run.wait_for(r" INFO +round \d", timeout=90), run.stderr[-3000:]
@@ -166,7 +170,7 @@ def test_sql_and_status_during_a_run_wait_or_say_busy(world):
     assert _assert_clean_end(patient, "enrich sql (default wait)") == "worked"
     n = int(patient.stdout.split()[-1])
     assert n > WORKS * 0.9, patient.stdout
-    _assert_consistent_and_settled(world, db)
+    _assert_consistent_and_settled(world, db, rerun)
 
 
 def test_refresh_during_a_run_waits_then_appends(world):
@@ -176,6 +180,7 @@ def test_refresh_during_a_run_waits_then_appends(world):
     impatient = _held(
         world, ["refresh", "--db", str(db), "--stale-after", "0s"], RELIABILITY_LOCK_WAIT="1"
     )
+    rerun = _held(world, _run_args(world, db))
     run.go()
     assert run.wait_for(r" INFO +round \d", timeout=90), run.stderr[-3000:]
     refresh.go()
@@ -207,4 +212,4 @@ def test_refresh_during_a_run_waits_then_appends(world):
     finally:
         con.close()
     assert pairs_run and pairs_run <= pairs_refresh, "the refresh observed every counted work"
-    _assert_consistent_and_settled(world, db)
+    _assert_consistent_and_settled(world, db, rerun)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +34,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(480)]
 SEED = 20261121
 WORKS = 200  # ~190 identifiers: a run fetches for a few seconds after its startup
 LATENCY = 0.03  # seconds per fake API answer
-KILLS = 22  # kills of `enrich run` (the loop stops there, or at MAX_ITERATIONS)
+KILLS = 20  # kills of `enrich run` (the loop stops there, or at MAX_ITERATIONS)
 MAX_ITERATIONS = 40
+REFRESH_ARGS = ["refresh", "--stale-after", "0s", "--db"]
+PREPARED = 2  # processes started (and held after their imports) ahead of their turn
 REFRESH_KILLS = 3
 PAUSE_IN_LOAD = "0.3"  # seconds an instrumented load_batch waits inside its transaction
 # kill modes, cycled: a random moment from the start; a random moment after the first round
@@ -223,15 +225,16 @@ def test_kill_9_during_run_and_refresh_loses_nothing_and_refetches_nothing_settl
     log: list[str] = []
     ref_tables = None
     iteration = 0
-    nxt = _held(args, world.env, MODES[0])
+    # two processes start ahead of their turn, so their imports overlap the runs before them
+    queue = deque(_held(args, world.env, MODES[i]) for i in range(PREPARED))
     try:
         while sum(kills.values()) < KILLS and iteration < MAX_ITERATIONS:
             mode = MODES[iteration % len(MODES)]
             iteration += 1
             before = _snapshot(db)
             world.api.reset_stats()
-            p = nxt.go()
-            nxt = _held(args, world.env, MODES[iteration % len(MODES)])
+            p = queue.popleft().go()
+            queue.append(_held(args, world.env, MODES[(iteration + 1) % len(MODES)]))
             _kill_at(p, mode, rng)
             what = f"iteration {iteration - 1} ({mode}, {p.phase()})"
             stats = world.api.stats
@@ -255,25 +258,32 @@ def test_kill_9_during_run_and_refresh_loses_nothing_and_refetches_nothing_settl
             _assert_like_reference(world, db, ref_tables, what)
             for f in db.parent.glob(db.name + "*"):  # a new history from an empty warehouse
                 f.unlink()
-        # the final clean run of the last history
-        if db.exists():
-            before = _snapshot(db)
-            world.api.reset_stats()
-            p = nxt.go()
-            nxt = _held(["refresh", "--db", str(db), "--stale-after", "0s"], world.env, "refresh")
-            assert p.finish(180) == 0, p.stderr[-3000:]
-            assert "Traceback" not in p.stderr
-            assert _asked_again(before, world.api.stats) == []
-            assert _not_asked(before, world.api.stats) == []
-            if ref_tables is None:
-                assert reference.finish(180) == 0, reference.stderr[-3000:]
-                ref_tables = _tables(ref_db)
-            _assert_like_reference(world, db, ref_tables, "final run")
-            log.append("final run: completed, exit 0")
-        nxt.discard()
-        log += _refresh_kills(world, db, rng)
+        # the final clean run of the last history (refreshes get ready meanwhile)
+        refreshes = [
+            _held(REFRESH_ARGS + [str(db)], world.env, "load" if n % 2 else "refresh")
+            for n in range(REFRESH_KILLS + 1)
+        ]
+        queue.extend(refreshes)
+        before = _snapshot(db)
+        world.api.reset_stats()
+        p = queue.popleft().go()
+        assert p.finish(180) == 0, p.stderr[-3000:]
+        assert "Traceback" not in p.stderr
+        assert _asked_again(before, world.api.stats) == []
+        assert _not_asked(before, world.api.stats) == []
+        if ref_tables is None:
+            assert reference.finish(180) == 0, reference.stderr[-3000:]
+            ref_tables = _tables(ref_db)
+        _assert_like_reference(world, db, ref_tables, "final run")
+        log.append("final run: completed, exit 0")
+        for q in list(queue):
+            if q not in refreshes:
+                q.discard()
+                queue.remove(q)
+        log += _refresh_kills(world, db, rng, refreshes)
     finally:
-        nxt.discard()
+        for q in queue:
+            q.discard()
         if reference.proc.poll() is None:
             reference.kill()
     print("\n".join(log))
@@ -284,19 +294,20 @@ def test_kill_9_during_run_and_refresh_loses_nothing_and_refetches_nothing_settl
         pytest.xfail(f"{PUBMED_COUNT_GAP} ({'; '.join(world.gaps)})")
 
 
-def _refresh_kills(world: World, db: Path, rng: random.Random) -> list[str]:
-    """Kill `enrich refresh --stale-after 0s` REFRESH_KILLS times, then let one finish:
-    observations are only ever added, and the finished refresh observes every counted work."""
-    args = ["refresh", "--db", str(db), "--stale-after", "0s"]
+def _refresh_kills(
+    world: World, db: Path, rng: random.Random, procs: list[hp.EnrichProcess]
+) -> list[str]:
+    """Kill `enrich refresh --stale-after 0s` (held ``procs``) REFRESH_KILLS times, then let the
+    last finish: observations are only ever added, and it observes every counted work."""
     log = []
     start = _snapshot(db)
     assert start is not None
     counted = {(w, s) for w, s, *_ in start[2]}
     previous = set(start[2])
-    for n in range(REFRESH_KILLS + 1):
-        last = n == REFRESH_KILLS
-        mode = "refresh" if n % 2 == 0 else "load"
-        p = _held(args, world.env, mode).go()
+    for n, p in enumerate(procs):
+        last = n == len(procs) - 1
+        mode = "load" if n % 2 else "refresh"
+        p.go()
         if last:
             assert p.finish(180) == 0, p.stderr[-3000:]
         else:
@@ -323,6 +334,14 @@ def _refresh_kills(world: World, db: Path, rng: random.Random) -> list[str]:
     finally:
         con.close()
     assert counted <= observed, f"the finished refresh missed {sorted(counted - observed)[:5]}"
+    con = hp.open_ro(db)
+    try:
+        by_status = dict(con.execute("select status, count(*) from runs group by 1").fetchall())
+    finally:
+        con.close()
+    assert by_status.get("running", 0) == 0, f"killed runs still 'running': {by_status}"
+    assert by_status.get("crashed", 0) >= 1, by_status
+    log.append(f"runs by status: {by_status}")
     return log
 
 
@@ -372,3 +391,40 @@ def test_uncounted_names_works_a_source_resolved_but_never_counted():
     assert uncounted(con, "pubmed", exclude_run=run) == [Identifier("pmid", "1")]
     assert uncounted(con, "pubmed") == [Identifier("pmid", "1"), Identifier("pmid", "4")]
     assert uncounted(con, "openalex") == [Identifier("doi", "10.1/c")]
+
+
+def test_a_run_left_running_by_a_killed_process_is_marked_crashed_by_the_next():
+    """`kill -9` leaves the runs row 'running' for ever (enrich status showed dead runs as
+    running); the next run marks it 'crashed', and only when its process is really gone."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from warehouse.db import connect
+    from warehouse.load import start_run
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    con = connect(":memory:")
+    rows = [
+        ("killed", {"pid": gone.pid, "host": socket.gethostname()}),
+        ("old-version", None),  # from before runs named their process
+        ("other-host", {"pid": gone.pid, "host": "elsewhere.invalid"}),
+    ]
+    for run_id, owner in rows:
+        con.execute(
+            "insert into runs (run_id, flow, started_at, status, summary) "
+            "values (?, 'enrich', now(), 'running', ?)",
+            [run_id, json.dumps(owner) if owner else None],
+        )
+    mine = start_run(con, "enrich", {})
+    later = start_run(con, "refresh", {})  # the same (living) process: `mine` stays running
+    statuses = dict(con.execute("select run_id, status from runs").fetchall())
+    assert statuses == {
+        "killed": "crashed",
+        "old-version": "crashed",
+        "other-host": "running",
+        mine: "running",
+        later: "running",
+    }
