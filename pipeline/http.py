@@ -81,6 +81,10 @@ QUERY_SAFE = ":/,*"
 # (and a user patching the module) can lower it; ``SourceHttp(max_body_bytes=...)`` overrides it.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 BODY_CHUNK = 64 * 1024
+# The longest a body may take to arrive, however steadily it trickles: the read timeout bounds
+# each wait for a byte, not the whole answer, so a server dripping a byte a second would hold a
+# request (and the run) for days. Overridable per SourceHttp (``max_body_seconds``).
+MAX_BODY_SECONDS = 300.0
 
 
 def sleep(seconds: float) -> None:
@@ -359,13 +363,36 @@ class ResponseTooLarge(FetchError):
     status = "failed"
 
 
-def read_body(resp: requests.Response, limit: int, *, source: str = "http") -> bytes:
+def _shutdown(resp: requests.Response) -> None:
+    """Shut the response's socket down from another thread (a blocked recv returns at once)."""
+    sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        else:
+            resp.close()
+    except OSError:
+        pass
+
+
+class BodyTooSlow(Exception):
+    """The body did not arrive within the body deadline (internal; retried as a transient)."""
+
+
+def read_body(
+    resp: requests.Response,
+    limit: int,
+    *,
+    source: str = "http",
+    deadline: float | None = None,
+) -> bytes:
     """Read a streamed response's body, refusing it past ``limit`` bytes (after decoding).
 
     A declared ``Content-Length`` over the cap is refused before reading a byte; otherwise the
     body is read in BODY_CHUNK pieces and the connection dropped as soon as the total passes the
     cap, so memory stays within about ``limit`` plus one chunk whatever the server sends.
     The body is stored on the response, so ``resp.text`` / ``resp.content`` work afterwards.
+    ``deadline`` (seconds) bounds the whole read; past it, BodyTooSlow.
     """
     declared = resp.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > limit:
@@ -377,16 +404,41 @@ def read_body(resp: requests.Response, limit: int, *, source: str = "http") -> b
         )
     chunks: list[bytes] = []
     total = 0
-    for chunk in resp.iter_content(chunk_size=BODY_CHUNK):
-        total += len(chunk)
-        if total > limit:
-            resp.close()
-            raise ResponseTooLarge(
-                f"{source}: response body refused: over the {limit:,}-byte cap "
-                f"(stopped reading at {total:,} bytes)",
-                http_status=resp.status_code,
-            )
-        chunks.append(chunk)
+    # A read blocks inside one recv (up to the read timeout) and urllib3 gathers a whole chunk
+    # before yielding it, so a trickle is cut from outside: a timer shuts the socket down.
+    cut = threading.Event()
+    timer = None
+    if deadline is not None:
+
+        def _cut() -> None:
+            cut.set()
+            _shutdown(resp)
+
+        timer = threading.Timer(deadline, _cut)
+        timer.daemon = True
+        timer.start()
+    try:
+        for chunk in resp.iter_content(chunk_size=BODY_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                resp.close()
+                raise ResponseTooLarge(
+                    f"{source}: response body refused: over the {limit:,}-byte cap "
+                    f"(stopped reading at {total:,} bytes)",
+                    http_status=resp.status_code,
+                )
+            chunks.append(chunk)
+            if cut.is_set():
+                break
+    except Exception:
+        if not cut.is_set():
+            raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if cut.is_set():
+        resp.close()
+        raise BodyTooSlow(f"body still arriving after {deadline:g} s ({total:,} bytes read)")
     body = b"".join(chunks)
     del chunks
     resp._content = body  # what requests itself does once a streamed body is consumed
@@ -619,6 +671,8 @@ class SourceHttp:
             exceeded; slow down" beside its 403 for bad parameters); True retries it like a 503.
         max_body_bytes: refuse bodies larger than this (default: the module's MAX_BODY_BYTES,
             read at request time); a refused body raises ResponseTooLarge (-> ``failed``).
+        max_body_seconds: give up on a body still arriving after this long (default: the
+            module's MAX_BODY_SECONDS); retried like a read timeout.
 
     ``get``/``post`` return an HttpAnswer for any non-retryable status (200, 301 followed, 400, 404...);
     they raise RetriesExhausted, Deferred, BudgetExhausted or Unreachable otherwise.
@@ -642,9 +696,11 @@ class SourceHttp:
         host_key: str | None = None,
         is_transient: Callable[[requests.Response], bool] | None = None,
         max_body_bytes: int | None = None,
+        max_body_seconds: float | None = None,
     ) -> None:
         self.source = source
         self.max_body_bytes = max_body_bytes
+        self.max_body_seconds = max_body_seconds
         _KNOWN_SECRETS.update(settings.secrets)
         self.settings = settings
         self.rate = rate
@@ -810,12 +866,21 @@ class SourceHttp:
                     stream=True,  # read_body enforces the size cap while reading
                 )
                 # read inside the gate: the body is part of the request
-                read_body(resp, self._body_limit(), source=self.source)
+                read_body(resp, self._body_limit(), source=self.source, deadline=self._deadline())
                 text = decode_body(resp)
             except ResponseTooLarge as exc:
                 exc.attempts = n
                 log.warning("%s (%s)", exc, _short_url(self._redact(req.url, req)))
                 raise
+            except BodyTooSlow as exc:
+                raise _Transient(f"slow body: {exc}") from None
+            except requests.TooManyRedirects:
+                raise FetchError(
+                    f"{self.source}: redirect loop (more than {self.session.max_redirects} "
+                    "redirects)",
+                    http_status=None,
+                    attempts=n,
+                ) from None
             except _TRANSPORT_ERRORS as exc:
                 secrets = self._secrets(req.secret_params)
                 message = redact_text(transport_reason(exc), secrets)
@@ -826,6 +891,9 @@ class SourceHttp:
 
     def _body_limit(self) -> int:
         return self.max_body_bytes if self.max_body_bytes is not None else MAX_BODY_BYTES
+
+    def _deadline(self) -> float:
+        return self.max_body_seconds if self.max_body_seconds is not None else MAX_BODY_SECONDS
 
     def _adapt(self, resp: requests.Response, host: str, bucket: str, gate) -> None:
         if not self.adapt_rate_headers:

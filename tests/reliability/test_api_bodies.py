@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -213,7 +214,14 @@ class _Hostile(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         try:
-            if path == "/length":
+            if path == "/drip":  # a byte every 50 ms, for ever (as far as a client can tell)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                for _ in range(size):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            elif path == "/length":
                 self.send_header("Content-Length", str(size))
                 self.end_headers()
                 self._stream(size, chunked=False)
@@ -327,6 +335,39 @@ def test_a_1_gib_body_is_refused_with_memory_bounded(hostile, path, says, bound_
     growth_mb = out["growth_kb"] / 1024
     print(f"{path}: {BODY_MB} MiB body refused; peak RSS growth {growth_mb:.1f} MB")
     assert growth_mb < bound_mb
+
+
+def test_a_trickling_body_is_cut_at_the_body_deadline(hostile, sleeps):
+    """The read timeout bounds each wait for a byte, not the answer: a server dripping a byte
+    every 50 ms would have held the request for the whole megabyte (14 hours)."""
+    from pipeline.config import Settings
+    from pipeline.errors import RetriesExhausted
+
+    h = http.SourceHttp(
+        "openalex", Settings(max_attempts=2, read_timeout=5), rate=1000, max_body_seconds=0.5
+    )
+    started = time.monotonic()
+    with pytest.raises(RetriesExhausted, match="slow body: body still arriving after 0.5 s"):
+        h.get(hostile + "/drip", [("mb", "1")])
+    assert time.monotonic() - started < 5
+    assert http.MAX_BODY_SECONDS == 300
+
+
+def test_a_redirect_loop_fails_its_ids_instead_of_crashing(fresh, catalog, monkeypatch):
+    """requests raises TooManyRedirects (neither a ConnectionError nor a Timeout), which used to
+    escape the HTTP layer and take the whole fetch down."""
+    ids = [Identifier("doi", w.doi) for w in list(catalog)[:2]]
+
+    def rewrite(req, reply):
+        from tests.fakeapi.reply import Reply
+
+        return Reply(301, b"", "text/plain", {"Location": req.base + req.raw_path})
+
+    replace_answers(monkeypatch, fresh, "openalex", rewrite)
+    rows, writer = fetch("openalex", ids, fast_settings(fresh))
+    assert {r[0] for r in rows.values()} == {"failed"}
+    assert all("redirect loop" in r[3] for r in rows.values())
+    assert quality_failures(writer.con) == {}
 
 
 # -- JSON ---------------------------------------------------------------------------------------
