@@ -354,7 +354,7 @@ def _fallback_handler(encoding: str) -> str:
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
-    """"utf-16-le"/"utf-16-be" when ``sample`` looks like BOM-less UTF-16 text (mostly Latin:
+    """Name "utf-16-le" or "utf-16-be" when ``sample`` looks like BOM-less UTF-16 text (mostly Latin:
     a NUL in every other byte, none in the others), else None."""
     n = len(sample) - len(sample) % 2
     if n < 4:
@@ -575,19 +575,14 @@ def _csv_field(delimiter: str) -> re.Pattern[str]:
 
 def _csv_rows(delimiter: str) -> re.Pattern[str]:
     """Whole rows as the field pattern reads them (atomic fields: the same first choice), so
-    one C-level match finds the end of the last complete row of a buffer."""
+    one C-level match finds the end of the last complete row of a buffer. A field that opens a
+    quote still running at the end of the buffer is not read as unquoted text: its row is left
+    for the next window, where the quote may close."""
     d, blank = re.escape(delimiter), _blank(delimiter)
     quoted = rf'{blank}*"(?:[^"]|"")*+"{blank}*(?={d}|[\r\n]|\Z)'
-    field = rf"(?>{quoted}|[^{d}\r\n]*+)"
+    still_open = rf'{blank}*"(?:[^"]|"")*+"?\Z'
+    field = rf"(?>{quoted}|(?!{still_open})[^{d}\r\n]*+)"
     return re.compile(rf"(?:(?:{field}{d})*{field}(?:{_EOL}))*")
-
-
-def _csv_pending(delimiter: str) -> re.Pattern[str]:
-    """A quoted field that may still be open at the end of the buffer (its rest may come in the
-    next block). It starts at its quote (a literal: a fast search) after a delimiter, a line
-    break or a blank; blanks after any character also match, which only cuts earlier."""
-    d = re.escape(delimiter)
-    return re.compile(rf'(?<![^{d}\r\n \t])"(?:[^"]|"")*+"?\Z')
 
 
 def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
@@ -646,18 +641,12 @@ def _emit_row(b: _Builder, row: list[tuple[str, int, int]], columns: list[str | 
 
 
 def _csv_cutter(delimiter: str) -> Callable[[str], tuple[int, str]]:
-    rows, pending = _csv_rows(delimiter), _csv_pending(delimiter)
+    rows = _csv_rows(delimiter)
 
     def cut(buf: str) -> tuple[int, str]:
         """After the last complete row, never inside a quoted cell that may go on. Linear in
         the buffer; a "cell" longer than 4 pieces is not one: cut at a line break anyway."""
-        open_quote = pending.search(buf)
-        if open_quote is None:
-            end = len(buf)
-        else:  # the line it is on is left for the next window
-            q = open_quote.start()
-            end = max(buf.rfind("\n", 0, q), buf.rfind("\r", 0, q)) + 1
-        at = rows.match(buf, 0, end).end()
+        at = rows.match(buf).end()
         if at > 0 or len(buf) < 4 * PIECE_SIZE:
             return at, ""
         i = max(buf.rfind("\n"), buf.rfind("\r"))

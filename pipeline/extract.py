@@ -388,12 +388,12 @@ def extract_document(path: str) -> SeedDocument:
         problems = [DocumentProblem(path, message, fatal=True)]
         raw, mentions = _hash_only(path), []
     except Exception as exc:  # a reader bug on odd content must not end the whole run
-        log.exception("%s: extraction failed", path)
+        log.debug("%s: extraction failed", path, exc_info=True)
         message = f"could not be read: {type(exc).__name__}: {exc}".splitlines()[0]
         problems = [DocumentProblem(path, message, fatal=True)]
         raw, mentions = _hash_only(path), []
-    for problem in problems:  # once per file, however large the file
-        log.warning("%s: %s", path, problem.message)
+    for problem in problems:  # the caller reports them (one line each); here only with -v
+        log.debug("%s: %s", path, problem.message)
     return SeedDocument(
         path=path,
         sha256=raw.sha256.hexdigest(),
