@@ -133,14 +133,15 @@ def prefect_leaks() -> dict[str, list[str]]:
         if hits:
             found[where] = sorted(set(hits))
     url = PREFECT_API_DATABASE_CONNECTION_URL.value() or ""
-    path = Path(url.split("///", 1)[-1]) if url.startswith("sqlite") else None
-    if path is not None:
-        assert path.exists(), f"Prefect's database is not at {path}"
-        for f in path.parent.glob(path.name + "*"):  # the file, -wal and -shm
-            data = f.read_bytes()
-            hits = [k for k in FORMS if k.encode() in data]
-            if hits:
-                found[f.name] = hits
+    assert url.startswith("sqlite"), "the test harness keeps Prefect's state in SQLite"
+    path = Path(url.split("///", 1)[-1])
+    searched = list(path.parent.glob(path.name + "*"))
+    assert path in searched, f"Prefect's database is not at {path}"
+    for f in searched:  # the file, -wal and -shm
+        data = f.read_bytes()
+        hits = [k for k in FORMS if k.encode() in data]
+        if hits:
+            found[f.name] = hits
     return found
 
 
