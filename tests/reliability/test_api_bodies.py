@@ -496,3 +496,56 @@ def test_a_lone_surrogate_escape_does_not_take_the_run_down(fresh, catalog, monk
     replace_answers(monkeypatch, fresh, "crossref", rewrite)
     rows, _ = fetch("crossref", ids, fast_settings(fresh))
     assert rows[ids[1]][0] == "ok"
+
+
+# -- broken HTTP on the wire ----------------------------------------------------------------------
+
+WIRE = {
+    "200-headers": b"HTTP/1.1 200 OK\r\n"
+    + b"".join(b"X-H%d: v\r\n" % i for i in range(200))
+    + b"Content-Length: 2\r\n\r\n{}",
+    "70kB-header-line": b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n{}",
+    "garbage-status-line": b"HTTX/9 abc\r\n\r\n{}",
+    "bad-chunk-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    "gzip-that-is-not": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nabcde",
+}
+
+
+@pytest.fixture(scope="module")
+def wire():
+    """A raw socket server answering GET /<name> with WIRE[name], then closing."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.2)
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn:
+                name = conn.recv(65536).split(b" ", 2)[1].decode().strip("/")
+                conn.sendall(WIRE[name])
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}"
+    stop.set()
+    thread.join(timeout=2)
+    srv.close()
+
+
+@pytest.mark.parametrize("name", sorted(WIRE))
+def test_broken_http_is_a_retried_fault_never_a_crash(wire, name, sleeps):
+    from pipeline.config import Settings
+    from pipeline.errors import RetriesExhausted
+
+    h = http.SourceHttp("openalex", Settings(max_attempts=2, read_timeout=2), rate=1000)
+    with pytest.raises(RetriesExhausted, match="after 2 attempts"):
+        h.get(f"{wire}/{name}", check=http.check_json)
+    assert h.requests_made == 2
