@@ -49,6 +49,7 @@ __all__ = [
 BLOCK_SIZE = 1 << 20  # bytes read at a time
 PIECE_SIZE = 1 << 21  # characters of scan text per piece (about)
 SNIFF_SIZE = 8192
+MAX_RUNS = 1 << 16  # real runs per piece (an HTML page of tiny runs: bounded map size)
 
 # A private-use character starting a line marks a synthetic role switch (HTML <head> is the
 # page's own metadata). It cannot be confused with a heading someone wrote.
@@ -707,20 +708,65 @@ class _Html(HTMLParser):
         self.heading = False
         self.ready: list[Piece] = []
         self.rawbase = 0
+        self.skipping: str | None = None  # the closer of an endless comment or tag
 
     def feed_block(self, block: str) -> Iterator[Piece]:
         self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]
         self.lines.add(block)
-        self.feed(block)
+        if self.skipping:
+            self._skip(block)
+        else:
+            self.feed(block)
+        if len(self.rawdata) > 4 * PIECE_SIZE and self.rawdata.startswith("<"):
+            # html.parser waits for the end of a comment or tag that has not come in millions
+            # of characters, rescanning it at every block: skip to its closer instead (a
+            # browser shows none of it either).
+            self.skipping = "-->" if self.rawdata.startswith("<!--") else ">"
+            self._skip("")
         yield from self.ready
         self.ready.clear()
+
+    def _skip(self, block: str) -> None:
+        """Drop input up to and including ``self.skipping``, keeping the parser's position."""
+        self.rawdata += block
+        closer = self.skipping or ">"
+        j = self.rawdata.find(closer)
+        if j < 0:
+            keep = len(closer) - 1  # a closer may straddle two blocks
+            self.updatepos(0, len(self.rawdata) - keep)
+            self.rawdata = self.rawdata[len(self.rawdata) - keep :]
+            return
+        self.updatepos(0, j + len(closer))
+        self.rawdata = self.rawdata[j + len(closer) :]
+        self.skipping = None
+        self.goahead(0)
+
+    def close(self) -> None:
+        """What is left unparsed at the end is a comment, tag or declaration never closed: a
+        browser shows none of it (html.parser would rescan it once per "<", quadratically)."""
+        if self.skipping or self.rawdata.startswith("<"):
+            self.updatepos(0, len(self.rawdata))
+            self.rawdata = ""
+        super().close()
 
     def _boundary(self) -> None:
         """A blank line: the end of an entry, and a place where a piece may end."""
         self.out.synth("\n\n")
-        if self.out.size >= PIECE_SIZE:
+        if self.out.size >= PIECE_SIZE or len(self.out.spans.pos) >= MAX_RUNS:
             self.ready.append(self.out.take())
             self.out.synth("\n\n")
+
+    def _maybe_cut(self) -> None:
+        """End a piece inside a long run of inline text (a page without block tags): after a
+        blank that follows no label, or anywhere once far too large, so memory stays bounded."""
+        out = self.out
+        runs = len(out.spans.pos)
+        if out.size < 2 * PIECE_SIZE and runs < 2 * MAX_RUNS:
+            return
+        tail = "".join(out.parts[-8:])[-64:]
+        safe = tail[-1:].isspace() and not _LABEL_AT_END.search(tail.rstrip(" \t"))
+        if safe or out.size >= 4 * PIECE_SIZE or runs >= 4 * MAX_RUNS:
+            self.ready.append(out.take())
 
     def where(self) -> tuple[int, int]:
         line, col = self.getpos()
@@ -771,6 +817,7 @@ class _Html(HTMLParser):
             self.out.line_break()  # a paragraph inside a list item is still that item
         else:
             self.out.space()  # an inline tag still separates words
+            self._maybe_cut()
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -779,10 +826,16 @@ class _Html(HTMLParser):
             self.out.space()
             return
         src, line = self.where()
-        if self.heading and "\n" in data:
-            self.out.synth(data.replace("\n", " "))  # a heading stays on its "## " line
+        if self.heading and "\n" in data:  # a heading stays on its "## " line
+            at = 0
+            for k, part in enumerate(data.split("\n")):
+                if k:
+                    self.out.synth(" ")
+                self.out.real(part, src + at, line + k)
+                at += len(part) + 1
         else:
             self.out.real(data, src, line)
+        self._maybe_cut()
 
     def handle_entityref(self, name: str) -> None:
         self._reference(f"&{name}")
@@ -799,6 +852,7 @@ class _Html(HTMLParser):
                 raw += ";"
             char = html.unescape(raw).replace("\xa0", " ")
             self.out.real(char, src, line, len(raw))
+            self._maybe_cut()
 
     def _meta(self, attrs: list) -> None:
         names = {k.lower(): (v or "") for k, v in attrs}

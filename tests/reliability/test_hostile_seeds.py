@@ -273,6 +273,69 @@ def test_html_character_references_in_links_map_back_to_the_file(tmp_path):
         assert normalise(m.scheme, html.unescape(page[m.start : m.end])) == m.value
 
 
+def test_html_heading_split_over_lines_maps_back_to_the_file(tmp_path):
+    # A regression: a heading's text with a line break was synthetic, so its identifiers
+    # pointed at whatever real text came next.
+    page = "<html><body><h2>Paper PMID:\n27172445\n doi:10.1000/x</h2><p>text</p></body></html>"
+    doc = extract_document(_write(tmp_path / "h.html", page.encode()))
+    assert [(m.value, m.line) for m in doc.mentions] == [("27172445", 2), ("10.1000/x", 3)]
+    assert_spans(doc)
+
+
+def test_html_never_closed_comment_or_tag_hides_the_rest_and_ends_fast(tmp_path):
+    # A regression: html.parser rescanned an unterminated "<!" once per "<" at the end of the
+    # file (quadratic: 2 MB of "<!" did not finish), and buffered an endless comment whole.
+    cases = {
+        "bang.html": "<p>PMID: 27172445</p>" + "<!" * 1_000_000,
+        "comment.html": "<p>PMID: 27172445</p><!-- PMID: 1 " + "x " * 5_000_000,
+        "tag.html": '<p>PMID: 27172445</p><a href="PMID: 1 ' + "y " * 5_000_000,
+        "closed.html": "<p>PMID: 27172445</p><!-- " + "z " * 5_000_000 + "--><p>PMID: 2</p>",
+    }
+    for name, page in cases.items():
+        started = time.monotonic()
+        doc = extract_document(_write(tmp_path / name, page.encode()))
+        assert time.monotonic() - started < 30, name
+        expected = ["27172445", "2"] if name == "closed.html" else ["27172445"]
+        assert values(doc) == expected, name
+        assert_spans(doc)
+
+
+def test_html_without_block_tags_is_still_cut_into_bounded_pieces(monkeypatch):
+    # A regression: pieces ended only at block tags, so a page of inline markup, character
+    # references or stray "<" was one piece with a map entry per tiny run (20 MB: 1.4 GB).
+    inline = "".join(
+        f"<b>x</b> &amp; < a PMID: {i + 1} <i>doi:10.1000/i{i}</i> " for i in range(3000)
+    )
+    page = "<html><body><p>" + inline + "</p></body></html>"
+    assert len(list(documents.read_pieces("html", [page]))) <= 2  # small: no cut needed
+    monkeypatch.setattr(documents, "PIECE_SIZE", 512)
+    monkeypatch.setattr(documents, "MAX_RUNS", 64)
+    pieces = list(
+        documents.read_pieces("html", [page[i : i + 1000] for i in range(0, len(page), 1000)])
+    )
+    assert len(pieces) > 20
+    assert max(len(p.spans.pos) for p in pieces) <= 4 * 64
+    assert max(len(p.text) for p in pieces) <= 4 * 512 + 200
+
+
+def test_html_inline_pieces_give_the_same_mentions(tmp_path, monkeypatch):
+    inline = "".join(
+        f"<b>x</b> &amp; < a PMID: <i>{i + 1}</i> <i>doi:10.1000/i{i}&lt;1&gt;</i> "
+        for i in range(800)
+    )
+    path = _write(
+        tmp_path / "inline.html", ("<html><body><p>" + inline + "</p></body></html>").encode()
+    )
+    whole = extract_document(path).mentions
+    assert len(whole) == 1600
+    monkeypatch.setattr(documents, "PIECE_SIZE", 256)
+    monkeypatch.setattr(documents, "MAX_RUNS", 32)
+    monkeypatch.setattr(documents, "BLOCK_SIZE", 333)
+    assert [(m.value, m.start, m.end, m.line) for m in extract_document(path).mentions] == [
+        (m.value, m.start, m.end, m.line) for m in whole
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # BibTeX, RIS
 # --------------------------------------------------------------------------------------------
