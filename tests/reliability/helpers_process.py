@@ -315,15 +315,19 @@ def was_requested(text: str, value: str) -> bool:
 # ------------------------------------------------------------------------------------------
 
 
-def _instrument(pause: float) -> None:
+def _instrument(pause: float, first: float) -> None:
+    """Every ``load_batch`` announces itself inside its transaction and lingers there ``pause``
+    seconds (``first`` seconds the first time)."""
     import warehouse.load as load
 
     original = load._load_normalised
+    calls = []
 
     def slow_load(*args, **kwargs):
         result = original(*args, **kwargs)
         print("RELIABILITY load-mid", file=sys.stderr, flush=True)
-        time.sleep(pause)
+        time.sleep(first if not calls else pause)
+        calls.append(1)
         return result
 
     load._load_normalised = slow_load
@@ -361,19 +365,71 @@ def _lock_wait(seconds: float) -> None:
     steps.Writer.__init__.__kwdefaults__["wait"] = seconds
 
 
+def _proposed_pubmed_counts() -> None:
+    """The change proposed for flows/enrich.py ``_pubmed_counts`` (the lead's file), to check it
+    closes the PubMed-count gap a killed run leaves: also count the works PubMed resolved in an
+    earlier run that never got their count (``warehouse.load.uncounted``)."""
+    import flows.enrich as fe
+    from flows import steps
+
+    def _pubmed_counts(writer, settings, run_id, tally, progress) -> None:
+        from warehouse.load import uncounted
+
+        ids = steps.distinct([*tally.ok_ids, *writer(uncounted, "pubmed", exclude_run=run_id)])
+        if not ids:
+            return
+        counts = fe.fetch_task("pubmed", ids, writer, run_id, settings, True, progress)
+        tally.requests += counts.requests
+        tally.seconds += counts.seconds
+
+    fe._pubmed_counts = _pubmed_counts
+
+
+def _per_call_writer() -> None:
+    """The alternative design, for measuring it: flows' Writer opens the warehouse for each call
+    (a plan, a batch load) and closes it after, so readers get in between batches."""
+    from flows import steps
+    from warehouse.db import _open_waiting, connect
+
+    class PerCallWriter(steps.Writer):
+        def __init__(self, db_path, *, wait: float = 30.0) -> None:
+            self.db_path, self.wait = str(db_path), wait
+            self._lock = threading.Lock()
+            connect(self.db_path, wait=wait).close()  # create / migrate once
+
+        def __call__(self, fn, *args, **kwargs):
+            with self._lock:
+                con = _open_waiting(Path(self.db_path), read_only=False, wait=self.wait)
+                try:
+                    return fn(con, *args, **kwargs)
+                finally:
+                    con.close()
+
+        def close(self) -> None:
+            pass
+
+    steps.Writer = PerCallWriter
+
+
 def main(argv: list[str] | None = None) -> int:
     """``[--hold] <enrich arguments>``: with ``--hold``, import everything, print
     ``RELIABILITY ready``, and start only when a line arrives on stdin (exit 0 at end of input).
-    ``RELIABILITY_PAUSE_IN_LOAD`` and ``RELIABILITY_LOCK_WAIT`` (seconds) instrument the run."""
+    ``RELIABILITY_PAUSE_IN_LOAD``, ``RELIABILITY_PAUSE_FIRST_LOAD`` and ``RELIABILITY_LOCK_WAIT``
+    (seconds) instrument the run."""
     argv = list(sys.argv[1:] if argv is None else argv)
     pause = float(os.environ.get("RELIABILITY_PAUSE_IN_LOAD") or 0)
-    if pause > 0:
-        _instrument(pause)
+    first = float(os.environ.get("RELIABILITY_PAUSE_FIRST_LOAD") or pause)
+    if pause > 0 or first > 0:
+        _instrument(pause, first)
     if os.environ.get("RELIABILITY_LOCK_WAIT"):
         _lock_wait(float(os.environ["RELIABILITY_LOCK_WAIT"]))
     if argv[:1] == ["--hold"]:
         argv = argv[1:]
         _prewarm()
+        if os.environ.get("RELIABILITY_PROPOSED_FIX"):
+            _proposed_pubmed_counts()
+        if os.environ.get("RELIABILITY_PER_CALL_WRITER"):
+            _per_call_writer()
         print("RELIABILITY ready", file=sys.stderr, flush=True)
         if not sys.stdin.readline():
             return 0

@@ -30,11 +30,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 WORKS = 120
 LATENCY = 0.03
+STRETCH = "6"  # seconds the first load of a "slow" run lingers inside its transaction
 SHORT_WAIT = "1"  # seconds a process waits for the lock in the "gives up" variants
 BUSY = re.compile(
     r"^enrich: warehouse \S+ is busy: another process holds its lock \(waited [\d.]+ s\); "
     r"try again when it has finished$"
 )
+
+
+LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (INFO|DEBUG) ")
 
 
 @dataclass
@@ -66,6 +70,17 @@ def _held(world: World, args: list[str], **extra: str) -> hp.EnrichProcess:
     return hp.EnrichProcess(args, {**world.env, **extra}, hold=True).start()
 
 
+def _slow_run(world: World, db: Path) -> hp.EnrichProcess:
+    """A run whose first load lingers STRETCH seconds inside its transaction: a process released
+    when it says so (``RELIABILITY load-mid``) surely finds the warehouse held."""
+    return _held(world, _run_args(world, db), RELIABILITY_PAUSE_FIRST_LOAD=STRETCH)
+
+
+def _holding(p: hp.EnrichProcess) -> None:
+    """Wait until the slow run ``p`` is inside its first load."""
+    assert p.wait_for(r"RELIABILITY load-mid", timeout=90), p.stderr[-3000:]
+
+
 def _run_args(world: World, db: Path) -> list[str]:
     return ["run", str(world.seed), "--db", str(db)]
 
@@ -74,11 +89,12 @@ def _assert_clean_end(p: hp.EnrichProcess, what: str) -> str:
     """Exit 0, or exit 1 with exactly the one-line busy message; never a traceback. Returns
     'worked' or 'busy'."""
     err = p.stderr
-    assert "Traceback" not in err, f"{what}: {err[-3000:]}"
+    assert "Traceback" not in err and "leaked" not in err, f"{what}: {err[-3000:]}"
     if p.proc.returncode == 0:
         return "worked"
-    lines = [ln for ln in err.splitlines() if ln.startswith("enrich:")]
     assert p.proc.returncode == 1, f"{what}: exit {p.proc.returncode}: {err[-3000:]}"
+    # nothing but the one line (and our own timestamped progress lines, if any)
+    lines = [ln for ln in err.splitlines() if ln.strip() and not LOG_LINE.match(ln)]
     assert len(lines) == 1 and BUSY.match(lines[0]), f"{what}: {err[-3000:]}"
     return "busy"
 
@@ -118,7 +134,7 @@ def _asked_per_run(db: Path) -> list[int]:
 def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
     db_wait, db_short = world.dir / "two-wait.duckdb", world.dir / "two-short.duckdb"
     a, b = _held(world, _run_args(world, db_wait)), _held(world, _run_args(world, db_wait))
-    c = _held(world, _run_args(world, db_short))
+    c = _slow_run(world, db_short)
     d = _held(world, _run_args(world, db_short), RELIABILITY_LOCK_WAIT=SHORT_WAIT)
     rerun_wait, rerun_short = (
         _held(world, _run_args(world, db_wait)),
@@ -138,7 +154,7 @@ def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
 
     # a short lock wait: the run that comes second says "busy" in one line and exits 1
     c.go()
-    assert c.wait_for(r" INFO +round \d", timeout=90), c.stderr[-3000:]
+    _holding(c)
     d.go().finish()
     c.finish()
     assert _assert_clean_end(c, "first run") == "worked"
@@ -148,7 +164,7 @@ def test_two_runs_at_once_one_waits_for_the_other_or_says_busy(world):
 
 def test_sql_and_status_during_a_run_wait_or_say_busy(world):
     db = world.dir / "reader.duckdb"
-    run = _held(world, _run_args(world, db))
+    run = _slow_run(world, db)
     query = ["sql", "select count(*) as n from works", "--db", str(db), "--format", "csv"]
     patient = _held(world, query)
     impatient = _held(world, query, RELIABILITY_LOCK_WAIT=SHORT_WAIT)
@@ -156,10 +172,10 @@ def test_sql_and_status_during_a_run_wait_or_say_busy(world):
     rerun = _held(world, _run_args(world, db))
 
     run.go()
-    assert run.wait_for(r" INFO +round \d", timeout=90), run.stderr[-3000:]
+    _holding(run)
     patient.go()
-    impatient.go().finish()
-    status.go().finish()
+    impatient.go(), status.go()
+    impatient.finish(), status.finish()
     assert _assert_clean_end(impatient, "enrich sql (short wait)") == "busy"
     assert _assert_clean_end(status, "enrich status (short wait)") == "busy"
     assert impatient.stdout == "" and status.stdout == ""
@@ -175,14 +191,14 @@ def test_sql_and_status_during_a_run_wait_or_say_busy(world):
 
 def test_refresh_during_a_run_waits_then_appends(world):
     db = world.dir / "refresh.duckdb"
-    run = _held(world, _run_args(world, db))
+    run = _slow_run(world, db)
     refresh = _held(world, ["refresh", "--db", str(db), "--stale-after", "0s"])
     impatient = _held(
-        world, ["refresh", "--db", str(db), "--stale-after", "0s"], RELIABILITY_LOCK_WAIT="1"
+        world, ["refresh", "--db", str(db), "--stale-after", "0s"], RELIABILITY_LOCK_WAIT=SHORT_WAIT
     )
     rerun = _held(world, _run_args(world, db))
     run.go()
-    assert run.wait_for(r" INFO +round \d", timeout=90), run.stderr[-3000:]
+    _holding(run)
     refresh.go()
     impatient.go().finish()
     run.finish()
