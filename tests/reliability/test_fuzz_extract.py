@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.documents import BinaryFile, NotUtf8, RawFile
+from pipeline.documents import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.extract import FALLBACK_ENCODING, extract_document
 from pipeline.identifiers import find_identifiers, normalise
 from pipeline.records import SeedDocument
@@ -81,7 +81,7 @@ def check_document(doc: SeedDocument, path: str) -> str | None:
     for p in doc.problems:
         assert p.message and "\n" not in p.message
     text = decoded(path)
-    is_html = path.endswith(".html") or _sniffed_html(text)
+    is_html = detect_kind(path, text[:SNIFF_SIZE]) == "html"
     roles: dict[int, str] = {}
     values: dict[tuple[int, str], str] = {}
     next_group = 1
@@ -101,12 +101,6 @@ def check_document(doc: SeedDocument, path: str) -> str | None:
         if m.role != "subject":
             assert values.setdefault((m.group, m.scheme), m.value) == m.value, m
     return text
-
-
-def _sniffed_html(text: str) -> bool:
-    from pipeline.documents import SNIFF_SIZE, detect_kind
-
-    return detect_kind("x.txt", text[:SNIFF_SIZE]) == "html"
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,3 +470,16 @@ def test_csv_rows_are_one_work_each_with_their_typed_cells(table):
     assert doc.problems == ()
     # Free-text cells hold no identifier, so every mention comes from an identifier column.
     assert found_works(doc) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Regressions found by these generators
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_label_before_a_doi_does_not_turn_its_prefix_into_a_pmid():
+    # "pmid 10.1001/abc1" gave PMID 10 and lost the DOI (found in a random HTML list item).
+    for text in ("pmid 10.1001/abc1", "PMID: 10.1001/abc1", "PMC 10.1001/abc1"):
+        assert [(f.scheme, f.value) for f in find_identifiers(text)] == [("doi", "10.1001/abc1")]
+    assert [f.value for f in find_identifiers("PMID: 12345.")] == ["12345"]
+    assert [f.value for f in find_identifiers("PMC1234.5")] == ["PMC1234"]
