@@ -16,6 +16,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flows import steps
 from flows.enrich import _artifact_markdown, fetch_task
@@ -82,7 +83,8 @@ def _refresh_sources(
         futures = {}
         for s, ids in plans.items():
             progress.add_total(s, len(ids))
-            futures[s] = fetch_task.submit(s, ids, writer, run_id, settings, True, progress)
+            # quote(): Prefect would walk every identifier of the list (visit_collection)
+            futures[s] = fetch_task.submit(s, quote(ids), writer, run_id, settings, True, progress)
         return {s: f.result() for s, f in futures.items()}
     finally:
         progress.close()

@@ -152,11 +152,11 @@ def normalise_batch(batch: FetchBatch) -> tuple[list[Normalised], int]:
     return out, errors
 
 
-PREFETCH_DEPTH = 8  # fetched batches waiting to be loaded, at most (bounds memory)
+PREFETCH_DEPTH = 4  # fetched batches waiting to be loaded, at most (bounds memory)
 # Batches already waiting are loaded together, in one transaction, up to this many identifiers:
 # a load costs ~30 ms of fixed overhead (a dozen staged statements and a commit) whatever its
 # size, so when loading falls behind fetching, fewer and larger loads catch up.
-LOAD_GROUP_IDS = 1_000
+LOAD_GROUP_IDS = 500
 
 
 def prefetched(
