@@ -586,34 +586,56 @@ def _csv_rows(delimiter: str) -> re.Pattern[str]:
     return re.compile(rf"(?:(?:{field}{d})*{field}(?:{_EOL}))*")
 
 
+MAX_CELLS = 4096  # cells of one row held at a time (a file of one endless line: bounded)
+
+
 def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
     """One paragraph per row, one line per cell; typed cells get a synthetic label."""
     pattern, b = _csv_field(delimiter), _Builder()
     columns: list[str | None] | None = None
     row: list[tuple[str, int, int]] = []  # (value, file offset, line)
+    first = 0  # column of row[0]: a row longer than MAX_CELLS is emitted in parts
+    in_header = False  # the rest of a header row longer than MAX_CELLS is still to come
 
-    def end_row() -> None:
-        nonlocal columns
+    def end_row(complete: bool = True) -> None:
+        nonlocal columns, first, in_header
+        keys = (
+            [_ID_COLUMNS.get(_column_key(v)) for v, _, _ in row]
+            if columns is None or in_header
+            else []
+        )
         if columns is None:
-            columns = [_ID_COLUMNS.get(_column_key(v)) for v, _, _ in row]
-            if not any(columns):  # no header naming an identifier column: it is data
-                _emit_row(b, row, columns)
+            columns = keys  # the first row (its first MAX_CELLS cells decide) is a header...
+            in_header = any(keys) and not complete
+            if not any(keys):  # ...only if it names an identifier column; else it is data
+                _emit_row(b, row, columns, 0)
+        elif in_header:
+            columns.extend(keys)
+            in_header = not complete
         else:
-            _emit_row(b, row, columns)
+            _emit_row(b, row, columns, first)
+        first = 0 if complete else first + len(row)
         row.clear()
 
-    cut = _csv_cutter(delimiter)
-    for window, _prefix, offset, line in _windows(chars, cut):
+    windows = _windows(chars, _csv_cutter(delimiter))
+    following = next(windows, None)
+    while following is not None:
+        window, _prefix, offset, line = following
+        following = next(windows, None)  # only the file's last window ends a row at its end
         last = 0
         for m in pattern.finditer(window):
-            if m.start() == len(window) and not row:
+            if m.start() == len(window) and (not row or following is not None):
                 break  # the empty match at the end of the window
             quoted = m.group("q") is not None
             value, at = (m.group("q"), m.start("q")) if quoted else (m.group("u"), m.start("u"))
             line += window.count("\n", last, at)
             last = at
             row.append((value, offset + at, line))
-            if (m.group("e") if quoted else m.group("f")) == delimiter:
+            if (m.group("e") if quoted else m.group("f")) == delimiter or (
+                m.end() == len(window) and following is not None and not m.group().endswith("\n")
+            ):
+                if len(row) >= MAX_CELLS:
+                    end_row(complete=False)
                 continue
             end_row()
             if m.end() == len(window):
@@ -627,9 +649,12 @@ def _read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
             yield b.take()
 
 
-def _emit_row(b: _Builder, row: list[tuple[str, int, int]], columns: list[str | None]) -> None:
-    b.synth("\n\n")
-    for i, (value, src, line) in enumerate(row):
+def _emit_row(
+    b: _Builder, row: list[tuple[str, int, int]], columns: list[str | None], first: int
+) -> None:
+    if not first:
+        b.synth("\n\n")
+    for i, (value, src, line) in enumerate(row, first):
         if not value.strip():
             continue  # an empty cell must not make a blank line, which would split the row
         scheme = columns[i] if i < len(columns) else None
@@ -646,11 +671,12 @@ def _csv_cutter(delimiter: str) -> Callable[[str], tuple[int, str]]:
 
     def cut(buf: str) -> tuple[int, str]:
         """After the last complete row, never inside a quoted cell that may go on. Linear in
-        the buffer; a "cell" longer than 4 pieces is not one: cut at a line break anyway."""
+        the buffer. A "row" longer than 4 pieces is not one: cut at a line break, else after a
+        delimiter, anyway."""
         at = rows.match(buf).end()
         if at > 0 or len(buf) < 4 * PIECE_SIZE:
             return at, ""
-        i = max(buf.rfind("\n"), buf.rfind("\r"))
+        i = max(buf.rfind("\n"), buf.rfind("\r"), buf.rfind(delimiter))
         return (i + 1 if i > 0 else len(buf)), ""
 
     return cut

@@ -458,6 +458,34 @@ def test_csv_cut_into_tiny_pieces_gives_the_same_mentions(tmp_path, monkeypatch)
     assert extract_document(path).mentions == whole
 
 
+def test_a_csv_of_one_endless_line_is_read_in_bounded_parts(tmp_path, monkeypatch):
+    # A regression: a row was held whole (a 200 MB line of short cells: gigabytes), and the
+    # forced cut of an over-long line fell inside a cell, losing the identifier there.
+    monkeypatch.setattr(documents, "PIECE_SIZE", 512)
+    n = 20_000
+    path = _write(tmp_path / "line.csv", ",".join(f"10.1000/x{i}" for i in range(n)).encode())
+    held = []
+    real_emit = documents._emit_row
+    monkeypatch.setattr(
+        documents, "_emit_row", lambda b, row, *a: held.append(len(row)) or real_emit(b, row, *a)
+    )
+    doc = extract_document(path)
+    assert [m.value for m in doc.mentions] == [f"10.1000/x{i}" for i in range(n)]
+    assert max(held) <= documents.MAX_CELLS
+    assert_spans(doc)
+
+
+def test_rows_emitted_in_parts_keep_their_columns(tmp_path, monkeypatch):
+    table = "title,notes,doi,pmid\n" + "".join(
+        f"t{i},n{i},10.1000/p{i},{i + 1}\n" for i in range(50)
+    )
+    path = _write(tmp_path / "parts.csv", table.encode())
+    whole = extract_document(path).mentions
+    assert [m.scheme for m in whole[:2]] == ["doi", "pmid"] and len(whole) == 100
+    monkeypatch.setattr(documents, "MAX_CELLS", 3)
+    assert extract_document(path).mentions == whole
+
+
 MILLION_ROWS = """
     path, n = sys.argv[1], int(sys.argv[2])
     with open(path, "w") as fh:
