@@ -20,6 +20,11 @@ from pathlib import Path
 
 import duckdb
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no way to see another process's lock before opening
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
@@ -27,6 +32,7 @@ MIGRATIONS = HERE / "migrations"
 VIEWS = HERE / "views"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_(\w+)\.sql$")
 _LOCK_RETRY_SLEEP = 0.1  # seconds; the lock is usually held for one short batch
+_HEADER_BYTES = 3 * 4096  # DuckDB's main header and two database headers
 
 
 class WarehouseError(Exception):
@@ -86,6 +92,13 @@ def connect(
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseMissing(f"warehouse {path} does not exist (run `enrich run` first)")
+    if _interrupted_creation(path):
+        if read_only:
+            raise WarehouseMissing(
+                f"warehouse {path} was never completely created (its first run was "
+                "interrupted); run `enrich run` to create it"
+            )
+        _set_aside(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_waiting(path, read_only=read_only, wait=wait)
@@ -98,6 +111,44 @@ def connect(
         con.close()
         raise
     return con
+
+
+def _interrupted_creation(path: Path) -> bool:
+    """Whether ``path`` is what a process killed while DuckDB created the file leaves: an empty
+    file, or only part of the three 4 KiB header blocks (magic ``DUCK`` at byte 8). DuckDB
+    refuses such a file for ever ("not a valid DuckDB database file"); it holds no data."""
+    try:
+        size = path.stat().st_size
+        if size >= _HEADER_BYTES:
+            return False
+        with path.open("rb") as f:
+            if size and f.read(12)[8:12] != b"DUCK":
+                return False
+            # a process creating it right now holds DuckDB's lock on it: leave it alone
+            if fcntl is not None:
+                try:
+                    fcntl.lockf(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except OSError:
+                    return False
+                fcntl.lockf(f.fileno(), fcntl.LOCK_UN)
+            return True
+    except OSError:
+        return False
+
+
+def _set_aside(path: Path) -> None:
+    """Move an interrupted creation (and any WAL beside it) to ``<name>.incomplete`` so a new
+    warehouse can be created in its place; nothing is deleted."""
+    for part in (path, path.with_name(path.name + ".wal")):
+        if part.exists():
+            target = part.with_name(part.name + ".incomplete")
+            part.replace(target)
+    log.warning(
+        "warehouse %s was left incomplete by an interrupted first run (set aside as %s); "
+        "creating it anew",
+        path,
+        path.with_name(path.name + ".incomplete"),
+    )
 
 
 def _warn_if_outdated(con: duckdb.DuckDBPyConnection, path: Path) -> None:
