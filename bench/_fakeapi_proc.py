@@ -152,3 +152,9 @@ def seed_page(path: Path, idents) -> None:
             f"{n}. Author A. Title {n}. J Bench. 2020. {label[ident.scheme]} {ident.value}"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def full_sizes() -> bool:
+    """``BENCH_FULL=1``: the sizes of issue #7 (20,000 ids to enrich, 50,000 works to ingest,
+    100,000 ids for memory), ~25 minutes here; without it ``make bench`` stays near 10 minutes."""
+    return os.environ.get("BENCH_FULL", "") not in ("", "0")

@@ -4,7 +4,7 @@ The fake runs in its own process (``python -m tests.fakeapi``) with ~30 ms of la
 real limits: OpenAlex 100 req/s, Crossref 3 list req/s and 10 singletons/s with 3 in flight, NCBI
 3 req/s shared by E-utilities and the PMC ID converter. The client uses its configured pacing
 (OpenAlex 10/s, Crossref 3/10, NCBI 3). N mixed identifiers (a third each DOIs, PMIDs, PMCIDs of
-distinct works; 2,000 and 20,000, quick: 2,000) are fetched the way the flow's first round does:
+distinct works; 2,000, and 20,000 with BENCH_FULL=1) are fetched the way the flow's first round does:
 ``flows.steps.fetch_and_load`` per source in its own thread (OpenAlex and PubMed get every id,
 Crossref the DOIs) into a temporary warehouse.
 
@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 import requests
 
-from bench._fakeapi_proc import REAL_CONCURRENCY, REAL_LIMITS, FakeApiProcess
+from bench._fakeapi_proc import REAL_CONCURRENCY, REAL_LIMITS, FakeApiProcess, full_sizes
 from pipeline.config import Settings
 from pipeline.records import Identifier
 
@@ -304,7 +304,7 @@ def report(n: int, res: dict, fl: dict, naive: dict[str, float]) -> list[str]:
 def run(quick: bool = False) -> list[str]:
     from tests.fakeapi.generate import generate_catalog
 
-    sizes = [2_000] if quick else [2_000, 20_000]
+    sizes = [2_000, 20_000] if full_sizes() and not quick else [2_000]
     cat_n = int(max(sizes) * 1.3) + 2_600
     catalog = generate_catalog(cat_n, 0)
     lines: list[str] = []

@@ -1,6 +1,6 @@
 """Normalise + load, end to end: raw OpenAlex list bodies -> ``normalise`` -> ``load_batch``.
 
-N works (50,000; quick: 5,000) shaped like OpenAlex's (the fake API's renderer, with ~6 authors
+N works (10,000; 50,000 with BENCH_FULL=1; quick: 5,000) shaped like OpenAlex's (the fake API's renderer, with ~6 authors
 and ~30 references each) become JSON list bodies of 100 works, as ``/works?filter=...`` answers
 them. Each body goes through ``pipeline.normalise.normalise`` and then ``warehouse.load.load_batch``
 one FetchBatch at a time, as ``flows.steps.fetch_and_load`` does (one list request = one batch).
@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._fakeapi_proc import full_sizes
 from bench.bench_enrich import cache_raw_id
 from bench.bench_load import executemany_insert, record_rows
 from pipeline.normalise import normalise
@@ -88,7 +89,7 @@ def ingest(bodies, db: Path, *, group: int = 1) -> dict:
 
 
 def run(quick: bool = False) -> list[str]:
-    total = 5_000 if quick else 50_000
+    total = 5_000 if quick else (50_000 if full_sizes() else 10_000)
     bodies = make_bodies(total)
     mb = sum(len(b) for b, _ in bodies) / 1e6
     lines = [f"{total:,} OpenAlex-shaped works (~6 authors, ~30 references) in "

@@ -1,5 +1,5 @@
-"""Peak RSS of ``enrich run`` (a subprocess) on N identifiers (20,000; quick: 5,000;
-``BENCH_MEMORY_IDS=100000`` for the full size, ~15 minutes here).
+"""Peak RSS of ``enrich run`` (a subprocess) on N identifiers (10,000; quick: 5,000; 100,000
+with ``BENCH_FULL=1``, ~15 minutes here).
 
 The seed is a reference list, one work per line with every id the catalog has for it (DOI, PMID,
 PMCID). The fake API runs in its own process without limits or latency and the client's pacing is
@@ -21,11 +21,10 @@ import threading
 import time
 from pathlib import Path
 
-from bench._fakeapi_proc import PYTHON, ROOT, FakeApiProcess, child_env
+from bench._fakeapi_proc import PYTHON, ROOT, FakeApiProcess, child_env, full_sizes
 
-# 100,000 identifiers take ~15 minutes here (normalise + load are CPU-bound, ~120 ids/s), too
-# long for `make bench`; BENCH_MEMORY_IDS=100000 runs the full size.
-FULL_IDS = 20_000
+# 100,000 identifiers take ~15 minutes here (normalise + load are CPU-bound), too long for
+# `make bench`: BENCH_FULL=1 (or BENCH_MEMORY_IDS=100000) runs that size.
 FAST = {
     "ENRICH_OPENALEX_RPS": "1000",
     "ENRICH_CROSSREF_RPS": "1000",
@@ -150,7 +149,8 @@ def measure(seeds: Path, db: Path, env: dict) -> dict:
 def run(quick: bool = False) -> list[str]:
     from tests.fakeapi.generate import generate_catalog
 
-    n = int(os.environ.get("BENCH_MEMORY_IDS") or (5_000 if quick else FULL_IDS))
+    default = 5_000 if quick else (100_000 if full_sizes() else 10_000)
+    n = int(os.environ.get("BENCH_MEMORY_IDS") or default)
     works = int(n / 2.4) + 100
     catalog = list(generate_catalog(works, 0))
     lines = []
