@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pipeline.documents as documents
 from pipeline.documents import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.extract import FALLBACK_ENCODING, extract_document
 from pipeline.identifiers import find_identifiers, normalise
@@ -434,12 +435,14 @@ def csv_files(draw) -> tuple[str, str, list[dict[str, str]]]:
     ext = draw(st.sampled_from([".csv", ".tsv"]))
     d = "," if ext == ".csv" else "\t"
     schemes = draw(st.lists(st.sampled_from(sorted(_COLUMNS)), min_size=1, max_size=3, unique=True))
-    header = ["title", *[_COLUMNS[s] for s in schemes], "notes"]
+    header = ["title", "abstract", *[_COLUMNS[s] for s in schemes], "notes"]
     rows, expected = [d.join(header)], []
-    free = st.text(alphabet=string.ascii_letters + ' ,;\t"\n-', max_size=20)
+    free = st.text(alphabet=string.ascii_letters + ' ,;\t"\n-', max_size=20) | st.sampled_from(
+        ["\n", "\n\n", "a\n", "\nb", '""', ",\n,", '5" tall', '"\n"']
+    )
     for n in range(1, draw(st.integers(0, 8)) + 1):
         work: dict[str, str] = {}
-        cells = [_csv_cell(draw(free), d, draw(st.booleans()))]
+        cells = [_csv_cell(draw(free), d, draw(st.booleans())) for _ in range(2)]
         for s in schemes:
             if draw(st.integers(0, 4)) == 0:
                 cells.append("")  # an empty cell
@@ -483,3 +486,43 @@ def test_a_label_before_a_doi_does_not_turn_its_prefix_into_a_pmid():
         assert [(f.scheme, f.value) for f in find_identifiers(text)] == [("doi", "10.1001/abc1")]
     assert [f.value for f in find_identifiers("PMID: 12345.")] == ["12345"]
     assert [f.value for f in find_identifiers("PMC1234.5")] == ["PMC1234"]
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: how a file is cut into blocks and pieces never changes what is found
+# --------------------------------------------------------------------------------------------
+
+_TINY = {"PIECE_SIZE": 64, "BLOCK_SIZE": 7, "MAX_RUNS": 16, "MAX_CELLS": 3}
+
+
+@contextmanager
+def tiny_pieces() -> Iterator[None]:
+    """Blocks of 7 bytes, pieces of ~64 characters: every cut path of the readers runs."""
+    saved = {name: getattr(documents, name) for name in _TINY}
+    try:
+        for name, value in _TINY.items():
+            setattr(documents, name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(documents, name, value)
+
+
+structured = st.one_of(
+    html_documents().map(lambda t: (".html", t[0])),
+    bibtex_files().map(lambda t: (".bib", t[0])),
+    ris_files().map(lambda t: (".ris", t[0])),
+    csv_files().map(lambda t: (t[0], t[1])),
+)
+
+
+@FUZZ
+@given(structured)
+def test_block_and_piece_sizes_never_change_the_mentions(doc):
+    ext, source = doc
+    with written(source.encode("utf-8"), ext) as path:
+        whole = extract_document(path)
+        with tiny_pieces():
+            cut = extract_document(path)
+    assert cut.problems == whole.problems
+    assert cut.mentions == whole.mentions
