@@ -15,6 +15,8 @@ UTF-16 LE/BE with BOM, UTF-32 with BOM      read, no problem
 UTF-16 LE/BE without BOM                    recognised by its NUL pattern, read, no problem
 broken UTF-16 (odd length)                  read, warning: "not valid UTF-16…; … replaced"
 HTML nested 100,000 levels                  read (the parser is not recursive)
+HTML of inline markup only, no block tags   cut into pieces of bounded size and map
+HTML comment/tag/"<!" never closed          the rest is hidden (as in a browser), linear time
 HTML script/style/noscript/template/svg,    never yield identifiers (an unclosed <script>
 comments                                    hides the rest of the page, as in a browser)
 BibTeX with unbalanced braces               every entry still one reference work
@@ -22,6 +24,7 @@ RIS without ER                              the next TY starts the next record
 CSV, a million rows                         streamed; every row's id; memory = output only
 CSV ragged rows, quoted/multiline cells,    read; a stray quote no longer hangs the reader
 a stray quote, lone-CR rows
+CSV of one endless line                     read in parts of MAX_CELLS cells, every id
 empty file, BOM only                        nothing, no problem
 FIFO, character device                      fatal: "a FIFO, not a regular file; skipped"
                                             (never opened: no hang)
