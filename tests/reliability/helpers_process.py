@@ -378,7 +378,8 @@ def _proposed_pubmed_counts() -> None:
         ids = steps.distinct([*tally.ok_ids, *writer(uncounted, "pubmed", exclude_run=run_id)])
         if not ids:
             return
-        counts = fe.fetch_task("pubmed", ids, writer, run_id, settings, True, progress)
+        quote = getattr(fe, "quote", lambda x: x)  # flows quotes big parameters for Prefect
+        counts = fe.fetch_task("pubmed", quote(ids), writer, run_id, settings, True, progress)
         tally.requests += counts.requests
         tally.seconds += counts.seconds
 
