@@ -9,6 +9,8 @@ rows (and identifiers never asked) are planned again.
 * crossref: every unsettled DOI of every unsettled work, plus DOIs crossref answered ``not_found``
   for works another source did resolve, when that answer predates the current run (Crossref
   misses DOIs it should know often enough that one 404 is not the final word).
+* any source: an identifier whose own ledger row says ``failed``/``pending`` is asked again even
+  when a sibling identifier already settled its work, so no fault stays in the ledger for good.
 """
 
 from __future__ import annotations
@@ -67,9 +69,16 @@ def plan(
     return [i for i in dict.fromkeys(out) if i not in skip]
 
 
+def _unsettled_rows(ids: list[tuple]) -> list[Identifier]:
+    """Identifiers of a settled work whose own ledger row still says failed/pending: asked again
+    (once per run) so no fault is left standing in the ledger because a sibling id resolved the
+    work (a PMCID whose converter call failed while its PMID was fetched)."""
+    return [i for i, status, _ in ids if status in ("failed", "pending")]
+
+
 def _preferred(ids: list[tuple], preference: tuple[str, ...], refresh: bool) -> list[Identifier]:
     if not refresh and any(status == "ok" for _, status, _ in ids):
-        return []
+        return _unsettled_rows(ids)
     for scheme in preference:
         for ident, status, _ in ids:
             if ident.scheme == scheme and (refresh or status not in SETTLED):
@@ -84,7 +93,7 @@ def _crossref_ids(
     if refresh:
         return [i for i, _, _ in dois]
     if any(status == "ok" for _, status, _ in dois):
-        return []
+        return _unsettled_rows(dois)
     out = []
     for ident, status, run in dois:
         if status not in SETTLED:

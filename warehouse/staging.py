@@ -8,6 +8,7 @@ temporary table (slower, still bulk). Either way the caller sees one relation na
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -19,6 +20,8 @@ except ImportError:  # pragma: no cover - exercised by forcing USE_ARROW off in 
     pa = None
 
 USE_ARROW = pa is not None
+# A Python str holds surrogates only unpaired (json.loads joins valid pairs), so each is lone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Spec = Sequence[tuple[str, str]]  # (column name, DuckDB type)
 
@@ -36,11 +39,33 @@ def _arrow_type(duck_type: str):
     return types[duck_type]
 
 
+def text_safe(value: str) -> str:
+    """``value`` as encodable UTF-8: a lone surrogate (JSON's ``"\\ud800"`` escape decodes to one)
+    becomes U+FFFD instead of failing the whole batch's load (neither DuckDB nor Arrow can store
+    it). ASCII strings, the common case, are returned untouched without an encode."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _safe_cell(value):
+    if isinstance(value, str):
+        return text_safe(value)
+    if isinstance(value, list):
+        return [text_safe(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
 def columns_of(rows: Sequence[tuple], width: int) -> list[list]:
-    """Transpose row tuples into column lists (``width`` columns even when there are no rows)."""
+    """Transpose row tuples into column lists (``width`` columns even when there are no rows),
+    text made storable (see ``text_safe``)."""
     if not rows:
         return [[] for _ in range(width)]
-    return [list(col) for col in zip(*rows, strict=True)]
+    return [[_safe_cell(v) for v in col] for col in zip(*rows, strict=True)]
 
 
 @contextmanager

@@ -478,12 +478,6 @@ def test_invalid_utf8_is_replaced_loaded_and_reported(fresh, catalog, monkeypatc
     assert title.startswith("\ufffd") and re.search(r"\w{4}", title)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a JSON \\ud800 escape (lone surrogate) reaches warehouse/staging.py, where pyarrow "
-    "cannot encode it: UnicodeEncodeError takes the whole fetch down (not ours to fix: "
-    "pipeline/normalise or warehouse/staging.py)",
-)
 def test_a_lone_surrogate_escape_does_not_take_the_run_down(fresh, catalog, monkeypatch):
     ids = [Identifier("doi", w.doi) for w in list(catalog)[:2]]
     target = ids[0].value

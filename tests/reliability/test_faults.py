@@ -378,13 +378,6 @@ def test_cli_persistent_fault_exits_1_then_the_next_run_resolves_every_work(
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    strict=True,
-    reason="warehouse/planning.py: once a work is resolved at a source through one identifier "
-    "(e.g. its PMID, learnt in round 2), the failed/pending rows of its other identifiers at that "
-    "source (e.g. the PMCIDs whose converter call failed) are never asked again: they stay "
-    "failed in fetch_ledger (and in `enrich status`) while the run exits 0",
-)
 def test_cli_next_run_leaves_no_failed_row_behind(prefect_harness, cli_env, fresh, tmp_path):
     from flows import cli
 

@@ -458,3 +458,13 @@ def test_an_older_outcome_replayed_changes_nothing_in_the_ledger(con, run_id):
 def test_mark_ledger_refuses_an_unknown_status(con, run_id):
     with pytest.raises(ValueError, match="unknown ledger status"):
         mark_ledger(con, "pubmed", [ident("pmid:1")], status="done", error=None, run_id=run_id)
+
+
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(tmp_path):
+    """JSON's "\\ud800" escape decodes to a lone surrogate that neither DuckDB nor Arrow can store;
+    it must not fail the batch."""
+    from warehouse.staging import text_safe
+
+    assert text_safe("\ud800 title") == "\ufffd title"
+    assert text_safe("a\udc00b") == "a\ufffdb"
+    assert text_safe("Müller 😀") == "Müller 😀"
