@@ -105,3 +105,15 @@ def test_stale_works_name_the_work_as_the_source_prefers(con, run_id):
     assert ident("openalex:W1") in stale_works(con, "openalex", stale_after=timedelta(0))
     assert sorted(stale_works(con, "pubmed", stale_after=timedelta(0))) == ids("pmid:1")
     assert ident("doi:10.1/b") in stale_works(con, "crossref", stale_after=timedelta(0))
+
+
+def test_a_failed_sibling_of_a_settled_work_is_asked_again(con, run_id):
+    """The PMCID's converter call failed, the work was then fetched through its PMID: the failed
+    row must not stay in the ledger for good, and the unasked DOI is not asked."""
+    seeded(con, run_id)
+    fb, norm = batch("pubmed", outcomes=[("pmcid:PMC1", "failed"), ("pmid:1", "ok")])
+    load_batch(con, fb, norm, run_id=run_id)
+    planned = plan(con, "pubmed")
+    assert ident("pmcid:PMC1") in planned
+    assert ident("doi:10.1/a") not in planned and ident("pmid:1") not in planned
+    assert ident("pmcid:PMC1") not in plan(con, "pubmed", exclude=[ident("pmcid:PMC1")])
