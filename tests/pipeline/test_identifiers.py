@@ -30,6 +30,10 @@ def pairs(text: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 
 FIND_CASES = [
+    # an apostrophe inside a word is part of the DOI; a closing quote is not
+    ("doi:10.1234/o'neil.2020 (Crossref)", [("doi", "10.1234/o'neil.2020")]),
+    ("cited as '10.1000/abc'.", [("doi", "10.1000/abc")]),
+    ("doi='10.1000/abc'", [("doi", "10.1000/abc")]),
     # PubMed "Citing Articles" / "References" lines (seed 002)
     (
         "PMID: 39766419 PMC: 11727498. DOI: 10.3390/brainsci14121220.",
