@@ -332,9 +332,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _check_paths(paths: Sequence[str]) -> None:
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing:
-        raise InputError(f"{missing[0]}: no such file or directory")
+    for p in paths:
+        if not os.path.exists(p):
+            if os.path.lexists(p):
+                raise InputError(f"{p}: broken or looping symbolic link")
+            raise InputError(f"{p}: no such file or directory")
 
 
 def _require_db(path: Path) -> None:
@@ -407,9 +409,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"enrich: {exc}", file=sys.stderr)
         return EXIT_UNSETTLED
     except Exception as exc:  # the CLI edge: a one-line message, the traceback only with -v
-        if _is_busy(exc) or _is_sql_error(exc):
+        code = _warehouse_exit_code(exc)
+        if code is not None:
             print(f"enrich: {exc}", file=sys.stderr)
-            return EXIT_USAGE if _is_sql_error(exc) else EXIT_UNSETTLED
+            return code
         log.debug("unexpected error", exc_info=True)
         print(
             f"enrich: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
@@ -418,9 +421,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNSETTLED
 
 
-def _is_busy(exc: Exception) -> bool:
-    return type(exc).__name__ == "WarehouseBusy"
+def _warehouse_exit_code(exc: Exception) -> int | None:
+    """Exit code for the warehouse's own errors, None for anything else.
 
+    Busy (another process holds the file past the wait) is 1: nothing is wrong, try again later.
+    A bad query, a missing file or a file that is not a warehouse is 2.
+    """
+    if "warehouse" not in sys.modules:  # never imported: cannot be one of its errors
+        return None
+    from warehouse.db import WarehouseBusy, WarehouseError
+    from warehouse.query import SqlError
 
-def _is_sql_error(exc: Exception) -> bool:
-    return type(exc).__name__ == "SqlError"
+    if isinstance(exc, WarehouseBusy):
+        return EXIT_UNSETTLED
+    if isinstance(exc, (WarehouseError, SqlError)):
+        return EXIT_USAGE
+    return None

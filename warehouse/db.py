@@ -171,7 +171,8 @@ def _open_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBP
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
-                raise
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise WarehouseError(f"{path} cannot be opened as a warehouse: {first}") from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"warehouse {path} is busy: another process holds its lock "

@@ -92,3 +92,28 @@ def test_extract_prints_contract_json_for_the_seeds(capsys):
     assert mentions, "the seeds mention identifiers"
     keys = ["scheme", "value", "document", "start", "end", "line", "section", "group", "role"]
     assert all(list(m) == keys for m in mentions)
+
+
+def test_a_file_that_is_not_a_warehouse_exits_2_in_one_line(capsys, tmp_path):
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("these are my notes, not a database\n" * 100)
+    assert cli.main(["sql", "select 1", "--db", str(bogus)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(bogus) in err and "Traceback" not in err
+
+
+def test_bad_sql_exits_2_in_one_line(capsys, tmp_path):
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    capsys.readouterr()  # setup's own log lines
+    assert cli.main(["sql", "selec 1", "--db", str(db)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_broken_symlink_is_named_as_such(capsys, tmp_path):
+    link = tmp_path / "loop"
+    link.symlink_to(link)
+    assert cli.main(["extract", str(link)]) == 2
+    assert "symbolic link" in capsys.readouterr().err
