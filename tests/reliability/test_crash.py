@@ -460,13 +460,11 @@ def test_a_warehouse_file_left_by_a_kill_during_its_creation_is_created_anew(tmp
 
 
 def test_a_small_file_that_is_not_a_warehouse_is_never_touched(tmp_path):
-    import duckdb
-
-    from warehouse.db import connect
+    from warehouse.db import WarehouseError, connect
 
     notes = tmp_path / "notes.duckdb"
     notes.write_text("my notes, not a database\n")
-    with pytest.raises(duckdb.IOException):
+    with pytest.raises(WarehouseError, match="cannot be opened as a warehouse"):
         connect(notes)
     assert notes.read_text() == "my notes, not a database\n"
     assert not (tmp_path / "notes.duckdb.incomplete").exists()
