@@ -173,9 +173,12 @@ def _fetch_rounds(writer, settings, sources, refresh, run_id) -> dict[str, steps
 
 
 def _pubmed_counts(writer, settings, run_id, tally: steps.SourceTally, progress: Progress) -> None:
-    """PubMed's cited-in count (elink) for the works PubMed resolved in this run: OpenAlex and
-    Crossref counts come with their records, PubMed's needs its own call."""
-    ids = steps.distinct(tally.ok_ids)
+    """PubMed's cited-in count (elink) for the works PubMed resolved in this run, and for those an
+    earlier run resolved but never counted (it was killed between records and counts): OpenAlex
+    and Crossref counts come with their records, PubMed's needs its own call."""
+    from warehouse.load import uncounted
+
+    ids = steps.distinct([*tally.ok_ids, *writer(uncounted, "pubmed", exclude_run=run_id)])
     if not ids:
         return
     counts = fetch_task("pubmed", quote(ids), writer, run_id, settings, True, progress)

@@ -365,27 +365,6 @@ def _lock_wait(seconds: float) -> None:
     steps.Writer.__init__.__kwdefaults__["wait"] = seconds
 
 
-def _proposed_pubmed_counts() -> None:
-    """The change proposed for flows/enrich.py ``_pubmed_counts`` (the lead's file), to check it
-    closes the PubMed-count gap a killed run leaves: also count the works PubMed resolved in an
-    earlier run that never got their count (``warehouse.load.uncounted``)."""
-    import flows.enrich as fe
-    from flows import steps
-
-    def _pubmed_counts(writer, settings, run_id, tally, progress) -> None:
-        from warehouse.load import uncounted
-
-        ids = steps.distinct([*tally.ok_ids, *writer(uncounted, "pubmed", exclude_run=run_id)])
-        if not ids:
-            return
-        quote = getattr(fe, "quote", lambda x: x)  # flows quotes big parameters for Prefect
-        counts = fe.fetch_task("pubmed", quote(ids), writer, run_id, settings, True, progress)
-        tally.requests += counts.requests
-        tally.seconds += counts.seconds
-
-    fe._pubmed_counts = _pubmed_counts
-
-
 def _per_call_writer() -> None:
     """The alternative design, for measuring it: flows' Writer opens the warehouse for each call
     (a plan, a batch load) and closes it after, so readers get in between batches."""
@@ -427,8 +406,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--hold"]:
         argv = argv[1:]
         _prewarm()
-        if os.environ.get("RELIABILITY_PROPOSED_FIX"):
-            _proposed_pubmed_counts()
         if os.environ.get("RELIABILITY_PER_CALL_WRITER"):
             _per_call_writer()
         print("RELIABILITY ready", file=sys.stderr, flush=True)
