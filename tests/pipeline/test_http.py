@@ -602,3 +602,15 @@ def test_body_without_charset_is_decoded_as_utf8():
     resp.headers["Content-Type"] = "text/xml; charset=ISO-8859-1"
     resp.encoding = "ISO-8859-1"
     assert decode_body(resp) == "<Title>Â© MÃ¼ller</Title>"
+
+
+def test_limiter_keeps_a_margin_beyond_the_sliding_one_second_window(clock):
+    """At 3/s the 4th send waits until the 1st is 1 s + WINDOW_MARGIN old: the APIs count in a
+    sliding window, and slots exactly 1/3 s apart drew 429s under jitter."""
+    limiter = http.RateLimiter(3)
+    for _ in range(4):
+        limiter.acquire()
+    third = 1 / 3
+    assert clock.sleeps == pytest.approx([third, third, third, http.WINDOW_MARGIN])
+    limiter.acquire()  # the 5th: its slot is 1/3 after the 4th's actual send
+    assert clock.sleeps[-1] == pytest.approx(third)
