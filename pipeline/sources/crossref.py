@@ -40,10 +40,9 @@ from pipeline.http import (
     TransientBody,
     build_url,
     check_json,
-    redact_text,
 )
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
-from pipeline.sources.openalex import now_utc, unique_identifiers
+from pipeline.sources._common import ledger_entry, raw_response, unique_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -222,16 +221,7 @@ class CrossrefClient:
     # -- records -------------------------------------------------------------------------------
 
     def _raw(self, answer: HttpAnswer, endpoint: str, requested) -> RawResponse:
-        return RawResponse(
-            source=SOURCE,
-            endpoint=endpoint,
-            request_url=answer.url,
-            http_status=answer.status,
-            content_type=answer.content_type,
-            body=answer.text,
-            fetched_at=now_utc(),
-            requested=tuple(requested),
-        )
+        return raw_response(SOURCE, endpoint, answer, requested)
 
     def _entry(
         self,
@@ -242,15 +232,14 @@ class CrossrefClient:
         attempts: int,
         error: str | None = None,
     ) -> LedgerEntry:
-        return LedgerEntry(
-            source=SOURCE,
-            scheme=ident.scheme,
-            value=ident.value,
-            status=status,
+        return ledger_entry(
+            SOURCE,
+            ident,
+            status,
             http_status=http_status,
             attempts=attempts,
-            last_error=redact_text(error, self.settings.secrets) if error else None,
-            last_attempt_at=now_utc(),
+            error=error,
+            secrets=self.settings.secrets,
         )
 
     def _fault(self, ident: Identifier, exc: FetchError, prior: int = 0) -> LedgerEntry:

@@ -23,7 +23,6 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 import requests
@@ -37,10 +36,10 @@ from pipeline.http import (
     TransientBody,
     build_url,
     check_json,
-    redact_text,
     retry_after_seconds,
 )
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from pipeline.sources._common import ledger_entry, raw_response, unique_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -158,18 +157,6 @@ def normalise_id(scheme: str, raw: object) -> str | None:
             return None
         return m.group(1) if scheme == "pmid" else f"PMC{m.group(1)}"
     return None
-
-
-def unique_identifiers(ids: Sequence[Identifier], schemes: frozenset[str], source: str):
-    """Deduplicated identifiers in input order; ValueError for a scheme ``source`` cannot ask."""
-    bad = sorted({i.scheme for i in ids if i.scheme not in schemes})
-    if bad:
-        raise ValueError(f"{source} cannot look up {', '.join(bad)} identifiers")
-    return list(dict.fromkeys(Identifier(i.scheme, i.value) for i in ids))
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -406,16 +393,7 @@ class OpenAlexClient:
     # -- records -------------------------------------------------------------------------------
 
     def _raw(self, answer: HttpAnswer, endpoint: str, requested) -> RawResponse:
-        return RawResponse(
-            source=SOURCE,
-            endpoint=endpoint,
-            request_url=answer.url,
-            http_status=answer.status,
-            content_type=answer.content_type,
-            body=answer.text,
-            fetched_at=now_utc(),
-            requested=tuple(requested),
-        )
+        return raw_response(SOURCE, endpoint, answer, requested)
 
     def _entry(
         self,
@@ -426,15 +404,14 @@ class OpenAlexClient:
         attempts: int,
         error: str | None = None,
     ) -> LedgerEntry:
-        return LedgerEntry(
-            source=SOURCE,
-            scheme=ident.scheme,
-            value=ident.value,
-            status=status,
+        return ledger_entry(
+            SOURCE,
+            ident,
+            status,
             http_status=http_status,
             attempts=attempts,
-            last_error=redact_text(error, self.settings.secrets) if error else None,
-            last_attempt_at=now_utc(),
+            error=error,
+            secrets=self.settings.secrets,
         )
 
     def _fault(self, ident: Identifier, exc: FetchError, attempts: int) -> LedgerEntry:

@@ -60,6 +60,7 @@ from pipeline.http import (
     xml_refusal,
 )
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from pipeline.sources._common import raw_response
 
 log = logging.getLogger(__name__)
 
@@ -761,16 +762,7 @@ class PubMedClient:
 def _raw(
     endpoint: str, answer: HttpAnswer, url: str, requested: tuple[Identifier, ...]
 ) -> RawResponse:
-    return RawResponse(
-        source=SOURCE,
-        endpoint=endpoint,
-        request_url=url,
-        http_status=answer.status,
-        content_type=answer.content_type,
-        body=answer.text,
-        fetched_at=_now(),
-        requested=requested,
-    )
+    return raw_response(SOURCE, endpoint, answer, requested, url=url)
 
 
 def _pmids_of(tracks: Sequence[_Track]) -> list[str]:
