@@ -123,11 +123,7 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
         load_documents_task(writer, quote(docs), run_id)
         summary.update(_documents_summary(docs))
         tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
-        summary["sources"] = {s: t.as_dict() for s, t in tallies.items()}
-        summary["settled"] = all(t.failed == 0 and t.pending == 0 for t in tallies.values())
-        summary["unreachable"] = sorted(
-            s for s, t in tallies.items() if t.asked and t.unreachable == t.asked
-        )
+        summary.update(steps.tallies_summary(tallies))
         status = "completed" if summary["settled"] else "partial"
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
@@ -220,7 +216,4 @@ def run_enrich(
     summary = enrich_flow(
         paths=list(paths), db=str(settings.db_path), sources=list(sources), refresh=refresh
     )
-    wall = time.perf_counter() - started
-    summary["wall_seconds"] = round(wall, 3)
-    summary["prefect_seconds"] = round(max(0.0, wall - summary.get("seconds", 0.0)), 3)
-    return summary
+    return steps.with_prefect_share(summary, started)

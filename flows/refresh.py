@@ -57,12 +57,8 @@ def refresh_flow(
         )
         summary["run_id"] = run_id
         tallies = _refresh_sources(writer, settings, sources, stale_after_seconds, run_id)
-        summary["sources"] = {s: t.as_dict() for s, t in tallies.items()}
+        summary.update(steps.tallies_summary(tallies))
         summary["observations"] = sum(t.ok for t in tallies.values())
-        summary["settled"] = all(t.failed == 0 and t.pending == 0 for t in tallies.values())
-        summary["unreachable"] = sorted(
-            s for s, t in tallies.items() if t.asked and t.unreachable == t.asked
-        )
         status = "completed" if summary["settled"] else "partial"
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
@@ -98,7 +94,4 @@ def run_refresh(*, settings: Settings, stale_after: timedelta, sources: Sequence
         stale_after_seconds=stale_after.total_seconds(),
         sources=list(sources),
     )
-    wall = time.perf_counter() - started
-    summary["wall_seconds"] = round(wall, 3)
-    summary["prefect_seconds"] = round(max(0.0, wall - summary.get("seconds", 0.0)), 3)
-    return summary
+    return steps.with_prefect_share(summary, started)

@@ -142,6 +142,27 @@ class SourceTally:
         return {k: v for k, v in self.__dict__.items() if k not in ("ok_ids", "source")}
 
 
+def tallies_summary(tallies: dict[str, SourceTally]) -> dict:
+    """What a run's tallies say, for its summary: per-source counts, whether every identifier is
+    settled, and which sources could not be reached at all (every outcome pending, no HTTP)."""
+    return {
+        "sources": {s: t.as_dict() for s, t in tallies.items()},
+        "settled": all(t.failed == 0 and t.pending == 0 for t in tallies.values()),
+        "unreachable": sorted(
+            s for s, t in tallies.items() if t.asked and t.unreachable == t.asked
+        ),
+    }
+
+
+def with_prefect_share(summary: dict, started: float) -> dict:
+    """Add the wall time since ``started`` and the part of it spent outside the flow body
+    (Prefect's start-up and orchestration) to a flow's summary."""
+    wall = time.perf_counter() - started
+    summary["wall_seconds"] = round(wall, 3)
+    summary["prefect_seconds"] = round(max(0.0, wall - summary.get("seconds", 0.0)), 3)
+    return summary
+
+
 def normalise_batch(batch: FetchBatch) -> tuple[list[Normalised], int]:
     """Normalise every raw answer of a batch; a body that cannot be parsed is logged and
     counted (its raw is still stored, so ``enrich rebuild`` can retry it after a fix)."""
