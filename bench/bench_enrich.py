@@ -31,7 +31,6 @@ import math
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -83,71 +82,6 @@ def floor(ids: list[Identifier], facts: dict) -> dict[str, tuple[int, float]]:
         "crossref": (cr, cr / CR_LIST),
         "pubmed": (ncbi, ncbi / NCBI),
     }
-
-
-# -- prototypes of pipeline/ changes (measured here, proposed in the report; never shipped) -----
-
-
-def cache_raw_id() -> Callable[[], None]:
-    """RawResponse.raw_id hashes the whole body on every access, and the normalisers read it
-    once per record (an 800 kB OpenAlex page of 100 works is hashed 100 times). Prototype: hash
-    once per answer. Returns the undo."""
-    from collections import OrderedDict
-
-    from pipeline.records import RawResponse
-
-    original = RawResponse.raw_id
-    cache: OrderedDict[int, tuple[object, str]] = OrderedDict()
-    lock = threading.Lock()
-
-    def raw_id(self) -> str:
-        with lock:
-            hit = cache.get(id(self))
-        if hit is not None and hit[0] is self:
-            return hit[1]
-        value = original.fget(self)
-        with lock:
-            cache[id(self)] = (self, value)
-            while len(cache) > 256:
-                cache.popitem(last=False)
-        return value
-
-    RawResponse.raw_id = property(raw_id)
-    return lambda: setattr(RawResponse, "raw_id", original)
-
-
-def window_pacing(margin: float = 0.05) -> Callable[[], None]:
-    """The APIs count requests in a sliding one-second window. Slots exactly 1/rate apart draw a
-    429 whenever request k+rate reaches the server a little earlier, relative to its slot, than
-    request k did (sleep overshoot, GIL hand-over, network). Prototype: keep the even slots, and
-    also never send before the request ``rate`` sends back + 1 s + ``margin``, measured on the
-    actual send times (so one late send cannot make a later one early). Returns the undo."""
-    from collections import deque
-
-    from pipeline import http
-
-    original = http.RateLimiter.acquire
-
-    def acquire(self) -> None:
-        wait = self.reserve()
-        if wait > 0:
-            http.sleep(wait)
-        with self._lock:
-            sent = getattr(self, "_sent", None)
-            size = max(1, int(self.rate + 1e-9))
-            if sent is None or sent.maxlen != size:
-                sent = self._sent = deque(sent or (), maxlen=size)
-            now = http.monotonic()
-            extra = sent[0] + 1.0 + margin - now if len(sent) == size else 0.0
-            at = now + max(0.0, extra)
-            sent.append(at)
-            if self._next is not None:
-                self._next = max(self._next, at + self._interval)
-        if extra > 0:
-            http.sleep(extra)
-
-    http.RateLimiter.acquire = acquire
-    return lambda: setattr(http.RateLimiter, "acquire", original)
 
 
 def settings_for(env: dict[str, str], db: Path) -> Settings:
@@ -325,12 +259,4 @@ def run(quick: bool = False) -> list[str]:
             fl = floor(ids, facts)
             res = enrich_once(api, ids, Path(tmp) / f"e{n}.duckdb")
             lines += report(n, res, fl, naive)
-            if n == 2_000:
-                proto = enrich_once(api, ids, Path(tmp) / f"p{n}.duckdb", patches=PROTOTYPES)
-                lines.append(f"with the proposed pipeline/ changes ({PROTOTYPE_NAMES}), same ids:")
-                lines += report(n, proto, fl, naive)[1:-1]
     return lines
-
-
-PROTOTYPES = (cache_raw_id, window_pacing)
-PROTOTYPE_NAMES = "raw_id hashed once per answer; window-aware pacing, 50 ms margin"

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench._fakeapi_proc import full_sizes
-from bench.bench_enrich import cache_raw_id
 from bench.bench_load import executemany_insert, record_rows
 from pipeline.normalise import normalise
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
@@ -98,11 +97,6 @@ def run(quick: bool = False) -> list[str]:
         res = ingest(bodies, Path(tmp) / "a.duckdb")
         fifth = bodies[: max(1, len(bodies) // 5)]
         grouped = ingest(fifth, Path(tmp) / "g.duckdb", group=10)
-        undo = cache_raw_id()
-        try:
-            fixed = ingest(fifth, Path(tmp) / "b.duckdb", group=10)
-        finally:
-            undo()
         sample = record_rows(res["sample"])
         slow_s, slow_rows = executemany_insert(connect(Path(tmp) / "slow.duckdb"), sample)
     n = res["works"]
@@ -124,12 +118,5 @@ def run(quick: bool = False) -> list[str]:
         f"loads of 1,000 works (10 answers per load_batch, as flows.steps groups waiting batches;"
         f" on {gn:,} works): load_batch {gn / grouped['load']:,.0f} works/s "
         f"({n / res['load'] / (gn / grouped['load']):.2f}x the time of loads of 100)"
-    )
-    fn = fixed["works"]
-    lines.append(
-        f"with raw_id hashed once per answer (proposed, on {fn:,} works): normalise "
-        f"{fn / fixed['normalise']:,.0f} works/s ({res['normalise'] / n / (fixed['normalise'] / fn):.1f}x"
-        f" faster); with loads of 1,000 too, end to end "
-        f"{fn / (fixed['normalise'] + fixed['load']):,.0f} works/s"
     )
     return lines
