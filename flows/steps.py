@@ -49,6 +49,7 @@ def make_client(source: str, settings: Settings) -> Any:
 
 
 WRITER_MEMORY_LIMIT = "256MB"  # DuckDB buffer pool of the run's warehouse connection
+WRITER_CHECKPOINT_THRESHOLD = "256MB"  # write-ahead log size that triggers a checkpoint
 
 
 class Writer:
@@ -68,6 +69,11 @@ class Writer:
         # above all) in its buffer pool: the writer's memory grew with the run (2.9 GB at 100,000
         # ids). Capped, DuckDB evicts written blocks and spills what it must to <db>.tmp.
         self.con.execute(f"set memory_limit = '{WRITER_MEMORY_LIMIT}'")
+        # DuckDB checkpoints (rewrites the changed blocks into the file) when a commit leaves
+        # more than 16 MB of write-ahead log: with raw answers stored, that was nearly every load,
+        # about half of each commit's cost (bench ingest). Checkpointed less often, at close,
+        # and by every later connection's open; a crash replays a longer log, nothing more.
+        self.con.execute(f"set checkpoint_threshold = '{WRITER_CHECKPOINT_THRESHOLD}'")
         self._lock = threading.Lock()
 
     def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -258,52 +264,73 @@ def fetch_and_load(
     counts: bool = False,
     progress: ProgressFn | None = None,
 ) -> SourceTally:
-    """Fetch ``ids`` from one source batch by batch, normalise and load them, each load in its
-    own transaction. Fetching runs at most PREFETCH_DEPTH batches ahead of loading, and batches
-    waiting when a load starts are loaded together (up to LOAD_GROUP_IDS identifiers); a crash
-    loses at most the batches in flight, which stay unsettled in the ledger and are asked again."""
-    from warehouse.load import load_batch
-
+    """Fetch ``ids`` from one source batch by batch, normalise and load them (see
+    ``load_stream``); a crash loses at most the batches in flight, which stay unsettled in the
+    ledger and are asked again."""
     tally = SourceTally(source)
     if not ids:
         return tally
     started = time.perf_counter()
     client = make_client(source, settings)
     batches: Iterator[FetchBatch] = client.fetch_counts(ids) if counts else client.fetch(ids)
-    # The next requests go out while this thread normalises and loads: the client's pacing
-    # slots are not left idle during CPU work or while another source holds the writer.
-    waiting = prefetched(
-        batches,
+    load_stream(
+        batches, tally, writer=writer, run_id=run_id, counts=counts, total=len(ids),
+        progress=progress,
+    )  # fmt: skip
+    tally.requests = client.requests_made
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+def load_stream(
+    batches: Iterator[FetchBatch],
+    tally: SourceTally,
+    *,
+    writer: Writer,
+    run_id: str,
+    counts: bool = False,
+    total: int = 0,
+    progress: ProgressFn | None = None,
+) -> None:
+    """Normalise and load fetched ``batches`` into the warehouse, counting them in ``tally``.
+
+    Three stages run at once: fetching (the ``batches`` iterator, in its own thread, so the
+    client's pacing slots are not left idle during CPU work or while another source holds the
+    writer), normalising (a second thread) and loading (this thread; DuckDB releases the GIL
+    while it executes, so normalising the next answers overlaps the current load). Each stage
+    runs at most PREFETCH_DEPTH items ahead of the next, which bounds memory. Batches waiting
+    when a load starts are loaded together, in one transaction, up to LOAD_GROUP_IDS
+    identifiers.
+    """
+    from warehouse.load import load_batch
+
+    fetched = prefetched(batches, depth=PREFETCH_DEPTH)
+    ready = prefetched(
+        ((batch, *normalise_batch(batch)) for [batch] in fetched),
         depth=PREFETCH_DEPTH,
-        size=lambda b: max(1, len(b.outcomes)),
+        size=lambda item: max(1, len(item[0].outcomes)),
         group=LOAD_GROUP_IDS,
     )
-    for group in waiting:
-        normalised: list[Normalised] = []
-        for batch in group:
-            done, errors = normalise_batch(batch)
-            normalised += done
-            tally.parse_errors += errors
+    for group in ready:
+        normalised: list[Normalised] = [n for _, done, _ in group for n in done]
+        tally.parse_errors += sum(errors for _, _, errors in group)
         # a count refresh must not rewrite the enrichment ledger (a failed refresh of a work whose
         # record is loaded is not a failed record); its outcomes are counted in the tally instead
-        loaded = _merged(group, counts)
+        loaded = _merged([batch for batch, _, _ in group], counts)
         writer(load_batch, loaded, normalised, run_id=run_id)
-        for batch in group:
+        for batch, _, _ in group:
             tally.add(batch)
             log.info(
                 "%s: batch %d, %d ids (%d ok, %d not found, %d failed, %d pending), %d/%d done",
-                source,
+                tally.source,
                 tally.batches,
                 len(batch.outcomes),
                 *_statuses(batch),
                 tally.asked,
-                len(ids),
+                total,
             )
         if progress:
-            progress(source, tally.asked, len(ids))
-    tally.requests = client.requests_made
-    tally.seconds = time.perf_counter() - started
-    return tally
+            progress(tally.source, tally.asked, total)
 
 
 def _merged(group: list[FetchBatch], counts: bool) -> FetchBatch:

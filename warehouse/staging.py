@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 
 import duckdb
 
@@ -60,12 +61,36 @@ def _safe_cell(value):
     return value
 
 
-def columns_of(rows: Sequence[tuple], width: int) -> list[list]:
-    """Transpose row tuples into column lists (``width`` columns even when there are no rows),
-    text made storable (see ``text_safe``)."""
+def _storable(column: tuple, duck_type: str) -> bool:
+    """Whether every text in ``column`` is storable as is, checked with one join and one C-level
+    test for the whole column (the per-cell check cost more than the insert it guarded)."""
+    if duck_type not in ("varchar", "varchar[]"):
+        return True
+    try:
+        cells = filter(None, column)
+        joined = "".join(chain.from_iterable(cells) if duck_type == "varchar[]" else cells)
+    except TypeError:  # a non-text cell: let the per-cell path (and DuckDB) judge it
+        return False
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def columns_of(rows: Sequence[tuple], spec: Spec) -> list[Sequence]:
+    """Transpose row tuples into columns (``len(spec)`` columns even when there are no rows),
+    text made storable (see ``text_safe``): a column is copied cell by cell only when it holds
+    something to repair."""
     if not rows:
-        return [[] for _ in range(width)]
-    return [[_safe_cell(v) for v in col] for col in zip(*rows, strict=True)]
+        return [[] for _ in spec]
+    columns = list(zip(*rows, strict=True))
+    return [
+        col if _storable(col, typ) else [_safe_cell(v) for v in col]
+        for col, (_, typ) in zip(columns, spec, strict=True)
+    ]
 
 
 @contextmanager
@@ -73,7 +98,7 @@ def staged(
     con: duckdb.DuckDBPyConnection, name: str, *, spec: Spec, rows: Sequence[tuple]
 ) -> Iterator[str]:
     """Expose ``rows`` (tuples in ``spec`` order) as relation ``name`` for the ``with`` block."""
-    cols = columns_of(rows, len(spec))
+    cols = columns_of(rows, spec)
     if USE_ARROW:
         schema = pa.schema([(col, _arrow_type(typ)) for col, typ in spec])
         con.register(name, pa.table(cols, schema=schema))
@@ -84,7 +109,7 @@ def staged(
         return
     # The names and types come from this package's specs, never from data; values are parameters.
     select = ", ".join(f'unnest(${i + 1}::{typ}[]) as "{col}"' for i, (col, typ) in enumerate(spec))
-    con.execute(f"create or replace temp table {name} as select {select}", cols)
+    con.execute(f"create or replace temp table {name} as select {select}", [list(c) for c in cols])
     try:
         yield name
     finally:

@@ -128,6 +128,10 @@ def clean(text: str | None) -> str | None:
     """Collapse runs of whitespace to one space and strip; blank gives None."""
     if not text:
         return None
+    # Fast path (most API strings): every whitespace character but the ASCII space is
+    # non-printable, so a printable text without double spaces only needs its ends stripped.
+    if text.isprintable() and "  " not in text:
+        return text.strip() or None
     out = _WS.sub(" ", text).strip()
     return out or None
 
@@ -362,10 +366,17 @@ def norm_pmcid(value: Any) -> str | None:
     return identifiers.normalise_pmcid(text) if text else None
 
 
+_OPENALEX_URL = "https://openalex.org/"
+
+
 def openalex_key(value: Any, prefix: str = "W") -> str | None:
     """ "https://openalex.org/W2741809807" -> "W2741809807"; also A/I/F/T/S ids by ``prefix``."""
     if not isinstance(value, str):
         return None
+    if value.startswith(_OPENALEX_URL):  # the usual form: one slice, no strip/split
+        text = value[len(_OPENALEX_URL) :]
+        if text[:1] == prefix and text[1:].isdigit() and text[1:].isascii():
+            return text
     text = value.strip().rstrip("/").rsplit("/", 1)[-1]
     if (
         len(text) < 2

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from defusedxml.ElementTree import fromstring
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.normalise.text import (
     as_int,
@@ -34,6 +38,16 @@ from pipeline.records import Identifier
 def test_clean_collapses_whitespace_and_blank_is_none():
     assert clean("  a \n\t b  ") == "a b"
     assert clean(" \n ") is None and clean(None) is None
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\r\x0b\x0c\x1f\x85\xa0\u2003\u2028\u3000é")))
+def test_clean_fast_path_gives_what_the_regex_gives(text):
+    expected = re.sub(r"\s+", " ", text).strip() or None
+    assert clean(text) == expected
+
+
+def test_clean_collapses_unicode_spaces_and_double_spaces():
+    assert clean("a\u00a0\u2003b") == "a b" and clean("a  b ") == "a b"
 
 
 def test_strip_inline_markup_removes_known_tags_but_keeps_comparisons():
@@ -232,6 +246,13 @@ def test_openalex_keys_orcid_ror_and_issn():
     assert openalex_key("https://openalex.org/w2741809807") == "W2741809807"
     assert openalex_key("https://openalex.org/A5048491430", "A") == "A5048491430"
     assert openalex_key("https://openalex.org/A5048491430") is None  # an author is not a work
+    assert openalex_key("https://openalex.org/W12/") == "W12"
+    assert openalex_key("https://openalex.org/W12x") is None
+    assert openalex_key("https://openalex.org/W\u0663") is None  # a non-ASCII digit
+    assert openalex_key("https://openalex.org/") is None
+    assert (
+        openalex_key(" W7 ") == "W7" and openalex_key("https://api.openalex.org/works/W9") == "W9"
+    )
     assert norm_orcid("http://orcid.org/0000-0002-1825-009x") == "0000-0002-1825-009X"
     assert norm_orcid("0000000218250097") == "0000-0002-1825-0097"
     assert norm_ror("https://ror.org/02z5a1f63") == "02z5a1f63" and norm_ror("nope") is None
