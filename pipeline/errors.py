@@ -27,7 +27,11 @@ class InputError(EnrichError):
 
 
 class ParseError(EnrichError):
-    """A body could not be parsed as the format it claims."""
+    """A body could not be parsed as the format it claims. The message is one line whatever
+    the body quoted in it holds (it becomes a log line and a ledger ``last_error``)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(" ".join(str(message).split()))
 
 
 class FetchError(EnrichError):

@@ -233,3 +233,10 @@ def test_error_status_is_a_parse_error_never_not_found(status):
     raw = make_raw("crossref", "works", "<html>Too many requests</html>", DOI, status=status)
     with pytest.raises(ParseError, match=str(status)):
         normalise_crossref(raw)
+
+
+def test_a_non_answer_quoting_a_multiline_message_type_gives_a_one_line_error():
+    body = json.dumps({"status": None, "message-type": "\n", "message": {}})
+    with pytest.raises(ParseError) as info:
+        normalise_crossref(make_raw("crossref", "works", body))
+    assert "\n" not in str(info.value) and str(info.value).startswith("crossref works")
