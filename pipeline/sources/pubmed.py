@@ -70,6 +70,10 @@ SOURCE = "pubmed"
 # it is the largest batch that still goes as a plain GET, a 200-record PubmedArticleSet is a few MB
 # (well inside the 30 s read timeout) and a failed request then costs at most 200 ids one retry.
 EFETCH_BATCH = 200
+# Identifiers resolved together (PMCID/DOI -> PMID): converter calls and OR-ed esearch packs are
+# filled across this many ids, not per efetch batch, so a run's partial batches come once per
+# window instead of once per 200 ids (2,000 mixed ids: 44 NCBI calls -> the floor's count).
+RESOLVE_WINDOW = 1000
 GET_MAX_IDS = 200  # above this many ids a request goes as POST with the ids in the form body
 MAX_GET_QUERY = 4000  # characters of encoded query; longer goes as POST (a long GET answers 414)
 IDCONV_BATCH = 200  # PMC ID converter maximum per call (its API page; api-notes 3.7)
@@ -420,6 +424,7 @@ class PubMedClient:
         efetch_batch: int = EFETCH_BATCH,
         elink_batch: int = ELINK_BATCH,
         esearch_batch: int = ESEARCH_DOI_BATCH,
+        resolve_window: int = RESOLVE_WINDOW,
     ) -> None:
         self.settings = settings
         self._http = http or self._make_http(settings)
@@ -429,6 +434,7 @@ class PubMedClient:
         self.efetch_batch = efetch_batch
         self.elink_batch = elink_batch
         self.esearch_batch = esearch_batch
+        self.resolve_window = max(resolve_window, efetch_batch)
         self._eutils = settings.eutils_url.rstrip("/") + "/"
         self._req = 0  # request counter, to count each request once per identifier
 
@@ -481,14 +487,36 @@ class PubMedClient:
     def _run(
         self, tracks: list[_Track], work: Callable[[list[_Track], list[RawResponse]], None]
     ) -> Iterator[FetchBatch]:
-        for group in _chunks(tracks, self.efetch_batch):
+        """Resolve a window of ids at a time, then ``work`` (efetch or elink) each subgroup of up
+        to ``efetch_batch`` PMIDs and yield it as a batch. The window's resolution answers (and
+        its ids settled by resolution alone) travel with its first batch."""
+        for window in _chunks(tracks, self.resolve_window):
             before = self.requests_made
             raws: list[RawResponse] = []
-            work(list(group), raws)
-            yield self._batch(group, raws, self.requests_made - before)
+            self._resolve(list(window), raws)
+            for group in self._subgroups(window):
+                work(group, raws)
+                yield self._batch(group, raws, self.requests_made - before)
+                before, raws = self.requests_made, []
+
+    def _subgroups(self, window: Sequence[_Track]) -> list[list[_Track]]:
+        """The window's open tracks in groups of at most ``efetch_batch`` PMIDs (one efetch call
+        each), the tracks resolution settled joined to the first group."""
+        groups: list[list[_Track]] = [[]]
+        pmids: set[str] = set()  # distinct: an OR-ed search gives every DOI of its pack its hits
+        for t in window:
+            if t.status is not None:
+                continue
+            new = set(t.pmids) - pmids
+            if groups[-1] and len(pmids) + len(new) > self.efetch_batch:
+                groups.append([])
+                pmids, new = set(), set(t.pmids)
+            groups[-1].append(t)
+            pmids |= new
+        groups[0][:0] = [t for t in window if t.status is not None]
+        return groups
 
     def _fetch_group(self, group: list[_Track], raws: list[RawResponse]) -> None:
-        self._resolve(group, raws)
         for _ in range(2):  # the second round: DOIs an OR-ed search left unexplained, alone
             open_ = [t for t in group if t.status is None]
             results = self._efetch(_pmids_of(open_), raws)
@@ -497,7 +525,6 @@ class PubMedClient:
             self._search_alone([t for t in group if t.recheck], raws)
 
     def _counts_group(self, group: list[_Track], raws: list[RawResponse]) -> None:
-        self._resolve(group, raws)
         # efetch only to map OR-ed search hits to their DOIs; unexplained DOIs are asked alone.
         searched = [t for t in group if t.status is None and t.verify]
         results = self._efetch(_pmids_of(searched), raws)

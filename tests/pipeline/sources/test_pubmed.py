@@ -810,3 +810,48 @@ def test_request_count_for_1000_pmids_and_1000_dois():
     )
     assert dict(seen) == expected
     assert client.requests_made == sum(expected.values()) == sum(b.requests_made for b in batches)
+
+
+@responses.activate
+def test_resolution_fills_converter_and_search_batches_across_efetch_batches():
+    n = 150  # each scheme: 450 ids = 3 efetch batches; old per-batch resolution made 12 calls
+    pmids = [pmid(str(30000000 + k)) for k in range(n)]
+    pmcids = [Identifier("pmcid", f"PMC{7000000 + k}") for k in range(n)]
+    dois = [doi(f"10.5555/win.{k}") for k in range(n)]
+    to_pmid = {i.value: str(40000000 + k) for k, i in enumerate(pmcids + dois)}
+    fake = FakeNcbi(to_pmid, via_converter={i.value for i in pmcids + dois[::2]})
+    responses.add_callback(responses.GET, EFETCH, callback=fake.efetch)
+    responses.add_callback(responses.GET, IDCONV, callback=fake.idconv)
+    responses.add_callback(responses.GET, ESEARCH, callback=fake.esearch)
+    client = PubMedClient(settings())
+
+    batches = list(client.fetch(pmids + pmcids + dois))
+    _, out = run(batches)
+
+    assert {e.status for e in out.values()} == {"ok"} and len(out) == 3 * n
+    seen = Counter(
+        "idconv"
+        if c.request.url.startswith(IDCONV)
+        else urlsplit(c.request.url).path.rsplit("/", 1)[1].split(".")[0]
+        for c in responses.calls
+    )
+    # one converter call per scheme, ceil(75 / 20) OR-ed searches, ceil(450 / 200) efetches
+    assert dict(seen) == {"idconv": 2, "esearch": 4, "efetch": 3}
+    assert len(batches) == 3 and sum(len(b.outcomes) for b in batches) == 3 * n
+    assert sum(b.requests_made for b in batches) == client.requests_made == 9
+
+
+@responses.activate
+def test_ids_settled_by_resolution_travel_with_their_windows_first_batch():
+    pmids = [pmid(str(30000000 + k)) for k in range(250)]
+    gone = Identifier("pmcid", "PMC9999999")
+    fake = FakeNcbi({}, via_converter=set())
+    responses.add_callback(responses.GET, EFETCH, callback=fake.efetch)
+    responses.add_callback(responses.GET, IDCONV, callback=fake.idconv)
+
+    batches = list(PubMedClient(settings()).fetch([*pmids, gone]))
+
+    first = {(e.scheme, e.value): e.status for e in batches[0].outcomes}
+    assert first[("pmcid", gone.value)] == "not_found"
+    assert [len(b.outcomes) for b in batches] == [201, 50]
+    assert [r.endpoint for r in batches[0].raws] == ["idconv", "efetch"]
