@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
@@ -501,6 +502,14 @@ class HttpAnswer:
     text: str
     attempts: int
     redirects: tuple[int, ...] = field(default=())
+    _parsed: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def json(self) -> Any:
+        """The body parsed as JSON (raises as ``json.loads``), parsed once however many checks
+        and readers ask: a 100-work OpenAlex page was parsed three times before normalising."""
+        if "json" not in self._parsed:
+            self._parsed["json"] = json.loads(self.text)
+        return self._parsed["json"]
 
 
 def looks_like_html(answer: HttpAnswer) -> bool:
@@ -526,7 +535,7 @@ def check_json(answer: HttpAnswer) -> None:
     if looks_like_html(answer):
         raise TransientBody(f"HTML page instead of JSON ({answer.content_type or 'no type'})")
     try:
-        json.loads(answer.text)
+        answer.json()
     except json.JSONDecodeError as exc:
         raise TransientBody(f"truncated or invalid JSON: {exc.msg} at char {exc.pos}") from None
     except ValueError as exc:  # e.g. an integer literal over Python's 4,300-digit limit

@@ -61,7 +61,7 @@ PUBLIC_RPS, PUBLIC_LIST_RPS, PUBLIC_CONCURRENCY = 5.0, 1.0, 1
 def check_list(answer: HttpAnswer) -> None:
     """A 200 list must be ``{"status": "ok", "message": {"items": [...]}}``, else TransientBody."""
     check_json(answer)
-    body = json.loads(answer.text)
+    body = answer.json()
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, dict) or not isinstance(message.get("items"), list):
         raise TransientBody("a 200 work-list without message.items[]")
@@ -70,7 +70,7 @@ def check_list(answer: HttpAnswer) -> None:
 def check_work(answer: HttpAnswer) -> None:
     """A 200 singleton must be ``{"status": "ok", "message": {"DOI": ...}}``, else TransientBody."""
     check_json(answer)
-    body = json.loads(answer.text)
+    body = answer.json()
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, dict) or not message.get("DOI"):
         raise TransientBody("a 200 work answer without message.DOI")
@@ -179,7 +179,7 @@ class CrossrefClient:
             )
             yield from (self._single(i, endpoint, prior=answer.attempts) for i in idents)
             return
-        items = (json.loads(answer.text).get("message") or {}).get("items") or []
+        items = (answer.json().get("message") or {}).get("items") or []
         got = {work_doi(item) for item in items}
         found = [i for i in idents if i.value in got]
         raw = self._raw(answer, endpoint, idents)

@@ -110,7 +110,7 @@ def _num(value: str | None) -> float | None:
 def check_list(answer: HttpAnswer) -> None:
     """A 200 list answer must be complete JSON with ``results: [...]``, else TransientBody."""
     check_json(answer)
-    body = json.loads(answer.text)
+    body = answer.json()
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
         raise TransientBody("a 200 list answer without results[]")
 
@@ -118,7 +118,7 @@ def check_list(answer: HttpAnswer) -> None:
 def check_work(answer: HttpAnswer) -> None:
     """A 200 singleton must be complete JSON with the work's ``id``, else TransientBody."""
     check_json(answer)
-    body = json.loads(answer.text)
+    body = answer.json()
     if not isinstance(body, dict) or not body.get("id"):
         raise TransientBody("a 200 work answer without an id")
 
@@ -318,7 +318,7 @@ class OpenAlexClient:
                 res.rejected = answer
                 return res
             res.raws.append(self._raw(answer, run.endpoint, idents))
-            body = json.loads(answer.text)
+            body = answer.json()
             results = body.get("results") or []
             for work in results:
                 res.found |= work_identifiers(work) & wanted

@@ -138,11 +138,10 @@ def check_efetch(answer: HttpAnswer) -> None:
 
 
 def _json_body(answer: HttpAnswer, endpoint: str) -> dict[str, Any]:
-    text = answer.text
     if looks_like_html(answer):
         raise TransientBody(f"{endpoint}: HTML page instead of JSON")
     try:
-        data = json.loads(text)
+        data = answer.json()
     except ValueError:
         raise TransientBody(f"{endpoint}: truncated or malformed JSON") from None
     except RecursionError:

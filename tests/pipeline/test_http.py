@@ -614,3 +614,14 @@ def test_limiter_keeps_a_margin_beyond_the_sliding_one_second_window(clock):
     assert clock.sleeps == pytest.approx([third, third, third, http.WINDOW_MARGIN])
     limiter.acquire()  # the 5th: its slot is 1/3 after the 4th's actual send
     assert clock.sleeps[-1] == pytest.approx(third)
+
+
+def test_an_answer_parses_its_json_body_once_for_every_reader(monkeypatch):
+    answer = HttpAnswer(200, URL, {}, "application/json", '{"results": []}', 1)
+    calls = []
+    real = http.json.loads
+    monkeypatch.setattr(http.json, "loads", lambda text: calls.append(text) or real(text))
+
+    http.check_json(answer)
+    assert answer.json() == {"results": []} and answer.json() is answer.json()
+    assert len(calls) == 1
