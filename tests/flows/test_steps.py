@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import json
 from datetime import UTC, datetime
 
-from flows.steps import SourceTally, tallies_summary
-from pipeline.records import FetchBatch, LedgerEntry
+import pytest
+
+from flows.steps import GC_THRESHOLDS, SourceTally, Writer, load_stream, tallies_summary, tune_gc
+from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from warehouse.load import start_run
 
 AT = datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -35,3 +40,63 @@ def test_a_source_is_unreachable_only_when_every_outcome_is_pending_without_http
     )
     assert summary["unreachable"] == ["pubmed"]
     assert summary["sources"]["pubmed"]["pending"] == 2
+
+
+# -- load_stream -------------------------------------------------------------------------------
+
+
+def _openalex_batch(n: int, *, body: str | None = None) -> FetchBatch:
+    """One list answer with one work, W<n> / 10.5555/s<n>, as the OpenAlex client yields it."""
+    work = {"id": f"https://openalex.org/W{n}", "doi": f"https://doi.org/10.5555/s{n}",
+            "title": f"Work {n}", "publication_year": 2020, "cited_by_count": n}  # fmt: skip
+    text = body if body is not None else json.dumps({"meta": {"count": 1}, "results": [work]})
+    asked = Identifier("doi", f"10.5555/s{n}")
+    raw = RawResponse("openalex", "works", f"https://api.openalex.org/works?page={n}", 200,
+                      "application/json", text, AT, (asked,))  # fmt: skip
+    entry = LedgerEntry("openalex", "doi", asked.value, "ok", 200, 1, None, AT)
+    return FetchBatch("openalex", (raw,), (entry,))
+
+
+def test_load_stream_loads_every_batch_and_counts_unparseable_answers(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb")
+    run_id = writer(start_run, "test", {})
+    batches = [_openalex_batch(n) for n in range(1, 13)] + [_openalex_batch(99, body="{trunc")]
+    tally = SourceTally("openalex")
+
+    load_stream(iter(batches), tally, writer=writer, run_id=run_id, total=len(batches))
+
+    loaded = writer(lambda con: con.execute("select count(*) from source_records").fetchone()[0])
+    raws = writer(lambda con: con.execute("select count(*) from raw_responses").fetchone()[0])
+    writer.close()
+    assert (loaded, raws) == (12, 13)  # the unparseable answer is kept for a rebuild
+    assert (tally.batches, tally.ok, tally.parse_errors) == (13, 13, 1)
+
+
+def test_load_stream_loads_what_came_before_a_fetch_error_then_raises_it(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb")
+    run_id = writer(start_run, "test", {})
+
+    def batches():
+        yield _openalex_batch(1)
+        yield _openalex_batch(2)
+        raise RuntimeError("connection pool exploded")
+
+    tally = SourceTally("openalex")
+    with pytest.raises(RuntimeError, match="pool exploded"):
+        load_stream(batches(), tally, writer=writer, run_id=run_id)
+    loaded = writer(lambda con: con.execute("select count(*) from source_records").fetchone()[0])
+    writer.close()
+    assert loaded == tally.batches == 2
+
+
+def test_tune_gc_raises_the_collector_thresholds_and_never_lowers_them():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        gc.set_threshold(10**6, 10, 10)
+        tune_gc()
+        assert gc.get_threshold() == (10**6, *GC_THRESHOLDS[1:])
+    finally:
+        gc.set_threshold(*before)
