@@ -4,8 +4,9 @@ Thin by design: every task is one call into ``pipeline``, ``warehouse`` or ``flo
 Per-request retries, pacing and Retry-After live in ``pipeline.http``; Prefect's task retry is
 only a small outer net (one retry, and only for unexpected errors). One task per source per
 round, never one per identifier (~20-50 ms of orchestration each: prefect-notes section 5);
-planning is a plain call, and large parameters (ids, documents) are ``quote``d so Prefect does not
-walk them.
+planning is a plain call, and large parameters (id lists) are ``quote``d so Prefect does not walk
+them. The seed documents are extracted and loaded inside one task that returns only their summary:
+as a task's result they stayed alive for the whole run.
 
 The plan follows the crosswalk: after each round, identifiers learnt from one source (a DOI from
 PubMed, a PMID from OpenAlex...) are planned for the others, until a round plans nothing new.
@@ -47,6 +48,7 @@ def _retry_unexpected(task, task_run, state) -> bool:
     return False
 
 
+# extract_task and load_documents_task: the two halves of documents_task, kept for bench/prefect
 @task(cache_policy=NO_CACHE)
 def extract_task(paths: list[str]) -> list[SeedDocument]:
     from pipeline.extract import extract_paths
@@ -59,6 +61,22 @@ def load_documents_task(writer: steps.Writer, docs: list[SeedDocument], run_id: 
     from warehouse.load import load_documents
 
     writer(load_documents, docs, run_id=run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def documents_task(writer: steps.Writer, paths: list[str], run_id: str) -> dict:
+    """Extract the seed documents, load them, and return only their summary.
+
+    One task, so the documents (every mention: ~250 MB of Python objects at 100,000 ids) never
+    become a task's return value or parameter, which the run would keep alive until its end;
+    they are dropped before the first fetch.
+    """
+    from pipeline.extract import extract_paths
+    from warehouse.load import load_documents
+
+    docs = list(extract_paths(paths))
+    writer(load_documents, docs, run_id=run_id)
+    return _documents_summary(docs)
 
 
 def plan_ids(
@@ -118,10 +136,7 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
     status = "failed"
     summary: dict = {"run_id": run_id}
     try:
-        docs = extract_task(paths)
-        # quote(): Prefect would walk every mention (visit_collection) of a large parameter
-        load_documents_task(writer, quote(docs), run_id)
-        summary.update(_documents_summary(docs))
+        summary.update(documents_task(writer, paths, run_id))
         tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
         summary.update(steps.tallies_summary(tallies))
         status = "completed" if summary["settled"] else "partial"

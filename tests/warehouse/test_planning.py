@@ -117,3 +117,14 @@ def test_a_failed_sibling_of_a_settled_work_is_asked_again(con, run_id):
     assert ident("pmcid:PMC1") in planned
     assert ident("doi:10.1/a") not in planned and ident("pmid:1") not in planned
     assert ident("pmcid:PMC1") not in plan(con, "pubmed", exclude=[ident("pmcid:PMC1")])
+
+
+def test_a_plan_read_a_few_rows_at_a_time_is_the_plan_read_at_once(con, run_id, monkeypatch):
+    import warehouse.planning as planning
+
+    seeded(con, run_id)
+    fb, norm = batch("pubmed", outcomes=[("pmid:1", "not_found")])
+    load_batch(con, fb, norm, run_id=run_id)
+    whole = {s: plan(con, s) for s in ("openalex", "pubmed", "crossref")}
+    monkeypatch.setattr(planning, "FETCH_ROWS", 2)  # a work's identifiers span two reads
+    assert {s: plan(con, s) for s in ("openalex", "pubmed", "crossref")} == whole

@@ -1,0 +1,32 @@
+"""The enrich flow's pieces that run without a Prefect server (tasks' ``.fn``)."""
+
+from __future__ import annotations
+
+from flows import enrich
+from flows.steps import Writer
+from warehouse.load import start_run
+
+
+def test_the_documents_task_loads_the_seeds_and_returns_only_their_summary(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "refs.txt").write_text(
+        "References\n\n1. A. One. doi: 10.1234/one PMID: 111\n2. B. Two. doi: 10.1234/two\n",
+        encoding="utf-8",
+    )
+    writer = Writer(tmp_path / "w.duckdb")
+    try:
+        run_id = writer(start_run, "enrich", {})
+        summary = enrich.documents_task.fn(writer, [str(seeds)], run_id)
+        mentions = writer(lambda c: c.execute("select count(*) from mentions").fetchone()[0])
+    finally:
+        writer.close()
+    # the documents themselves stay inside the task: nothing of them outlives it in the flow
+    assert {k: summary[k] for k in ("documents", "mentions", "identifiers")} == {
+        "documents": 1,
+        "mentions": 3,
+        "identifiers": 3,
+    }
+    assert summary["works_in_documents"] == 2
+    assert summary["input_errors"] == []
+    assert mentions == 3
