@@ -616,6 +616,28 @@ def test_limiter_keeps_a_margin_beyond_the_sliding_one_second_window(clock):
     assert clock.sleeps[-1] == pytest.approx(third)
 
 
+def test_a_limiters_margin_doubles_with_each_bounce_up_to_the_maximum(clock):
+    limiter = http.RateLimiter(3)
+    limiter.widen()
+    assert limiter.margin == pytest.approx(2 * http.WINDOW_MARGIN)
+    for _ in range(4):
+        limiter.acquire()
+    assert clock.sleeps[-1] == pytest.approx(2 * http.WINDOW_MARGIN)  # the window's wait uses it
+    for _ in range(10):
+        limiter.widen()
+    assert limiter.margin == http.MAX_WINDOW_MARGIN
+
+
+@responses.activate
+def test_a_429_widens_the_window_margin_of_its_hosts_limiter(clock, settings):
+    responses.get(URL, status=429, headers={"Retry-After": "1"})
+    responses.get(URL, json={"ok": True})
+    h = make_http(settings, rate=3.0)
+    h.get(URL)
+    limiter = http.limiter_for(h.pace_key(http.host_of(URL)), "default", 3.0)
+    assert limiter.margin == pytest.approx(2 * http.WINDOW_MARGIN)
+
+
 def test_an_answer_parses_its_json_body_once_for_every_reader(monkeypatch):
     answer = HttpAnswer(200, URL, {}, "application/json", '{"results": []}', 1)
     calls = []
