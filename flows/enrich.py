@@ -14,6 +14,8 @@ PubMed, a PMID from OpenAlex...) are planned for the others, until a round plans
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -76,7 +78,27 @@ def documents_task(writer: steps.Writer, paths: list[str], run_id: str) -> dict:
 
     docs = list(extract_paths(paths))
     writer(load_documents, docs, run_id=run_id)
-    return _documents_summary(docs)
+    summary = _documents_summary(docs)
+    del docs
+    release_memory()
+    return summary
+
+
+def release_memory() -> None:
+    """Give the memory freed after a large step back to the system: glibc keeps the main thread's
+    freed heap (the fetch threads allocate from their own arenas, so they never reuse it) and
+    Arrow's pool keeps what staging freed. After loading 100,000 mentions that was ~170 MB."""
+    gc.collect()
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except ImportError:  # pyarrow is optional (warehouse.staging)
+        pass
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def plan_ids(

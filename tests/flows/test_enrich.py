@@ -30,3 +30,8 @@ def test_the_documents_task_loads_the_seeds_and_returns_only_their_summary(tmp_p
     assert summary["works_in_documents"] == 2
     assert summary["input_errors"] == []
     assert mentions == 3
+
+
+def test_releasing_memory_is_safe_to_call_at_any_time():
+    enrich.release_memory()
+    enrich.release_memory()
