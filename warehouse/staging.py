@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import chain
 
 import duckdb
@@ -102,15 +102,25 @@ def staged(
     if USE_ARROW:
         schema = pa.schema([(col, _arrow_type(typ)) for col, typ in spec])
         con.register(name, pa.table(cols, schema=schema))
-        try:
+        with _cleanup(lambda: con.unregister(name)):
             yield name
-        finally:
-            con.unregister(name)
         return
     # The names and types come from this package's specs, never from data; values are parameters.
     select = ", ".join(f'unnest(${i + 1}::{typ}[]) as "{col}"' for i, (col, typ) in enumerate(spec))
     con.execute(f"create or replace temp table {name} as select {select}", [list(c) for c in cols])
-    try:
+    with _cleanup(lambda: con.execute(f"drop table if exists {name}")):
         yield name
-    finally:
-        con.execute(f"drop table if exists {name}")
+
+
+@contextmanager
+def _cleanup(undo) -> Iterator[None]:
+    """Run ``undo`` after the block. When the block failed, a failing ``undo`` (inside the
+    transaction the failure aborted: "Current transaction is aborted") must not replace the
+    block's own error, e.g. DuckDB's out-of-memory, which is the one worth reporting."""
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            undo()
+        raise
+    undo()

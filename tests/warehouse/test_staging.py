@@ -1,0 +1,50 @@
+"""Bulk staging (warehouse/staging.py): columns, text repair, and errors that stay visible."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+import warehouse.staging as staging
+from warehouse.staging import columns_of, staged
+
+SPEC = [("name", "varchar"), ("tags", "varchar[]"), ("n", "integer")]
+
+
+def test_columns_repair_lone_surrogates_only_in_the_columns_that_hold_one():
+    rows = [("ok", ["a", "b\ud800"], 1), ("fine", None, 2), (None, ["c"], 3)]
+    name, tags, n = columns_of(rows, SPEC)
+    assert list(name) == ["ok", "fine", None]
+    assert list(tags) == [["a", "b\ufffd"], None, ["c"]]
+    assert list(n) == [1, 2, 3]
+
+
+def test_columns_of_no_rows_are_as_many_empty_columns_as_the_spec():
+    assert columns_of([], SPEC) == [[], [], []]
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_staged_rows_read_back_the_same(monkeypatch, arrow):
+    if arrow and not staging.USE_ARROW:
+        pytest.skip("pyarrow not installed")
+    monkeypatch.setattr(staging, "USE_ARROW", arrow)
+    con = duckdb.connect()
+    rows = [("x\udc00", ["t"], 1), ("y", [], None)]
+    with staged(con, "_in_t", spec=SPEC, rows=rows):
+        got = con.execute("select * from _in_t order by name").fetchall()
+    assert got == [("x\ufffd", ["t"], 1), ("y", [], None)]
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_an_error_in_an_aborted_transaction_is_not_hidden_by_the_cleanup(monkeypatch, arrow):
+    if arrow and not staging.USE_ARROW:
+        pytest.skip("pyarrow not installed")
+    monkeypatch.setattr(staging, "USE_ARROW", arrow)
+    con = duckdb.connect()
+    con.execute("create table t (k integer primary key)")
+    con.begin()
+    with pytest.raises(duckdb.ConstraintException):
+        with staged(con, "_in_k", spec=[("k", "integer")], rows=[(1,), (1,)]):
+            con.execute("insert into t select * from _in_k")  # aborts the transaction
+    con.rollback()
+    assert con.execute("select count(*) from t").fetchone() == (0,)
