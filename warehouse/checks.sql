@@ -13,6 +13,9 @@ select work_id, source from source_records group by work_id, source having count
 -- name: duplicate_citation_observations
 select work_id, source, run_id from citation_counts group by all having count(*) > 1;
 
+-- name: duplicate_references
+select citing_work_id, source, ref_key from work_references group by all having count(*) > 1;
+
 -- name: duplicate_ledger_rows
 select source, scheme, value from fetch_ledger group by all having count(*) > 1;
 

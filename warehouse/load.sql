@@ -33,7 +33,10 @@ insert into work_references by name
 select i.*, w.work_id as cited_work_id
 from _in_seed_references i
 left join work_ids w on w.scheme = i.cited_scheme and w.value = i.cited_value
-on conflict do nothing;
+where not exists (
+    select 1 from work_references r
+    where r.citing_work_id = i.citing_work_id and r.source = i.source and r.ref_key = i.ref_key
+);
 
 -- name: insert_raw_responses
 insert into raw_responses by name select * from _in_raw_responses on conflict do nothing;

@@ -201,6 +201,8 @@ create table authorship_institutions (
 
 -- citing -> cited. ref_key = 'scheme:value' when the cited id is known, else 'pos:<n>' or
 -- 'text:<hash>' for references given only as text. source 'seed' = stated by a seed document.
+-- One row per (citing_work_id, source, ref_key), kept by the loader (a work's references from a
+-- source are replaced whole) and checked by checks.sql, not by a primary key (see v3).
 create table work_references (
     citing_work_id varchar not null,
     source         varchar not null,
@@ -211,8 +213,7 @@ create table work_references (
     position       integer,
     unstructured   varchar,
     document_id    varchar,  -- for source 'seed'
-    run_id         varchar,
-    primary key (citing_work_id, source, ref_key)
+    run_id         varchar
 );
 
 create table topics (

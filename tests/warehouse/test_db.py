@@ -23,7 +23,7 @@ from warehouse.db import (
     migrations,
     schema_version,
 )
-from warehouse.query import SqlError, run_sql
+from warehouse.query import SqlError, check_quality, run_sql
 
 from .conftest import assert_quality
 
@@ -83,6 +83,26 @@ def test_a_v1_file_upgrades_in_place_and_keeps_its_data(tmp_path):
     con.execute("select * from counts_by_year")  # added by v2
     versions = con.execute("select version from schema_version order by 1").fetchall()
     assert versions == [(v,) for v, _ in migrations()]
+    con.close()
+
+
+def test_a_v2_file_keeps_its_references_and_loses_their_primary_key(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    for version, script in migrations()[:2]:
+        _apply(con, script.read_text(), version=version, description=script.stem)
+    row = ("w_1", "openalex", "doi:10.1/b", "doi", "10.1/b", None, 1, None, None, "r1")
+    con.execute("insert into work_references values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    con.close()
+
+    con = connect(path)
+    assert con.execute("select * from work_references").fetchall() == [row]
+    keys = con.execute(
+        "select constraint_type from duckdb_constraints() where table_name = 'work_references'"
+    ).fetchall()
+    assert ("PRIMARY KEY",) not in keys and ("NOT NULL",) in keys
+    con.execute("insert into work_references values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    assert dict(check_quality(con))["duplicate_references"] == 1  # the check holds the key now
     con.close()
 
 
