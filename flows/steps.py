@@ -49,11 +49,11 @@ def make_client(source: str, settings: Settings) -> Any:
     raise ValueError(f"unknown source {source!r}")
 
 
-# DuckDB memory of the run's warehouse connection. A cap, not a reservation: with checkpoints
-# every WRITER_CHECKPOINT_THRESHOLD of log, steady use stays near 100 MB at 100,000 ids, but a
-# checkpoint needs room beyond that; at 256 MB one failed ("failed to pin block", 243/244 MiB),
-# which invalidates the database and failed every later load of the run (exit 1).
-WRITER_MEMORY_LIMIT = "1GB"
+# DuckDB memory of the run's warehouse connection. A cap, not a reservation, but a checkpoint
+# needs room beyond the steady cache: at 256 MB one failed at ~90% of a 100,000-id run ("failed
+# to pin block", 243/244 MiB), which invalidates the database and failed every later load of the
+# run (exit 1). bench memory, 100,000 ids: 512 MB exit 0 with a 1,742 MB peak; 1 GB, 2,218 MB.
+WRITER_MEMORY_LIMIT = "512MB"
 # Write-ahead log size that triggers a checkpoint. DuckDB's 16 MB meant a checkpoint nearly every
 # load (raw answers are stored); 64 MB loads 1.3x faster (bench ingest: 1,375 -> 1,740 works/s,
 # 256 MB: 1,910) while uncheckpointed data, held in memory, stays small.
