@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench._fakeapi_proc import FakeApiProcess
-from bench.bench_enrich import cache_raw_id, settings_for
+from bench.bench_enrich import settings_for
 from pipeline.records import Identifier
 
 
@@ -38,16 +38,10 @@ def run(quick: bool = False) -> list[str]:
         writer = steps.Writer(db)
         try:
             steps.fresh_http_state()
-            undo = cache_raw_id()  # setup only: the measured refresh runs the shipped code
-            try:
-                api.reset_baseline()
-                run_id = writer(start_run, "bench-setup", {})
-                steps.fetch_and_load(
-                    "openalex", dois, settings=settings, writer=writer, run_id=run_id
-                )
-                full = api.delta()["openalex"]
-            finally:
-                undo()
+            api.reset_baseline()
+            run_id = writer(start_run, "bench-setup", {})
+            steps.fetch_and_load("openalex", dois, settings=settings, writer=writer, run_id=run_id)
+            full = api.delta()["openalex"]
             stale = writer(stale_works, "openalex", stale_after=timedelta(0))
             api.reset_baseline()
             run_id = writer(start_run, "bench-refresh", {})

@@ -445,6 +445,7 @@ class PubMedClient:
             rate=settings.effective_ncbi_rps,
             retry_statuses=RETRY_STATUSES,
             host_key=NCBI_HOST_KEY,
+            window_429=True,  # NCBI's 429 means over 3 (10) per second, with no Retry-After
         )
 
     @property

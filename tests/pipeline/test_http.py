@@ -647,3 +647,29 @@ def test_an_answer_parses_its_json_body_once_for_every_reader(monkeypatch):
     http.check_json(answer)
     assert answer.json() == {"results": []} and answer.json() is answer.json()
     assert len(calls) == 1
+
+
+@responses.activate
+def test_a_window_429_is_retried_at_the_limiters_pace_without_a_backoff(clock, settings):
+    responses.get(URL, status=429, json={"error": "API rate limit exceeded"})
+    responses.get(URL, json={"ok": True})
+    h = make_http(settings, rate=1000.0, window_429=True)
+    assert h.get(URL).attempts == 2
+    assert all(s < http.BACKOFF_FLOOR for s in clock.sleeps)
+
+
+@responses.activate
+def test_a_second_window_429_in_a_row_backs_off(clock, settings):
+    responses.get(URL, status=429, json={"error": "API rate limit exceeded"})
+    responses.get(URL, status=429, json={"error": "API rate limit exceeded"})
+    responses.get(URL, json={"ok": True})
+    make_http(settings, rate=1000.0, window_429=True).get(URL)
+    assert max(clock.sleeps) >= http.BACKOFF_FLOOR
+
+
+@responses.activate
+def test_a_429_without_retry_after_backs_off_by_default(clock, settings):
+    responses.get(URL, status=429)
+    responses.get(URL, json={"ok": True})
+    make_http(settings).get(URL)
+    assert max(clock.sleeps) >= http.BACKOFF_FLOOR
