@@ -50,21 +50,6 @@ def _retry_unexpected(task, task_run, state) -> bool:
     return False
 
 
-# extract_task and load_documents_task: the two halves of documents_task, kept for bench/prefect
-@task(cache_policy=NO_CACHE)
-def extract_task(paths: list[str]) -> list[SeedDocument]:
-    from pipeline.extract import extract_paths
-
-    return list(extract_paths(paths))
-
-
-@task(cache_policy=NO_CACHE)
-def load_documents_task(writer: steps.Writer, docs: list[SeedDocument], run_id: str) -> None:
-    from warehouse.load import load_documents
-
-    writer(load_documents, docs, run_id=run_id)
-
-
 @task(cache_policy=NO_CACHE)
 def documents_task(writer: steps.Writer, paths: list[str], run_id: str) -> dict:
     """Extract the seed documents, load them, and return only their summary.
