@@ -136,12 +136,9 @@ def stale_works(
         seen = newest.get(work_id)
         if seen is not None and seen >= cutoff:
             continue
-        ids = [(Identifier(s, v), status) for _, s, v, status, _ in group]
-        for scheme in REFRESH_PREFERENCE[source]:
-            pick = next((i for i, st in ids if i.scheme == scheme and st != "not_found"), None)
-            if pick:
-                out.append(pick)
-                break
+        pick = _count_id(source, [(Identifier(s, v), st) for _, s, v, st, _ in group])
+        if pick:
+            out.append(pick)
     return out
 
 
@@ -163,10 +160,17 @@ def uncounted(
     )
     out = []
     for _work_id, group in groupby(rows, key=lambda r: r[0]):
-        ids = [(Identifier(s, v), status) for _, s, v, status in group]
-        for scheme in REFRESH_PREFERENCE[source]:
-            pick = next((i for i, st in ids if i.scheme == scheme and st != "not_found"), None)
-            if pick:
-                out.append(pick)
-                break
+        pick = _count_id(source, [(Identifier(s, v), st) for _, s, v, st in group])
+        if pick:
+            out.append(pick)
     return out
+
+
+def _count_id(source: str, ids: list[tuple[Identifier, str | None]]) -> Identifier | None:
+    """The work's identifier ``source`` prefers for counts (REFRESH_PREFERENCE), among those it
+    has not answered ``not_found`` for; ``ids`` are (identifier, ledger status) pairs."""
+    for scheme in REFRESH_PREFERENCE[source]:
+        pick = next((i for i, st in ids if i.scheme == scheme and st != "not_found"), None)
+        if pick:
+            return pick
+    return None
