@@ -31,6 +31,23 @@ def prefect_harness():
             yield
 
 
+@pytest.fixture(scope="module")
+def catalog():
+    """The fake API's catalog built around the seed documents' works (one per test module)."""
+    from tests.fakeapi import seed_catalog
+
+    return seed_catalog()
+
+
+@pytest.fixture(scope="module")
+def api(catalog):
+    """A loopback FakeApi serving ``catalog``, shared by a test module's tests."""
+    from tests.fakeapi import FakeApi
+
+    with FakeApi(catalog) as server:
+        yield server
+
+
 @pytest.fixture(autouse=True)
 def _fresh_http_state():
     """Limiters, concurrency gates and unreachable marks are per process; each test starts clean."""

@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from flows import cli
-from tests.fakeapi import FakeApi, seed_catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -32,17 +31,6 @@ def expected_works() -> list[tuple[str, str, dict[str, str]]]:
         for w in entry["works"]:
             out.append((doc, w["role"], {s: w[s] for s in SCHEMES if s in w}))
     return out
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return seed_catalog()
-
-
-@pytest.fixture(scope="module")
-def api(catalog):
-    with FakeApi(catalog) as server:
-        yield server
 
 
 @pytest.fixture

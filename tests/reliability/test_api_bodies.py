@@ -22,23 +22,11 @@ import pytest
 import pipeline.http as http
 from flows.steps import Writer, fetch_and_load
 from pipeline.records import Identifier
-from tests.fakeapi import FakeApi, seed_catalog
 from tests.reliability.conftest import ROOT, fast_settings, ledger, quality_failures
 
 pytestmark = pytest.mark.timeout(120)
 
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return seed_catalog()
-
-
-@pytest.fixture(scope="module")
-def api(catalog):
-    with FakeApi(catalog) as server:
-        yield server
 
 
 @pytest.fixture

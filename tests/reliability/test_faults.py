@@ -26,7 +26,6 @@ import pytest
 
 from flows.steps import Writer, fetch_and_load
 from pipeline.records import Identifier
-from tests.fakeapi import FakeApi, seed_catalog
 from tests.reliability.conftest import (
     absent_doi,
     count_faults,
@@ -39,17 +38,6 @@ from tests.reliability.conftest import (
 pytestmark = pytest.mark.timeout(120)
 
 CLIENT_OF = {"openalex": "openalex", "crossref": "crossref", "eutils": "pubmed", "idconv": "pubmed"}
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return seed_catalog()
-
-
-@pytest.fixture(scope="module")
-def api(catalog):
-    with FakeApi(catalog) as server:
-        yield server
 
 
 @pytest.fixture
