@@ -72,6 +72,15 @@ def decoded(path: str) -> str:
         return "".join(RawFile(path, FALLBACK_ENCODING).chars())
 
 
+def extracted_without_problems(source: str, ext: str) -> SeedDocument:
+    """``source`` written as a ``ext`` file and extracted: invariants checked, no problems."""
+    with written(source.encode("utf-8"), ext) as path:
+        doc = extract_document(path)
+        check_document(doc, path)
+    assert doc.problems == ()
+    return doc
+
+
 def check_document(doc: SeedDocument, path: str) -> str | None:
     """Assert invariants 1-5 of ``doc``; return the decoded text (None for a refused file)."""
     if any(p.fatal for p in doc.problems):
@@ -329,10 +338,7 @@ def html_documents(draw) -> tuple[str, list[dict[str, str]]]:
 def test_html_items_are_found_once_each_and_hidden_text_never(page, joiner):
     source, expected = page
     source = source.replace("><", ">" + joiner + "<")
-    with written(source.encode("utf-8"), ".html") as path:
-        doc = extract_document(path)
-        check_document(doc, path)
-    assert doc.problems == ()
+    doc = extracted_without_problems(source, ".html")
     assert found_works(doc) == expected
     assert all(m.role == "mention" for m in doc.mentions)
 
@@ -371,10 +377,7 @@ def bibtex_files(draw) -> tuple[str, list[dict[str, str]]]:
 @given(bibtex_files())
 def test_bibtex_entries_are_one_reference_work_each(bib):
     source, expected = bib
-    with written(source.encode("utf-8"), ".bib") as path:
-        doc = extract_document(path)
-        check_document(doc, path)
-    assert doc.problems == ()
+    doc = extracted_without_problems(source, ".bib")
     assert found_works(doc) == expected
     assert {m.role for m in doc.mentions} <= {"reference"}
 
@@ -409,10 +412,7 @@ def ris_files(draw) -> tuple[str, list[dict[str, str]]]:
 @given(ris_files())
 def test_ris_records_are_one_reference_work_each_even_without_er(ris):
     source, expected = ris
-    with written(source.encode("utf-8"), ".ris") as path:
-        doc = extract_document(path)
-        check_document(doc, path)
-    assert doc.problems == ()
+    doc = extracted_without_problems(source, ".ris")
     assert found_works(doc) == expected
     assert {m.role for m in doc.mentions} <= {"reference"}
 
@@ -467,10 +467,7 @@ def csv_files(draw) -> tuple[str, str, list[dict[str, str]]]:
 @given(csv_files())
 def test_csv_rows_are_one_work_each_with_their_typed_cells(table):
     ext, source, expected = table
-    with written(source.encode("utf-8"), ext) as path:
-        doc = extract_document(path)
-        check_document(doc, path)
-    assert doc.problems == ()
+    doc = extracted_without_problems(source, ext)
     # Free-text cells hold no identifier, so every mention comes from an identifier column.
     assert found_works(doc) == expected
 

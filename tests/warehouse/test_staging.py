@@ -23,11 +23,16 @@ def test_columns_of_no_rows_are_as_many_empty_columns_as_the_spec():
     assert columns_of([], SPEC) == [[], [], []]
 
 
-@pytest.mark.parametrize("arrow", [True, False])
-def test_staged_rows_read_back_the_same(monkeypatch, arrow):
+@pytest.fixture(params=["arrow", "list parameters"])
+def staging_path(request, monkeypatch):
+    """Each test runs through both staging paths (Arrow only when pyarrow is installed)."""
+    arrow = request.param == "arrow"
     if arrow and not staging.USE_ARROW:
         pytest.skip("pyarrow not installed")
     monkeypatch.setattr(staging, "USE_ARROW", arrow)
+
+
+def test_staged_rows_read_back_the_same(staging_path):
     con = duckdb.connect()
     rows = [("x\udc00", ["t"], 1), ("y", [], None)]
     with staged(con, "_in_t", spec=SPEC, rows=rows):
@@ -35,11 +40,7 @@ def test_staged_rows_read_back_the_same(monkeypatch, arrow):
     assert got == [("x\ufffd", ["t"], 1), ("y", [], None)]
 
 
-@pytest.mark.parametrize("arrow", [True, False])
-def test_an_error_in_an_aborted_transaction_is_not_hidden_by_the_cleanup(monkeypatch, arrow):
-    if arrow and not staging.USE_ARROW:
-        pytest.skip("pyarrow not installed")
-    monkeypatch.setattr(staging, "USE_ARROW", arrow)
+def test_an_error_in_an_aborted_transaction_is_not_hidden_by_the_cleanup(staging_path):
     con = duckdb.connect()
     con.execute("create table t (k integer primary key)")
     con.begin()
