@@ -91,20 +91,8 @@ def settings_for(env: dict[str, str], db: Path) -> Settings:
     return Settings.from_env({**env, "ENRICH_MAILTO": "bench@example.org"}, db_path=db)
 
 
-def enrich_once(
-    api: FakeApiProcess, ids: list[Identifier], db: Path, *, patches: tuple = ()
-) -> dict:
-    """fetch_and_load per source in its own thread, as the flow's first round: the figures.
-    ``patches``: prototype functions applied for this run only (each returns its undo)."""
-    undo = [p() for p in patches]
-    try:
-        return _enrich_once(api, ids, db)
-    finally:
-        for u in reversed(undo):
-            u()
-
-
-def _enrich_once(api: FakeApiProcess, ids: list[Identifier], db: Path) -> dict:
+def enrich_once(api: FakeApiProcess, ids: list[Identifier], db: Path) -> dict:
+    """fetch_and_load per source in its own thread, as the flow's first round: the figures."""
     from flows import steps
     from warehouse.load import start_run
 
