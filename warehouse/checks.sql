@@ -87,5 +87,19 @@ union all select work_id, source, 'counts_by_year' from counts_by_year where cit
 union all select work_id, source, 'source_records' from source_records where cited_by_count < 0;
 
 -- name: secrets_in_stored_urls
-select raw_id, request_url from raw_responses
+select raw_id, request_url from raw_response_meta
 where regexp_matches(request_url, '[?&](api[_-]?key|apikey|access_token|token)=', 'i');
+
+-- name: raw_bodies_incomplete
+-- A stored answer whose parts do not add up to its body (raw_responses would return it cut).
+select m.raw_id, m.parts, m.body_chars, p.n, p.chars
+from raw_response_meta m
+left join (
+    select raw_id, count(*) as n, sum(length(text)) as chars, max(part) as last
+    from raw_response_parts group by raw_id
+) p using (raw_id)
+where p.raw_id is null or p.n <> m.parts or p.last <> m.parts - 1 or p.chars <> m.body_chars;
+
+-- name: raw_parts_without_answer
+select p.raw_id, p.part from raw_response_parts p
+left join raw_response_meta m using (raw_id) where m.raw_id is null;

@@ -38,8 +38,14 @@ where not exists (
     where r.citing_work_id = i.citing_work_id and r.source = i.source and r.ref_key = i.ref_key
 );
 
--- name: insert_raw_responses
-insert into raw_responses by name select * from _in_raw_responses on conflict do nothing;
+-- Parts before their meta row: an answer already stored (same raw_id) keeps its parts.
+-- name: insert_raw_parts
+insert into raw_response_parts by name
+select * from _in_raw_parts
+where raw_id not in (select raw_id from raw_response_meta);
+
+-- name: insert_raw_meta
+insert into raw_response_meta by name select * from _in_raw_meta on conflict do nothing;
 
 -- An `ok` row stays `ok` when a later attempt fails (the data it brought is still loaded);
 -- attempts accumulate. An outcome no newer than the row's last attempt is already accounted for
@@ -263,11 +269,24 @@ delete from counts_by_year;
 -- name: clear_derived_work_references
 delete from work_references where source <> 'seed';
 
+-- A page of stored answers, oldest first, their bodies joined from parts (the parts of this
+-- page's answers only; the raw_responses view would aggregate every body first).
 -- name: raw_page
-select raw_id, source, endpoint, request_url, http_status, content_type, body, fetched_at,
-       requested, run_id
-from raw_responses
-where $after_at::timestamptz is null or fetched_at > $after_at::timestamptz
-   or (fetched_at = $after_at::timestamptz and raw_id > $after_id::varchar)
-order by fetched_at, raw_id
-limit $limit;
+with page as (
+    select raw_id, source, endpoint, request_url, http_status, content_type, fetched_at,
+           requested, run_id
+    from raw_response_meta
+    where $after_at::timestamptz is null or fetched_at > $after_at::timestamptz
+       or (fetched_at = $after_at::timestamptz and raw_id > $after_id::varchar)
+    order by fetched_at, raw_id
+    limit $limit
+), bodies as (
+    select raw_id, string_agg(text, '' order by part) as body
+    from raw_response_parts
+    where raw_id in (select raw_id from page)
+    group by raw_id
+)
+select p.raw_id, p.source, p.endpoint, p.request_url, p.http_status, p.content_type,
+       coalesce(b.body, '') as body, p.fetched_at, p.requested, p.run_id
+from page p left join bodies b using (raw_id)
+order by p.fetched_at, p.raw_id;

@@ -280,7 +280,9 @@ create table fetch_ledger (
     primary key (source, scheme, value)
 );
 
-create table raw_responses (
+-- A raw answer's request and status; its body is in raw_response_parts. The view raw_responses
+-- (views/) joins the two back into one row per answer (see migrations/004 for why).
+create table raw_response_meta (
     raw_id       varchar primary key,
     source       varchar not null,
     endpoint     varchar not null,
@@ -288,9 +290,16 @@ create table raw_responses (
     fetched_at   timestamptz not null,
     http_status  integer not null,
     content_type varchar,
-    body         varchar not null,
     requested    varchar[],
-    run_id       varchar
+    run_id       varchar,
+    body_chars   bigint not null,   -- length of the whole body in characters
+    parts        integer not null   -- rows in raw_response_parts (>= 1; an empty body is one '')
+);
+
+create table raw_response_parts (
+    raw_id varchar not null,        -- raw_response_meta.raw_id
+    part   integer not null,        -- 0, 1, ... in body order
+    text   varchar not null         -- body characters [part * 16384, (part + 1) * 16384)
 );
 
 -- Which source wins each group of fields in `works` (1 = first choice; the next is used when the

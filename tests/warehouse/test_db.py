@@ -106,6 +106,40 @@ def test_a_v2_file_keeps_its_references_and_loses_their_primary_key(tmp_path):
     con.close()
 
 
+def test_a_v3_file_keeps_its_raw_answers_whole_with_bodies_cut_into_parts(tmp_path):
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    for version, script in migrations()[:3]:
+        _apply(con, script.read_text(), version=version, description=script.stem)
+    long = ('{"t": "e\u0301t\u00e9 \U0001f600 \u4e2d"} ' * 2_000)[:40_000]
+    rows = [
+        ("r1", "openalex", "works", "https://api.openalex.org/works", 200, "application/json",
+         long, ["doi:10.1/a"], "run1"),
+        ("r2", "crossref", "works", "https://api.crossref.org/works", 404, None, "", [], None),
+    ]  # fmt: skip
+    for r in rows:
+        con.execute(
+            "insert into raw_responses (raw_id, source, endpoint, request_url, fetched_at, "
+            "http_status, content_type, body, requested, run_id) "
+            "values (?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
+            list(r),
+        )
+    con.close()
+
+    con = connect(path)
+    got = con.execute(
+        "select raw_id, source, endpoint, request_url, http_status, content_type, body, "
+        "requested, run_id from raw_responses order by raw_id"
+    ).fetchall()
+    assert got == rows
+    parts = con.execute(
+        "select raw_id, count(*), max(length(text)) from raw_response_parts group by 1 order by 1"
+    ).fetchall()
+    assert parts == [("r1", 3, 16_384), ("r2", 1, 0)]
+    assert_quality(con)
+    con.close()
+
+
 def test_a_file_from_a_newer_enrich_is_refused(db_path):
     con = connect(db_path)
     con.execute("insert into schema_version values (999, 'future', now())")

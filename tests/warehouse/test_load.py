@@ -10,6 +10,8 @@ import warehouse.staging as staging
 from pipeline.records import CitationCount, IdentityLink, Normalised
 from warehouse.identity import MAX_WORKS_PER_GROUP, mint_work_id
 from warehouse.load import (
+    PART_CHARS,
+    body_parts,
     finish_run,
     iter_raw_responses,
     load_batch,
@@ -21,6 +23,7 @@ from warehouse.load import (
     start_run,
 )
 
+from .conftest import assert_quality
 from .factories import batch, document, full_record, ident, later, raw_for, record, seed_002
 
 TABLES = (
@@ -344,6 +347,33 @@ def test_runs_are_started_and_finished_with_a_json_summary(con):
     finish_run(con, run, "completed", {"works": 3})
     status, summary = con.execute("select status, summary->>'works' from runs").fetchone()
     assert (status, summary) == ("completed", "3")
+
+
+LONG_BODY = ('{"title": "e\u0301t\u00e9 \U0001f600 \u4e2d\u6587"} ' * 2_000)[: PART_CHARS * 2 + 7]
+
+
+@pytest.mark.parametrize("size", [0, 1, PART_CHARS - 1, PART_CHARS, PART_CHARS + 1, 3 * PART_CHARS])
+def test_body_parts_cut_at_most_part_chars_and_join_back(size):
+    body = (LONG_BODY * 2)[:size]
+    parts = body_parts(body)
+    assert "".join(parts) == body
+    assert len(parts) == max(1, -(-size // PART_CHARS))
+    assert all(len(p) <= PART_CHARS for p in parts)
+
+
+def test_a_long_body_is_stored_in_parts_and_read_back_whole(con, run_id):
+    fb, norm = batch("openalex")
+    raw = raw_for("openalex", LONG_BODY)
+    load_batch(con, replace(fb, raws=(raw,)), [], run_id=run_id)
+    load_batch(con, replace(fb, raws=(raw,)), [], run_id=run_id)  # the same answer again
+    assert con.execute("select body from raw_responses").fetchall() == [(LONG_BODY,)]
+    assert [r.body for r in iter_raw_responses(con)] == [LONG_BODY]
+    parts = con.execute("select part, length(text) from raw_response_parts order by 1").fetchall()
+    assert parts == [(0, PART_CHARS), (1, PART_CHARS), (2, 7)]
+    assert con.execute("select body_chars, parts from raw_response_meta").fetchall() == [
+        (len(LONG_BODY), 3)
+    ]
+    assert_quality(con)
 
 
 def test_raw_responses_iterate_oldest_first_in_pages(con, run_id):

@@ -134,8 +134,13 @@ def test_check_quality_passes_on_a_loaded_warehouse(loaded):
         ("update work_references set cited_work_id = null", "references_left_unresolved"),
         ("insert into authorships values ('w_x', 'crossref', 1, 'a', 'A', null, null, null, null, "
          "false, null, [])", "orphan_authorships"),
-        ("insert into raw_responses values ('r', 'pubmed', 'efetch', "
-         "'https://x.org/?api_key=k', now(), 200, null, '', [], null)", "secrets_in_stored_urls"),
+        ("insert into raw_response_meta values ('r', 'pubmed', 'efetch', "
+         "'https://x.org/?api_key=k', now(), 200, null, [], null, 0, 1); "
+         "insert into raw_response_parts values ('r', 0, '')", "secrets_in_stored_urls"),
+        ("insert into raw_response_meta values ('r', 'pubmed', 'efetch', 'https://x.org/', "
+         "now(), 200, null, [], null, 5, 2); insert into raw_response_parts values ('r', 0, 'abc')",
+         "raw_bodies_incomplete"),
+        ("insert into raw_response_parts values ('nope', 0, 'abc')", "raw_parts_without_answer"),
     ],
 )  # fmt: skip
 def test_check_quality_finds_planted_problems(damage, check):
