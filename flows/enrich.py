@@ -129,7 +129,7 @@ def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = F
     started = time.perf_counter()
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
-    writer = steps.Writer(db)
+    writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
         return _run(paths, settings, writer, sources, refresh, started)
     finally:

@@ -48,7 +48,7 @@ def refresh_flow(
     sources = list(sources or ("openalex", "crossref", "pubmed"))
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
-    writer = steps.Writer(db)
+    writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
     status = "failed"
     try:

@@ -8,7 +8,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.steps import GC_THRESHOLDS, SourceTally, Writer, load_stream, tallies_summary, tune_gc
+from flows.steps import (
+    GC_THRESHOLDS,
+    M_MMAP_THRESHOLD,
+    MALLOPTS,
+    WRITER_ALLOCATOR_FLUSH,
+    SourceTally,
+    Writer,
+    load_stream,
+    tallies_summary,
+    tune_allocator,
+    tune_gc,
+)
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 from warehouse.load import start_run
 
@@ -100,3 +111,55 @@ def test_tune_gc_raises_the_collector_thresholds_and_never_lowers_them():
         assert gc.get_threshold() == (10**6, *GC_THRESHOLDS[1:])
     finally:
         gc.set_threshold(*before)
+
+
+class FakeLibc:
+    def __init__(self, answer: int = 1) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.answer = answer
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return self.answer
+
+
+def test_tune_allocator_applies_every_malloc_option(monkeypatch):
+    import ctypes
+
+    libc = FakeLibc()
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: libc)
+    assert tune_allocator() is True
+    assert libc.calls == list(MALLOPTS)
+    assert (M_MMAP_THRESHOLD, 128 * 1024) in libc.calls  # a fixed threshold: no dynamic raise
+
+
+def test_tune_allocator_says_false_when_the_libc_refuses_or_is_not_glibc(monkeypatch):
+    import ctypes
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc(answer=0))
+    assert tune_allocator() is False
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # no mallopt (musl, macOS)
+    assert tune_allocator() is False
+
+
+def test_the_writer_caps_duckdb_memory_and_flushes_its_allocator_early(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb")
+    try:
+        got = writer(
+            lambda con: con.execute(
+                "select current_setting('allocator_flush_threshold'), "
+                "current_setting('memory_limit')"
+            ).fetchone()
+        )
+    finally:
+        writer.close()
+    assert got == (WRITER_ALLOCATOR_FLUSH, "244.1 MiB")  # DUCKDB_MEMORY_MB = 256, as MiB
+
+
+def test_the_writer_takes_its_memory_cap_from_the_caller(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb", memory_mb=1024)
+    try:
+        got = writer(lambda con: con.execute("select current_setting('memory_limit')").fetchone())
+    finally:
+        writer.close()
+    assert got == ("976.5 MiB",)
