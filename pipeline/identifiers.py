@@ -300,7 +300,9 @@ def _doi_found(m: re.Match[str]) -> tuple[Found, ...]:
     if "%" in raw:
         value = normalise_doi(raw)
     else:  # fast path: nothing left to decode, only the suffix must have survived trimming
-        value = raw.lower() if raw.find("/") < len(raw) - 1 else None
+        # ("10.1000/References" loses "/References" as a publisher's path: no slash is left)
+        slash = raw.find("/")
+        value = raw.lower() if 0 <= slash < len(raw) - 1 else None
     if value is None:
         return ()
     start = m.start()

@@ -159,6 +159,9 @@ FIND_CASES = [
             ("arxiv", "1304.2362"),
         ],
     ),
+    # a suffix that is only a publisher's path word is no DOI (found by fuzzing: "10.1000")
+    ("10.1000/References\n\n", []),
+    ("see 10.1000/abstract.", []),
     # OpenAlex
     ("https://openalex.org/W2741809807", [("openalex", "W2741809807")]),
     ("https://api.openalex.org/works/W2741809807", [("openalex", "W2741809807")]),
