@@ -295,12 +295,11 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     Example: enrich rebuild --db warehouse/warehouse.duckdb
     """
-    from flows.steps import REBUILD_MEMORY_MB, rebuild_warehouse
+    from flows.steps import rebuild_warehouse
 
     settings = _settings(args)
     _require_db(settings.db_path)
-    memory_mb = max(REBUILD_MEMORY_MB, settings.duckdb_memory_mb)
-    counts = rebuild_warehouse(settings.db_path, memory_mb=memory_mb)
+    counts = rebuild_warehouse(settings.db_path, memory_mb=settings.duckdb_memory_mb)
     print("enrich: rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
     return EXIT_OK
 

@@ -398,17 +398,18 @@ def _statuses(batch: FetchBatch) -> tuple[int, int, int, int]:
     return by["ok"], by["not_found"], by["failed"], by["pending"]
 
 
-# A rebuild is one transaction over the whole warehouse: it keeps the cap every run had before
-# schema v4 (512 MB); the 256 MB default was measured on runs, not on rebuilds.
+# A rebuild is one transaction over the whole warehouse: it keeps at least the cap every run had
+# before schema v4 (512 MB); the 256 MB default was measured on runs, not on rebuilds.
 REBUILD_MEMORY_MB = 512
 
 
-def rebuild_warehouse(db_path: str | Path, *, memory_mb: int = REBUILD_MEMORY_MB) -> dict:
-    """Re-normalise every stored raw response into the warehouse without any HTTP."""
+def rebuild_warehouse(db_path: str | Path, *, memory_mb: int = DUCKDB_MEMORY_MB) -> dict:
+    """Re-normalise every stored raw response into the warehouse without any HTTP, with DuckDB
+    capped at ``memory_mb`` but never below REBUILD_MEMORY_MB."""
     from pipeline.normalise import normalise
     from warehouse.load import finish_run, rebuild, start_run
 
-    writer = Writer(db_path, memory_mb=memory_mb)
+    writer = Writer(db_path, memory_mb=max(REBUILD_MEMORY_MB, memory_mb))
     try:
         run_id = writer(start_run, "rebuild", {})
         counts = writer(rebuild, _safe_normalise(normalise), run_id=run_id)

@@ -12,10 +12,12 @@ from flows.steps import (
     GC_THRESHOLDS,
     M_MMAP_THRESHOLD,
     MALLOPTS,
+    REBUILD_MEMORY_MB,
     WRITER_ALLOCATOR_FLUSH,
     SourceTally,
     Writer,
     load_stream,
+    rebuild_warehouse,
     tallies_summary,
     tune_allocator,
     tune_gc,
@@ -163,3 +165,19 @@ def test_the_writer_takes_its_memory_cap_from_the_caller(tmp_path):
     finally:
         writer.close()
     assert got == ("976.5 MiB",)
+
+
+@pytest.mark.parametrize(("asked", "used"), [(256, REBUILD_MEMORY_MB), (2048, 2048)])
+def test_a_rebuild_runs_with_at_least_its_memory_floor(tmp_path, monkeypatch, asked, used):
+    import flows.steps as steps
+
+    caps = []
+
+    class Recording(Writer):
+        def __init__(self, db_path, **kwargs):
+            caps.append(kwargs["memory_mb"])
+            super().__init__(db_path, **kwargs)
+
+    monkeypatch.setattr(steps, "Writer", Recording)
+    counts = rebuild_warehouse(tmp_path / "w.duckdb", memory_mb=asked)
+    assert caps == [used] and counts["raw_responses"] == 0
