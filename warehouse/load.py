@@ -41,11 +41,11 @@ from warehouse.seeds import document_tables
 from warehouse.staging import staged
 
 __all__ = [
+    "body_parts",
     "finish_run",
     "iter_raw_responses",
     "load_batch",
     "load_counts",
-    "body_parts",
     "load_documents",
     "mark_crashed_runs",
     "mark_ledger",

@@ -40,12 +40,18 @@ where schema_name = 'main' order by all
 """
 
 
+def file_at_version(path: Path, last: int) -> duckdb.DuckDBPyConnection:
+    """A raw connection to a new file holding the schema as migrations 1..``last`` left it."""
+    con = duckdb.connect(str(path))
+    for version, script in migrations()[:last]:
+        _apply(con, script.read_text(), version=version, description=script.stem)
+    assert schema_version(con) == last
+    return con
+
+
 def v1_file(path: Path) -> None:
     """A warehouse file as version 1 of enrich left it, with one work in it."""
-    con = duckdb.connect(str(path))
-    version, script = migrations()[0]
-    assert version == 1
-    _apply(con, script.read_text(), version=1, description=script.stem)
+    con = file_at_version(path, 1)
     con.execute(
         "insert into works (work_id, anchor_scheme, anchor_value, doi, created_at, updated_at) "
         "values ('w_1', 'doi', '10.1/a', '10.1/a', now(), now())"
@@ -88,9 +94,7 @@ def test_a_v1_file_upgrades_in_place_and_keeps_its_data(tmp_path):
 
 def test_a_v2_file_keeps_its_references_and_loses_their_primary_key(tmp_path):
     path = tmp_path / "v2.duckdb"
-    con = duckdb.connect(str(path))
-    for version, script in migrations()[:2]:
-        _apply(con, script.read_text(), version=version, description=script.stem)
+    con = file_at_version(path, 2)
     row = ("w_1", "openalex", "doi:10.1/b", "doi", "10.1/b", None, 1, None, None, "r1")
     con.execute("insert into work_references values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     con.close()
@@ -108,9 +112,7 @@ def test_a_v2_file_keeps_its_references_and_loses_their_primary_key(tmp_path):
 
 def test_a_v3_file_keeps_its_raw_answers_whole_with_bodies_cut_into_parts(tmp_path):
     path = tmp_path / "v3.duckdb"
-    con = duckdb.connect(str(path))
-    for version, script in migrations()[:3]:
-        _apply(con, script.read_text(), version=version, description=script.stem)
+    con = file_at_version(path, 3)
     long = ('{"t": "e\u0301t\u00e9 \U0001f600 \u4e2d"} ' * 2_000)[:40_000]
     rows = [
         ("r1", "openalex", "works", "https://api.openalex.org/works", 200, "application/json",
