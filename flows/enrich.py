@@ -24,6 +24,7 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -181,6 +182,9 @@ def _fetch_rounds(writer, settings, sources, refresh, run_id) -> dict[str, steps
                     s, quote(ids), writer, run_id, settings, False, progress
                 )
                 attempted[s].update(ids)
+            # every source's task finishes before any failure is raised: the run's writer is
+            # closed on the way out, and a sibling still loading would be cut off mid-run
+            wait(list(futures.values()))
             for s, fut in futures.items():
                 tallies[s].merge(fut.result())
         if "pubmed" in sources:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import queue
 import threading
 import time
@@ -60,25 +61,73 @@ WRITER_CHECKPOINT_THRESHOLD = "64MB"
 WRITER_ALLOCATOR_FLUSH = "16MB"
 
 
+# DuckDB keeps a table's primary-key index (ART) in memory while it inserts into the table, and a
+# load's own uncommitted rows too; neither can be evicted. A fixed cap therefore fails once the
+# warehouse outgrows it (measured: 100,000 ids at 128 MB died with "failed to pin block" after
+# 100 s, ART_INDEX ~45 MB + ~70 MB of the load's own rows). Worse, DuckDB 2.0 can leave index
+# entries behind when a *commit* runs out of memory (reproduced: the keys then count as
+# duplicates, even after reopening). So the writer keeps headroom before each call: its limit is
+# at least twice the resident index plus LOAD_HEADROOM_MB, and an out-of-memory error raises the
+# limit and runs the call again (every writer call is one transaction, idempotent by design).
+LOAD_HEADROOM_MB = 96
+MEMORY_RETRIES = 3
+
+
+def memory_ceiling_mb() -> int:
+    """The highest limit the writer raises DuckDB's to: DuckDB's own default, 80% of RAM."""
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a small machine
+        return 4096
+    return max(DUCKDB_MEMORY_MB, int(ram * 0.8) // 2**20)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether a DuckDB error is its out-of-memory error, raised directly or from a commit."""
+    import duckdb
+
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return True
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and (
+        "Out of Memory" in text or "failed to pin block" in text or "could not allocate" in text
+        or "failed to allocate" in text
+    )  # fmt: skip
+
+
+class WriterClosed(RuntimeError):
+    """A write was asked of a Writer already closed (its run is over)."""
+
+
 class Writer:
     """Serialises warehouse writes from the fetch threads.
 
     DuckDB allows one writer per file, and one connection shared by threads refuses concurrent
     calls (prefect-notes section 7.3), so every call takes a lock and a fresh cursor. Loading is
     cheap beside fetching, so the lock costs little while the sources fetch concurrently.
+
+    DuckDB's memory is capped at ``memory_mb`` to start with, and raised when the warehouse's
+    indexes need more (see LOAD_HEADROOM_MB), up to ``ceiling_mb``.
     """
 
     def __init__(
-        self, db_path: str | Path, *, wait: float = 30.0, memory_mb: int = DUCKDB_MEMORY_MB
+        self,
+        db_path: str | Path,
+        *,
+        wait: float = 30.0,
+        memory_mb: int = DUCKDB_MEMORY_MB,
+        ceiling_mb: int | None = None,
     ) -> None:
         from warehouse.db import connect
 
         self.db_path = str(db_path)
         self.con = connect(self.db_path, wait=wait)
+        self.ceiling_mb = max(int(memory_mb), ceiling_mb or memory_ceiling_mb())
         # DuckDB's default limit is 80% of RAM, and it keeps what a run inserts in its buffer
         # pool: the writer's memory grew with the run (2.9 GB at 100,000 ids). Capped
         # (Settings.duckdb_memory_mb), DuckDB evicts written blocks and spills to <db>.tmp.
-        self.con.execute(f"set memory_limit = '{int(memory_mb)}MB'")
+        self.memory_mb = 0
+        self._set_limit(int(memory_mb))
         # A crash replays at most this much log on the next open, nothing more.
         self.con.execute(f"set checkpoint_threshold = '{WRITER_CHECKPOINT_THRESHOLD}'")
         self.con.execute(f"set allocator_flush_threshold = '{WRITER_ALLOCATOR_FLUSH}'")
@@ -86,11 +135,50 @@ class Writer:
 
     def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            cur = self.con.cursor()
-            try:
-                return fn(cur, *args, **kwargs)
-            finally:
-                cur.close()
+            if self.con is None:
+                raise WriterClosed(f"the warehouse writer for {self.db_path} is closed")
+            self._keep_headroom()
+            for attempt in range(MEMORY_RETRIES + 1):
+                cur = self.con.cursor()
+                try:
+                    return fn(cur, *args, **kwargs)
+                except Exception as exc:
+                    if attempt == MEMORY_RETRIES or not is_out_of_memory(exc):
+                        raise
+                    if not self._raise_limit(self.memory_mb * 2, f"out of memory ({exc})"):
+                        raise
+                finally:
+                    cur.close()
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def index_mb(self) -> float:
+        """Memory DuckDB holds for primary-key indexes now, in MB."""
+        row = self.con.execute(
+            "select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory() "
+            "where tag = 'ART_INDEX'"
+        ).fetchone()
+        return row[0] / 2**20
+
+    def _keep_headroom(self) -> None:
+        need = int(2 * self.index_mb()) + LOAD_HEADROOM_MB
+        if need > self.memory_mb:
+            self._raise_limit(max(need, self.memory_mb * 3 // 2), "indexes grew")
+
+    def _raise_limit(self, target_mb: int, why: str) -> bool:
+        """Raise DuckDB's limit to ``target_mb`` (at most the ceiling); False when at it."""
+        target = min(int(target_mb), self.ceiling_mb)
+        if target <= self.memory_mb:
+            return False
+        log.warning(
+            "warehouse memory limit raised from %d MB to %d MB: %s (ENRICH_DUCKDB_MEMORY_MB "
+            "sets where a run starts)", self.memory_mb, target, why.splitlines()[0][:200],
+        )  # fmt: skip
+        self._set_limit(target)
+        return True
+
+    def _set_limit(self, memory_mb: int) -> None:
+        self.con.execute(f"set memory_limit = '{int(memory_mb)}MB'")
+        self.memory_mb = int(memory_mb)
 
     def close(self) -> None:
         """Close the connection and drop it: Prefect keeps task parameters (this Writer) alive

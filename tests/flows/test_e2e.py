@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -224,3 +225,35 @@ def test_deployments_are_registered_with_their_cron_schedules(prefect_harness, t
         assert all(
             r.expected_start_time.hour == 3 and r.expected_start_time.minute == 0 for r in runs
         )
+
+
+def test_a_source_that_crashes_lets_the_others_finish_loading(
+    prefect_harness, online, monkeypatch, seeds, tmp_path, capsys
+):
+    from flows import steps
+
+    real = steps.fetch_and_load
+
+    def flaky(source, ids, **kwargs):
+        if source == "openalex":  # the first source the flow collects a result from
+            raise RuntimeError("openalex client bug")
+        time.sleep(3.0)  # still loading when openalex has failed (after its one retry, 2 s on)
+        return real(source, ids, **kwargs)
+
+    monkeypatch.setattr(steps, "fetch_and_load", flaky)
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert "openalex client bug" in err
+    assert "closed" not in err and "NoneType" not in err
+    settled = dict(
+        query(
+            db,
+            "select source, count(*) from fetch_ledger "
+            "where status in ('ok', 'not_found') group by source",
+        )
+    )
+    asked = dict(query(db, "select source, count(*) from fetch_ledger group by source"))
+    assert settled.get("openalex", 0) == 0
+    for source in ("crossref", "pubmed"):
+        assert settled[source] == asked[source] > 0

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
+import os
 from datetime import UTC, datetime
 
+import duckdb
 import pytest
 
 from flows.steps import (
     GC_THRESHOLDS,
+    LOAD_HEADROOM_MB,
     M_MMAP_THRESHOLD,
     MALLOPTS,
     REBUILD_MEMORY_MB,
     WRITER_ALLOCATOR_FLUSH,
     SourceTally,
     Writer,
+    WriterClosed,
+    is_out_of_memory,
     load_stream,
+    memory_ceiling_mb,
     rebuild_warehouse,
     tallies_summary,
     tune_allocator,
@@ -181,3 +188,103 @@ def test_a_rebuild_runs_with_at_least_its_memory_floor(tmp_path, monkeypatch, as
     monkeypatch.setattr(steps, "Writer", Recording)
     counts = rebuild_warehouse(tmp_path / "w.duckdb", memory_mb=asked)
     assert caps == [used] and counts["raw_responses"] == 0
+
+
+def test_the_writer_raises_its_limit_when_the_indexes_outgrow_its_headroom(tmp_path, caplog):
+    writer = Writer(tmp_path / "w.duckdb", memory_mb=128)
+    try:
+        writer(lambda con: con.execute("create table t (k varchar primary key)"))
+        writer(lambda con: con.execute(
+            "insert into t select 'key-' || i || repeat('x', 20) from range(600000) r(i)"
+        ))  # fmt: skip
+        index_mb = writer.index_mb()
+        assert 2 * index_mb + LOAD_HEADROOM_MB > 128  # the premise: this index needs more room
+        with caplog.at_level(logging.WARNING, logger="flows.steps"):
+            writer(lambda con: None)
+        assert writer.memory_mb >= 2 * index_mb + LOAD_HEADROOM_MB
+        assert "raised from 128 MB" in caplog.text and "indexes grew" in caplog.text
+    finally:
+        writer.close()
+
+
+def test_the_writer_keeps_its_limit_while_the_indexes_fit(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb", memory_mb=256)
+    try:
+        writer(lambda con: con.execute("create table t (k integer primary key)"))
+        writer(lambda con: con.execute("insert into t select i from range(1000) r(i)"))
+        writer(lambda con: None)
+    finally:
+        writer.close()
+    assert writer.memory_mb == 256
+
+
+def test_an_out_of_memory_call_runs_again_with_twice_the_limit(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb", memory_mb=256, ceiling_mb=4096)
+    limits = []
+
+    def load(con):
+        limits.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        if len(limits) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+        return "loaded"
+
+    try:
+        assert writer(load) == "loaded"
+    finally:
+        writer.close()
+    assert limits == ["244.1 MiB", "488.2 MiB"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        duckdb.TransactionException(
+            "TransactionContext Error: Failed to commit: failed to pin block"
+        ),
+        duckdb.OutOfMemoryException(
+            "Out of Memory Error: could not allocate block of size 256 KiB"
+        ),
+    ],
+)
+def test_out_of_memory_is_recognised_from_a_statement_or_a_commit(error):
+    assert is_out_of_memory(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        duckdb.ConstraintException("Constraint Error: Duplicate key"),
+        MemoryError("Out of Memory"),  # Python's own: not DuckDB's limit
+        ValueError("failed to pin block"),
+    ],
+)
+def test_other_errors_are_not_taken_for_out_of_memory(error):
+    assert not is_out_of_memory(error)
+
+
+def test_out_of_memory_at_the_ceiling_is_raised_to_the_caller(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb", memory_mb=256, ceiling_mb=256)
+    calls = []
+
+    def load(con):
+        calls.append(1)
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+
+    try:
+        with pytest.raises(duckdb.OutOfMemoryException):
+            writer(load)
+    finally:
+        writer.close()
+    assert calls == [1]
+
+
+def test_a_closed_writer_says_so(tmp_path):
+    writer = Writer(tmp_path / "w.duckdb")
+    writer.close()
+    with pytest.raises(WriterClosed, match="is closed"):
+        writer(lambda con: None)
+
+
+def test_the_memory_ceiling_is_most_of_this_machines_ram():
+    ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    assert 0.7 * ram_mb < memory_ceiling_mb() <= 0.8 * ram_mb
