@@ -71,6 +71,11 @@ WRITER_ALLOCATOR_FLUSH = "16MB"
 # limit and runs the call again (every writer call is one transaction, idempotent by design).
 LOAD_HEADROOM_MB = 96
 MEMORY_RETRIES = 3
+# How DuckDB words running out of its limit when the error comes wrapped (a failed commit is a
+# TransactionException whose message carries the allocator's complaint).
+OUT_OF_MEMORY_PHRASES = (
+    "Out of Memory", "failed to pin block", "could not allocate", "failed to allocate",
+)  # fmt: skip
 
 
 def memory_ceiling_mb() -> int:
@@ -89,10 +94,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, duckdb.OutOfMemoryException):
         return True
     text = str(exc)
-    return isinstance(exc, duckdb.Error) and (
-        "Out of Memory" in text or "failed to pin block" in text or "could not allocate" in text
-        or "failed to allocate" in text
-    )  # fmt: skip
+    return isinstance(exc, duckdb.Error) and any(p in text for p in OUT_OF_MEMORY_PHRASES)
 
 
 class WriterClosed(RuntimeError):
@@ -138,18 +140,21 @@ class Writer:
             if self.con is None:
                 raise WriterClosed(f"the warehouse writer for {self.db_path} is closed")
             self._keep_headroom()
-            for attempt in range(MEMORY_RETRIES + 1):
+            retries = 0
+            while True:
                 cur = self.con.cursor()
                 try:
                     return fn(cur, *args, **kwargs)
                 except Exception as exc:
-                    if attempt == MEMORY_RETRIES or not is_out_of_memory(exc):
-                        raise
-                    if not self._raise_limit(self.memory_mb * 2, f"out of memory ({exc})"):
+                    retries += 1
+                    if (
+                        retries > MEMORY_RETRIES
+                        or not is_out_of_memory(exc)
+                        or not self._raise_limit(self.memory_mb * 2, f"out of memory ({exc})")
+                    ):
                         raise
                 finally:
                     cur.close()
-            raise AssertionError("unreachable")  # pragma: no cover
 
     def index_mb(self) -> float:
         """Memory DuckDB holds for primary-key indexes now, in MB."""
