@@ -66,10 +66,14 @@ select r.citing_work_id, r.source, r.ref_key from work_references r
 left join works w on w.work_id = r.cited_work_id
 where r.cited_work_id is not null and w.work_id is null;
 
+-- A reference loaded before its cited work existed is pointed at it when a run finishes
+-- (finish_run settles every such reference), so only an id known before the last finish counts.
 -- name: references_left_unresolved
 select r.citing_work_id, r.source, r.ref_key from work_references r
 join work_ids i on i.scheme = r.cited_scheme and i.value = r.cited_value
-where r.cited_work_id is null or r.cited_work_id <> i.work_id;
+where r.cited_work_id <> i.work_id
+   or (r.cited_work_id is null
+       and i.first_seen_at < (select max(finished_at) from runs where finished_at is not null));
 
 -- name: work_topics_without_topic
 select t.* from work_topics t left join topics p on p.topic_id = t.topic_id where p.topic_id is null;

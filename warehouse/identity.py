@@ -303,11 +303,22 @@ def write_new_ids(
     work_of: dict[Identifier, str],
     run_id: str,
 ) -> None:
-    """Add identifiers to work_ids and point references that cite them at their work."""
+    """Add identifiers to work_ids. References already stored that cite them keep a null
+    ``cited_work_id`` until ``resolve_citations`` runs (once per run, from ``finish_run``)."""
     rows = [(i.scheme, i.value, work_of[i], by, run_id) for i, by in new_ids.items()]
     with staged(con, "_in_new_ids", spec=_NEW_ID_SPEC, rows=rows):
         con.execute(sql("identity.sql", "insert_work_ids"))
-        con.execute(sql("identity.sql", "resolve_cited"))
+
+
+def resolve_citations(con: duckdb.DuckDBPyConnection) -> int:
+    """Point every reference whose cited id is in work_ids, and that does not point anywhere
+    yet, at that work; returns how many references changed.
+
+    A reference loaded before its cited work existed is settled here rather than by each load:
+    finding those references means scanning all of work_references, which per load made a load's
+    cost grow with the warehouse (0 -> 0.25 s per 1,000 works at 100,000 works loaded).
+    """
+    return con.execute(sql("identity.sql", "resolve_cited")).fetchall()[0][0]
 
 
 def _write_conflicts(

@@ -151,9 +151,11 @@ on conflict do nothing;
 -- name: delete_absorbed_works
 delete from works using _merge_map m where works.work_id = m.old_id;
 
--- References whose cited id just became known (new work_ids rows) now point at their work.
+-- References whose cited id is now in work_ids point at its work. Whole-table on purpose: it runs
+-- once per run (finish_run), not per load, so a scan of every reference is paid once; and it also
+-- settles what a run that died before finishing left behind.
 -- name: resolve_cited
-update work_references set cited_work_id = n.work_id
-from _in_new_ids n
+update work_references set cited_work_id = w.work_id
+from work_ids w
 where work_references.cited_work_id is null
-  and work_references.cited_scheme = n.scheme and work_references.cited_value = n.value;
+  and work_references.cited_scheme = w.scheme and work_references.cited_value = w.value;

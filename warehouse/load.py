@@ -34,7 +34,14 @@ from pipeline.records import (
     SeedDocument,
 )
 from warehouse.db import sql
-from warehouse.identity import IdGroup, Resolution, best_identifier, known_ids, resolve
+from warehouse.identity import (
+    IdGroup,
+    Resolution,
+    best_identifier,
+    known_ids,
+    resolve,
+    resolve_citations,
+)
 from warehouse.planning import plan, stale_works, uncounted
 from warehouse.rows import COUNT_BY_YEAR_SPEC, COUNT_SPEC, SLICE_SPEC, RecordRows, id_strings
 from warehouse.seeds import document_tables
@@ -52,6 +59,7 @@ __all__ = [
     "plan",
     "rebuild",
     "redact_url",
+    "resolve_citations",
     "stale_works",
     "start_run",
     "transaction",
@@ -176,11 +184,17 @@ def _process_exists(pid: object) -> bool:
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict) -> None:
-    """Close a run with its final status and a JSON summary."""
-    con.execute(
-        sql("load.sql", "finish_run"),
-        {"run_id": run_id, "status": status, "summary": json.dumps(summary, default=str)},
-    )
+    """Close a run with its final status and a JSON summary, in one transaction with the
+    run-level step the loads leave to it: references whose cited work arrived after them are
+    pointed at it (``resolve_citations``), whatever the status."""
+    with transaction(con):
+        resolved = resolve_citations(con)
+        if resolved:
+            log.info("%d reference(s) now point at a work that arrived after them", resolved)
+        con.execute(
+            sql("load.sql", "finish_run"),
+            {"run_id": run_id, "status": status, "summary": json.dumps(summary, default=str)},
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -345,8 +359,11 @@ def _load_normalised(
 
 def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
     with staged(con, "_in_slices", spec=SLICE_SPEC, rows=list(rows.slices.values())):
-        for table in _SLICE_TABLES:
-            con.execute(sql("load.sql", f"delete_slice_{table}"))
+        # A (work, source) slice has rows only alongside its source_records row, so one look
+        # there spares six whole-table delete scans when every slice is new (a first fetch).
+        if con.execute(sql("load.sql", "any_slice_stored")).fetchall()[0][0]:
+            for table in _SLICE_TABLES:
+                con.execute(sql("load.sql", f"delete_slice_{table}"))
     for table, spec, table_rows in rows.tables():
         if not table_rows:
             continue
@@ -531,6 +548,7 @@ def rebuild(
             for key in ("records", "links", "counts"):
                 totals[key] += done[key]
         recompute_works(con, None)
+        resolve_citations(con)
     log.info("rebuild: %s", totals)
     return totals
 

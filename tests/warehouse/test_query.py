@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from warehouse.db import connect
-from warehouse.load import load_batch, load_documents, start_run
+from warehouse.load import finish_run, load_batch, load_documents, start_run
 from warehouse.query import (
     QueryResult,
     SqlError,
@@ -23,7 +23,7 @@ from warehouse.query import (
 )
 
 from .conftest import assert_quality
-from .factories import batch, document, record
+from .factories import batch, document, full_record, record
 
 
 @pytest.fixture
@@ -148,6 +148,19 @@ def test_check_quality_finds_planted_problems(damage, check):
     run_id = start_run(con, "test", {})
     load_documents(con, [document("a.txt", [("subject", ["doi:10.1/a"]), ("citing", ["pmid:2"])])],
                    run_id=run_id)  # fmt: skip
+    finish_run(con, run_id, "completed", {})
     assert not [name for name, n in check_quality(con) if n]
     con.execute(damage)
     assert check in {name for name, n in check_quality(con) if n}
+
+
+def test_a_reference_waiting_for_the_run_to_finish_is_not_a_problem_until_a_run_has():
+    con = connect(":memory:")
+    run_id = start_run(con, "test", {})
+    rec = full_record("crossref", "doi:10.1/a", refs=("doi:10.1/b",))
+    load_batch(con, *batch("crossref", [rec], outcomes=[("doi:10.1/a", "ok")]), run_id=run_id)
+    load_documents(con, [document("b.txt", [("subject", ["doi:10.1/b"])])], run_id=run_id)
+    assert "references_left_unresolved" not in {name for name, n in check_quality(con) if n}
+    finish_run(con, run_id, "completed", {})
+    con.execute("update work_references set cited_work_id = null")  # as if finish had not settled
+    assert "references_left_unresolved" in {name for name, n in check_quality(con) if n}
