@@ -1,15 +1,18 @@
 """Normalise + load, end to end: raw OpenAlex list bodies -> ``normalise`` -> ``load_batch``.
 
-N works (10,000; 50,000 with BENCH_FULL=1; quick: 5,000) shaped like OpenAlex's (the fake API's
-renderer, with ~6 authors and ~30 references each) become JSON list bodies of 100 works, as
+N works (50,000, the issue's size; quick: 5,000) shaped like OpenAlex's (the fake API's renderer,
+with ~6 authors and ~30 references each) become JSON list bodies of 100 works, as
 ``/works?filter=...`` answers them, one FetchBatch each (raw answer + ledger outcomes), built
 before the clock starts (the client builds them while fetching).
 
 Figures:
 * end to end, the product's path: ``flows.steps.load_stream`` (fetching in its own thread,
   overlapping the loads; waiting batches grouped up to LOAD_GROUP_IDS per load) into a
-  ``flows.steps.Writer`` warehouse, in works/s (goal >= 5,000);
-* the split: ``normalise`` alone, and ``load_batch`` alone on the normalised answers;
+  ``flows.steps.Writer`` warehouse, then ``finish_run`` (it settles references to works that
+  arrived after them), in works/s (goal >= 5,000); also per SEGMENT works, so a rate that falls
+  as the warehouse grows shows (the first segment loads into an empty warehouse);
+* the split, on the first SPLIT works: ``normalise`` alone, and ``load_batch`` alone on the
+  normalised answers;
 * the baseline measured in the same run: the same normalise, plus the rows inserted with
   ``executemany`` (a sample of works, extrapolated: the full set would take minutes).
 """
@@ -23,16 +26,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench._fakeapi_proc import full_sizes
 from bench.bench_load import executemany_insert, record_rows
 from flows.steps import LOAD_GROUP_IDS, SourceTally, Writer, load_stream
 from pipeline.normalise import normalise
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 from warehouse.db import connect
-from warehouse.load import load_batch, start_run
+from warehouse.load import finish_run, load_batch, start_run
 
 PAGE = 100
 SAMPLE_WORKS = 100
+SEGMENT = 10_000
+SPLIT = 10_000
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -74,14 +78,21 @@ def fetch_batches(bodies) -> list[FetchBatch]:
     return out
 
 
-def pipelined(batches: list[FetchBatch], db: Path) -> tuple[float, int]:
-    """The product's path, timed: load_stream into a Writer's warehouse -> (seconds, works)."""
+def pipelined(batches: list[FetchBatch], db: Path, segment: int) -> tuple[list[float], int]:
+    """The product's path, timed: load_stream into a Writer's warehouse, ``segment`` works at a
+    time, then finish_run -> (seconds of each segment, the last including finish_run; works)."""
     writer = Writer(db)
     run_id = writer(start_run, "bench", {})
     tally = SourceTally("openalex")
+    per = max(1, segment // PAGE)
+    seconds = []
+    for first in range(0, len(batches), per):
+        started = time.perf_counter()
+        load_stream(iter(batches[first : first + per]), tally, writer=writer, run_id=run_id)
+        seconds.append(time.perf_counter() - started)
     started = time.perf_counter()
-    load_stream(iter(batches), tally, writer=writer, run_id=run_id)
-    seconds = time.perf_counter() - started
+    writer(finish_run, run_id, "completed", {})
+    seconds[-1] += time.perf_counter() - started
     works = writer(lambda con: con.execute("select count(*) from source_records").fetchone()[0])
     writer.close()
     return seconds, works
@@ -111,29 +122,38 @@ def split(batches: list[FetchBatch], db: Path) -> dict:
 
 
 def run(quick: bool = False) -> list[str]:
-    total = 5_000 if quick else (50_000 if full_sizes() else 10_000)
+    total = 5_000 if quick else 50_000
+    segment = min(SEGMENT, total)
     bodies = make_bodies(total)
     mb = sum(len(b) for b, _ in bodies) / 1e6
     lines = [f"{total:,} OpenAlex-shaped works (~6 authors, ~30 references) in "
              f"{len(bodies)} list bodies of {PAGE}, {mb:.0f} MB of JSON"]  # fmt: skip
     batches = fetch_batches(bodies)
+    first = batches[: max(1, min(SPLIT, total) // PAGE)]
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        e2e_s, works = pipelined(batches, Path(tmp) / "e2e.duckdb")
-        res = split(batches, Path(tmp) / "split.duckdb")
+        seconds, works = pipelined(batches, Path(tmp) / "e2e.duckdb", segment)
+        res = split(first, Path(tmp) / "split.duckdb")
         sample = record_rows(res["sample"])
         slow_s, slow_rows = executemany_insert(connect(Path(tmp) / "slow.duckdb"), sample)
+    e2e_s = sum(seconds)
     n = res["works"]
     per_work_slow = slow_s / len(res["sample"])
     base_rate = 1 / (res["normalise"] / n + per_work_slow)
     seq = res["normalise"] + res["load"]
+    rates = [segment / s for s in seconds]
     lines.append(
         f"end to end (load_stream, as the flows run it): {works / e2e_s:,.0f} works/s "
         f"(goal >= 5,000); {works:,} works in {e2e_s:.1f} s"
     )
     lines.append(
-        f"split: normalise {n / res['normalise']:,.0f} works/s, load_batch (groups of "
-        f"{LOAD_GROUP_IDS} ids) {n / res['load']:,.0f} works/s; one after the other "
-        f"{n / seq:,.0f} works/s (load_stream: {seq / e2e_s:.2f}x that)"
+        f"per {segment:,} works as the warehouse grows: "
+        + ", ".join(f"{r:,.0f}" for r in rates)
+        + f" works/s (last / first {rates[-1] / rates[0]:.2f}x; the last includes finish_run)"
+    )
+    lines.append(
+        f"split, first {n:,} works: normalise {n / res['normalise']:,.0f} works/s, load_batch "
+        f"(groups of {LOAD_GROUP_IDS} ids) {n / res['load']:,.0f} works/s; one after the other "
+        f"{n / seq:,.0f} works/s (load_stream's first segment: {rates[0] * seq / n:.2f}x that)"
     )
     lines.append(
         f"baseline, same normalise + executemany rows ({slow_rows:,} rows of "
