@@ -192,13 +192,18 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+# Jitter draws from a generator of its own: the process-wide ``random`` state belongs to the
+# caller (a library must not advance a seeded sequence from a background thread).
+_JITTER = random.Random()
+
+
 def backoff_delay(retry: int, *, cap: float, base: float = BACKOFF_BASE) -> float:
     """Exponential backoff with full jitter for the ``retry``-th retry (1-based), at least the floor.
 
     AWS "Exponential Backoff And Jitter": uniform(0, min(cap, base * 2**(retry-1))).
     """
     ceiling = min(cap, base * 2 ** max(0, retry - 1))
-    return max(BACKOFF_FLOOR, random.uniform(0.0, ceiling))
+    return max(BACKOFF_FLOOR, _JITTER.uniform(0.0, ceiling))
 
 
 # -- pacing --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ clock (``pipeline.http.monotonic``), never from wall time.
 from __future__ import annotations
 
 import email.utils
+import random
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -120,6 +121,15 @@ def test_backoff_delay_is_full_jitter_between_floor_and_capped_exponential(retry
     assert all(BACKOFF_FLOOR <= d <= max(BACKOFF_FLOOR, ceiling) for d in draws)
     if ceiling > BACKOFF_FLOOR:
         assert len(set(draws)) > 1  # jittered, not a fixed schedule
+
+
+def test_backoff_jitter_leaves_the_process_wide_random_sequence_alone():
+    random.seed(7)
+    expected = [random.random() for _ in range(3)]
+    random.seed(7)
+    for retry in range(1, 6):
+        http.backoff_delay(retry, cap=5.0)
+    assert [random.random() for _ in range(3)] == expected
 
 
 def test_encode_query_encodes_a_sici_doi_exactly_once():
