@@ -232,7 +232,7 @@ def test_default_batches_split_efetch_at_200_ids_and_yield_one_batch_each():
 
 @responses.activate
 def test_ncbi_429_is_retried_at_the_pace_first_then_on_the_backoff_schedule(clock, monkeypatch):
-    monkeypatch.setattr(pipeline.http.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(pipeline.http._JITTER, "uniform", lambda low, high: high)
     for _ in range(2):
         responses.add(
             responses.GET, EFETCH, status=429, body=body("rate_limit_429.json"), content_type=JSON
