@@ -462,6 +462,52 @@ def test_a_followed_redirect_is_reported(clock, settings):
 # -- pacing ----------------------------------------------------------------------------------------
 
 
+@responses.activate
+def test_the_pacing_slot_is_stamped_after_the_request_is_built(clock, settings, monkeypatch):
+    # building a request can stall (a busy GIL); the window must count from when it goes out
+    responses.get(URL, json={"ok": True})
+    build = requests.Session.prepare_request
+
+    def slow_build(session, request):
+        clock.now += 0.2
+        return build(session, request)
+
+    monkeypatch.setattr(requests.Session, "prepare_request", slow_build)
+    h = make_http(settings, rate=3.0)
+    sends = []
+    acquire = http.RateLimiter.acquire
+
+    def stamped_acquire(limiter):
+        acquire(limiter)
+        sends.append(clock.now)
+
+    monkeypatch.setattr(http.RateLimiter, "acquire", stamped_acquire)
+    h.get(URL)
+    assert sends == [pytest.approx(1000.2)]  # after the 0.2 s of building, not before
+
+
+@responses.activate
+def test_a_request_that_fails_before_sending_takes_no_slot_and_leaves_none_behind(clock, settings):
+    responses.get(URL, json={"ok": True})
+    h = make_http(settings, rate=1.0)
+    with pytest.raises(requests.exceptions.InvalidURL):
+        h.get("https://exa mple.org:bad/works")
+    h.get(URL)
+    h.get(URL)
+    # the two real sends only: one slot apart, the second also clear of the first's window
+    assert sum(clock.sleeps) == pytest.approx(1.0 + http.WINDOW_MARGIN)
+    assert getattr(http._PACING, "before_send", None) is None
+
+
+@responses.activate
+def test_a_redirect_hop_is_not_paced_as_a_second_request(clock, settings):
+    responses.get(URL + "/W1", status=301, headers={"Location": URL + "/W2"})
+    responses.get(URL + "/W2", json={"id": "W2"})
+    h = make_http(settings, rate=1.0)
+    h.get(URL + "/W1")
+    assert clock.sleeps == []
+
+
 def test_limiter_hands_out_evenly_spaced_slots_across_threads(clock):
     limiter = http.RateLimiter(10.0)
     waits: list[float] = []
