@@ -49,6 +49,21 @@ select a.work_id, a.source, a.position from authorships a
 left join source_records s on s.work_id = a.work_id and s.source = a.source
 where s.work_id is null;
 
+-- A load skips its slice deletes when source_records holds none of its (work, source) slices,
+-- so per-source rows must never outlive their source_records row (seed references have none).
+-- name: slice_rows_without_source_record
+select t.tbl, t.work_id, t.source from (
+    select 'authorship_institutions' as tbl, work_id, source from authorship_institutions
+    union all
+    select 'work_references', citing_work_id, source from work_references where source <> 'seed'
+    union all
+    select 'work_topics', work_id, source from work_topics
+    union all
+    select 'work_funders', work_id, source from work_funders
+) t
+left join source_records s on s.work_id = t.work_id and s.source = t.source
+where s.work_id is null;
+
 -- name: authorships_without_author
 select a.work_id, a.source, a.position from authorships a
 left join authors p on p.author_id = a.author_id where p.author_id is null;

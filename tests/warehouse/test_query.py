@@ -134,6 +134,8 @@ def test_check_quality_passes_on_a_loaded_warehouse(loaded):
         ("update work_references set cited_work_id = null", "references_left_unresolved"),
         ("insert into authorships values ('w_x', 'crossref', 1, 'a', 'A', null, null, null, null, "
          "false, null, [])", "orphan_authorships"),
+        ("insert into work_topics values ('w_x', 'crossref', 'mesh:D1', [], false, null)",
+         "slice_rows_without_source_record"),
         ("insert into raw_response_meta values ('r', 'pubmed', 'efetch', "
          "'https://x.org/?api_key=k', now(), 200, null, [], null, 0, 1); "
          "insert into raw_response_parts values ('r', 0, '')", "secrets_in_stored_urls"),
