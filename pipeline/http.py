@@ -217,6 +217,11 @@ WINDOW_MARGIN = (
 # socket write: 19 429s per 20,000 ids with the load average at 5 on 2 cores), and a bounce
 # costs a backoff of seconds while a wider margin costs milliseconds.
 MAX_WINDOW_MARGIN = 0.4
+# ... and each run of this many answers in a row without a 429 halves it again, down to
+# WINDOW_MARGIN. A stray bounce early in a long run used to keep the wider margin to the end:
+# after two NCBI 429s, 200 ms per window of 3 requests is 15% slower (bench enrich, 20,000 ids:
+# 1.23x the floor). If bounces persist, this costs at most one 429 per this many requests.
+CALM_AFTER = 60
 
 
 class RateLimiter:
@@ -235,6 +240,7 @@ class RateLimiter:
         self._next: float | None = None
         self._sent: deque[float] = deque(maxlen=max(1, int(rate + 1e-9)))
         self.margin = WINDOW_MARGIN
+        self._calm = 0  # answers without a 429 since the margin last changed
 
     @property
     def rate(self) -> float:
@@ -252,6 +258,18 @@ class RateLimiter:
         """The server bounced a request (429): double the window margin, up to MAX_WINDOW_MARGIN."""
         with self._lock:
             self.margin = min(MAX_WINDOW_MARGIN, self.margin * 2)
+            self._calm = 0
+
+    def calm(self) -> None:
+        """The server answered without a 429: after CALM_AFTER such answers in a row, halve the
+        window margin (never below WINDOW_MARGIN)."""
+        with self._lock:
+            if self.margin <= WINDOW_MARGIN:
+                return
+            self._calm += 1
+            if self._calm >= CALM_AFTER:
+                self.margin = max(WINDOW_MARGIN, self.margin / 2)
+                self._calm = 0
 
     def reserve(self) -> float:
         """Claim the next slot; return how long to wait for it (0 when it is now)."""
@@ -999,8 +1017,11 @@ class SourceHttp:
 
     def _judge(self, req: _Request, resp: requests.Response, text: str, n: int) -> HttpAnswer:
         status = resp.status_code
+        limiter = self._limiter(host_of(req.url), req.bucket)
         if status == 429:
-            self._limiter(host_of(req.url), req.bucket).widen()
+            limiter.widen()
+        else:
+            limiter.calm()
         if status == 429 and self.classify_429 is not None:
             verdict = self.classify_429(resp)
             if verdict is not None:

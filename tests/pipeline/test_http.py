@@ -684,6 +684,42 @@ def test_a_limiters_margin_doubles_with_each_bounce_up_to_the_maximum(clock):
     assert limiter.margin == http.MAX_WINDOW_MARGIN
 
 
+def test_a_widened_margin_halves_after_a_run_of_answers_without_a_bounce(clock):
+    limiter = http.RateLimiter(3)
+    limiter.widen()
+    limiter.widen()  # 4x
+    for _ in range(http.CALM_AFTER - 1):
+        limiter.calm()
+    assert limiter.margin == pytest.approx(4 * http.WINDOW_MARGIN)
+    limiter.calm()
+    assert limiter.margin == pytest.approx(2 * http.WINDOW_MARGIN)
+    for _ in range(5 * http.CALM_AFTER):
+        limiter.calm()
+    assert limiter.margin == pytest.approx(http.WINDOW_MARGIN)  # never below the base
+
+
+def test_a_bounce_restarts_the_count_towards_calming(clock):
+    limiter = http.RateLimiter(3)
+    limiter.widen()
+    for _ in range(http.CALM_AFTER - 1):
+        limiter.calm()
+    limiter.widen()  # 4x, and the count starts again
+    for _ in range(http.CALM_AFTER - 1):
+        limiter.calm()
+    assert limiter.margin == pytest.approx(4 * http.WINDOW_MARGIN)
+
+
+@responses.activate
+def test_answers_after_a_429_bring_the_margin_back(clock, settings):
+    responses.get(URL, status=429, headers={"Retry-After": "1"})
+    responses.get(URL, json={"ok": True})
+    h = make_http(settings, rate=3.0)
+    for _ in range(http.CALM_AFTER):
+        h.get(URL)  # the first is retried once: CALM_AFTER answers without a 429 in all
+    limiter = http.limiter_for(h.pace_key(http.host_of(URL)), "default", 3.0)
+    assert limiter.margin == pytest.approx(http.WINDOW_MARGIN)
+
+
 @responses.activate
 def test_a_429_widens_the_window_margin_of_its_hosts_limiter(clock, settings):
     responses.get(URL, status=429, headers={"Retry-After": "1"})
