@@ -33,6 +33,10 @@ VIEWS = HERE / "views"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_(\w+)\.sql$")
 _LOCK_RETRY_SLEEP = 0.1  # seconds; the lock is usually held for one short batch
 _HEADER_BYTES = 3 * 4096  # DuckDB's main header and two database headers
+# A file that looks like an interrupted creation is looked at again after this long: a process
+# creating it right now may not hold DuckDB's lock yet (the file exists a moment before the lock),
+# and moving it away then gave two runs started together two databases sharing one WAL name.
+_CREATION_SETTLE = 0.5  # seconds
 
 
 class WarehouseError(Exception):
@@ -113,10 +117,20 @@ def connect(
     return con
 
 
-def _interrupted_creation(path: Path) -> bool:
+def _interrupted_creation(path: Path, settle: float | None = None) -> bool:
     """Whether ``path`` is what a process killed while DuckDB created the file leaves: an empty
     file, or only part of the three 4 KiB header blocks (magic ``DUCK`` at byte 8). DuckDB
-    refuses such a file for ever ("not a valid DuckDB database file"); it holds no data."""
+    refuses such a file for ever ("not a valid DuckDB database file"); it holds no data.
+
+    A file that looks so is checked again after ``settle`` seconds (default _CREATION_SETTLE),
+    so one that another process is creating at this moment is left alone."""
+    if not _looks_interrupted(path):
+        return False
+    time.sleep(_CREATION_SETTLE if settle is None else settle)
+    return _looks_interrupted(path)
+
+
+def _looks_interrupted(path: Path) -> bool:
     try:
         size = path.stat().st_size
         if size >= _HEADER_BYTES:

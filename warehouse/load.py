@@ -19,7 +19,7 @@ import re
 import socket
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import duckdb
@@ -115,7 +115,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     try:
         yield con
     except BaseException:
-        con.rollback()
+        # DuckDB may have ended the transaction itself (a fatal error): then rollback fails, and
+        # its "no transaction is active" must not replace the error that is worth reporting
+        with suppress(duckdb.TransactionException):
+            con.rollback()
         raise
     con.commit()
 

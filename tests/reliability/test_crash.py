@@ -469,6 +469,35 @@ def test_a_small_file_that_is_not_a_warehouse_is_never_touched(tmp_path):
     assert not (tmp_path / "notes.duckdb.incomplete").exists()
 
 
+def test_a_file_created_a_moment_before_its_creator_locks_it_is_left_alone(tmp_path):
+    """Two runs started together on a new warehouse: the second saw the file the first had just
+    created, empty and not yet locked, and moved it away under it (both then wrote one WAL)."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from warehouse.db import connect
+
+    duckdb.connect(str(tmp_path / "fresh.duckdb")).close()
+    db = tmp_path / "w.duckdb"
+    creator = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,sys,time; f=open(sys.argv[1],'w+b'); "
+         "print('created', flush=True); time.sleep(0.2); fcntl.lockf(f.fileno(), fcntl.LOCK_EX); "
+         "f.write(open(sys.argv[2],'rb').read()); f.flush(); time.sleep(1)",
+         str(db), str(tmp_path / "fresh.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert creator.stdout.readline().strip() == "created"
+        con = connect(db, wait=10)  # waits for the creator's lock, then opens its file
+        con.close()
+        assert not (tmp_path / "w.duckdb.incomplete").exists()
+    finally:
+        creator.kill()
+        creator.wait()
+
+
 def test_an_empty_file_another_process_is_creating_is_left_alone(tmp_path):
     """The creator holds DuckDB's file lock while it writes the header: an opener that finds
     the file still empty waits for the lock instead of moving the file away under it."""

@@ -22,6 +22,7 @@ from warehouse.load import (
     redact_url,
     resolve_citations,
     start_run,
+    transaction,
 )
 
 from .conftest import assert_quality
@@ -535,3 +536,10 @@ def test_a_lone_surrogate_is_stored_as_a_replacement_character(tmp_path):
     assert text_safe("\ud800 title") == "\ufffd title"
     assert text_safe("a\udc00b") == "a\ufffdb"
     assert text_safe("Müller 😀") == "Müller 😀"
+
+
+def test_an_error_inside_a_transaction_duckdb_already_ended_is_the_one_raised(con):
+    with pytest.raises(ValueError, match="the real problem"):
+        with transaction(con):
+            con.rollback()  # as DuckDB does itself after a fatal error
+            raise ValueError("the real problem")
