@@ -321,7 +321,7 @@ class PacedAdapter(requests.adapters.HTTPAdapter):
     arrives. Under load (normalising and loading share the GIL with the fetch threads) building
     the request after the slot delayed the write by up to 43 ms (p95 9 ms), out of a total 54-78
     ms between slot and write: a late send followed by one on time looked like 4 requests in
-    0.97 s to a 3/s sliding window (bench enrich: an NCBI 429 in 6 runs of 17, in 1 of 14 since)."""
+    0.97 s to a 3/s sliding window (bench enrich: an NCBI 429 in 6 runs of 17, in 1 of 15 since)."""
 
     def send(self, request, *args, **kwargs):  # noqa: D102 - requests' signature
         pace = getattr(_PACING, "before_send", None)
