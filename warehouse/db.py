@@ -33,6 +33,7 @@ VIEWS = HERE / "views"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_(\w+)\.sql$")
 _LOCK_RETRY_SLEEP = 0.1  # seconds; the lock is usually held for one short batch
 _HEADER_BYTES = 3 * 4096  # DuckDB's main header and two database headers
+_TRAILING_COMMENTS = re.compile(r"(?:\n[ \t]*--[^\n]*)+$")
 # A file that looks like an interrupted creation is looked at again after this long: a process
 # creating it right now may not hold DuckDB's lock yet (the file exists a moment before the lock),
 # and moving it away then gave two runs started together two databases sharing one WAL name.
@@ -56,8 +57,12 @@ def statements(filename: str) -> dict[str, str]:
     """The named statements of ``warehouse/<filename>`` (blocks headed ``-- name: <name>``)."""
     text = (HERE / filename).read_text(encoding="utf-8")
     blocks = re.split(r"^-- name: *(\w+) *$", text, flags=re.MULTILINE)
-    # blocks = [preamble, name1, body1, name2, body2, ...]
-    return {name: body.strip() for name, body in zip(blocks[1::2], blocks[2::2], strict=True)}
+    # blocks = [preamble, name1, body1, name2, body2, ...]; a body ends before the comment lines
+    # that introduce the next statement
+    return {
+        name: _TRAILING_COMMENTS.sub("", body.strip()).rstrip()
+        for name, body in zip(blocks[1::2], blocks[2::2], strict=True)
+    }
 
 
 def sql(filename: str, name: str) -> str:
@@ -117,16 +122,16 @@ def connect(
     return con
 
 
-def _interrupted_creation(path: Path, settle: float | None = None) -> bool:
+def _interrupted_creation(path: Path) -> bool:
     """Whether ``path`` is what a process killed while DuckDB created the file leaves: an empty
     file, or only part of the three 4 KiB header blocks (magic ``DUCK`` at byte 8). DuckDB
     refuses such a file for ever ("not a valid DuckDB database file"); it holds no data.
 
-    A file that looks so is checked again after ``settle`` seconds (default _CREATION_SETTLE),
-    so one that another process is creating at this moment is left alone."""
+    A file that looks so is checked again after _CREATION_SETTLE seconds, so one that another
+    process is creating at this moment is left alone."""
     if not _looks_interrupted(path):
         return False
-    time.sleep(_CREATION_SETTLE if settle is None else settle)
+    time.sleep(_CREATION_SETTLE)
     return _looks_interrupted(path)
 
 

@@ -63,12 +63,13 @@ on conflict (source, scheme, value) do update set
     run_id = excluded.run_id
 where fetch_ledger.last_attempt_at is null or excluded.last_attempt_at > fetch_ledger.last_attempt_at;
 
--- A source's answer about a work replaces everything that source said about it before.
+-- Whether any (work, source) slice being loaded is stored already (else its deletes are skipped).
 -- name: any_slice_stored
 select exists (
     select 1 from source_records t semi join _in_slices s on t.work_id = s.work_id and t.source = s.source
 );
 
+-- A source's answer about a work replaces everything that source said about it before.
 -- name: delete_slice_source_records
 delete from source_records t using _in_slices s where t.work_id = s.work_id and t.source = s.source;
 

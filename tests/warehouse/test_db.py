@@ -22,6 +22,7 @@ from warehouse.db import (
     migrate,
     migrations,
     schema_version,
+    statements,
 )
 from warehouse.query import SqlError, check_quality, run_sql
 
@@ -265,3 +266,9 @@ def test_a_read_only_open_of_an_old_file_warns_instead_of_migrating(tmp_path, ca
     assert schema_version(con) == 1
     assert "upgrades it" in caplog.text
     con.close()
+
+
+@pytest.mark.parametrize("filename", sorted(p.name for p in HERE.glob("*.sql")))
+def test_a_named_statement_ends_before_the_comment_that_introduces_the_next(filename):
+    for name, body in statements(filename).items():
+        assert body and not body.splitlines()[-1].lstrip().startswith("--"), (filename, name)
