@@ -42,6 +42,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 import tenacity
+import urllib3
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from urllib3.exceptions import NewConnectionError
@@ -279,56 +280,117 @@ class RateLimiter:
             self._next = slot + self._interval
             return slot - now
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
         """Wait (through ``pipeline.http.sleep``) until this caller's slot, and until the request
-        ``rate`` sends back is over a second old (see ``_window_wait``)."""
+        ``rate`` sends back is over a second old (see ``_window_wait``); returns the send's stamp
+        (for ``written``)."""
         wait = self.reserve()
         if wait > 0:
             sleep(wait)
-        extra = self._window_wait()
+        extra, stamp = self._window_wait()
         if extra > 0:
             sleep(extra)
+        return stamp
 
-    def _window_wait(self) -> float:
+    def written(self, stamp: float, at: float) -> None:
+        """The send stamped ``stamp`` was written to its socket at ``at``: the window counts it
+        from then. Between the slot and the write the thread still has to get a connection (or
+        open one) and serialise the request, and with normalising and loading holding the GIL
+        that took up to 35 ms more; a late write followed by one on time is what a sliding
+        window sees as one request too many."""
+        with self._lock:
+            if at <= stamp:
+                return
+            for k in range(len(self._sent) - 1, -1, -1):
+                if self._sent[k] == stamp:
+                    self._sent[k] = at
+                    return
+
+    def _window_wait(self) -> tuple[float, float]:
         """The APIs count requests in a sliding one-second window. Slots exactly 1/rate apart draw
         a 429 whenever a send lands a little earlier, relative to its slot, than the one ``rate``
         sends before it (sleep overshoot, GIL hand-over): measured 10 429s per 2,000 ids at NCBI's
         3/s. So a send also waits until the one ``rate`` back, on actual send times, is
         ``1 s + margin`` old (0 429s, and PubMed's wall 20.2 -> 15.4 s: no retries). The margin
-        starts at WINDOW_MARGIN and widens with each 429 (see ``widen``)."""
+        starts at WINDOW_MARGIN and widens with each 429 (see ``widen``).
+
+        Returns (seconds still to wait, the send's stamp)."""
         with self._lock:
             size = max(1, int(self.rate + 1e-9))
-            if self._sent.maxlen != size:
-                self._sent = deque(self._sent, maxlen=size)
+            if self._sent.maxlen != 2 * size:
+                self._sent = deque(self._sent, maxlen=2 * size)
             now = monotonic()
-            full = len(self._sent) == size
-            extra = max(0.0, self._sent[0] + 1.0 + self.margin - now) if full else 0.0
-            self._sent.append(now + extra)
+            # the size-th latest send: ``written`` can move a stamp past later ones
+            latest = sorted(self._sent)[-size:]
+            full = len(latest) == size
+            extra = max(0.0, latest[0] + 1.0 + self.margin - now) if full else 0.0
+            stamp = now + extra
+            self._sent.append(stamp)
             if self._next is not None:
-                self._next = max(self._next, now + extra + self._interval)
-            return extra
+                self._next = max(self._next, stamp + self._interval)
+            return extra, stamp
 
 
-# The pacing step of the request this thread is about to send (see PacedAdapter).
+# The limiter pacing the request this thread is about to send (see PacedAdapter), then, once its
+# slot is taken, where to report the time its bytes were written (see _WriteStamped).
 _PACING = threading.local()
 
 
 class PacedAdapter(requests.adapters.HTTPAdapter):
     """Takes the request's pacing slot as late as possible: when requests hands the prepared
-    request to the transport, not before ``Session.request`` builds it.
+    request to the transport, not before ``Session.request`` builds it; and tells the limiter
+    when the request was actually written to its socket (``RateLimiter.written``).
 
     The limiter stamps a send when it grants the slot, and the APIs count a request when it
     arrives. Under load (normalising and loading share the GIL with the fetch threads) building
     the request after the slot delayed the write by up to 43 ms (p95 9 ms), out of a total 54-78
     ms between slot and write: a late send followed by one on time looked like 4 requests in
-    0.97 s to a 3/s sliding window (bench enrich: an NCBI 429 in 6 runs of 17, in 1 of 15 since)."""
+    0.97 s to a 3/s sliding window (bench enrich: an NCBI 429 in 6 runs of 17, in 1 of 15 since).
+    The rest of that delay (getting a connection, urllib3 serialising the request) is after the
+    slot, so the write's own time corrects the stamp."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: D102 - requests' signature
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PacedHTTPPool, "https": _PacedHTTPSPool}
 
     def send(self, request, *args, **kwargs):  # noqa: D102 - requests' signature
-        pace = getattr(_PACING, "before_send", None)
-        if pace is not None:
-            _PACING.before_send = None  # the first hop only: a redirect is not paced again
-            pace()
-        return super().send(request, *args, **kwargs)
+        limiter = getattr(_PACING, "limiter", None)
+        if limiter is None:
+            return super().send(request, *args, **kwargs)
+        _PACING.limiter = None  # the first hop only: a redirect is not paced again
+        stamp = limiter.acquire()
+        _PACING.written = lambda at: limiter.written(stamp, at)
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            _PACING.written = None
+
+
+class _WriteStamped:
+    """A urllib3 connection that reports when the paced request's bytes went to the socket."""
+
+    def request(self, *args, **kwargs) -> None:  # noqa: D102 - urllib3's signature
+        super().request(*args, **kwargs)
+        report = getattr(_PACING, "written", None)
+        if report is not None:
+            _PACING.written = None
+            report(monotonic())
+
+
+class _WriteStampedHTTP(_WriteStamped, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WriteStampedHTTPS(_WriteStamped, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _PacedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WriteStampedHTTP
+
+
+class _PacedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WriteStampedHTTPS
 
 
 class ConcurrencyGate:
@@ -959,7 +1021,7 @@ class SourceHttp:
         host, bucket = host_of(req.url), req.bucket
         gate = gate_for(self.pace_key(host), self.concurrency) if self.concurrency else None
         with gate if gate is not None else contextlib.nullcontext():
-            _PACING.before_send = self._limiter(host, bucket).acquire
+            _PACING.limiter = self._limiter(host, bucket)
             with self._lock:
                 self._requests_made += 1
             try:
@@ -992,7 +1054,7 @@ class SourceHttp:
                 message = redact_text(transport_reason(exc), secrets)
                 raise _Transient(message, unreachable=_is_unreachable(exc)) from None
             finally:
-                _PACING.before_send = None  # unused when the request failed before sending
+                _PACING.limiter = None  # unused when the request failed before sending
         host_state(host).answered = True
         self._adapt(resp, host, bucket, gate)
         return self._judge(req, resp, text, n)

@@ -478,12 +478,73 @@ def test_the_pacing_slot_is_stamped_after_the_request_is_built(clock, settings, 
     acquire = http.RateLimiter.acquire
 
     def stamped_acquire(limiter):
-        acquire(limiter)
+        stamp = acquire(limiter)
         sends.append(clock.now)
+        return stamp
 
     monkeypatch.setattr(http.RateLimiter, "acquire", stamped_acquire)
     h.get(URL)
     assert sends == [pytest.approx(1000.2)]  # after the 0.2 s of building, not before
+
+
+@pytest.fixture
+def loopback():
+    """A real HTTP server on 127.0.0.1 answering every GET with a small JSON body."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/works"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_window_counts_a_send_from_when_it_was_written(clock, settings, loopback, monkeypatch):
+    # between the slot and the socket write urllib3 still gets a connection and serialises the
+    # request; under a busy GIL that took tens of ms, and the server counts the arrival
+    import urllib3
+
+    write = urllib3.connection.HTTPConnection.request
+
+    def slow_write(conn, *args, **kwargs):
+        clock.now += 0.3
+        return write(conn, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "request", slow_write)
+    h = make_http(settings, rate=1.0)
+    assert h.get(loopback).json() == {"ok": True}  # slot at 1000.0, written at 1000.3
+    h.get(loopback)
+    # the next slot is 1001.0 (0.7 s away); the window then holds it until the first write is
+    # 1 s + margin old: 1001.3 + margin, not 1001.0 + margin as the slot's stamp would say
+    assert clock.sleeps == pytest.approx([0.7, 0.3 + http.WINDOW_MARGIN])
+    assert getattr(http._PACING, "written", None) is None
+
+
+def test_a_written_stamp_moves_only_later_and_only_its_own_send(clock):
+    limiter = http.RateLimiter(2)
+    first = limiter.acquire()
+    second = limiter.acquire()  # 0.5 s later
+    limiter.written(first, first - 1.0)  # an earlier time is ignored: the slot is a lower bound
+    limiter.written(second, second + 0.2)
+    limiter.written(12345.0, 99999.0)  # a stamp no longer held changes nothing
+    limiter.acquire()
+    # the third waits for the first's window (1001.0 + margin), its slot being 1001.0 already
+    assert clock.sleeps == pytest.approx([0.5, 0.5, http.WINDOW_MARGIN])
+    limiter.acquire()  # the fourth: the second's window, from its write at 1000.7
+    assert clock.now == pytest.approx(1000.7 + 1.0 + http.WINDOW_MARGIN)
 
 
 @responses.activate
@@ -496,7 +557,7 @@ def test_a_request_that_fails_before_sending_takes_no_slot_and_leaves_none_behin
     h.get(URL)
     # the two real sends only: one slot apart, the second also clear of the first's window
     assert sum(clock.sleeps) == pytest.approx(1.0 + http.WINDOW_MARGIN)
-    assert getattr(http._PACING, "before_send", None) is None
+    assert getattr(http._PACING, "limiter", None) is None
 
 
 @responses.activate
