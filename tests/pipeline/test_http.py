@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 import responses
+import urllib3
 
 from pipeline import http
 from pipeline.config import Settings
@@ -515,8 +516,6 @@ def loopback():
 def test_the_window_counts_a_send_from_when_it_was_written(clock, settings, loopback, monkeypatch):
     # between the slot and the socket write urllib3 still gets a connection and serialises the
     # request; under a busy GIL that took tens of ms, and the server counts the arrival
-    import urllib3
-
     write = urllib3.connection.HTTPConnection.request
 
     def slow_write(conn, *args, **kwargs):
@@ -531,6 +530,16 @@ def test_the_window_counts_a_send_from_when_it_was_written(clock, settings, loop
     # 1 s + margin old: 1001.3 + margin, not 1001.0 + margin as the slot's stamp would say
     assert clock.sleeps == pytest.approx([0.7, 0.3 + http.WINDOW_MARGIN])
     assert getattr(http._PACING, "written", None) is None
+
+
+def test_https_and_http_connections_both_report_their_write(settings):
+    # the real APIs are https: their pools must use the reporting connection too (offline check)
+    adapter = make_http(settings).session.get_adapter("https://api.openalex.org/works")
+    https = adapter.poolmanager.connection_from_url("https://api.openalex.org/works")
+    plain = adapter.poolmanager.connection_from_url("http://127.0.0.1:8/works")
+    assert issubclass(https.ConnectionCls, http._WriteStamped)
+    assert issubclass(https.ConnectionCls, urllib3.connection.HTTPSConnection)
+    assert issubclass(plain.ConnectionCls, http._WriteStamped)
 
 
 def test_a_written_stamp_moves_only_later_and_only_its_own_send(clock):
