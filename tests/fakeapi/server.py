@@ -314,9 +314,9 @@ class FakeApi:
         """The reply to send (None = break the connection) and the fault that shaped it."""
         api = self.apis[req.source]
         # The window counts a request when it arrives, as a server's limiter does, not after the
-        # simulated latency: waking from that wait took up to 68 ms more than asked (30 ms) with
-        # the client busy on the same 2 cores, and that jitter, counted as the client's, made a
-        # 4th request land within the second of 3 that arrived over a second apart.
+        # simulated latency: waking from that wait took up to 68 ms more than asked (30 ms) in
+        # the enrichment bench, and that jitter is the fake's own, not the client's sending. (Most
+        # of it was the collector pausing the process; __main__ keeps the catalog out of it.)
         hit = None if crowded else self.limiter.hit(self._limit_key(req))
         self._wait(self.latency)
         if hit is None:  # over x-concurrency-limit: Crossref answers its usual 429
