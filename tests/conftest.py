@@ -20,6 +20,24 @@ for _secret in ("NCBI_API_KEY", "OPENALEX_API_KEY"):
 import pytest  # noqa: E402
 
 
+def _websockets_draw_from_their_own_random() -> None:
+    """websockets draws keepalive ping payloads (and reconnect backoff) from the global ``random``.
+    Prefect's events client keeps a websocket open in a background thread once a flow has run,
+    so every 20 s a ping advanced the global sequence in the middle of whatever test was running,
+    and hypothesis warned "Do not use the `random` module inside strategies" in 0-5 unrelated
+    tests per run. Their own generator leaves the global sequence to the tests."""
+    import random
+
+    import websockets.asyncio.connection
+    import websockets.client
+
+    for module in (websockets.asyncio.connection, websockets.client):
+        module.random = random.Random()
+
+
+_websockets_draw_from_their_own_random()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One Prefect test server for the whole session (14-20 s once)."""
