@@ -13,6 +13,9 @@ Figures:
   as the warehouse grows shows (the first segment loads into an empty warehouse);
 * the split, on the first SPLIT works: ``normalise`` alone, and ``load_batch`` alone on the
   normalised answers;
+* the ceiling that cost per work allows on this machine: cores / (normalise + load_batch seconds
+  per work), the rate if every core were busy all the time (work split perfectly, no overhead);
+  an upper bound, as DuckDB's own threads make the CPU time per work more than these wall times;
 * the baseline measured in the same run: the same normalise, plus the rows inserted with
   ``executemany`` (a sample of works, extrapolated: the full set would take minutes).
 """
@@ -20,6 +23,7 @@ Figures:
 from __future__ import annotations
 
 import json
+import os
 import random
 import tempfile
 import time
@@ -154,6 +158,13 @@ def run(quick: bool = False) -> list[str]:
         f"split, first {n:,} works: normalise {n / res['normalise']:,.0f} works/s, load_batch "
         f"(groups of {LOAD_GROUP_IDS} ids) {n / res['load']:,.0f} works/s; one after the other "
         f"{n / seq:,.0f} works/s (load_stream's first segment: {rates[0] * seq / n:.2f}x that)"
+    )
+    cores = len(os.sched_getaffinity(0))
+    per_work = seq / n
+    lines.append(
+        f"ceiling on {cores} cores at this cost per work ({per_work * 1000:.2f} ms of normalise + "
+        f"load_batch, one after the other): {cores / per_work:,.0f} works/s with every core busy "
+        f"all the time; 5,000 works/s needs {cores / 5000 * 1000:.2f} ms per work"
     )
     lines.append(
         f"baseline, same normalise + executemany rows ({slow_rows:,} rows of "

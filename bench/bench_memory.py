@@ -9,7 +9,9 @@ ephemeral Prefect server in a fresh PREFECT_HOME.
 Figures: peak RSS (VmHWM, polled from /proc) of the enrich process itself and of its Prefect
 server child, the tree's max (``ru_maxrss`` of a clean parent's children), goal <= 300 MB for
 the enrich process; and, as the baseline measured in the same run, the same run on N/10
-identifiers: a streaming run's peak must not grow with N.
+identifiers: a streaming run's peak must not grow with N. Then the floor under any run, same
+settings: ``enrich run`` on FLOOR_IDS identifiers, and a trivial Prefect flow (one flow, no
+tasks, ephemeral) in a process of its own.
 """
 
 from __future__ import annotations
@@ -91,18 +93,21 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+FLOOR_IDS = 3
+TRIVIAL_FLOW = "from prefect import flow\n\n\n@flow\ndef trivial():\n    return 1\n\n\ntrivial()\n"
+
+
 def measure(seeds: Path, db: Path, env: dict) -> dict:
     """Run ``enrich run`` under the wrapper; poll every process of its tree for VmHWM."""
-    cmd = [
-        PYTHON,
-        "-c",
-        WRAPPER,
-        str(ROOT / ".venv/bin/enrich"),
-        "run",
-        str(seeds),
-        "--db",
-        str(db),
-    ]
+    return measure_command(
+        [str(ROOT / ".venv/bin/enrich"), "run", str(seeds), "--db", str(db)], env
+    )
+
+
+def measure_command(argv: list[str], env: dict, *, main: str = "enrich") -> dict:
+    """Run ``argv`` under the wrapper; poll every process of its tree for VmHWM. The main
+    process is the one whose command line holds ``main`` (and not "prefect")."""
+    cmd = [PYTHON, "-c", WRAPPER, *argv]
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -131,7 +136,7 @@ def measure(seeds: Path, db: Path, env: dict) -> dict:
     line = next((x for x in out.splitlines() if x.startswith("MAXRSS_KB")), "MAXRSS_KB 0 -1")
     _, kb, code = line.split()
     enrich = max(
-        (kb for name, kb in peaks.values() if "enrich" in name and "prefect" not in name), default=0
+        (kb for name, kb in peaks.values() if main in name and "prefect" not in name), default=0
     )
     server = max(
         (kb for name, kb in peaks.values() if "prefect" in name or "uvicorn" in name), default=0
@@ -166,6 +171,10 @@ def run(quick: bool = False) -> list[str]:
             results[label] = (count, res)
             if res["exit"] not in (0, 1):
                 raise RuntimeError(f"enrich run exited {res['exit']}: {res['stderr']}")
+        floor = measure(write_floor(Path(tmp), catalog), Path(tmp) / "floor.duckdb", env)
+        script = Path(tmp) / "trivial_flow.py"
+        script.write_text(TRIVIAL_FLOW, encoding="utf-8")
+        trivial = measure_command([PYTHON, str(script)], env, main="trivial_flow")
     (bn, base), (rn, res) = results["baseline"], results["run"]
     mb = 1024
     lines.append(
@@ -178,4 +187,17 @@ def run(quick: bool = False) -> list[str]:
         f"{base['enrich_kb'] / mb:,.0f} MB; {rn / bn:.0f}x the identifiers cost "
         f"{res['enrich_kb'] / max(base['enrich_kb'], 1):.2f}x the peak"
     )
+    lines.append(
+        f"floor, same settings: enrich run on {FLOOR_IDS} identifiers peaks at "
+        f"{floor['enrich_kb'] / mb:,.0f} MB (exit {floor['exit']}); a trivial Prefect flow at "
+        f"{trivial['enrich_kb'] / mb:,.0f} MB (exit {trivial['exit']}); the smallest run is "
+        f"{floor['enrich_kb'] / mb / 300:.2f}x the goal"
+    )
     return lines
+
+
+def write_floor(tmp: Path, catalog) -> Path:
+    """Seeds naming FLOOR_IDS identifiers, for the floor run; returns their directory."""
+    directory = tmp / "seeds-floor"
+    write_seeds(directory, catalog, FLOOR_IDS)
+    return directory
