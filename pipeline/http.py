@@ -239,13 +239,17 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._interval = 1.0 / rate
         self._next: float | None = None
-        self._sent: deque[float] = deque(maxlen=max(1, int(rate + 1e-9)))
+        self._sent: deque[float] = deque(maxlen=2 * self._window_size())
         self.margin = WINDOW_MARGIN
         self._calm = 0  # answers without a 429 since the margin last changed
 
     @property
     def rate(self) -> float:
         return 1.0 / self._interval
+
+    def _window_size(self) -> int:
+        """Requests the APIs' one-second window admits at this rate."""
+        return max(1, int(self.rate + 1e-9))
 
     def set_rate(self, rate: float) -> None:
         """Change the pace (configuration or a server's advertised limit); ignores rate <= 0."""
@@ -316,7 +320,7 @@ class RateLimiter:
 
         Returns (seconds still to wait, the send's stamp)."""
         with self._lock:
-            size = max(1, int(self.rate + 1e-9))
+            size = self._window_size()
             if self._sent.maxlen != 2 * size:
                 self._sent = deque(self._sent, maxlen=2 * size)
             now = monotonic()

@@ -50,7 +50,8 @@ left join source_records s on s.work_id = a.work_id and s.source = a.source
 where s.work_id is null;
 
 -- A load skips its slice deletes when source_records holds none of its (work, source) slices,
--- so per-source rows must never outlive their source_records row (seed references have none).
+-- so per-source rows must never outlive their source_records row (seed references have none;
+-- authorships are orphan_authorships, above).
 -- name: slice_rows_without_source_record
 select t.tbl, t.work_id, t.source from (
     select 'authorship_institutions' as tbl, work_id, source from authorship_institutions

@@ -319,7 +319,7 @@ class FakeApi:
         # of it was the collector pausing the process; __main__ keeps the catalog out of it.)
         hit = None if crowded else self.limiter.hit(self._limit_key(req))
         self._wait(self.latency)
-        if hit is None:  # over x-concurrency-limit: Crossref answers its usual 429
+        if crowded:  # over x-concurrency-limit: Crossref answers its usual 429
             return api.rate_limited(req, count=0, limit=0), None
         allowed, count, limit = hit
         if not allowed:

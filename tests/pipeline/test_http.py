@@ -488,32 +488,7 @@ def test_the_pacing_slot_is_stamped_after_the_request_is_built(clock, settings, 
     assert sends == [pytest.approx(1000.2)]  # after the 0.2 s of building, not before
 
 
-@pytest.fixture
-def loopback():
-    """A real HTTP server on 127.0.0.1 answering every GET with a small JSON body."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            body = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/works"
-    server.shutdown()
-    server.server_close()
-
-
-def test_the_window_counts_a_send_from_when_it_was_written(clock, settings, loopback, monkeypatch):
+def test_the_window_counts_a_send_from_when_it_was_written(clock, settings, api, monkeypatch):
     # between the slot and the socket write urllib3 still gets a connection and serialises the
     # request; under a busy GIL that took tens of ms, and the server counts the arrival
     write = urllib3.connection.HTTPConnection.request
@@ -524,8 +499,9 @@ def test_the_window_counts_a_send_from_when_it_was_written(clock, settings, loop
 
     monkeypatch.setattr(urllib3.connection.HTTPConnection, "request", slow_write)
     h = make_http(settings, rate=1.0)
-    assert h.get(loopback).json() == {"ok": True}  # slot at 1000.0, written at 1000.3
-    h.get(loopback)
+    url = f"{api.base_urls['crossref']}/works/10.1038/s41591-018-0041-7"  # the loopback fake
+    assert h.get(url).json()["status"] == "ok"  # slot at 1000.0, written at 1000.3
+    h.get(url)
     # the next slot is 1001.0 (0.7 s away); the window then holds it until the first write is
     # 1 s + margin old: 1001.3 + margin, not 1001.0 + margin as the slot's stamp would say
     assert clock.sleeps == pytest.approx([0.7, 0.3 + http.WINDOW_MARGIN])
