@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 class FakeApiProcess:
-    """``python -m tests.fakeapi`` in a subprocess; stopped (by its pid) on exit."""
+    """``python -m demo.fakeapi`` in a subprocess; stopped (by its pid) on exit."""
 
     def __init__(
         self,
@@ -53,7 +53,7 @@ class FakeApiProcess:
         seeds: bool = False,
     ) -> None:
         self.port = free_port()
-        args = [PYTHON, "-m", "tests.fakeapi", "--port", str(self.port), "--works", str(works)]
+        args = [PYTHON, "-m", "demo.fakeapi", "--port", str(self.port), "--works", str(works)]
         args += ["--seed", str(seed), "--latency", str(latency), "--budget", str(budget)]
         args += ["--seeds"] if seeds else []
         for name, value in (rates or {}).items():

@@ -1,6 +1,6 @@
 """Enrichment against the fake API enforcing the real limits, against the floor the limits allow.
 
-The fake runs in its own process (``python -m tests.fakeapi``) with ~30 ms of latency and the
+The fake runs in its own process (``python -m demo.fakeapi``) with ~30 ms of latency and the
 real limits: OpenAlex 100 req/s, Crossref 3 list req/s and 10 singletons/s with 3 in flight, NCBI
 3 req/s shared by E-utilities and the PMC ID converter. The client uses its configured pacing
 (OpenAlex 10/s, Crossref 3/10, NCBI 3). N mixed identifiers (a third each DOIs, PMIDs, PMCIDs of
@@ -227,7 +227,7 @@ def report(n: int, res: dict, fl: dict, naive: dict[str, float]) -> list[str]:
 
 
 def run(quick: bool = False) -> list[str]:
-    from tests.fakeapi.generate import generate_catalog
+    from demo.fakeapi.generate import generate_catalog
 
     sizes = [2_000, 20_000] if full_sizes() and not quick else [2_000]
     cat_n = int(max(sizes) * 1.3) + 2_600

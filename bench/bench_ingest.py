@@ -46,8 +46,8 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 def make_bodies(total: int, seed: int = 5) -> list[tuple[str, tuple[Identifier, ...]]]:
     """``total`` OpenAlex-shaped works as list bodies of PAGE: (JSON body, DOIs requested)."""
-    from tests.fakeapi.generate import generate_catalog
-    from tests.fakeapi.openalex import work_object
+    from demo.fakeapi.generate import generate_catalog
+    from demo.fakeapi.openalex import work_object
 
     rng = random.Random(seed)
     works = list(generate_catalog(total, seed))

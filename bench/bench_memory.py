@@ -152,7 +152,7 @@ def measure_command(argv: list[str], env: dict, *, main: str = "enrich") -> dict
 
 
 def run(quick: bool = False) -> list[str]:
-    from tests.fakeapi.generate import generate_catalog
+    from demo.fakeapi.generate import generate_catalog
 
     default = 5_000 if quick else (100_000 if full_sizes() else 10_000)
     n = int(os.environ.get("BENCH_MEMORY_IDS") or default)

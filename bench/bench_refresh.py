@@ -25,8 +25,8 @@ from pipeline.records import Identifier
 
 
 def run(quick: bool = False) -> list[str]:
+    from demo.fakeapi.generate import generate_catalog
     from flows import steps
-    from tests.fakeapi.generate import generate_catalog
     from warehouse.load import stale_works, start_run
 
     n = 2_000 if quick else 10_000

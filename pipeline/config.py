@@ -1,6 +1,6 @@
 """Settings: the only reader of ``os.environ`` in the project. Passed down explicitly.
 
-Contract variables (../shared/docs/contract.md): ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
+Contract variables (docs/contract.md): ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
 OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL.
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,

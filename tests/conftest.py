@@ -52,7 +52,7 @@ def prefect_harness():
 @pytest.fixture(scope="module")
 def catalog():
     """The fake API's catalog built around the seed documents' works (one per test module)."""
-    from tests.fakeapi import seed_catalog
+    from demo.fakeapi import seed_catalog
 
     return seed_catalog()
 
@@ -60,7 +60,7 @@ def catalog():
 @pytest.fixture(scope="module")
 def api(catalog):
     """A loopback FakeApi serving ``catalog``, shared by a test module's tests."""
-    from tests.fakeapi import FakeApi
+    from demo.fakeapi import FakeApi
 
     with FakeApi(catalog) as server:
         yield server

@@ -16,7 +16,7 @@ from pipeline.config import Settings
 from pipeline.records import Identifier
 
 ROOT = Path(__file__).resolve().parents[2]
-# A DOI no catalog of tests/fakeapi holds (checked by ``absent_doi``): every source answers it
+# A DOI no catalog of demo/fakeapi holds (checked by ``absent_doi``): every source answers it
 # with its own "not found".
 ABSENT_DOI = "10.5555/reliability.absent.0001"
 

@@ -347,7 +347,7 @@ def test_a_redirect_loop_fails_its_ids_instead_of_crashing(fresh, catalog, monke
     ids = [Identifier("doi", w.doi) for w in list(catalog)[:2]]
 
     def rewrite(req, reply):
-        from tests.fakeapi.reply import Reply
+        from demo.fakeapi.reply import Reply
 
         return Reply(301, b"", "text/plain", {"Location": req.base + req.raw_path})
 

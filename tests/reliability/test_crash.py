@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeapi import FakeApi, generate_catalog
+from demo.fakeapi import FakeApi, generate_catalog
 from tests.reliability import helpers_process as hp
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(480)]

@@ -256,7 +256,7 @@ def test_persistent_fault_never_says_not_found_and_the_next_run_settles(
 
 
 def test_matrix_covers_every_fault_kind_the_fake_offers():
-    from tests.fakeapi.faults import KINDS
+    from demo.fakeapi.faults import KINDS
 
     covered = {c.kind for c in MATRIX}
     # 400/401/403 are refusals of our request, not faults of the service (tested per client)

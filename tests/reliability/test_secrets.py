@@ -20,9 +20,9 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
+from demo.fakeapi import FakeApi, seed_catalog
 from flows import cli
 from pipeline.records import Identifier
-from tests.fakeapi import FakeApi, seed_catalog
 from tests.reliability.conftest import (
     ROOT,
     count_faults,

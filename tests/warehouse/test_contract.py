@@ -1,4 +1,4 @@
-"""Every table and view of the public contract (../shared/docs/contract.md) exists with at least
+"""Every table and view of the public contract (docs/contract.md) exists with at least
 its columns. Users' SQL relies on these names: a rename must fail here first."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 End-to-end tests and benchmarks run the real pipeline against it over real sockets::
 
-    from tests.fakeapi import FakeApi, seed_catalog
+    from demo.fakeapi import FakeApi, seed_catalog
 
     with FakeApi(seed_catalog()) as api:
         os.environ.update(api.env())
@@ -11,10 +11,10 @@ End-to-end tests and benchmarks run the real pipeline against it over real socke
 See ``server.FakeApi`` for faults, rate limits and stats.
 """
 
-from tests.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
-from tests.fakeapi.generate import generate_catalog
-from tests.fakeapi.seeds import seed_catalog
-from tests.fakeapi.server import FakeApi
+from demo.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
+from demo.fakeapi.generate import generate_catalog
+from demo.fakeapi.seeds import seed_catalog
+from demo.fakeapi.server import FakeApi
 
 __all__ = [
     "Author",

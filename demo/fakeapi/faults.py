@@ -13,8 +13,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from tests.fakeapi import crossref, openalex
-from tests.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, json_reply, text_reply
+from demo.fakeapi import crossref, openalex
+from demo.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, json_reply, text_reply
 
 SOURCES = ("openalex", "crossref", "eutils", "idconv")
 REPLY_KINDS = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.fakeapi import FakeApi, seed_catalog
+from demo.fakeapi import FakeApi, seed_catalog
 
 
 @pytest.fixture

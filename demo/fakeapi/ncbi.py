@@ -11,9 +11,9 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from tests.fakeapi.catalog import Catalog, FakeWork
-from tests.fakeapi.pubmed import XML_HEAD, article_set
-from tests.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, Request, json_reply, text_reply
+from demo.fakeapi.catalog import Catalog, FakeWork
+from demo.fakeapi.pubmed import XML_HEAD, article_set
+from demo.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, Request, json_reply, text_reply
 
 MAX_IDCONV_IDS = 200
 _TERM = re.compile(r'"?([^"\[\]]+?)"?\s*\[([A-Za-z ]+)\]')

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_plus, urlencode
 
-from tests.fakeapi.catalog import Catalog, FakeWork
-from tests.fakeapi.crossref import CrossrefApi
-from tests.fakeapi.faults import (
+from demo.fakeapi.catalog import Catalog, FakeWork
+from demo.fakeapi.crossref import CrossrefApi
+from demo.fakeapi.faults import (
     CONNECTION_KINDS,
     DEFAULT_DELAYS,
     SOURCES,
@@ -34,9 +34,9 @@ from tests.fakeapi.faults import (
     RateLimiter,
     fault_reply,
 )
-from tests.fakeapi.ncbi import EutilsApi, IdconvApi
-from tests.fakeapi.openalex import OpenAlexApi
-from tests.fakeapi.reply import HTML, Reply, Request, json_reply, parse_query, text_reply
+from demo.fakeapi.ncbi import EutilsApi, IdconvApi
+from demo.fakeapi.openalex import OpenAlexApi
+from demo.fakeapi.reply import HTML, Reply, Request, json_reply, parse_query, text_reply
 
 ENV_NAMES = {
     "openalex": "ENRICH_OPENALEX_URL",

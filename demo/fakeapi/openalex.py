@@ -12,8 +12,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.fakeapi.catalog import CURRENT_YEAR, Catalog, FakeWork, normalise_doi, strip_markup
-from tests.fakeapi.reply import Reply, Request, json_reply
+from demo.fakeapi.catalog import CURRENT_YEAR, Catalog, FakeWork, normalise_doi, strip_markup
+from demo.fakeapi.reply import Reply, Request, json_reply
 
 ORG = "https://openalex.org/"
 MAX_OR_VALUES = 100  # OA-dev llm-quick-reference

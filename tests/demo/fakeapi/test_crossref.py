@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakeapi import FakeApi, seed_catalog
+from demo.fakeapi import FakeApi, seed_catalog
 
 DOI = "10.1111/bjh.17673"
 

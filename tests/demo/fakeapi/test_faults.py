@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.fakeapi import FakeApi, seed_catalog
+from demo.fakeapi import FakeApi, seed_catalog
 
 DOI = "10.1111/bjh.17673"
 
@@ -190,9 +190,9 @@ def test_stop_is_clean_even_with_a_pending_delay(http):
 
 
 def test_standalone_prints_export_lines():
-    root = Path(__file__).parents[2]
+    root = Path(__file__).parents[3]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeapi", "--port", "0", "--seeds"],
+        [sys.executable, "-m", "demo.fakeapi", "--port", "0", "--seeds"],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakeapi import FakeApi, generate_catalog
+from demo.fakeapi import FakeApi, generate_catalog
 
 W = "W3183008008"  # 10.1111/bjh.17673
 ID_FORMS = [

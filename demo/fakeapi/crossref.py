@@ -10,7 +10,7 @@ import base64
 import re
 from datetime import UTC, datetime
 
-from tests.fakeapi.catalog import (
+from demo.fakeapi.catalog import (
     Author,
     Catalog,
     FakeWork,
@@ -18,7 +18,7 @@ from tests.fakeapi.catalog import (
     normalise_doi,
     strip_markup,
 )
-from tests.fakeapi.reply import HTML, Reply, Request, json_reply, text_reply
+from demo.fakeapi.reply import HTML, Reply, Request, json_reply, text_reply
 
 MAX_ROWS = 1000  # CR-doc
 _INDEXED = datetime(2026, 11, 20, 3, 14, 15, tzinfo=UTC)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping
 
-from tests.fakeapi.catalog import CURRENT_YEAR, Author, Catalog, CitedBy, FakeWork, Institution
-from tests.fakeapi.ids import orcid
+from demo.fakeapi.catalog import CURRENT_YEAR, Author, Catalog, CitedBy, FakeWork, Institution
+from demo.fakeapi.ids import orcid
 
 # A small pool of institutions (name, bare ROR, country); used round-robin for authors.
 _INSTITUTIONS = [

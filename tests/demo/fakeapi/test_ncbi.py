@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.fakeapi import FakeApi, seed_catalog
+from demo.fakeapi import FakeApi, seed_catalog
 
 
 def _efetch(api, http, ids: str, method: str = "GET"):

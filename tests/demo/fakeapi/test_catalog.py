@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeapi import Catalog, generate_catalog, seed_catalog
-from tests.fakeapi.ids import issn, orcid
+from demo.fakeapi import Catalog, generate_catalog, seed_catalog
+from demo.fakeapi.ids import issn, orcid
 
-EXPECTED = Path(__file__).parents[1] / "fixtures" / "seeds_expected.json"
+EXPECTED = Path(__file__).parents[2] / "fixtures" / "seeds_expected.json"
 
 
 def _expected_works() -> list[dict]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 
-from tests.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
-from tests.fakeapi.ids import issn, orcid
-from tests.fakeapi.seeds import _spread, derive_citations
+from demo.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
+from demo.fakeapi.ids import issn, orcid
+from demo.fakeapi.seeds import _spread, derive_citations
 
 _FAMILIES = [
     "Smith", "Müller", "García", "Nguyen", "Kowalski", "Rossi", "Tanaka", "O'Brien", "Dubois",

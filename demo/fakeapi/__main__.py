@@ -1,4 +1,4 @@
-"""``python -m tests.fakeapi [--port 8765] [--works N] [--seeds]``: serve the fake until stopped."""
+"""``python -m demo.fakeapi [--port 8765] [--works N] [--seeds]``: serve the fake until stopped."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import argparse
 import gc
 import threading
 
-from tests.fakeapi.catalog import Catalog
-from tests.fakeapi.generate import generate_catalog
-from tests.fakeapi.seeds import seed_catalog
-from tests.fakeapi.server import FakeApi
+from demo.fakeapi.catalog import Catalog
+from demo.fakeapi.generate import generate_catalog
+from demo.fakeapi.seeds import seed_catalog
+from demo.fakeapi.server import FakeApi
 
 
 def _parse_rate(text: str) -> tuple[str, float]:
@@ -19,7 +19,7 @@ def _parse_rate(text: str) -> tuple[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the server, print the export lines for a shell, and wait."""
-    parser = argparse.ArgumentParser(prog="python -m tests.fakeapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m demo.fakeapi", description=__doc__)
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--works", type=int, default=0, help="add N synthetic works")
     parser.add_argument("--seed", type=int, default=0, help="random seed for --works")

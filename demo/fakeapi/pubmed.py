@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from tests.fakeapi.catalog import Author, Catalog, FakeWork, inline_markup
+from demo.fakeapi.catalog import Author, Catalog, FakeWork, inline_markup
 
 XML_HEAD = (
     '<?xml version="1.0" ?>\n'
