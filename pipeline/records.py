@@ -90,6 +90,25 @@ class DocumentProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceEntry:
+    """One entry of a document's reference list, as printed: the unit reference matching reads.
+
+    Every reader yields one per entry of a reference list (a numbered item, a hanging paragraph,
+    a JATS ``<ref>``, a BibTeX/RIS record, a PubMed ``<Reference>``). An entry that carries an
+    identifier keeps it in ``ids`` and is not matched; the others are matched by their text.
+    """
+
+    document: str  # the path as given by the user
+    start: int  # character offset of the entry in the document's text (as for mentions)
+    end: int  # exclusive
+    line: int  # 1-based line of the entry's start
+    text: str  # the entry on one line: whitespace collapsed, list numbering ("1.", "[12]") removed
+    ids: tuple[Identifier, ...] = ()  # identifiers printed in (or attached to) the entry
+    section: str | None = None  # the heading it was found under
+    label: str | None = None  # the entry's own number or key as printed ("12", "smith2020")
+
+
+@dataclass(frozen=True, slots=True)
 class SeedDocument:
     """A seed file as read: its identity and what extraction found in it."""
 
@@ -98,6 +117,7 @@ class SeedDocument:
     bytes: int
     mentions: tuple[Mention, ...] = ()
     problems: tuple[DocumentProblem, ...] = ()
+    references: tuple[ReferenceEntry, ...] = ()  # its reference list, entry by entry
 
     @property
     def document_id(self) -> str:
