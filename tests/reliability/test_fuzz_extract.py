@@ -34,8 +34,8 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.documents as documents
-from pipeline.documents import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
+import pipeline.readers.base as documents
+from pipeline.readers import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.extract import FALLBACK_ENCODING, extract_document
 from pipeline.identifiers import find_identifiers, normalise
 from pipeline.records import SeedDocument

@@ -1,0 +1,5 @@
+"""stub"""
+
+
+def read_medline(chars):
+    raise NotImplementedError
