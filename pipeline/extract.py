@@ -31,6 +31,7 @@ from pipeline.readers import (
     Layout,
     Piece,
     RawFile,
+    ReadLimits,
     layout_for,
     open_reader,
 )
@@ -87,12 +88,15 @@ class _Walk:
         """A synthetic switch: a role ("subject": HTML <head>, a PDF's header; "reference": a
         citation_reference meta tag or a JATS ref-list; "citing", "mention"), "record" (the
         subject of the next record of a many-record file: a new subject work), "link" / "unlink"
-        (link targets: section 'link', the role around them kept) or "end" (back to the
-        document's own headings)."""
+        (link targets: section 'link', the role around them kept), "aside" / "unaside" (the
+        subject inside another section: a PDF's running head) or "end" (back to the document's
+        own headings)."""
         if name == "link":
             self.sections.append((99, "link", None))
-        elif name == "unlink":
-            if self.sections and self.sections[-1][1] == "link":
+        elif name == "aside":  # a PDF's running head or citation box inside any section
+            self.sections.append((99, None, "subject"))
+        elif name in ("unlink", "unaside"):
+            if self.sections and self.sections[-1][0] == 99:
                 self.sections.pop()
         elif name == "record":
             self.sections = [(0, None, "subject")]
@@ -270,8 +274,10 @@ def _scan(walk: _Walk, piece: Piece) -> None:
         walk.references.add_marks(piece, piece.entries, walk.mentions[first_mention:], walk.section)
 
 
-def _read(raw: RawFile, problems: list[str]) -> tuple[list[Mention], list[ReferenceEntry]]:
-    kind, pieces = open_reader(raw, problems)
+def _read(
+    raw: RawFile, problems: list[str], limits: ReadLimits | None
+) -> tuple[list[Mention], list[ReferenceEntry]]:
+    kind, pieces = open_reader(raw, problems, limits)
     walk = _Walk(raw.path, layout_for(kind))
     for piece in pieces:
         _scan(walk, piece)
@@ -279,7 +285,9 @@ def _read(raw: RawFile, problems: list[str]) -> tuple[list[Mention], list[Refere
     return walk.mentions, walk.references.entries
 
 
-def extract_document(path: str, *, named: bool = True) -> SeedDocument:
+def extract_document(
+    path: str, *, named: bool = True, limits: ReadLimits | None = None
+) -> SeedDocument:
     """Read one file and return its mentions; bad content becomes a problem, never an exception.
 
     A file that is no document enrich reads (an image, an archive, a FIFO, a device, a socket:
@@ -297,7 +305,7 @@ def extract_document(path: str, *, named: bool = True) -> SeedDocument:
     references: list[ReferenceEntry] = []
     try:
         _require_regular(path)
-        mentions, references = _read(raw, notes)
+        mentions, references = _read(raw, notes, limits)
         if raw.replaced:
             if raw.unicode == "utf-8":
                 message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
@@ -373,7 +381,9 @@ _SKIPPED_DIRS = frozenset({"CVS", "RCS", "_darcs", "{arch}", "__pycache__", "nod
 _WAREHOUSE_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".tmp", ".incomplete", ".duckdb.tmp")
 
 
-def extract_paths(paths: Sequence[str], *, exclude: Sequence[str] = ()) -> Iterator[SeedDocument]:
+def extract_paths(
+    paths: Sequence[str], *, exclude: Sequence[str] = (), limits: ReadLimits | None = None
+) -> Iterator[SeedDocument]:
     """Extract every file under ``paths`` (directories recursively, sorted).
 
     Inside folders, hidden files and folders (``.git``...), version-control folders and the
@@ -384,7 +394,7 @@ def extract_paths(paths: Sequence[str], *, exclude: Sequence[str] = ()) -> Itera
     """
     skip = {os.path.realpath(p) for x in exclude for p in (x, x + ".wal", x + ".tmp")}
     files = list(_expand(paths, skip))  # checks every path before the first document is read
-    return (extract_document(f, named=named) for f, named in files)
+    return (extract_document(f, named=named, limits=limits) for f, named in files)
 
 
 def _expand(paths: Sequence[str], skip: set[str]) -> Iterator[tuple[str, bool]]:

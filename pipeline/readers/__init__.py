@@ -27,10 +27,12 @@ docx        ``docx``      Word paragraphs, hyperlinks, footnotes and endnotes
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 from pipeline.readers.base import MARK, SNIFF_SIZE, EntryMark, Piece, SpanMap
 from pipeline.readers.layout import Layout, layout_for
+from pipeline.readers.limits import ReadLimits
 from pipeline.readers.sniff import binary_kind, detect_kind
 from pipeline.readers.source import BinaryFile, NotUtf8, RawFile
 
@@ -45,7 +47,9 @@ __all__ = [
     "Piece",
     "RawFile",
     "SpanMap",
+    "ReadLimits",
     "detect_kind",
+    "extracted_text",
     "layout_for",
     "open_reader",
     "read_pieces",
@@ -72,7 +76,6 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         enw,
         html,
         jats,
-        json,
         medline,
         pubmed_xml,
         ris,
@@ -93,7 +96,6 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         "pubmed_xml": pubmed_xml.read_pubmed_xml,
         "endnote": endnote.read_endnote,
         "medline": medline.read_medline,
-        "json": json.read_json,
     }
 
 
@@ -107,31 +109,83 @@ def read_pieces(kind: str, chars: Iterable[str]) -> Iterator[Piece]:
     return _TEXT_READERS[kind](chars)
 
 
-def open_reader(raw: RawFile, problems: list[str]) -> tuple[str, Iterator[Piece]]:
+def open_reader(
+    raw: RawFile,
+    problems: list[str],
+    limits: ReadLimits | None = None,
+    text_sink: Callable[[str], None] | None = None,
+) -> tuple[str, Iterator[Piece]]:
     """(kind, its pieces) for the file ``raw`` has open. Raises BinaryFile (not a document
     enrich reads), DocumentError (a document it could not read), OSError, NotUtf8.
 
     ``problems`` receives the reader's one-line warnings (a limit reached, entities not
-    expanded, malformed XML read leniently).
+    expanded, malformed XML read leniently). ``text_sink``, if given, receives the document's
+    text as offsets count it: the decoded file, or a PDF's or Word file's extracted text.
     """
+    limits = limits or ReadLimits()
     head = raw.head()
     kind = binary_kind(raw.path, head)
     if kind == "pdf":
         from pipeline.readers import pdf
 
-        return kind, pdf.read_pdf(raw, problems)
+        return kind, pdf.read_pdf(raw, problems, limits, text_sink)
     if kind == "docx":
         from pipeline.readers import docx
 
-        return kind, docx.read_docx(raw, problems)
+        return kind, docx.read_docx(raw, problems, text_sink)
     chars = raw.chars()
     first = next(chars, "")  # the first block: the kind is sniffed from its start
     kind = detect_kind(raw.path, first[:SNIFF_SIZE])
     if kind in ("pdf", "docx"):  # named so, but its bytes are no PDF or zip
         raise DocumentError(f"not a {kind.upper()} file (no {kind.upper()} signature); not read")
-    blocks = itertools.chain([first], chars)
+    blocks: Iterable[str] = itertools.chain([first], chars)
+    if text_sink is not None:
+        blocks = _tee(blocks, text_sink)
     if kind in ("jats", "pubmed_xml", "endnote", "xml"):
         from pipeline.readers.xmlcheck import checked
 
         blocks = checked(blocks, problems)
+    if kind == "json":
+        from pipeline.readers import json
+
+        size = os.path.getsize(raw.path)
+        if size <= limits.json_max_mb << 20 or first.lstrip()[:1] == "{" and _is_lines(first):
+            return kind, json.read_json(blocks, problems)
+        problems.append(
+            f"JSON of {size >> 20} MB (over ENRICH_JSON_MAX_MB={limits.json_max_mb}): "
+            "read as plain text, its keys not used"
+        )
+        kind = "text"
     return kind, read_pieces(kind, blocks)
+
+
+def _tee(blocks: Iterable[str], sink: Callable[[str], None]) -> Iterator[str]:
+    for block in blocks:
+        sink(block)
+        yield block
+
+
+def _is_lines(head: str) -> bool:
+    """JSON Lines: the first line is a whole JSON value (records are read one by one)."""
+    import json as stdlib_json
+
+    first = head.split("\n", 1)[0]
+    try:
+        stdlib_json.loads(first)
+    except ValueError:
+        return False
+    return "\n" in head
+
+
+def extracted_text(path: str, limits: ReadLimits | None = None) -> str:
+    """The text a document's mentions' offsets point into: the decoded file, or a PDF's or
+    Word file's extracted text (``enrich extract --format text``). Raises like open_reader."""
+    out: list[str] = []
+    raw = RawFile(path, fallback="cp1252")
+    try:
+        _, pieces = open_reader(raw, [], limits, out.append)
+        for _ in pieces:
+            pass
+    finally:
+        raw.close()
+    return "".join(out)

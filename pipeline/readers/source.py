@@ -102,6 +102,7 @@ class RawFile:
         self._fh: BinaryIO | None = None
         self._head: bytes | None = None
         self._started = False  # the head has been counted
+        self._hashed = False  # every byte has been counted (binary())
 
     # -- the file ------------------------------------------------------------------------------
 
@@ -133,6 +134,8 @@ class RawFile:
 
     def finish(self) -> None:
         """Hash and count whatever has not been read yet (a refused file is still identified)."""
+        if self._hashed:
+            return
         try:
             for _ in self._blocks():
                 pass
@@ -151,6 +154,7 @@ class RawFile:
             self.bytes += len(block)
             block = fh.read(base.BLOCK_SIZE)
         fh.seek(0)
+        self._hashed = True
         return fh
 
     # -- text ----------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pipeline.readers.base as documents
-from pipeline.readers import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.extract import FALLBACK_ENCODING, extract_document
 from pipeline.identifiers import find_identifiers, normalise
+from pipeline.readers import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.records import SeedDocument
 
 FUZZ = settings(

@@ -6,7 +6,8 @@ What each input ends as (``extract_document``; the CLI prints the same message o
 ==========================================  =================================================
 input                                       outcome
 ==========================================  =================================================
-PNG/PDF signature, random bytes, NULs       refused, fatal: "binary file (…); not read"
+PNG/zip signature, random bytes, NULs       refused, fatal: "binary file (…); not read"
+a truncated PDF (signature, no body)        refused, fatal: "damaged PDF (…); not read"
 NULs only after the first 8 KB              read as text (the NULs are just characters)
 200 MB on one line                          read in pieces; every identifier, < 64 MB growth
 latin-1 / cp1252                            read, warning: "not UTF-8; decoded as cp1252 …"
@@ -54,9 +55,9 @@ import pytest
 import pipeline.readers.base as documents
 import pipeline.readers.csv as csv_reader
 import pipeline.readers.source as source
-from pipeline.readers import NotUtf8, RawFile, read_pieces
 from pipeline.extract import FALLBACK_ENCODING, extract_document, extract_paths
 from pipeline.identifiers import normalise
+from pipeline.readers import NotUtf8, RawFile, read_pieces
 from pipeline.records import SeedDocument
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,11 +128,20 @@ def in_subprocess(code: str, *, timeout: float = 120, user: int | None = None) -
 _RANDOM = random.Random(6).randbytes(64 * 1024)
 BINARIES = {
     "image.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + _RANDOM[:2000],
-    "paper.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj PMID: 27172445\n",
     "random.txt": _RANDOM,
     "nul-laden.txt": b"PMID: 27172445\x00\x00\x01\x02 doi:10.1000/abc\n" * 50,
     "archive.csv": b"PK\x03\x04" + _RANDOM[:500],
 }
+
+
+def test_a_truncated_pdf_is_refused_as_damaged_with_one_line(tmp_path):
+    # Once refused as "binary" (PDFs were not read); now read, and a PDF that is only its
+    # signature is named as damaged, still hashed and counted.
+    data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj PMID: 27172445\n"
+    doc = extract_document(_write(tmp_path / "paper.pdf", data))
+    assert doc.mentions == ()
+    one_problem(doc, "damaged PDF", fatal=True)
+    assert doc.bytes == len(data)
 
 
 @pytest.mark.parametrize("name", sorted(BINARIES))
