@@ -41,6 +41,7 @@ from pipeline.reference_list import ReferenceList
 
 __all__ = [
     "extract_document",
+    "expand_paths",
     "extract_paths",
     "heading_role",
     "mentions_json",
@@ -392,9 +393,14 @@ def extract_paths(
     file or directory") for a missing path before anything is extracted, so the command line
     can exit 2 naming it.
     """
-    skip = {os.path.realpath(p) for x in exclude for p in (x, x + ".wal", x + ".tmp")}
-    files = list(_expand(paths, skip))  # checks every path before the first document is read
+    files = expand_paths(paths, exclude=exclude)  # checks every path before reading any
     return (extract_document(f, named=named, limits=limits) for f, named in files)
+
+
+def expand_paths(paths: Sequence[str], *, exclude: Sequence[str] = ()) -> list[tuple[str, bool]]:
+    """(file, named on the command line) for every file ``extract_paths`` reads."""
+    skip = {os.path.realpath(p) for x in exclude for p in (x, x + ".wal", x + ".tmp")}
+    return list(_expand(paths, skip))
 
 
 def _expand(paths: Sequence[str], skip: set[str]) -> Iterator[tuple[str, bool]]:

@@ -213,7 +213,7 @@ class _Reader:
         subject = entry is not None and entry.record and (scheme or key.lower() in _URL_KEYS)
         if subject:
             self.b.synth("\n\n" + MARK + "subject\n")
-        self.b.synth("\n")
+        self.b.line_break()
         if scheme and (text.isdigit() or scheme in ("arxiv", "pmcid")) and "/" not in text:
             self.b.synth(LABELS[scheme])
         self._real(tok)

@@ -94,14 +94,16 @@ _XML_KINDS = (
 
 def _sniff(head: str) -> str | None:
     head = head.lstrip("\ufeff")
+    xml = _SNIFF_XML.match(head) is not None
+    if xml and not _SNIFF_HTML.match(head):  # JATS has a <body> too: its own kinds first
+        for kind, pattern in _XML_KINDS:
+            if pattern.search(head):
+                return kind
     if _SNIFF_HTML.match(head) or (
         "<body" in head.lower() and re.search(r"</(?:p|div|a|li)>", head, re.IGNORECASE)
     ):
         return "html"
-    if _SNIFF_XML.match(head):
-        for kind, pattern in _XML_KINDS:
-            if pattern.search(head):
-                return kind
+    if xml:
         return "xml" if head.lstrip().startswith("<?xml") else None
     if _SNIFF_BIB.match(head):
         return "bibtex"
