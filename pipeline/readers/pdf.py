@@ -179,6 +179,7 @@ def _parse(path: str, limits: ReadLimits) -> dict:
 # Layout: lines -> extracted text and scan pieces
 # --------------------------------------------------------------------------------------------
 
+_ONE_LINE = re.compile(r"[\r\n\f\v\x1c-\x1e\x85\u2028\u2029]")
 _STAMP = re.compile(
     r"^\s*arXiv:\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\s+\[[^\]]{1,20}\]"
 )
@@ -193,8 +194,11 @@ _BODY_START = re.compile(
     re.IGNORECASE,
 )
 # "DOI 10.1109/DSDE.2010.49" alone on a first-page line (an IEEE or Elsevier footer).
+# ... or "ArXiv ePrint: 0807.3577" (IOP's first page).
 _DOI_ALONE = re.compile(
-    r"^\s*(?:doi:?|https?://(?:dx\.)?doi\.org/)\s*10\.\d{4,9}/\S+\s*$", re.IGNORECASE
+    r"^\s*(?:(?:doi:?|https?://(?:dx\.)?doi\.org/)\s*10\.\d{4,9}/\S+"
+    r"|arxiv(?:\s*e-?print)?\s*:?\s*(?:\d{4}\.\d{4,5}|[a-z-]+/\d{7})(?:v\d+)?)\s*$",
+    re.IGNORECASE,
 )
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
@@ -210,7 +214,8 @@ _DOI_TAIL = re.compile(
 _OPEN_END = tuple("/-._(:;<")
 _NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|and\s|et al)")
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
-_ARXIV_LABEL_END = re.compile(r"ar[Xx]iv\s*:?$")
+_ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
+_ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
 _LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
 
 
@@ -254,7 +259,9 @@ class _Layout:
     # -- reading the lines ---------------------------------------------------------------------
 
     def _lines(self, index: int, page: dict) -> list[_Line]:
-        out = [_Line(t, x, y, s, index) for t, x, y, s in page["lines"]]
+        # a stray CR or LF inside a line (PDFium splits lines at CRLF) is a space: one line of
+        # the extracted text is one printed line
+        out = [_Line(_ONE_LINE.sub(" ", t), x, y, s, index) for t, x, y, s in page["lines"]]
         sizes = [ln.size for ln in out if ln.size > 0]
         gaps = [
             a.y - b.y
@@ -356,7 +363,12 @@ class _Layout:
             nxt = lines[i + 1] if i + 1 < len(lines) else None
             join = nxt is not None and ln.subject == nxt.subject and _joins(ln, nxt, link_dois)
             self._emit(ln.text, link_dois)
-            self._newline(joined=join)
+            label = nxt is not None and _ARXIV_LABEL_END.search(_plain(ln.text).rstrip())
+            if label and _ARXIV_NEXT.match(nxt.text):  # "arXiv:" | "1706.03762"
+                self._newline(joined=True)
+                self.b.synth(" ")
+            else:
+                self._newline(joined=join)
         if subject:
             self.b.synth("\n\n" + MARK + "unaside\n\n")
         self._links(page["links"])
