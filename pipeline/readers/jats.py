@@ -34,6 +34,8 @@ class _Jats(Markup):
         "contrib-group aff article-meta journal-meta ref-list sub-article front-stub".split()
     )
 
+    citation = frozenset("mixed-citation element-citation citation nlm-citation".split())
+
     def __init__(self) -> None:
         super().__init__()
         self.subject = 0  # inside a subject id

@@ -281,7 +281,7 @@ def read_json(chars: Iterable[str], problems: list[str] | None = None) -> Iterat
         reader.ready.clear()
     if buf:
         reader.feed(buf, final=True)
-    if reader.stack:
+    if reader.stack and not any(p.startswith("malformed JSON") for p in reader.problems):
         reader.problems.append("malformed JSON (it ends inside a value); read up to its end")
     yield from reader.ready
     if reader.b.size:

@@ -25,6 +25,8 @@ class Markup(HTMLParser):
 
     # Elements whose text is a block of its own (a blank line around it).
     blocks: frozenset[str] = frozenset()
+    # Elements whose text is an entry's citation text (empty: all of the entry's text).
+    citation: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
@@ -104,7 +106,18 @@ class Markup(HTMLParser):
 
     # -- html.parser events ----------------------------------------------------------------------
 
+    def _capturing(self) -> bool:
+        if self.capture is None:
+            return False
+        return not self.citation or any(t in self.citation for t in self.stack)
+
+    def _separate(self, tag: str) -> None:
+        """Element parts of a citation (surname, year, source) are words apart."""
+        if self.capture is not None and tag not in _INLINE:
+            self.capture.append(" ")
+
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._separate(tag)
         self.stack.append(tag)
         if tag in self.blocks:
             self.blank()
@@ -122,6 +135,7 @@ class Markup(HTMLParser):
             self.stack.pop()
         self.end(tag)
         self.stack.pop()
+        self._separate(tag)
         if tag in self.blocks:
             self.blank()
         else:
@@ -135,7 +149,7 @@ class Markup(HTMLParser):
             return
         src, line = self.where()
         self.out.real(data, src, line)
-        if self.capture is not None:
+        if self._capturing():
             self.capture.append(data)
 
     def handle_entityref(self, name: str) -> None:
@@ -152,7 +166,7 @@ class Markup(HTMLParser):
         # stays as written (never expanded).
         char = html.unescape(raw) if raw[1] == "#" or raw[1:].rstrip(";") in _XML_ENTITIES else raw
         self.out.real(char, src, line, len(raw))
-        if self.capture is not None:
+        if self._capturing():
             self.capture.append(char)
 
     def unknown_decl(self, data: str) -> None:
@@ -164,6 +178,7 @@ class Markup(HTMLParser):
 
 
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_INLINE = frozenset("italic bold sup sub sc underline monospace i b u em strong span style".split())
 
 
 def read_markup(parser: Markup, chars: Iterable[str]) -> Iterator[Piece]:

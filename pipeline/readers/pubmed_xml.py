@@ -25,6 +25,8 @@ class _PubMed(Markup):
         "commentscorrections authorlist meshheadinglist".split()
     )
 
+    citation = frozenset({"citation"})
+
     def __init__(self) -> None:
         super().__init__()
         self.subject = 0
