@@ -73,9 +73,8 @@ class _Walk:
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
-        self.references = ReferenceList(path)
+        self.references = ReferenceList(path, self.mentions)
         self.ref_start: int | None = None  # scan position where the open reference text began
-        self.ref_mentions = 0  # index of the open reference section's first mention
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -166,13 +165,12 @@ class _Walk:
 
     def _reference_switch(self, piece: Piece, m: re.Match[str]) -> None:
         if self.ref_start is not None:
-            self.references.text(piece, self.ref_start, m.start(), self.mentions)
-            self.references.close(self.mentions[self.ref_mentions :])
+            self.references.text(piece, self.ref_start, m.start())
+            self.references.close()
             self.ref_start = None
         if self.reading_references():
             self.references.open(self.section)
             self.ref_start = m.end()
-            self.ref_mentions = len(self.mentions)
 
     def _setext(self, text: str, m: re.Match[str]) -> None:
         above_end = m.start()
@@ -203,7 +201,7 @@ class _Walk:
 
     def finish(self) -> None:
         """The document has ended: an open reference section ends with it."""
-        self.references.close(self.mentions[self.ref_mentions :])
+        self.references.close()
         self.ref_start = None
 
 
@@ -270,7 +268,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
         walk.entry = None
     walk.first_line = None  # its span is in this piece's coordinates
     if walk.ref_start is not None:
-        walk.references.text(piece, walk.ref_start, len(text), walk.mentions)
+        walk.references.text(piece, walk.ref_start, len(text))
     if piece.entries:
         walk.references.add_marks(piece, piece.entries, walk.mentions[first_mention:], walk.section)
 
