@@ -60,8 +60,10 @@ def extension_kind(path: str) -> str | None:
 def binary_kind(path: str, head: bytes) -> str | None:
     """``"pdf"`` or ``"docx"`` when the first bytes say so (a zip is a Word file only if it
     holds one: the DOCX reader decides), else None."""
-    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:  # junk before the header is legal
+    if head.startswith(b"%PDF-"):
         return "pdf"
+    if b"%PDF-" in head[:1024] and extension_kind(path) == "pdf":  # junk before the header is
+        return "pdf"  # legal (a saved HTTP answer), but in a .txt it is just text
     if head.startswith(b"PK\x03\x04"):
         return "docx" if extension_kind(path) == "docx" or b"word/" in head[:65536] else None
     return None

@@ -183,3 +183,12 @@ def test_a_pdf_that_takes_too_long_is_given_up(tmp_path):
     assert p.fatal and "ENRICH_PDF_MAX_SECONDS" in p.message
     shutdown_worker()
     assert extract_document(write(tmp_path, "ok.pdf", pdf([content(["PMID: 2"])]))).mentions
+
+
+def test_a_pdf_signature_inside_text_is_text_unless_the_file_is_named_pdf(tmp_path):
+    # found by the fuzzer: "1%PDF-0." in a .txt was read as a damaged PDF
+    assert extract_document(write(tmp_path, "a.txt", b"1%PDF-0. PMID: 1\n")).problems == ()
+    junk = b"HTTP/1.1 200 OK\r\n\r\n" + pdf([content(["PMID: 12345678"])])
+    assert [m.value for m in extract_document(write(tmp_path, "b.pdf", junk)).mentions] == [
+        "12345678"
+    ]
