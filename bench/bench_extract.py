@@ -89,4 +89,109 @@ def run(quick: bool = False) -> list[str]:
         f"baseline DOI regex: {mb / base_s:7.1f} MB/s ({base_n} DOIs)",
         f"extractor:          {mb / ext_s:7.1f} MB/s ({ext_n} mentions)",
         f"extractor costs {ext_s / base_s:.2f}x the baseline (goal: <= 3x, >= 50 MB/s)",
+        *run_pdf(quick),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# PDF: the reader against poppler's pdftotext (or pypdf, the slowest library considered)
+# --------------------------------------------------------------------------------------------
+
+PDFS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "documents"
+_PEAK = """
+import json, resource, sys
+sys.path.insert(0, {root!r})
+from pipeline.extract import extract_document
+from pipeline.readers.pdf import shutdown_worker
+doc = extract_document({path!r})
+shutdown_worker()
+print(json.dumps({{"mentions": len(doc.mentions), "problems": [p.message for p in doc.problems],
+    "parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
+"""
+
+
+def _pdf_pages(paths: list[Path]) -> int:
+    import pypdfium2
+
+    return sum(len(pypdfium2.PdfDocument(str(p))) for p in paths)
+
+
+def _pdftotext(paths: list[Path]) -> None:
+    import subprocess
+
+    for p in paths:
+        subprocess.run(["pdftotext", "-q", str(p), "-"], capture_output=True, check=False)
+
+
+def _pypdf(paths: list[Path]) -> None:
+    import pypdf
+
+    for p in paths:
+        for page in pypdf.PdfReader(str(p)).pages:
+            page.extract_text()
+
+
+def _ours(paths: list[Path]) -> None:
+    from pipeline.extract import extract_document
+
+    for p in paths:
+        extract_document(str(p))
+
+
+def _timed(fn, paths: list[Path], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn(paths)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def run_pdf(quick: bool = False) -> list[str]:
+    """PDF pages/s and MB/s against a baseline in the same run; peak memory on 1,000 pages."""
+    import importlib.util
+    import json
+    import subprocess
+    import sys
+
+    paths = sorted(PDFS.glob("*.pdf"))
+    paths = [p for p in paths if p.name != "encrypted.pdf"] * (1 if quick else 4)
+    pages, mb = _pdf_pages(paths), sum(p.stat().st_size for p in paths) / 1e6
+    _ours(paths[:1])  # the worker process starts once per run, not per file
+    ours = _timed(_ours, paths, 2)
+    if shutil.which("pdftotext"):
+        name, base = "pdftotext (poppler)", _timed(_pdftotext, paths, 2)
+    elif importlib.util.find_spec("pypdf"):
+        name, base = "pypdf", _timed(_pypdf, paths[: max(1, len(paths) // 4)], 1) * 4
+    else:
+        name, base = None, None
+    lines = [
+        f"PDF corpus: {len(paths)} real PDFs, {pages} pages, {mb:.1f} MB",
+        f"PDF reader: {pages / ours:7.1f} pages/s, {mb / ours:5.2f} MB/s",
+    ]
+    if base:
+        lines.append(
+            f"{name}: {pages / base:7.1f} pages/s; the reader runs {base / ours:.2f}x its speed (goal: >= 1x)"
+        )
+    else:
+        lines.append("no baseline: neither pdftotext nor pypdf is installed")
+    from tests.pipeline.readers.pdfgen import content, pdf
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
+    try:
+        big = folder / "thousand.pdf"
+        body = [f"Line {i} of a long page, doi:10.5555/bench.{i}" for i in range(40)]
+        big.write_bytes(pdf([content(body)], pages_share=1000))
+        code = _PEAK.format(root=str(Path(__file__).resolve().parent.parent), path=str(big))
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        peak = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    lines.append(
+        f"1,000-page PDF: {peak['mentions']} mentions; peak RSS {peak['parent_mb']:.0f} MB "
+        f"(extracting process), {peak['worker_mb']:.0f} MB (PDF worker)"
+    )
+    return lines

@@ -114,7 +114,7 @@ def plain_run(seeds: str, db: str) -> dict:
     writer = steps.Writer(db)
     try:
         run_id = writer(start_run, "enrich", {"paths": [seeds], "sources": sources})
-        fe.documents_task.fn(writer, [seeds], run_id)
+        fe.documents_task.fn(writer, [seeds], run_id, settings)
         tallies = {s: steps.SourceTally(s) for s in sources}
         attempted: dict[str, set] = {s: set() for s in sources}
         progress = Progress(sources, enabled=False)

@@ -87,7 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         "extract", help="extraction only; prints mentions", description=_doc(cmd_extract)
     )
     ext.add_argument("paths", nargs="+", help="seed files or folders")
-    ext.add_argument("--format", choices=("json", "table"), default="json")
+    ext.add_argument(
+        "--format",
+        choices=("json", "table", "text"),
+        default="json",
+        help="text: the text the offsets point into (a PDF's or Word file's extracted text)",
+    )
     ext.set_defaults(func=cmd_extract)
 
     ref = sub.add_parser(
@@ -191,6 +196,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = run_enrich(args.paths, settings=settings, sources=sources, refresh=args.refresh)
     from flows.report import print_run_summary
 
+    for line in summary.get("problems", []):  # the same one line per file as `extract`
+        print(f"enrich: {line}", file=sys.stderr)
     print_run_summary(summary, stream=sys.stderr)
     if summary.get("input_errors"):
         return EXIT_USAGE
@@ -203,16 +210,48 @@ def cmd_extract(args: argparse.Namespace) -> int:
     Example: enrich extract seeds/*.txt --format json
     """
     _check_paths(args.paths)
+    from pipeline.config import Settings
     from pipeline.extract import extract_paths, mentions_json, mentions_table
 
+    limits = Settings.from_env().read_limits
+    if args.format == "text":
+        return _print_texts(args.paths, limits)
     docs = []
-    for doc in extract_paths(args.paths):
-        for problem in doc.problems:
-            print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
+    for doc in extract_paths(args.paths, limits=limits):
+        print_problems(doc.problems)
         docs.append(doc)
     out = mentions_json(docs) if args.format == "json" else mentions_table(docs)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
-    return EXIT_USAGE if any(p.fatal for d in docs for p in d.problems) else EXIT_OK
+    return EXIT_USAGE if any(input_error(p) for d in docs for p in d.problems) else EXIT_OK
+
+
+def input_error(problem) -> bool:
+    """Exit 2's rule: a file named on the command line that could not be read at all, or a
+    document of a format enrich reads that is damaged (a truncated or encrypted PDF, a Word
+    file that is not one, an unreadable path). A file found in a folder that is no document
+    enrich reads (an image, an archive, a scanned PDF) is skipped with its line, no error."""
+    return problem.fatal and not problem.skipped
+
+
+def print_problems(problems) -> None:
+    """One line per problem file on stderr: ``enrich: PATH: message``."""
+    for problem in problems:
+        print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
+
+
+def _print_texts(paths: Sequence[str], limits) -> int:
+    """``--format text``: each file's text, as offsets count it."""
+    from pipeline.extract import expand_paths
+    from pipeline.readers import BinaryFile, DocumentError, extracted_text
+
+    code = EXIT_OK
+    for path, _named in expand_paths(paths):
+        try:
+            sys.stdout.write(extracted_text(path, limits))
+        except (BinaryFile, DocumentError, OSError) as exc:
+            print(f"enrich: {path}: {exc}", file=sys.stderr)
+            code = EXIT_USAGE
+    return code
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:

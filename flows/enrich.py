@@ -52,7 +52,7 @@ def _retry_unexpected(task, task_run, state) -> bool:
 
 
 @task(cache_policy=NO_CACHE)
-def documents_task(writer: steps.Writer, paths: list[str], run_id: str) -> dict:
+def documents_task(writer: steps.Writer, paths: list[str], run_id: str, settings: Settings) -> dict:
     """Extract the seed documents, load them, and return only their summary.
 
     One task, so the documents (every mention: ~250 MB of Python objects at 100,000 ids) never
@@ -62,7 +62,8 @@ def documents_task(writer: steps.Writer, paths: list[str], run_id: str) -> dict:
     from pipeline.extract import extract_paths
     from warehouse.load import load_documents
 
-    docs = list(extract_paths(paths))
+    # the warehouse's own file (and its .wal) is never read as a seed, even inside a seed folder
+    docs = list(extract_paths(paths, exclude=[str(settings.db_path)], limits=settings.read_limits))
     writer(load_documents, docs, run_id=run_id)
     summary = _documents_summary(docs)
     del docs
@@ -144,7 +145,7 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
     status = "failed"
     summary: dict = {"run_id": run_id}
     try:
-        summary.update(documents_task(writer, paths, run_id))
+        summary.update(documents_task(writer, paths, run_id, settings))
         tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
         summary.update(steps.tallies_summary(tallies))
         status = "completed" if summary["settled"] else "partial"
@@ -217,7 +218,9 @@ def _documents_summary(docs: Sequence[SeedDocument]) -> dict:
         "identifiers": len(ids),
         "works_in_documents": len(works),
         "problems": [f"{p.path}: {p.message}" for d in docs for p in d.problems],
-        "input_errors": [f"{p.path}: {p.message}" for d in docs for p in d.problems if p.fatal],
+        "input_errors": [
+            f"{p.path}: {p.message}" for d in docs for p in d.problems if p.fatal and not p.skipped
+        ],
     }
 
 

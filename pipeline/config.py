@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import ConfigError
+from pipeline.readers.limits import ReadLimits
+
+_LIMITS = ReadLimits()  # the defaults
 
 VERSION = "0.1.0"
 TOOL = "enrich"
@@ -62,6 +65,7 @@ class Settings:
     crossref_concurrency: int = CROSSREF_CONCURRENCY
     ncbi_rps: float | None = None  # None: 3 keyless, 10 with a key
     duckdb_memory_mb: int = DUCKDB_MEMORY_MB
+    read_limits: ReadLimits = ReadLimits()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -90,6 +94,14 @@ class Settings:
             ),
             ncbi_rps=_num(env, "ENRICH_NCBI_RPS", None),
             duckdb_memory_mb=int(_num(env, "ENRICH_DUCKDB_MEMORY_MB", DUCKDB_MEMORY_MB)),
+            read_limits=ReadLimits(
+                pdf_max_pages=int(_num(env, "ENRICH_PDF_MAX_PAGES", _LIMITS.pdf_max_pages)),
+                pdf_max_seconds=_num(env, "ENRICH_PDF_MAX_SECONDS", _LIMITS.pdf_max_seconds),
+                pdf_max_memory_mb=int(
+                    _num(env, "ENRICH_PDF_MAX_MEMORY_MB", _LIMITS.pdf_max_memory_mb)
+                ),
+                json_max_mb=int(_num(env, "ENRICH_JSON_MAX_MB", _LIMITS.json_max_mb)),
+            ),
         )
         return replace(s, **overrides) if overrides else s
 

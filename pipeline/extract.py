@@ -1,6 +1,6 @@
 """Extract identifier mentions from seed documents: files in, ``SeedDocument`` records out.
 
-For each file: detect its kind, read it as pieces of scan text (``pipeline.documents``), find the
+For each file: detect its kind, read it as pieces of scan text (``pipeline.readers``), find the
 identifiers (``pipeline.identifiers``) and give each one its provenance:
 
 - ``section``: the nearest heading above it;
@@ -16,177 +16,41 @@ identifiers (``pipeline.identifiers``) and give each one its provenance:
 from __future__ import annotations
 
 import errno
-import itertools
 import json
 import logging
 import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
 
-from pipeline.documents import (
-    SNIFF_SIZE,
-    BinaryFile,
-    Layout,
-    NotUtf8,
-    Piece,
-    RawFile,
-    detect_kind,
-    layout_for,
-    read_pieces,
-)
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
-from pipeline.records import DocumentProblem, Mention, SeedDocument
+from pipeline.readers import (
+    BinaryFile,
+    DocumentError,
+    Layout,
+    Piece,
+    RawFile,
+    ReadLimits,
+    layout_for,
+    open_reader,
+)
+from pipeline.readers.headings import REFERENCE_WORDS, heading_role, plain_heading
+from pipeline.records import DocumentProblem, Mention, ReferenceEntry, SeedDocument
+from pipeline.reference_list import ReferenceList
 
-__all__ = ["extract_document", "extract_paths", "mentions_json", "mentions_table"]
+__all__ = [
+    "extract_document",
+    "expand_paths",
+    "extract_paths",
+    "heading_role",
+    "mentions_json",
+    "mentions_table",
+]
 
 log = logging.getLogger(__name__)
 
 FALLBACK_ENCODING = "cp1252"  # the usual suspect for "not UTF-8" text from Windows tools
-
-# --------------------------------------------------------------------------------------------
-# Headings and roles
-# --------------------------------------------------------------------------------------------
-
-_ROLE_HEADINGS = {
-    "reference": (
-        "references",
-        "reference",
-        "reference list",
-        "references cited",
-        "bibliography",
-        "works cited",
-        "literature cited",
-        "cited literature",
-        "notes and references",
-        "sources",
-    ),
-    "citing": (
-        "citing articles",
-        "cited by",
-        "cited by articles",
-        "cited by other articles",
-        "cited by papers",
-        "cited by works",
-        "articles citing this article",
-        "articles that cite this article",
-        "citations to this article",
-        "referenced by",
-        "cited in",
-        "citing papers",
-        "citing works",
-        "citing publications",
-        "citing literature",
-    ),
-    "subject": (
-        "identifiers",
-        "identifier",
-        "cite this",
-        "cite this article",
-        "cite this paper",
-        "cite this work",
-        "cite this page",
-        "cite this record",
-        "how to cite",
-        "how to cite this article",
-        "citation",
-        "suggested citation",
-        "article information",
-        "article info",
-        "publication info",
-        "publication information",
-        "bibliographic information",
-        "article details",
-        "about this article",
-    ),
-    # Headings that end a role's section without starting one (PubMed and publisher pages).
-    "": (
-        "abstract",
-        "keywords",
-        "introduction",
-        "background",
-        "methods",
-        "materials and methods",
-        "results",
-        "discussion",
-        "conclusion",
-        "conclusions",
-        "acknowledgements",
-        "acknowledgments",
-        "funding",
-        "figures",
-        "tables",
-        "similar articles",
-        "similar works",
-        "related articles",
-        "related publications",
-        "related works",
-        "supplementary material",
-        "supplementary information",
-        "supplementary data",
-        "mesh terms",
-        "substances",
-        "grants and funding",
-        "publication types",
-        "linkout - more resources",
-        "full text links",
-        "full text sources",
-        "comment in",
-        "comment on",
-        "affiliations",
-        "affiliated institutions",
-        "authors",
-        "author information",
-        "overview",
-        "data quality",
-        "social impact",
-        "citation metrics",
-        "metrics",
-        "associated data",
-        "data availability",
-        "conflict of interest",
-        "conflicts of interest",
-        "competing interests",
-        "footnotes",
-        "notes",
-        "appendix",
-        "summary",
-    ),
-}
-_KNOWN = {phrase: role or None for role, phrases in _ROLE_HEADINGS.items() for phrase in phrases}
-# "1. Introduction", "## References", "References (25)", "Cited by 12 articles", "REFERENCES:"
-_NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|[\s:*_=.-]+$|\(\d+\)|\b\d+\b")
-_GENERIC = re.compile(r"[A-Z][^\d.,;:!?]{0,59}")
-
-
-def heading_role(title: str) -> tuple[bool, str | None]:
-    """(is a known heading, its role or None): ``'References (25)'`` -> ``(True, 'reference')``."""
-    key = title.lower().strip(" \t\r:.")
-    if key in _KNOWN:  # the common case: one dict lookup
-        return True, _KNOWN[key]
-    if key[:1].isalpha() and key[-1:] != ")" and not key.startswith("cited by"):
-        return False, None  # nothing _NOISE could remove
-    key = " ".join(_NOISE.sub(" ", key).split())
-    if key in _KNOWN:
-        return True, _KNOWN[key]
-    return False, None
-
-
-@lru_cache(maxsize=4096)  # pages of one site repeat their short lines ("Year", "Abstract")
-def _plain_heading(cand: str, followed_by_blank: bool) -> tuple[str, str | None] | None:
-    """A heading in plain text: a known title, or a short capitalised line between blank lines."""
-    title = cand.strip()
-    if len(title) > 60:
-        return None
-    known, role = heading_role(title)
-    if known:
-        return title, role
-    if followed_by_blank and _GENERIC.fullmatch(title) and len(title.split()) <= 6:
-        return title, None
-    return None
-
 
 # --------------------------------------------------------------------------------------------
 # One document
@@ -209,6 +73,8 @@ class _Walk:
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
+        self.references = ReferenceList(path, self.mentions)
+        self.ref_start: int | None = None  # scan position where the open reference text began
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -219,9 +85,26 @@ class _Walk:
         self._settle()
 
     def mark(self, name: str) -> None:
-        """A synthetic role switch: "subject" (HTML <head>), "reference" (a citation_reference
-        meta tag) or "end" (back to the document's own headings)."""
-        self.sections = [(0, None, name)] if name in ("subject", "reference") else []
+        """A synthetic switch: a role ("subject": HTML <head>, a PDF's header; "reference": a
+        citation_reference meta tag or a JATS ref-list; "citing", "mention"), "record" (the
+        subject of the next record of a many-record file: a new subject work), "link" / "unlink"
+        (link targets: section 'link', the role around them kept), "aside" / "unaside" (the
+        subject inside another section: a PDF's running head) or "end" (back to the document's
+        own headings)."""
+        if name == "link":
+            self.sections.append((99, "link", None))
+        elif name == "aside":  # a PDF's running head or citation box inside any section
+            self.sections.append((99, None, "subject"))
+        elif name in ("unlink", "unaside"):
+            if self.sections and self.sections[-1][0] == 99:
+                self.sections.pop()
+        elif name == "record":
+            self.sections = [(0, None, "subject")]
+            self.subject_group = None
+        elif name in ("subject", "reference", "citing", "mention"):
+            self.sections = [(0, None, name)]
+        else:
+            self.sections = []
         self._settle()
 
     def _settle(self) -> None:
@@ -230,18 +113,22 @@ class _Walk:
         self.entry = None
         self.first_line = None  # the top line is the page's own only before any heading
 
-    def events(self, text: str, ms: list[re.Match[str]]) -> None:
+    def events(self, text: str, ms: list[re.Match[str]], piece: Piece | None = None) -> None:
         """Apply the structural events found between two identifiers, in order."""
         if not ms:
             return
         self.entry = None
+        if piece is not None:  # a reference section may start or end here: every event counts
+            for m in ms:
+                self.event(text, m, piece)
+            return
         # A plain-text heading is level 1 and closes every section before it, so look for the
         # last one first: the short lines before it (most of them values, not headings) need
         # no look at all. Only role marks (level 0) outlive it.
         i = len(ms)
         while i > 0 and ms[i - 1].lastgroup in ("cand", "nb"):
             i -= 1
-            found = _plain_heading(ms[i].group("cand"), ms[i].group("nb") is not None)
+            found = plain_heading(ms[i].group("cand"), ms[i].group("nb") is not None)
             if found is not None:
                 for m in ms[:i]:
                     if m.lastgroup == "mark":
@@ -251,12 +138,13 @@ class _Walk:
         for m in ms[:i]:
             self.event(text, m)
 
-    def event(self, text: str, m: re.Match[str]) -> None:
+    def event(self, text: str, m: re.Match[str], piece: Piece | None = None) -> None:
         """Apply one structural event found by the layout's ``heads`` pattern."""
         self.entry = None
+        before = self.reading_references()
         kind = m.lastgroup  # the group closed last: "nb" belongs to "cand", "atxt" to "atx"
         if kind in ("cand", "nb"):
-            found = _plain_heading(m.group("cand"), m.group("nb") is not None)
+            found = plain_heading(m.group("cand"), m.group("nb") is not None)
             if found is not None:
                 self.heading(1, *found)
         elif kind in ("atxt", "atx"):
@@ -266,6 +154,23 @@ class _Walk:
             self._setext(text, m)
         elif kind == "mark":
             self.mark(m.group("mark"))
+        if piece is not None and before != self.reading_references():
+            self._reference_switch(piece, m)
+
+    def reading_references(self) -> bool:
+        """Inside a section a heading made ``reference`` (not a mark: marked text has entries)."""
+        return self.role == "reference" and any(
+            r == "reference" for lv, _, r in self.sections if lv
+        )
+
+    def _reference_switch(self, piece: Piece, m: re.Match[str]) -> None:
+        if self.ref_start is not None:
+            self.references.text(piece, self.ref_start, m.start())
+            self.references.close()
+            self.ref_start = None
+        if self.reading_references():
+            self.references.open(self.section)
+            self.ref_start = m.end()
 
     def _setext(self, text: str, m: re.Match[str]) -> None:
         above_end = m.start()
@@ -294,8 +199,15 @@ class _Walk:
         entry[scheme] = value
         return self.group, role
 
+    def finish(self) -> None:
+        """The document has ended: an open reference section ends with it."""
+        self.references.close()
+        self.ref_start = None
+
 
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
+# Funder Registry DOIs (Crossref's 10.13039 prefix) name funders, never works.
+_NOT_WORKS = ("10.13039/",)
 
 
 def _start(walk: _Walk, text: str) -> None:
@@ -311,7 +223,13 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     text, spans, path = piece.text, piece.spans, walk.path
     if not walk.started:
         _start(walk, text)
+    first_mention = len(walk.mentions)
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
+    # Where a reference section may open or close, every event is applied where it stands
+    # (its text is kept for the reference list); elsewhere only the last heading matters.
+    exact = piece if walk.ref_start is not None or REFERENCE_WORDS.search(text) else None
+    if walk.ref_start is not None:
+        walk.ref_start = 0  # the open reference section goes on from this piece's start
     heads.append(None)  # sentinel
     boundary = walk.layout.boundary.search
     cursor, line, nh, add, base = 0, piece.line, 0, walk.mentions.append, piece.base
@@ -323,13 +241,15 @@ def _scan(walk: _Walk, piece: Piece) -> None:
                     j = nh + 1
                     while heads[j] is not None and heads[j].start() < start:
                         j += 1
-                    walk.events(text, heads[nh:j])
+                    walk.events(text, heads[nh:j], exact)
                     nh = j
                     next_head = heads[j].start() if heads[j] is not None else len(text) + 1
                 if walk.entry is not None and boundary(text, cursor, start) is not None:
                     walk.entry = None
                 line += text.count("\n", cursor, start)
             cursor = end
+        if value.startswith(_NOT_WORKS):
+            continue
         group, role = walk.assign(scheme, value, start)
         if spans is None:
             add(
@@ -343,55 +263,73 @@ def _scan(walk: _Walk, piece: Piece) -> None:
             add(Mention(scheme, value, path, src, src_end, at_line, walk.section, group, role))
     # Pieces cut at a blank line start with one, which ends the entry; a piece cut at a line
     # break (a paragraph longer than a piece) lets it continue.
-    walk.events(text, heads[nh:-1])
+    walk.events(text, heads[nh:-1], exact)
     if walk.entry is not None and boundary(text, cursor) is not None:
         walk.entry = None
     walk.first_line = None  # its span is in this piece's coordinates
+    if walk.ref_start is not None:
+        walk.references.text(piece, walk.ref_start, len(text))
+    if piece.entries:
+        walk.references.add_marks(piece, piece.entries, walk.mentions[first_mention:], walk.section)
 
 
-def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
-    raw = RawFile(path, encoding)
-    chars = raw.chars()
-    head = next(chars, "")  # the first block: the kind is sniffed from its start
-    kind = detect_kind(path, head[:SNIFF_SIZE])
-    walk = _Walk(path, layout_for(kind))
-    for piece in read_pieces(kind, itertools.chain([head], chars)):
+def _read(
+    raw: RawFile, problems: list[str], limits: ReadLimits | None
+) -> tuple[list[Mention], list[ReferenceEntry]]:
+    kind, pieces = open_reader(raw, problems, limits)
+    walk = _Walk(raw.path, layout_for(kind))
+    for piece in pieces:
         _scan(walk, piece)
-    return raw, walk.mentions
+    walk.finish()
+    return walk.mentions, walk.references.entries
 
 
-def extract_document(path: str) -> SeedDocument:
+def extract_document(
+    path: str, *, named: bool = True, limits: ReadLimits | None = None
+) -> SeedDocument:
     """Read one file and return its mentions; bad content becomes a problem, never an exception.
 
-    A binary file, a path that is not a regular file (a FIFO, a device, a socket: never opened,
-    so never waited on) or an unreadable one gives no mentions and one fatal problem. A file that
-    is not valid UTF-8 is read again with each undecodable byte run decoded as cp1252, with a
-    warning problem (broken UTF-16/32 code units become U+FFFD).
+    A file that is no document enrich reads (an image, an archive, a FIFO, a device, a socket:
+    never opened, so never waited on), a damaged document (a truncated PDF, an encrypted one)
+    or an unreadable path gives no mentions and one fatal problem. ``named`` False (a file found
+    in a folder, not named by the user) marks the problem of a file that is no document as
+    ``skipped``: it is reported, and is no error. A file that is not valid UTF-8 is read with each
+    undecodable byte run decoded as cp1252, with a warning problem (broken UTF-16/32 code units
+    become U+FFFD).
     """
     problems: list[DocumentProblem] = []
+    notes: list[str] = []
+    raw = RawFile(path, fallback=FALLBACK_ENCODING)
+    mentions: list[Mention] = []
+    references: list[ReferenceEntry] = []
     try:
         _require_regular(path)
-        try:
-            raw, mentions = _read(path, None)
-        except NotUtf8 as exc:
-            if exc.encoding == "utf-8":
+        mentions, references = _read(raw, notes, limits)
+        if raw.replaced:
+            if raw.unicode == "utf-8":
                 message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
             else:
-                message = f"not valid {exc.encoding.upper()}; undecodable bytes replaced"
+                message = f"not valid {raw.unicode.upper()}; undecodable bytes replaced"
             problems.append(DocumentProblem(path, message))
-            raw, mentions = _read(path, FALLBACK_ENCODING)
     except _NotRegular as exc:
-        problems = [DocumentProblem(path, str(exc), fatal=True)]
-        raw, mentions = RawFile(path), []
-    except (BinaryFile, OSError) as exc:
-        message = str(exc) if isinstance(exc, BinaryFile) else f"unreadable: {_reason(exc)}"
-        problems = [DocumentProblem(path, message, fatal=True)]
-        raw, mentions = _hash_only(path), []
+        problems = [DocumentProblem(path, str(exc), fatal=True, skipped=not named)]
+    except (BinaryFile, DocumentError, OSError) as exc:
+        skipped = not named and (
+            isinstance(exc, BinaryFile) or (isinstance(exc, DocumentError) and exc.skipped)
+        )
+        message = f"unreadable: {_reason(exc)}" if isinstance(exc, OSError) else str(exc)
+        problems = [DocumentProblem(path, message, fatal=True, skipped=skipped)]
+        mentions, references = [], []
+        raw.finish()
     except Exception as exc:  # a reader bug on odd content must not end the whole run
         log.debug("%s: extraction failed", path, exc_info=True)
         message = f"could not be read: {type(exc).__name__}: {exc}".splitlines()[0]
         problems = [DocumentProblem(path, message, fatal=True)]
-        raw, mentions = _hash_only(path), []
+        mentions, references = [], []
+        raw.finish()
+    finally:
+        raw.close()
+    problems.extend(DocumentProblem(path, note) for note in dict.fromkeys(notes))
     for problem in problems:  # the caller reports them (one line each); here only with -v
         log.debug("%s: %s", path, problem.message)
     return SeedDocument(
@@ -400,6 +338,7 @@ def extract_document(path: str) -> SeedDocument:
         bytes=raw.bytes,
         mentions=tuple(mentions),
         problems=tuple(problems),
+        references=tuple(references),
     )
 
 
@@ -431,55 +370,62 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _hash_only(path: str) -> RawFile:
-    """A refused file still gets its identity (sha256, size), so it can be listed."""
-    raw = RawFile(path)
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return raw
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                raw.sha256.update(block)
-                raw.bytes += len(block)
-    except OSError:
-        pass
-    return raw
-
-
 # --------------------------------------------------------------------------------------------
 # Many documents
 # --------------------------------------------------------------------------------------------
 
+# Folders of version control and tool caches: never seed documents.
+_SKIPPED_DIRS = frozenset({"CVS", "RCS", "_darcs", "{arch}", "__pycache__", "node_modules"})
+# The warehouse's own files: a DuckDB file, its write-ahead log, a temporary or set-aside copy.
+_WAREHOUSE_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".tmp", ".incomplete", ".duckdb.tmp")
 
-def extract_paths(paths: Sequence[str]) -> Iterator[SeedDocument]:
-    """Extract every file under ``paths`` (directories recursively, sorted, hidden skipped).
 
-    Raises InputError("<path>: no such file or directory") for a missing path before
-    anything is extracted, so the command line can exit 2 naming it.
+def extract_paths(
+    paths: Sequence[str], *, exclude: Sequence[str] = (), limits: ReadLimits | None = None
+) -> Iterator[SeedDocument]:
+    """Extract every file under ``paths`` (directories recursively, sorted).
+
+    Inside folders, hidden files and folders (``.git``...), version-control folders and the
+    warehouse's own files (``*.duckdb``, ``*.wal``, ``*.tmp``) are never read, nor any path in
+    ``exclude`` (the run's own ``--db`` and its ``.wal``). Raises InputError("<path>: no such
+    file or directory") for a missing path before anything is extracted, so the command line
+    can exit 2 naming it.
     """
-    files = list(_expand(paths))  # checks every path before the first document is read
-    return (extract_document(f) for f in files)
+    files = expand_paths(paths, exclude=exclude)  # checks every path before reading any
+    return (extract_document(f, named=named, limits=limits) for f, named in files)
 
 
-def _expand(paths: Sequence[str]) -> Iterator[str]:
+def expand_paths(paths: Sequence[str], *, exclude: Sequence[str] = ()) -> list[tuple[str, bool]]:
+    """(file, named on the command line) for every file ``extract_paths`` reads."""
+    skip = {os.path.realpath(p) for x in exclude for p in (x, x + ".wal", x + ".tmp")}
+    return list(_expand(paths, skip))
+
+
+def _expand(paths: Sequence[str], skip: set[str]) -> Iterator[tuple[str, bool]]:
     for p in paths:
         if not os.path.exists(p):
             raise InputError(f"{p}: no such file or directory")
         if os.path.isdir(p) and not os.access(p, os.R_OK | os.X_OK):
             raise InputError(f"{p}: permission denied")
     for p in paths:
-        yield from _files_under(p) if os.path.isdir(p) else [p]
+        if os.path.isdir(p):
+            yield from ((f, False) for f in _files_under(p, skip))
+        elif os.path.realpath(p) not in skip:
+            yield p, True
 
 
-def _files_under(directory: str) -> list[str]:
-    """Files below ``directory``, hidden ones (and hidden directories) skipped, sorted by path."""
+def _files_under(directory: str, skip: set[str] = frozenset()) -> list[str]:
+    """Files below ``directory`` that may be seed documents, sorted by path."""
     found: list[tuple[tuple[str, ...], str]] = []
     for root, dirs, names in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS]
         for name in names:
-            if not name.startswith("."):
-                path = os.path.join(root, name)
-                found.append((tuple(os.path.relpath(path, directory).split(os.sep)), path))
+            if name.startswith(".") or name.lower().endswith(_WAREHOUSE_SUFFIXES):
+                continue
+            path = os.path.join(root, name)
+            if skip and os.path.realpath(path) in skip:
+                continue
+            found.append((tuple(os.path.relpath(path, directory).split(os.sep)), path))
     return [path for _, path in sorted(found)]
 
 

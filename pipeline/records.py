@@ -87,6 +87,9 @@ class DocumentProblem:
     path: str
     message: str  # one line, e.g. "not UTF-8; decoded as cp1252 with replacements"
     fatal: bool = False  # True when nothing could be extracted from the file
+    # True when the file is no document enrich reads (an image, an archive, a scanned PDF)
+    # found inside a folder: reported, never an error of the input (no exit 2).
+    skipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,3 +117,30 @@ def test_a_broken_symlink_is_named_as_such(capsys, tmp_path):
     link.symlink_to(link)
     assert cli.main(["extract", str(link)]) == 2
     assert "symbolic link" in capsys.readouterr().err
+
+
+def test_extract_skips_non_documents_found_in_folders_but_not_named_ones(capsys, tmp_path):
+    (tmp_path / "a.txt").write_text("PMID: 27172445\n")
+    (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(50))
+    (tmp_path / "w.duckdb").write_bytes(b"DUCK" + bytes(50))
+    (tmp_path / "w.duckdb.wal").write_bytes(bytes(50))
+    (tmp_path / "CVS").mkdir()
+    (tmp_path / "CVS" / "Entries").write_text("doi:10.9999/cvs\n")
+    assert cli.main(["extract", str(tmp_path)]) == 0  # the PNG is skipped, with its line
+    captured = capsys.readouterr()
+    assert [m["value"] for m in json.loads(captured.out)] == ["27172445"]
+    assert captured.err.splitlines() == [f"enrich: {tmp_path / 'b.png'}: " + BINARY]
+    assert cli.main(["extract", str(tmp_path / "b.png")]) == 2  # named: an input error
+
+
+BINARY = "binary file (NUL bytes or a binary signature); not read"
+
+
+def test_extract_format_text_prints_what_offsets_point_into(capsys, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Caf\u00e9 PMID: 27172445\n")
+    assert cli.main(["extract", str(path), "--format", "text"]) == 0
+    text = capsys.readouterr().out
+    assert cli.main(["extract", str(path)]) == 0
+    (m,) = json.loads(capsys.readouterr().out)
+    assert text[m["start"] : m["end"]] == "27172445"

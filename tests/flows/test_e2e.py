@@ -257,3 +257,26 @@ def test_a_source_that_crashes_lets_the_others_finish_loading(
     assert settled.get("openalex", 0) == 0
     for source in ("crossref", "pubmed"):
         assert settled[source] == asked[source] > 0
+
+
+def test_run_prints_a_line_per_problem_file_and_skips_non_documents_without_exit_2(
+    prefect_harness, online, seeds, tmp_path, capsys
+):
+    # issue 18 item 3: a binary file in the seed folder once ended the run with exit 2 and no
+    # line; the warehouse's own files and VCS folders were read as seeds.
+    (seeds / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    (seeds / ".git").mkdir()
+    (seeds / ".git" / "notes.txt").write_text("doi:10.9999/in-git\n")
+    (seeds / "old.duckdb.wal").write_bytes(b"\x00" * 64)
+    db = seeds / "w.duckdb"  # the run's own warehouse, inside the seed folder
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    err = capsys.readouterr().err
+    png = seeds / "figure.png"
+    assert err.count(f"enrich: {png}: binary file") == 1
+    assert "in-git" not in err and "duckdb" not in err.replace(str(db), "")
+    paths = {r[0] for r in query(db, "select path from seed_documents")}
+    assert {Path(p).name for p in paths} == {p.name for p in (ROOT / "seeds").iterdir()} | {
+        "figure.png"
+    }
+    assert cli.main(["run", str(png), "--db", str(db)]) == 2  # named: an input error
+    assert capsys.readouterr().err.count(f"enrich: {png}: binary file") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flows import enrich
 from flows.steps import Writer
+from pipeline.config import Settings
 from warehouse.load import start_run
 
 
@@ -17,7 +18,8 @@ def test_the_documents_task_loads_the_seeds_and_returns_only_their_summary(tmp_p
     writer = Writer(tmp_path / "w.duckdb")
     try:
         run_id = writer(start_run, "enrich", {})
-        summary = enrich.documents_task.fn(writer, [str(seeds)], run_id)
+        settings = Settings(db_path=tmp_path / "w.duckdb")
+        summary = enrich.documents_task.fn(writer, [str(seeds)], run_id, settings)
         mentions = writer(lambda c: c.execute("select count(*) from mentions").fetchone()[0])
     finally:
         writer.close()

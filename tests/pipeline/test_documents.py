@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.documents as documents
-from pipeline.documents import (
+import pipeline.readers.base as documents
+from pipeline.readers import (
     BinaryFile,
     NotUtf8,
     Piece,
@@ -48,7 +48,7 @@ def scan_text(kind: str, text: str) -> str:
         ("a.ris", "", "ris"),
         ("a.csv", "", "csv"),
         ("a.tsv", "", "tsv"),
-        ("a.nbib", "PMID- 27172445\n", "text"),
+        ("a.nbib", "PMID- 27172445\n", "medline"),
         # no or a misleading extension: sniffed
         ("download", "<!DOCTYPE html>\n<html><body>", "html"),
         ("page.txt", "  <html lang=en><head>", "html"),

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.documents as documents
+import pipeline.readers.base as documents
 from pipeline.errors import InputError
 from pipeline.extract import (
     extract_document,

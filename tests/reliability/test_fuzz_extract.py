@@ -34,10 +34,11 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.documents as documents
-from pipeline.documents import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
+import pipeline.readers.base as documents
+import pipeline.readers.csv as csv_reader
 from pipeline.extract import FALLBACK_ENCODING, extract_document
 from pipeline.identifiers import find_identifiers, normalise
+from pipeline.readers import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.records import SeedDocument
 
 FUZZ = settings(
@@ -489,20 +490,25 @@ def test_a_label_before_a_doi_does_not_turn_its_prefix_into_a_pmid():
 # Streaming: how a file is cut into blocks and pieces never changes what is found
 # --------------------------------------------------------------------------------------------
 
-_TINY = {"PIECE_SIZE": 64, "BLOCK_SIZE": 7, "MAX_RUNS": 16, "MAX_CELLS": 3}
+_TINY = {
+    (documents, "PIECE_SIZE"): 64,
+    (documents, "BLOCK_SIZE"): 7,
+    (documents, "MAX_RUNS"): 16,
+    (csv_reader, "MAX_CELLS"): 3,
+}
 
 
 @contextmanager
 def tiny_pieces() -> Iterator[None]:
     """Blocks of 7 bytes, pieces of ~64 characters: every cut path of the readers runs."""
-    saved = {name: getattr(documents, name) for name in _TINY}
+    saved = {key: getattr(*key) for key in _TINY}
     try:
-        for name, value in _TINY.items():
-            setattr(documents, name, value)
+        for (module, name), value in _TINY.items():
+            setattr(module, name, value)
         yield
     finally:
-        for name, value in saved.items():
-            setattr(documents, name, value)
+        for (module, name), value in saved.items():
+            setattr(module, name, value)
 
 
 structured = st.one_of(

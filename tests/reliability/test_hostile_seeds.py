@@ -6,7 +6,8 @@ What each input ends as (``extract_document``; the CLI prints the same message o
 ==========================================  =================================================
 input                                       outcome
 ==========================================  =================================================
-PNG/PDF signature, random bytes, NULs       refused, fatal: "binary file (…); not read"
+PNG/zip signature, random bytes, NULs       refused, fatal: "binary file (…); not read"
+a truncated PDF (signature, no body)        refused, fatal: "damaged PDF (…); not read"
 NULs only after the first 8 KB              read as text (the NULs are just characters)
 200 MB on one line                          read in pieces; every identifier, < 64 MB growth
 latin-1 / cp1252                            read, warning: "not UTF-8; decoded as cp1252 …"
@@ -51,10 +52,12 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.documents as documents
-from pipeline.documents import NotUtf8, RawFile
+import pipeline.readers.base as documents
+import pipeline.readers.csv as csv_reader
+import pipeline.readers.source as source
 from pipeline.extract import FALLBACK_ENCODING, extract_document, extract_paths
 from pipeline.identifiers import normalise
+from pipeline.readers import NotUtf8, RawFile, read_pieces
 from pipeline.records import SeedDocument
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,11 +128,20 @@ def in_subprocess(code: str, *, timeout: float = 120, user: int | None = None) -
 _RANDOM = random.Random(6).randbytes(64 * 1024)
 BINARIES = {
     "image.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + _RANDOM[:2000],
-    "paper.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj PMID: 27172445\n",
     "random.txt": _RANDOM,
     "nul-laden.txt": b"PMID: 27172445\x00\x00\x01\x02 doi:10.1000/abc\n" * 50,
     "archive.csv": b"PK\x03\x04" + _RANDOM[:500],
 }
+
+
+def test_a_truncated_pdf_is_refused_as_damaged_with_one_line(tmp_path):
+    # Once refused as "binary" (PDFs were not read); now read, and a PDF that is only its
+    # signature is named as damaged, still hashed and counted.
+    data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj PMID: 27172445\n"
+    doc = extract_document(_write(tmp_path / "paper.pdf", data))
+    assert doc.mentions == ()
+    one_problem(doc, "damaged PDF", fatal=True)
+    assert doc.bytes == len(data)
 
 
 @pytest.mark.parametrize("name", sorted(BINARIES))
@@ -310,12 +322,10 @@ def test_html_without_block_tags_is_still_cut_into_bounded_pieces(monkeypatch):
         f"<b>x</b> &amp; < a PMID: {i + 1} <i>doi:10.1000/i{i}</i> " for i in range(3000)
     )
     page = "<html><body><p>" + inline + "</p></body></html>"
-    assert len(list(documents.read_pieces("html", [page]))) <= 2  # small: no cut needed
+    assert len(list(read_pieces("html", [page]))) <= 2  # small: no cut needed
     monkeypatch.setattr(documents, "PIECE_SIZE", 512)
     monkeypatch.setattr(documents, "MAX_RUNS", 64)
-    pieces = list(
-        documents.read_pieces("html", [page[i : i + 1000] for i in range(0, len(page), 1000)])
-    )
+    pieces = list(read_pieces("html", [page[i : i + 1000] for i in range(0, len(page), 1000)]))
     assert len(pieces) > 20
     assert max(len(p.spans.pos) for p in pieces) <= 4 * 64
     assert max(len(p.text) for p in pieces) <= 4 * 512 + 200
@@ -468,13 +478,13 @@ def test_a_csv_of_one_endless_line_is_read_in_bounded_parts(tmp_path, monkeypatc
     n = 20_000
     path = _write(tmp_path / "line.csv", ",".join(f"10.1000/x{i}" for i in range(n)).encode())
     held = []
-    real_emit = documents._emit_row
+    real_emit = csv_reader._emit_row
     monkeypatch.setattr(
-        documents, "_emit_row", lambda b, row, *a: held.append(len(row)) or real_emit(b, row, *a)
+        csv_reader, "_emit_row", lambda b, row, *a: held.append(len(row)) or real_emit(b, row, *a)
     )
     doc = extract_document(path)
     assert [m.value for m in doc.mentions] == [f"10.1000/x{i}" for i in range(n)]
-    assert max(held) <= documents.MAX_CELLS
+    assert max(held) <= csv_reader.MAX_CELLS
     assert_spans(doc)
 
 
@@ -485,7 +495,7 @@ def test_rows_emitted_in_parts_keep_their_columns(tmp_path, monkeypatch):
     path = _write(tmp_path / "parts.csv", table.encode())
     whole = extract_document(path).mentions
     assert [m.scheme for m in whole[:2]] == ["doi", "pmid"] and len(whole) == 100
-    monkeypatch.setattr(documents, "MAX_CELLS", 3)
+    monkeypatch.setattr(csv_reader, "MAX_CELLS", 3)
     assert extract_document(path).mentions == whole
 
 
@@ -611,7 +621,7 @@ def test_a_file_without_read_permission_is_one_fatal_problem(tmp_path, monkeypat
 
     import pipeline.extract as extract
 
-    monkeypatch.setattr(documents, "open", guarded_open, raising=False)
+    monkeypatch.setattr(source, "open", guarded_open, raising=False)
     monkeypatch.setattr(extract, "open", guarded_open, raising=False)
     docs = list(extract_paths([locked, good]))
     one_problem(docs[0], "unreadable: Permission denied", fatal=True)

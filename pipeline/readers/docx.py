@@ -1,0 +1,155 @@
+"""Word (``.docx``): paragraphs, hyperlink targets, footnotes and endnotes.
+
+The *extracted text* (what offsets point into, and what ``enrich extract --format text``
+prints) is one line per paragraph (a heading style gives a ``## `` heading in the scan text),
+each hyperlink's target on a ``[link] URI`` line after its paragraph (section ``link``), then the
+footnotes and endnotes under ``Notes and references`` (they hold a manuscript's citations, so
+their identifiers are references). The XML parts are read with defusedxml (no entity expanded,
+nothing fetched), each at most ``MAX_PART_BYTES`` uncompressed (a zip bomb stops there).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterator
+
+from defusedxml import ElementTree
+
+from pipeline.readers.base import MARK, Builder, Piece
+from pipeline.readers.source import BinaryFile, RawFile
+
+__all__ = ["MAX_PART_BYTES", "read_docx"]
+
+MAX_PART_BYTES = 64 << 20
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def read_docx(
+    raw: RawFile, problems: list[str], text_sink: Callable[[str], None] | None = None
+) -> Iterator[Piece]:
+    """Pieces of a Word document's extracted text. Raises DocumentError / BinaryFile."""
+    from pipeline.readers import DocumentError
+
+    fh = raw.binary()
+    try:
+        zf = zipfile.ZipFile(fh)
+        names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        if raw.path.lower().endswith(".docx"):
+            raise DocumentError("damaged Word file (not a readable zip); not read") from None
+        raise BinaryFile("binary file (NUL bytes or a binary signature); not read") from None
+    if "word/document.xml" not in names:
+        if raw.path.lower().endswith(".docx"):
+            raise DocumentError("not a Word document (a zip without word/document.xml); not read")
+        raise BinaryFile("binary file (NUL bytes or a binary signature); not read")
+    try:
+        parts = [
+            (name, _paragraphs(_xml(zf, name), _links(zf, name)))
+            for name in ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
+            if name in names
+        ]
+    except _TooLarge as exc:
+        raise DocumentError(str(exc)) from None
+    except ElementTree.ParseError as exc:
+        raise DocumentError(f"damaged Word file (malformed XML: {exc}); not read") from None
+    except Exception as exc:  # defusedxml's refusals (entities, DTDs) among them
+        raise DocumentError(f"Word file refused ({type(exc).__name__}); not read") from None
+    return _Writer(text_sink).pieces(parts)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _xml(zf: zipfile.ZipFile, name: str):
+    info = zf.getinfo(name)
+    if info.file_size > MAX_PART_BYTES:
+        raise _TooLarge(f"Word file part {name} is {info.file_size >> 20} MB unpacked; not read")
+    with zf.open(info) as part:
+        data = part.read(MAX_PART_BYTES + 1)  # the declared size may lie
+    if len(data) > MAX_PART_BYTES:
+        raise _TooLarge(f"Word file part {name} is over {MAX_PART_BYTES >> 20} MB; not read")
+    return ElementTree.fromstring(data)
+
+
+def _links(zf: zipfile.ZipFile, name: str) -> dict[str, str]:
+    rels = name.replace("word/", "word/_rels/") + ".rels"
+    if rels not in zf.namelist():
+        return {}
+    root = _xml(zf, rels)
+    return {
+        r.get("Id", ""): r.get("Target", "")
+        for r in root.iter(f"{_REL}Relationship")
+        if r.get("TargetMode") == "External"
+    }
+
+
+def _paragraphs(root, links: dict[str, str]) -> list[tuple[str, bool, list[str]]]:
+    """(text, is a heading, link targets) for each paragraph."""
+    out = []
+    for p in root.iter(f"{_W}p"):
+        chunks: list[str] = []
+        targets: list[str] = []
+        for el in p.iter():
+            if el.tag == f"{_W}t" and el.text:
+                chunks.append(el.text)
+            elif el.tag == f"{_W}tab":
+                chunks.append("\t")
+            elif el.tag in (f"{_W}br", f"{_W}cr"):
+                chunks.append(" ")
+            elif el.tag == f"{_W}hyperlink" and el.get(f"{_R}id") in links:
+                targets.append(links[el.get(f"{_R}id")])
+            elif el.tag == f"{_W}instrText" and el.text and "HYPERLINK" in el.text:
+                quoted = el.text.split('"')
+                if len(quoted) > 1:
+                    targets.append(quoted[1])
+        style = p.find(f"{_W}pPr/{_W}pStyle")
+        heading = style is not None and (style.get(f"{_W}val") or "").lower().startswith(
+            ("heading", "title")
+        )
+        text = "".join(chunks)
+        if text.strip() or targets:
+            out.append((text, heading, targets))
+    return out
+
+
+class _Writer:
+    def __init__(self, sink: Callable[[str], None] | None) -> None:
+        self.sink = sink
+        self.b = Builder()
+        self.src = 0
+        self.line = 1
+
+    def pieces(self, parts) -> Iterator[Piece]:
+        for name, paragraphs in parts:
+            if name != "word/document.xml" and paragraphs:
+                self.b.synth("\n\n## ")
+                self._line("Notes and references")
+                self.b.synth("\n")
+            for text, heading, targets in paragraphs:
+                self.b.synth("\n\n## " if heading else "\n")
+                self._line(text)
+                if targets:
+                    self.b.synth("\n" + MARK + "link\n")
+                    for uri in dict.fromkeys(targets):
+                        self._write("[link] ")
+                        self._line(uri)
+                    self.b.synth("\n" + MARK + "unlink\n")
+                if heading:
+                    self.b.synth("\n")
+        if self.b.size:
+            yield self.b.take()
+
+    def _line(self, text: str) -> None:
+        self.b.real(text + "\n", self.src, self.line)
+        self._write(text + "\n", counted=True)
+
+    def _write(self, text: str, *, counted: bool = False) -> None:
+        if self.sink is not None:
+            self.sink(text)
+        if not counted:
+            pass
+        self.src += len(text)
+        self.line += text.count("\n")

@@ -1,0 +1,306 @@
+"""HTML: the visible text, link targets and ``citation_*`` meta values as scan text.
+
+Headings become ``## Title`` lines, list items and paragraphs are separated by blank lines,
+``<head>`` is the page's own (a ``subject`` mark) and each ``citation_reference`` meta tag is one
+reference. Script, style, templates and comments give nothing. Positions map back to the file.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from html.parser import HTMLParser
+
+from pipeline.readers import base
+from pipeline.readers.base import LABEL_AT_END, LABELS, MARK, Builder, Piece
+
+__all__ = ["LineIndex", "read_html"]
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
+    "figure footer form header hr li main nav ol p pre section summary table tbody td tfoot th "
+    "thead tr ul title".split()
+)
+_ENTRY_TAGS = frozenset({"li", "tr", "dd", "dt"})  # one list entry = one work
+_HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
+_META_SCHEMES = {
+    "citation_doi": "doi",
+    "citation_pmid": "pmid",
+    "citation_pmcid": "pmcid",
+    "citation_arxiv_id": "arxiv",
+    "dc.identifier": None,  # "doi:10…", "https://doi.org/…", "PMID:…": scanned as written
+    "dc.identifier.doi": "doi",
+    "prism.doi": "doi",
+    "bepress_citation_doi": "doi",
+}
+_ATTR = re.compile(
+    r"""(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'>]+))"""
+)
+
+
+# A field of a citation_reference meta value: up to a ";" that does not end a reference (&amp;).
+_META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
+_CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+class _Html(HTMLParser):
+    """Visible text, link targets and citation meta tags, as scan text with a map to the file.
+
+    Iterative (html.parser is not recursive): any nesting depth is fine. The element stack is
+    only consulted for "inside an entry", kept as a counter.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out = Builder()
+        self.lines = LineIndex()
+        self.skip = 0  # inside <script>/<style>
+        self.entry = 0  # inside <li>/<tr>/…: blocks there do not split the entry
+        self.heading = False
+        self.ready: list[Piece] = []
+        self.rawbase = 0
+        self.skipping: str | None = None  # the closer of an endless comment or tag
+
+    def feed_block(self, block: str) -> Iterator[Piece]:
+        self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]
+        self.lines.add(block)
+        if self.skipping:
+            self._skip(block)
+        else:
+            self.feed(block)
+        if len(self.rawdata) > 4 * base.PIECE_SIZE and self.rawdata.startswith("<"):
+            # html.parser waits for the end of a comment or tag that has not come in millions
+            # of characters, rescanning it at every block: skip to its closer instead (a
+            # browser shows none of it either).
+            self.skipping = "-->" if self.rawdata.startswith("<!--") else ">"
+            self._skip("")
+        yield from self.ready
+        self.ready.clear()
+
+    def _skip(self, block: str) -> None:
+        """Drop input up to and including ``self.skipping``, keeping the parser's position."""
+        self.rawdata += block
+        closer = self.skipping or ">"
+        j = self.rawdata.find(closer)
+        if j < 0:
+            keep = len(closer) - 1  # a closer may straddle two blocks
+            self.updatepos(0, len(self.rawdata) - keep)
+            self.rawdata = self.rawdata[len(self.rawdata) - keep :]
+            return
+        self.updatepos(0, j + len(closer))
+        self.rawdata = self.rawdata[j + len(closer) :]
+        self.skipping = None
+        self.goahead(0)
+
+    def close(self) -> None:
+        """What is left unparsed at the end is a comment, tag or declaration never closed: a
+        browser shows none of it (html.parser would rescan it once per "<", quadratically)."""
+        if self.skipping or self.rawdata.startswith("<"):
+            self.updatepos(0, len(self.rawdata))
+            self.rawdata = ""
+        super().close()
+
+    def _boundary(self) -> None:
+        """A blank line: the end of an entry, and a place where a piece may end."""
+        self.out.synth("\n\n")
+        if self.out.size >= base.PIECE_SIZE or len(self.out.spans.pos) >= base.MAX_RUNS:
+            self.ready.append(self.out.take())
+            self.out.synth("\n\n")
+
+    def _maybe_cut(self) -> None:
+        """End a piece inside a long run of inline text (a page without block tags): after a
+        blank that follows no label, or anywhere once far too large, so memory stays bounded."""
+        out = self.out
+        runs = len(out.spans.pos)
+        if out.size < 2 * base.PIECE_SIZE and runs < 2 * base.MAX_RUNS:
+            return
+        tail = "".join(out.parts[-8:])[-64:]
+        safe = tail[-1:].isspace() and not LABEL_AT_END.search(tail.rstrip(" \t"))
+        if safe or out.size >= 4 * base.PIECE_SIZE or runs >= 4 * base.MAX_RUNS:
+            self.ready.append(out.take())
+
+    def where(self) -> tuple[int, int]:
+        line, col = self.getpos()
+        return self.lines.offset(line) + col, line
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip += 1
+        elif tag == "head":
+            self.out.synth("\n\n" + MARK + "subject\n")
+        elif tag == "body":
+            self.out.synth("\n\n" + MARK + "end\n\n")
+        elif tag == "meta":
+            self._meta(attrs)
+        elif tag in _HEADING_TAGS:
+            self.out.synth("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
+            self.heading = True
+        else:
+            self._block(tag, opening=True)
+            if tag in ("a", "link"):
+                self._attribute("href", lead=" ", tail=" ")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in _SKIP_TAGS:
+            self.skip -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip = max(self.skip - 1, 0)
+        elif tag == "head":
+            self.out.synth("\n\n" + MARK + "end\n\n")
+        elif tag in _HEADING_TAGS:
+            self.heading = False
+            self._boundary()
+        else:
+            self._block(tag, opening=False)
+
+    def _block(self, tag: str, *, opening: bool) -> None:
+        if tag in _ENTRY_TAGS:
+            self.entry = max(self.entry + (1 if opening else -1), 0)
+            self._boundary()
+        elif tag == "br":
+            self.out.line_break()  # a line, not a paragraph: "PMID: 1<br>DOI: …" is one work
+        elif tag in _BLOCK_TAGS and not (self.entry or self.heading):
+            self._boundary()
+        elif tag in _BLOCK_TAGS:
+            self.out.line_break()  # a paragraph inside a list item is still that item
+        else:
+            self.out.space()  # an inline tag still separates words
+            self._maybe_cut()
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        if data.isspace():  # indentation between tags: no text, and no need to map it
+            self.out.space()
+            return
+        src, line = self.where()
+        if self.heading and "\n" in data:  # a heading stays on its "## " line
+            at = 0
+            for k, part in enumerate(data.split("\n")):
+                if k:
+                    self.out.synth(" ")
+                self.out.real(part, src + at, line + k)
+                at += len(part) + 1
+        else:
+            self.out.real(data, src, line)
+        self._maybe_cut()
+
+    def handle_entityref(self, name: str) -> None:
+        self._reference(f"&{name}")
+
+    def handle_charref(self, name: str) -> None:
+        self._reference(f"&#{name}")
+
+    def _reference(self, raw: str) -> None:
+        # "10.1000/xyz&lt;1&gt;" is the DOI 10.1000/xyz<1>: the decoded character joins the text
+        # and maps back to the whole reference, its ";" included when it has one ("&amp" too).
+        if not self.skip:
+            src, line = self.where()
+            if self.rawdata.startswith(";", src - self.rawbase + len(raw)):
+                raw += ";"
+            char = html.unescape(raw).replace("\xa0", " ")
+            self.out.real(char, src, line, len(raw))
+            self._maybe_cut()
+
+    def _meta(self, attrs: list) -> None:
+        names = {k.lower(): (v or "") for k, v in attrs}
+        key = (names.get("name") or names.get("property") or "").lower()
+        if key == "citation_reference":
+            self._cited_meta()
+        elif key in _META_SCHEMES:
+            scheme = _META_SCHEMES[key]
+            self._attribute("content", lead="\n" + (LABELS[scheme] if scheme else ""), tail="\n")
+
+    def _cited_meta(self) -> None:
+        """One ``citation_reference`` meta tag is one reference of the page (Google Scholar's
+        ``citation_title=…; citation_doi=10.…; citation_pmid=…`` form, or free text)."""
+        found = self._attribute_value("content")
+        if found is None:
+            return
+        value, src, line = found
+        self.out.synth("\n\n" + MARK + "reference\n")
+        start = self.out.size
+        for part in _META_FIELD.finditer(value):  # ";" ends a field, never a DOI, here
+            key, eq, rest = part.group().partition("=")
+            scheme = _META_SCHEMES.get(key.strip().lower()) if eq else None
+            at = part.start() + (len(key) + 1 if scheme else 0)
+            self.out.synth("\n" + (LABELS[scheme] if scheme else ""))
+            self._unescaped(
+                rest if scheme else part.group(), src + at, line + value.count("\n", 0, at)
+            )
+        fields = (p.group().partition("=") for p in _META_FIELD.finditer(html.unescape(value)))
+        cited = ". ".join(" ".join((v if e else k).split()) for k, e, v in fields if k.strip())
+        self.out.entry(start, cited)
+        self.out.synth("\n\n" + MARK + "subject\n")
+
+    def _attribute(self, name: str, *, lead: str, tail: str) -> None:
+        found = self._attribute_value(name)
+        if found is not None:
+            self.out.synth(lead)
+            self._unescaped(*found)
+            self.out.synth(tail)
+
+    def _unescaped(self, value: str, src: int, line: int) -> None:
+        """An attribute value as the browser reads it: ``a&#40;1)`` is ``a(1)``, each decoded
+        character reference mapping back to the whole reference."""
+        at = 0
+        for m in _CHARREF.finditer(value):
+            char = html.unescape(m.group())
+            if char == m.group():
+                continue  # not a reference html knows: left as written
+            self.out.real(value[at : m.start()], src + at, line + value.count("\n", 0, at))
+            where = line + value.count("\n", 0, m.start())
+            self.out.real(char.replace("\xa0", " "), src + m.start(), where, len(m.group()))
+            at = m.end()
+        self.out.real(value[at:], src + at, line + value.count("\n", 0, at))
+
+    def _attribute_value(self, name: str) -> tuple[str, int, int] | None:
+        """The raw value of attribute ``name`` of the current tag, its file offset and line."""
+        raw = self.get_starttag_text() or ""
+        for m in _ATTR.finditer(raw):
+            if m.group("name").lower() == name:
+                group = next(g for g in ("dq", "sq", "uq") if m.group(g) is not None)
+                src, line = self.where()
+                at = m.start(group)
+                return m.group(group), src + at, line + raw.count("\n", 0, at)
+        return None
+
+
+class LineIndex:
+    """File offsets of line starts, kept only for lines the parser may still report."""
+
+    def __init__(self) -> None:
+        self.first = 1  # line number of starts[0]
+        self.starts = [0]
+        self.total = 0
+
+    def add(self, block: str) -> None:
+        at = block.find("\n")
+        while at >= 0:
+            self.starts.append(self.total + at + 1)
+            at = block.find("\n", at + 1)
+        self.total += len(block)
+
+    def offset(self, line: int) -> int:
+        i = line - self.first
+        if i > 4096:  # the parser has moved on: forget lines it can no longer report
+            drop = i - 64
+            del self.starts[:drop]
+            self.first += drop
+            i -= drop
+        return self.starts[i]
+
+
+def read_html(chars: Iterable[str]) -> Iterator[Piece]:
+    parser = _Html()
+    parser.out.synth("\n\n")
+    for block in chars:
+        yield from parser.feed_block(block)
+    parser.close()
+    if parser.out.size:
+        yield parser.out.take()

@@ -1,0 +1,475 @@
+"""PDF: the text layer and link annotations, laid out as a careful reader reads them.
+
+The *extracted text* of a PDF is its pages' lines in PDFium's reading order, a ``\\f`` line
+between pages, and after each page's lines the targets of its link annotations, one
+``[link] URI`` line each. Mentions' offsets and lines point into that text, which
+``enrich extract --format text FILE`` prints. The scan text built over it adds what a reader
+sees and the characters do not say:
+
+- headings (a line that is a known section title: References, Cited by...) become ``## Title``;
+  a vertical gap, a column change or (in a reference list) an outdented line is a paragraph
+  break, so one entry is one work;
+- an identifier broken across two lines is joined: a DOI cut after its prefix slash, inside a
+  ``https://doi.`` URL or at a character a DOI cannot end with (``/ - . _ (``), a bracket left
+  open (SICI DOIs), an ``arXiv:`` label at a line end; never a complete DOI followed by a new
+  entry or sentence. A line-end hyphen inside a DOI is kept (it is part of the DOI; typesetters
+  break URLs without adding hyphens), unless the page's own link annotation names the DOI
+  without it;
+- the document's subject: identifiers in page furniture (a line repeated on most pages, such as
+  a running header carrying the DOI), in the first page's head before its first section, in a
+  ``Citation:``/``Cite this article`` box, and arXiv's rotated margin stamp
+  (``arXiv:0908.0054v1 [astro-ph.CO] 1 Aug 2009``). They are one work;
+- link targets are mentions too, in section ``link`` (a DOI that is only a hyperlink target
+  is kept, and distinguishable from printed text).
+
+Parsing runs in a worker process (``pipeline.readers.pdf_worker``) with capped memory and a
+deadline (``pipeline.readers.limits``); the worker is reused from one PDF to the next.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from pipeline.readers import base
+from pipeline.readers.base import MARK, Builder, Piece
+from pipeline.readers.headings import heading_role
+from pipeline.readers.limits import ReadLimits
+from pipeline.readers.source import RawFile
+
+__all__ = ["read_pdf", "shutdown_worker"]
+
+
+class PdfProblem(Exception):
+    """The PDF could not be read (one line)."""
+
+
+def read_pdf(
+    raw: RawFile,
+    problems: list[str],
+    limits: ReadLimits | None = None,
+    text_sink: Callable[[str], None] | None = None,
+) -> Iterator[Piece]:
+    """Pieces of a PDF's extracted text. Raises DocumentError for an encrypted, damaged or
+    text-less PDF; a page limit reached is a warning in ``problems``."""
+    from pipeline.readers import DocumentError
+
+    limits = limits or ReadLimits()
+    raw.binary()  # hashed whole; PDFium reads the path in its worker
+    result = _parse(raw.path, limits)
+    pages = result["read"]
+    if not any(line[0].strip() for page in pages for line in page["lines"]):
+        if result["pages"] == 0:
+            raise DocumentError("PDF has no pages; not read")
+        raise DocumentError("scanned PDF: no text layer, OCR not done; not read", skipped=True)
+    if result["pages"] > len(pages):
+        problems.append(
+            f"PDF of {result['pages']} pages: read the first {len(pages)} (ENRICH_PDF_MAX_PAGES)"
+        )
+    return _Layout(pages, text_sink).pieces()
+
+
+# --------------------------------------------------------------------------------------------
+# The worker process
+# --------------------------------------------------------------------------------------------
+
+
+class _Worker:
+    """``python -m pipeline.readers.pdf_worker``: one request (a JSON line) at a time."""
+
+    def __init__(self, memory_mb: int) -> None:
+        self.memory_mb = memory_mb
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.readers.pdf_worker", str(memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def ask(self, request: dict, timeout: float) -> dict | None:
+        """The worker's answer, or None if it died or the deadline passed (then it is killed)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        deadline = time.monotonic() + timeout
+        chunks: list[bytes] = []
+        fd = self.proc.stdout.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.stop()
+                return {"error": "timeout"}
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            if chunk.endswith(b"\n"):
+                return json.loads(b"".join(chunks))
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def shutdown_worker() -> None:
+    """Stop the PDF worker process (it is started again when needed)."""
+    global _worker
+    worker, _worker = _worker, None
+    if worker is not None:
+        worker.stop()
+
+
+atexit.register(shutdown_worker)
+
+
+def _parse(path: str, limits: ReadLimits) -> dict:
+    from pipeline.readers import DocumentError
+
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.memory_mb != limits.pdf_max_memory_mb:
+            shutdown_worker()
+            _worker = _Worker(limits.pdf_max_memory_mb)
+        answer = _worker.ask(
+            {"path": os.path.abspath(path), "max_pages": limits.pdf_max_pages},
+            limits.pdf_max_seconds,
+        )
+        if answer is None or answer.get("error") in ("timeout", "memory"):
+            shutdown_worker()  # dead, stuck or bloated: the next PDF gets a fresh one
+    if answer is None:
+        raise DocumentError("PDF crashed the PDF reader; not read")
+    error = answer.get("error")
+    if error is None:
+        return answer["result"]
+    if error == "timeout":
+        raise DocumentError(
+            f"PDF still not read after {limits.pdf_max_seconds:g} s (ENRICH_PDF_MAX_SECONDS); "
+            "given up"
+        )
+    if error == "encrypted":
+        raise DocumentError("encrypted PDF (the empty password did not open it); not read")
+    if error == "memory":
+        raise DocumentError(
+            f"PDF needs more than {limits.pdf_max_memory_mb} MB to read "
+            "(ENRICH_PDF_MAX_MEMORY_MB; a decompression bomb?); not read"
+        )
+    reason = " ".join(str(answer.get("reason", "")).split())[:80] or "unreadable"
+    raise DocumentError(f"damaged PDF ({reason}); not read")
+
+
+# --------------------------------------------------------------------------------------------
+# Layout: lines -> extracted text and scan pieces
+# --------------------------------------------------------------------------------------------
+
+_ONE_LINE = re.compile(r"[\r\n\f\v\x1c-\x1e\x85\u2028\u2029]")
+_STAMP = re.compile(
+    r"^\s*arXiv:\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\s+\[[^\]]{1,20}\]"
+)
+_CITATION_BOX = re.compile(
+    r"^\s*(?:citation|cite this(?: article| paper)?|to cite this article|please cite"
+    r"(?: this article)?(?: as)?|how to cite(?: this article)?)\s*:",
+    re.IGNORECASE,
+)
+_BODY_START = re.compile(
+    r"^\s*(?:(?:\d{1,2}\.?|[IVX]{1,4}\.)\s*)?(?:introduction|background|main text|"
+    r"main|results|methods)\s*$",
+    re.IGNORECASE,
+)
+# "DOI 10.1109/DSDE.2010.49" alone on a first-page line (an IEEE or Elsevier footer).
+# ... or "ArXiv ePrint: 0807.3577" (IOP's first page).
+_DOI_ALONE = re.compile(
+    r"^\s*(?:(?:doi:?|https?://(?:dx\.)?doi\.org/)\s*10\.\d{4,9}/\S+"
+    r"|arxiv(?:\s*e-?print)?\s*:?\s*(?:\d{4}\.\d{4,5}|[a-z-]+/\d{7})(?:v\d+)?)\s*$",
+    re.IGNORECASE,
+)
+_FIRST_REF = re.compile(r"^\s*\[1\]\s")
+_SECOND_REF = re.compile(r"^\s*\[2\]\s")
+_ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
+_HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
+# A line ending inside a DOI or a DOI URL, and what a DOI cannot end with.
+_DOI_TAIL = re.compile(
+    r"(?:(?:https?://)?(?:dx\.)?doi\.(?:org/?)?|(?:https?://(?:dx\.)?doi\.org/)?"
+    r"10\.\d{4,9}(?:\.\d+)*(?:/\S*)?)$",
+    re.IGNORECASE,
+)
+_OPEN_END = tuple("/-._(:;<")
+_NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|and\s|et al)")
+_DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
+_ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
+_ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
+_LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
+
+
+@dataclass
+class _Line:
+    text: str
+    x: float
+    y: float
+    size: float
+    page: int
+    furniture: bool = False
+    subject: bool = False
+    heading: str | None = None  # the role heading_role gives, when it is a heading
+    brk: bool = False  # a paragraph break before this line
+    opens_references: bool = False  # a reference list without a heading starts here
+
+
+@dataclass
+class _Layout:
+    pages: list[dict]
+    sink: Callable[[str], None] | None = None
+    b: Builder = field(default_factory=Builder)
+    src: int = 0  # offset in the extracted text
+    line_no: int = 1
+
+    def pieces(self) -> Iterator[Piece]:
+        lines = [self._lines(i, p) for i, p in enumerate(self.pages)]
+        self._furniture(lines)
+        self._subject(lines)
+        self._reference_list(lines)
+        self.b.synth("\n\n")
+        in_refs = False
+        for i, page in enumerate(self.pages):
+            in_refs = self._page(lines[i], page, in_refs)
+            if self.b.size >= base.PIECE_SIZE:
+                yield self.b.take()
+                self.b.synth("\n")
+        if self.b.size:
+            yield self.b.take()
+
+    # -- reading the lines ---------------------------------------------------------------------
+
+    def _lines(self, index: int, page: dict) -> list[_Line]:
+        # a stray CR or LF inside a line (PDFium splits lines at CRLF) is a space: one line of
+        # the extracted text is one printed line
+        out = [_Line(_ONE_LINE.sub(" ", t), x, y, s, index) for t, x, y, s in page["lines"]]
+        sizes = [ln.size for ln in out if ln.size > 0]
+        gaps = [
+            a.y - b.y
+            for a, b in zip(out, out[1:], strict=False)
+            if a.size > 0 and b.size > 0 and 0 < a.y - b.y < 40
+        ]
+        size = statistics.median(sizes) if sizes else 10.0
+        step = statistics.median(gaps) if gaps else size * 1.2
+        for prev, ln in zip(out, out[1:], strict=False):
+            if ln.size <= 0 or prev.size <= 0:
+                continue
+            gap = prev.y - ln.y
+            ln.brk = gap > step * 1.45 or gap < -size  # a wider gap, or up: a new column
+        for ln in out:
+            title = _NUMBERING.sub("", ln.text).strip()
+            if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
+                known, role = heading_role(title)
+                if known:
+                    ln.heading = role or ""
+        return out
+
+    def _furniture(self, pages: list[list[_Line]]) -> None:
+        """Lines repeated at the top or bottom of most pages (digits aside): running heads."""
+        if len(pages) < 2:
+            return
+        seen: Counter[str] = Counter()  # on how many pages each line shape stands
+        for lines in pages:
+            seen.update({_shape(ln.text) for ln in lines[:4] + lines[-4:] if ln.text.strip()})
+        need = max(2, len(pages) // 2)
+        for lines in pages:
+            for ln in lines[:4] + lines[-4:]:
+                if ln.text.strip() and seen[_shape(ln.text)] >= need:
+                    ln.furniture = ln.subject = True
+
+    def _subject(self, pages: list[list[_Line]]) -> None:
+        """The first page's head (up to its first section), its citation box, arXiv's stamp."""
+        if not pages:
+            return
+        first = pages[0]
+        head: list[_Line] = []
+        for ln in first[:40]:
+            if ln.heading is not None or _BODY_START.match(ln.text) or _ABSTRACT.match(ln.text):
+                break
+            head.append(ln)
+        # A head naming several DOIs is a list (a page of references), not one article's head.
+        if len(set(_HEAD_DOI.findall(" ".join(_plain(ln.text) for ln in head)))) <= 2:
+            for ln in head:
+                ln.subject = True
+        box = False
+        for ln in first:
+            if _CITATION_BOX.match(ln.text):
+                box = True
+            elif box and (ln.brk or ln.heading is not None):
+                box = False
+            if box or _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
+                ln.subject = True
+
+    def _reference_list(self, pages: list[list[_Line]]) -> None:
+        """No References heading anywhere: a numbered list "[1] ... [2] ..." in the document's
+        second half is its reference list (a synthetic heading opens it)."""
+        flat = [ln for lines in pages for ln in lines]
+        if any(ln.heading == "reference" for ln in flat):
+            return
+        for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
+            if _FIRST_REF.match(flat[i].text) and any(
+                _SECOND_REF.match(ln.text) for ln in flat[i + 1 : i + 40]
+            ):
+                flat[i].opens_references = True
+                return
+
+    # -- writing the text ----------------------------------------------------------------------
+
+    def _page(self, lines: list[_Line], page: dict, in_refs: bool) -> bool:
+        link_dois = {
+            m.group().rstrip(".,;").lower()
+            for uri, _ in page["links"]
+            for m in [_LINK_DOI.search(uri)]
+            if m
+        }
+        subject = False
+        for i, ln in enumerate(lines):
+            if ln.subject != subject:  # an aside: the section around it goes on after it
+                self.b.synth("\n\n" + MARK + ("aside" if ln.subject else "unaside") + "\n\n")
+                subject = ln.subject
+            if ln.heading is not None and not ln.subject:
+                in_refs = ln.heading == "reference"
+                self.b.synth("\n\n## ")
+                self._emit(ln.text)
+                self.b.synth("\n\n")
+                self._newline()
+                continue
+            if ln.opens_references:
+                in_refs = True
+                self.b.synth("\n\n## References\n\n")
+            prev = lines[i - 1] if i else None
+            outdent = in_refs and prev is not None and ln.x and prev.x and ln.x < prev.x - 2
+            if ln.brk or outdent:
+                self.b.synth("\n")
+            nxt = lines[i + 1] if i + 1 < len(lines) else None
+            join = nxt is not None and ln.subject == nxt.subject and _joins(ln, nxt, link_dois)
+            self._emit(ln.text, link_dois)
+            label = nxt is not None and _ARXIV_LABEL_END.search(_plain(ln.text).rstrip())
+            if label and _ARXIV_NEXT.match(nxt.text):  # "arXiv:" | "1706.03762"
+                self._newline(joined=True)
+                self.b.synth(" ")
+            else:
+                self._newline(joined=join)
+        if subject:
+            self.b.synth("\n\n" + MARK + "unaside\n\n")
+        self._links(page["links"])
+        self._write("\f\n", synth="\n")
+        return in_refs
+
+    def _emit(self, text: str, link_dois: set[str] = frozenset()) -> None:
+        """A line as printed. PDFium writes U+FFFE for a hyphen it took for hyphenation: the
+        extracted text shows it as "-", and the scan text keeps it unless the page's own link
+        names the DOI without it (a DOI's hyphen is part of the DOI: typesetters break DOIs
+        without adding one)."""
+        parts = text.split("\ufffe")
+        at = self.src
+        for k, part in enumerate(parts):
+            if k:
+                if _keep_hyphen(parts[k - 1], part, link_dois):
+                    self.b.real("-", at, self.line_no)
+                at += 1
+            self.b.real(part, at, self.line_no)
+            at += len(part)
+        self._write(text.replace("\ufffe", "-"))
+
+    def _newline(self, *, joined: bool = False) -> None:
+        if joined:  # the line break stays in the extracted text, not in the scan text
+            self._write("\n")
+            self.line_no += 1
+            return
+        self.b.real("\n", self.src, self.line_no)
+        self._write("\n")
+        self.line_no += 1
+
+    def _write(self, text: str, synth: str | None = None) -> None:
+        if synth is not None:
+            self.b.synth(synth)
+            self.line_no += text.count("\n")
+        if self.sink is not None:
+            self.sink(text)
+        self.src += len(text)
+
+    def _links(self, links: list[tuple[str, int]]) -> None:
+        uris = [
+            u for u in dict.fromkeys(u for u, _ in links) if not u.lower().startswith("mailto:")
+        ]
+        if not uris:
+            return
+        self.b.synth("\n\n" + MARK + "link\n")
+        for uri in uris:
+            self.b.synth("\n")
+            self._write("[link] ", synth="")
+            self._emit(uri)
+            self._newline()
+        self.b.synth("\n\n" + MARK + "unlink\n\n")
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()).lower())
+
+
+def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
+    """Does an identifier run from the end of ``line`` into ``nxt``?"""
+    text = _plain(line.text).rstrip()
+    tail = text.rsplit(None, 1)[-1] if text.strip() else ""
+    head_m = _DOI_CHARS.match(nxt.text.lstrip())
+    if not tail or head_m is None or nxt.brk:
+        return False
+    if _ARXIV_LABEL_END.search(tail):
+        return False  # handled by the label's own pattern ("arXiv:" then the id): keep the break
+    m = _DOI_TAIL.search(tail)
+    if m is None:
+        return False
+    doi = m.group()
+    joined = (doi + head_m.group()).rstrip(".,;")
+    if any(d.startswith(_core(joined)) or _core(joined).startswith(d) for d in link_dois):
+        return True  # the page's own link says where the DOI goes
+    if "/" not in doi or doi.endswith("/"):
+        return True  # "10.1038/" or "https://doi." : only half an identifier
+    if doi.count("(") > doi.count(")") or doi.count("<") > doi.count(">"):
+        return True  # a SICI DOI's bracket is still open
+    if doi.endswith(_OPEN_END):
+        return not (doi.endswith(".") and _NEW_ENTRY.match(nxt.text))
+    return False
+
+
+def _core(doi: str) -> str:
+    i = doi.lower().find("10.")
+    return doi[i:].lower() if i >= 0 else doi.lower()
+
+
+def _plain(text: str) -> str:
+    return text.replace("\ufffe", "-")
+
+
+def _keep_hyphen(before: str, after: str, link_dois: set[str]) -> bool:
+    """Keep a hyphenation mark between ``before`` and ``after``? Yes, but inside a DOI that
+    the page links without it."""
+    tail = before.rsplit(None, 1)[-1] if before.strip() else ""
+    m = _DOI_TAIL.search(tail)
+    head = _DOI_CHARS.match(after)
+    if m is None or head is None or not link_dois:
+        return True
+    doi = _core(m.group())
+    with_, without = doi + "-" + head.group(), doi + head.group()
+    linked = lambda d: any(x.startswith(_core(d).rstrip(".,;")) for x in link_dois)  # noqa: E731
+    return not (linked(without) and not linked(with_))

@@ -1,0 +1,139 @@
+"""Which reader a file needs: by its content first, by its extension second.
+
+A ``.txt`` holding JATS is JATS, a file called ``download`` holding a PDF is a PDF; a file whose
+content says nothing (plain prose, a headerless CSV) is read as its extension says.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["ID_COLUMNS", "binary_kind", "column_key", "detect_kind"]
+
+_EXTENSIONS = {
+    ".txt": "text",
+    ".text": "text",
+    ".nbib": "medline",  # PubMed's "Citation manager" export: "PMID- 123" tagged records
+    ".medline": "medline",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".ris": "ris",
+    ".enw": "enw",  # EndNote's tagged import format: "%0 Journal Article", "%R 10.…"
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".nxml": "jats",  # PMC's article XML
+    ".xml": "xml",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".csljson": "json",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+ID_COLUMNS = {
+    "doi": "doi",
+    "pmid": "pmid",
+    "pubmed": "pmid",
+    "pubmedid": "pmid",
+    "pmcid": "pmcid",
+    "pmc": "pmcid",
+    "arxiv": "arxiv",
+    "arxivid": "arxiv",
+    "eprint": "arxiv",
+    "openalex": "openalex",
+    "openalexid": "openalex",
+}
+
+
+def extension_kind(path: str) -> str | None:
+    """The kind a file's extension names, or None."""
+    return _EXTENSIONS.get(Path(path).suffix.lower())
+
+
+def binary_kind(path: str, head: bytes) -> str | None:
+    """``"pdf"`` or ``"docx"`` when the first bytes say so (a zip is a Word file only if it
+    holds one: the DOCX reader decides), else None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if b"%PDF-" in head[:1024] and extension_kind(path) == "pdf":  # junk before the header is
+        return "pdf"  # legal (a saved HTTP answer), but in a .txt it is just text
+    if head.startswith(b"PK\x03\x04"):
+        return "docx" if extension_kind(path) == "docx" or b"word/" in head[:65536] else None
+    return None
+
+
+def detect_kind(path: str, head: str) -> str:
+    """The reader for a text file: its content first, its extension second, else plain text."""
+    return _sniff(head) or extension_kind(path) or "text"
+
+
+_SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
+_SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
+_SNIFF_RIS = re.compile(r"\A\s*TY  - ")
+_SNIFF_ENW = re.compile(r"\A\s*%0 [A-Z]")
+_SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
+_SNIFF_JSON = re.compile(r'\A\s*(?:\{\s*(?:"|\})|\[\s*(?:\{\s*"|"|\]))')
+_SNIFF_XML = re.compile(r"\A\s*<(?:\?xml|!DOCTYPE|[A-Za-z])")
+_XML_KINDS = (
+    ("pubmed_xml", re.compile(r"<(?:!DOCTYPE\s+)?Pubmed(?:Book)?Article(?:Set)?\b")),
+    ("endnote", re.compile(r"<xml>\s*<records>\s*<record>")),
+    (
+        "jats",
+        re.compile(
+            r"<!DOCTYPE\s+article\b|<article\b[^>]*(?:dtd-version|article-type|xmlns:xlink|"
+            r"xmlns:mml)|JATS|-//NLM//DTD"
+        ),
+    ),
+)
+
+
+def _sniff(head: str) -> str | None:
+    head = head.lstrip("\ufeff")
+    xml = _SNIFF_XML.match(head) is not None
+    if xml and not _SNIFF_HTML.match(head):  # JATS has a <body> too: its own kinds first
+        for kind, pattern in _XML_KINDS:
+            if pattern.search(head):
+                return kind
+    if _SNIFF_HTML.match(head) or (
+        "<body" in head.lower() and re.search(r"</(?:p|div|a|li)>", head, re.IGNORECASE)
+    ):
+        return "html"
+    if xml:
+        return "xml" if head.lstrip().startswith("<?xml") else None
+    if _SNIFF_BIB.match(head):
+        return "bibtex"
+    if _SNIFF_RIS.match(head):
+        return "ris"
+    if _SNIFF_ENW.match(head):
+        return "enw"
+    if _SNIFF_MEDLINE.match(head):
+        return "medline"
+    if _SNIFF_JSON.match(head):
+        return "json"
+    return _sniff_table(head)
+
+
+_HEADER_CELL = re.compile(r"\s*\"?[A-Za-z_][A-Za-z0-9_ .-]{0,39}\"?\s*")
+
+
+def _sniff_table(head: str) -> str | None:
+    first = head.split("\n", 1)[0].rstrip("\r")
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    cells = first.split(delimiter)
+    # A header row: several short names, one of them an identifier column ("doi", "pmid").
+    if len(cells) > 1 and all(_HEADER_CELL.fullmatch(c) for c in cells):
+        if {column_key(c) for c in cells} & ID_COLUMNS.keys():
+            return "tsv" if delimiter == "\t" else "csv"
+    return None
+
+
+def column_key(name: str) -> str:
+    """``' "PubMed ID" '`` -> ``'pubmedid'``: a header cell as a key of :data:`ID_COLUMNS`."""
+    return re.sub(r"[^a-z]", "", name.strip().strip('"').lower())

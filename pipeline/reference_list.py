@@ -1,0 +1,128 @@
+"""A document's reference list, entry by entry (``ReferenceEntry``), as extraction reads it.
+
+Two ways in. Structured readers know their entries (a JATS ``<ref>``, a BibTeX record, a
+PubMed ``<Reference>``) and hand them over as ``EntryMark``s. Flowing text (plain text, Markdown,
+HTML, PDF, DOCX) gives the text of each section whose role is ``reference``; it is cut into
+entries by ``pipeline.segment.split_entries`` (issue 17 owns that rule). Either way an entry's
+offsets map back to the document's text like a mention's, and the identifiers printed inside it
+are its ``ids``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+
+from pipeline.readers.base import EntryMark, Piece
+from pipeline.records import Identifier, Mention, ReferenceEntry
+from pipeline.segment import entry_text, split_entries
+
+__all__ = ["MAX_SECTION_CHARS", "ReferenceList"]
+
+_NEWLINE = re.compile("\n")
+MAX_SECTION_CHARS = 1 << 22  # a reference section's text held at once (4 M characters)
+
+
+_BREAKS: dict[int, tuple[Piece, list[int]]] = {}  # the last piece's line breaks, by id
+
+
+def _where(piece: Piece, p: int) -> tuple[int, int]:
+    """(document offset, line) of scan position ``p`` of ``piece``."""
+    if piece.spans is not None:
+        return piece.spans.locate(piece.text, p)
+    cached = _BREAKS.get(id(piece))
+    if cached is None or cached[0] is not piece:  # counted once a piece, then bisected
+        _BREAKS.clear()
+        cached = (piece, [m.start() for m in _NEWLINE.finditer(piece.text)])
+        _BREAKS[id(piece)] = cached
+    return piece.base + p, piece.line + bisect_left(cached[1], p)
+
+
+def _where_end(piece: Piece, p: int) -> int:
+    if piece.spans is None:
+        return piece.base + p
+    return piece.spans.locate_end(p)
+
+
+class ReferenceList:
+    """Collects one document's reference entries while its pieces are scanned."""
+
+    def __init__(self, path: str, mentions: list[Mention]) -> None:
+        self.path = path
+        self.mentions = mentions  # the document's mentions so far (the extractor's own list)
+        self._from = 0  # the open section's first mention
+        self.entries: list[ReferenceEntry] = []
+        self._parts: list[tuple[Piece, int, int]] = []  # (piece, start, end) of section text
+        self._size = 0
+        self._section: str | None = None
+
+    # -- structured entries ----------------------------------------------------------------
+
+    def add_marks(
+        self, piece: Piece, marks: tuple[EntryMark, ...], mentions: list[Mention], section
+    ) -> None:
+        """Entries a structured reader marked in ``piece``; ``mentions`` are the piece's."""
+        found = []
+        for mark in marks:
+            start, line = _where(piece, mark.start)
+            end = _where_end(piece, mark.end)
+            text = " ".join(mark.text.split()) or entry_text(piece.text[mark.start : mark.end])[0]
+            found.append((start, end, line, text, mark.label))
+        self._add(found, mentions, section)
+
+    # -- flowing text ------------------------------------------------------------------------
+
+    def open(self, section: str | None) -> None:
+        """A reference section starts (its heading has just been read)."""
+        self.close()
+        self._section = section
+        self._from = len(self.mentions)
+
+    def text(self, piece: Piece, start: int, end: int) -> None:
+        """Scan text ``[start, end)`` of ``piece`` belongs to the open reference section."""
+        if end > start:
+            self._parts.append((piece, start, end))
+            self._size += end - start
+            if self._size > MAX_SECTION_CHARS:  # bounded memory: cut what is held into entries
+                self.close(keep_open=True)
+
+    def close(self, *, keep_open: bool = False) -> None:
+        """The open section ends: cut its text into entries."""
+        parts, self._parts, self._size = self._parts, [], 0
+        mentions = self.mentions[self._from :]
+        self._from = len(self.mentions)
+        section = self._section
+        if not keep_open:
+            self._section = None
+        if not parts:
+            return
+        text = "".join(p.text[s:e] for p, s, e in parts)
+        bounds, at = [], 0  # where each part starts in ``text``
+        for _, s, e in parts:
+            bounds.append(at)
+            at += e - s
+        found = []
+        for a, b in split_entries(text):
+            pa, pb = bisect_right(bounds, a) - 1, bisect_right(bounds, b - 1) - 1
+            piece_a, sa, _ = parts[pa]
+            piece_b, sb, _ = parts[pb]
+            start, line = _where(piece_a, sa + a - bounds[pa])
+            end = _where_end(piece_b, sb + b - bounds[pb])
+            body, label = entry_text(text[a:b])
+            if body:
+                found.append((start, end, line, body, label))
+        self._add(found, mentions, section)
+
+    # -- both ----------------------------------------------------------------------------------
+
+    def _add(self, found, mentions: list[Mention], section) -> None:
+        """Entries (start, end, line, text, label) in order, each with the identifiers of the
+        mentions inside it: one sort and two bisections each, not a scan per entry."""
+        ms = sorted(mentions, key=lambda m: m.start)
+        starts = [m.start for m in ms]
+        for start, end, line, text, label in found:
+            i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
+            ids = tuple(dict.fromkeys(Identifier(m.scheme, m.value) for m in ms[i:j]))
+            self.entries.append(
+                ReferenceEntry(self.path, start, end, line, text[:4000], ids, section, label)
+            )

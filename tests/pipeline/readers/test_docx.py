@@ -1,0 +1,94 @@
+"""DOCX: python-docx's test file with hyperlinks, and generated manuscripts for notes and damage."""
+
+from __future__ import annotations
+
+import zipfile
+
+from pipeline.extract import extract_document
+from pipeline.readers import extracted_text
+from tests.pipeline.readers.conftest import DOCS
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+
+def docx(path, body: str, *, endnotes: str = "", rels: str = "") -> str:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", f"<w:document {W} {R}><w:body>{body}</w:body></w:document>")
+        if endnotes:
+            z.writestr("word/endnotes.xml", f"<w:endnotes {W}>{endnotes}</w:endnotes>")
+        if rels:
+            z.writestr(
+                "word/_rels/document.xml.rels",
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                f'relationships">{rels}</Relationships>',
+            )
+    return str(path)
+
+
+def para(text: str, style: str = "") -> str:
+    ppr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
+    return f"<w:p>{ppr}<w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+def test_real_docx_hyperlink_targets_are_in_the_extracted_text():
+    path = str(DOCS / "par-hyperlinks.docx")
+    text = extracted_text(path)
+    assert "[link] http" in text
+    assert extract_document(path).problems == ()
+
+
+def test_manuscript_links_headings_and_endnotes(tmp_path):
+    body = (
+        para("A manuscript", "Title")
+        + para("We build on earlier work.")
+        + '<w:p><w:hyperlink r:id="rId9"><w:r><w:t>this dataset</w:t></w:r></w:hyperlink></w:p>'
+        + para("References", "Heading1")
+        + para("1. Smith J. A study. Nature. 2020. doi:10.1038/docx.1")
+        + para("2. Doe A. Another. PMID: 31000009")
+    )
+    rels = (
+        '<Relationship Id="rId9" TargetMode="External" '
+        'Target="https://doi.org/10.5061/dryad.docx" Type="hyperlink"/>'
+    )
+    notes = (
+        '<w:endnote w:id="1"><w:p><w:r><w:t>Roe B. arXiv:1706.03762</w:t></w:r></w:p></w:endnote>'
+    )
+    path = docx(tmp_path / "m.docx", body, endnotes=notes, rels=rels)
+    doc = extract_document(path)
+    assert doc.problems == ()
+    got = {(m.value, m.role, m.section) for m in doc.mentions}
+    assert got == {
+        ("10.5061/dryad.docx", "mention", "link"),
+        ("10.1038/docx.1", "reference", "References"),
+        ("31000009", "reference", "References"),
+        ("1706.03762", "reference", "Notes and references"),
+    }
+    text = extracted_text(path)
+    for m in doc.mentions:
+        assert text[m.start : m.end].lower().endswith(m.value.lower()[-5:])
+    assert [r.label for r in doc.references][:2] == ["1", "2"]
+
+
+def test_a_renamed_zip_is_not_a_word_document(tmp_path):
+    path = tmp_path / "fake.docx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("data.csv", "doi\n10.1000/x\n")
+    (p,) = extract_document(str(path)).problems
+    assert (
+        p.fatal and p.message == "not a Word document (a zip without word/document.xml); not read"
+    )
+
+
+def test_a_docx_declaring_entities_is_refused_not_expanded(tmp_path):
+    path = tmp_path / "evil.docx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "word/document.xml",
+            '<!DOCTYPE d [<!ENTITY a "10.9999/x">]>'
+            f"<w:document {W}><w:body>&a;</w:body></w:document>",
+        )
+    doc = extract_document(str(path))
+    (p,) = doc.problems
+    assert p.fatal and "refused" in p.message and doc.mentions == ()

@@ -1,0 +1,194 @@
+"""pipeline.readers.pdf: real PDFs (GROBID's and py-pdf's test files) and generated edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract import extract_document
+from pipeline.readers import ReadLimits, extracted_text
+from pipeline.readers.pdf import shutdown_worker
+from tests.pipeline.readers.pdfgen import bomb, content, pdf
+
+DOCS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
+
+
+def by_value(doc):
+    """The printed mention of each value (a link target only when nothing printed it)."""
+    found = {m.value: m for m in doc.mentions if m.section == "link"}
+    found.update({m.value: m for m in doc.mentions if m.section != "link"})
+    return found
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Real PDFs
+# --------------------------------------------------------------------------------------------
+
+
+def test_jcap_header_doi_is_the_subject_and_arxiv_ids_in_references_are_references():
+    doc = extract_document(str(DOCS / "jcap-0807.3577.pdf"))
+    assert doc.problems == ()
+    found = by_value(doc)
+    assert found["10.1088/1475-7516/2008/10/003"].role == "subject"  # "doi:..." in the header
+    assert found["0807.3577"].role == "subject"  # "ArXiv ePrint: 0807.3577" on page 1
+    assert found["10.1088/1475-7516/2008/10/003"].group == found["0807.3577"].group
+    for arxiv in ("0803.0732", "astro-ph/0703586", "gr-qc/0507057"):  # old style keeps archive
+        assert found[arxiv].role == "reference" and found[arxiv].section == "References"
+
+
+def test_jcap_dois_that_are_only_link_targets_are_kept_in_section_link():
+    doc = extract_document(str(DOCS / "jcap-0807.3577.pdf"))
+    links = {m.value: m for m in doc.mentions if m.section == "link"}
+    # the reference list prints no DOI: these exist only as URI link annotations
+    assert links["10.1086/304265"].role == "reference"
+    assert links["10.1046/j.1365-8711.2002.06001.x"].scheme == "doi"
+    assert not any(m.value == "10.1086/304265" and m.section != "link" for m in doc.mentions)
+
+
+def test_arxiv_margin_stamp_names_the_subject():
+    doc = extract_document(str(DOCS / "arxiv-0908.0054.pdf"))
+    (stamp,) = [m for m in doc.mentions if m.value == "0908.0054"]
+    assert (stamp.scheme, stamp.role) == ("arxiv", "subject")
+
+
+def test_a_numbered_list_without_a_heading_is_the_reference_list():
+    doc = extract_document(str(DOCS / "arxiv-0908.0054.pdf"))
+    assert doc.references and doc.references[0].label == "1"
+    linked = [m for m in doc.mentions if m.section == "link"]
+    assert linked and {m.role for m in linked} == {"reference"}
+
+
+def test_ieee_first_page_doi_footer_is_the_subject():
+    doc = extract_document(str(DOCS / "ieee-dsde.2010.49.pdf"))
+    assert [(m.value, m.role) for m in doc.mentions] == [("10.1109/dsde.2010.49", "subject")]
+
+
+def test_offsets_point_into_the_extracted_text():
+    path = str(DOCS / "jcap-0807.3577.pdf")
+    text = extracted_text(path)
+    lines = text.split("\n")
+    for m in extract_document(path).mentions:
+        printed = text[m.start : m.end].replace("\n", "")
+        assert m.value.lower() in printed.lower() or printed.lower().endswith(m.value.lower())
+        assert text.count("\n", 0, m.start) + 1 == m.line
+        assert lines[m.line - 1]
+
+
+def test_encrypted_pdf_is_one_fatal_line():
+    doc = extract_document(str(DOCS / "encrypted.pdf"))
+    (p,) = doc.problems
+    assert p.fatal and p.message.startswith("encrypted PDF") and doc.bytes == 12783
+
+
+# --------------------------------------------------------------------------------------------
+# Line breaks inside identifiers (generated: both kinds of break, and neighbours left apart)
+# --------------------------------------------------------------------------------------------
+
+BROKEN = [
+    "Title of a paper",
+    "Body text.",
+    "",
+    "Introduction",
+    "See doi:10.1111/j.1365-",
+    "2648.2009.01234.x and https://doi.org/10.1038/",
+    "nature12373 and https://doi.",
+    "org/10.1002/(SICI)1097-4636(199912)47:4<463::AID-",
+    "JBM6>3.0.CO;2-R here.",
+    "References",
+    "[1] Smith J. Title. doi:10.1000/abc.",
+    "[2] Doe A. Other. PMID:",
+    "12345678",
+    "[3] Roe B. arXiv:",
+    "1706.03762",
+]
+
+
+def test_identifiers_broken_across_lines_are_joined(tmp_path):
+    doc = extract_document(write(tmp_path, "broken.pdf", pdf([content(BROKEN)])))
+    found = by_value(doc)
+    assert "10.1111/j.1365-2648.2009.01234.x" in found  # a real hyphen at the break: kept
+    assert "10.1038/nature12373" in found  # broken after the prefix slash
+    assert "10.1002/(sici)1097-4636(199912)47:4<463::aid-jbm6>3.0.co;2-r" in found
+    assert found["12345678"].scheme == "pmid" and found["12345678"].role == "reference"
+    assert found["1706.03762"].role == "reference"
+    # a complete DOI at a line end is not glued to the next entry
+    assert "10.1000/abc" in found and not any(v.startswith("10.1000/abc.") for v in found)
+    assert [r.label for r in doc.references] == ["1", "2", "3"]
+    assert doc.references[1].ids[0].value == "12345678"
+
+
+def test_a_links_doi_decides_a_hyphen_pdfium_took_for_hyphenation(tmp_path):
+    lines = ["Intro", "", "doi:10.5555/abcdef-", "ghij and more"]
+    linked = pdf([content(lines)], links=["https://doi.org/10.5555/abcdefghij"])
+    found = by_value(extract_document(write(tmp_path, "l.pdf", linked)))
+    assert "10.5555/abcdefghij" in found  # the link says the hyphen was typesetting
+    kept = by_value(extract_document(write(tmp_path, "k.pdf", pdf([content(lines)]))))
+    assert "10.5555/abcdef-ghij" in kept  # no evidence: the DOI's own hyphen stays
+
+
+def test_decoys_stay_out(tmp_path):
+    lines = [
+        "Intro",
+        "",
+        "J. Physiol. 10.1113 is no DOI; ISSN 1234-5678; ISBN 978-3-16-148410-0;",
+        "pages 388-398; grant R01 CA123456; n = 163, p = 0.05; PMC Phys. A 2 1",
+    ]
+    doc = extract_document(write(tmp_path, "d.pdf", pdf([content(lines)])))
+    assert doc.mentions == ()
+
+
+# --------------------------------------------------------------------------------------------
+# Bad PDFs: one line each, bounded
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_pdf_without_text_is_scanned_and_skipped_in_a_folder(tmp_path):
+    path = write(tmp_path, "scan.pdf", pdf([b"q Q"]))
+    (p,) = extract_document(path).problems
+    assert p.message.startswith("scanned PDF: no text layer, OCR not done") and not p.skipped
+    (q,) = extract_document(path, named=False).problems
+    assert q.fatal and q.skipped
+
+
+def test_a_pdf_of_5000_pages_is_read_up_to_the_page_limit(tmp_path):
+    path = write(tmp_path, "long.pdf", pdf([content(["PMID: 12345678"])], pages_share=5000))
+    doc = extract_document(path, limits=ReadLimits(pdf_max_pages=50))
+    assert len(doc.mentions) == 50
+    (p,) = doc.problems
+    assert not p.fatal and p.message.startswith("PDF of 5000 pages: read the first 50")
+
+
+@pytest.mark.slow
+def test_a_decompression_bomb_ends_in_the_worker_not_the_run(tmp_path):
+    path = write(tmp_path, "bomb.pdf", bomb(1024))
+    doc = extract_document(path, limits=ReadLimits(pdf_max_memory_mb=400, pdf_max_seconds=60))
+    good = extract_document(write(tmp_path, "ok.pdf", pdf([content(["PMID: 1"])])))
+    assert [m.value for m in good.mentions] == ["1"]  # the worker came back
+    assert len(doc.problems) <= 1
+    for p in doc.problems:
+        assert "\n" not in p.message
+
+
+def test_a_pdf_that_takes_too_long_is_given_up(tmp_path):
+    path = write(tmp_path, "long.pdf", pdf([content(["PMID: 12345678"] * 40)], pages_share=3000))
+    doc = extract_document(path, limits=ReadLimits(pdf_max_seconds=0.05))
+    (p,) = doc.problems
+    assert p.fatal and "ENRICH_PDF_MAX_SECONDS" in p.message
+    shutdown_worker()
+    assert extract_document(write(tmp_path, "ok.pdf", pdf([content(["PMID: 2"])]))).mentions
+
+
+def test_a_pdf_signature_inside_text_is_text_unless_the_file_is_named_pdf(tmp_path):
+    # found by the fuzzer: "1%PDF-0." in a .txt was read as a damaged PDF
+    assert extract_document(write(tmp_path, "a.txt", b"1%PDF-0. PMID: 1\n")).problems == ()
+    junk = b"HTTP/1.1 200 OK\r\n\r\n" + pdf([content(["PMID: 12345678"])])
+    assert [m.value for m in extract_document(write(tmp_path, "b.pdf", junk)).mentions] == [
+        "12345678"
+    ]

@@ -1,0 +1,190 @@
+"""Reference-manager and API records: CSL-JSON (manubot), OpenAlex / Crossref / Semantic
+Scholar JSON, JSON Lines, EndNote XML (JabRef's test file) and EndNote .enw."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.extract import extract_document
+from pipeline.readers import ReadLimits
+from tests.pipeline.readers.conftest import DOCS, canonical, works_of
+
+
+def write(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_csl_json_item_is_one_reference_entry_with_its_keyed_ids():
+    doc = extract_document(str(DOCS / "csl_pubmed.json"))
+    assert doc.problems == ()
+    assert works_of(doc) == canonical(
+        [
+            {
+                "role": "reference",
+                "pmid": "29424689",
+                "pmcid": "PMC5832410",
+                "doi": "10.7554/elife.32822",
+            }
+        ]
+    )
+    (entry,) = doc.references
+    assert entry.text.startswith("Himmelstein; Romero") and "Sci-Hub" in entry.text
+    assert len(entry.ids) == 3
+
+
+OPENALEX = {
+    "id": "https://openalex.org/W2741809807",
+    "doi": "https://doi.org/10.7717/peerj.4375",
+    "ids": {
+        "openalex": "https://openalex.org/W2741809807",
+        "doi": "https://doi.org/10.7717/peerj.4375",
+        "mag": 2741809807,
+        "pmid": "https://pubmed.ncbi.nlm.nih.gov/29456894",
+    },
+    "cited_by_count": 1021,
+    "referenced_works": ["https://openalex.org/W1491283864", "https://openalex.org/W2001771035"],
+    "related_works": ["https://openalex.org/W3000000001"],
+}
+
+
+def test_openalex_work_is_the_subject_its_referenced_works_references():
+    doc = extract_document(write_json("w.json", OPENALEX))
+    assert works_of(doc) == canonical(
+        [
+            {
+                "role": "subject",
+                "openalex": "W2741809807",
+                "doi": "10.7717/peerj.4375",
+                "pmid": "29456894",
+            },
+            {"role": "reference", "openalex": "W1491283864"},
+            {"role": "reference", "openalex": "W2001771035"},
+            {"role": "mention", "openalex": "W3000000001"},
+        ]
+    )
+    assert {m.value for m in doc.mentions}.isdisjoint({"2741809807", "1021"})  # mag, count
+
+
+S2 = {
+    "paperId": "204e3073870fae3d05bcbc2f6a8e263d9b72e776",
+    "externalIds": {
+        "DBLP": "journals/corr/VaswaniSPUJGKP17",
+        "MAG": "2963403868",
+        "ArXiv": "1706.03762",
+        "CorpusId": 13756489,
+        "PubMed": "31000001",
+    },
+    "references": [{"paperId": "x", "externalIds": {"DOI": "10.1162/neco.1997.9.8.1735"}}],
+    "citations": [{"paperId": "y", "externalIds": {"ArXiv": "1810.04805", "CorpusId": 52967399}}],
+}
+
+
+def test_semantic_scholar_keys_decide_what_a_bare_number_is():
+    doc = extract_document(write_json("s2.json", S2))
+    assert works_of(doc) == canonical(
+        [
+            {"role": "subject", "arxiv": "1706.03762", "pmid": "31000001"},
+            {"role": "reference", "doi": "10.1162/neco.1997.9.8.1735"},
+            {"role": "citing", "arxiv": "1810.04805"},
+        ]
+    )
+    assert not {m.value for m in doc.mentions} & {"13756489", "2963403868", "52967399"}
+
+
+CROSSREF = {
+    "status": "ok",
+    "message": {
+        "DOI": "10.1038\\/nphys1170".replace("\\\\", "\\"),
+        "reference-count": 2,
+        "reference": [
+            {"key": "r1", "DOI": "10.1103/PhysRevLett.98.010504", "unstructured": "A. B, PRL"},
+            {"key": "r2", "unstructured": "C. D, Some book (2001)"},
+        ],
+        "URL": "http://dx.doi.org/10.1038/nphys1170",
+    },
+}
+
+
+def test_crossref_message_and_its_reference_list(tmp_path):
+    text = json.dumps(CROSSREF).replace("10.1038/nphys1170", "10.1038\\/nphys1170")
+    doc = extract_document(write(tmp_path, "cr.json", text))
+    assert works_of(doc) == canonical(
+        [
+            {"role": "subject", "doi": "10.1038/nphys1170"},
+            {"role": "reference", "doi": "10.1103/physrevlett.98.010504"},
+        ]
+    )
+    assert [r.text for r in doc.references] == ["A. B, PRL", "C. D, Some book (2001)"]
+    subject = next(m for m in doc.mentions if m.role == "subject")
+    assert text[subject.start : subject.end] == "10.1038\\/nphys1170"  # escapes map back
+
+
+def test_json_lines_are_one_record_a_line(tmp_path):
+    lines = [json.dumps({"doi": f"10.1000/l{i}", "pmid": 3000000 + i}) for i in range(3)]
+    doc = extract_document(write(tmp_path, "works.jsonl", "\n".join(lines) + "\n"))
+    assert works_of(doc) == canonical(
+        [{"role": "subject", "doi": f"10.1000/l{i}", "pmid": str(3000000 + i)} for i in range(3)]
+    )
+
+
+@pytest.mark.parametrize("text", ['"just a string"', "42", "null"])
+def test_json_that_is_not_an_object_or_list_is_one_fatal_line(tmp_path, text):
+    (p,) = extract_document(write(tmp_path, "x.json", text)).problems
+    assert p.fatal and p.message == "JSON is not an object or a list of records; not read"
+
+
+def test_truncated_json_keeps_what_it_read_with_one_line(tmp_path):
+    text = json.dumps(OPENALEX)[:-60]
+    doc = extract_document(write(tmp_path, "cut.json", text))
+    (p,) = doc.problems
+    assert p.message.startswith("malformed JSON") and not p.fatal
+    assert "W2741809807" in {m.value for m in doc.mentions}
+
+
+def test_json_over_the_size_limit_is_read_as_text_with_one_line(tmp_path):
+    body = json.dumps([{"DOI": f"10.1000/big{i}", "PMID": str(i + 1)} for i in range(30_000)])
+    doc = extract_document(write(tmp_path, "big.json", body), limits=ReadLimits(json_max_mb=1))
+    (p,) = doc.problems
+    assert "over ENRICH_JSON_MAX_MB=1" in p.message and not p.fatal
+    assert len([m for m in doc.mentions if m.scheme == "doi"]) == 30_000
+
+
+def test_endnote_xml_record_is_a_reference_entry_and_accession_numbers_are_not_pmids():
+    doc = extract_document(str(DOCS / "endnote_article.xml"))
+    assert doc.problems == ()
+    (entry,) = doc.references
+    assert {i.value for i in entry.ids} >= {"10.1038/bjc.2014.606"}
+    assert entry.text.startswith("Ahmad, AS; Ormiston-Smith, N; Sasieni, PD.")
+    assert {m.role for m in doc.mentions} == {"reference"}
+
+
+ENW = (
+    "%0 Journal Article\n%A Smith, J\n%T A title\n%J Nature\n%D 2020\n%R 10.1038/enw.1\n"
+    "%M WOS:000123456700001\n\n%0 Journal Article\n%A Doe, A\n%T Other\n%D 2019\n"
+    "%M 31000005\n%R 10.1000/enw.2\n"
+)
+
+
+def test_enw_records_are_references_and_bare_accession_numbers_are_not_pmids(tmp_path):
+    doc = extract_document(write(tmp_path, "export.enw", ENW))
+    assert works_of(doc) == canonical(
+        [
+            {"role": "reference", "doi": "10.1038/enw.1"},
+            {"role": "reference", "doi": "10.1000/enw.2"},
+        ]
+    )
+    assert [r.text for r in doc.references] == [
+        "Smith, J. A title. Nature (2020).",
+        "Doe, A. Other. (2019).",
+    ]
+
+
+def write_json(name: str, data: dict) -> str:
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="enrich-json-")
+    return write(__import__("pathlib").Path(folder), name, json.dumps(data, indent=2))
