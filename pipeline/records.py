@@ -330,3 +330,75 @@ class Normalised:
     links: tuple[IdentityLink, ...] = ()
     counts: tuple[CitationCount, ...] = ()
     not_found: tuple[Identifier, ...] = field(default=())  # asked, answered, absent
+
+
+# --------------------------------------------------------------------------------------------
+# Reference matching (strings without identifiers -> works)
+# --------------------------------------------------------------------------------------------
+
+MatchStatus = Literal["matched", "ambiguous", "unmatched", "failed", "pending"]
+MATCH_STATUSES: tuple[str, ...] = ("matched", "ambiguous", "unmatched", "failed", "pending")
+MATCH_SETTLED: frozenset[str] = frozenset({"matched", "ambiguous", "unmatched"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A work a search proposed for a reference string, with the fields validation reads.
+
+    Built from a Crossref ``message.items[]`` entry (``source="crossref"``, ``score`` its
+    relevance) or from a PubMed record an ECitMatch answer named (``source="pubmed"``).
+    """
+
+    source: str  # crossref | pubmed
+    doi: str | None
+    pmid: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()  # family names (or collective names), in order
+    years: tuple[int, ...] = ()  # issued first, then print / online (online-first differs)
+    containers: tuple[str, ...] = ()  # journal / book / proceedings title, full and short
+    volume: str | None = None
+    issue: str | None = None
+    page: str | None = None  # "1655-1664", "e19816", "388"
+    type: str | None = None  # Crossref type: journal-article, book-chapter, posted-content...
+    score: float | None = None  # the search engine's own relevance, never trusted alone
+
+    @property
+    def year(self) -> int | None:
+        return self.years[0] if self.years else None
+
+    def to_json(self, similarity: float | None = None) -> dict:
+        """The candidate as ``enrich match`` prints it."""
+        return {
+            "doi": self.doi,
+            "pmid": self.pmid,
+            "score": round(similarity, 3) if similarity is not None else None,
+            "title": self.title,
+            "year": self.year,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The decision about one reference string (one ``reference_matches`` row).
+
+    ``status``: matched (``doi``/``pmid`` set), ambiguous (two candidates validate and neither
+    clearly wins), unmatched (no candidate validates, or the string is not a reference: see
+    ``reason``), failed / pending (an API fault: asked again by the next run, never unmatched).
+    ``candidates`` keep every candidate looked at with its similarity, best first.
+    """
+
+    text_hash: str
+    text: str
+    status: str
+    doi: str | None = None
+    pmid: str | None = None
+    score: float | None = None  # the chosen candidate's similarity, 0..1
+    candidates: tuple[tuple[Candidate, float], ...] = ()
+    matched_by: str | None = None  # crossref | ecitmatch | override
+    reason: str | None = None  # one line: why unmatched / ambiguous / failed
+    requests: int = 0  # HTTP requests this decision cost (0 when settled before)
+    http_status: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.status in MATCH_SETTLED
