@@ -38,7 +38,7 @@ from pipeline.documents import (
 )
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
-from pipeline.records import DocumentProblem, Mention, SeedDocument
+from pipeline.records import DocumentProblem, Mention, ReferenceEntry, SeedDocument
 
 __all__ = ["extract_document", "extract_paths", "mentions_json", "mentions_table"]
 
@@ -209,6 +209,7 @@ class _Walk:
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
+        self.saw_references = layout.default_role == "reference"  # a reference list to read
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -216,6 +217,7 @@ class _Walk:
         while self.sections and self.sections[-1][0] >= level:
             self.sections.pop()
         self.sections.append((level, title, role))
+        self.saw_references = self.saw_references or role == "reference"
         self._settle()
 
     def mark(self, name: str) -> None:
@@ -349,7 +351,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     walk.first_line = None  # its span is in this piece's coordinates
 
 
-def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
+def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention], bool]:
     raw = RawFile(path, encoding)
     chars = raw.chars()
     head = next(chars, "")  # the first block: the kind is sniffed from its start
@@ -357,7 +359,7 @@ def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention]]:
     walk = _Walk(path, layout_for(kind))
     for piece in read_pieces(kind, itertools.chain([head], chars)):
         _scan(walk, piece)
-    return raw, walk.mentions
+    return raw, walk.mentions, walk.saw_references
 
 
 def extract_document(path: str) -> SeedDocument:
@@ -369,17 +371,18 @@ def extract_document(path: str) -> SeedDocument:
     warning problem (broken UTF-16/32 code units become U+FFFD).
     """
     problems: list[DocumentProblem] = []
+    has_list = False
     try:
         _require_regular(path)
         try:
-            raw, mentions = _read(path, None)
+            raw, mentions, has_list = _read(path, None)
         except NotUtf8 as exc:
             if exc.encoding == "utf-8":
                 message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
             else:
                 message = f"not valid {exc.encoding.upper()}; undecodable bytes replaced"
             problems.append(DocumentProblem(path, message))
-            raw, mentions = _read(path, FALLBACK_ENCODING)
+            raw, mentions, has_list = _read(path, FALLBACK_ENCODING)
     except _NotRegular as exc:
         problems = [DocumentProblem(path, str(exc), fatal=True)]
         raw, mentions = RawFile(path), []
@@ -400,7 +403,17 @@ def extract_document(path: str) -> SeedDocument:
         bytes=raw.bytes,
         mentions=tuple(mentions),
         problems=tuple(problems),
+        references=_reference_list(path, mentions) if has_list else (),
     )
+
+
+def _reference_list(path: str, mentions: list[Mention]) -> tuple[ReferenceEntry, ...]:
+    """Issue 17's hook until the readers of issue 16 fill ``SeedDocument.references``: the
+    entries of a file's reference sections (text, Markdown, HTML) or records (BibTeX, RIS),
+    read again only when extraction saw a reference heading or the file is a bibliography."""
+    from pipeline.reference_lists import reference_entries
+
+    return reference_entries(path, mentions)
 
 
 class _NotRegular(Exception):

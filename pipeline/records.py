@@ -13,6 +13,8 @@ Every record here is hashable and immutable; sequences are tuples. Nothing in th
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -89,6 +91,23 @@ class DocumentProblem:
     fatal: bool = False  # True when nothing could be extracted from the file
 
 
+_NOT_WORD = re.compile(r"[^\w]+|_+")
+
+
+def fold_text(text: str) -> str:
+    """``'Müller, J.-P. (2003) “Ökologie”'`` -> ``'muller j p 2003 okologie'``: NFKD, combining
+    marks dropped, case-folded, every run of non-letters/digits one space (any script kept)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
+
+
+def match_key(text: str) -> str:
+    """The key a reference string is matched and settled under: sha256 of its folded text, 32
+    hex digits. Printings that differ only in case, accents, punctuation or spacing share it."""
+    return hashlib.sha256(fold_text(text).encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceEntry:
     """One entry of a document's reference list, as printed: the unit reference matching reads.
@@ -106,6 +125,11 @@ class ReferenceEntry:
     ids: tuple[Identifier, ...] = ()  # identifiers printed in (or attached to) the entry
     section: str | None = None  # the heading it was found under
     label: str | None = None  # the entry's own number or key as printed ("12", "smith2020")
+
+    @property
+    def key(self) -> str:
+        """``match_key(self.text)``: the string's key in ``reference_matches``."""
+        return match_key(self.text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,11 @@ reference still has words to compare.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+
+from pipeline.records import fold_text, match_key
 
 __all__ = ["RefString", "fold", "text_hash", "triage", "MAX_CHARS", "MIN_CHARS"]
 
@@ -31,7 +31,6 @@ MIN_WORDS = 3
 # The query sent to Crossref: the start of the string, where authors, title and journal are.
 MAX_QUERY_CHARS = 1000
 
-_NOT_WORD = re.compile(r"[^\w]+|_+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _DOI_IN_TEXT = re.compile(r"\b(?:doi:\s*)?10\.\d{4,9}/\S+", re.IGNORECASE)
 _BACKREF = re.compile(
@@ -45,19 +44,8 @@ _RANGE = re.compile(r"(?<!\d)(\d+)\s*[-\u2010-\u2015\u2212]\s*(\d+)(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 
-def fold(text: str) -> str:
-    """``'Müller, J.-P. (2003) “Ökologie”'`` -> ``'muller j p 2003 okologie'``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
-
-
-def text_hash(text: str) -> str:
-    """The key a reference string is settled under: sha256 of its folded text, 32 hex digits.
-
-    Two printings that differ only in case, accents, punctuation or spacing share it.
-    """
-    return hashlib.sha256(fold(text).encode("utf-8")).hexdigest()[:32]
+fold = fold_text  # re-exported: matching's name for it
+text_hash = match_key  # the string's key in reference_matches
 
 
 def triage(text: str) -> str | None:

@@ -225,7 +225,8 @@ def load_documents(
 
 
 _DOCUMENT_STEPS = {
-    "seed_documents": ("upsert_seed_documents", "delete_mentions"),
+    "seed_documents": ("upsert_seed_documents", "delete_mentions", "delete_reference_entries"),
+    "reference_entries": ("insert_reference_entries",),
     "mentions": ("insert_mentions",),
     "seed_references": ("insert_seed_references",),
 }
