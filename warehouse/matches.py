@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipeline.records import Identifier, MatchResult, SeedDocument
+from pipeline.records import Candidate, Identifier, MatchResult, SeedDocument
 from warehouse.db import sql
 from warehouse.identity import IdGroup, best_identifier, resolve
 from warehouse.rows import REFERENCE_SPEC
@@ -74,9 +74,32 @@ def settled_for(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> dict[s
     with staged(con, "_in_hashes", spec=_HASH_SPEC, rows=rows):
         found = con.execute(sql("matches.sql", "settled_for")).fetchall()
     return {
-        h: MatchResult(h, "", status, doi, pmid, score, matched_by=by, reason=reason)
-        for h, status, doi, pmid, score, by, reason, _ in found
+        h: MatchResult(
+            h, "", status, doi, pmid, score, _candidates(cands), matched_by=by, reason=reason
+        )
+        for h, status, doi, pmid, score, by, reason, cands in found
     }
+
+
+def _candidates(stored: str | None) -> tuple[tuple[Candidate, float], ...]:
+    """The candidates column (JSON, as ``enrich match`` prints them) read back."""
+    try:
+        items = json.loads(stored) if stored else []
+    except ValueError:
+        return ()
+    out = []
+    for c in items if isinstance(items, list) else []:
+        if isinstance(c, dict):
+            year = c.get("year")
+            cand = Candidate(
+                source="crossref" if c.get("doi") else "pubmed",
+                doi=c.get("doi"),
+                pmid=c.get("pmid"),
+                title=c.get("title"),
+                years=(year,) if isinstance(year, int) else (),
+            )
+            out.append((cand, float(c.get("score") or 0.0)))
+    return tuple(out)
 
 
 def overrides_for(

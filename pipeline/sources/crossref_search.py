@@ -85,7 +85,6 @@ class CrossrefSearch:
 
     def search(self, query: str, *, rows: int = ROWS) -> SearchAnswer:
         """Candidates for ``query``, best first as Crossref ranks them. Raises SearchFault."""
-        before = self.http.requests_made
         params = [("query.bibliographic", query), ("rows", str(rows)), ("select", SELECT)]
         try:
             answer = self.http.get(
@@ -96,9 +95,9 @@ class CrossrefSearch:
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 status=exc.status,
                 http_status=exc.http_status,
-                requests=self.http.requests_made - before,
+                requests=exc.attempts,
             ) from None
-        made = self.http.requests_made - before
+        made = answer.attempts  # this request's own attempts (threads share the session)
         if answer.status != 200:
             raise SearchFault(
                 f"crossref search: HTTP {answer.status}",
