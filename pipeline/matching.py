@@ -186,9 +186,11 @@ def _veto(
 def _names_original(ref: RefString, cand: Candidate) -> bool:
     """Whether the string prints the title of the work a notice is about (the notice's title
     without its "Correction:" / "(review)" words): then it cites that work, not the notice."""
-    rest = _REVIEW.sub(" ", _NOTICE.sub(" ", cand.title or "", count=1))
-    rest = fold(rest)
-    return len(rest) >= 12 and _align(rest, ref.folded) >= TITLE_MIN
+    rest = _REVIEW.sub(" ", _NOTICE.sub(" ", cand.title or "", count=1)).strip(" :,.")
+    if len(fold(rest)) < 12:
+        return False
+    similarity, _ = _title(ref, Candidate(source=cand.source, doi=cand.doi, title=rest))
+    return similarity is not None and similarity >= TITLE_MIN
 
 
 def _notice(cand: Candidate) -> str | None:
