@@ -125,6 +125,8 @@ def _journal_before(text: str, end: int) -> str | None:
         i -= 1  # "Phys. Rev. B": each piece is an abbreviation, not a sentence
         start = cuts[i]
     name = head[start:].strip(" ,;:()“”\"'")
+    if ", " in name:  # "M.J. Shea and R.N. Compton, Physical Review B": authors, then journal
+        name = name.rsplit(", ", 1)[1]
     name = re.sub(r"\(\d{4}\)", "", name).strip()
     words = name.split()
     if not words or len(words) > 12 or not any(c.isalpha() for c in name):
