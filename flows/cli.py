@@ -293,9 +293,10 @@ def cmd_match(args: argparse.Namespace) -> int:
             print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
         docs.append(doc)
     entries = entries_to_match(docs)
+    corrections = _accepted_entries(entries, accepts)  # checked before the warehouse is opened
     con = connect(settings.db_path)
     try:
-        _apply_accepts(con, entries, accepts)
+        _apply_accepts(con, corrections)
         decisions, tally = match_documents(
             entries, settings, con=con, refresh=args.refresh, sources=sources
         )
@@ -304,27 +305,34 @@ def cmd_match(args: argparse.Namespace) -> int:
     sys.stdout.write(_match_output(decisions, args.format))
     if tally.strings:
         counts = ", ".join(f"{v} {k}" for k, v in tally.by_status.items() if v)
-        print(f"enrich: {tally.strings} strings asked: {counts}; {tally.requests} requests",
+        print(f"enrich: {tally.strings} new strings decided: {counts}; {tally.requests} requests",
               file=sys.stderr)  # fmt: skip
     if any(p.fatal for d in docs for p in d.problems):
         return EXIT_USAGE
     return EXIT_OK if all(d.result.settled for d in decisions) else EXIT_UNSETTLED
 
 
-def _apply_accepts(con, entries, accepts) -> None:
-    from warehouse.matches import set_override
-
+def _accepted_entries(entries, accepts) -> list:
+    """(entry, doi, pmid) for each --accept, or a UsageError naming the one that fits none."""
+    out = []
     for path, line, doi, pmid in accepts:
         found = [e for e in entries if e.line == line and (path is None or e.document == path)]
-        docs = {e.document for e in found}
         if not found:
             where = f"{path}:{line}" if path else f"line {line}"
             raise UsageError(f"--accept: no reference entry without identifiers at {where}")
-        if len(docs) > 1:
+        if len({e.document for e in found}) > 1:
             raise UsageError(
                 f"--accept: line {line} is an entry in several files; use PATH:{line}=…"
             )
-        set_override(con, found[0].key, doi=doi, pmid=pmid, note=f"{found[0].document}:{line}")
+        out.append((found[0], doi, pmid))
+    return out
+
+
+def _apply_accepts(con, corrections) -> None:
+    from warehouse.matches import set_override
+
+    for entry, doi, pmid in corrections:
+        set_override(con, entry.key, doi=doi, pmid=pmid, note=f"{entry.document}:{entry.line}")
 
 
 def _match_output(decisions, fmt: str) -> str:
