@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from demo.fakeapi import Catalog, FakeApi, seed_catalog
+from demo.fakeapi import Catalog, seed_catalog
 from demo.fakeapi.refcatalog import works_from_records
 from flows import cli
 from pipeline import http
