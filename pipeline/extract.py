@@ -351,6 +351,11 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     walk.first_line = None  # its span is in this piece's coordinates
 
 
+# A text or Markdown file up to this size is read again for a reference list even without a
+# "References" heading: a file that is nothing but a list (the whole-list rule decides).
+WHOLE_LIST_BYTES = 2 * 1024 * 1024
+
+
 def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention], bool]:
     raw = RawFile(path, encoding)
     chars = raw.chars()
@@ -359,7 +364,8 @@ def _read(path: str, encoding: str | None) -> tuple[RawFile, list[Mention], bool
     walk = _Walk(path, layout_for(kind))
     for piece in read_pieces(kind, itertools.chain([head], chars)):
         _scan(walk, piece)
-    return raw, walk.mentions, walk.saw_references
+    small_text = kind in ("text", "markdown") and raw.bytes <= WHOLE_LIST_BYTES
+    return raw, walk.mentions, walk.saw_references or small_text
 
 
 def extract_document(path: str) -> SeedDocument:

@@ -43,7 +43,7 @@ def reference_entries(path: str, mentions: Sequence[Mention]) -> tuple[Reference
         text = _decoded(path)
         kind = detect_kind(path, text[:SNIFF_SIZE])
         if kind in ("text", "markdown"):
-            found = _flowing(path, text, 0, None)
+            found = _flowing(path, text, 0, None) or _whole_list(path, text)
         elif kind == "html":
             found = _html(path, text)
         elif kind == "bibtex":
@@ -109,11 +109,13 @@ def _sections(text: str) -> list[tuple[int, int, str]]:
 
 
 def _heading_title(line: str, following: str) -> str | None:
+    """A line that may be a heading: a "## Title" line, or a short line (the caller asks the
+    extractor's vocabulary whether it is a known heading, as extraction does)."""
     m = _ATX.match(line.rstrip("\r\n"))
     if m:
         return m.group(2)
     stripped = line.strip()
-    if 0 < len(stripped) <= 60 and (not following.strip() or _SETEXT.match(following)):
+    if 0 < len(stripped) <= 60:
         return stripped.strip("*_: ")
     return None
 
@@ -132,6 +134,41 @@ def _flowing(path: str, text: str, base: int, spans) -> list[ReferenceEntry]:
             else:
                 (first, line), last = spans.locate(text, a), spans.locate_end(b)
             out.append(ReferenceEntry(path, first, last, line, body, (), heading, label))
+    return out
+
+
+_LOOKS_LISTED = re.compile(
+    r"^\s*(?:\[\d{1,4}\]|\(\d{1,4}\)|\d{1,4}[.)]|[-*\u2022])\s|\bet al\b", re.IGNORECASE
+)
+_YEAR = re.compile(r"(?<!\d)(?:1[5-9]\d\d|20\d\d)(?!\d)")
+WHOLE_LIST_SHARE = 0.8  # of a headingless file's entries that must look like references
+
+
+def _whole_list(path: str, text: str) -> list[ReferenceEntry]:
+    """A file that is nothing but a reference list (no heading): its entries, when at least
+    WHOLE_LIST_SHARE of them look like references (a year, and a list marker, an author list
+    or "et al." at the start); else none, so prose is never taken for a list."""
+    from pipeline.segment import _AUTHOR_START  # the segmenter's own author-list start
+
+    spans = split_entries(text)
+    if len(spans) < 2:
+        return []
+    listed = 0
+    for s, e in spans:
+        chunk = text[s:e]
+        if _YEAR.search(chunk) and (
+            _LOOKS_LISTED.search(chunk[:200]) or _AUTHOR_START.match(chunk)
+        ):
+            listed += 1
+    if listed < WHOLE_LIST_SHARE * len(spans):
+        return []
+    out = []
+    for s, e in spans:
+        body, label = entry_text(text[s:e])
+        if body:
+            out.append(
+                ReferenceEntry(path, s, e, text.count("\n", 0, s) + 1, body, (), None, label)
+            )
     return out
 
 
