@@ -81,6 +81,8 @@ _NOTICE = re.compile(
     r"author correction|publisher correction|notice of retraction)\b",
     re.IGNORECASE,
 )
+# Scripts written without spaces between words (CJK, kana, hangul): a name is a substring.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _STOP = frozenset(
     "of the and for in on a an de la le les des du der die das und fur et al journal".split()
 )
@@ -302,6 +304,8 @@ def _author(ref: RefString, cand: Candidate) -> float | None:
         key = parts[-1] if len(parts) > 1 and len(parts[-1]) >= 3 else name
         if name in head_tokens or key in head_tokens or f" {name} " in f" {head} ":
             return weight
+        if _UNSPACED.search(name) and name.replace(" ", "") in head.replace(" ", ""):
+            return weight  # CJK names are printed without a space: "朴南權" for 朴 + 南權
         if len(name) >= 4 and fuzz.partial_ratio(name, head) / 100.0 >= AUTHOR_MIN:
             return weight * 0.99 if weight == 1.0 else weight
     return 0.0

@@ -164,3 +164,16 @@ def test_a_dryad_package_of_the_papers_data_is_not_the_paper():
 def test_nothing_found_is_unmatched_with_a_reason():
     d = decide(RefString("Darwin C. On the Origin of Species. London: John Murray; 1859."), [])
     assert d.status == "unmatched" and d.reason == "the search found nothing"
+
+
+def test_a_japanese_reference_matches_its_japanese_record():
+    # a real record and its Chicago rendering (CrossRef/reference-matching-evaluation)
+    ref = RefString("朴南權. 2009. “都市集合住宅における日常交流の意識が非常時の相互援助性に与える"
+                    "影響に関する研究.” 神戸大学大学院工学研究科紀要.")  # fmt: skip
+    record = cand("10.5047/gseku.j.2009.006",
+                  "都市集合住宅における日常交流の意識が非常時の相互援助性に与える影響に関する研究",
+                  ["朴"], 2009, "神戸大学大学院工学研究科紀要")  # fmt: skip
+    other = cand("10.5047/gseku.j.2009.007", "震災後の都市集合住宅における住民組織の研究",
+                 ["朴"], 2009, "神戸大学大学院工学研究科紀要")  # fmt: skip
+    d = decide(ref, [other, record])
+    assert d.status == "matched" and d.winner.doi == "10.5047/gseku.j.2009.006"
