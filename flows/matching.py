@@ -30,6 +30,7 @@ class MatchTally:
     seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MATCH_STATUSES, 0))
     errors: list[str] = field(default_factory=list)
+    interrupted: bool = False  # an unexpected error stopped matching; the rest waits for a rerun
 
     def add(self, r: MatchResult) -> None:
         """Count one decision."""
@@ -42,7 +43,8 @@ class MatchTally:
 
     @property
     def settled(self) -> bool:
-        return not (self.by_status.get("failed") or self.by_status.get("pending"))
+        unsettled = self.by_status.get("failed") or self.by_status.get("pending")
+        return not (unsettled or self.interrupted)
 
     def as_dict(self) -> dict:
         """JSON-ready, for the run summary."""
@@ -69,7 +71,7 @@ def match_and_load(
     """Match every entry string not settled yet, store each decision, then link the matched
     entries to their works (they are enriched by the fetch rounds that follow)."""
     from warehouse.load import load_links
-    from warehouse.matches import load_matches, unsettled
+    from warehouse.matches import unsettled
 
     tally = MatchTally()
     started = time.perf_counter()
@@ -80,19 +82,30 @@ def match_and_load(
         )
     elif todo:
         log.info("matching %d reference strings", len(todo))
-        pending: list[MatchResult] = []
-        for result in make_matcher(settings, sources).match([t for _, t in todo]):
-            tally.add(result)
-            pending.append(result)
-            if len(pending) >= LOAD_EVERY:
-                writer(load_matches, pending, run_id=run_id)
-                log.info("matching: %d/%d decided", tally.strings, len(todo))
-                pending = []
-        if pending:
-            writer(load_matches, pending, run_id=run_id)
+        try:
+            _match_into(writer, settings, todo, tally, run_id=run_id, sources=sources)
+        except Exception as exc:  # a matching bug must not cost the run its enrichment
+            log.warning("matching stopped after %d strings: %s", tally.strings, exc, exc_info=True)
+            tally.errors.append(f"matching stopped: {type(exc).__name__}: {exc}"[:200])
+            tally.interrupted = True
     writer(load_links, run_id=run_id)
     tally.seconds = time.perf_counter() - started
     return tally.as_dict()
+
+
+def _match_into(writer, settings, todo, tally: MatchTally, *, run_id: str, sources) -> None:
+    from warehouse.matches import load_matches
+
+    pending: list[MatchResult] = []
+    for result in make_matcher(settings, sources).match([t for _, t in todo]):
+        tally.add(result)
+        pending.append(result)
+        if len(pending) >= LOAD_EVERY:
+            writer(load_matches, pending, run_id=run_id)
+            log.info("matching: %d/%d decided", tally.strings, len(todo))
+            pending = []
+    if pending:
+        writer(load_matches, pending, run_id=run_id)
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,24 @@ def test_run_turns_matched_references_into_enriched_works_with_edges(
     assert cli.main(["status", "--db", str(db)]) == 0
     status = capsys.readouterr().out
     assert f"{paper}: 5: 1 / 2 / 0 / 2 / 0 / 0 / 0" in status
+
+
+def test_a_matching_bug_is_reported_and_the_run_goes_on(monkeypatch, tmp_path):
+    from flows import matching, steps
+    from warehouse.load import start_run
+
+    class Broken:
+        def match(self, texts):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(matching, "make_matcher", lambda settings, sources: Broken())
+    monkeypatch.setattr("warehouse.matches.unsettled", lambda con, refresh=False: [("h", "text")])
+    writer = steps.Writer(tmp_path / "w.duckdb")
+    try:
+        run_id = writer(start_run, "test", {})
+        summary = matching.match_and_load(
+            writer, None, run_id=run_id, refresh=False, sources=["crossref"]
+        )
+    finally:
+        writer.close()
+    assert summary["settled"] is False and "boom" in summary["errors"][0]
