@@ -238,11 +238,26 @@ def _author_year_starts(text: str, lines: list[tuple[int, int]]) -> list[tuple[i
             previous = ""
             continue
         opens = bool(previous) and _OPEN_END.search(previous) is not None
-        begins = _AUTHOR_START.match(line) is not None
+        begins = _AUTHOR_START.match(line) is not None or _whole_reference(line, previous)
         if not starts or (begins and not opens) or (hanging and indent == low and not opens):
             starts.append((s + indent, False))
         previous = line.rstrip()
     return starts
+
+
+_CLOSED = re.compile(r"[.)\]\d\"\u201d']\s*$")
+
+
+def _whole_reference(line: str, previous: str) -> bool:
+    """A line that is a reference on its own after a finished one (a file of one reference a
+    line, whatever its style): it has a year and at least eight words, and the line before ends
+    like an entry ("." ")" a digit, a closing quote)."""
+    return (
+        bool(previous)
+        and _CLOSED.search(previous) is not None
+        and _YEARISH.search(line) is not None
+        and len(line.split()) >= 8
+    )
 
 
 def _repeated_lines(text: str) -> set[str]:

@@ -156,3 +156,15 @@ def test_entry_text_joins_words_hyphenated_at_a_line_end():
         "A. Author, Gauge theories of weak interactions, 1971.",
         "3",
     )
+
+
+def test_a_file_of_one_reference_a_line_in_mixed_styles_is_one_entry_a_line():
+    # real strings (CrossRef/reference-matching-evaluation), one per line, no blank lines
+    lines = [
+        "Gottlieb, J.;Leyser, Y. 1981. Friendship between Mentally Retarded and Nonretarded "
+        "Children. In: S. Asher and J. Gottman (eds.),The Development of Children's Friendships.",
+        "1 M.J. Shea and R.N. Compton, Physical Review B 47, 9967 (1993) and its erratum later.",
+        "Index. (1970). Polysaccharides, 223–228, in the proceedings of the symposium volume.",
+        "World Health Organization. (2014). Global status report on alcohol and health. Geneva.",
+    ]
+    assert [entry_text(e)[0] for e in _entries("\n".join(lines) + "\n")] == lines
