@@ -51,11 +51,14 @@ class FakeApiProcess:
         concurrency: dict[str, int] | None = None,
         budget: int = 1_000_000,
         seeds: bool = False,
+        catalogs: tuple[str, ...] = (),
     ) -> None:
         self.port = free_port()
         args = [PYTHON, "-m", "demo.fakeapi", "--port", str(self.port), "--works", str(works)]
         args += ["--seed", str(seed), "--latency", str(latency), "--budget", str(budget)]
         args += ["--seeds"] if seeds else []
+        for path in catalogs:  # JSON-lines bibliographic records (demo.fakeapi.refcatalog)
+            args += ["--catalog", str(path)]
         for name, value in (rates or {}).items():
             args += ["--rate", f"{name}={value}"]
         for name, value in (concurrency or {}).items():

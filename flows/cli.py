@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ext.set_defaults(func=cmd_extract)
 
+    _add_match_parser(sub, db_help)
+
     ref = sub.add_parser(
         "refresh", help="refresh citation counts (a Prefect flow)", description=_doc(cmd_refresh)
     )
@@ -252,6 +254,146 @@ def _print_texts(paths: Sequence[str], limits) -> int:
             print(f"enrich: {path}: {exc}", file=sys.stderr)
             code = EXIT_USAGE
     return code
+
+
+# -- enrich match (issue 17: reference strings without identifiers) ---------------------------
+
+
+def _add_match_parser(sub, db_help: str) -> None:
+    m = sub.add_parser(
+        "match",
+        help="match reference strings without identifiers to works",
+        description=_doc(cmd_match),
+    )
+    m.add_argument("paths", nargs="+", help="seed files or folders")
+    m.add_argument("--format", choices=("json", "table"), default="json")
+    m.add_argument("--db", help=db_help + "; decisions and overrides are kept there")
+    m.add_argument("--refresh", action="store_true", help="ask again about settled strings")
+    m.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="[PATH:]LINE=DOI",
+        help="correct the match of the entry at LINE (a DOI, pmid:N, or 'none'); repeatable",
+    )
+    m.add_argument(
+        "--sources",
+        default="crossref,pubmed",
+        help="crossref (search) and pubmed (ECitMatch); default both",
+    )
+    m.set_defaults(func=cmd_match)
+
+
+def parse_accept(text: str) -> tuple[str | None, int, str | None, str | None]:
+    """``'12=10.1/x'`` / ``'refs.txt:12=pmid:123'`` / ``'12=none'`` -> (path, line, doi, pmid)."""
+    from pipeline.identifiers import normalise
+
+    where, eq, target = text.partition("=")
+    path, _, line = where.rpartition(":")
+    if not eq or not line.strip().isdigit() or not target.strip():
+        raise UsageError(f"--accept {text!r}: expected LINE=DOI, PATH:LINE=DOI or LINE=none")
+    target = target.strip()
+    if target.lower() == "none":
+        return path or None, int(line), None, None
+    if target.lower().startswith("pmid:"):
+        pmid = normalise("pmid", target[5:])
+        if pmid is None:
+            raise UsageError(f"--accept {text!r}: {target[5:]!r} is not a PMID")
+        return path or None, int(line), None, pmid
+    doi = normalise("doi", target)
+    if doi is None:
+        raise UsageError(f"--accept {text!r}: {target!r} is not a DOI")
+    return path or None, int(line), doi, None
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """Match the reference-list entries that print no DOI or PMID to works: one Crossref
+    bibliographic search per new string, every candidate validated against the string, PubMed's
+    ECitMatch for journal references Crossref leaves unmatched. Prints one object per entry
+    (document, line, text, doi, pmid, status, score, candidates). Decisions are kept in the
+    warehouse (--db), so a string is asked once; --accept records a correction that wins over
+    the matcher.
+
+    Example: enrich match paper.txt --format table --accept 12=10.1038/nature14539
+    """
+    settings = _settings(args)
+    sources = [s for s in parse_sources(args.sources) if s in ("crossref", "pubmed")]
+    if "crossref" not in sources:
+        raise UsageError(f"--sources {args.sources!r}: matching needs crossref")
+    accepts = [parse_accept(a) for a in args.accept]
+    _check_paths(args.paths)
+    from flows.matching import entries_to_match, match_documents
+    from pipeline.extract import extract_paths
+    from warehouse.db import connect
+
+    docs = []
+    for doc in extract_paths(args.paths):
+        for problem in doc.problems:
+            print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
+        docs.append(doc)
+    entries = entries_to_match(docs)
+    corrections = _accepted_entries(entries, accepts)  # checked before the warehouse is opened
+    con = connect(settings.db_path)
+    try:
+        _apply_accepts(con, corrections)
+        decisions, tally = match_documents(
+            entries, settings, con=con, refresh=args.refresh, sources=sources
+        )
+    finally:
+        con.close()
+    sys.stdout.write(_match_output(decisions, args.format))
+    if tally.strings:
+        counts = ", ".join(f"{v} {k}" for k, v in tally.by_status.items() if v)
+        print(f"enrich: {tally.strings} new strings decided: {counts}; {tally.requests} requests",
+              file=sys.stderr)  # fmt: skip
+    if any(p.fatal for d in docs for p in d.problems):
+        return EXIT_USAGE
+    return EXIT_OK if all(d.result.settled for d in decisions) else EXIT_UNSETTLED
+
+
+def _accepted_entries(entries, accepts) -> list:
+    """(entry, doi, pmid) for each --accept, or a UsageError naming the one that fits none."""
+    out = []
+    for path, line, doi, pmid in accepts:
+        found = [e for e in entries if e.line == line and (path is None or e.document == path)]
+        if not found:
+            where = f"{path}:{line}" if path else f"line {line}"
+            raise UsageError(f"--accept: no reference entry without identifiers at {where}")
+        if len({e.document for e in found}) > 1:
+            raise UsageError(
+                f"--accept: line {line} is an entry in several files; use PATH:{line}=…"
+            )
+        out.append((found[0], doi, pmid))
+    return out
+
+
+def _apply_accepts(con, corrections) -> None:
+    from warehouse.matches import set_override
+
+    for entry, doi, pmid in corrections:
+        set_override(con, entry.key, doi=doi, pmid=pmid, note=f"{entry.document}:{entry.line}")
+
+
+def _match_output(decisions, fmt: str) -> str:
+    import json
+
+    if fmt == "json":
+        rows = [json.dumps(d.to_json(), ensure_ascii=False) for d in decisions]
+        return ("[\n" + ",\n".join(rows) + "\n]\n") if rows else "[]\n"
+    header = ("document", "line", "status", "doi/pmid", "score", "text")
+    rows = [header]
+    for d in decisions:
+        r = d.result
+        ident = r.doi or (f"pmid:{r.pmid}" if r.pmid else "")
+        score = f"{r.score:.2f}" if r.score is not None else ""
+        rows.append(
+            (d.entry.document, str(d.entry.line), r.status, ident, score, d.entry.text[:70])
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+             for row in rows]  # fmt: skip
+    lines.insert(1, "  ".join("-" * w for w in [*widths, 4]))
+    return "\n".join(lines) + "\n"
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:

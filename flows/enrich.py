@@ -71,6 +71,16 @@ def documents_task(writer: steps.Writer, paths: list[str], run_id: str, settings
     return summary
 
 
+@task(cache_policy=NO_CACHE)
+def match_task(
+    writer: steps.Writer, settings: Settings, run_id: str, refresh: bool, sources: list[str]
+) -> dict:
+    """Match the reference strings without identifiers (one call: ``flows.matching``)."""
+    from flows.matching import match_and_load
+
+    return match_and_load(writer, settings, run_id=run_id, refresh=refresh, sources=sources)
+
+
 def release_memory() -> None:
     """Give the memory freed after a large step back to the system: glibc keeps the main thread's
     freed heap (the fetch threads allocate from their own arenas, so they never reuse it) and
@@ -146,8 +156,11 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
     summary: dict = {"run_id": run_id}
     try:
         summary.update(documents_task(writer, paths, run_id, settings))
+        # matched references become works before the fetch rounds, which then enrich them
+        summary["matching"] = match_task(writer, settings, run_id, refresh, list(sources))
         tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
         summary.update(steps.tallies_summary(tallies))
+        summary["settled"] = summary["settled"] and summary["matching"]["settled"]
         status = "completed" if summary["settled"] else "partial"
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)

@@ -24,6 +24,13 @@ def run_markdown(summary: dict) -> str:
             f"| {source} | {t['asked']} | {t['ok']} | {t['not_found']} | {t['failed']} | "
             f"{t['pending']} | {t['requests']} | {t['seconds']:.1f} |"
         )
+    m = summary.get("matching") or {}
+    if m.get("strings"):
+        lines.append(
+            f"- reference strings matched: {m.get('matched', 0)}, ambiguous: "
+            f"{m.get('ambiguous', 0)}, unmatched: {m.get('unmatched', 0)}, failed: "
+            f"{m.get('failed', 0)}, pending: {m.get('pending', 0)} ({m.get('requests', 0)} requests)"
+        )
     for problem in summary.get("problems", []):
         lines.append(f"- problem: {problem}")
     return "\n".join(lines) + "\n"
@@ -58,6 +65,7 @@ def _print_final(
     summary: dict, stream: TextIO, headline: str, unreachable_consequence: str
 ) -> None:
     print(f"enrich: {headline}", file=stream)
+    _print_matching(summary.get("matching"), stream)
     _print_sources(summary, stream)
     if summary.get("unreachable"):
         print(
@@ -72,6 +80,22 @@ def _print_final(
             f"enrich: done in {wall:.1f} s (Prefect {summary.get('prefect_seconds', 0):.1f} s){run}",
             file=stream,
         )
+
+
+MATCH_STATUSES = ("matched", "ambiguous", "unmatched", "failed", "pending")
+
+
+def _print_matching(m: dict | None, stream: TextIO) -> None:
+    """One line for reference matching (strings decided this run), and its first errors."""
+    if not m or not m.get("strings"):
+        return
+    counts = ", ".join(f"{m[s]} {s}" for s in MATCH_STATUSES if m.get(s))
+    print(
+        f"enrich: matching {m['strings']} reference strings: {counts}; {m['requests']} requests",
+        file=stream,
+    )
+    for err in m.get("errors", [])[:2]:
+        print(f"enrich:          last error: {err}", file=stream)
 
 
 def _print_sources(summary: dict, stream: TextIO) -> None:

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import stat
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 
 from pipeline.errors import InputError
@@ -75,6 +76,10 @@ class _Walk:
         self.mentions: list[Mention] = []
         self.references = ReferenceList(path, self.mentions)
         self.ref_start: int | None = None  # scan position where the open reference text began
+        # A small text or Markdown file's pieces, kept in case it is a reference list without
+        # a heading (ReferenceList.whole_list); None once it is too large or of another kind.
+        self.whole: list[Piece] | None = [] if layout.kind in ("text", "markdown") else None
+        self.whole_chars = 0
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -199,10 +204,28 @@ class _Walk:
         entry[scheme] = value
         return self.group, role
 
+    def keep(self, piece: Piece) -> None:
+        """Keep a small text file's piece for the whole-list rule (bounded: WHOLE_LIST_CHARS)."""
+        if self.whole is None:
+            return
+        self.whole_chars += len(piece.text)
+        if self.whole_chars > WHOLE_LIST_CHARS:
+            self.whole = None
+        else:
+            self.whole.append(piece)
+
     def finish(self) -> None:
         """The document has ended: an open reference section ends with it."""
         self.references.close()
         self.ref_start = None
+        if self.whole:
+            self.references.whole_list(self.whole)
+        self.whole = None
+
+
+# A text or Markdown file up to this many characters is read as a reference list even without
+# a "References" heading when it is nothing but one (pipeline.segment.is_reference_list).
+WHOLE_LIST_CHARS = 2 * 1024 * 1024
 
 
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
@@ -224,6 +247,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     if not walk.started:
         _start(walk, text)
     first_mention = len(walk.mentions)
+    sections = [(-1, walk.section)]  # (scan position, the section from there on)
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
     # Where a reference section may open or close, every event is applied where it stands
     # (its text is kept for the reference list); elsewhere only the last heading matters.
@@ -242,6 +266,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
                     while heads[j] is not None and heads[j].start() < start:
                         j += 1
                     walk.events(text, heads[nh:j], exact)
+                    sections.append((heads[j - 1].start(), walk.section))
                     nh = j
                     next_head = heads[j].start() if heads[j] is not None else len(text) + 1
                 if walk.entry is not None and boundary(text, cursor, start) is not None:
@@ -264,13 +289,25 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     # Pieces cut at a blank line start with one, which ends the entry; a piece cut at a line
     # break (a paragraph longer than a piece) lets it continue.
     walk.events(text, heads[nh:-1], exact)
+    if len(heads) - 1 > nh:
+        sections.append((heads[-2].start(), walk.section))
     if walk.entry is not None and boundary(text, cursor) is not None:
         walk.entry = None
     walk.first_line = None  # its span is in this piece's coordinates
     if walk.ref_start is not None:
         walk.references.text(piece, walk.ref_start, len(text))
     if piece.entries:
-        walk.references.add_marks(piece, piece.entries, walk.mentions[first_mention:], walk.section)
+        walk.references.add_marks(
+            piece, piece.entries, walk.mentions[first_mention:], _section_at(sections)
+        )
+
+
+def _section_at(sections: list[tuple[int, str | None]]):
+    """The section at a scan position, from the (position, section) changes of one piece: an
+    entry a reader marked (a citation_reference meta tag in an HTML head) keeps the section it
+    stands in, not the one the piece ends in."""
+    starts = [at for at, _ in sections]
+    return lambda p: sections[bisect_right(starts, p) - 1][1]
 
 
 def _read(
@@ -280,6 +317,7 @@ def _read(
     walk = _Walk(raw.path, layout_for(kind))
     for piece in pieces:
         _scan(walk, piece)
+        walk.keep(piece)
     walk.finish()
     return walk.mentions, walk.references.entries
 

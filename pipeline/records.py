@@ -13,6 +13,8 @@ Every record here is hashable and immutable; sequences are tuples. Nothing in th
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -92,6 +94,23 @@ class DocumentProblem:
     skipped: bool = False
 
 
+_NOT_WORD = re.compile(r"[^\w]+|_+")
+
+
+def fold_text(text: str) -> str:
+    """``'Müller, J.-P. (2003) “Ökologie”'`` -> ``'muller j p 2003 okologie'``: NFKD, combining
+    marks dropped, case-folded, every run of non-letters/digits one space (any script kept)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
+
+
+def match_key(text: str) -> str:
+    """The key a reference string is matched and settled under: sha256 of its folded text, 32
+    hex digits. Printings that differ only in case, accents, punctuation or spacing share it."""
+    return hashlib.sha256(fold_text(text).encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceEntry:
     """One entry of a document's reference list, as printed: the unit reference matching reads.
@@ -109,6 +128,11 @@ class ReferenceEntry:
     ids: tuple[Identifier, ...] = ()  # identifiers printed in (or attached to) the entry
     section: str | None = None  # the heading it was found under
     label: str | None = None  # the entry's own number or key as printed ("12", "smith2020")
+
+    @property
+    def key(self) -> str:
+        """``match_key(self.text)``: the string's key in ``reference_matches``."""
+        return match_key(self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,3 +357,75 @@ class Normalised:
     links: tuple[IdentityLink, ...] = ()
     counts: tuple[CitationCount, ...] = ()
     not_found: tuple[Identifier, ...] = field(default=())  # asked, answered, absent
+
+
+# --------------------------------------------------------------------------------------------
+# Reference matching (strings without identifiers -> works)
+# --------------------------------------------------------------------------------------------
+
+MatchStatus = Literal["matched", "ambiguous", "unmatched", "failed", "pending"]
+MATCH_STATUSES: tuple[str, ...] = ("matched", "ambiguous", "unmatched", "failed", "pending")
+MATCH_SETTLED: frozenset[str] = frozenset({"matched", "ambiguous", "unmatched"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A work a search proposed for a reference string, with the fields validation reads.
+
+    Built from a Crossref ``message.items[]`` entry (``source="crossref"``, ``score`` its
+    relevance) or from a PubMed record an ECitMatch answer named (``source="pubmed"``).
+    """
+
+    source: str  # crossref | pubmed
+    doi: str | None
+    pmid: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()  # family names (or collective names), in order
+    years: tuple[int, ...] = ()  # issued first, then print / online (online-first differs)
+    containers: tuple[str, ...] = ()  # journal / book / proceedings title, full and short
+    volume: str | None = None
+    issue: str | None = None
+    page: str | None = None  # "1655-1664", "e19816", "388"
+    type: str | None = None  # Crossref type: journal-article, book-chapter, posted-content...
+    score: float | None = None  # the search engine's own relevance, never trusted alone
+
+    @property
+    def year(self) -> int | None:
+        return self.years[0] if self.years else None
+
+    def to_json(self, similarity: float | None = None) -> dict:
+        """The candidate as ``enrich match`` prints it."""
+        return {
+            "doi": self.doi,
+            "pmid": self.pmid,
+            "score": round(similarity, 3) if similarity is not None else None,
+            "title": self.title,
+            "year": self.year,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The decision about one reference string (one ``reference_matches`` row).
+
+    ``status``: matched (``doi``/``pmid`` set), ambiguous (two candidates validate and neither
+    clearly wins), unmatched (no candidate validates, or the string is not a reference: see
+    ``reason``), failed / pending (an API fault: asked again by the next run, never unmatched).
+    ``candidates`` keep every candidate looked at with its similarity, best first.
+    """
+
+    text_hash: str
+    text: str
+    status: str
+    doi: str | None = None
+    pmid: str | None = None
+    score: float | None = None  # the chosen candidate's similarity, 0..1
+    candidates: tuple[tuple[Candidate, float], ...] = ()
+    matched_by: str | None = None  # crossref | ecitmatch | override
+    reason: str | None = None  # one line: why unmatched / ambiguous / failed
+    requests: int = 0  # HTTP requests this decision cost (0 when settled before)
+    http_status: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.status in MATCH_SETTLED

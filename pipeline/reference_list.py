@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 
 from pipeline.readers.base import EntryMark, Piece
 from pipeline.records import Identifier, Mention, ReferenceEntry
-from pipeline.segment import entry_text, split_entries
+from pipeline.segment import entry_text, is_reference_list, split_entries
 
 __all__ = ["MAX_SECTION_CHARS", "ReferenceList"]
 
@@ -59,16 +60,21 @@ class ReferenceList:
     # -- structured entries ----------------------------------------------------------------
 
     def add_marks(
-        self, piece: Piece, marks: tuple[EntryMark, ...], mentions: list[Mention], section
+        self,
+        piece: Piece,
+        marks: tuple[EntryMark, ...],
+        mentions: list[Mention],
+        section: Callable[[int], str | None],
     ) -> None:
-        """Entries a structured reader marked in ``piece``; ``mentions`` are the piece's."""
+        """Entries a structured reader marked in ``piece``; ``mentions`` are the piece's;
+        ``section(p)`` names the section at scan position ``p``."""
         found = []
         for mark in marks:
             start, line = _where(piece, mark.start)
             end = _where_end(piece, mark.end)
             text = " ".join(mark.text.split()) or entry_text(piece.text[mark.start : mark.end])[0]
-            found.append((start, end, line, text, mark.label))
-        self._add(found, mentions, section)
+            found.append((start, end, line, text, mark.label, section(mark.start)))
+        self._add(found, mentions)
 
     # -- flowing text ------------------------------------------------------------------------
 
@@ -110,17 +116,32 @@ class ReferenceList:
             end = _where_end(piece_b, sb + b - bounds[pb])
             body, label = entry_text(text[a:b])
             if body:
-                found.append((start, end, line, body, label))
-        self._add(found, mentions, section)
+                found.append((start, end, line, body, label, section))
+        self._add(found, mentions)
+
+    def whole_list(self, pieces: list[Piece]) -> None:
+        """A document without a reference heading that is nothing but a list (a text file of
+        references pasted from a manuscript): its entries, when ``is_reference_list`` says so;
+        else none, so prose is never taken for a list."""
+        if self.entries or not pieces:
+            return
+        text = "".join(p.text for p in pieces)
+        if not is_reference_list(text):
+            return
+        self.open(None)
+        self._from = 0  # every mention of the document may sit in an entry
+        for p in pieces:
+            self.text(p, 0, len(p.text))
+        self.close()
 
     # -- both ----------------------------------------------------------------------------------
 
-    def _add(self, found, mentions: list[Mention], section) -> None:
-        """Entries (start, end, line, text, label) in order, each with the identifiers of the
-        mentions inside it: one sort and two bisections each, not a scan per entry."""
+    def _add(self, found, mentions: list[Mention]) -> None:
+        """Entries (start, end, line, text, label, section) in order, each with the identifiers
+        of the mentions inside it: one sort and two bisections each, not a scan per entry."""
         ms = sorted(mentions, key=lambda m: m.start)
         starts = [m.start for m in ms]
-        for start, end, line, text, label in found:
+        for start, end, line, text, label, section in found:
             i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
             ids = tuple(dict.fromkeys(Identifier(m.scheme, m.value) for m in ms[i:j]))
             self.entries.append(

@@ -123,3 +123,12 @@ where p.raw_id is null or p.n <> m.parts or p.last <> m.parts - 1 or p.chars <> 
 -- name: raw_parts_without_answer
 select p.raw_id, p.part from raw_response_parts p
 left join raw_response_meta m using (raw_id) where m.raw_id is null;
+
+-- name: reference_entries_without_document
+select e.document_id, e.start from reference_entries e
+left join seed_documents d on d.document_id = e.document_id
+where d.document_id is null;
+
+-- name: matched_strings_without_a_work_id
+select text_hash from reference_matches
+where status = 'matched' and doi is null and pmid is null;

@@ -42,6 +42,7 @@ from warehouse.identity import (
     resolve,
     resolve_citations,
 )
+from warehouse.matches import link_matches
 from warehouse.planning import plan, stale_works, uncounted
 from warehouse.rows import COUNT_BY_YEAR_SPEC, COUNT_SPEC, SLICE_SPEC, RecordRows, id_strings
 from warehouse.seeds import document_tables
@@ -54,6 +55,7 @@ __all__ = [
     "load_batch",
     "load_counts",
     "load_documents",
+    "load_links",
     "mark_crashed_runs",
     "mark_ledger",
     "plan",
@@ -225,7 +227,8 @@ def load_documents(
 
 
 _DOCUMENT_STEPS = {
-    "seed_documents": ("upsert_seed_documents", "delete_mentions"),
+    "seed_documents": ("upsert_seed_documents", "delete_mentions", "delete_reference_entries"),
+    "reference_entries": ("insert_reference_entries",),
     "mentions": ("insert_mentions",),
     "seed_references": ("insert_seed_references",),
 }
@@ -241,6 +244,15 @@ def _document_groups(docs: Sequence[SeedDocument]) -> list[tuple[tuple[str, int]
         unique = tuple(dict.fromkeys(ids))
         out.append((key, IdGroup(unique, best_identifier(unique), "seed", split_on_conflict=True)))
     return out
+
+
+def load_links(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
+    """Rebuild the mentions and edges of matched reference entries and recompute their works,
+    in one transaction (``warehouse.matches.link_matches``)."""
+    with transaction(con):
+        affected = link_matches(con, run_id=run_id)
+        if affected:
+            recompute_works(con, affected)
 
 
 # ------------------------------------------------------------------------------------------

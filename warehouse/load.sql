@@ -25,6 +25,14 @@ on conflict (document_id) do update set
 -- name: delete_mentions
 delete from mentions using _in_seed_documents d where mentions.document_id = d.document_id;
 
+-- name: delete_reference_entries
+delete from reference_entries using _in_seed_documents d
+where reference_entries.document_id = d.document_id;
+
+-- name: insert_reference_entries
+insert into reference_entries by name select * from _in_reference_entries
+on conflict do nothing;
+
 -- name: insert_mentions
 insert into mentions by name select * from _in_mentions;
 

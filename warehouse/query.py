@@ -122,6 +122,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = Non
 def status_report(con: duckdb.DuckDBPyConnection, *, runs: int = 5) -> dict:
     """Coverage per seed document, ledger counts per source and status, the last runs, totals."""
     docs = run_sql(con, "select * from seed_coverage")
+    refs = run_sql(con, "select * from reference_coverage where entries > 0")
     sources: dict[str, dict[str, int]] = {}
     for source, status, n in con.execute(sql("query.sql", "ledger_by_source")).fetchall():
         sources.setdefault(source, {})[status] = n
@@ -131,6 +132,7 @@ def status_report(con: duckdb.DuckDBPyConnection, *, runs: int = 5) -> dict:
         "schema_version": schema_version(con),
         "totals": dict(zip(totals.columns, totals.rows[0], strict=True)),
         "documents": [dict(zip(docs.columns, map(_plain, r), strict=True)) for r in docs.rows],
+        "references": [dict(zip(refs.columns, map(_plain, r), strict=True)) for r in refs.rows],
         "sources": sources,
         "runs": [dict(zip(last.columns, map(_plain, r), strict=True)) for r in last.rows],
     }
@@ -154,6 +156,7 @@ def format_status(report: dict) -> str:
             f"  {d['path']}: {d['found']} / {d['resolved']} / {d['not_found']} / "
             f"{d['failed']} / {d['pending']} / {d['unattempted']}"
         )
+    out += _format_references(report.get("references") or [])
     out += ["", "Ledger by source"]
     for source, counts in sorted(report["sources"].items()):
         out.append(f"  {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
@@ -165,6 +168,23 @@ def format_status(report: dict) -> str:
     if not report["runs"]:
         out.append("  (none)")
     return "\n".join(out)
+
+
+def _format_references(docs: list[dict]) -> list[str]:
+    """The reference-list lines of ``enrich status``: per document, how its entries stand."""
+    if not docs:
+        return []
+    out = [
+        "",
+        "Reference lists (entries: with ids / matched / ambiguous / unmatched / failed / pending"
+        " / unattempted)",
+    ]
+    for d in docs:
+        out.append(
+            f"  {d['path']}: {d['entries']}: {d['with_ids']} / {d['matched']} / {d['ambiguous']}"
+            f" / {d['unmatched']} / {d['failed']} / {d['pending']} / {d['unattempted']}"
+        )
+    return out
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path) -> list[Path]:

@@ -107,6 +107,8 @@ create table mentions (
     group_no    integer not null,
     role        varchar not null check (role in ('subject', 'citing', 'reference', 'mention')),
     work_id     varchar not null,
+    provenance  varchar default 'printed',  -- printed | matched | override (v6)
+    match_score double,                     -- the matcher's similarity, for provenance matched
     primary key (document_id, start, scheme)
 );
 
@@ -213,7 +215,8 @@ create table work_references (
     position       integer,
     unstructured   varchar,
     document_id    varchar,  -- for source 'seed'
-    run_id         varchar
+    run_id         varchar,
+    provenance     varchar   -- v6: 'matched' / 'override' for an edge from a matched reference
 );
 
 create table topics (
@@ -315,3 +318,42 @@ insert into source_precedence values
     ('crossref', 1, 3, 2),
     ('pubmed', 2, 1, 3),
     ('openalex', 3, 2, 1);
+
+-- v6: reference strings without identifiers, matched to works (see migrations/006).
+create table reference_entries (
+    document_id varchar not null,
+    start       integer not null,
+    "end"       integer not null,
+    line        integer not null,
+    label       varchar,
+    section     varchar,
+    text        varchar not null,
+    text_hash   varchar not null,
+    ids         varchar[],
+    run_id      varchar,
+    primary key (document_id, start)
+);
+
+create table reference_matches (
+    text_hash   varchar primary key,
+    text        varchar not null,
+    status      varchar not null check (status in ('matched', 'ambiguous', 'unmatched', 'failed', 'pending')),
+    doi         varchar,
+    pmid        varchar,
+    score       double,
+    matched_by  varchar,
+    reason      varchar,
+    candidates  json,
+    attempts    integer not null,
+    http_status integer,
+    decided_at  timestamptz not null,
+    run_id      varchar
+);
+
+create table match_overrides (
+    text_hash  varchar primary key,
+    doi        varchar,
+    pmid       varchar,
+    note       varchar,
+    created_at timestamptz not null
+);

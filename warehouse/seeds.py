@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from pipeline.records import Identifier, Mention, SeedDocument
 from warehouse.identity import Resolution, best_identifier
+from warehouse.matches import ENTRY_SPEC, entry_rows
 from warehouse.rows import REFERENCE_SPEC
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ MENTION_SPEC = [
 def document_tables(
     docs: Sequence[SeedDocument], res: Resolution, *, run_id: str
 ) -> list[tuple[str, list, list[tuple]]]:
-    """(table, spec, rows) for seed_documents, mentions and seed references, in load order."""
+    """(table, spec, rows) for seed_documents, mentions, seed references and reference-list
+    entries, in load order."""
     now = datetime.now(UTC)
     documents = {
         d.document_id: (
@@ -61,6 +63,7 @@ def document_tables(
         ("seed_documents", DOCUMENT_SPEC, list(documents.values())),
         ("mentions", MENTION_SPEC, list(mentions.values())),
         ("seed_references", REFERENCE_SPEC, list(references.values())),
+        ("reference_entries", ENTRY_SPEC, entry_rows(docs, run_id=run_id)),
     ]
 
 

@@ -1,4 +1,5 @@
-"""``python -m demo.fakeapi [--port 8765] [--works N] [--seeds]``: serve the fake until stopped."""
+"""``python -m demo.fakeapi [--port 8765] [--works N] [--seeds] [--catalog FILE]``: serve the fake
+until stopped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 
 from demo.fakeapi.catalog import Catalog
 from demo.fakeapi.generate import generate_catalog
+from demo.fakeapi.refcatalog import load_catalog
 from demo.fakeapi.seeds import seed_catalog
 from demo.fakeapi.server import FakeApi
 
@@ -34,12 +36,18 @@ def main(argv: list[str] | None = None) -> int:
         help="most requests served at once, e.g. --concurrency crossref=3 (repeatable)",
     )  # fmt: skip
     parser.add_argument("--budget", type=int, default=10_000, help="OpenAlex daily list calls")
+    parser.add_argument(
+        "--catalog", action="append", default=[], metavar="FILE",
+        help="add the works of a JSON-lines file of bibliographic records (refcatalog.py)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     works = []
-    if args.seeds or not args.works:
+    if args.seeds or not (args.works or args.catalog):
         works += seed_catalog().works
     if args.works:
         works += generate_catalog(args.works, args.seed).works
+    for path in args.catalog:
+        works += load_catalog(path).works
     api = FakeApi(
         Catalog(works),
         latency=args.latency,

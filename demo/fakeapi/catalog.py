@@ -115,6 +115,7 @@ class FakeWork:
     in_openalex: bool = True
     in_crossref: bool = True
     in_pubmed: bool = True
+    crossref_type: str = "journal-article"  # book, book-chapter, posted-content, component...
 
     @property
     def plain_title(self) -> str:

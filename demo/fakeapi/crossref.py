@@ -19,6 +19,7 @@ from demo.fakeapi.catalog import (
     strip_markup,
 )
 from demo.fakeapi.reply import HTML, Reply, Request, json_reply, text_reply
+from demo.fakeapi.search import BibliographicIndex
 
 MAX_ROWS = 1000  # CR-doc
 _INDEXED = datetime(2026, 11, 20, 3, 14, 15, tzinfo=UTC)
@@ -172,7 +173,7 @@ def work_message(w: FakeWork, catalog: Catalog) -> dict:
     """One Crossref work message (``message`` of ``/works/{doi}``)."""
     refs = _references(w, catalog)
     issns, issn_types = _issn_fields(w)
-    year, month = int(w.date[:4]), int(w.date[5:7])
+    year, month = int(w.date[:4]), int(w.date[5:7] or 1)
     msg: dict = {
         "indexed": _stamp(_INDEXED),
         "reference-count": len(refs),
@@ -184,23 +185,23 @@ def work_message(w: FakeWork, catalog: Catalog) -> dict:
             for name, fundref, award in w.funders
         ],
         "content-domain": {"domain": [], "crossmark-restriction": False},
-        "short-container-title": [w.venue_abbrev],
+        "short-container-title": [w.venue_abbrev] if w.venue_abbrev else [],
         "published-print": {"date-parts": [[year, month]]},
         "abstract": jats_abstract(w),
         "DOI": (w.doi or "").lower(),
-        "type": "journal-article",
+        "type": w.crossref_type,
         "created": _stamp(datetime.fromisoformat(w.date).replace(tzinfo=UTC)),
         "page": w.pages,
         "source": "Crossref",
         "is-referenced-by-count": w.cited_by.crossref,
-        "title": [strip_markup(w.title)],
+        "title": [strip_markup(w.title)] if w.title else [],
         "prefix": (w.doi or "").split("/")[0],
         "volume": w.volume,
         "author": _authors(w),
         "member": "311",
         "published-online": _date_parts(w.date),
         "reference": refs,
-        "container-title": [w.venue],
+        "container-title": [w.venue] if w.venue else [],
         "original-title": [],
         "language": w.language,
         "deposited": _stamp(_INDEXED),
@@ -254,6 +255,7 @@ MESSAGE_FIELDS = frozenset(
         "deposited", "score", "resource", "subtitle", "short-title", "issued", "references-count",
         "journal-issue", "URL", "relation", "ISSN", "issn-type", "subject", "published",
         "update-policy", "link", "alternative-id", "archive", "article-number", "assertion",
+        "editor",
     }
 )  # fmt: skip
 
@@ -270,6 +272,7 @@ class CrossrefApi:
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        self.index = BibliographicIndex(catalog)
 
     @staticmethod
     def is_list(req: Request) -> bool:
@@ -339,6 +342,9 @@ class CrossrefApi:
         rows, offset, cursor, error = _paging(req)
         if error:
             return error
+        query = req.get("query.bibliographic") or req.get("query")
+        if query is not None:
+            return self._search(query, rows, offset, fields)
         if dois is None:
             works = [w for w in self.catalog if w.in_crossref and w.doi]
         else:
@@ -358,6 +364,31 @@ class CrossrefApi:
         if cursor:
             # Crossref keeps handing out a cursor; clients stop on a short page
             message["next-cursor"] = _encode_cursor(offset + rows)
+        return json_reply(
+            200,
+            {
+                "status": "ok",
+                "message-type": "work-list",
+                "message-version": "1.0.0",
+                "message": message,
+            },
+        )
+
+    def _search(self, query: str, rows: int, offset: int, fields: list[str] | None) -> Reply:
+        """``query.bibliographic``: works ranked by relevance, each item with its ``score``."""
+        found = self.index.search(query, offset + rows)[offset:]
+        items = []
+        for work, score in found:
+            msg = work_message(work, self.catalog)
+            msg["score"] = score
+            items.append(_select(msg, fields))
+        message = {
+            "facets": {},
+            "total-results": len(found),
+            "items": items,
+            "items-per-page": rows,
+            "query": {"start-index": offset, "search-terms": query},
+        }
         return json_reply(
             200,
             {

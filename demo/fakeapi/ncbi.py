@@ -35,6 +35,11 @@ def rate_limit_body(count: int, limit: float) -> Reply:
     )
 
 
+def _journal_key(name: str | None) -> str:
+    """A journal name compared as PubMed does: lower case, letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", (name or "").lower())
+
+
 def _ids_param(req: Request) -> list[str]:
     """Every id from (possibly repeated, comma-joined) ``id=`` parameters, order kept."""
     return [i.strip() for v in req.all("id") for i in v.split(",") if i.strip()]
@@ -58,6 +63,7 @@ class EutilsApi:
         """Route one request by utility name."""
         name = req.path.strip("/")
         routes = {
+            "ecitmatch.cgi": self._ecitmatch,
             "efetch.fcgi": self._efetch,
             "esearch.fcgi": self._esearch,
             "elink.fcgi": self._elink,
@@ -86,6 +92,40 @@ class EutilsApi:
             if work is not None:
                 seen.setdefault(work.pmid or "", work)
         return text_reply(200, article_set(list(seen.values()), self.catalog), XML)
+
+    def _ecitmatch(self, req: Request) -> Reply:
+        """``bdata=journal|year|volume|page|author|key|`` lines (``\\r``-joined) -> the same lines
+        with the PMID, ``NOT_FOUND``, ``NOT_FOUND;INVALID_JOURNAL`` or ``AMBIGUOUS (n citations)``
+        appended, as text/plain whatever ``retmode`` says (NBK25499 "ECitMatch"). Like the real
+        one it matches on the fields only, never on a title."""
+        lines = []
+        for line in (req.get("bdata") or "").replace("\n", "\r").split("\r"):
+            fields = line.split("|")
+            if len(fields) < 6:
+                continue
+            result = self._cite(*fields[:4])
+            lines.append("|".join(fields[:6]) + "|" + result)
+        return text_reply(200, "\n".join(lines) + "\n")
+
+    def _cite(self, journal: str, year: str, volume: str, page: str) -> str:
+        wanted = _journal_key(journal)
+        works = [w for w in self.catalog if w.in_pubmed and w.pmid]
+        known = [
+            w
+            for w in works
+            if wanted and wanted in {_journal_key(w.venue), _journal_key(w.venue_abbrev)}
+        ]
+        if not known:
+            return "NOT_FOUND;INVALID_JOURNAL"
+        hits = [
+            w for w in known
+            if (not year or str(w.year) == year.strip())
+            and (not volume or (w.volume or "") == volume.strip())
+            and (not page or (w.pages or "").split("-")[0] == page.strip())
+        ]  # fmt: skip
+        if len(hits) == 1:
+            return hits[0].pmid or "NOT_FOUND"
+        return f"AMBIGUOUS ({len(hits)} citations)" if hits else "NOT_FOUND"
 
     def _esearch(self, req: Request) -> Reply:
         term = req.get("term") or ""

@@ -58,6 +58,6 @@ def test_markdown_bibliography_and_html_meta_references_are_entries():
 def test_bibtex_and_ris_records_are_entries_with_rendered_citations():
     bib = extract_document(str(FIXTURES / "references.bib"))
     assert [r.label for r in bib.references] == ["topp2021", "vaswani2017", "witten1998"]
-    assert bib.references[0].text.startswith("Topp, Max S.; van Meerten, Tom. Earlier")
+    assert bib.references[0].text.startswith("Topp MS, van Meerten T (2021). Earlier")
     ris = extract_document(str(FIXTURES / "references.ris"))
     assert len(ris.references) == 2 and all(r.ids for r in ris.references)

@@ -29,3 +29,142 @@ def test_one_entry_a_line_without_numbers_or_blank_lines():
 def test_entry_text_collapses_whitespace_and_takes_the_number():
     assert entry_text("[12]  Smith J.\n  A study.") == ("Smith J. A study.", "12")
     assert entry_text("Smith J. A study.") == ("Smith J. A study.", None)
+
+
+# -- real reference sections, as pdftotext extracted them (tests/fixtures/README, "segment") ------
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+FIXTURES = pathlib.Path(__file__).parent.parent / "fixtures" / "segment"
+
+
+def _section(name: str) -> tuple[str, list[tuple[str, str | None]]]:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return text, [entry_text(text[s:e]) for s, e in split_entries(text)]
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [
+        ("arxiv-1706.09498-numbered.txt", 35),  # page numbers and form feeds between pages
+        ("arxiv-2301.05883-two-column.txt", 33),  # narrow columns: most entries wrap
+        ("arxiv-2502.21088-marker-lines.txt", 40),  # "[1]" alone, then a blank line, then the entry
+        ("jacow-wepml008-numbered-furniture.txt", 5),  # figure captions and a footer in between
+    ],
+)
+def test_numbered_pdf_sections_give_one_entry_per_number_in_order(name, count):
+    _, entries = _section(name)
+    assert [label for _, label in entries] == [str(n) for n in range(1, count + 1)]
+
+
+def test_a_year_at_a_line_start_does_not_cut_a_numbered_entry():
+    # "[9] ... 2015. ISSN 0920-5691.\n" wraps; the section also has lines starting "2016." and
+    # "2012." that a "1." rule would take for list numbers
+    _, entries = _section("arxiv-1706.09498-numbered.txt")
+    assert entries[12][0].endswith("pages 1097–1105, 2012.")
+
+
+def test_page_numbers_and_captions_are_not_part_of_entries():
+    _, entries = _section("arxiv-1706.09498-numbered.txt")
+    assert entries[1][0].endswith("From HOV / HOT NIR Images. 5474, 2009.")  # "8" dropped
+    _, entries = _section("jacow-wepml008-numbered-furniture.txt")
+    assert entries[0][0].endswith("Sep. 2013, THP077.")  # "Figure 6: ..." is not in it
+    assert not any("Figure" in text or "Accelerator Technology" in text for text, _ in entries)
+
+
+def test_a_marker_alone_on_its_line_keeps_the_paragraph_after_it():
+    _, entries = _section("arxiv-2502.21088-marker-lines.txt")
+    assert entries[0] == (
+        "S. D. Drell and T.-M. Yan, Massive Lepton-Pair Production in Hadron-Hadron Collisions "
+        "at High Energies, Phys. Rev. Lett. 25 (1970) 316.",
+        "1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "count", "first", "last"),
+    [
+        (
+            "arxiv-2502.18907-author-year.txt",
+            94,
+            "Adamopoulos G., Robertson J., Morrison N. A., Godet C., 2004, J. Appl. Phys., 96, 6348",
+            "van Dishoeck E. F., 2019, Proc. Int. Astron. Union, 15, 3",
+        ),
+        (
+            "arxiv-1707.04066-author-year.txt",
+            26,
+            "Boslough, M., Brown, P., & Harris, A. W. 2015, in Aerospace Conference, 2015 IEEE, 1-12",
+            "Werner, S. C., Harris, A. W., Neukum, G., & Ivanov, B. A. 2002, Icarus, 156, 287",
+        ),
+    ],
+)
+def test_flush_author_year_lists_cut_at_each_author_list(name, count, first, last):
+    _, entries = _section(name)
+    texts = [text for text, _ in entries]
+    assert len(texts) == count
+    assert texts[0] == first and texts[-1] == last
+
+
+def test_author_year_entry_whose_last_line_is_only_a_page_keeps_it():
+    # "Brown, P., ... 2013, Nature, 503,\n238": 238 is the page, not a page number
+    _, entries = _section("arxiv-1707.04066-author-year.txt")
+    assert entries[1][0] == "Brown, P., Assink, J. D., Astiz, L., et al. 2013, Nature, 503, 238"
+
+
+def test_a_running_head_and_a_figure_caption_do_not_become_entries():
+    _, entries = _section("arxiv-1707.04066-author-year.txt")
+    assert not any(
+        t.startswith(("DECam", "Trilling et al.\n")) or t == "Trilling et al." for t, _ in entries
+    )
+    _, entries = _section("arxiv-2502.18907-author-year.txt")
+    assert not any(t.startswith("Figure 10") for t, _ in entries)
+
+
+def test_entries_with_blank_lines_between_some_of_them_still_cut_by_author():
+    # 1707.04066 has a blank line (a column break) between "Mainzer ... 2014" and "Mommert"
+    _, entries = _section("arxiv-1707.04066-author-year.txt")
+    texts = [t for t, _ in entries]
+    assert "Mainzer et al. 2014, ApJ, 792, 30" in texts
+    assert texts[texts.index("Mainzer et al. 2014, ApJ, 792, 30") + 1].startswith("Mommert, M.")
+
+
+def test_hanging_indent_starts_entries_at_the_outdented_lines():
+    text = (
+        "Smith, J. (2001). A study of things\n"
+        "    that wrap. Nature, 5, 1-10.\n"
+        "World Health Organization. (2014). Global status\n"
+        "    report on alcohol and health. Geneva.\n"
+    )
+    assert [entry_text(e)[0] for e in _entries(text)] == [
+        "Smith, J. (2001). A study of things that wrap. Nature, 5, 1-10.",
+        "World Health Organization. (2014). Global status report on alcohol and health. Geneva.",
+    ]
+
+
+def test_bulleted_markdown_list_is_one_entry_per_bullet():
+    text = "- Smith J. A study of\n  things. 2001.\n- Doe A. Another. 1999.\n"
+    assert [entry_text(e)[0] for e in _entries(text)] == [
+        "Smith J. A study of things. 2001.",
+        "Doe A. Another. 1999.",
+    ]
+
+
+def test_entry_text_joins_words_hyphenated_at_a_line_end():
+    assert entry_text("[3] A. Author, Gauge theo-\nries of weak interactions, 1971.") == (
+        "A. Author, Gauge theories of weak interactions, 1971.",
+        "3",
+    )
+
+
+def test_a_file_of_one_reference_a_line_in_mixed_styles_is_one_entry_a_line():
+    # real strings (CrossRef/reference-matching-evaluation), one per line, no blank lines
+    lines = [
+        "Gottlieb, J.;Leyser, Y. 1981. Friendship between Mentally Retarded and Nonretarded "
+        "Children. In: S. Asher and J. Gottman (eds.),The Development of Children's Friendships.",
+        "1 M.J. Shea and R.N. Compton, Physical Review B 47, 9967 (1993) and its erratum later.",
+        "Index. (1970). Polysaccharides, 223–228, in the proceedings of the symposium volume.",
+        "World Health Organization. (2014). Global status report on alcohol and health. Geneva.",
+    ]
+    assert [entry_text(e)[0] for e in _entries("\n".join(lines) + "\n")] == lines

@@ -126,7 +126,9 @@ def test_check_quality_passes_on_a_loaded_warehouse(loaded):
 @pytest.mark.parametrize(
     ("damage", "check"),
     [
-        ("insert into mentions values ('d', 'doi', 'x', 0, 1, 1, null, 'd:0', 0, 'mention', 'w_x')",
+        ("insert into mentions (document_id, scheme, value, start, \"end\", line, section, "
+         "group_key, group_no, role, work_id) "
+         "values ('d', 'doi', 'x', 0, 1, 1, null, 'd:0', 0, 'mention', 'w_x')",
          "mentions_without_work"),
         ("delete from works where doi = '10.1/a'", "work_ids_without_work"),
         ("insert into citation_counts values ('w_nope', 'crossref', 'r', 1, now())",

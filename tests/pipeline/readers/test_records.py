@@ -32,7 +32,7 @@ def test_csl_json_item_is_one_reference_entry_with_its_keyed_ids():
         ]
     )
     (entry,) = doc.references
-    assert entry.text.startswith("Himmelstein; Romero") and "Sci-Hub" in entry.text
+    assert entry.text.startswith("Himmelstein, Romero") and "Sci-Hub" in entry.text
     assert len(entry.ids) == 3
 
 
@@ -158,7 +158,7 @@ def test_endnote_xml_record_is_a_reference_entry_and_accession_numbers_are_not_p
     assert doc.problems == ()
     (entry,) = doc.references
     assert {i.value for i in entry.ids} >= {"10.1038/bjc.2014.606"}
-    assert entry.text.startswith("Ahmad, AS; Ormiston-Smith, N; Sasieni, PD.")
+    assert entry.text.startswith("Ahmad AS, Ormiston-Smith N, Sasieni PD (2015). Trends")
     assert {m.role for m in doc.mentions} == {"reference"}
 
 
@@ -178,8 +178,8 @@ def test_enw_records_are_references_and_bare_accession_numbers_are_not_pmids(tmp
         ]
     )
     assert [r.text for r in doc.references] == [
-        "Smith, J. A title. Nature (2020).",
-        "Doe, A. Other. (2019).",
+        "Smith J (2020). A title. Nature.",
+        "Doe A (2019). Other.",
     ]
 
 

@@ -1,0 +1,72 @@
+"""Fake Crossref ``query.bibliographic`` and NCBI ``ecitmatch.cgi`` over real sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo.fakeapi import FakeApi
+from demo.fakeapi.refcatalog import works_from_records
+
+RECORDS = [  # real metadata (PLOS-cited works; tests/fixtures/README "matching")
+    {"doi": "10.1016/j.cbpa.2005.02.004", "pmid": "15811793",
+     "title": "Metal ions and RNA folding: a highly charged topic with a dynamic future",
+     "authors": [["Woodson", "SA"]], "year": 2005, "container": "Curr Opin Chem Biol",
+     "volume": "9", "pages": "104-109"},
+    {"doi": "10.1146/annurev.biophys.34.040204.144511", "title": "Ions and RNA folding",
+     "authors": [["Draper", "DE"], ["Grilley", "D"]], "year": 2005,
+     "container": "Annu Rev Biophys Biomol Struct", "volume": "34", "pages": "221-243"},
+    {"doi": "10.1016/s0952-7915(96)80019-7", "pmid": "8994870",
+     "title": "Virus-induced autoimmune disease", "authors": [["von Herrath", "MG"]],
+     "year": 1996, "container": "Curr Opin Immunol", "volume": "8", "pages": "878-885"},
+    {"doi": None, "pmid": "8994871", "title": "A note on the same page", "authors": [["X", "Y"]],
+     "year": 1996, "container": "Curr Opin Immunol", "volume": "8", "pages": "878-879"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def refapi():
+    with FakeApi(works_from_records(RECORDS)) as server:
+        yield server
+
+
+def test_bibliographic_search_ranks_the_cited_work_first_with_scores(refapi, http):
+    q = "Woodson SA. Metal ions and RNA folding. Curr Opin Chem Biol. 2005;9:104-109."
+    r = http.get(f"{refapi.base_urls['crossref']}/works",
+                 params={"query.bibliographic": q, "rows": "2", "select": "DOI,title,score"})  # fmt: skip
+    body = r.json()
+    assert r.status_code == 200 and body["message-type"] == "work-list"
+    items = body["message"]["items"]
+    assert [i["DOI"] for i in items] == ["10.1016/j.cbpa.2005.02.004",
+                                         "10.1146/annurev.biophys.34.040204.144511"]  # fmt: skip
+    assert set(items[0]) == {"DOI", "title", "score"} and items[0]["score"] > items[1]["score"]
+    assert body["message"]["query"]["search-terms"] == q
+
+
+def test_search_skips_works_crossref_does_not_hold(refapi, http):
+    r = http.get(f"{refapi.base_urls['crossref']}/works",
+                 params={"query.bibliographic": "A note on the same page", "rows": "5"})  # fmt: skip
+    assert all(i["DOI"] for i in r.json()["message"]["items"])
+
+
+def test_a_search_is_a_list_query_paced_by_the_list_window(http):
+    with FakeApi(works_from_records(RECORDS), rate_limits={"crossref_list": 1}) as api:
+        url = f"{api.base_urls['crossref']}/works"
+        codes = [http.get(url, params={"query.bibliographic": "RNA"}).status_code for _ in range(2)]
+    assert codes == [200, 429]
+
+
+def test_ecitmatch_answers_a_pmid_not_found_or_ambiguous_per_line(refapi, http):
+    bdata = "\r".join([
+        "Curr Opin Chem Biol|2005|9|104|woodson sa|r0|",
+        "Nature|2005|9|104||r1|",
+        "Curr Opin Immunol|1996|8|878||r2|",
+        "Curr Opin Chem Biol|2005|9|999||r3|",
+    ])  # fmt: skip
+    r = http.get(f"{refapi.base_urls['eutils']}ecitmatch.cgi",
+                 params={"db": "pubmed", "retmode": "xml", "bdata": bdata})  # fmt: skip
+    lines = r.text.strip().split("\n")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    assert [ln.rsplit("|", 1)[1] for ln in lines] == [
+        "15811793", "NOT_FOUND;INVALID_JOURNAL", "AMBIGUOUS (2 citations)", "NOT_FOUND",
+    ]  # fmt: skip
+    assert lines[0].startswith("Curr Opin Chem Biol|2005|9|104|woodson sa|r0|")

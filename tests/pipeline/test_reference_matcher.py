@@ -1,0 +1,118 @@
+"""pipeline.reference_matcher over the loopback fake: decisions, faults, the ECitMatch fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo.fakeapi import FakeApi
+from demo.fakeapi.refcatalog import works_from_records
+from pipeline import http
+from pipeline.config import Settings
+from pipeline.reference_matcher import ReferenceMatcher
+from pipeline.refstring import text_hash
+
+WOODSON = ("Woodson SA. Metal ions and RNA folding: a highly charged topic with a dynamic future. "
+           "Curr Opin Chem Biol. 2005;9: 104–109.")  # fmt: skip
+HERRATH = ("von Herrath MG, Oldstone MB (1996) Virus-induced autoimmune disease. Curr Opin "
+           "Immunol 8: 878-885.")  # fmt: skip
+DARWIN = (
+    "Darwin C. On the Origin of Species by Means of Natural Selection. London: John Murray; 1859."
+)
+RECORDS = [  # real metadata of PLOS-cited works; PMIDs as PubMed has them
+    {"doi": "10.1016/j.cbpa.2005.02.004", "pmid": "15811793",
+     "title": "Metal ions and RNA folding: a highly charged topic with a dynamic future",
+     "authors": [["Woodson", "SA"]], "year": 2005, "container": "Curr Opin Chem Biol",
+     "volume": "9", "pages": "104-109"},
+    {"doi": "10.1146/annurev.biophys.34.040204.144511", "title": "Ions and RNA folding",
+     "authors": [["Draper", "DE"]], "year": 2005, "container": "Annu Rev Biophys Biomol Struct",
+     "volume": "34", "pages": "221-243"},
+    {"doi": "10.1016/s0952-7915(96)80019-7", "pmid": "8994870",
+     "title": "Virus-induced autoimmune disease", "authors": [["von Herrath", "MG"]],
+     "year": 1996, "container": "Curr Opin Immunol", "volume": "8", "pages": "878-885"},
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    http.reset_host_state()
+    monkeypatch.setattr(http, "sleep", lambda s: None)
+    yield
+    http.reset_host_state()
+
+
+def run(api: FakeApi, texts: list[str], **settings) -> dict[str, object]:
+    s = Settings.from_env(api.env(), mailto="team@example.org", max_attempts=2, **settings)
+    return {r.text: r for r in ReferenceMatcher(s).match(texts)}
+
+
+def test_each_distinct_string_costs_one_search_and_gets_a_decision():
+    with FakeApi(works_from_records(RECORDS)) as api:
+        got = run(api, [WOODSON, HERRATH, WOODSON, DARWIN])
+        searches = api.stats["crossref"]["requests"]
+    assert got[WOODSON].status == "matched" and got[WOODSON].doi == "10.1016/j.cbpa.2005.02.004"
+    assert got[WOODSON].matched_by == "crossref" and got[WOODSON].text_hash == text_hash(WOODSON)
+    assert got[HERRATH].doi == "10.1016/s0952-7915(96)80019-7"
+    assert got[DARWIN].status == "unmatched" and got[DARWIN].reason
+    assert searches == 3  # WOODSON once
+
+
+def test_strings_that_are_not_references_cost_no_request():
+    with FakeApi(works_from_records(RECORDS)) as api:
+        got = run(api, ["", "Ibid.", "https://example.org/paper.pdf", "x" * 5000])
+        assert api.stats["crossref"]["requests"] == 0
+    assert {r.status for r in got.values()} == {"unmatched"}
+    assert all(r.reason and r.requests == 0 for r in got.values())
+
+
+def test_a_crossref_outage_makes_strings_failed_never_unmatched():
+    with FakeApi(works_from_records(RECORDS)) as api:
+        api.inject("crossref", "503", times=None)
+        api.inject("eutils", "503", times=None)
+        got = run(api, [WOODSON, DARWIN])
+    assert got[WOODSON].status == "failed" and got[DARWIN].status == "failed"
+    assert "503" in got[DARWIN].reason
+
+
+def test_a_429_that_asks_for_hours_leaves_the_string_pending():
+    with FakeApi(works_from_records(RECORDS)) as api:
+        api.inject("crossref", "429", times=None, retry_after=7200)
+        api.inject("eutils", "503", times=None)
+        got = run(api, [DARWIN])
+    assert got[DARWIN].status == "pending"
+
+
+def test_pubmeds_ecitmatch_finds_a_journal_reference_crossref_does_not_hold():
+    records = [dict(r, doi=None) if r["pmid"] == "8994870" else r for r in RECORDS if "pmid" in r]
+    with FakeApi(works_from_records(records)) as api:
+        got = run(api, [HERRATH])
+        asked = [q for _, path, q in api.stats["eutils"]["received"] if "ecitmatch" in path]
+    r = got[HERRATH]
+    assert r.status == "matched" and r.matched_by == "ecitmatch" and r.pmid == "8994870"
+    assert len(asked) == 1
+
+
+def test_when_crossref_is_down_ecitmatch_can_still_match_a_journal_reference():
+    with FakeApi(works_from_records(RECORDS)) as api:
+        api.inject("crossref", "503", times=None)
+        got = run(api, [HERRATH, DARWIN])
+    assert got[HERRATH].status == "matched" and got[HERRATH].matched_by == "ecitmatch"
+    assert got[DARWIN].status == "failed"  # a book: PubMed cannot help, Crossref never answered
+
+
+def test_a_wrong_pmid_from_ecitmatch_is_validated_away():
+    # PubMed holds another work on the same journal, volume and page; ECitMatch names it
+    other = {"doi": None, "pmid": "1111111", "title": "Editorial: a year of immunology",
+             "authors": [["Editor", "A"]], "year": 1996, "container": "Curr Opin Immunol",
+             "volume": "8", "pages": "878"}  # fmt: skip
+    with FakeApi(works_from_records([other])) as api:
+        got = run(api, [HERRATH])
+        eutils = api.stats["eutils"]["requests"]
+    assert got[HERRATH].status == "unmatched" and eutils == 2  # ecitmatch, then the record
+
+
+def test_ecitmatch_down_after_crossref_found_nothing_is_failed_not_unmatched():
+    with FakeApi(works_from_records([])) as api:
+        api.inject("eutils", "503", times=None)
+        got = run(api, [HERRATH, DARWIN])
+    assert got[HERRATH].status == "failed" and "ecitmatch" in got[HERRATH].reason
+    assert got[DARWIN].status == "unmatched"  # not a journal reference: PubMed was not needed
