@@ -8,6 +8,7 @@ still failed/pending; 2 bad usage, bad configuration or unreadable input.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import os
 import re
@@ -16,7 +17,9 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.config import DEFAULT_DB, VERSION
+from flows.interrupt import EXIT_INTERRUPTED, Interrupted, stop_on_signals
+from flows.local_server import prefect_api
+from pipeline.config import DEFAULT_DB, DEFAULT_REFRESH_CRON, DEFAULT_RUN_CRON, VERSION
 from pipeline.errors import ConfigError, EnrichError, InputError
 
 log = logging.getLogger("enrich.cli")
@@ -57,111 +60,160 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+EXAMPLES = {
+    "run": """\
+  enrich run                                   # $ENRICH_HOME/seeds into $ENRICH_HOME's warehouse
+  enrich run ~/papers/ refs.bib --db ~/papers.duckdb
+  enrich run seeds/ --sources openalex,crossref
+  enrich run --refresh                         # ask every source again, even about settled ids""",
+    "extract": """\
+  enrich extract seeds/*.txt --format json
+  enrich extract refs.bib page.html --format table""",
+    "refresh": """\
+  enrich refresh                               # works whose newest count is older than 7 days
+  enrich refresh --stale-after 1d --sources openalex""",
+    "sql": """\
+  enrich sql "select * from citation_latest order by cited_by_count desc limit 10"
+  enrich sql "select * from seed_coverage" --format csv > coverage.csv
+  enrich sql "delete from runs where status = 'failed'" --write""",
+    "status": """\
+  enrich status
+  enrich status --db ~/papers.duckdb""",
+    "export": """\
+  enrich export out/
+  enrich export out/ --format parquet --db ~/papers.duckdb""",
+    "rebuild": """\
+  enrich rebuild                               # after a normaliser fix: no HTTP at all
+  enrich rebuild --db ~/papers.duckdb""",
+    "serve": """\
+  prefect server start &
+  export PREFECT_API_URL=http://127.0.0.1:4200/api
+  enrich serve                                 # refresh daily 03:00 UTC, full run Sundays 02:00
+  enrich serve --refresh-cron "30 4 * * *" --register-only""",
+    "demo": """\
+  enrich demo                                  # into $ENRICH_HOME/demo/demo.duckdb
+  enrich demo --dir /tmp/enrich-demo""",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``enrich`` parser with one sub-command per verb of the contract."""
+    """The ``enrich`` parser with one sub-command per verb; each verb's help ends with examples."""
     p = _Parser(
         prog="enrich",
         description="Extract scholarly identifiers from documents, "
         "enrich them from OpenAlex, Crossref and PubMed, and load a DuckDB warehouse.",
+        epilog="Run `enrich VERB --help` for a verb's options and examples. Start with "
+        "`enrich demo` (offline, under a minute).",
     )
     p.add_argument("--version", action="version", version=f"enrich {VERSION}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
-    db_help = f"warehouse file (default: $ENRICH_DB or {DEFAULT_DB})"
+    db_help = "warehouse file (default: $ENRICH_DB, else $ENRICH_HOME/" + DEFAULT_DB + ")"
+    sources_help = "comma-separated sources (default: openalex,crossref,pubmed)"
 
-    run = sub.add_parser(
-        "run", help="extract, enrich and load (a Prefect flow)", description=_doc(cmd_run)
-    )
-    run.add_argument(
-        "paths", nargs="*", default=["seeds/"], help="seed files or folders (default seeds/)"
-    )
+    run = _verb(sub, "run", cmd_run, "extract, enrich and load (a Prefect flow)")
+    run.add_argument("paths", nargs="*", help="seed files or folders (default: $ENRICH_HOME/seeds)")
     run.add_argument("--db", help=db_help)
-    run.add_argument(
-        "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
-    )
+    run.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
     run.add_argument("--refresh", action="store_true", help="re-fetch identifiers already settled")
-    run.set_defaults(func=cmd_run)
 
-    ext = sub.add_parser(
-        "extract", help="extraction only; prints mentions", description=_doc(cmd_extract)
-    )
+    ext = _verb(sub, "extract", cmd_extract, "extraction only; prints mentions")
     ext.add_argument("paths", nargs="+", help="seed files or folders")
-    ext.add_argument("--format", choices=("json", "table"), default="json")
-    ext.set_defaults(func=cmd_extract)
-
-    ref = sub.add_parser(
-        "refresh", help="refresh citation counts (a Prefect flow)", description=_doc(cmd_refresh)
+    ext.add_argument(
+        "--format", choices=("json", "table"), default="json", help="output (default: json)"
     )
+
+    ref = _verb(sub, "refresh", cmd_refresh, "refresh citation counts (a Prefect flow)")
     ref.add_argument("--db", help=db_help)
     ref.add_argument(
         "--stale-after",
         default="7d",
-        help="refresh works whose newest observation is older (default 7d)",
+        help="refresh works whose newest observation is older (default: 7d; units w d h m s)",
     )
-    ref.add_argument(
-        "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
-    )
-    ref.set_defaults(func=cmd_refresh)
+    ref.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
 
-    sql = sub.add_parser("sql", help="ad hoc SQL on the warehouse", description=_doc(cmd_sql))
-    sql.add_argument("query")
+    sql = _verb(sub, "sql", cmd_sql, "ad hoc SQL on the warehouse")
+    sql.add_argument("query", help="one or more SQL statements; the last one's rows are printed")
     sql.add_argument("--db", help=db_help)
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output (default: table)",
+    )
     sql.add_argument(
         "--write", action="store_true", help="allow statements that change the warehouse"
     )
-    sql.set_defaults(func=cmd_sql)
 
-    st = sub.add_parser(
-        "status", help="coverage, ledger counts, last runs", description=_doc(cmd_status)
-    )
+    st = _verb(sub, "status", cmd_status, "coverage, ledger counts, last runs")
     st.add_argument("--db", help=db_help)
-    st.set_defaults(func=cmd_status)
 
-    ex = sub.add_parser("export", help="export every table", description=_doc(cmd_export))
-    ex.add_argument("directory")
+    ex = _verb(sub, "export", cmd_export, "export every table")
+    ex.add_argument("directory", help="folder to write one file per table into (created)")
     ex.add_argument("--db", help=db_help)
-    ex.add_argument("--format", choices=("parquet",), default="parquet")
-    ex.set_defaults(func=cmd_export)
-
-    rb = sub.add_parser(
-        "rebuild",
-        help="re-normalise from stored raw responses (no HTTP)",
-        description=_doc(cmd_rebuild),
+    ex.add_argument(
+        "--format", choices=("parquet",), default="parquet", help="file format (default: parquet)"
     )
+
+    rb = _verb(sub, "rebuild", cmd_rebuild, "re-normalise from stored raw responses (no HTTP)")
     rb.add_argument("--db", help=db_help)
-    rb.set_defaults(func=cmd_rebuild)
 
-    sv = sub.add_parser(
-        "serve",
-        help="register the scheduled deployments and serve them",
-        description=_doc(cmd_serve),
-    )
+    sv = _verb(sub, "serve", cmd_serve, "register the scheduled deployments and serve them")
     sv.add_argument("--db", help=db_help)
     sv.add_argument(
-        "--paths", nargs="*", default=["seeds/"], help="seed paths for the scheduled run"
+        "--paths",
+        nargs="*",
+        help="seed paths for the scheduled run (default: $ENRICH_HOME/seeds)",
     )
     sv.add_argument(
         "--refresh-cron",
         default=None,
-        help="cron for the refresh (default $ENRICH_REFRESH_CRON or '0 3 * * *', UTC)",
+        help=f"cron for the refresh (default: $ENRICH_REFRESH_CRON or '{DEFAULT_REFRESH_CRON}', UTC)",
     )
     sv.add_argument(
         "--run-cron",
         default=None,
-        help="cron for the full run (default $ENRICH_RUN_CRON or '0 2 * * 0', UTC)",
+        help=f"cron for the full run (default: $ENRICH_RUN_CRON or '{DEFAULT_RUN_CRON}', UTC)",
     )
-    sv.add_argument("--stale-after", default="7d")
+    sv.add_argument(
+        "--stale-after",
+        default="7d",
+        help="what the scheduled refresh counts as stale (default: 7d)",
+    )
     sv.add_argument(
         "--register-only", action="store_true", help="register the deployments and exit"
     )
-    sv.set_defaults(func=cmd_serve)
+
+    dm = _verb(sub, "demo", cmd_demo, "the whole pipeline offline, against a bundled fake API")
+    dm.add_argument(
+        "--dir",
+        help="folder for the demo's warehouse and reading list (default: $ENRICH_HOME/demo)",
+    )
+    dm.add_argument(
+        "--works",
+        type=int,
+        default=DEMO_WORKS,
+        help=f"generated works beside the seeds' own (default: {DEMO_WORKS})",
+    )
     return p
 
 
+def _verb(sub, name: str, func: Callable, summary: str) -> argparse.ArgumentParser:
+    """One verb's parser: its summary, the command's docstring, and its examples at the end."""
+    parser = sub.add_parser(
+        name,
+        help=summary,
+        description=_doc(func),
+        epilog="examples:\n" + EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
 def _doc(func: Callable) -> str:
-    return (func.__doc__ or "").strip()
+    return inspect.cleandoc(func.__doc__ or "")
 
 
 # ------------------------------------------------------------------------------------------
@@ -178,17 +230,22 @@ def _settings(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Extract identifiers from the seed documents, enrich them from OpenAlex, Crossref and
-    PubMed, and load the warehouse. Runs as a Prefect flow (ephemeral server unless
-    PREFECT_API_URL is set).
-
-    Example: enrich run seeds/ --db warehouse/warehouse.duckdb --sources openalex,crossref
-    """
+    PubMed, and load the warehouse. Runs as a Prefect flow (a local server of its own unless
+    PREFECT_API_URL is set). Ctrl-C or SIGTERM stops it cleanly: what was loaded is kept, the
+    rest is left pending for the next run, exit 130."""
     settings = _settings(args)
     sources = parse_sources(args.sources)
-    _check_paths(args.paths)
-    from flows.enrich import run_enrich
+    paths = args.paths or [str(settings.seeds_path)]
+    _check_paths(paths, default=not args.paths)
+    _say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
+    with stop_on_signals(), prefect_api(os.environ) as api:
+        from flows.enrich import run_enrich
 
-    summary = run_enrich(args.paths, settings=settings, sources=sources, refresh=args.refresh)
+        summary = api.run(
+            lambda: run_enrich(paths, settings=settings, sources=sources, refresh=args.refresh)
+        )
+    if summary.get("interrupted"):
+        return _interrupted(summary)
     from flows.report import print_run_summary
 
     print_run_summary(summary, stream=sys.stderr)
@@ -198,10 +255,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract identifiers only and print the mentions (JSON array or a table) on stdout.
-
-    Example: enrich extract seeds/*.txt --format json
-    """
+    """Extract identifiers only and print the mentions (JSON array or a table) on stdout."""
     _check_paths(args.paths)
     from pipeline.extract import extract_paths, mentions_json, mentions_table
 
@@ -217,26 +271,49 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """Refresh citation counts of works whose newest observation is older than --stale-after;
-    observations are appended, never overwritten. Runs as a Prefect flow.
-
-    Example: enrich refresh --stale-after 1d
-    """
+    observations are appended, never overwritten. Runs as a Prefect flow, unless nothing is
+    stale: then it says so at once and starts no flow run. Ctrl-C or SIGTERM stops it cleanly
+    (exit 130; the works not refreshed stay stale)."""
     settings = _settings(args)
     stale = parse_duration(args.stale_after)
     sources = parse_sources(args.sources)
-    from flows.refresh import run_refresh
-    from flows.report import print_refresh_summary
+    _say(f"refresh of {settings.db_path}: works whose newest count is older than {stale}")
+    from flows.steps import nothing_stale
 
-    summary = run_refresh(settings=settings, stale_after=stale, sources=sources)
+    if nothing_stale(settings.db_path, stale_after=stale, sources=sources):
+        _say(f"nothing to refresh: every work has a count newer than {stale}; no flow run started")
+        return EXIT_OK
+    with stop_on_signals(), prefect_api(os.environ) as api:
+        from flows.refresh import run_refresh
+        from flows.report import print_refresh_summary
+
+        summary = api.run(
+            lambda: run_refresh(settings=settings, stale_after=stale, sources=sources)
+        )
+    if summary.get("interrupted"):
+        return _interrupted(summary)
     print_refresh_summary(summary, stream=sys.stderr)
     return EXIT_OK if summary.get("settled", False) else EXIT_UNSETTLED
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    """Run ad hoc SQL on the warehouse; read-only unless --write.
+def _interrupted(summary: dict) -> int:
+    """The one line of a run stopped by a signal; exit 130."""
+    left = sum(t.get("interrupted", 0) for t in summary.get("sources", {}).values())
+    kept = f"{left} identifiers left pending" if left else "nothing left half-done"
+    run = f" (run {summary['run_id']})" if summary.get("run_id") else ""
+    _say(
+        f"interrupted by {summary['interrupted']}: what was loaded is kept, {kept}; "
+        f"rerun to continue{run}"
+    )
+    return EXIT_INTERRUPTED
 
-    Example: enrich sql "select title, publication_year from works order by 2 desc" --format csv
-    """
+
+def _say(line: str) -> None:
+    print(f"enrich: {line}", file=sys.stderr, flush=True)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Run ad hoc SQL on the warehouse; read-only unless --write."""
     settings = _settings(args)
     _require_db(settings.db_path)
     from warehouse.db import connect
@@ -253,10 +330,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Coverage per seed document and per source, ledger counts by status, the last runs.
-
-    Example: enrich status --db warehouse/warehouse.duckdb
-    """
+    """Coverage per seed document and per source, ledger counts by status, the last runs."""
     settings = _settings(args)
     _require_db(settings.db_path)
     from warehouse.db import connect
@@ -272,10 +346,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export every warehouse table to DIRECTORY as Parquet files.
-
-    Example: enrich export --format parquet out/
-    """
+    """Export every warehouse table to DIRECTORY as Parquet files."""
     settings = _settings(args)
     _require_db(settings.db_path)
     from warehouse.db import connect
@@ -291,10 +362,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    """Re-normalise every stored raw response into the tables, without any HTTP.
-
-    Example: enrich rebuild --db warehouse/warehouse.duckdb
-    """
+    """Re-normalise every stored raw response into the tables, without any HTTP."""
     from flows.steps import rebuild_warehouse
 
     settings = _settings(args)
@@ -307,23 +375,34 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Register the deployments (the full run and the citation refresh, each on a cron schedule,
     UTC) with the Prefect server at PREFECT_API_URL and serve them until interrupted.
-
-    Example: prefect server start &  PREFECT_API_URL=http://127.0.0.1:4200/api enrich serve
     """
     from flows.deploy import serve_deployments
 
     settings = _settings(args)
     parse_duration(args.stale_after)
-    run_cron = args.run_cron or os.environ.get("ENRICH_RUN_CRON") or "0 2 * * 0"
-    refresh_cron = args.refresh_cron or os.environ.get("ENRICH_REFRESH_CRON") or "0 3 * * *"
     return serve_deployments(
         settings=settings,
-        paths=args.paths,
-        run_cron=run_cron,
-        refresh_cron=refresh_cron,
+        paths=args.paths or [str(settings.seeds_path)],
+        run_cron=args.run_cron or settings.run_cron,
+        refresh_cron=args.refresh_cron or settings.refresh_cron,
         stale_after=args.stale_after,
         register_only=args.register_only,
     )
+
+
+DEMO_WORKS = 300
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole pipeline in under a minute, offline: start the bundled fake of OpenAlex,
+    Crossref and PubMed on 127.0.0.1 (the seeds' works plus generated ones), run the real
+    `enrich run` against it into a demo warehouse of its own, then show `enrich status` and a
+    sample query. Never touches your warehouse or the real APIs."""
+    from flows.demo import run_demo
+
+    settings = _settings(args)
+    directory = Path(args.dir) if args.dir else settings.home / "demo"
+    return run_demo(directory, seeds=settings.seeds_path, works=args.works)
 
 
 # ------------------------------------------------------------------------------------------
@@ -331,11 +410,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------
 
 
-def _check_paths(paths: Sequence[str]) -> None:
+def _check_paths(paths: Sequence[str], *, default: bool = False) -> None:
     for p in paths:
         if not os.path.exists(p):
             if os.path.lexists(p):
                 raise InputError(f"{p}: broken or looping symbolic link")
+            if default:
+                raise InputError(
+                    f"{p}: no such folder (the default seed folder, $ENRICH_HOME/seeds); "
+                    "pass files or folders to read, or set ENRICH_HOME"
+                )
             raise InputError(f"{p}: no such file or directory")
 
 
@@ -402,9 +486,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, InputError) as exc:
         print(f"enrich: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         print("enrich: interrupted; what was loaded is kept, rerun to continue", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except EnrichError as exc:
         print(f"enrich: {exc}", file=sys.stderr)
         return EXIT_UNSETTLED
@@ -419,6 +503,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNSETTLED
+
+
+def entry() -> None:
+    """The console script: :func:`main`, then exit. A run stopped by a signal exits at once
+    (``os._exit``) once its data is committed and its line printed: a fetch thread still
+    blocked on a socket must not keep the process alive (they are daemons, but Python's exit
+    still runs every atexit hook, and one may wait on the network)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def _warehouse_exit_code(exc: Exception) -> int | None:

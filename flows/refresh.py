@@ -19,7 +19,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import steps
-from flows.enrich import _artifact_markdown, fetch_task
+from flows.enrich import _artifact_markdown, fetch_task, stopped_state, summary_of
+from flows.interrupt import STOP
 from flows.progress import Progress
 from pipeline.config import Settings
 from pipeline.records import Identifier
@@ -60,6 +61,8 @@ def refresh_flow(
         summary.update(steps.tallies_summary(tallies))
         summary["observations"] = sum(t.ok for t in tallies.values())
         status = "completed" if summary["settled"] else "partial"
+        if STOP.is_set():
+            status, summary["interrupted"], summary["settled"] = "interrupted", STOP.reason, False
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -67,7 +70,7 @@ def refresh_flow(
             writer(finish_run, summary["run_id"], status, summary)
         writer.close()
         _artifact_markdown("refresh-summary", summary)
-    return summary
+    return stopped_state(summary)
 
 
 def _refresh_sources(
@@ -89,9 +92,10 @@ def _refresh_sources(
 def run_refresh(*, settings: Settings, stale_after: timedelta, sources: Sequence[str]) -> dict:
     """Run the refresh flow and return its summary, with Prefect's share of the wall time."""
     started = time.perf_counter()
-    summary = refresh_flow(
+    state = refresh_flow(
         db=str(settings.db_path),
         stale_after_seconds=stale_after.total_seconds(),
         sources=list(sources),
+        return_state=True,
     )
-    return steps.with_prefect_share(summary, started)
+    return steps.with_prefect_share(summary_of(state), started)
