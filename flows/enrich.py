@@ -29,7 +29,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import steps
-from flows.interrupt import STOP, Interrupted
+from flows.interrupt import STOP, Interrupted, reclaimed
 from flows.progress import Progress
 from flows.report import run_markdown
 from pipeline.config import Settings
@@ -136,7 +136,8 @@ def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = F
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
-        return stopped_state(_run(paths, settings, writer, sources, refresh, started))
+        with reclaimed():
+            return stopped_state(_run(paths, settings, writer, sources, refresh, started))
     finally:
         writer.close()
 

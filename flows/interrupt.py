@@ -85,8 +85,32 @@ def stop_on_signals(
         stop.set(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in signals}
+    _active.append(handler)
     try:
         yield stop
+    finally:
+        _active.remove(handler)
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+_active: list = []  # the handlers of the stop_on_signals blocks in force, innermost last
+
+
+@contextmanager
+def reclaimed(signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Inside a flow body: put back the handler of the enclosing :func:`stop_on_signals`.
+
+    Prefect's flow engine replaces the SIGTERM handler while a flow runs (its bridge raises
+    TerminationSignal, which would end the run as ``Crashed`` mid-load). Within ``enrich run``
+    a SIGTERM must stop the run as cleanly as Ctrl-C does. Where no such block is in force (a
+    deployment run by ``enrich serve`` or a worker) Prefect's own handling is left alone."""
+    if not _active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _active[-1]) for s in signals}
+    try:
+        yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

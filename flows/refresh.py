@@ -20,7 +20,7 @@ from prefect.utilities.annotations import quote
 
 from flows import steps
 from flows.enrich import _artifact_markdown, fetch_task, stopped_state, summary_of
-from flows.interrupt import STOP
+from flows.interrupt import STOP, reclaimed
 from flows.progress import Progress
 from pipeline.config import Settings
 from pipeline.records import Identifier
@@ -43,14 +43,20 @@ def refresh_flow(
     db: str, stale_after_seconds: float = 7 * 86400, sources: list[str] | None = None
 ) -> dict:
     """Refresh citation counts; parameters are plain values, secrets come from the environment."""
-    from warehouse.load import finish_run, start_run
-
     started = time.perf_counter()
     sources = list(sources or ("openalex", "crossref", "pubmed"))
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
+    with reclaimed():
+        return _refresh(writer, settings, sources, stale_after_seconds, summary, started)
+
+
+def _refresh(writer, settings, sources, stale_after_seconds, summary, started):
+    """The refresh flow's body: records the run, refreshes, closes the writer."""
+    from warehouse.load import finish_run, start_run
+
     status = "failed"
     try:
         run_id = writer(
