@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB ?= warehouse/warehouse.duckdb
 
-.PHONY: install run test test-fast lint format bench clean
+.PHONY: install run demo test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/enrich run seeds/ --db $(DB)
+
+# offline, under a minute: the bundled fake APIs, the real `enrich run`, status and a query
+demo: install
+	$(BIN)/enrich demo
 
 test: install
 	$(BIN)/python -m pytest -q

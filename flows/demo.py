@@ -35,16 +35,17 @@ _TAG = re.compile(r"<[^>]+>")
 
 def reading_list(works: Sequence, path: Path) -> int:
     """Write a Markdown reading list citing ``works`` as people do (authors, title, venue,
-    year, then a DOI link, or a PMID for every fifth); returns how many it cites."""
+    year, then a DOI link; a PMID for every fifth, or when there is no DOI); returns how many
+    it cites."""
     lines, cited = ["# Reading list (generated for the demo)", ""], 0
     for i, w in enumerate(works):
         authors = ", ".join(f"{a.family} {a.given[:1]}" for a in w.authors[:3])
         authors += " et al." if len(w.authors) > 3 else ""
         title = _TAG.sub("", w.title)
-        if w.doi and i % 5:
-            ident = f"https://doi.org/{w.doi}"
-        elif w.pmid:
+        if w.pmid and (i % 5 == 0 or not w.doi):
             ident = f"PMID: {w.pmid}"
+        elif w.doi:
+            ident = f"https://doi.org/{w.doi}"
         else:
             continue
         lines += [f"{cited + 1}. {authors}. {title}. *{w.venue}* {w.year}. {ident}", ""]
