@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flows.interrupt import EXIT_INTERRUPTED, Interrupted, stop_on_signals
 from flows.local_server import prefect_api
+from flows.sharing import as_of_line
 from pipeline.config import DEFAULT_DB, DEFAULT_REFRESH_CRON, DEFAULT_RUN_CRON, VERSION
 from pipeline.errors import ConfigError, EnrichError, InputError
 
@@ -313,52 +314,95 @@ def _say(line: str) -> None:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    """Run ad hoc SQL on the warehouse; read-only unless --write."""
+    """Run ad hoc SQL on the warehouse; read-only unless --write. During a run or refresh
+    (which holds the file) a read-only query is answered by that run, from its last committed
+    load, and says so on stderr."""
     settings = _settings(args)
     _require_db(settings.db_path)
     from warehouse.db import connect
     from warehouse.query import format_result, run_sql
 
-    con = connect(settings.db_path, read_only=not args.write)
-    try:
-        result = run_sql(con, args.query, write=args.write)
-    finally:
-        con.close()
-    out = format_result(result, args.format)
+    if args.write:
+        con = connect(settings.db_path)
+        try:
+            out = format_result(run_sql(con, args.query, write=True), args.format)
+        finally:
+            con.close()
+    else:
+        request = {"verb": "sql", "query": args.query, "format": args.format}
+        out = _read_only(
+            settings.db_path,
+            request,
+            lambda con: format_result(run_sql(con, args.query), args.format),
+        )
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Coverage per seed document and per source, ledger counts by status, the last runs."""
+    """Coverage per seed document and per source, ledger counts by status, the last runs.
+    Answered during a run too (see `enrich sql`)."""
     settings = _settings(args)
     _require_db(settings.db_path)
-    from warehouse.db import connect
     from warehouse.query import format_status, status_report
 
-    con = connect(settings.db_path, read_only=True)
-    try:
-        report = status_report(con)
-    finally:
-        con.close()
-    sys.stdout.write(format_status(report) + "\n")
+    out = _read_only(
+        settings.db_path, {"verb": "status"}, lambda con: format_status(status_report(con))
+    )
+    sys.stdout.write(out + "\n")
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export every warehouse table to DIRECTORY as Parquet files."""
+    """Export every warehouse table to DIRECTORY as Parquet files. Works during a run too
+    (see `enrich sql`)."""
     settings = _settings(args)
     _require_db(settings.db_path)
-    from warehouse.db import connect
     from warehouse.query import export_parquet
 
-    con = connect(settings.db_path, read_only=True)
+    directory = str(Path(args.directory).resolve())  # another process may write them
+    n = _read_only(
+        settings.db_path,
+        {"verb": "export", "directory": directory},
+        lambda con: str(len(export_parquet(con, directory))),
+    )
+    print(f"enrich: wrote {n} files to {args.directory}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_only(db_path: Path, request: dict, local: Callable) -> str:
+    """``local(con)`` on a read-only connection; when a run holds the file, the run answers
+    ``request`` instead (flows.sharing); when nobody answers, wait for the lock as before."""
+    from warehouse.db import WarehouseBusy, connect
+
     try:
-        written = export_parquet(con, args.directory)
+        con = connect(db_path, read_only=True, wait=0)
+    except WarehouseBusy:
+        reply = _ask_the_run(db_path, request)
+        if reply is not None:
+            _say(as_of_line(reply))
+            return reply["out"]
+        con = connect(db_path, read_only=True)
+    try:
+        return local(con)
     finally:
         con.close()
-    print(f"enrich: wrote {len(written)} files to {args.directory}", file=sys.stderr)
-    return EXIT_OK
+
+
+def _ask_the_run(db_path: Path, request: dict) -> dict | None:
+    from flows.sharing import NoRunAnswers, RunRefused, ask
+    from warehouse.query import SqlError
+
+    try:
+        return ask(db_path, request)
+    except NoRunAnswers:
+        return None
+    except RunRefused as exc:
+        if exc.kind == "WriterClosed":  # the run is finishing: its lock is about to go
+            return None
+        if exc.kind == "SqlError":
+            raise SqlError(str(exc)) from None
+        raise EnrichError(f"the run holding {db_path} could not answer: {exc}") from None
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from flows import steps
 from flows.interrupt import STOP, Interrupted, reclaimed
 from flows.progress import Progress
 from flows.report import run_markdown
+from flows.sharing import serve_readers
 from pipeline.config import Settings
 from pipeline.errors import EnrichError
 from pipeline.records import Identifier, SeedDocument
@@ -136,7 +137,7 @@ def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = F
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
-        with reclaimed():
+        with reclaimed(), serve_readers(writer):
             return stopped_state(_run(paths, settings, writer, sources, refresh, started))
     finally:
         writer.close()
@@ -163,6 +164,7 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
     from warehouse.load import finish_run, start_run
 
     run_id = writer(start_run, "enrich", {"paths": paths, "sources": sources, "refresh": refresh})
+    writer.run_id = run_id
     status = "failed"
     summary: dict = {"run_id": run_id}
     try:

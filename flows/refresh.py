@@ -22,6 +22,7 @@ from flows import steps
 from flows.enrich import _artifact_markdown, fetch_task, stopped_state, summary_of
 from flows.interrupt import STOP, reclaimed
 from flows.progress import Progress
+from flows.sharing import serve_readers
 from pipeline.config import Settings
 from pipeline.records import Identifier
 
@@ -49,7 +50,7 @@ def refresh_flow(
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
-    with reclaimed():
+    with reclaimed(), serve_readers(writer):
         return _refresh(writer, settings, sources, stale_after_seconds, summary, started)
 
 
@@ -62,7 +63,7 @@ def _refresh(writer, settings, sources, stale_after_seconds, summary, started):
         run_id = writer(
             start_run, "refresh", {"stale_after_seconds": stale_after_seconds, "sources": sources}
         )
-        summary["run_id"] = run_id
+        summary["run_id"] = writer.run_id = run_id
         tallies = _refresh_sources(writer, settings, sources, stale_after_seconds, run_id)
         summary.update(steps.tallies_summary(tallies))
         summary["observations"] = sum(t.ok for t in tallies.values())

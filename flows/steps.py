@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,11 @@ class Writer:
         self.con.execute(f"set checkpoint_threshold = '{WRITER_CHECKPOINT_THRESHOLD}'")
         self.con.execute(f"set allocator_flush_threshold = '{WRITER_ALLOCATOR_FLUSH}'")
         self._lock = threading.Lock()
+        # what readers in other processes are told (flows.sharing): the run, and the number and
+        # time of the last write that committed
+        self.run_id: str | None = None
+        self.loads = 0
+        self.committed_at = datetime.now(UTC)
 
     def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._lock:
@@ -146,7 +151,10 @@ class Writer:
             while True:
                 cur = self.con.cursor()
                 try:
-                    return fn(cur, *args, **kwargs)
+                    result = fn(cur, *args, **kwargs)
+                    self.loads += 1
+                    self.committed_at = datetime.now(UTC)
+                    return result
                 except Exception as exc:
                     retries += 1
                     if (
@@ -157,6 +165,29 @@ class Writer:
                         raise
                 finally:
                     cur.close()
+
+    def reader(self) -> tuple[Any, dict]:
+        """A cursor whose transaction sees the last committed write (a load in progress is
+        invisible to it), and what that write was: ``run_id``, ``load`` (writes committed so
+        far) and ``committed_at``. Never waits for the writer's lock: a reader is answered in
+        the middle of a long load. The count is read before the snapshot is taken, so a write
+        committing in between makes the data newer than it says, never older. The caller closes
+        the cursor."""
+        as_of = {
+            "run_id": self.run_id,
+            "load": self.loads,
+            "committed_at": self.committed_at.isoformat(),
+        }
+        con = self.con
+        if con is None:
+            raise WriterClosed(f"the warehouse writer for {self.db_path} is closed")
+        try:
+            cur = con.cursor()
+            cur.execute("begin transaction")
+            cur.execute("select 1").fetchall()  # the snapshot is taken at the first statement
+        except Exception as exc:  # closed under us: the run is ending
+            raise WriterClosed(f"the warehouse writer for {self.db_path} is closing") from exc
+        return cur, as_of
 
     def index_mb(self) -> float:
         """Memory DuckDB holds for primary-key indexes now, in MB."""
