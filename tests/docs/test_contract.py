@@ -100,8 +100,13 @@ def test_the_contract_names_nothing_the_warehouse_lacks(catalog, kind, section):
 def test_the_contract_parser_reads_a_table_line():
     line = "| `runs` | one row per run | `run_id`, `flow`, `status` |"
     m = ROW.match(line)
-    assert m and m["name"] == "runs" and re.findall(r"`(\w+)`", m["columns"]) == [
-        "run_id",
-        "flow",
-        "status",
-    ]
+    assert (
+        m
+        and m["name"] == "runs"
+        and re.findall(r"`(\w+)`", m["columns"])
+        == [
+            "run_id",
+            "flow",
+            "status",
+        ]
+    )
