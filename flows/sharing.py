@@ -57,7 +57,7 @@ def serve_readers(writer: Any) -> Iterator[None]:
         return
     path = socket_path(writer.db_path)
     try:
-        path.parent.mkdir(mode=0o700, exist_ok=True)
+        _private_folder(path.parent)
         path.unlink(missing_ok=True)  # left by a killed run: we hold the file's lock now
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         server.bind(str(path))
@@ -78,6 +78,16 @@ def serve_readers(writer: Any) -> Iterator[None]:
         server.close()
         path.unlink(missing_ok=True)
         thread.join(timeout=5)
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` for this user alone; refuse one someone else could enter or own (in a
+    shared /tmp another user could create it first and read the queries)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{folder} is not private to this user")
 
 
 def _accept(server: socket.socket, writer: Any, stopping: threading.Event) -> None:
