@@ -278,11 +278,16 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
     stale = parse_duration(args.stale_after)
     sources = parse_sources(args.sources)
-    _say(f"refresh of {settings.db_path}: works whose newest count is older than {stale}")
+    _say(
+        f"refresh of {settings.db_path}: works whose newest count is older than {args.stale_after}"
+    )
     from flows.steps import nothing_stale
 
     if nothing_stale(settings.db_path, stale_after=stale, sources=sources):
-        _say(f"nothing to refresh: every work has a count newer than {stale}; no flow run started")
+        _say(
+            f"nothing to refresh: every work has a count newer than {args.stale_after}; "
+            "no flow run started"
+        )
         return EXIT_OK
     with stop_on_signals(), prefect_api(os.environ) as api:
         from flows.refresh import run_refresh
