@@ -92,7 +92,7 @@ EXAMPLES = {
   enrich serve                                 # refresh daily 03:00 UTC, full run Sundays 02:00
   enrich serve --refresh-cron "30 4 * * *" --register-only""",
     "demo": """\
-  enrich demo                                  # into $ENRICH_HOME/demo/demo.duckdb
+  enrich demo                                  # into $ENRICH_HOME/demo-warehouse/demo.duckdb
   enrich demo --dir /tmp/enrich-demo""",
 }
 
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     dm = _verb(sub, "demo", cmd_demo, "the whole pipeline offline, against a bundled fake API")
     dm.add_argument(
         "--dir",
-        help="folder for the demo's warehouse and reading list (default: $ENRICH_HOME/demo)",
+        help="folder for the demo's warehouse and reading list (default: $ENRICH_HOME/demo-warehouse)",
     )
     dm.add_argument(
         "--works",
@@ -440,6 +440,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 DEMO_WORKS = 300
+DEMO_DIR = "demo-warehouse"  # under ENRICH_HOME (beside, not inside, the demo/ package)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -450,7 +451,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
     settings = _settings(args)
-    directory = Path(args.dir) if args.dir else settings.home / "demo"
+    directory = Path(args.dir) if args.dir else settings.home / DEMO_DIR
     return run_demo(directory, seeds=settings.seeds_path, works=args.works)
 
 

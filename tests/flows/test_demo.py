@@ -51,7 +51,7 @@ def test_enrich_demo_enriches_the_seeds_and_generated_works_offline(prefect_harn
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
-    db = home / "demo" / "demo.duckdb"
+    db = home / "demo-warehouse" / "demo.duckdb"
     assert db.exists()
     con = duckdb.connect(str(db), read_only=True)
     try:
