@@ -196,6 +196,50 @@ def test_sigterm_while_requests_hang_stops_in_seconds_with_every_id_pending(worl
     _assert_one_line(p, "SIGTERM")
     statuses = _assert_every_asked_id_has_a_row(db, _seed_ids(seed))
     assert statuses.get("pending"), statuses
+    # its first line said what it reads and where, before anything else
+    assert re.match(
+        rf"^enrich: run on {re.escape(str(seed))} into {re.escape(str(db))} ", p.lines[0][1]
+    )
+
+
+def test_sigterm_during_a_refresh_keeps_every_observation_and_the_next_refresh_completes(
+    world, prefect_harness
+):
+    from prefect.settings import PREFECT_API_URL
+
+    api, seed, base = world
+    db = base / "refresh.duckdb"
+    api.clear_faults()
+    fast = hp.cli_env(api.env(), str(PREFECT_API_URL.value()))
+    assert (
+        hp.run_to_end(["run", str(seed), "--db", str(db)], fast, timeout=300).proc.returncode == 0
+    )
+    con = hp.open_ro(db)
+    before = set(con.execute("select work_id, source, observed_at from citation_counts").fetchall())
+    con.close()
+    slow = hp.cli_env(api.env(), str(PREFECT_API_URL.value()), **PACING)
+    p = hp.EnrichProcess(["refresh", "--db", str(db), "--stale-after", "0s"], slow).start()
+    assert p.wait_for(r": batch \d+", timeout=120), p.stderr[-3000:]
+    _block_every_new_request(api)
+    time.sleep(1.0)
+    took = _stop_and_time(p, signal.SIGTERM, group=False)
+    api.clear_faults()
+
+    assert p.proc.returncode == 130 and took < STOP_WITHIN, (took, p.stderr[-3000:])
+    _assert_one_line(p, "SIGTERM")
+    con = hp.open_ro(db)
+    try:
+        after = set(
+            con.execute("select work_id, source, observed_at from citation_counts").fetchall()
+        )
+        runs = dict(con.execute("select flow, status from runs").fetchall())
+        assert hp.quality(con) == {}
+    finally:
+        con.close()
+    assert before < after, "observations were appended before the stop, none lost"
+    assert runs == {"enrich": "completed", "refresh": "interrupted"}
+    again = hp.run_to_end(["refresh", "--db", str(db), "--stale-after", "0s"], fast, timeout=300)
+    assert again.proc.returncode == 0, again.stderr[-3000:]
 
 
 @pytest.mark.slow
