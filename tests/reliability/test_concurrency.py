@@ -39,6 +39,10 @@ BUSY = re.compile(
 
 
 LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (INFO|DEBUG) ")
+# the first line of a run or refresh (what it reads, which warehouse), printed before anything else
+START_LINE = re.compile(
+    r"^enrich: (run on \S+ into \S+ \(|refresh of \S+: works whose newest count)"
+)
 
 
 @dataclass
@@ -94,7 +98,11 @@ def _assert_clean_end(p: hp.EnrichProcess, what: str) -> str:
         return "worked"
     assert p.proc.returncode == 1, f"{what}: exit {p.proc.returncode}: {err[-3000:]}"
     # nothing but the one line (and our own timestamped progress lines, if any)
-    lines = [ln for ln in err.splitlines() if ln.strip() and not LOG_LINE.match(ln)]
+    lines = [
+        ln
+        for ln in err.splitlines()
+        if ln.strip() and not LOG_LINE.match(ln) and not START_LINE.match(ln)
+    ]
     assert len(lines) == 1 and BUSY.match(lines[0]), f"{what}: {err[-3000:]}"
     return "busy"
 
