@@ -34,6 +34,8 @@ log = logging.getLogger("flows.sharing")
 SERVED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 CONNECT_TIMEOUT = 2.0  # seconds a client waits to be accepted
 MAX_REQUEST = 1 << 20  # bytes: a request is one JSON line (a query and a few options)
+ACCEPT_POLL = 0.2  # seconds between looks at whether the run is over
+REQUEST_TIMEOUT = 30.0  # seconds an asker may take to send its request
 
 
 class NoRunAnswers(Exception):
@@ -62,6 +64,9 @@ def serve_readers(writer: Any) -> Iterator[None]:
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         server.bind(str(path))
         server.listen(8)
+        # accept() is not woken by close() from another thread on Linux: poll, so the run's end
+        # never waits for it
+        server.settimeout(ACCEPT_POLL)
     except OSError as exc:  # readers then wait for the lock, as before: never fail the run
         log.warning("cannot answer queries during this run (%s): %s", path, exc)
         yield
@@ -77,7 +82,7 @@ def serve_readers(writer: Any) -> Iterator[None]:
         stopping.set()
         server.close()
         path.unlink(missing_ok=True)
-        thread.join(timeout=5)
+        thread.join(timeout=1)
 
 
 def _private_folder(folder: Path) -> None:
@@ -94,8 +99,11 @@ def _accept(server: socket.socket, writer: Any, stopping: threading.Event) -> No
     while not stopping.is_set():
         try:
             conn, _ = server.accept()
+        except TimeoutError:
+            continue
         except OSError:  # closed: the run is over
             return
+        conn.settimeout(REQUEST_TIMEOUT)
         threading.Thread(target=_answer, args=(conn, writer), daemon=True).start()
 
 
