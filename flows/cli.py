@@ -8,6 +8,7 @@ still failed/pending; 2 bad usage, bad configuration or unreadable input.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import os
 import re
@@ -16,7 +17,10 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.config import DEFAULT_DB, VERSION
+from flows.interrupt import EXIT_INTERRUPTED, Interrupted, stop_on_signals
+from flows.local_server import prefect_api
+from flows.sharing import as_of_line
+from pipeline.config import DEFAULT_DB, DEFAULT_REFRESH_CRON, DEFAULT_RUN_CRON, VERSION
 from pipeline.errors import ConfigError, EnrichError, InputError
 
 log = logging.getLogger("enrich.cli")
@@ -57,118 +61,170 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+EXAMPLES = {
+    "run": """\
+  enrich run                                   # $ENRICH_HOME/seeds into $ENRICH_HOME's warehouse
+  enrich run ~/papers/ refs.bib --db ~/papers.duckdb
+  enrich run seeds/ --sources openalex,crossref
+  enrich run --refresh                         # ask every source again, even about settled ids""",
+    "extract": """\
+  enrich extract seeds/*.txt --format json
+  enrich extract refs.bib page.html --format table""",
+    "match": """\
+  enrich match paper.txt refs.bib              # one object per reference entry without an id
+  enrich match paper.pdf --format table
+  enrich match paper.txt --accept 12=10.1038/nature14539 --accept 14=none""",
+    "refresh": """\
+  enrich refresh                               # works whose newest count is older than 7 days
+  enrich refresh --stale-after 1d --sources openalex""",
+    "sql": """\
+  enrich sql "select * from citation_latest order by cited_by_count desc limit 10"
+  enrich sql "select * from seed_coverage" --format csv > coverage.csv
+  enrich sql "delete from runs where status = 'failed'" --write""",
+    "status": """\
+  enrich status
+  enrich status --db ~/papers.duckdb""",
+    "export": """\
+  enrich export out/
+  enrich export out/ --format parquet --db ~/papers.duckdb""",
+    "rebuild": """\
+  enrich rebuild                               # after a normaliser fix: no HTTP at all
+  enrich rebuild --db ~/papers.duckdb""",
+    "serve": """\
+  prefect server start &
+  export PREFECT_API_URL=http://127.0.0.1:4200/api
+  enrich serve                                 # refresh daily 03:00 UTC, full run Sundays 02:00
+  enrich serve --refresh-cron "30 4 * * *" --register-only""",
+    "demo": """\
+  enrich demo                                  # into $ENRICH_HOME/demo-warehouse/demo.duckdb
+  enrich demo --dir /tmp/enrich-demo""",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``enrich`` parser with one sub-command per verb of the contract."""
+    """The ``enrich`` parser with one sub-command per verb; each verb's help ends with examples."""
     p = _Parser(
         prog="enrich",
         description="Extract scholarly identifiers from documents, "
         "enrich them from OpenAlex, Crossref and PubMed, and load a DuckDB warehouse.",
+        epilog="Run `enrich VERB --help` for a verb's options and examples. Start with "
+        "`enrich demo` (offline, under a minute).",
     )
     p.add_argument("--version", action="version", version=f"enrich {VERSION}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
-    db_help = f"warehouse file (default: $ENRICH_DB or {DEFAULT_DB})"
+    db_help = "warehouse file (default: $ENRICH_DB, else $ENRICH_HOME/" + DEFAULT_DB + ")"
+    sources_help = "comma-separated sources (default: openalex,crossref,pubmed)"
 
-    run = sub.add_parser(
-        "run", help="extract, enrich and load (a Prefect flow)", description=_doc(cmd_run)
-    )
-    run.add_argument(
-        "paths", nargs="*", default=["seeds/"], help="seed files or folders (default seeds/)"
-    )
+    run = _verb(sub, "run", cmd_run, "extract, enrich and load (a Prefect flow)")
+    run.add_argument("paths", nargs="*", help="seed files or folders (default: $ENRICH_HOME/seeds)")
     run.add_argument("--db", help=db_help)
-    run.add_argument(
-        "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
-    )
+    run.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
     run.add_argument("--refresh", action="store_true", help="re-fetch identifiers already settled")
-    run.set_defaults(func=cmd_run)
 
-    ext = sub.add_parser(
-        "extract", help="extraction only; prints mentions", description=_doc(cmd_extract)
-    )
+    ext = _verb(sub, "extract", cmd_extract, "extraction only; prints mentions")
     ext.add_argument("paths", nargs="+", help="seed files or folders")
     ext.add_argument(
         "--format",
         choices=("json", "table", "text"),
         default="json",
-        help="text: the text the offsets point into (a PDF's or Word file's extracted text)",
+        help="output (default: json); text: the text the offsets point into (a PDF's or Word "
+        "file's extracted text)",
     )
-    ext.set_defaults(func=cmd_extract)
 
-    _add_match_parser(sub, db_help)
+    _add_match_parser(sub, db_help, sources_help)
 
-    ref = sub.add_parser(
-        "refresh", help="refresh citation counts (a Prefect flow)", description=_doc(cmd_refresh)
-    )
+    ref = _verb(sub, "refresh", cmd_refresh, "refresh citation counts (a Prefect flow)")
     ref.add_argument("--db", help=db_help)
     ref.add_argument(
         "--stale-after",
         default="7d",
-        help="refresh works whose newest observation is older (default 7d)",
+        help="refresh works whose newest observation is older (default: 7d; units w d h m s)",
     )
-    ref.add_argument(
-        "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
-    )
-    ref.set_defaults(func=cmd_refresh)
+    ref.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
 
-    sql = sub.add_parser("sql", help="ad hoc SQL on the warehouse", description=_doc(cmd_sql))
-    sql.add_argument("query")
+    sql = _verb(sub, "sql", cmd_sql, "ad hoc SQL on the warehouse")
+    sql.add_argument("query", help="one or more SQL statements; the last one's rows are printed")
     sql.add_argument("--db", help=db_help)
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output (default: table)",
+    )
     sql.add_argument(
         "--write", action="store_true", help="allow statements that change the warehouse"
     )
-    sql.set_defaults(func=cmd_sql)
 
-    st = sub.add_parser(
-        "status", help="coverage, ledger counts, last runs", description=_doc(cmd_status)
-    )
+    st = _verb(sub, "status", cmd_status, "coverage, ledger counts, last runs")
     st.add_argument("--db", help=db_help)
-    st.set_defaults(func=cmd_status)
 
-    ex = sub.add_parser("export", help="export every table", description=_doc(cmd_export))
-    ex.add_argument("directory")
+    ex = _verb(sub, "export", cmd_export, "export every table")
+    ex.add_argument("directory", help="folder to write one file per table into (created)")
     ex.add_argument("--db", help=db_help)
-    ex.add_argument("--format", choices=("parquet",), default="parquet")
-    ex.set_defaults(func=cmd_export)
-
-    rb = sub.add_parser(
-        "rebuild",
-        help="re-normalise from stored raw responses (no HTTP)",
-        description=_doc(cmd_rebuild),
+    ex.add_argument(
+        "--format", choices=("parquet",), default="parquet", help="file format (default: parquet)"
     )
+
+    rb = _verb(sub, "rebuild", cmd_rebuild, "re-normalise from stored raw responses (no HTTP)")
     rb.add_argument("--db", help=db_help)
-    rb.set_defaults(func=cmd_rebuild)
 
-    sv = sub.add_parser(
-        "serve",
-        help="register the scheduled deployments and serve them",
-        description=_doc(cmd_serve),
-    )
+    sv = _verb(sub, "serve", cmd_serve, "register the scheduled deployments and serve them")
     sv.add_argument("--db", help=db_help)
     sv.add_argument(
-        "--paths", nargs="*", default=["seeds/"], help="seed paths for the scheduled run"
+        "--paths",
+        nargs="*",
+        help="seed paths for the scheduled run (default: $ENRICH_HOME/seeds)",
     )
     sv.add_argument(
         "--refresh-cron",
         default=None,
-        help="cron for the refresh (default $ENRICH_REFRESH_CRON or '0 3 * * *', UTC)",
+        help=f"cron for the refresh (default: $ENRICH_REFRESH_CRON or '{DEFAULT_REFRESH_CRON}', UTC)",
     )
     sv.add_argument(
         "--run-cron",
         default=None,
-        help="cron for the full run (default $ENRICH_RUN_CRON or '0 2 * * 0', UTC)",
+        help=f"cron for the full run (default: $ENRICH_RUN_CRON or '{DEFAULT_RUN_CRON}', UTC)",
     )
-    sv.add_argument("--stale-after", default="7d")
+    sv.add_argument(
+        "--stale-after",
+        default="7d",
+        help="what the scheduled refresh counts as stale (default: 7d)",
+    )
     sv.add_argument(
         "--register-only", action="store_true", help="register the deployments and exit"
     )
-    sv.set_defaults(func=cmd_serve)
+
+    dm = _verb(sub, "demo", cmd_demo, "the whole pipeline offline, against a bundled fake API")
+    dm.add_argument(
+        "--dir",
+        help="folder for the demo's warehouse and reading list (default: $ENRICH_HOME/demo-warehouse)",
+    )
+    dm.add_argument(
+        "--works",
+        type=int,
+        default=DEMO_WORKS,
+        help=f"generated works beside the seeds' own (default: {DEMO_WORKS})",
+    )
     return p
 
 
+def _verb(sub, name: str, func: Callable, summary: str) -> argparse.ArgumentParser:
+    """One verb's parser: its summary, the command's docstring, and its examples at the end."""
+    parser = sub.add_parser(
+        name,
+        help=summary,
+        description=_doc(func),
+        epilog="examples:\n" + EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
 def _doc(func: Callable) -> str:
-    return (func.__doc__ or "").strip()
+    return inspect.cleandoc(func.__doc__ or "")
 
 
 # ------------------------------------------------------------------------------------------
@@ -185,17 +241,22 @@ def _settings(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Extract identifiers from the seed documents, enrich them from OpenAlex, Crossref and
-    PubMed, and load the warehouse. Runs as a Prefect flow (ephemeral server unless
-    PREFECT_API_URL is set).
-
-    Example: enrich run seeds/ --db warehouse/warehouse.duckdb --sources openalex,crossref
-    """
+    PubMed, and load the warehouse. Runs as a Prefect flow (a local server of its own unless
+    PREFECT_API_URL is set). Ctrl-C or SIGTERM stops it cleanly: what was loaded is kept, the
+    rest is left pending for the next run, exit 130."""
     settings = _settings(args)
     sources = parse_sources(args.sources)
-    _check_paths(args.paths)
-    from flows.enrich import run_enrich
+    paths = args.paths or [str(settings.seeds_path)]
+    _check_paths(paths, default=not args.paths)
+    _say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
+    with stop_on_signals(), prefect_api(os.environ) as api:
+        from flows.enrich import run_enrich
 
-    summary = run_enrich(args.paths, settings=settings, sources=sources, refresh=args.refresh)
+        summary = api.run(
+            lambda: run_enrich(paths, settings=settings, sources=sources, refresh=args.refresh)
+        )
+    if summary.get("interrupted"):
+        return _interrupted(summary)
     from flows.report import print_run_summary
 
     for line in summary.get("problems", []):  # the same one line per file as `extract`
@@ -207,10 +268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract identifiers only and print the mentions (JSON array or a table) on stdout.
-
-    Example: enrich extract seeds/*.txt --format json
-    """
+    """Extract identifiers only and print the mentions (JSON array or a table) on stdout."""
     _check_paths(args.paths)
     from pipeline.config import Settings
     from pipeline.extract import extract_paths, mentions_json, mentions_table
@@ -259,14 +317,12 @@ def _print_texts(paths: Sequence[str], limits) -> int:
 # -- enrich match (issue 17: reference strings without identifiers) ---------------------------
 
 
-def _add_match_parser(sub, db_help: str) -> None:
-    m = sub.add_parser(
-        "match",
-        help="match reference strings without identifiers to works",
-        description=_doc(cmd_match),
-    )
+def _add_match_parser(sub, db_help: str, sources_help: str) -> None:
+    m = _verb(sub, "match", cmd_match, "match reference strings without identifiers to works")
     m.add_argument("paths", nargs="+", help="seed files or folders")
-    m.add_argument("--format", choices=("json", "table"), default="json")
+    m.add_argument(
+        "--format", choices=("json", "table"), default="json", help="output (default: json)"
+    )
     m.add_argument("--db", help=db_help + "; decisions and overrides are kept there")
     m.add_argument("--refresh", action="store_true", help="ask again about settled strings")
     m.add_argument(
@@ -281,7 +337,6 @@ def _add_match_parser(sub, db_help: str) -> None:
         default="crossref,pubmed",
         help="crossref (search) and pubmed (ECitMatch); default both",
     )
-    m.set_defaults(func=cmd_match)
 
 
 def parse_accept(text: str) -> tuple[str | None, int, str | None, str | None]:
@@ -312,10 +367,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     ECitMatch for journal references Crossref leaves unmatched. Prints one object per entry
     (document, line, text, doi, pmid, status, score, candidates). Decisions are kept in the
     warehouse (--db), so a string is asked once; --accept records a correction that wins over
-    the matcher.
-
-    Example: enrich match paper.txt --format table --accept 12=10.1038/nature14539
-    """
+    the matcher. Ctrl-C or SIGTERM stops it cleanly: the decisions made are kept, exit 130."""
     settings = _settings(args)
     sources = [s for s in parse_sources(args.sources) if s in ("crossref", "pubmed")]
     if "crossref" not in sources:
@@ -327,26 +379,32 @@ def cmd_match(args: argparse.Namespace) -> int:
     from warehouse.db import connect
 
     docs = []
-    for doc in extract_paths(args.paths):
-        for problem in doc.problems:
-            print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
+    for doc in extract_paths(args.paths, limits=settings.read_limits):
+        print_problems(doc.problems)
         docs.append(doc)
     entries = entries_to_match(docs)
     corrections = _accepted_entries(entries, accepts)  # checked before the warehouse is opened
-    con = connect(settings.db_path)
-    try:
-        _apply_accepts(con, corrections)
-        decisions, tally = match_documents(
-            entries, settings, con=con, refresh=args.refresh, sources=sources
-        )
-    finally:
-        con.close()
+    with stop_on_signals() as stop:
+        con = connect(settings.db_path)
+        try:
+            _apply_accepts(con, corrections)
+            decisions, tally = match_documents(
+                entries, settings, con=con, refresh=args.refresh, sources=sources
+            )
+        finally:
+            con.close()
+        if stop.is_set():
+            _say(
+                f"interrupted by {stop.reason}: {tally.strings} decisions are kept, the other "
+                "strings are asked next time; rerun to continue"
+            )
+            return EXIT_INTERRUPTED
     sys.stdout.write(_match_output(decisions, args.format))
     if tally.strings:
         counts = ", ".join(f"{v} {k}" for k, v in tally.by_status.items() if v)
         print(f"enrich: {tally.strings} new strings decided: {counts}; {tally.requests} requests",
               file=sys.stderr)  # fmt: skip
-    if any(p.fatal for d in docs for p in d.problems):
+    if any(input_error(p) for d in docs for p in d.problems):
         return EXIT_USAGE
     return EXIT_OK if all(d.result.settled for d in decisions) else EXIT_UNSETTLED
 
@@ -398,84 +456,146 @@ def _match_output(decisions, fmt: str) -> str:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """Refresh citation counts of works whose newest observation is older than --stale-after;
-    observations are appended, never overwritten. Runs as a Prefect flow.
-
-    Example: enrich refresh --stale-after 1d
-    """
+    observations are appended, never overwritten. Runs as a Prefect flow, unless nothing is
+    stale: then it says so at once and starts no flow run. Ctrl-C or SIGTERM stops it cleanly
+    (exit 130; the works not refreshed stay stale)."""
     settings = _settings(args)
     stale = parse_duration(args.stale_after)
     sources = parse_sources(args.sources)
-    from flows.refresh import run_refresh
-    from flows.report import print_refresh_summary
+    _say(
+        f"refresh of {settings.db_path}: works whose newest count is older than {args.stale_after}"
+    )
+    from flows.steps import nothing_stale
 
-    summary = run_refresh(settings=settings, stale_after=stale, sources=sources)
+    if nothing_stale(settings.db_path, stale_after=stale, sources=sources):
+        _say(
+            f"nothing to refresh: every work has a count newer than {args.stale_after}; "
+            "no flow run started"
+        )
+        return EXIT_OK
+    with stop_on_signals(), prefect_api(os.environ) as api:
+        from flows.refresh import run_refresh
+        from flows.report import print_refresh_summary
+
+        summary = api.run(
+            lambda: run_refresh(settings=settings, stale_after=stale, sources=sources)
+        )
+    if summary.get("interrupted"):
+        return _interrupted(summary)
     print_refresh_summary(summary, stream=sys.stderr)
     return EXIT_OK if summary.get("settled", False) else EXIT_UNSETTLED
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    """Run ad hoc SQL on the warehouse; read-only unless --write.
+def _interrupted(summary: dict) -> int:
+    """The one line of a run stopped by a signal; exit 130."""
+    left = sum(t.get("interrupted", 0) for t in summary.get("sources", {}).values())
+    kept = f"{left} identifiers left pending" if left else "nothing left half-done"
+    run = f" (run {summary['run_id']})" if summary.get("run_id") else ""
+    _say(
+        f"interrupted by {summary['interrupted']}: what was loaded is kept, {kept}; "
+        f"rerun to continue{run}"
+    )
+    return EXIT_INTERRUPTED
 
-    Example: enrich sql "select title, publication_year from works order by 2 desc" --format csv
-    """
+
+def _say(line: str) -> None:
+    print(f"enrich: {line}", file=sys.stderr, flush=True)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Run ad hoc SQL on the warehouse; read-only unless --write. During a run or refresh
+    (which holds the file) a read-only query is answered by that run, from its last committed
+    load, and says so on stderr."""
     settings = _settings(args)
     _require_db(settings.db_path)
     from warehouse.db import connect
     from warehouse.query import format_result, run_sql
 
-    con = connect(settings.db_path, read_only=not args.write)
-    try:
-        result = run_sql(con, args.query, write=args.write)
-    finally:
-        con.close()
-    out = format_result(result, args.format)
+    if args.write:
+        con = connect(settings.db_path)
+        try:
+            out = format_result(run_sql(con, args.query, write=True), args.format)
+        finally:
+            con.close()
+    else:
+        request = {"verb": "sql", "query": args.query, "format": args.format}
+        out = _read_only(
+            settings.db_path,
+            request,
+            lambda con: format_result(run_sql(con, args.query), args.format),
+        )
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Coverage per seed document and per source, ledger counts by status, the last runs.
-
-    Example: enrich status --db warehouse/warehouse.duckdb
-    """
+    Answered during a run too (see `enrich sql`)."""
     settings = _settings(args)
     _require_db(settings.db_path)
-    from warehouse.db import connect
     from warehouse.query import format_status, status_report
 
-    con = connect(settings.db_path, read_only=True)
-    try:
-        report = status_report(con)
-    finally:
-        con.close()
-    sys.stdout.write(format_status(report) + "\n")
+    out = _read_only(
+        settings.db_path, {"verb": "status"}, lambda con: format_status(status_report(con))
+    )
+    sys.stdout.write(out + "\n")
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export every warehouse table to DIRECTORY as Parquet files.
-
-    Example: enrich export --format parquet out/
-    """
+    """Export every warehouse table to DIRECTORY as Parquet files. Works during a run too
+    (see `enrich sql`)."""
     settings = _settings(args)
     _require_db(settings.db_path)
-    from warehouse.db import connect
     from warehouse.query import export_parquet
 
-    con = connect(settings.db_path, read_only=True)
-    try:
-        written = export_parquet(con, args.directory)
-    finally:
-        con.close()
-    print(f"enrich: wrote {len(written)} files to {args.directory}", file=sys.stderr)
+    directory = str(Path(args.directory).resolve())  # another process may write them
+    n = _read_only(
+        settings.db_path,
+        {"verb": "export", "directory": directory},
+        lambda con: str(len(export_parquet(con, directory))),
+    )
+    print(f"enrich: wrote {n} files to {args.directory}", file=sys.stderr)
     return EXIT_OK
 
 
-def cmd_rebuild(args: argparse.Namespace) -> int:
-    """Re-normalise every stored raw response into the tables, without any HTTP.
+def _read_only(db_path: Path, request: dict, local: Callable) -> str:
+    """``local(con)`` on a read-only connection; when a run holds the file, the run answers
+    ``request`` instead (flows.sharing); when nobody answers, wait for the lock as before."""
+    from warehouse.db import WarehouseBusy, connect
 
-    Example: enrich rebuild --db warehouse/warehouse.duckdb
-    """
+    try:
+        con = connect(db_path, read_only=True, wait=0)
+    except WarehouseBusy:
+        reply = _ask_the_run(db_path, request)
+        if reply is not None:
+            _say(as_of_line(reply))
+            return reply["out"]
+        con = connect(db_path, read_only=True)
+    try:
+        return local(con)
+    finally:
+        con.close()
+
+
+def _ask_the_run(db_path: Path, request: dict) -> dict | None:
+    from flows.sharing import NoRunAnswers, RunRefused, ask
+    from warehouse.query import SqlError
+
+    try:
+        return ask(db_path, request)
+    except NoRunAnswers:
+        return None
+    except RunRefused as exc:
+        if exc.kind == "WriterClosed":  # the run is finishing: its lock is about to go
+            return None
+        if exc.kind == "SqlError":
+            raise SqlError(str(exc)) from None
+        raise EnrichError(f"the run holding {db_path} could not answer: {exc}") from None
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Re-normalise every stored raw response into the tables, without any HTTP."""
     from flows.steps import rebuild_warehouse
 
     settings = _settings(args)
@@ -488,23 +608,35 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Register the deployments (the full run and the citation refresh, each on a cron schedule,
     UTC) with the Prefect server at PREFECT_API_URL and serve them until interrupted.
-
-    Example: prefect server start &  PREFECT_API_URL=http://127.0.0.1:4200/api enrich serve
     """
     from flows.deploy import serve_deployments
 
     settings = _settings(args)
     parse_duration(args.stale_after)
-    run_cron = args.run_cron or os.environ.get("ENRICH_RUN_CRON") or "0 2 * * 0"
-    refresh_cron = args.refresh_cron or os.environ.get("ENRICH_REFRESH_CRON") or "0 3 * * *"
     return serve_deployments(
         settings=settings,
-        paths=args.paths,
-        run_cron=run_cron,
-        refresh_cron=refresh_cron,
+        paths=args.paths or [str(settings.seeds_path)],
+        run_cron=args.run_cron or settings.run_cron,
+        refresh_cron=args.refresh_cron or settings.refresh_cron,
         stale_after=args.stale_after,
         register_only=args.register_only,
     )
+
+
+DEMO_WORKS = 300
+DEMO_DIR = "demo-warehouse"  # under ENRICH_HOME (beside, not inside, the demo/ package)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole pipeline in under a minute, offline: start the bundled fake of OpenAlex,
+    Crossref and PubMed on 127.0.0.1 (the seeds' works plus generated ones), run the real
+    `enrich run` against it into a demo warehouse of its own, then show `enrich status` and a
+    sample query. Never touches your warehouse or the real APIs."""
+    from flows.demo import run_demo
+
+    settings = _settings(args)
+    directory = Path(args.dir) if args.dir else settings.home / DEMO_DIR
+    return run_demo(directory, seeds=settings.seeds_path, works=args.works)
 
 
 # ------------------------------------------------------------------------------------------
@@ -512,11 +644,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------
 
 
-def _check_paths(paths: Sequence[str]) -> None:
+def _check_paths(paths: Sequence[str], *, default: bool = False) -> None:
     for p in paths:
         if not os.path.exists(p):
             if os.path.lexists(p):
                 raise InputError(f"{p}: broken or looping symbolic link")
+            if default:
+                raise InputError(
+                    f"{p}: no such folder (the default seed folder, $ENRICH_HOME/seeds); "
+                    "pass files or folders to read, or set ENRICH_HOME"
+                )
             raise InputError(f"{p}: no such file or directory")
 
 
@@ -583,9 +720,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, InputError) as exc:
         print(f"enrich: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         print("enrich: interrupted; what was loaded is kept, rerun to continue", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except EnrichError as exc:
         print(f"enrich: {exc}", file=sys.stderr)
         return EXIT_UNSETTLED
@@ -600,6 +737,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNSETTLED
+
+
+def entry() -> None:
+    """The console script: :func:`main`, then exit. A run stopped by a signal exits at once
+    (``os._exit``) once its data is committed and its line printed: a fetch thread still
+    blocked on a socket must not keep the process alive (they are daemons, but Python's exit
+    still runs every atexit hook, and one may wait on the network)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def _warehouse_exit_code(exc: Exception) -> int | None:

@@ -29,8 +29,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import steps
+from flows.interrupt import STOP, Interrupted, reclaimed
 from flows.progress import Progress
 from flows.report import run_markdown
+from flows.sharing import serve_readers
 from pipeline.config import Settings
 from pipeline.errors import EnrichError
 from pipeline.records import Identifier, SeedDocument
@@ -63,7 +65,10 @@ def documents_task(writer: steps.Writer, paths: list[str], run_id: str, settings
     from warehouse.load import load_documents
 
     # the warehouse's own file (and its .wal) is never read as a seed, even inside a seed folder
-    docs = list(extract_paths(paths, exclude=[str(settings.db_path)], limits=settings.read_limits))
+    docs = []
+    for doc in extract_paths(paths, exclude=[str(settings.db_path)], limits=settings.read_limits):
+        STOP.check()  # a stop during a long extraction loads nothing of it
+        docs.append(doc)
     writer(load_documents, docs, run_id=run_id)
     summary = _documents_summary(docs)
     del docs
@@ -143,25 +148,49 @@ def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = F
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
-        return _run(paths, settings, writer, sources, refresh, started)
+        with reclaimed(), serve_readers(writer):
+            return stopped_state(_run(paths, settings, writer, sources, refresh, started))
     finally:
         writer.close()
+
+
+def stopped_state(summary: dict):
+    """What a flow returns: its summary, or a ``Cancelled`` state carrying it when the run was
+    stopped by a signal (so Prefect shows the flow run Cancelled, not Completed or Crashed)."""
+    if not summary.get("interrupted"):
+        return summary
+    from prefect.states import Cancelled
+
+    return Cancelled(message=f"stopped by {summary['interrupted']}", data=summary)
+
+
+def summary_of(state) -> dict:
+    """The summary a flow run's final state carries; a failed run raises its error."""
+    if state.is_cancelled():
+        return state.result(raise_on_failure=False)
+    return state.result()
 
 
 def _run(paths, settings, writer, sources, refresh, started) -> dict:
     from warehouse.load import finish_run, start_run
 
     run_id = writer(start_run, "enrich", {"paths": paths, "sources": sources, "refresh": refresh})
+    writer.run_id = run_id
     status = "failed"
     summary: dict = {"run_id": run_id}
     try:
-        summary.update(documents_task(writer, paths, run_id, settings))
-        # matched references become works before the fetch rounds, which then enrich them
-        summary["matching"] = match_task(writer, settings, run_id, refresh, list(sources))
-        tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
-        summary.update(steps.tallies_summary(tallies))
-        summary["settled"] = summary["settled"] and summary["matching"]["settled"]
-        status = "completed" if summary["settled"] else "partial"
+        try:
+            summary.update(documents_task(writer, paths, run_id, settings))
+            # matched references become works before the fetch rounds, which then enrich them
+            summary["matching"] = match_task(writer, settings, run_id, refresh, list(sources))
+            tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
+            summary.update(steps.tallies_summary(tallies))
+            summary["settled"] = summary["settled"] and summary["matching"]["settled"]
+            status = "completed" if summary["settled"] else "partial"
+        except Interrupted:
+            pass
+        if STOP.is_set():
+            status, summary["interrupted"], summary["settled"] = "interrupted", STOP.reason, False
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -201,7 +230,9 @@ def _fetch_rounds(writer, settings, sources, refresh, run_id) -> dict[str, steps
             wait(list(futures.values()))
             for s, fut in futures.items():
                 tallies[s].merge(fut.result())
-        if "pubmed" in sources:
+            if STOP.is_set():
+                break
+        if "pubmed" in sources and not STOP.is_set():
             _pubmed_counts(writer, settings, run_id, tallies["pubmed"], progress)
     finally:
         progress.close()
@@ -255,7 +286,11 @@ def run_enrich(
     """Run the enrich flow (ephemeral Prefect unless PREFECT_API_URL is set) and return its
     summary, with Prefect's share of the wall time."""
     started = time.perf_counter()
-    summary = enrich_flow(
-        paths=list(paths), db=str(settings.db_path), sources=list(sources), refresh=refresh
+    state = enrich_flow(
+        paths=list(paths),
+        db=str(settings.db_path),
+        sources=list(sources),
+        refresh=refresh,
+        return_state=True,
     )
-    return steps.with_prefect_share(summary, started)
+    return steps.with_prefect_share(summary_of(state), started)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from flows.interrupt import STOP, Interrupted
 from pipeline.config import Settings
 from pipeline.records import MATCH_STATUSES, MatchResult, ReferenceEntry, SeedDocument
 
@@ -84,6 +85,8 @@ def match_and_load(
         log.info("matching %d reference strings", len(todo))
         try:
             _match_into(writer, settings, todo, tally, run_id=run_id, sources=sources)
+        except Interrupted:
+            raise
         except Exception as exc:  # a matching bug must not cost the run its enrichment
             log.warning("matching stopped after %d strings: %s", tally.strings, exc, exc_info=True)
             tally.errors.append(f"matching stopped: {type(exc).__name__}: {exc}"[:200])
@@ -97,7 +100,8 @@ def _match_into(writer, settings, todo, tally: MatchTally, *, run_id: str, sourc
     from warehouse.matches import load_matches
 
     pending: list[MatchResult] = []
-    for result in make_matcher(settings, sources).match([t for _, t in todo]):
+    matcher = make_matcher(settings, sources)
+    for result in matcher.match([t for _, t in todo], stop=STOP.is_set):
         tally.add(result)
         pending.append(result)
         if len(pending) >= LOAD_EVERY:
@@ -106,6 +110,7 @@ def _match_into(writer, settings, todo, tally: MatchTally, *, run_id: str, sourc
             pending = []
     if pending:
         writer(load_matches, pending, run_id=run_id)
+    STOP.check()  # a stop asked mid-matching: what was decided is stored, the rest waits
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ def match_documents(
     started = time.perf_counter()
     if todo:
         asked: list[MatchResult] = []
-        for result in make_matcher(settings, sources).match(todo):
+        for result in make_matcher(settings, sources).match(todo, stop=STOP.is_set):
             tally.add(result)
             asked.append(result)
             decided[result.text_hash] = result
@@ -173,7 +178,8 @@ def match_documents(
         if asked:
             load_matches(con, asked, run_id=None)
     tally.seconds = time.perf_counter() - started
-    return [EntryDecision(e, decided[e.key]) for e in entries], tally
+    # an interrupted call leaves the strings not decided out (they are asked next time)
+    return [EntryDecision(e, decided[e.key]) for e in entries if e.key in decided], tally
 
 
 def _override_result(entry: ReferenceEntry, doi: str | None, pmid: str | None) -> MatchResult:

@@ -19,8 +19,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import steps
-from flows.enrich import _artifact_markdown, fetch_task
+from flows.enrich import _artifact_markdown, fetch_task, stopped_state, summary_of
+from flows.interrupt import STOP, reclaimed
 from flows.progress import Progress
+from flows.sharing import serve_readers
 from pipeline.config import Settings
 from pipeline.records import Identifier
 
@@ -42,24 +44,32 @@ def refresh_flow(
     db: str, stale_after_seconds: float = 7 * 86400, sources: list[str] | None = None
 ) -> dict:
     """Refresh citation counts; parameters are plain values, secrets come from the environment."""
-    from warehouse.load import finish_run, start_run
-
     started = time.perf_counter()
     sources = list(sources or ("openalex", "crossref", "pubmed"))
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
+    with reclaimed(), serve_readers(writer):
+        return _refresh(writer, settings, sources, stale_after_seconds, summary, started)
+
+
+def _refresh(writer, settings, sources, stale_after_seconds, summary, started):
+    """The refresh flow's body: records the run, refreshes, closes the writer."""
+    from warehouse.load import finish_run, start_run
+
     status = "failed"
     try:
         run_id = writer(
             start_run, "refresh", {"stale_after_seconds": stale_after_seconds, "sources": sources}
         )
-        summary["run_id"] = run_id
+        summary["run_id"] = writer.run_id = run_id
         tallies = _refresh_sources(writer, settings, sources, stale_after_seconds, run_id)
         summary.update(steps.tallies_summary(tallies))
         summary["observations"] = sum(t.ok for t in tallies.values())
         status = "completed" if summary["settled"] else "partial"
+        if STOP.is_set():
+            status, summary["interrupted"], summary["settled"] = "interrupted", STOP.reason, False
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -67,7 +77,7 @@ def refresh_flow(
             writer(finish_run, summary["run_id"], status, summary)
         writer.close()
         _artifact_markdown("refresh-summary", summary)
-    return summary
+    return stopped_state(summary)
 
 
 def _refresh_sources(
@@ -89,9 +99,10 @@ def _refresh_sources(
 def run_refresh(*, settings: Settings, stale_after: timedelta, sources: Sequence[str]) -> dict:
     """Run the refresh flow and return its summary, with Prefect's share of the wall time."""
     started = time.perf_counter()
-    summary = refresh_flow(
+    state = refresh_flow(
         db=str(settings.db_path),
         stale_after_seconds=stale_after.total_seconds(),
         sources=list(sources),
+        return_state=True,
     )
-    return steps.with_prefect_share(summary, started)
+    return steps.with_prefect_share(summary_of(state), started)

@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flows.interrupt import STOP, Interrupted, StopRequest
 from pipeline.config import DUCKDB_MEMORY_MB, Settings
 from pipeline.errors import ParseError
 from pipeline.records import FetchBatch, Identifier, Normalised, RawResponse
@@ -134,6 +136,11 @@ class Writer:
         self.con.execute(f"set checkpoint_threshold = '{WRITER_CHECKPOINT_THRESHOLD}'")
         self.con.execute(f"set allocator_flush_threshold = '{WRITER_ALLOCATOR_FLUSH}'")
         self._lock = threading.Lock()
+        # what readers in other processes are told (flows.sharing): the run, and the number and
+        # time of the last write that committed
+        self.run_id: str | None = None
+        self.loads = 0
+        self.committed_at = datetime.now(UTC)
 
     def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._lock:
@@ -144,7 +151,10 @@ class Writer:
             while True:
                 cur = self.con.cursor()
                 try:
-                    return fn(cur, *args, **kwargs)
+                    result = fn(cur, *args, **kwargs)
+                    self.loads += 1
+                    self.committed_at = datetime.now(UTC)
+                    return result
                 except Exception as exc:
                     retries += 1
                     if (
@@ -155,6 +165,29 @@ class Writer:
                         raise
                 finally:
                     cur.close()
+
+    def reader(self) -> tuple[Any, dict]:
+        """A cursor whose transaction sees the last committed write (a load in progress is
+        invisible to it), and what that write was: ``run_id``, ``load`` (writes committed so
+        far) and ``committed_at``. Never waits for the writer's lock: a reader is answered in
+        the middle of a long load. The count is read before the snapshot is taken, so a write
+        committing in between makes the data newer than it says, never older. The caller closes
+        the cursor."""
+        as_of = {
+            "run_id": self.run_id,
+            "load": self.loads,
+            "committed_at": self.committed_at.isoformat(),
+        }
+        con = self.con
+        if con is None:
+            raise WriterClosed(f"the warehouse writer for {self.db_path} is closed")
+        try:
+            cur = con.cursor()
+            cur.execute("begin transaction")
+            cur.execute("select 1").fetchall()  # the snapshot is taken at the first statement
+        except Exception as exc:  # closed under us: the run is ending
+            raise WriterClosed(f"the warehouse writer for {self.db_path} is closing") from exc
+        return cur, as_of
 
     def index_mb(self) -> float:
         """Memory DuckDB holds for primary-key indexes now, in MB."""
@@ -205,6 +238,7 @@ class SourceTally:
     failed: int = 0
     pending: int = 0
     unreachable: int = 0  # pending with no HTTP status: the host could not be reached
+    interrupted: int = 0  # left pending by a stop (SIGINT/SIGTERM) before their answer loaded
     requests: int = 0
     batches: int = 0
     parse_errors: int = 0
@@ -235,6 +269,7 @@ class SourceTally:
             "failed",
             "pending",
             "unreachable",
+            "interrupted",
             "requests",
             "batches",
             "parse_errors",
@@ -297,8 +332,17 @@ PREFETCH_DEPTH = 10
 LOAD_GROUP_IDS = 1000
 
 
+# How often a consumer waiting for the next fetched batch looks at the stop request (seconds).
+STOP_POLL = 0.1
+
+
 def prefetched(
-    items: Iterator[Any], *, depth: int, size: Callable[[Any], int] = lambda _: 1, group: int = 1
+    items: Iterator[Any],
+    *,
+    depth: int,
+    size: Callable[[Any], int] = lambda _: 1,
+    group: int = 1,
+    stop: StopRequest = STOP,
 ) -> Iterator[list[Any]]:
     """Iterate ``items`` in a helper thread, at most ``depth`` items ahead of the consumer.
 
@@ -306,13 +350,17 @@ def prefetched(
     ``group`` (``group=1``: one item per list). An exception raised by ``items`` is re-raised here
     after the items before it; a consumer that stops early (an exception while loading) stops
     the helper at its next item.
+
+    Once ``stop`` is asked, the consumer raises Interrupted within STOP_POLL seconds, before
+    the next list, and does not wait for the helper: it may be blocked on a socket for minutes
+    (a daemon thread, abandoned; what it fetches after that is never loaded).
     """
     q: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
+    halt = threading.Event()  # the consumer is gone: the helper stops at its next item
     done = object()
 
     def put(item: Any) -> bool:
-        while not stop.is_set():
+        while not halt.is_set():
             try:
                 q.put(item, timeout=0.1)
                 return True
@@ -335,7 +383,7 @@ def prefetched(
     pending: tuple | None = None
     try:
         while True:
-            item, exc = pending if pending is not None else q.get()
+            item, exc = pending if pending is not None else _next(q, stop)
             pending = None
             if item is done:
                 if exc is not None:
@@ -353,9 +401,20 @@ def prefetched(
                 out.append(nxt[0])
                 total += size(nxt[0])
             yield out
+            stop.check()
     finally:
-        stop.set()
-        helper.join(timeout=5)
+        halt.set()
+        helper.join(timeout=0 if stop.is_set() else 5)
+
+
+def _next(q: queue.Queue, stop: StopRequest) -> Any:
+    """The next item of ``q``, raising Interrupted as soon as ``stop`` is asked."""
+    while True:
+        stop.check()
+        try:
+            return q.get(timeout=STOP_POLL)
+        except queue.Empty:
+            continue
 
 
 def fetch_and_load(
@@ -367,23 +426,56 @@ def fetch_and_load(
     run_id: str,
     counts: bool = False,
     progress: ProgressFn | None = None,
+    stop: StopRequest = STOP,
 ) -> SourceTally:
     """Fetch ``ids`` from one source batch by batch, normalise and load them (see
     ``load_stream``); a crash loses at most the batches in flight, which stay unsettled in the
-    ledger and are asked again."""
+    ledger and are asked again. Once ``stop`` is asked, fetching stops within a fraction of a
+    second (a load in its transaction commits first) and the identifiers not loaded yet are
+    recorded ``pending``."""
     tally = SourceTally(source)
-    if not ids:
+    if not ids or stop.is_set():
         return tally
     started = time.perf_counter()
     client = make_client(source, settings)
     batches: Iterator[FetchBatch] = client.fetch_counts(ids) if counts else client.fetch(ids)
-    load_stream(
-        batches, tally, writer=writer, run_id=run_id, counts=counts, total=len(ids),
-        progress=progress,
-    )  # fmt: skip
+    loaded: set[Identifier] = set()
+    try:
+        load_stream(
+            batches, tally, writer=writer, run_id=run_id, counts=counts, total=len(ids),
+            progress=progress, stop=stop, settled_here=loaded,
+        )  # fmt: skip
+    except Interrupted:
+        if not counts:  # a count refresh never writes the ledger: its works simply stay stale
+            _leave_pending(source, ids, loaded, tally, writer=writer, run_id=run_id, stop=stop)
     tally.requests = client.requests_made
     tally.seconds = time.perf_counter() - started
     return tally
+
+
+def _leave_pending(
+    source: str,
+    ids: Sequence[Identifier],
+    loaded: set[Identifier],
+    tally: SourceTally,
+    *,
+    writer: Writer,
+    run_id: str,
+    stop: StopRequest,
+) -> None:
+    """Record every identifier of ``ids`` whose outcome was not loaded as ``pending``: asked
+    (or about to be) when the run was stopped, so the next run asks it again."""
+    from warehouse.load import mark_ledger
+
+    left = [i for i in distinct(ids) if i not in loaded]
+    if not left:
+        return
+    reason = f"interrupted by {stop.reason or 'a signal'} before its answer was loaded"
+    writer(mark_ledger, source, left, status="pending", error=reason, run_id=run_id)
+    tally.asked += len(left)
+    tally.pending += len(left)
+    tally.interrupted += len(left)
+    log.info("%s: stopped; %d identifiers left pending for the next run", source, len(left))
 
 
 # A run allocates millions of small objects (parsed JSON, records, row tuples) and frees them in
@@ -428,6 +520,8 @@ def load_stream(
     counts: bool = False,
     total: int = 0,
     progress: ProgressFn | None = None,
+    stop: StopRequest = STOP,
+    settled_here: set[Identifier] | None = None,
 ) -> None:
     """Normalise and load fetched ``batches`` into the warehouse, counting them in ``tally``.
 
@@ -436,6 +530,8 @@ def load_stream(
     holds the writer. Batches waiting when a load starts are normalised and loaded together, in
     one transaction, up to LOAD_GROUP_IDS identifiers. (Normalising in a third thread, to overlap
     the loads, measured 0.93x: DuckDB already keeps both cores busy while it executes.)
+    The identifiers whose outcome was loaded are added to ``settled_here``; Interrupted is raised
+    between loads once ``stop`` is asked.
     """
     from warehouse.load import load_batch
 
@@ -446,6 +542,7 @@ def load_stream(
         depth=PREFETCH_DEPTH,
         size=lambda b: max(1, len(b.outcomes)),
         group=LOAD_GROUP_IDS,
+        stop=stop,
     )
     for group in waiting:
         normalised: list[Normalised] = []
@@ -459,6 +556,8 @@ def load_stream(
         writer(load_batch, loaded, normalised, run_id=run_id)
         for batch in group:
             tally.add(batch)
+            if settled_here is not None:
+                settled_here.update(o.identifier for o in batch.outcomes)
             log.info(
                 "%s: batch %d, %d ids (%d ok, %d not found, %d failed, %d pending), %d/%d done",
                 tally.source,
@@ -521,6 +620,31 @@ def _safe_normalise(fn: Callable[[RawResponse], Normalised]) -> Callable[[RawRes
             return Normalised()
 
     return wrapped
+
+
+def nothing_stale(db_path: str | Path, *, stale_after: timedelta, sources: Sequence[str]) -> bool:
+    """Whether a refresh would find nothing to do: no source has a stale work. False whenever
+    that cannot be told at once (no file yet, another process holds it, an older schema that
+    only a read-write open upgrades): the refresh flow then decides, as before."""
+    import duckdb
+
+    from warehouse.db import WarehouseError, connect, latest_version, schema_version
+    from warehouse.load import stale_works
+
+    if str(db_path) == ":memory:" or not Path(db_path).exists():
+        return False
+    try:
+        con = connect(db_path, read_only=True, wait=0)
+    except WarehouseError:
+        return False
+    try:
+        if schema_version(con) < latest_version():
+            return False
+        return not any(stale_works(con, s, stale_after=stale_after) for s in sources)
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
 
 
 def distinct(ids: Iterable[Identifier]) -> list[Identifier]:

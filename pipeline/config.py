@@ -1,10 +1,16 @@
-"""Settings: the only reader of ``os.environ`` in the project. Passed down explicitly.
+"""Settings: the only reader of ``os.environ`` (and of ``.env``) in the project. Passed down
+explicitly.
 
-Contract variables (docs/contract.md): ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
+Contract variables (docs/contract.md): ENRICH_HOME, ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
 OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL.
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
-ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB.
+ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_RUN_CRON,
+ENRICH_REFRESH_CRON.
+
+Every variable may also come from a ``.env`` file in the working folder (python-dotenv syntax);
+a variable set in the environment wins over the file. ``ENRICH_HOME`` anchors the default paths
+(the warehouse, the seed folder), so they do not depend on the folder ``enrich`` runs from.
 """
 
 from __future__ import annotations
@@ -22,7 +28,13 @@ _LIMITS = ReadLimits()  # the defaults
 VERSION = "0.1.0"
 TOOL = "enrich"
 
-DEFAULT_DB = "warehouse/warehouse.duckdb"
+DEFAULT_DB = "warehouse/warehouse.duckdb"  # under ENRICH_HOME
+DEFAULT_SEEDS = "seeds"  # under ENRICH_HOME
+DEFAULT_RUN_CRON = "0 2 * * 0"  # enrich serve: the full run, Sundays 02:00 UTC
+DEFAULT_REFRESH_CRON = "0 3 * * *"  # enrich serve: the citation refresh, daily 03:00 UTC
+# The project's own folder (a source checkout: its pyproject.toml is there). Installed from a
+# wheel, this is site-packages, which has no pyproject.toml.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_OPENALEX_URL = "https://api.openalex.org"
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -46,7 +58,8 @@ DUCKDB_MEMORY_MB = 256
 class Settings:
     """Run-time configuration. Secrets are excluded from ``repr`` so they never reach a log."""
 
-    db_path: Path = Path(DEFAULT_DB)
+    home: Path = PROJECT_DIR
+    db_path: Path = PROJECT_DIR / DEFAULT_DB
     mailto: str | None = None
     ncbi_api_key: str | None = field(default=None, repr=False)
     openalex_api_key: str | None = field(default=None, repr=False)
@@ -66,16 +79,23 @@ class Settings:
     ncbi_rps: float | None = None  # None: 3 keyless, 10 with a key
     duckdb_memory_mb: int = DUCKDB_MEMORY_MB
     read_limits: ReadLimits = ReadLimits()
+    run_cron: str = DEFAULT_RUN_CRON
+    refresh_cron: str = DEFAULT_REFRESH_CRON
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Build settings from the environment (``os.environ`` unless ``env`` is given).
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, cwd: Path | None = None, **overrides: object
+    ) -> Settings:
+        """Build settings from the environment: ``os.environ`` over the working folder's
+        ``.env`` (see :func:`environment`), unless ``env`` is given.
 
         Raises ConfigError with a one-line message for a malformed value.
         """
-        env = os.environ if env is None else env
+        env = environment(cwd) if env is None else env
+        home = enrich_home(env, cwd=cwd)
         s = cls(
-            db_path=Path(env.get("ENRICH_DB") or DEFAULT_DB),
+            home=home,
+            db_path=_path(env.get("ENRICH_DB"), cwd) or home / DEFAULT_DB,
             mailto=env.get("ENRICH_MAILTO") or None,
             ncbi_api_key=env.get("NCBI_API_KEY") or None,
             openalex_api_key=env.get("OPENALEX_API_KEY") or None,
@@ -102,8 +122,15 @@ class Settings:
                 ),
                 json_max_mb=int(_num(env, "ENRICH_JSON_MAX_MB", _LIMITS.json_max_mb)),
             ),
+            run_cron=env.get("ENRICH_RUN_CRON") or DEFAULT_RUN_CRON,
+            refresh_cron=env.get("ENRICH_REFRESH_CRON") or DEFAULT_REFRESH_CRON,
         )
         return replace(s, **overrides) if overrides else s
+
+    @property
+    def seeds_path(self) -> Path:
+        """The seed folder ``enrich run`` reads when given no paths: ``$ENRICH_HOME/seeds``."""
+        return self.home / DEFAULT_SEEDS
 
     @property
     def effective_ncbi_rps(self) -> float:
@@ -122,6 +149,46 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """Every secret value in force, for redaction."""
         return tuple(s for s in (self.ncbi_api_key, self.openalex_api_key) if s)
+
+
+def environment(cwd: Path | None = None) -> dict[str, str]:
+    """``os.environ`` over the variables of ``<cwd>/.env`` (the environment wins).
+
+    python-dotenv reads the file (quotes, ``export``, comments, ``${VAR}`` expansion), so the
+    syntax is the one Docker Compose and most tools accept. An unreadable file is a ConfigError.
+    """
+    path = (cwd or Path.cwd()) / ".env"
+    from_file: dict[str, str] = {}
+    if path.is_file():
+        from dotenv import dotenv_values
+
+        try:
+            values = dotenv_values(path, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        from_file = {k: v for k, v in values.items() if v is not None}
+    return {**from_file, **os.environ}
+
+
+def enrich_home(env: Mapping[str, str], *, cwd: Path | None = None) -> Path:
+    """``ENRICH_HOME`` if set; else the project folder when ``enrich`` runs from inside its
+    source checkout; else ``$XDG_DATA_HOME/enrich`` (``~/.local/share/enrich``)."""
+    given = _path(env.get("ENRICH_HOME"), cwd)
+    if given is not None:
+        return given
+    here = (cwd or Path.cwd()).resolve()
+    if (PROJECT_DIR / "pyproject.toml").is_file() and here.is_relative_to(PROJECT_DIR):
+        return PROJECT_DIR
+    data = _path(env.get("XDG_DATA_HOME"), cwd) or Path.home() / ".local" / "share"
+    return data / "enrich"
+
+
+def _path(value: str | None, cwd: Path | None) -> Path | None:
+    """A path from a variable: ``~`` expanded, relative to ``cwd``; None when unset or empty."""
+    if not value or not value.strip():
+        return None
+    path = Path(value.strip()).expanduser()
+    return path if path.is_absolute() else (cwd or Path.cwd()) / path
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:

@@ -18,8 +18,9 @@ the string ``failed`` (``pending`` when the server asked to wait, or was unreach
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from pipeline.config import Settings
@@ -55,19 +56,26 @@ class ReferenceMatcher:
         self.ecitmatch = (ecitmatch or EcitMatch(settings)) if use_ecitmatch else None
 
     def match(
-        self, texts: Sequence[str], *, progress: ProgressFn | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        progress: ProgressFn | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[MatchResult]:
-        """One MatchResult per distinct text (first occurrence order)."""
+        """One MatchResult per distinct text (first occurrence order). When ``stop()`` turns
+        true (a signal asked the run to stop) it ends within a poll, without waiting for a
+        search blocked on its socket; the strings not decided yet get no result."""
         unique = list(dict.fromkeys(texts))
         done = 0
-        with ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="match") as pool:
-            for at in range(0, len(unique), WINDOW):
-                window = unique[at : at + WINDOW]
-                results = list(pool.map(self._first_pass, window))
-                yield from self._fallback(results)
-                done += len(window)
-                if progress:
-                    progress(done, len(unique))
+        for at in range(0, len(unique), WINDOW):
+            window = unique[at : at + WINDOW]
+            results = _map_until_stopped(self._first_pass, window, SEARCH_THREADS, stop)
+            if results is None or (stop is not None and stop()):
+                return
+            yield from self._fallback(results)
+            done += len(window)
+            if progress:
+                progress(done, len(unique))
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -159,3 +167,49 @@ def _result(
         reason=decision.reason,
         requests=requests,
     )
+
+
+POLL = 0.1  # seconds between looks at the stop flag while searches are in flight
+
+
+def _map_until_stopped(
+    fn: Callable[[str], MatchResult],
+    items: list[str],
+    workers: int,
+    stop: Callable[[], bool] | None,
+) -> list[MatchResult] | None:
+    """``[fn(i) for i in items]`` on ``workers`` daemon threads, or None once ``stop()`` is
+    true. Daemon threads, not a ThreadPoolExecutor: an executor's exit (and the interpreter's)
+    joins its threads, so a search blocked on a socket would hold a Ctrl-C for as long as the
+    socket does. An abandoned thread ends with its request's deadline or with the process."""
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for i, item in enumerate(items):
+        todo.put((i, item))
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    results: list = [None] * len(items)
+
+    def work() -> None:
+        while True:
+            try:
+                i, item = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[i] = fn(item)
+                finished.put(None)
+            except BaseException as exc:  # surfaced in the caller's thread
+                finished.put(exc)
+
+    for _ in range(min(workers, len(items))):
+        threading.Thread(target=work, name="match", daemon=True).start()
+    for _ in items:
+        while True:
+            try:
+                error = finished.get(timeout=POLL)
+                break
+            except queue.Empty:
+                if stop is not None and stop():
+                    return None
+        if error is not None:
+            raise error
+    return results

@@ -67,6 +67,16 @@ def api(catalog):
 
 
 @pytest.fixture(autouse=True)
+def _no_stop_asked():
+    """A stop asked in one test (flows.interrupt.STOP is per process) never leaks into another."""
+    from flows.interrupt import STOP
+
+    STOP.clear()
+    yield
+    STOP.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_http_state():
     """Limiters, concurrency gates and unreachable marks are per process; each test starts clean."""
     from pipeline.http import reset_host_state

@@ -39,11 +39,17 @@ def _one_line(exc: Exception) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, query: str, *, write: bool = False) -> QueryResult:
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    *,
+    write: bool = False,
+    allowed: frozenset[str] | set[str] = _READ_ONLY,
+) -> QueryResult:
     """Run ``query`` (one or more statements) and return the last statement's result.
 
-    Without ``write`` only reading statements are allowed. Raises SqlError with a one-line
-    message for bad SQL or a refused write.
+    Without ``write`` only the statement types in ``allowed`` (reading ones) may run. Raises
+    SqlError with a one-line message for bad SQL or a refused write.
     """
     try:
         parsed = con.extract_statements(query)
@@ -54,8 +60,9 @@ def run_sql(con: duckdb.DuckDBPyConnection, query: str, *, write: bool = False) 
     if not write:
         for stmt in parsed:
             kind = stmt.type.name
-            if kind not in _READ_ONLY:
-                raise SqlError(f"{kind} is a write; pass --write to allow it")
+            if kind not in allowed:
+                hint = "pass --write to allow it" if kind not in _READ_ONLY else "not during a run"
+                raise SqlError(f"{kind} is not a plain read; {hint}")
     try:
         for stmt in parsed[:-1]:
             con.execute(stmt)

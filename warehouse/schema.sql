@@ -10,7 +10,7 @@ create table runs (
     params       json,
     started_at   timestamptz not null,
     finished_at  timestamptz,
-    status       varchar not null,  -- running | completed | partial | failed | crashed
+    status       varchar not null,  -- running | completed | partial | interrupted | failed | crashed
     summary      json
 );
 

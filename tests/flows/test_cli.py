@@ -144,3 +144,46 @@ def test_extract_format_text_prints_what_offsets_point_into(capsys, tmp_path):
     assert cli.main(["extract", str(path)]) == 0
     (m,) = json.loads(capsys.readouterr().out)
     assert text[m["start"] : m["end"]] == "27172445"
+
+
+def test_every_verb_help_ends_with_examples_and_every_argument_has_help():
+    parser = cli.build_parser()
+    verbs = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
+    for name, sub in verbs.items():
+        text = sub.format_help().rstrip()
+        assert "examples:" in text and text.splitlines()[-1].strip().startswith("enrich"), name
+        for action in sub._actions:  # noqa: SLF001
+            assert action.help, f"enrich {name}: {action.dest} has no help text"
+
+
+def test_run_from_another_folder_uses_enrich_home_for_its_defaults(monkeypatch, tmp_path):
+    from pipeline.config import Settings
+
+    home = tmp_path / "home"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENRICH_HOME", str(home))
+    s = Settings.from_env()
+    assert s.db_path == home / "warehouse" / "warehouse.duckdb"
+    assert s.seeds_path == home / "seeds"
+
+
+def test_dotenv_in_the_working_folder_is_read_and_the_environment_wins(monkeypatch, tmp_path):
+    from pipeline.config import Settings
+
+    (tmp_path / ".env").write_text('ENRICH_MAILTO="dot@example.org"\nENRICH_TIMEOUT=12\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ENRICH_MAILTO", raising=False)
+    monkeypatch.setenv("ENRICH_TIMEOUT", "7")
+    s = Settings.from_env()
+    assert s.mailto == "dot@example.org" and s.read_timeout == 7.0
+
+
+def test_default_home_outside_the_project_is_the_users_data_folder(monkeypatch, tmp_path):
+    from pipeline.config import enrich_home
+
+    monkeypatch.chdir(tmp_path)
+    assert enrich_home({"XDG_DATA_HOME": str(tmp_path / "data")}) == tmp_path / "data" / "enrich"
+    monkeypatch.chdir(cli.__file__.rsplit("/flows/", 1)[0])
+    from pipeline.config import PROJECT_DIR
+
+    assert enrich_home({}) == PROJECT_DIR

@@ -147,17 +147,21 @@ def test_second_run_fetches_nothing_already_settled(prefect_harness, online, see
 
 
 def test_refresh_appends_observations_and_keeps_the_old_ones(
-    prefect_harness, online, seeds, tmp_path
+    prefect_harness, online, seeds, tmp_path, capsys
 ):
     db = tmp_path / "w.duckdb"
     assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
     old = query(
         db, "select work_id, source, cited_by_count, observed_at from citation_counts order by all"
     )
+    capsys.readouterr()
     assert cli.main(["refresh", "--db", str(db), "--stale-after", "7d"]) == 0
     assert query(db, "select count(*) from citation_counts")[0][0] == len(old), (
         "nothing is stale yet"
     )
+    # nothing stale: said at once, and no flow run started (no runs row either)
+    assert "nothing to refresh" in capsys.readouterr().err
+    assert query(db, "select count(*) from runs where flow = 'refresh'")[0][0] == 0
     assert cli.main(["refresh", "--db", str(db), "--stale-after", "0s"]) == 0
     new = query(
         db, "select work_id, source, cited_by_count, observed_at from citation_counts order by all"
@@ -166,7 +170,7 @@ def test_refresh_appends_observations_and_keeps_the_old_ones(
     added = len(new) - len(old)
     works = query(db, "select count(*) from works")[0][0]
     assert added == works * 3, "one new observation per work and source"
-    assert query(db, "select count(*) from runs where flow = 'refresh'")[0][0] == 2
+    assert query(db, "select count(*) from runs where flow = 'refresh'")[0][0] == 1
 
 
 def test_no_network_ends_with_everything_pending_and_exit_1(

@@ -187,7 +187,7 @@ def test_a_matching_bug_is_reported_and_the_run_goes_on(monkeypatch, tmp_path):
     from warehouse.load import start_run
 
     class Broken:
-        def match(self, texts):
+        def match(self, texts, stop=None):
             raise RuntimeError("boom")
 
     monkeypatch.setattr(matching, "make_matcher", lambda settings, sources: Broken())

@@ -49,5 +49,5 @@ def test_a_bad_value_is_one_line_naming_the_variable(name, value, says):
 
 
 def test_the_db_path_comes_from_enrich_db_unless_overridden():
-    assert Settings.from_env({"ENRICH_DB": "x.duckdb"}).db_path == Path("x.duckdb")
+    assert Settings.from_env({"ENRICH_DB": "x.duckdb"}).db_path == Path.cwd() / "x.duckdb"
     assert Settings.from_env({"ENRICH_DB": "x.duckdb"}, db_path=Path("y")).db_path == Path("y")

@@ -116,3 +116,25 @@ def test_ecitmatch_down_after_crossref_found_nothing_is_failed_not_unmatched():
         got = run(api, [HERRATH, DARWIN])
     assert got[HERRATH].status == "failed" and "ecitmatch" in got[HERRATH].reason
     assert got[DARWIN].status == "unmatched"  # not a journal reference: PubMed was not needed
+
+
+def test_a_stop_ends_matching_within_a_poll_while_a_search_is_blocked():
+    import threading
+    import time
+
+    from pipeline.reference_matcher import _map_until_stopped
+
+    blocked = threading.Event()
+    asked = threading.Event()
+
+    def search(text):
+        if text == "blocked":
+            asked.set()
+            blocked.wait(30)  # a socket that never answers
+        return text
+
+    started = time.monotonic()
+    got = _map_until_stopped(search, ["a", "blocked", "b"], 2, stop=asked.is_set)
+    assert got is None and time.monotonic() - started < 5
+    blocked.set()
+    assert _map_until_stopped(search, ["a", "b"], 2, stop=None) == ["a", "b"]

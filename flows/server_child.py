@@ -1,0 +1,74 @@
+"""The local Prefect server process of one ``enrich`` run: ``python -m flows.server_child
+PARENT_PID PORT``. It dies with its parent.
+
+Prefect's own ephemeral server is a plain child: ``kill -9`` of ``enrich run`` left it running
+under PID 1 (~200 MB, listening on loopback; 24 of 27 kills in issue 21), and Ctrl-C at a
+terminal reached it too (the whole foreground process group gets SIGINT), so the run lost its API
+mid-flight and dumped ``Error logging to API`` for a minute. This launcher runs the same server
+(uvicorn, ``prefect.server.api.server:create_app``) but:
+
+- asks Linux to SIGKILL it when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and
+- watches its parent's pid every WATCH_INTERVAL seconds as well (any POSIX system; a parent that
+  died before the prctl took effect).
+
+The parent starts it in its own session (no terminal signals); it stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCH_INTERVAL = 1.0  # seconds
+
+
+def die_with_parent(parent: int) -> None:
+    """Arrange for this process to end when ``parent`` does (exit at once if it already has)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the watchdog below is enough
+        pass
+    if os.getppid() != parent:  # the parent died before prctl: nobody would send the signal
+        os._exit(0)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(WATCH_INTERVAL)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def main(argv: list[str]) -> None:
+    """``PARENT_PID PORT``: serve Prefect's API on 127.0.0.1:PORT until told to stop."""
+    parent, port = int(argv[0]), int(argv[1])
+    die_with_parent(parent)
+    import prefect
+    from uvicorn.main import main as uvicorn
+
+    # the arguments Prefect's SubprocessASGIServer passes (prefect 3.9.1, server/api/server.py)
+    uvicorn(
+        args=[
+            "--app-dir",
+            str(prefect.__module_path__.parent),
+            "--factory",
+            "prefect.server.api.server:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "error",
+            "--lifespan",
+            "on",
+        ]  # fmt: skip
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
