@@ -119,10 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--db", help=db_help)
     st.set_defaults(func=cmd_status)
 
-    ex = sub.add_parser("export", help="export every table", description=_doc(cmd_export))
+    ex = sub.add_parser(
+        "export",
+        help="tables and views as parquet/csv, works as bibtex/csljson/ris",
+        description=_doc(cmd_export),
+    )
     ex.add_argument("directory")
     ex.add_argument("--db", help=db_help)
-    ex.add_argument("--format", choices=("parquet",), default="parquet")
+    ex.add_argument(
+        "--format", choices=("parquet", "csv", "bibtex", "csljson", "ris"), default="parquet"
+    )
+    subset = ex.add_mutually_exclusive_group()
+    subset.add_argument(
+        "--seed", metavar="DOC", help="only the works of this seed document (path or id)"
+    )
+    subset.add_argument(
+        "--sql", metavar="QUERY", help='only the works a query selects ("select work_id ...")'
+    )
     ex.set_defaults(func=cmd_export)
 
     rb = sub.add_parser(
@@ -272,21 +285,33 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export every warehouse table to DIRECTORY as Parquet files.
+    """Export to DIRECTORY: every table and view as Parquet or CSV (one file each), or the
+    works as a bibliography (works.bib, works.json CSL JSON, works.ris) for Zotero, JabRef,
+    EndNote or pandoc. --seed or --sql exports the works of one seed document, or those a
+    query selects.
 
-    Example: enrich export --format parquet out/
+    Examples: enrich export out/ --format csv
+              enrich export refs/ --format bibtex --seed 002_3ea597cfb241f368.txt
+              enrich export refs/ --format ris --sql "select work_id from works where publication_year >= 2020"
     """
     settings = _settings(args)
     _require_db(settings.db_path)
-    from warehouse.db import connect
-    from warehouse.query import export_parquet
+    from flows.exports import run_export
+    from warehouse.scope import ScopeError
 
-    con = connect(settings.db_path, read_only=True)
     try:
-        written = export_parquet(con, args.directory)
-    finally:
-        con.close()
-    print(f"enrich: wrote {len(written)} files to {args.directory}", file=sys.stderr)
+        summary = run_export(
+            settings.db_path, args.directory, args.format, seed=args.seed, query=args.sql
+        )
+    except ScopeError as exc:
+        raise InputError(str(exc)) from None
+    what = f"{summary.works} works" if summary.works is not None else f"{len(summary.files)} files"
+    print(f"enrich: wrote {what} ({summary.scope}) to {args.directory}", file=sys.stderr)
+    if summary.left_out:
+        print(
+            f"enrich: left out of the subset (no work_id column): {', '.join(summary.left_out)}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
