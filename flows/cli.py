@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
     db_help = f"warehouse file (default: $ENRICH_DB or {DEFAULT_DB})"
+    report_option = {
+        "nargs": "?",
+        "const": "",
+        "metavar": "FILE",
+        "help": "at the end, write the HTML report to FILE (default report.html beside the "
+        "warehouse; also $ENRICH_REPORT) and publish it as a Prefect artifact",
+    }
 
     run = sub.add_parser(
         "run", help="extract, enrich and load (a Prefect flow)", description=_doc(cmd_run)
@@ -81,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
     )
     run.add_argument("--refresh", action="store_true", help="re-fetch identifiers already settled")
+    run.add_argument("--report", **report_option)
     run.set_defaults(func=cmd_run)
 
     ext = sub.add_parser(
@@ -102,7 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument(
         "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
     )
+    ref.add_argument("--report", **report_option)
     ref.set_defaults(func=cmd_refresh)
+
+    rp = sub.add_parser(
+        "report", help="one self-contained HTML report", description=_doc(cmd_report)
+    )
+    rp.add_argument("--db", help=db_help)
+    rp.add_argument("--out", default="report.html", help="the HTML file (default report.html)")
+    rp.add_argument("--seed", metavar="DOC", help="only the works of this seed document")
+    rp.set_defaults(func=cmd_report)
 
     sql = sub.add_parser("sql", help="ad hoc SQL on the warehouse", description=_doc(cmd_sql))
     sql.add_argument("query")
@@ -185,8 +202,14 @@ def _doc(func: Callable) -> str:
 def _settings(args: argparse.Namespace):
     from pipeline.config import Settings
 
-    overrides = {"db_path": Path(args.db)} if getattr(args, "db", None) else {}
-    return Settings.from_env(**overrides)
+    overrides: dict[str, object] = {"db_path": Path(args.db)} if getattr(args, "db", None) else {}
+    settings = Settings.from_env(**overrides)
+    report = getattr(args, "report", None)
+    if report is not None:  # --report alone: report.html beside the warehouse
+        overrides["report_path"] = (
+            Path(report) if report else settings.db_path.with_name("report.html")
+        )
+    return Settings.from_env(**overrides) if overrides else settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -312,6 +335,36 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"enrich: left out of the subset (no work_id column): {', '.join(summary.left_out)}",
             file=sys.stderr,
         )
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report of the warehouse (or of one seed document's works):
+    coverage, the fetch ledger, citation histories, most cited works and top movers, each seed
+    document's works, and what needs attention (retractions, disagreements between sources,
+    missing sources, failed and pending identifiers). It opens offline; no CDN.
+
+    Example: enrich report --out report.html
+             enrich report --seed 002_3ea597cfb241f368.txt --out seed-002.html
+    """
+    settings = _settings(args)
+    _require_db(settings.db_path)
+    from warehouse.db import connect
+    from warehouse.report import write_report
+    from warehouse.scope import ScopeError
+
+    con = connect(settings.db_path, read_only=True)
+    try:
+        summary = write_report(con, args.out, seed=args.seed, source=str(settings.db_path))
+    except ScopeError as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        con.close()
+    print(
+        f"enrich: wrote {summary.path} ({summary.bytes / 1e6:.1f} MB, {summary.scope}) "
+        f"in {summary.seconds:.1f} s",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

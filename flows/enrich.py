@@ -30,6 +30,7 @@ from prefect.utilities.annotations import quote
 
 from flows import steps
 from flows.progress import Progress
+from flows.publish import publish_report
 from flows.report import run_markdown
 from pipeline.config import Settings
 from pipeline.errors import EnrichError
@@ -124,15 +125,22 @@ def fetch_task(
     log_prints=False,
     description="Extract identifiers from seed documents, enrich from OpenAlex, Crossref and PubMed, load DuckDB.",
 )
-def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = False) -> dict:
+def enrich_flow(
+    paths: list[str], db: str, sources: list[str], refresh: bool = False, report: str | None = None
+) -> dict:
     """The main job. Parameters are plain values (stored by Prefect); secrets come from the
-    environment inside the run and never become parameters."""
+    environment inside the run and never become parameters. ``report``: write the HTML report
+    there at the end (else $ENRICH_REPORT, if set)."""
     started = time.perf_counter()
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
-        return _run(paths, settings, writer, sources, refresh, started)
+        summary = _run(paths, settings, writer, sources, refresh, started)
+        report = report or settings.report_path
+        if report:
+            summary["report"] = publish_report(writer, report)
+        return summary
     finally:
         writer.close()
 
@@ -240,6 +248,10 @@ def run_enrich(
     summary, with Prefect's share of the wall time."""
     started = time.perf_counter()
     summary = enrich_flow(
-        paths=list(paths), db=str(settings.db_path), sources=list(sources), refresh=refresh
+        paths=list(paths),
+        db=str(settings.db_path),
+        sources=list(sources),
+        refresh=refresh,
+        report=str(settings.report_path) if settings.report_path else None,
     )
     return steps.with_prefect_share(summary, started)

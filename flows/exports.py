@@ -68,10 +68,10 @@ def _make_scope(con, seed: str | None, query: str | None) -> str:
         raise ScopeError("--seed and --sql each choose a subset: give one of them")
     if seed:
         path, n = scope_seed(con, seed)
-        return f"the {n} works of {path}"
+        return f"the {_works(n)} of {path}"
     if query:
-        return f"the {scope_query(con, query)} works the query selected"
-    return f"all {scope_all(con)} works"
+        return f"the {_works(scope_query(con, query))} the query selected"
+    return f"all {_works(scope_all(con))}"
 
 
 def _write_bibliography(con, directory: Path, fmt: str) -> tuple[Path, int]:
@@ -88,3 +88,7 @@ def _write_bibliography(con, directory: Path, fmt: str) -> tuple[Path, int]:
     os.replace(partial, target)
     log.debug("wrote %d works to %s", n, target)
     return target, n
+
+
+def _works(n: int) -> str:
+    return f"{n:,} work{'' if n == 1 else 's'}"

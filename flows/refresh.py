@@ -21,6 +21,7 @@ from prefect.utilities.annotations import quote
 from flows import steps
 from flows.enrich import _artifact_markdown, fetch_task
 from flows.progress import Progress
+from flows.publish import publish_report
 from pipeline.config import Settings
 from pipeline.records import Identifier
 
@@ -39,9 +40,13 @@ def stale_task(writer: steps.Writer, source: str, stale_after_seconds: float) ->
     description="Append fresh citation counts for works whose newest observation is stale.",
 )
 def refresh_flow(
-    db: str, stale_after_seconds: float = 7 * 86400, sources: list[str] | None = None
+    db: str,
+    stale_after_seconds: float = 7 * 86400,
+    sources: list[str] | None = None,
+    report: str | None = None,
 ) -> dict:
-    """Refresh citation counts; parameters are plain values, secrets come from the environment."""
+    """Refresh citation counts; parameters are plain values, secrets come from the environment.
+    ``report``: write the HTML report there at the end (else $ENRICH_REPORT, if set)."""
     from warehouse.load import finish_run, start_run
 
     started = time.perf_counter()
@@ -65,6 +70,9 @@ def refresh_flow(
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         if "run_id" in summary:
             writer(finish_run, summary["run_id"], status, summary)
+            report = report or settings.report_path
+            if report:
+                summary["report"] = publish_report(writer, report)
         writer.close()
         _artifact_markdown("refresh-summary", summary)
     return summary
@@ -93,5 +101,6 @@ def run_refresh(*, settings: Settings, stale_after: timedelta, sources: Sequence
         db=str(settings.db_path),
         stale_after_seconds=stale_after.total_seconds(),
         sources=list(sources),
+        report=str(settings.report_path) if settings.report_path else None,
     )
     return steps.with_prefect_share(summary, started)

@@ -4,7 +4,7 @@ Contract variables (docs/contract.md): ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
 OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL.
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
-ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB.
+ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_REPORT.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class Settings:
     crossref_concurrency: int = CROSSREF_CONCURRENCY
     ncbi_rps: float | None = None  # None: 3 keyless, 10 with a key
     duckdb_memory_mb: int = DUCKDB_MEMORY_MB
+    report_path: Path | None = None  # HTML report written at the end of every run and refresh
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -90,6 +91,9 @@ class Settings:
             ),
             ncbi_rps=_num(env, "ENRICH_NCBI_RPS", None),
             duckdb_memory_mb=int(_num(env, "ENRICH_DUCKDB_MEMORY_MB", DUCKDB_MEMORY_MB)),
+            report_path=Path(env["ENRICH_REPORT"])
+            if (env.get("ENRICH_REPORT") or "").strip()
+            else None,
         )
         return replace(s, **overrides) if overrides else s
 

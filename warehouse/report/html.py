@@ -1,0 +1,116 @@
+"""Render the report's page: the numbers of ``data.ReportData`` through the jinja2 template,
+with the SVG charts, the stylesheet and the small sorting/filtering script inlined so the one
+file opens anywhere, offline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from warehouse.report import charts
+from warehouse.report.data import ReportData, Table, plain
+
+HERE = Path(__file__).parent
+SOURCES = ("openalex", "crossref", "pubmed")
+_LINKS = {
+    "doi": lambda v: "https://doi.org/" + quote(v, safe="/:;()"),
+    "pmid": lambda v: f"https://pubmed.ncbi.nlm.nih.gov/{v}/",
+    "pmcid": lambda v: f"https://pmc.ncbi.nlm.nih.gov/articles/{v}/",
+}
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cell"] = _cell
+    return env
+
+
+def _cell(value: object, column: str) -> Markup | object:
+    """A table cell: identifiers become links, numbers get thousands separators."""
+    value = plain(value)
+    if value is None:
+        return ""
+    if column in _LINKS and isinstance(value, str):
+        return Markup('<a href="{}">{}</a>').format(_LINKS[column](value), value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if column.endswith("year") else f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return value
+
+
+def render(data: ReportData, *, source: str, generated_at: datetime) -> str:
+    """The whole page as one string."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        data=data,
+        charts={name: Markup(svg) for name, svg in _charts(data).items()},
+        css=Markup((HERE / "static" / "report.css").read_text(encoding="utf-8")),
+        script=Markup((HERE / "static" / "report.js").read_text(encoding="utf-8")),
+        source=source,
+        generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        version=_version(),
+    )
+
+
+def _version() -> str:
+    try:
+        return version("enrich")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "?"
+
+
+def _charts(data: ReportData) -> dict[str, str]:
+    out = {
+        "ids_by_scheme": charts.bar_chart(
+            "Identifiers by scheme", data.ids_by_scheme.column("scheme"),
+            data.ids_by_scheme.column("identifiers"),
+        ),
+        "coverage": charts.bar_chart(
+            "Works with a record, per source (%)", data.coverage_by_source.column("source"),
+            data.coverage_by_source.column("percent"), unit="%",
+        ),
+        "ledger": _stacked(data.ledger_by_source, "source", "Identifiers per source and status"),
+        "missing": _stacked(data.missing_by_source, "source", "Works a source has no record of"),
+        "disagreements": charts.bar_chart(
+            "Works whose sources disagree, per field", data.disagreements_by_field.column("field"),
+            data.disagreements_by_field.column("works"),
+        ),
+        "citations_by_year": charts.column_chart(
+            "Citations received per year (OpenAlex counts by year)",
+            data.citations_by_year.column("year"), data.citations_by_year.column("citations"),
+        ),
+        "citations_over_time": charts.line_chart(
+            "Citations of these works as observed, per source",
+            _series(data.citations_over_time, "source", "day", "citations"),
+        ),
+        "top_works_by_year": charts.line_chart(
+            "Citations per year of the most cited works (OpenAlex)",
+            _series(data.top_works_by_year, "title", "year", "cited_by_count"),
+        ),
+    }  # fmt: skip
+    return out
+
+
+def _stacked(table: Table, key: str, label: str) -> str:
+    series = {c: table.column(c) for c in table.columns if c != key}
+    return charts.stacked_bars(label, table.column(key), series, colours=charts.STATUS_COLOURS)
+
+
+def _series(table: Table, key: str, x: str, y: str) -> dict[str, list[tuple[str, float]]]:
+    out: dict[str, list[tuple[str, float]]] = {}
+    for row in table.records():
+        out.setdefault(str(row[key])[:60], []).append((str(plain(row[x])), row[y] or 0))
+    return out
