@@ -10,9 +10,13 @@ import duckdb
 
 from warehouse.db import sql
 
-ROW_LIMIT = 500  # rows per listed table; the page says how many there were in all
+# Caps that keep the page's size independent of the warehouse's (the page says how many rows
+# there were in all): 500 rows per list, 200 per document list, 50 documents with a section of
+# their own (the documents table lists them all). At the caps: about 10 MB.
+ROW_LIMIT = 500
+DOCUMENT_ROW_LIMIT = 200
+MAX_DOCUMENTS = 50
 TOP_WORKS = 8  # works whose histories are charted one by one
-MAX_DOCUMENTS = 50  # documents with a section of their own (the overview table lists all)
 
 
 @dataclass
@@ -22,6 +26,7 @@ class Table:
     columns: list[str]
     rows: list[tuple]
     total: int
+    totals: list[int] | None = None  # per row, for queries whose total_rows is per group
 
     @property
     def truncated(self) -> bool:
@@ -76,7 +81,7 @@ def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
     rows = rel.fetchall()
     if columns and columns[-1] == "total_rows":
         total = rows[0][-1] if rows else 0
-        return Table(columns[:-1], [r[:-1] for r in rows], total)
+        return Table(columns[:-1], [r[:-1] for r in rows], total, [r[-1] for r in rows])
     return Table(columns, rows, len(rows))
 
 
@@ -87,11 +92,22 @@ def retracted_works(con: duckdb.DuckDBPyConnection, *, limit: int = ROW_LIMIT) -
 
 
 def unmatched_references(
-    con: duckdb.DuckDBPyConnection, document_id: str, *, limit: int = ROW_LIMIT
+    con: duckdb.DuckDBPyConnection, *, documents: int = MAX_DOCUMENTS, limit: int = ROW_LIMIT
 ) -> Table:
-    """The identifiers a document cites that no source resolved. The one place to point at
-    reference matching's results (entries matched by text) when the warehouse has them."""
-    return _query(con, "unmatched_references", {"document_id": document_id, "limit": limit})
+    """For the first ``documents`` documents in scope, the identifiers each cites that no
+    source resolved (first column ``document_id``). The one place to point at reference
+    matching's results (entries matched by text) when the warehouse has them."""
+    return _query(con, "unmatched_references", {"documents": documents, "limit": limit})
+
+
+def _per_document(table: Table) -> dict[str, Table]:
+    """Split a query's rows by their first column, ``document_id``; each part's total is its
+    own (the query's ``total_rows`` is per document)."""
+    parts: dict[str, Table] = {}
+    for row, total in zip(table.rows, table.totals or [], strict=True):
+        part = parts.setdefault(row[0], Table(table.columns[1:], [], total))
+        part.rows.append(row[1:])
+    return parts
 
 
 def collect(con: duckdb.DuckDBPyConnection, scope: str, *, limit: int = ROW_LIMIT) -> ReportData:
@@ -120,10 +136,19 @@ def collect(con: duckdb.DuckDBPyConnection, scope: str, *, limit: int = ROW_LIMI
         missing_source=_query(con, "missing_source", lim),
         failed_pending=_query(con, "failed_pending", lim),
     )
+    per_doc = {"documents": MAX_DOCUMENTS, "limit": min(limit, DOCUMENT_ROW_LIMIT)}
+    works = _query(con, "document_works", per_doc)
+    unmatched = unmatched_references(con, **per_doc)
+    works_of, unmatched_of = _per_document(works), _per_document(unmatched)
     for doc in documents.records()[:MAX_DOCUMENTS]:
-        works = _query(con, "document_works", {"document_id": doc["document_id"], **lim})
-        unmatched = unmatched_references(con, doc["document_id"], limit=limit)
-        data.document_sections.append(DocumentSection(doc, works, unmatched))
+        key = doc["document_id"]
+        data.document_sections.append(
+            DocumentSection(
+                doc,
+                works_of.get(key, Table(works.columns[1:], [], 0)),
+                unmatched_of.get(key, Table(unmatched.columns[1:], [], 0)),
+            )
+        )
     return data
 
 

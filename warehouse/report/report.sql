@@ -129,36 +129,65 @@ order by c.path
 limit $limit;
 
 -- name: document_works
--- The works one document mentions: role(s), what is known of them, which sources have them.
-with roles as (
-    select m.work_id, string_agg(distinct m.role, ', ' order by m.role) as roles,
-           min(m.line) as first_line
-    from mentions m join report_scope s using (work_id)
-    where m.document_id = $document_id
-    group by m.work_id
+-- The works each listed document mentions (the $documents first by path; $limit per document):
+-- role(s), what is known of them, which sources have them. total_rows: per document.
+with docs as (
+    select c.document_id from seed_coverage c
+    where exists (select 1 from mentions m join report_scope s using (work_id)
+                  where m.document_id = c.document_id)
+    order by c.path
+    limit $documents
+),
+roles as (
+    select m.document_id, m.work_id,
+           string_agg(distinct m.role, ', ' order by m.role) as roles, min(m.line) as first_line
+    from mentions m
+    join docs d using (document_id)
+    join report_scope s using (work_id)
+    group by m.document_id, m.work_id
 )
-select r.roles, coalesce(w.title, '') as title, w.publication_year, w.doi, w.pmid, w.pmcid,
-       st.status, array_to_string(st.sources, ', ') as sources, r.first_line, w.work_id,
-       count(*) over () as total_rows
+select r.document_id, r.roles, coalesce(w.title, '') as title, w.publication_year, w.doi, w.pmid,
+       w.pmcid, st.status, array_to_string(st.sources, ', ') as sources, r.first_line, w.work_id,
+       count(*) over (partition by r.document_id) as total_rows
 from roles r
 join works w using (work_id)
 join stg_work_status st using (work_id)
-order by r.first_line, w.work_id
-limit $limit;
+qualify row_number() over (partition by r.document_id order by r.first_line, w.work_id) <= $limit
+order by r.document_id, r.first_line, w.work_id;
 
 -- name: unmatched_references
--- Identifiers a document cites (role 'reference') whose work no source has resolved, with what
--- the ledger says. (Reference lists matched by text arrive with reference matching.)
-select m.scheme, m.value, st.status, u.last_error, m.line, m.work_id,
-       count(*) over () as total_rows
-from (select distinct document_id, scheme, value, work_id, min(line) over (partition by document_id, scheme, value) as line
-      from mentions where role = 'reference' and document_id = $document_id) m
-join report_scope s using (work_id)
-join stg_work_status st using (work_id)
-left join unresolved_identifiers u on u.scheme = m.scheme and u.value = m.value
-where st.status <> 'resolved'
-order by m.line, m.scheme, m.value
-limit $limit;
+-- Per listed document, the identifiers it cites (role 'reference') whose work no source has
+-- resolved, with what the ledger says. (Reference lists matched by text arrive with reference
+-- matching.) total_rows: per document.
+with docs as (
+    select c.document_id from seed_coverage c
+    where exists (select 1 from mentions m join report_scope s using (work_id)
+                  where m.document_id = c.document_id)
+    order by c.path
+    limit $documents
+),
+cited as (
+    select m.document_id, m.scheme, m.value, any_value(m.work_id) as work_id, min(m.line) as line
+    from mentions m join docs d using (document_id) join report_scope s using (work_id)
+    where m.role = 'reference'
+    group by m.document_id, m.scheme, m.value
+),
+unresolved as (
+    select c.*, st.status
+    from cited c join stg_work_status st using (work_id)
+    where st.status <> 'resolved'
+),
+errors as (
+    select l.scheme, l.value, arg_max(l.last_error, l.last_attempt_at) as last_error
+    from fetch_ledger l join (select distinct scheme, value from unresolved) u using (scheme, value)
+    group by l.scheme, l.value
+)
+select u.document_id, u.scheme, u.value, u.status, e.last_error, u.line, u.work_id,
+       count(*) over (partition by u.document_id) as total_rows
+from unresolved u
+left join errors e using (scheme, value)
+qualify row_number() over (partition by u.document_id order by u.line, u.scheme, u.value) <= $limit
+order by u.document_id, u.line, u.scheme, u.value;
 
 -- name: retracted_works
 -- Works a source marks as retracted (works.is_retracted: any source says so), and which sources.

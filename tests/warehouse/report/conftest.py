@@ -15,13 +15,25 @@ from __future__ import annotations
 import pytest
 
 from pipeline.records import CitationCount
+from warehouse.db import connect
 from warehouse.load import load_batch, load_counts, load_documents, start_run
 
+from ..conftest import assert_quality
 from ..factories import batch, document, ident, record
 
 
-@pytest.fixture
-def warehouse(con):
+@pytest.fixture(scope="module")
+def warehouse():
+    """Built once per test module (read-only use; a test that changes it rolls back)."""
+    con = connect(":memory:")
+    build(con)
+    yield con
+    assert_quality(con)
+    con.close()
+
+
+def build(con) -> None:
+    """Load the warehouse of the module docstring into ``con``."""
     first = start_run(con, "enrich", {})
     docs = [
         document("seeds/a.txt", [("subject", ["doi:10.1/a", "pmid:1"]),
@@ -49,7 +61,6 @@ def warehouse(con):
     second = start_run(con, "refresh", {})
     load_counts(con, [CitationCount("crossref", ident("doi:10.1/a"), 15),
                       CitationCount("openalex", ident("pmid:1"), 12)], run_id=second)  # fmt: skip
-    return con
 
 
 def work_of(con, scheme: str, value: str) -> str:

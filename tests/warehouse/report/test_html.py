@@ -44,11 +44,15 @@ def test_nothing_is_loaded_from_elsewhere(warehouse):
 
 
 def test_a_hostile_title_is_text_not_markup(warehouse):
+    warehouse.begin()
     warehouse.execute(
         "update works set title = '<script>alert(1)</script><img src=x onerror=alert(2)>' "
         "where doi = '10.1/d'"
     )
-    html = page(warehouse)
+    try:
+        html = page(warehouse)
+    finally:
+        warehouse.rollback()
     scripts = [a for t, a in parsed(html).tags if t == "script"]
     assert len(scripts) == 1  # the report's own
     assert "onerror=alert" not in re.sub(r"&lt;.*?&gt;", "", html)
