@@ -25,7 +25,8 @@ FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 def _svg(height: int, label: str, body: list[str]) -> str:
     return (
         f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg" {FONT}>'
+        f'width="{WIDTH}" height="{height}" preserveAspectRatio="xMinYMin meet" '
+        f'xmlns="http://www.w3.org/2000/svg" {FONT}>'
         f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
     )
 
