@@ -328,6 +328,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except ScopeError as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise _cannot_write(args.directory, exc) from None
     what = f"{summary.works} works" if summary.works is not None else f"{len(summary.files)} files"
     print(f"enrich: wrote {what} ({summary.scope}) to {args.directory}", file=sys.stderr)
     if summary.left_out:
@@ -358,6 +360,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         summary = write_report(con, args.out, seed=args.seed, source=str(settings.db_path))
     except ScopeError as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise _cannot_write(args.out, exc) from None
     finally:
         con.close()
     print(
@@ -415,6 +419,12 @@ def _check_paths(paths: Sequence[str]) -> None:
             if os.path.lexists(p):
                 raise InputError(f"{p}: broken or looping symbolic link")
             raise InputError(f"{p}: no such file or directory")
+
+
+def _cannot_write(target: str, exc: OSError) -> InputError:
+    """A file or folder the user named cannot be written: one line naming it and why."""
+    where = exc.filename or target
+    return InputError(f"{target}: cannot write there ({exc.strerror or exc}: {where})")
 
 
 def _require_db(path: Path) -> None:

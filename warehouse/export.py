@@ -52,7 +52,10 @@ def export_relations(
         if subset:
             source += f' where "{work_column}" in (select work_id from report_scope)'
         target = directory / f"{name}.{fmt}"
-        con.execute(f"copy ({source}) to $path ({options})", {"path": str(target)})
+        try:
+            con.execute(f"copy ({source}) to $path ({options})", {"path": str(target)})
+        except duckdb.IOException as exc:  # disk full, permissions: the file is named
+            raise OSError(0, str(exc).splitlines()[0], str(target)) from None
         done.written.append(target)
     log.debug("exported %d tables and views to %s", len(done.written), directory)
     return done

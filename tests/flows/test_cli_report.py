@@ -96,3 +96,13 @@ def test_without_the_option_enrich_report_from_the_environment_applies(monkeypat
     monkeypatch.setenv("ENRICH_REPORT", "env.html")
     args = argparse.Namespace(db=None, report=None)
     assert cli._settings(args).report_path == Path("env.html")
+
+
+def test_an_output_that_cannot_be_written_exits_2_naming_it(db, tmp_path, capsys):
+    taken = tmp_path / "afile"
+    taken.write_text("x")
+    assert cli.main(["export", str(taken), "--format", "csv", "--db", str(db)]) == 2
+    assert cli.main(["report", "--db", str(db), "--out", str(taken / "r.html")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": cannot write there")[0] for line in lines] == [
+        f"enrich: {taken}", f"enrich: {taken / 'r.html'}"]  # fmt: skip
