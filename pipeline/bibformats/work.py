@@ -66,7 +66,7 @@ class BibWork:
             match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", self.publication_date)
             if match:
                 parts = tuple(int(p) for p in match.groups() if p)
-                if all(p > 0 for p in parts) and (len(parts) < 2 or parts[1] <= 12):
+                if all(p > 0 for p in parts) and all(p <= m for p, m in zip(parts[1:], (12, 31))):
                     return parts
         return (self.publication_year,) if self.publication_year else ()
 

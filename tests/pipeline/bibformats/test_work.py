@@ -22,7 +22,7 @@ def test_without_a_doi_the_url_is_pubmed_then_pmc_then_openalex():
 @pytest.mark.parametrize(
     ("date", "year", "parts"),
     [("2021-03-04", 2021, (2021, 3, 4)), ("2021-03", 2021, (2021, 3)), ("2021", None, (2021,)),
-     (None, 2020, (2020,)), ("garbage", 2019, (2019,)), ("2021-13-01", 2021, (2021,)),
+     (None, 2020, (2020,)), ("garbage", 2019, (2019,)), ("2021-13-01", 2021, (2021,)), ("2021-02-32", 2021, (2021,)),
      (None, None, ())],
 )  # fmt: skip
 def test_date_parts_come_from_the_date_else_the_year(date, year, parts):
