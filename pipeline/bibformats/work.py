@@ -66,7 +66,8 @@ class BibWork:
             match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", self.publication_date)
             if match:
                 parts = tuple(int(p) for p in match.groups() if p)
-                if all(p > 0 for p in parts) and all(p <= m for p, m in zip(parts[1:], (12, 31))):
+                limits = (9999, 12, 31)[: len(parts)]  # year, month, day
+                if all(0 < p <= m for p, m in zip(parts, limits, strict=True)):
                     return parts
         return (self.publication_year,) if self.publication_year else ()
 
