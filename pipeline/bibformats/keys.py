@@ -58,7 +58,7 @@ class CitationKeys:
             family = _ascii_word(
                 name.family or (name.literal.split(" ")[0] if name.literal else "")
             )
-        words = [_ascii_word(w) for w in (plain(work.title) or "").split()]
+        words = (_ascii_word(w) for w in (plain(work.title) or "").split())
         word = next((w for w in words if w and w not in _SKIP), "")
         year = str(work.publication_year) if work.publication_year else ""
         parts = [p for p in (family, word, year) if p]

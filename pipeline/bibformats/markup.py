@@ -50,6 +50,8 @@ class _Tokens(HTMLParser):
 def tokens(text: str) -> list[Token]:
     """``'a <i>b</i>'`` -> [("text", "a "), ("open", "italic"), ("text", "b"), ("close", "italic")];
     every opened style is closed."""
+    if "<" not in text and "&" not in text:  # most titles: no markup, no entity to parse
+        return [("text", text)]
     parser = _Tokens()
     parser.feed(text)
     parser.close()
