@@ -18,7 +18,6 @@ from warehouse.report import charts
 from warehouse.report.data import ReportData, Table, plain
 
 HERE = Path(__file__).parent
-SOURCES = ("openalex", "crossref", "pubmed")
 _LINKS = {
     "doi": lambda v: "https://doi.org/" + quote(v, safe="/:;()"),
     "pmid": lambda v: f"https://pubmed.ncbi.nlm.nih.gov/{v}/",
@@ -50,14 +49,13 @@ def _cell(value: object, column: str) -> str:
         if column in _LINKS and isinstance(value, str):
             return f'<td><a href="{escape(_LINKS[column](value))}">{text}</a></td>'
         return f"<td>{text}</td>"
-    shown = (
-        str(value)
-        if column.endswith("year")
-        else f"{value:,}"
-        if isinstance(value, int)
-        else f"{value:,.1f}"
-    )
-    return f'<td class="num" data-value="{value}">{shown}</td>'
+    return f'<td class="num" data-value="{value}">{_number(value, column)}</td>'
+
+
+def _number(value: int | float, column: str) -> str:
+    if column.endswith("year"):
+        return str(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
 
 
 def rows_html(table: Table, hide: Sequence[str] = ()) -> Markup:
@@ -100,7 +98,7 @@ def _version() -> str:
 
 
 def _charts(data: ReportData) -> dict[str, str]:
-    out = {
+    return {
         "ids_by_scheme": charts.bar_chart(
             "Identifiers by scheme", data.ids_by_scheme.column("scheme"),
             data.ids_by_scheme.column("identifiers"),
@@ -128,7 +126,6 @@ def _charts(data: ReportData) -> dict[str, str]:
             _series(data.top_works_by_year, "title", "year", "cited_by_count"),
         ),
     }  # fmt: skip
-    return out
 
 
 def _stacked(table: Table, key: str, label: str) -> str:
