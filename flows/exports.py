@@ -48,6 +48,7 @@ def run_export(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     con = connect(db_path, read_only=True)
+    con.execute("set enable_progress_bar = false")  # DuckDB draws one on stderr for slow queries
     try:
         summary = ExportSummary(scope=_make_scope(con, seed, query))
         if fmt in RELATION_FORMATS:

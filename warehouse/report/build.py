@@ -53,6 +53,7 @@ def write_report(
     Raises warehouse.scope.ScopeError when ``seed`` names no single document.
     """
     started = time.perf_counter()
+    con.execute("set enable_progress_bar = false")  # DuckDB draws one on stderr for slow queries
     if seed:
         doc_path, n = scope_seed(con, seed)
         scope = f"the {_works(n)} of {doc_path}"

@@ -112,6 +112,7 @@ def _per_document(table: Table) -> dict[str, Table]:
 
 def collect(con: duckdb.DuckDBPyConnection, scope: str, *, limit: int = ROW_LIMIT) -> ReportData:
     """Every number of the report for the works in ``report_scope``."""
+    con.execute(sql("report/report.sql", "prepare"))
     lim = {"limit": limit}
     top = {"works": TOP_WORKS}
     totals = _query(con, "totals").records()[0]

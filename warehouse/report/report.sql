@@ -3,6 +3,15 @@
 -- List statements end in `limit $limit` and carry `count(*) over ()` as total_rows, so the
 -- report can say "the first 500 of 12,345" without a second query.
 
+-- name: prepare
+-- What several statements below read, computed once for the scope: the disagreements and the
+-- missing sources (each view compares or crosses every work; read twice, they cost twice).
+create or replace temp table report_disagreements as
+select d.* from source_disagreements d join report_scope s using (work_id)
+where d.field in ('title', 'publication_year', 'venue');
+create or replace temp table report_missing as
+select m.* from works_missing_source m join report_scope s using (work_id);
+
 -- name: totals
 select (select count(*) from report_scope) as works,
        (select count(distinct m.document_id) from mentions m join report_scope s using (work_id)) as documents,
@@ -201,17 +210,12 @@ order by w.publication_year desc nulls last, w.work_id
 limit $limit;
 
 -- name: disagreements_by_field
-select d.field, count(*) as works
-from source_disagreements d join report_scope s using (work_id)
-where d.field in ('title', 'publication_year', 'venue')
-group by d.field
-order by d.field;
+select field, count(*) as works from report_disagreements group by field order by field;
 
 -- name: disagreements
-select d.field, d.openalex, d.crossref, d.pubmed, d.work_id, count(*) over () as total_rows
-from source_disagreements d join report_scope s using (work_id)
-where d.field in ('title', 'publication_year', 'venue')
-order by d.field, d.work_id
+select field, openalex, crossref, pubmed, work_id, count(*) over () as total_rows
+from report_disagreements
+order by field, work_id
 limit $limit;
 
 -- name: missing_by_source
@@ -222,14 +226,14 @@ select m.source,
        count(*) filter (where m.ledger_status = 'pending') as pending,
        count(*) filter (where m.ledger_status = 'unattempted') as unattempted,
        count(*) filter (where m.ledger_status = 'ok') as ok_elsewhere
-from works_missing_source m join report_scope s using (work_id)
+from report_missing m
 group by m.source
 order by m.source;
 
 -- name: missing_source
 select m.source, m.ledger_status, m.doi, m.pmid, m.pmcid, m.last_error, m.work_id,
        count(*) over () as total_rows
-from works_missing_source m join report_scope s using (work_id)
+from report_missing m
 order by case m.ledger_status when 'failed' then 1 when 'pending' then 2 else 3 end,
          m.source, m.work_id
 limit $limit;
