@@ -114,13 +114,21 @@ def column_chart(label: str, names: Sequence[str], values: Sequence[float]) -> s
     return _svg(height, label, body)
 
 
+def _compact(value: float) -> str:
+    """Axis labels fit the margin: 25,000,000 -> 25M, 12,500 -> 12.5k."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return _number(value)
+
+
 def _y_axis(left: int, top: int, plot_h: float, top_value: float) -> list[str]:
     out = []
     for k in range(5):
         value = top_value * k / 4
         y = top + plot_h - plot_h * k / 4
         out.append(f'<line x1="{left}" x2="{WIDTH - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_number(value)}</text>')  # fmt: skip
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_compact(value)}</text>')  # fmt: skip
     return out
 
 
@@ -136,8 +144,12 @@ def line_chart(label: str, series: dict[str, Sequence[tuple[str, float]]]) -> st
     pos = {x: left + (i * step if len(xs) > 1 else (WIDTH - left) / 2) for i, x in enumerate(xs)}
     body = _y_axis(left, top, plot_h, top_value)
     for i, x in enumerate(xs):
-        if len(xs) <= 12 or i % (len(xs) // 10 + 1) == 0:
-            body.append(f'<text x="{pos[x]:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
+        if len(xs) <= 12 or i % (len(xs) // 10 + 1) == 0 or i == len(xs) - 1:
+            # the first and last labels keep inside the chart
+            anchor = (
+                "start" if i == 0 < len(xs) - 1 else "end" if i == len(xs) - 1 > 0 else "middle"
+            )
+            body.append(f'<text x="{pos[x]:.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}">'
                         f"{escape(str(x))}</text>")  # fmt: skip
     for n, (name, points) in enumerate(series.items()):
         colour = PALETTE[n % len(PALETTE)]

@@ -54,3 +54,8 @@ def test_labels_from_the_data_are_escaped():
     svg = charts.line_chart("<b>", {"</svg><script>x</script>": [("2024", 1)]})
     ET.fromstring(svg)  # still one well-formed SVG
     assert "<script>" not in svg
+
+
+def test_axis_labels_stay_short_for_large_numbers():
+    svg = charts.column_chart("big", ["2024", "2025"], [12_000_000, 25_000_000])
+    assert ">25M<" in svg and ">12.5M<" in svg
