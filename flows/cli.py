@@ -74,6 +74,9 @@ EXAMPLES = {
   enrich match paper.txt refs.bib              # one object per reference entry without an id
   enrich match paper.pdf --format table
   enrich match paper.txt --accept 12=10.1038/nature14539 --accept 14=none""",
+    "report": """\
+  enrich report --out report.html
+  enrich report --seed 002_3ea597cfb241f368.txt --out seed-002.html""",
     "refresh": """\
   enrich refresh                               # works whose newest count is older than 7 days
   enrich refresh --stale-after 1d --sources openalex""",
@@ -85,8 +88,10 @@ EXAMPLES = {
   enrich status
   enrich status --db ~/papers.duckdb""",
     "export": """\
-  enrich export out/
-  enrich export out/ --format parquet --db ~/papers.duckdb""",
+  enrich export out/                           # every table and view as Parquet
+  enrich export out/ --format csv
+  enrich export refs/ --format bibtex --seed 002_3ea597cfb241f368.txt
+  enrich export refs/ --format ris --sql "select work_id from works where publication_year >= 2020\"""",
     "rebuild": """\
   enrich rebuild                               # after a normaliser fix: no HTTP at all
   enrich rebuild --db ~/papers.duckdb""",
@@ -116,12 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     db_help = "warehouse file (default: $ENRICH_DB, else $ENRICH_HOME/" + DEFAULT_DB + ")"
     sources_help = "comma-separated sources (default: openalex,crossref,pubmed)"
+    report_option = {
+        "nargs": "?",
+        "const": "",
+        "metavar": "FILE",
+        "help": "at the end, write the HTML report to FILE (default report.html beside the "
+        "warehouse; also $ENRICH_REPORT) and publish it as a Prefect artifact",
+    }
 
     run = _verb(sub, "run", cmd_run, "extract, enrich and load (a Prefect flow)")
     run.add_argument("paths", nargs="*", help="seed files or folders (default: $ENRICH_HOME/seeds)")
     run.add_argument("--db", help=db_help)
     run.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
     run.add_argument("--refresh", action="store_true", help="re-fetch identifiers already settled")
+    run.add_argument("--report", **report_option)
 
     ext = _verb(sub, "extract", cmd_extract, "extraction only; prints mentions")
     ext.add_argument("paths", nargs="+", help="seed files or folders")
@@ -143,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="refresh works whose newest observation is older (default: 7d; units w d h m s)",
     )
     ref.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
+    ref.add_argument("--report", **report_option)
+
+    rp = _verb(sub, "report", cmd_report, "one self-contained HTML report")
+    rp.add_argument("--db", help=db_help)
+    rp.add_argument("--out", default="report.html", help="the HTML file (default: report.html)")
+    rp.add_argument("--seed", metavar="DOC", help="only the works of this seed document")
 
     sql = _verb(sub, "sql", cmd_sql, "ad hoc SQL on the warehouse")
     sql.add_argument("query", help="one or more SQL statements; the last one's rows are printed")
@@ -160,11 +179,24 @@ def build_parser() -> argparse.ArgumentParser:
     st = _verb(sub, "status", cmd_status, "coverage, ledger counts, last runs")
     st.add_argument("--db", help=db_help)
 
-    ex = _verb(sub, "export", cmd_export, "export every table")
-    ex.add_argument("directory", help="folder to write one file per table into (created)")
+    ex = _verb(
+        sub, "export", cmd_export, "tables and views as parquet/csv, works as bibtex/csljson/ris"
+    )
+    ex.add_argument("directory", help="folder to write into (created)")
     ex.add_argument("--db", help=db_help)
     ex.add_argument(
-        "--format", choices=("parquet",), default="parquet", help="file format (default: parquet)"
+        "--format",
+        choices=("parquet", "csv", "bibtex", "csljson", "ris"),
+        default="parquet",
+        help="parquet/csv: one file per table and view; bibtex/csljson/ris: one works file "
+        "(default: parquet)",
+    )
+    subset = ex.add_mutually_exclusive_group()
+    subset.add_argument(
+        "--seed", metavar="DOC", help="only the works of this seed document (path or id)"
+    )
+    subset.add_argument(
+        "--sql", metavar="QUERY", help='only the works a query selects ("select work_id ...")'
     )
 
     rb = _verb(sub, "rebuild", cmd_rebuild, "re-normalise from stored raw responses (no HTTP)")
@@ -235,8 +267,14 @@ def _doc(func: Callable) -> str:
 def _settings(args: argparse.Namespace):
     from pipeline.config import Settings
 
-    overrides = {"db_path": Path(args.db)} if getattr(args, "db", None) else {}
-    return Settings.from_env(**overrides)
+    overrides: dict[str, object] = {"db_path": Path(args.db)} if getattr(args, "db", None) else {}
+    settings = Settings.from_env(**overrides)
+    report = getattr(args, "report", None)
+    if report is not None:  # --report alone: report.html beside the warehouse
+        overrides["report_path"] = (
+            Path(report) if report else settings.db_path.with_name("report.html")
+        )
+    return Settings.from_env(**overrides) if overrides else settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -543,19 +581,71 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export every warehouse table to DIRECTORY as Parquet files. Works during a run too
-    (see `enrich sql`)."""
+    """Export to DIRECTORY: every table and view as Parquet or CSV (one file each), or the
+    works as a bibliography (works.bib, works.json CSL JSON, works.ris) for Zotero, JabRef,
+    EndNote or pandoc. --seed or --sql exports the works of one seed document, or those a
+    query selects. Works during a run too (see `enrich sql`)."""
     settings = _settings(args)
     _require_db(settings.db_path)
-    from warehouse.query import export_parquet
+    from flows.exports import export_with, summary_from_json, summary_json
+    from warehouse.scope import ScopeError
 
     directory = str(Path(args.directory).resolve())  # another process may write them
-    n = _read_only(
-        settings.db_path,
-        {"verb": "export", "directory": directory},
-        lambda con: str(len(export_parquet(con, directory))),
+    request = {
+        "verb": "export",
+        "directory": directory,
+        "format": args.format,
+        "seed": args.seed,
+        "sql": args.sql,
+    }
+    try:
+        out = _read_only(
+            settings.db_path,
+            request,
+            lambda con: summary_json(
+                export_with(con, directory, args.format, seed=args.seed, query=args.sql)
+            ),
+        )
+    except ScopeError as exc:
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise _cannot_write(args.directory, exc) from None
+    summary = summary_from_json(out)
+    what = f"{summary.works} works" if summary.works is not None else f"{len(summary.files)} files"
+    print(f"enrich: wrote {what} ({summary.scope}) to {args.directory}", file=sys.stderr)
+    if summary.left_out:
+        print(
+            f"enrich: left out of the subset (no work_id column): {', '.join(summary.left_out)}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report of the warehouse (or of one seed document's works):
+    coverage, the fetch ledger, citation histories, most cited works and top movers, each seed
+    document's works, and what needs attention (retractions, disagreements between sources,
+    missing sources, failed and pending identifiers). It opens offline; no CDN."""
+    settings = _settings(args)
+    _require_db(settings.db_path)
+    from warehouse.db import connect
+    from warehouse.report import write_report
+    from warehouse.scope import ScopeError
+
+    con = connect(settings.db_path, read_only=True)
+    try:
+        summary = write_report(con, args.out, seed=args.seed, source=str(settings.db_path))
+    except ScopeError as exc:
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise _cannot_write(args.out, exc) from None
+    finally:
+        con.close()
+    print(
+        f"enrich: wrote {summary.path} ({summary.bytes / 1e6:.1f} MB, {summary.scope}) "
+        f"in {summary.seconds:.1f} s",
+        file=sys.stderr,
     )
-    print(f"enrich: wrote {n} files to {args.directory}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -591,6 +681,8 @@ def _ask_the_run(db_path: Path, request: dict) -> dict | None:
             return None
         if exc.kind == "SqlError":
             raise SqlError(str(exc)) from None
+        if exc.kind == "ScopeError":  # an export's --seed/--sql subset the run could not make
+            raise InputError(str(exc)) from None
         raise EnrichError(f"the run holding {db_path} could not answer: {exc}") from None
 
 
@@ -655,6 +747,12 @@ def _check_paths(paths: Sequence[str], *, default: bool = False) -> None:
                     "pass files or folders to read, or set ENRICH_HOME"
                 )
             raise InputError(f"{p}: no such file or directory")
+
+
+def _cannot_write(target: str, exc: OSError) -> InputError:
+    """A file or folder the user named cannot be written: one line naming it and why."""
+    where = exc.filename or target
+    return InputError(f"{target}: cannot write there ({exc.strerror or exc}: {where})")
 
 
 def _require_db(path: Path) -> None:

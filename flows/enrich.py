@@ -31,6 +31,7 @@ from prefect.utilities.annotations import quote
 from flows import steps
 from flows.interrupt import STOP, Interrupted, reclaimed
 from flows.progress import Progress
+from flows.publish import publish_report
 from flows.report import run_markdown
 from flows.sharing import serve_readers
 from pipeline.config import Settings
@@ -140,16 +141,23 @@ def fetch_task(
     log_prints=False,
     description="Extract identifiers from seed documents, enrich from OpenAlex, Crossref and PubMed, load DuckDB.",
 )
-def enrich_flow(paths: list[str], db: str, sources: list[str], refresh: bool = False) -> dict:
+def enrich_flow(
+    paths: list[str], db: str, sources: list[str], refresh: bool = False, report: str | None = None
+) -> dict:
     """The main job. Parameters are plain values (stored by Prefect); secrets come from the
-    environment inside the run and never become parameters."""
+    environment inside the run and never become parameters. ``report``: write the HTML report
+    there at the end (else $ENRICH_REPORT, if set)."""
     started = time.perf_counter()
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
         with reclaimed(), serve_readers(writer):
-            return stopped_state(_run(paths, settings, writer, sources, refresh, started))
+            summary = _run(paths, settings, writer, sources, refresh, started)
+            report = report or settings.report_path
+            if report and not summary.get("interrupted"):
+                summary["report"] = publish_report(writer, report)
+            return stopped_state(summary)
     finally:
         writer.close()
 
@@ -292,5 +300,6 @@ def run_enrich(
         sources=list(sources),
         refresh=refresh,
         return_state=True,
+        report=str(settings.report_path) if settings.report_path else None,
     )
     return steps.with_prefect_share(summary_of(state), started)

@@ -22,6 +22,7 @@ from flows import steps
 from flows.enrich import _artifact_markdown, fetch_task, stopped_state, summary_of
 from flows.interrupt import STOP, reclaimed
 from flows.progress import Progress
+from flows.publish import publish_report
 from flows.sharing import serve_readers
 from pipeline.config import Settings
 from pipeline.records import Identifier
@@ -41,9 +42,13 @@ def stale_task(writer: steps.Writer, source: str, stale_after_seconds: float) ->
     description="Append fresh citation counts for works whose newest observation is stale.",
 )
 def refresh_flow(
-    db: str, stale_after_seconds: float = 7 * 86400, sources: list[str] | None = None
+    db: str,
+    stale_after_seconds: float = 7 * 86400,
+    sources: list[str] | None = None,
+    report: str | None = None,
 ) -> dict:
-    """Refresh citation counts; parameters are plain values, secrets come from the environment."""
+    """Refresh citation counts; parameters are plain values, secrets come from the environment.
+    ``report``: write the HTML report there at the end (else $ENRICH_REPORT, if set)."""
     started = time.perf_counter()
     sources = list(sources or ("openalex", "crossref", "pubmed"))
     settings = Settings.from_env(db_path=Path(db))
@@ -51,10 +56,10 @@ def refresh_flow(
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
     with reclaimed(), serve_readers(writer):
-        return _refresh(writer, settings, sources, stale_after_seconds, summary, started)
+        return _refresh(writer, settings, sources, stale_after_seconds, summary, started, report)
 
 
-def _refresh(writer, settings, sources, stale_after_seconds, summary, started):
+def _refresh(writer, settings, sources, stale_after_seconds, summary, started, report=None):
     """The refresh flow's body: records the run, refreshes, closes the writer."""
     from warehouse.load import finish_run, start_run
 
@@ -75,6 +80,9 @@ def _refresh(writer, settings, sources, stale_after_seconds, summary, started):
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         if "run_id" in summary:
             writer(finish_run, summary["run_id"], status, summary)
+            report = report or settings.report_path
+            if report and not STOP.is_set():
+                summary["report"] = publish_report(writer, report)
         writer.close()
         _artifact_markdown("refresh-summary", summary)
     return stopped_state(summary)
@@ -104,5 +112,6 @@ def run_refresh(*, settings: Settings, stale_after: timedelta, sources: Sequence
         stale_after_seconds=stale_after.total_seconds(),
         sources=list(sources),
         return_state=True,
+        report=str(settings.report_path) if settings.report_path else None,
     )
     return steps.with_prefect_share(summary_of(state), started)

@@ -73,6 +73,8 @@ def _print_final(
             f"{unreachable_consequence}",
             file=stream,
         )
+    if summary.get("report"):
+        print(f"enrich: report {summary['report']}", file=stream)
     wall = summary.get("wall_seconds")
     if wall is not None:
         run = f"; run {summary['run_id']}" if summary.get("run_id") else ""

@@ -121,7 +121,8 @@ def _answer(conn: socket.socket, writer: Any) -> None:
 
 
 def _run(request: dict, writer: Any) -> dict:
-    from warehouse.query import export_parquet, format_result, format_status, run_sql, status_report
+    from flows.exports import export_with, summary_json
+    from warehouse.query import format_result, format_status, run_sql, status_report
 
     cur, as_of = writer.reader()
     try:
@@ -132,7 +133,14 @@ def _run(request: dict, writer: Any) -> dict:
         elif verb == "status":
             out = format_status(status_report(cur))
         elif verb == "export":
-            out = str(len(export_parquet(cur, request["directory"])))
+            summary = export_with(
+                cur,
+                request["directory"],
+                request.get("format", "parquet"),
+                seed=request.get("seed"),
+                query=request.get("sql"),
+            )
+            out = summary_json(summary)
         else:
             raise ValueError(f"unknown request {verb!r}")
     finally:

@@ -6,7 +6,7 @@ OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, E
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
 ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_RUN_CRON,
-ENRICH_REFRESH_CRON.
+ENRICH_REFRESH_CRON, ENRICH_REPORT.
 
 Every variable may also come from a ``.env`` file in the working folder (python-dotenv syntax);
 a variable set in the environment wins over the file. ``ENRICH_HOME`` anchors the default paths
@@ -81,6 +81,7 @@ class Settings:
     read_limits: ReadLimits = ReadLimits()
     run_cron: str = DEFAULT_RUN_CRON
     refresh_cron: str = DEFAULT_REFRESH_CRON
+    report_path: Path | None = None  # HTML report written at the end of every run and refresh
 
     @classmethod
     def from_env(
@@ -124,6 +125,9 @@ class Settings:
             ),
             run_cron=env.get("ENRICH_RUN_CRON") or DEFAULT_RUN_CRON,
             refresh_cron=env.get("ENRICH_REFRESH_CRON") or DEFAULT_REFRESH_CRON,
+            report_path=Path(env["ENRICH_REPORT"])
+            if (env.get("ENRICH_REPORT") or "").strip()
+            else None,
         )
         return replace(s, **overrides) if overrides else s
 

@@ -1,4 +1,4 @@
-"""The query side: ad hoc SQL, the status report, parquet export and data-quality checks."""
+"""The query side: ad hoc SQL, the status report and data-quality checks (exports: export.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 
@@ -192,20 +191,6 @@ def _format_references(docs: list[dict]) -> list[str]:
             f" / {d['unmatched']} / {d['failed']} / {d['pending']} / {d['unattempted']}"
         )
     return out
-
-
-def export_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path) -> list[Path]:
-    """Write every table to ``<directory>/<table>.parquet``; returns the files written."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for (table,) in con.execute(sql("query.sql", "base_tables")).fetchall():
-        target = directory / f"{table}.parquet"
-        # the table name comes from the catalog; the path travels as a parameter
-        con.execute(f'copy "{table}" to $path (format parquet)', {"path": str(target)})
-        written.append(target)
-    log.info("exported %d tables to %s", len(written), directory)
-    return written
 
 
 def check_quality(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:

@@ -51,3 +51,9 @@ def test_a_bad_value_is_one_line_naming_the_variable(name, value, says):
 def test_the_db_path_comes_from_enrich_db_unless_overridden():
     assert Settings.from_env({"ENRICH_DB": "x.duckdb"}).db_path == Path.cwd() / "x.duckdb"
     assert Settings.from_env({"ENRICH_DB": "x.duckdb"}, db_path=Path("y")).db_path == Path("y")
+
+
+def test_enrich_report_names_the_report_file_and_is_off_when_unset_or_blank():
+    assert Settings.from_env({"ENRICH_REPORT": "out/r.html"}).report_path == Path("out/r.html")
+    assert Settings.from_env({}).report_path is None
+    assert Settings.from_env({"ENRICH_REPORT": "  "}).report_path is None

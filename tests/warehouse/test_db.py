@@ -178,9 +178,26 @@ def test_a_read_only_connection_refuses_writes_even_when_asked(db_path):
 
 
 def test_every_sql_file_is_packaged_where_pyproject_looks():
-    # pyproject ships warehouse/*.sql, views/*.sql and migrations/*.sql only
-    for path in HERE.rglob("*.sql"):
-        assert path.parent in (HERE, HERE / "views", HERE / "migrations"), path
+    # pyproject's package-data lists what ships beside the code: every .sql file (and the
+    # report's templates and static files) must match one of its patterns
+    import tomllib
+
+    pyproject = tomllib.loads((HERE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    data = pyproject["tool"]["setuptools"]["package-data"]
+    patterns = [
+        (HERE.parent / package.replace(".", "/"), pattern)
+        for package, globs in data.items()
+        if package.split(".")[0] == "warehouse"
+        for pattern in globs
+    ]
+    shipped = [
+        *HERE.rglob("*.sql"),
+        *HERE.glob("report/templates/*"),
+        *HERE.glob("report/static/*"),
+    ]
+    for path in shipped:
+        assert any(path.parent == (root / pattern).parent and path.match(pattern.split("/")[-1])
+                   for root, pattern in patterns), path  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------

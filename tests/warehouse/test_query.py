@@ -10,12 +10,12 @@ import duckdb
 import pytest
 
 from warehouse.db import connect
+from warehouse.export import export_relations
 from warehouse.load import finish_run, load_batch, load_documents, start_run
 from warehouse.query import (
     QueryResult,
     SqlError,
     check_quality,
-    export_parquet,
     format_result,
     format_status,
     run_sql,
@@ -112,7 +112,7 @@ def test_status_of_an_empty_warehouse(con):
 
 
 def test_export_writes_every_table_as_parquet(loaded, tmp_path):
-    files = export_parquet(loaded, tmp_path / "out")
+    files = export_relations(loaded, tmp_path / "out", "parquet").written
     names = {f.stem for f in files}
     assert {"works", "work_ids", "mentions", "citation_counts", "fetch_ledger"} <= names
     n = duckdb.connect().execute(f"select count(*) from '{tmp_path / 'out' / 'works.parquet'}'")

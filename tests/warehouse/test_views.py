@@ -109,3 +109,23 @@ def test_unresolved_identifiers_are_those_no_source_resolved(fixture):
     got = rows(fixture, "select scheme, value, status, ledger from unresolved_identifiers")
     assert got == [("doi", "10.1/b", "failed", ["crossref:not_found", "openalex:failed"]),
                    ("pmcid", "PMC3", "unattempted", [])]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("crossref", "pubmed", "disagree"),
+    [("Journal of Clinical Oncology",
+      "Journal of clinical oncology : official journal of the American Society of Clinical Oncology",
+      False),
+     ("The Lancet", "Lancet", False),
+     ("Nature Reviews Drug Discovery", "Nature reviews. Drug discovery", False),
+     ("Blood & Lymph", "Blood and lymph", False),
+     ("Blood", "Blood Advances", True)],
+)  # fmt: skip
+def test_source_disagreements_compare_normalised_venues(con, crossref, pubmed, disagree):
+    run = start_run(con, "enrich", {})
+    for source, venue in (("crossref", crossref), ("pubmed", pubmed)):
+        fb, norm = batch(source, [record(source, "doi:10.1/v", venue=venue)],
+                         outcomes=[("doi:10.1/v", "ok")])  # fmt: skip
+        load_batch(con, fb, norm, run_id=run)
+    got = rows(con, "select crossref, pubmed from source_disagreements where field = 'venue'")
+    assert got == ([(crossref, pubmed)] if disagree else [])
