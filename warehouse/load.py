@@ -43,7 +43,15 @@ from warehouse.identity import (
     resolve_citations,
 )
 from warehouse.planning import plan, stale_works, uncounted
-from warehouse.rows import COUNT_BY_YEAR_SPEC, COUNT_SPEC, SLICE_SPEC, RecordRows, id_strings
+from warehouse.rows import (
+    COUNT_BY_YEAR_SPEC,
+    COUNT_SPEC,
+    NOTE_SPEC,
+    SLICE_SPEC,
+    RecordRows,
+    id_strings,
+    note_row,
+)
 from warehouse.seeds import document_tables
 from warehouse.staging import staged
 
@@ -353,11 +361,28 @@ def _load_normalised(
     _write_record_rows(con, rows)
     counted = _write_counts(con, items, res, now=now)
     recompute_works(con, affected | counted)
+    notes = _write_notes(con, items, run_id=run_id, now=now)
     return {
         "records": len(records),
         "links": sum(len(n.links) for n, _, _ in items),
         "counts": len(rows.counts) + sum(len(n.counts) for n, _, _ in items),
+        "notes": notes,
     }
+
+
+def _write_notes(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], *, run_id: str, now: datetime
+) -> int:
+    """The data-quality notes of ``items`` (normalised answers) as data_quality_notes rows."""
+    rows = {}
+    for n, _, _ in items:
+        for note in n.notes:
+            row = note_row(note, run_id=run_id, now=now)
+            rows.setdefault(row[0], row)
+    if rows:
+        with staged(con, "_in_data_quality_notes", spec=NOTE_SPEC, rows=list(rows.values())):
+            con.execute(sql("load.sql", "insert_data_quality_notes"))
+    return len(rows)
 
 
 def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
@@ -541,14 +566,14 @@ def rebuild(
     so they overwrite themselves instead of duplicating; rows keep the run that fetched them).
     Returns counts of what was processed.
     """
-    totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "errors": 0}
+    totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "notes": 0, "errors": 0}
     with transaction(con):
-        for table in _SLICE_TABLES + ("counts_by_year",):
+        for table in _SLICE_TABLES + ("counts_by_year", "data_quality_notes"):
             con.execute(sql("load.sql", f"clear_derived_{table}"))
         for page in _raw_pages(con, batch_size=500):
             items, fetched = _normalise_page(page, normalise, totals, run_id=run_id)
             done = _load_normalised(con, items, fetched, run_id=run_id, source="rebuild")
-            for key in ("records", "links", "counts"):
+            for key in ("records", "links", "counts", "notes"):
                 totals[key] += done[key]
         recompute_works(con, None)
         resolve_citations(con)

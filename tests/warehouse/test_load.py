@@ -433,7 +433,14 @@ def test_rebuild_rederives_the_same_rows_from_raw_responses(con, run_id):
         load_batch(con, fb, norm, run_id=run_id)
     before = snapshot(con)
     totals = rebuild(con, lambda raw: records[raw.body], run_id=start_run(con, "rebuild", {}))
-    assert totals == {"raw_responses": 2, "records": 2, "links": 0, "counts": 2, "errors": 0}
+    assert totals == {
+        "raw_responses": 2,
+        "records": 2,
+        "links": 0,
+        "counts": 2,
+        "notes": 0,
+        "errors": 0,
+    }
     assert snapshot(con) == before
 
 
