@@ -123,3 +123,9 @@ where p.raw_id is null or p.n <> m.parts or p.last <> m.parts - 1 or p.chars <> 
 -- name: raw_parts_without_answer
 select p.raw_id, p.part from raw_response_parts p
 left join raw_response_meta m using (raw_id) where m.raw_id is null;
+
+-- name: notes_without_answer
+-- A data-quality note names the stored answer it was found in (null only for a note made
+-- without one).
+select n.note_id, n.raw_id from data_quality_notes n
+left join raw_response_meta m using (raw_id) where n.raw_id is not null and m.raw_id is null;

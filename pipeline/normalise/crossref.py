@@ -37,7 +37,7 @@ from pipeline.normalise.text import (
     strip_inline_markup,
     unique,
 )
-from pipeline.normalise.validate import shape_notes, skipped_note, validated
+from pipeline.normalise.validate import shape_notes, shapes, skipped_note, validated
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
@@ -89,17 +89,19 @@ def normalise_crossref(raw: RawResponse) -> Normalised:
 
 # The JSON shapes of the work fields this module reads (CrossRef/rest-api-doc api_format.md);
 # a value of another shape is read as absent and noted (pipeline.normalise.validate).
-ITEM_SHAPES: dict[str, str | tuple[str, ...]] = {
-    "DOI": "string", "title": ("array", "string"), "container-title": ("array", "string"),
-    "short-container-title": ("array", "string"), "ISSN": "array", "issn-type": "array",
-    "publisher": "string", "type": "string", "volume": "string", "issue": "string",
-    "page": "string", "abstract": "string", "language": "string", "license": "array",
-    "updated-by": "array", "author": "array", "reference": "array",
-    "reference-count": "integer", "references-count": "integer", "funder": "array",
-    "subject": "array", "is-referenced-by-count": "integer", "indexed": "object",
-    "deposited": "object", "issued": "object", "published": "object",
-    "published-online": "object", "published-print": "object",
-}  # fmt: skip
+ITEM_SHAPES = shapes(
+    {
+        "DOI": "string", "title": ("array", "string"), "container-title": ("array", "string"),
+        "short-container-title": ("array", "string"), "ISSN": "array", "issn-type": "array",
+        "publisher": "string", "type": "string", "volume": "string", "issue": "string",
+        "page": "string", "abstract": "string", "language": "string", "license": "array",
+        "updated-by": "array", "author": "array", "reference": "array",
+        "reference-count": "integer", "references-count": "integer", "funder": "array",
+        "subject": "array", "is-referenced-by-count": "integer", "indexed": "object",
+        "deposited": "object", "issued": "object", "published": "object",
+        "published-online": "object", "published-print": "object",
+    }
+)  # fmt: skip
 
 
 def _item_notes(item: dict, raw_id: str) -> list[DataQualityNote]:

@@ -39,7 +39,7 @@ from pipeline.normalise.text import (
     strip_inline_markup,
     unique,
 )
-from pipeline.normalise.validate import shape_notes, skipped_note, validated
+from pipeline.normalise.validate import shape_notes, shapes, skipped_note, validated
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
@@ -92,17 +92,19 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
 
 # The JSON shapes of the work fields this module reads (developers.openalex.org, the work
 # object); a value of another shape is read as absent and noted (pipeline.normalise.validate).
-WORK_SHAPES: dict[str, str | tuple[str, ...]] = {
-    "id": "string", "doi": "string", "title": "string", "display_name": "string",
-    "publication_year": "integer", "publication_date": "string", "ids": "object",
-    "primary_location": "object", "host_venue": "object", "biblio": "object", "type": "string",
-    "type_crossref": "string", "language": "string", "open_access": "object",
-    "is_retracted": "boolean", "authorships": "array", "referenced_works": "array",
-    "referenced_works_count": "integer", "funders": "array", "awards": "array",
-    "grants": "array", "topics": "array", "primary_topic": "object", "keywords": "array",
-    "mesh": "array", "abstract_inverted_index": "object", "cited_by_count": "integer",
-    "counts_by_year": "array", "updated_date": "string",
-}  # fmt: skip
+WORK_SHAPES = shapes(
+    {
+        "id": "string", "doi": "string", "title": "string", "display_name": "string",
+        "publication_year": "integer", "publication_date": "string", "ids": "object",
+        "primary_location": "object", "host_venue": "object", "biblio": "object", "type": "string",
+        "type_crossref": "string", "language": "string", "open_access": "object",
+        "is_retracted": "boolean", "authorships": "array", "referenced_works": "array",
+        "referenced_works_count": "integer", "funders": "array", "awards": "array",
+        "grants": "array", "topics": "array", "primary_topic": "object", "keywords": "array",
+        "mesh": "array", "abstract_inverted_index": "object", "cited_by_count": "integer",
+        "counts_by_year": "array", "updated_date": "string",
+    }
+)  # fmt: skip
 
 
 def _work_notes(work: dict, raw_id: str) -> list[DataQualityNote]:

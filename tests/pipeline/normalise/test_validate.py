@@ -15,6 +15,7 @@ from pipeline.normalise.validate import (
     POSITION,
     SMALL_COUNT,
     shape_notes,
+    shapes,
     validated,
 )
 from pipeline.records import (
@@ -115,9 +116,9 @@ def test_a_record_without_any_usable_identifier_cannot_load_and_is_skipped():
 def test_shape_notes_say_what_came_instead():
     work = {"ids": ["https://openalex.org/W1"], "authorships": {}, "cited_by_count": "-3",
             "title": None, "counts_by_year": []}  # fmt: skip
-    shapes = {"ids": "object", "authorships": "array", "cited_by_count": "integer",
-              "title": "string", "counts_by_year": "array"}  # fmt: skip
-    got = shape_notes(work, shapes, source="openalex", key="W1", raw_id="r1")
+    expected = shapes({"ids": "object", "authorships": "array", "cited_by_count": "integer",
+                       "title": "string", "counts_by_year": "array"})  # fmt: skip
+    got = shape_notes(work, expected, source="openalex", key="W1", raw_id="r1")
     assert [(n.field, n.problem, n.action) for n in got] == [
         ("ids", "an array where an object belongs", "ignored"),
         ("authorships", "an object where an array belongs", "ignored"),
