@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_DB, VERSION
 from pipeline.errors import ConfigError, EnrichError, InputError
+from pipeline.terminal import printable
 
 log = logging.getLogger("enrich.cli")
 
@@ -208,7 +209,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     docs = []
     for doc in extract_paths(args.paths):
         for problem in doc.problems:
-            print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
+            say(f"{problem.path}: {problem.message}")
         docs.append(doc)
     out = mentions_json(docs) if args.format == "json" else mentions_table(docs)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
@@ -247,7 +248,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         result = run_sql(con, args.query, write=args.write)
     finally:
         con.close()
-    out = format_result(result, args.format)
+    out = format_result(result, args.format, escape=printable)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return EXIT_OK
 
@@ -267,7 +268,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         report = status_report(con)
     finally:
         con.close()
-    sys.stdout.write(format_status(report) + "\n")
+    sys.stdout.write(format_status(report, escape=printable) + "\n")
     return EXIT_OK
 
 
@@ -286,7 +287,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         written = export_parquet(con, args.directory)
     finally:
         con.close()
-    print(f"enrich: wrote {len(written)} files to {args.directory}", file=sys.stderr)
+    say(f"wrote {len(written)} files to {args.directory}")
     return EXIT_OK
 
 
@@ -300,7 +301,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _require_db(settings.db_path)
     counts = rebuild_warehouse(settings.db_path, memory_mb=settings.duckdb_memory_mb)
-    print("enrich: rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
+    say("rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return EXIT_OK
 
 
@@ -329,6 +330,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------
 # helpers and entry point
 # ------------------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    """One line on stderr, ``enrich: `` first, terminal-safe (pipeline.terminal.printable): a
+    file name or a server's error text never moves the cursor or forges a line."""
+    print(f"enrich: {printable(message)}", file=sys.stderr)
 
 
 def _check_paths(paths: Sequence[str]) -> None:
@@ -373,10 +380,18 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log messages escaped like every other line (a traceback, with -v, keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(verbose: bool) -> None:
     """Our loggers to stderr: a line per batch at INFO; libraries stay at WARNING."""
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_PrintableFormatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     for name in ("pipeline", "warehouse", "flows", "enrich"):
         lg = logging.getLogger(name)
         lg.handlers[:] = [handler]
@@ -397,27 +412,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
         return int(args.func(args))
     except UsageError as exc:
-        print(f"enrich: {exc} (see enrich --help)", file=sys.stderr)
+        say(f"{exc} (see enrich --help)")
         return EXIT_USAGE
     except (ConfigError, InputError) as exc:
-        print(f"enrich: {exc}", file=sys.stderr)
+        say(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("enrich: interrupted; what was loaded is kept, rerun to continue", file=sys.stderr)
+        say("interrupted; what was loaded is kept, rerun to continue")
         return 130
     except EnrichError as exc:
-        print(f"enrich: {exc}", file=sys.stderr)
+        say(str(exc))
         return EXIT_UNSETTLED
     except Exception as exc:  # the CLI edge: a one-line message, the traceback only with -v
         code = _warehouse_exit_code(exc)
         if code is not None:
-            print(f"enrich: {exc}", file=sys.stderr)
+            say(str(exc))
             return code
         log.debug("unexpected error", exc_info=True)
-        print(
-            f"enrich: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
-            file=sys.stderr,
-        )
+        say(f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)")
         return EXIT_UNSETTLED
 
 

@@ -39,6 +39,7 @@ from pipeline.documents import (
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
 from pipeline.records import DocumentProblem, Mention, SeedDocument
+from pipeline.terminal import printable
 
 __all__ = ["extract_document", "extract_paths", "mentions_json", "mentions_table"]
 
@@ -490,8 +491,22 @@ def _files_under(directory: str) -> list[str]:
 
 def mentions_json(docs: Iterable[SeedDocument]) -> str:
     """One JSON array of the contract's mention objects for all documents, one per line."""
-    rows = [json.dumps(m.to_json(), ensure_ascii=False) for d in docs for m in d.mentions]
+    rows = [_json_line(m.to_json()) for d in docs for m in d.mentions]
     return "[\n" + ",\n".join(rows) + "\n]" if rows else "[]"
+
+
+def _json_line(obj: dict) -> str:
+    """One mention as JSON. A file name that is not valid UTF-8 holds lone surrogates (Python's
+    surrogateescape): those lines are written ASCII-escaped (``"caf\\udce9.txt"``), which reads
+    back to the same path, instead of failing to print at all."""
+    line = json.dumps(obj, ensure_ascii=False)
+    if line.isascii():
+        return line
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return line
 
 
 _TABLE_COLUMNS = ("document", "line", "scheme", "value", "role", "group", "section")
@@ -501,7 +516,18 @@ def mentions_table(docs: Iterable[SeedDocument]) -> str:
     """A human-readable table of mentions, columns aligned; problems listed after it."""
     docs = list(docs)
     rows = [_TABLE_COLUMNS] + [
-        (m.document, str(m.line), m.scheme, m.value, m.role, str(m.group), m.section or "")
+        tuple(
+            printable(c)  # a file name or a heading may hold a newline or an escape sequence
+            for c in (
+                m.document,
+                str(m.line),
+                m.scheme,
+                m.value,
+                m.role,
+                str(m.group),
+                m.section or "",
+            )
+        )  # fmt: skip
         for d in docs
         for m in d.mentions
     ]
@@ -509,5 +535,5 @@ def mentions_table(docs: Iterable[SeedDocument]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for d in docs:
-        lines.extend(f"! {p.path}: {p.message}" for p in d.problems)
+        lines.extend(f"! {printable(p.path)}: {printable(p.message)}" for p in d.problems)
     return "\n".join(lines)

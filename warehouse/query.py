@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -89,8 +90,13 @@ def _text(value: object) -> str:
     return json.dumps(plain, ensure_ascii=False) if isinstance(plain, list | dict) else str(plain)
 
 
-def format_result(result: QueryResult, fmt: str) -> str:
-    """Render a result as ``table`` (aligned text), ``csv`` or ``json`` (array of objects)."""
+def format_result(
+    result: QueryResult, fmt: str, *, escape: Callable[[str], str] | None = None
+) -> str:
+    """Render a result as ``table`` (aligned text), ``csv`` or ``json`` (array of objects).
+
+    ``escape`` makes each table cell terminal-safe (the CLI passes pipeline.terminal's
+    ``printable``); csv and json have their own quoting."""
     if fmt == "json":
         records = [dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows]
         return json.dumps(records, ensure_ascii=False, indent=2)
@@ -101,7 +107,9 @@ def format_result(result: QueryResult, fmt: str) -> str:
         writer.writerows([[_text(v) for v in row] for row in result.rows])
         return out.getvalue()
     if fmt == "table":
-        return _table(result.columns, [[_text(v) for v in row] for row in result.rows])
+        cell = escape or (lambda text: text)
+        columns = [cell(c) for c in result.columns]
+        return _table(columns, [[cell(_text(v)) for v in row] for row in result.rows])
     raise ValueError(f"unknown format {fmt!r} (table, csv or json)")
 
 
@@ -136,8 +144,10 @@ def status_report(con: duckdb.DuckDBPyConnection, *, runs: int = 5) -> dict:
     }
 
 
-def format_status(report: dict) -> str:
-    """The status report as text for the terminal."""
+def format_status(report: dict, *, escape: Callable[[str], str] | None = None) -> str:
+    """The status report as text for the terminal; ``escape`` makes each document path
+    terminal-safe (the CLI passes pipeline.terminal's ``printable``)."""
+    cell = escape or (lambda text: text)
     t = report["totals"]
     out = [
         f"warehouse schema v{report['schema_version']}: {t['works']} works, "
@@ -148,10 +158,10 @@ def format_status(report: dict) -> str:
     ]
     for d in report["documents"] or [{"path": "(none loaded)"}]:
         if "found" not in d:
-            out.append(f"  {d['path']}")
+            out.append(f"  {cell(d['path'])}")
             continue
         out.append(
-            f"  {d['path']}: {d['found']} / {d['resolved']} / {d['not_found']} / "
+            f"  {cell(d['path'])}: {d['found']} / {d['resolved']} / {d['not_found']} / "
             f"{d['failed']} / {d['pending']} / {d['unattempted']}"
         )
     out += ["", "Ledger by source"]
