@@ -403,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``enrich`` console script and ``python -m flows``."""
     configure_environment()
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         configure_logging(args.verbose)
@@ -424,6 +425,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(str(exc))
         return EXIT_UNSETTLED
     except Exception as exc:  # the CLI edge: a one-line message, the traceback only with -v
+        full = _disk_full(exc, args)
+        if full is not None:
+            log.debug("disk full", exc_info=True)
+            say(f"disk full at {full}; free space and rerun (what was loaded before is kept)")
+            return EXIT_UNSETTLED
         code = _warehouse_exit_code(exc)
         if code is not None:
             say(str(exc))
@@ -431,6 +437,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("unexpected error", exc_info=True)
         say(f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)")
         return EXIT_UNSETTLED
+
+
+def _disk_full(exc: Exception, args: argparse.Namespace | None) -> str | None:
+    """Where the disk ran full, if that is what ``exc`` says (warehouse.db.disk_full_path)."""
+    if "warehouse" not in sys.modules and "duckdb" not in sys.modules:
+        return None
+    from warehouse.db import disk_full_path
+
+    db = getattr(args, "db", None) or os.environ.get("ENRICH_DB") or DEFAULT_DB
+    return disk_full_path(exc, default=Path(db).resolve().parent)
 
 
 def _warehouse_exit_code(exc: Exception) -> int | None:

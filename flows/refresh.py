@@ -51,6 +51,7 @@ def refresh_flow(
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     summary: dict = {"stale_after": str(timedelta(seconds=stale_after_seconds)), "sources": {}}
     status = "failed"
+    failing = True
     try:
         run_id = writer(
             start_run, "refresh", {"stale_after_seconds": stale_after_seconds, "sources": sources}
@@ -60,10 +61,13 @@ def refresh_flow(
         summary.update(steps.tallies_summary(tallies))
         summary["observations"] = sum(t.ok for t in tallies.values())
         status = "completed" if summary["settled"] else "partial"
+        failing = False
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        if "run_id" in summary:
+        if "run_id" in summary and failing:  # never over the error on its way out
+            steps.finish_quietly(writer, finish_run, summary["run_id"], status, summary)
+        elif "run_id" in summary:
             writer(finish_run, summary["run_id"], status, summary)
         writer.close()
         _artifact_markdown("refresh-summary", summary)

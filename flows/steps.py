@@ -195,6 +195,16 @@ class Writer:
                 self.con = None
 
 
+def finish_quietly(writer: Writer, finish_run: Callable, run_id: str, status: str, summary: dict):
+    """Record a run's end while another error is on its way out. A failure here (the same full
+    disk, a database DuckDB has invalidated after a fatal error) is logged, never raised: it
+    would replace the error worth reporting. The next run marks such a run ``crashed``."""
+    try:
+        writer(finish_run, run_id, status, summary)
+    except Exception as second:  # noqa: BLE001 - the first error is the one the user needs
+        log.warning("could not record the end of run %s: %s", run_id, str(second).splitlines()[0])
+
+
 @dataclass
 class SourceTally:
     """What one source did in one run: outcomes by status, requests, batches."""

@@ -12,9 +12,12 @@ versioned: they are recreated on every read-write open.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -50,6 +53,31 @@ class WarehouseBusy(WarehouseError):
 
 class WarehouseMissing(WarehouseError):
     """A read-only open of a warehouse file that does not exist."""
+
+
+# How a full disk reads in DuckDB's errors (``IO Error: Could not write file "/x/w.duckdb.wal":
+# No space left on device``) and in the OS's (ENOSPC, EDQUOT).
+_NO_SPACE = re.compile(r"No space left on device|Disk quota exceeded", re.IGNORECASE)
+_FILE_NAMED = re.compile(r'file "([^"]+)"')
+
+
+def disk_full_path(exc: BaseException, default: str | Path = "") -> str | None:
+    """Where the disk ran full, when ``exc`` (or an error it was raised from) says so: the file
+    the error names, else ``default``; None when this is not a full disk."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return str(err.filename or default)
+        if isinstance(err, duckdb.Error) and _NO_SPACE.search(str(err)):
+            named = _FILE_NAMED.search(str(err))
+            return named.group(1) if named else str(default)
+        todo += [err.__cause__, err.__context__]
+    return None
 
 
 @cache
@@ -236,19 +264,34 @@ def _create_fresh(con: duckdb.DuckDBPyConnection, latest: int) -> None:
     )
 
 
-def _apply(con: duckdb.DuckDBPyConnection, script: str, *, version: int, description: str) -> None:
-    """Run one schema script and record its version, all in one transaction."""
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``begin`` ... ``commit``; ``rollback`` on any error so the file keeps its previous state.
+
+    The error raised is always the first one. DuckDB may have ended the transaction itself (a
+    fatal error such as a full disk): then the rollback fails too ("cannot rollback - no
+    transaction is active"), and that second error used to replace the one worth reporting.
+    """
     con.begin()
     try:
+        yield con
+    except BaseException:
+        try:
+            con.rollback()
+        except duckdb.Error as second:
+            log.debug("rollback after an error failed too (%s)", second)
+        raise
+    con.commit()
+
+
+def _apply(con: duckdb.DuckDBPyConnection, script: str, *, version: int, description: str) -> None:
+    """Run one schema script and record its version, all in one transaction."""
+    with transaction(con):
         con.execute(sql("db.sql", "create_schema_version"))
         con.execute(script)
         con.execute(
             sql("db.sql", "record_version"), {"version": version, "description": description}
         )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     log.info("warehouse schema now at version %d (%s)", version, description)
 
 
@@ -274,12 +317,7 @@ def view_files() -> list[Path]:
 
 
 def _create_views(con: duckdb.DuckDBPyConnection) -> None:
-    con.begin()
-    try:
+    with transaction(con):
         for path in view_files():
             body = path.read_text(encoding="utf-8").strip().rstrip(";")
             con.execute(f"create or replace view {path.stem} as\n{body}")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise

@@ -19,7 +19,6 @@ import re
 import socket
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import duckdb
@@ -33,7 +32,7 @@ from pipeline.records import (
     RawResponse,
     SeedDocument,
 )
-from warehouse.db import sql
+from warehouse.db import sql, transaction
 from warehouse.identity import (
     IdGroup,
     Resolution,
@@ -114,21 +113,6 @@ def _utc(moment: datetime | None) -> datetime:
     if moment is None:
         return datetime.now(UTC)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``begin`` ... ``commit``; ``rollback`` on any error so the file keeps its previous state."""
-    con.begin()
-    try:
-        yield con
-    except BaseException:
-        # DuckDB may have ended the transaction itself (a fatal error): then rollback fails, and
-        # its "no transaction is active" must not replace the error that is worth reporting
-        with suppress(duckdb.TransactionException):
-            con.rollback()
-        raise
-    con.commit()
 
 
 def redact_url(url: str) -> str:

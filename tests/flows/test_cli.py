@@ -187,3 +187,23 @@ def test_sql_table_and_status_show_stored_text_escaped(capsys, tmp_path):
     assert cli.main(["sql", "select path from seed_documents", "--db", str(db),
                      "--format", "json"]) == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out) == [{"path": doc_path}]  # json keeps the truth
+
+
+def test_a_full_disk_is_one_line_naming_where_and_exit_1(capsys, tmp_path, monkeypatch):
+    import duckdb
+
+    import flows.enrich
+
+    def full(*args, **kwargs):
+        raise duckdb.TransactionException(
+            f'Failed to commit: Could not write file "{tmp_path}/w.duckdb.wal": '
+            "No space left on device"
+        )
+
+    monkeypatch.setattr(flows.enrich, "run_enrich", full)
+    assert cli.main(["run", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == f"enrich: disk full at {tmp_path}/w.duckdb.wal; free space and rerun (what "
+        "was loaded before is kept)\n"
+    )
