@@ -2,7 +2,8 @@
 one-line messages and exit codes. No business logic lives here.
 
 Exit codes (contract): 0 every identifier settled; 1 the run finished but some identifiers are
-still failed/pending; 2 bad usage, bad configuration or unreadable input.
+still failed/pending (or the disk is full); 2 bad usage, bad configuration or unreadable input;
+3 the warehouse file is damaged.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pipeline.terminal import printable
 
 log = logging.getLogger("enrich.cli")
 
-EXIT_OK, EXIT_UNSETTLED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_UNSETTLED, EXIT_USAGE, EXIT_DAMAGED = 0, 1, 2, 3
 SOURCES = ("openalex", "crossref", "pubmed")
 
 
@@ -132,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         description=_doc(cmd_rebuild),
     )
     rb.add_argument("--db", help=db_help)
+    rb.add_argument(
+        "--from-raw",
+        metavar="OLD",
+        help="build --db, a new file, from the raw answers still readable in OLD (a damaged "
+        "warehouse; it is only read)",
+    )
     rb.set_defaults(func=cmd_rebuild)
 
     sv = sub.add_parser(
@@ -187,6 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     sources = parse_sources(args.sources)
     _check_paths(args.paths)
+    _probe_warehouse(settings.db_path)
     from flows.enrich import run_enrich
 
     summary = run_enrich(args.paths, settings=settings, sources=sources, refresh=args.refresh)
@@ -225,6 +233,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
     stale = parse_duration(args.stale_after)
     sources = parse_sources(args.sources)
+    _probe_warehouse(settings.db_path)
     from flows.refresh import run_refresh
     from flows.report import print_refresh_summary
 
@@ -292,17 +301,41 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    """Re-normalise every stored raw response into the tables, without any HTTP.
+    """Re-normalise every stored raw response into the tables, without any HTTP. With
+    --from-raw OLD, build a new warehouse (--db, which must not exist) from the raw answers
+    still readable in OLD, a damaged warehouse; then `enrich run SEEDS --db NEW` adds the seed
+    documents back, fetching only what the rebuilt ledger does not settle.
 
     Example: enrich rebuild --db warehouse/warehouse.duckdb
+    Example: enrich rebuild --from-raw damaged.duckdb --db rebuilt.duckdb
     """
     from flows.steps import rebuild_warehouse
 
     settings = _settings(args)
+    if args.from_raw:
+        return _rebuild_from_raw(args.from_raw, settings)
     _require_db(settings.db_path)
     counts = rebuild_warehouse(settings.db_path, memory_mb=settings.duckdb_memory_mb)
     say("rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return EXIT_OK
+
+
+def _rebuild_from_raw(old: str, settings) -> int:
+    from flows.recover import rebuild_from_raw
+
+    done = rebuild_from_raw(old, settings.db_path, memory_mb=settings.duckdb_memory_mb)
+    lost = done["answers_lost"] + sum(n for n in done["rows_lost"].values() if n > 0)
+    say(
+        f"rebuilt {settings.db_path} from {old}: {done['answers']} raw answers read"
+        + (f", {done['answers_lost']} unreadable" if done["answers_lost"] else "")
+        + f"; {done['records']} records, {done['settled']} identifiers settled"
+    )
+    if done["rows_lost"]:
+        say("unreadable rows: " + ", ".join(
+            f"{table} {'all' if n < 0 else n}" for table, n in sorted(done["rows_lost"].items())
+        ))  # fmt: skip
+    say(f"next: enrich run SEEDS --db {settings.db_path} (adds your seed documents back)")
+    return EXIT_UNSETTLED if lost or any(n < 0 for n in done["rows_lost"].values()) else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -344,6 +377,13 @@ def _check_paths(paths: Sequence[str]) -> None:
             if os.path.lexists(p):
                 raise InputError(f"{p}: broken or looping symbolic link")
             raise InputError(f"{p}: no such file or directory")
+
+
+def _probe_warehouse(path: Path) -> None:
+    """A damaged warehouse is said before Prefect starts and anything is fetched."""
+    from warehouse.db import probe
+
+    probe(path)
 
 
 def _require_db(path: Path) -> None:
@@ -430,6 +470,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.debug("disk full", exc_info=True)
             say(f"disk full at {full}; free space and rerun (what was loaded before is kept)")
             return EXIT_UNSETTLED
+        damaged = _damaged(exc, args)
+        if damaged is not None:
+            log.debug("damaged warehouse", exc_info=True)
+            say(damaged)
+            return EXIT_DAMAGED
         code = _warehouse_exit_code(exc)
         if code is not None:
             say(str(exc))
@@ -447,6 +492,23 @@ def _disk_full(exc: Exception, args: argparse.Namespace | None) -> str | None:
 
     db = getattr(args, "db", None) or os.environ.get("ENRICH_DB") or DEFAULT_DB
     return disk_full_path(exc, default=Path(db).resolve().parent)
+
+
+def _damaged(exc: Exception, args: argparse.Namespace | None) -> str | None:
+    """The damaged-warehouse message for ``exc``, at open (WarehouseDamaged) or in the middle
+    of a run (a DuckDB error that says so: warehouse.db.damage_detail); else None."""
+    if "warehouse" not in sys.modules:
+        return None
+    from warehouse.db import WarehouseDamaged, damage_detail
+
+    if isinstance(exc, WarehouseDamaged):
+        return str(exc)
+    detail = damage_detail(exc)
+    if detail is None:
+        return None
+    named = re.search(r'file "([^"]+)"', detail)  # DuckDB names the file it could not read
+    db = getattr(args, "db", None) or os.environ.get("ENRICH_DB") or DEFAULT_DB
+    return str(WarehouseDamaged(named.group(1) if named else db, detail))
 
 
 def _warehouse_exit_code(exc: Exception) -> int | None:

@@ -56,11 +56,13 @@ from warehouse.staging import staged
 
 __all__ = [
     "body_parts",
+    "copy_runs",
     "finish_run",
     "iter_raw_responses",
     "load_batch",
     "load_counts",
     "load_documents",
+    "load_recovered",
     "mark_crashed_runs",
     "mark_ledger",
     "plan",
@@ -285,6 +287,48 @@ def body_parts(body: str) -> list[str]:
     if len(body) <= PART_CHARS:
         return [body]
     return [body[at : at + PART_CHARS] for at in range(0, len(body), PART_CHARS)]
+
+
+def load_recovered(
+    con: duckdb.DuckDBPyConnection,
+    raws: Sequence[tuple[RawResponse, str | None]],
+    normalised: Sequence[Normalised],
+    outcomes: Sequence,
+    *,
+    run_id: str,
+    source: str,
+) -> dict[str, int]:
+    """Load answers read back from another warehouse (``enrich rebuild --from-raw``), in one
+    transaction: each answer stored under the run that fetched it (``raws`` pairs it with that
+    run_id), its records and counts observed when it was fetched, ``outcomes`` in the ledger."""
+    with transaction(con):
+        by_run: dict[str, list[RawResponse]] = {}
+        for raw, fetched_in in raws:
+            by_run.setdefault(fetched_in or run_id, []).append(raw)
+        for fetched_in, group in by_run.items():
+            _store_raws(con, group, run_id=fetched_in)
+        _store_outcomes(con, outcomes, run_id=run_id)
+        items = [
+            (n, _utc(raw.fetched_at), fetched_in or run_id)
+            for (raw, fetched_in), n in zip(raws, normalised, strict=True)
+        ]
+        fetched = {raw.raw_id: _utc(raw.fetched_at) for raw, _ in raws}
+        return _load_normalised(con, items, fetched, run_id=run_id, source=source)
+
+
+RUN_SPEC = [
+    ("run_id", "varchar"), ("flow", "varchar"), ("params", "varchar"),
+    ("started_at", "timestamptz"), ("finished_at", "timestamptz"), ("status", "varchar"),
+    ("summary", "varchar"),
+]  # fmt: skip
+
+
+def copy_runs(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple]) -> int:
+    """Add ``runs`` rows read from another warehouse (runs already here are kept)."""
+    with transaction(con):
+        with staged(con, "_in_runs", spec=RUN_SPEC, rows=[tuple(r) for r in rows]):
+            con.execute(sql("load.sql", "copy_runs"))
+    return len(rows)
 
 
 def _store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Sequence, *, run_id: str) -> None:

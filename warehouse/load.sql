@@ -7,6 +7,9 @@
 insert into runs (run_id, flow, params, started_at, status, summary)
 values ($run_id, $flow, $params, now(), 'running', $summary);
 
+-- name: copy_runs
+insert into runs by name select * from _in_runs on conflict do nothing;
+
 -- name: running_runs
 select run_id, summary from runs where status = 'running';
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import schema_version, sql, statements
+from warehouse.db import damage_detail, schema_version, sql, statements
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ def run_sql(con: duckdb.DuckDBPyConnection, query: str, *, write: bool = False) 
         columns = [d[0] for d in rel.description] if rel.description else []
         rows = rel.fetchall() if rel.description else []
     except duckdb.Error as exc:
+        if damage_detail(exc) is not None:  # the file, not the query: reported as damage
+            raise
         raise SqlError(_one_line(exc)) from None
     return QueryResult(columns, rows)
 
