@@ -499,10 +499,12 @@ def _damaged(exc: Exception, args: argparse.Namespace | None) -> str | None:
     of a run (a DuckDB error that says so: warehouse.db.damage_detail); else None."""
     if "warehouse" not in sys.modules:
         return None
-    from warehouse.db import WarehouseDamaged, damage_detail
+    from warehouse.db import WarehouseDamaged, WarehouseError, damage_detail
 
     if isinstance(exc, WarehouseDamaged):
         return str(exc)
+    if isinstance(exc, WarehouseError):  # e.g. a file that is not a warehouse at all
+        return None
     detail = damage_detail(exc)
     if detail is None:
         return None

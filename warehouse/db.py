@@ -87,7 +87,7 @@ def damage_detail(exc: BaseException) -> str | None:
         seen.add(id(err))
         if isinstance(err, duckdb.Error) and _DAMAGE.search(str(err)):
             return _first_line(err)
-        todo += [err.__cause__, err.__context__]
+        todo += [err.__cause__, None if err.__suppress_context__ else err.__context__]
     return None
 
 
@@ -117,7 +117,7 @@ def disk_full_path(exc: BaseException, default: str | Path = "") -> str | None:
         if isinstance(err, duckdb.Error) and _NO_SPACE.search(str(err)):
             named = _FILE_NAMED.search(str(err))
             return named.group(1) if named else str(default)
-        todo += [err.__cause__, err.__context__]
+        todo += [err.__cause__, None if err.__suppress_context__ else err.__context__]
     return None
 
 
