@@ -547,14 +547,19 @@ class Deadline:
         self._lock = threading.Lock()
         self._conn = None
         self._done = False
+        self._started = False
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
-        self._timer.start()
 
     def attach(self, conn) -> None:
-        """The urllib3 connection the request is on now (each redirect hop may take another)."""
+        """The urllib3 connection the request is on now (each redirect hop may take another).
+        The first attach starts the clock: the wait for a pacing slot, before it, is not the
+        server's time."""
         with self._lock:
             self._conn = conn
+            if not self._started and not self._done:
+                self._started = True
+                self._timer.start()
         if self.fired.is_set():
             _shutdown_socket(getattr(conn, "sock", None))
 
@@ -570,7 +575,7 @@ class Deadline:
         """The request is over (answered or failed): the deadline no longer applies."""
         with self._lock:
             self._done = True
-        self._timer.cancel()
+            self._timer.cancel()
 
 
 def _shutdown_socket(sock) -> None:

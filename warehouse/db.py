@@ -155,7 +155,12 @@ def latest_version() -> int:
 
 
 def connect(
-    path: str | Path, *, read_only: bool = False, wait: float = 30.0, check: bool = True
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    wait: float = 30.0,
+    check: bool = True,
+    quiet: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse at ``path`` (``":memory:"`` for a throwaway one).
 
@@ -163,7 +168,7 @@ def connect(
     Raises WarehouseBusy when another process keeps the file locked for ``wait`` seconds,
     WarehouseMissing for a read-only open of a file that does not exist, and WarehouseDamaged
     for a file that fails ``check_integrity`` (``check=False``, read-only: salvage reads one
-    anyway).
+    anyway). ``quiet``: no warning that a read-only open found an older schema.
     """
     if str(path) == ":memory:":
         con = duckdb.connect(":memory:")
@@ -187,7 +192,7 @@ def connect(
             check_integrity(con, path)
         if not read_only:
             migrate(con)
-        elif check:
+        elif check and not quiet:
             _warn_if_outdated(con, path)
     except BaseException:
         con.close()
@@ -195,17 +200,14 @@ def connect(
     return con
 
 
-def probe(path: str | Path, *, wait: float = 30.0) -> None:
-    """Open an existing warehouse read-only, run ``check_integrity``, close: what a run does
-    first, before Prefect starts and anything is fetched. Nothing to do for a new file."""
+def probe(path: str | Path) -> None:
+    """Open an existing warehouse read-only (waiting for its lock as ``connect`` does), run
+    ``check_integrity``, close: what a run does first, before Prefect starts and anything is
+    fetched. Nothing to do for a new file."""
     path = Path(path)
     if str(path) == ":memory:" or not path.exists() or _looks_interrupted(path):
         return
-    con = _open_waiting(path, read_only=True, wait=wait)
-    try:
-        check_integrity(con, path)
-    finally:
-        con.close()
+    connect(path, read_only=True, quiet=True).close()
 
 
 def check_integrity(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
