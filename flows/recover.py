@@ -29,7 +29,7 @@ BATCH = 200  # answers loaded per transaction
 def rebuild_from_raw(old: str | Path, new: str | Path, *, memory_mb: int = 0) -> dict:
     """Rebuild ``new`` from the readable raw answers of ``old``; returns what was read, lost
     and loaded. Raises InputError when ``new`` exists or ``old`` does not."""
-    from warehouse.db import connect
+    from warehouse.db import WarehouseDamaged, connect
     from warehouse.load import copy_runs, finish_run, load_recovered, start_run
     from warehouse.salvage import Salvage, readable_raws, readable_runs
 
@@ -38,7 +38,13 @@ def rebuild_from_raw(old: str | Path, new: str | Path, *, memory_mb: int = 0) ->
         raise InputError(f"{old}: no such warehouse to rebuild from")
     if new.exists():
         raise InputError(f"{new} exists; --db must name a new file (nothing was written)")
-    source_con = connect(old, read_only=True, check=False)
+    try:
+        source_con = connect(old, read_only=True, check=False)
+    except WarehouseDamaged as exc:  # its header or catalog: DuckDB cannot open it at all
+        raise InputError(
+            f"{old} is damaged past reading ({exc.detail}); nothing can be rebuilt from it: "
+            "restore a backup"
+        ) from None
     writer = Writer(new, memory_mb=max(REBUILD_MEMORY_MB, memory_mb))
     salvage = Salvage()
     totals = {"records": 0, "links": 0, "counts": 0, "notes": 0, "settled": 0}

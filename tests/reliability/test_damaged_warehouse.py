@@ -228,3 +228,21 @@ def test_a_rebuilt_warehouse_takes_the_seeds_back_without_refetching_what_it_set
     finally:
         con.close()
     assert asked <= 6, f"the rebuilt ledger settles the seeds' works; {asked} requests"
+
+
+def test_rebuild_from_raw_of_a_file_duckdb_cannot_open_says_so_in_one_line(
+    healthy, capsys, tmp_path
+):
+    from flows import cli
+
+    old = copy(healthy[0], tmp_path / "gone.duckdb")
+    with old.open("r+b") as f:  # both database headers: DuckDB cannot open it at all
+        for at in (4096 + 16, 8192 + 16):
+            f.seek(at)
+            f.write(os.urandom(64))
+    new = tmp_path / "new.duckdb"
+    capsys.readouterr()
+    assert cli.main(["rebuild", "--from-raw", str(old), "--db", str(new)]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "is damaged past reading" in line and "restore a backup" in line
+    assert "--from-raw" not in line and not new.exists()
