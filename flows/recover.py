@@ -109,9 +109,9 @@ def settled(
         stated = {i for r in n.records for i in (*r.ids, *r.aliases)}
         for ident in raw.requested:
             if ident in stated:
-                at = raw.fetched_at if raw.fetched_at.tzinfo else raw.fetched_at.replace(tzinfo=UTC)
+                at = raw.fetched_at or datetime.now(UTC)
                 outcomes[(raw.source, ident)] = LedgerEntry(
                     raw.source, ident.scheme, ident.value, "ok", raw.http_status, 0, None,
-                    at or datetime.now(UTC),
+                    at if at.tzinfo else at.replace(tzinfo=UTC),
                 )  # fmt: skip
     return list(outcomes.values())

@@ -22,7 +22,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from pipeline.records import DataQualityNote, FetchBatch, Identifier, Normalised, RawResponse
+from pipeline.records import (
+    DataQualityNote,
+    FetchBatch,
+    Identifier,
+    LedgerEntry,
+    Normalised,
+    RawResponse,
+)
 
 log = logging.getLogger("flows.settle")
 
@@ -115,9 +122,7 @@ def guarded(
             yield FetchBatch(source, (), tuple(_failed(source, i, exc) for i in rest))
 
 
-def _failed(source: str, ident: Identifier, exc: Exception):
-    from pipeline.records import LedgerEntry
-
+def _failed(source: str, ident: Identifier, exc: Exception) -> LedgerEntry:
     line = " ".join(str(exc).split())[:200] or "no detail"
     return LedgerEntry(
         source, ident.scheme, ident.value, "failed", None, 0,

@@ -20,6 +20,11 @@ Public API
 - ``MAX_BODY_BYTES`` / ``read_body(resp, limit)`` / ``ResponseTooLarge``: every body is streamed and
   refused past a cap (64 MiB unless ``SourceHttp(max_body_bytes=...)`` says otherwise), so a
   hostile or broken server cannot make the process hold an unbounded answer in memory.
+- ``Deadline`` / ``DeadlineExceeded``: one total deadline per request (``Settings.request_deadline``,
+  ENRICH_REQUEST_DEADLINE) over connect, headers and body, redirects included; a trickle is cut.
+- Redirects are followed only within the request's own scheme and host:port (``SourceHttp._follow``):
+  keys and contact addresses never reach another host; a redirect elsewhere, or a 404 after one,
+  is a ``failed`` FetchError naming both URLs.
 """
 
 from __future__ import annotations
