@@ -32,7 +32,7 @@ from tests.pipeline.normalise.odd import REAL, mutate_odd, mutate_xml_values
 from tests.reliability.conftest import ROOT, fast_env, ledger, quality_failures
 
 PROPERTY = settings(
-    max_examples=30,  # ~1 s each (several loads); the normaliser fuzz explores wider, cheaper
+    max_examples=20,  # ~1 s each (several loads); the normaliser fuzz explores wider, cheaper
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -185,6 +185,7 @@ def _run_once(writer, source: str, draw: Callable, counts: bool) -> None:
     assert writer(quality_failures) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", sorted(SCENARIOS))
 @PROPERTY
 @given(data=st.data(), counts=st.booleans())
