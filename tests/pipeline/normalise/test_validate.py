@@ -198,3 +198,18 @@ def test_the_bounds_checked_are_the_columns_bounds(table, column, bounds):
         assert _column_bounds(con, table, column) == bounds
     finally:
         con.close()
+
+
+def test_every_field_of_every_record_a_normaliser_emits_has_a_check():
+    """A field added to a record type without a check here would reach the warehouse
+    unchecked: this fails until the new field is given one."""
+    import dataclasses
+
+    from pipeline.normalise import validate
+
+    specs = [validate.SOURCE_RECORD, validate.AUTHOR, validate.INSTITUTION, validate.REFERENCE,
+             validate.FUNDER, validate.TOPIC, validate.CITATION_COUNT, validate.IDENTITY_LINK]  # fmt: skip
+    for spec in specs:
+        declared = [f.name for f in dataclasses.fields(spec.cls)]
+        checked = [name for name, _ in spec.fields]
+        assert sorted(checked) == sorted(declared), spec.cls.__name__
