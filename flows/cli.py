@@ -2,12 +2,14 @@
 one-line messages and exit codes. No business logic lives here.
 
 Exit codes (contract): 0 every identifier settled; 1 the run finished but some identifiers are
-still failed/pending; 2 bad usage, bad configuration or unreadable input.
+still failed/pending (or the disk is full); 2 bad usage, bad configuration or unreadable input;
+3 the warehouse file is damaged; 130 stopped by Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import inspect
 import logging
 import os
@@ -22,10 +24,11 @@ from flows.local_server import prefect_api
 from flows.sharing import as_of_line
 from pipeline.config import DEFAULT_DB, DEFAULT_REFRESH_CRON, DEFAULT_RUN_CRON, VERSION
 from pipeline.errors import ConfigError, EnrichError, InputError
+from pipeline.terminal import printable
 
 log = logging.getLogger("enrich.cli")
 
-EXIT_OK, EXIT_UNSETTLED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_UNSETTLED, EXIT_USAGE, EXIT_DAMAGED = 0, 1, 2, 3
 SOURCES = ("openalex", "crossref", "pubmed")
 
 
@@ -94,7 +97,8 @@ EXAMPLES = {
   enrich export refs/ --format ris --sql "select work_id from works where publication_year >= 2020\"""",
     "rebuild": """\
   enrich rebuild                               # after a normaliser fix: no HTTP at all
-  enrich rebuild --db ~/papers.duckdb""",
+  enrich rebuild --db ~/papers.duckdb
+  enrich rebuild --from-raw damaged.duckdb --db rebuilt.duckdb   # salvage a damaged warehouse""",
     "serve": """\
   prefect server start &
   export PREFECT_API_URL=http://127.0.0.1:4200/api
@@ -201,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rb = _verb(sub, "rebuild", cmd_rebuild, "re-normalise from stored raw responses (no HTTP)")
     rb.add_argument("--db", help=db_help)
+    rb.add_argument(
+        "--from-raw",
+        metavar="OLD",
+        help="build --db, a new file, from the raw answers still readable in OLD (a damaged "
+        "warehouse; it is only read)",
+    )
 
     sv = _verb(sub, "serve", cmd_serve, "register the scheduled deployments and serve them")
     sv.add_argument("--db", help=db_help)
@@ -286,7 +296,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = parse_sources(args.sources)
     paths = args.paths or [str(settings.seeds_path)]
     _check_paths(paths, default=not args.paths)
-    _say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
+    say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
+    _probe_warehouse(settings.db_path)  # a damaged warehouse is said before Prefect starts
     with stop_on_signals(), prefect_api(os.environ) as api:
         from flows.enrich import run_enrich
 
@@ -298,7 +309,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.report import print_run_summary
 
     for line in summary.get("problems", []):  # the same one line per file as `extract`
-        print(f"enrich: {line}", file=sys.stderr)
+        say(line)
     print_run_summary(summary, stream=sys.stderr)
     if summary.get("input_errors"):
         return EXIT_USAGE
@@ -334,7 +345,7 @@ def input_error(problem) -> bool:
 def print_problems(problems) -> None:
     """One line per problem file on stderr: ``enrich: PATH: message``."""
     for problem in problems:
-        print(f"enrich: {problem.path}: {problem.message}", file=sys.stderr)
+        say(f"{problem.path}: {problem.message}")
 
 
 def _print_texts(paths: Sequence[str], limits) -> int:
@@ -347,7 +358,7 @@ def _print_texts(paths: Sequence[str], limits) -> int:
         try:
             sys.stdout.write(extracted_text(path, limits))
         except (BinaryFile, DocumentError, OSError) as exc:
-            print(f"enrich: {path}: {exc}", file=sys.stderr)
+            say(f"{path}: {exc}")
             code = EXIT_USAGE
     return code
 
@@ -432,7 +443,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         finally:
             con.close()
         if stop.is_set():
-            _say(
+            say(
                 f"interrupted by {stop.reason}: {tally.strings} decisions are kept, the other "
                 "strings are asked next time; rerun to continue"
             )
@@ -440,8 +451,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     sys.stdout.write(_match_output(decisions, args.format))
     if tally.strings:
         counts = ", ".join(f"{v} {k}" for k, v in tally.by_status.items() if v)
-        print(f"enrich: {tally.strings} new strings decided: {counts}; {tally.requests} requests",
-              file=sys.stderr)  # fmt: skip
+        say(f"{tally.strings} new strings decided: {counts}; {tally.requests} requests")
     if any(input_error(p) for d in docs for p in d.problems):
         return EXIT_USAGE
     return EXIT_OK if all(d.result.settled for d in decisions) else EXIT_UNSETTLED
@@ -471,10 +481,10 @@ def _apply_accepts(con, corrections) -> None:
 
 
 def _match_output(decisions, fmt: str) -> str:
-    import json
+    from pipeline.extract import _json_line
 
     if fmt == "json":
-        rows = [json.dumps(d.to_json(), ensure_ascii=False) for d in decisions]
+        rows = [_json_line(d.to_json()) for d in decisions]
         return ("[\n" + ",\n".join(rows) + "\n]\n") if rows else "[]\n"
     header = ("document", "line", "status", "doi/pmid", "score", "text")
     rows = [header]
@@ -483,7 +493,17 @@ def _match_output(decisions, fmt: str) -> str:
         ident = r.doi or (f"pmid:{r.pmid}" if r.pmid else "")
         score = f"{r.score:.2f}" if r.score is not None else ""
         rows.append(
-            (d.entry.document, str(d.entry.line), r.status, ident, score, d.entry.text[:70])
+            tuple(
+                printable(c)  # a file name or a reference string may hold control characters
+                for c in (
+                    d.entry.document,
+                    str(d.entry.line),
+                    r.status,
+                    ident,
+                    score,
+                    d.entry.text[:70],
+                )
+            )  # fmt: skip
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
@@ -500,13 +520,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args)
     stale = parse_duration(args.stale_after)
     sources = parse_sources(args.sources)
-    _say(
-        f"refresh of {settings.db_path}: works whose newest count is older than {args.stale_after}"
-    )
+    say(f"refresh of {settings.db_path}: works whose newest count is older than {args.stale_after}")
+    _probe_warehouse(settings.db_path)  # a damaged warehouse is said before Prefect starts
     from flows.steps import nothing_stale
 
     if nothing_stale(settings.db_path, stale_after=stale, sources=sources):
-        _say(
+        say(
             f"nothing to refresh: every work has a count newer than {args.stale_after}; "
             "no flow run started"
         )
@@ -529,15 +548,11 @@ def _interrupted(summary: dict) -> int:
     left = sum(t.get("interrupted", 0) for t in summary.get("sources", {}).values())
     kept = f"{left} identifiers left pending" if left else "nothing left half-done"
     run = f" (run {summary['run_id']})" if summary.get("run_id") else ""
-    _say(
+    say(
         f"interrupted by {summary['interrupted']}: what was loaded is kept, {kept}; "
         f"rerun to continue{run}"
     )
     return EXIT_INTERRUPTED
-
-
-def _say(line: str) -> None:
-    print(f"enrich: {line}", file=sys.stderr, flush=True)
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -552,15 +567,16 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if args.write:
         con = connect(settings.db_path)
         try:
-            out = format_result(run_sql(con, args.query, write=True), args.format)
+            result = run_sql(con, args.query, write=True)
         finally:
             con.close()
+        out = format_result(result, args.format, escape=printable)
     else:
         request = {"verb": "sql", "query": args.query, "format": args.format}
         out = _read_only(
             settings.db_path,
             request,
-            lambda con: format_result(run_sql(con, args.query), args.format),
+            lambda con: format_result(run_sql(con, args.query), args.format, escape=printable),
         )
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return EXIT_OK
@@ -574,7 +590,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from warehouse.query import format_status, status_report
 
     out = _read_only(
-        settings.db_path, {"verb": "status"}, lambda con: format_status(status_report(con))
+        settings.db_path,
+        {"verb": "status"},
+        lambda con: format_status(status_report(con), escape=printable),
     )
     sys.stdout.write(out + "\n")
     return EXIT_OK
@@ -609,15 +627,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ScopeError as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk-full line, exit 1 (see main)
+            raise
         raise _cannot_write(args.directory, exc) from None
     summary = summary_from_json(out)
     what = f"{summary.works} works" if summary.works is not None else f"{len(summary.files)} files"
-    print(f"enrich: wrote {what} ({summary.scope}) to {args.directory}", file=sys.stderr)
+    say(f"wrote {what} ({summary.scope}) to {args.directory}")
     if summary.left_out:
-        print(
-            f"enrich: left out of the subset (no work_id column): {', '.join(summary.left_out)}",
-            file=sys.stderr,
-        )
+        say(f"left out of the subset (no work_id column): {', '.join(summary.left_out)}")
     return EXIT_OK
 
 
@@ -638,13 +655,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ScopeError as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk-full line, exit 1 (see main)
+            raise
         raise _cannot_write(args.out, exc) from None
     finally:
         con.close()
-    print(
-        f"enrich: wrote {summary.path} ({summary.bytes / 1e6:.1f} MB, {summary.scope}) "
-        f"in {summary.seconds:.1f} s",
-        file=sys.stderr,
+    say(
+        f"wrote {summary.path} ({summary.bytes / 1e6:.1f} MB, {summary.scope}) "
+        f"in {summary.seconds:.1f} s"
     )
     return EXIT_OK
 
@@ -659,7 +677,7 @@ def _read_only(db_path: Path, request: dict, local: Callable) -> str:
     except WarehouseBusy:
         reply = _ask_the_run(db_path, request)
         if reply is not None:
-            _say(as_of_line(reply))
+            say(as_of_line(reply))
             return reply["out"]
         con = connect(db_path, read_only=True)
     try:
@@ -687,14 +705,37 @@ def _ask_the_run(db_path: Path, request: dict) -> dict | None:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    """Re-normalise every stored raw response into the tables, without any HTTP."""
+    """Re-normalise every stored raw response into the tables, without any HTTP. With
+    --from-raw OLD, build a new warehouse (--db, which must not exist) from the raw answers
+    still readable in OLD, a damaged warehouse; then `enrich run SEEDS --db NEW` adds the seed
+    documents back, fetching only what the rebuilt ledger does not settle."""
     from flows.steps import rebuild_warehouse
 
     settings = _settings(args)
+    if args.from_raw:
+        return _rebuild_from_raw(args.from_raw, settings)
     _require_db(settings.db_path)
     counts = rebuild_warehouse(settings.db_path, memory_mb=settings.duckdb_memory_mb)
-    print("enrich: rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
+    say("rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return EXIT_OK
+
+
+def _rebuild_from_raw(old: str, settings) -> int:
+    from flows.recover import rebuild_from_raw
+
+    done = rebuild_from_raw(old, settings.db_path, memory_mb=settings.duckdb_memory_mb)
+    lost = done["answers_lost"] + sum(n for n in done["rows_lost"].values() if n > 0)
+    say(
+        f"rebuilt {settings.db_path} from {old}: {done['answers']} raw answers read"
+        + (f", {done['answers_lost']} unreadable" if done["answers_lost"] else "")
+        + f"; {done['records']} records, {done['settled']} identifiers settled"
+    )
+    if done["rows_lost"]:
+        say("unreadable rows: " + ", ".join(
+            f"{table} {'all' if n < 0 else n}" for table, n in sorted(done["rows_lost"].items())
+        ))  # fmt: skip
+    say(f"next: enrich run SEEDS --db {settings.db_path} (adds your seed documents back)")
+    return EXIT_UNSETTLED if lost or any(n < 0 for n in done["rows_lost"].values()) else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -736,6 +777,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------
 
 
+def say(message: str) -> None:
+    """One line on stderr, ``enrich: `` first, terminal-safe (pipeline.terminal.printable): a
+    file name or a server's error text never moves the cursor or forges a line."""
+    print(f"enrich: {printable(message)}", file=sys.stderr, flush=True)
+
+
 def _check_paths(paths: Sequence[str], *, default: bool = False) -> None:
     for p in paths:
         if not os.path.exists(p):
@@ -753,6 +800,13 @@ def _cannot_write(target: str, exc: OSError) -> InputError:
     """A file or folder the user named cannot be written: one line naming it and why."""
     where = exc.filename or target
     return InputError(f"{target}: cannot write there ({exc.strerror or exc}: {where})")
+
+
+def _probe_warehouse(path: Path) -> None:
+    """A damaged warehouse is said before Prefect starts and anything is fetched."""
+    from warehouse.db import probe
+
+    probe(path)
 
 
 def _require_db(path: Path) -> None:
@@ -789,10 +843,18 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log messages escaped like every other line (a traceback, with -v, keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(verbose: bool) -> None:
     """Our loggers to stderr: a line per batch at INFO; libraries stay at WARNING."""
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_PrintableFormatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     for name in ("pipeline", "warehouse", "flows", "enrich"):
         lg = logging.getLogger(name)
         lg.handlers[:] = [handler]
@@ -804,6 +866,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``enrich`` console script and ``python -m flows``."""
     configure_environment()
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         configure_logging(args.verbose)
@@ -813,27 +876,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
         return int(args.func(args))
     except UsageError as exc:
-        print(f"enrich: {exc} (see enrich --help)", file=sys.stderr)
+        say(f"{exc} (see enrich --help)")
         return EXIT_USAGE
     except (ConfigError, InputError) as exc:
-        print(f"enrich: {exc}", file=sys.stderr)
+        say(str(exc))
         return EXIT_USAGE
     except (KeyboardInterrupt, Interrupted):
-        print("enrich: interrupted; what was loaded is kept, rerun to continue", file=sys.stderr)
+        say("interrupted; what was loaded is kept, rerun to continue")
         return EXIT_INTERRUPTED
     except EnrichError as exc:
-        print(f"enrich: {exc}", file=sys.stderr)
+        say(str(exc))
         return EXIT_UNSETTLED
     except Exception as exc:  # the CLI edge: a one-line message, the traceback only with -v
+        full = _disk_full(exc, args)
+        if full is not None:
+            log.debug("disk full", exc_info=True)
+            say(f"disk full at {full}; free space and rerun (what was loaded before is kept)")
+            return EXIT_UNSETTLED
+        damaged = _damaged(exc, args)
+        if damaged is not None:
+            log.debug("damaged warehouse", exc_info=True)
+            say(damaged)
+            return EXIT_DAMAGED
         code = _warehouse_exit_code(exc)
         if code is not None:
-            print(f"enrich: {exc}", file=sys.stderr)
+            say(str(exc))
             return code
         log.debug("unexpected error", exc_info=True)
-        print(
-            f"enrich: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
-            file=sys.stderr,
-        )
+        say(f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)")
         return EXIT_UNSETTLED
 
 
@@ -848,6 +918,46 @@ def entry() -> None:
         sys.stderr.flush()
         os._exit(code)
     raise SystemExit(code)
+
+
+def _disk_full(exc: Exception, args: argparse.Namespace | None) -> str | None:
+    """Where the disk ran full, if that is what ``exc`` says (warehouse.db.disk_full_path)."""
+    if "warehouse" not in sys.modules and "duckdb" not in sys.modules:
+        return None
+    from warehouse.db import disk_full_path
+
+    return disk_full_path(exc, default=_db_of(args).resolve().parent)
+
+
+def _damaged(exc: Exception, args: argparse.Namespace | None) -> str | None:
+    """The damaged-warehouse message for ``exc``, at open (WarehouseDamaged) or in the middle
+    of a run (a DuckDB error that says so: warehouse.db.damage_detail); else None."""
+    if "warehouse" not in sys.modules:
+        return None
+    from warehouse.db import WarehouseDamaged, WarehouseError, damage_detail
+
+    if isinstance(exc, WarehouseDamaged):
+        return str(exc)
+    if isinstance(exc, WarehouseError):  # e.g. a file that is not a warehouse at all
+        return None
+    detail = damage_detail(exc)
+    if detail is None:
+        return None
+    named = re.search(r'file "([^"]+)"', detail)  # DuckDB names the file it could not read
+    return str(WarehouseDamaged(named.group(1) if named else str(_db_of(args)), detail))
+
+
+def _db_of(args: argparse.Namespace | None) -> Path:
+    """The warehouse a failed verb was using: --db, else the configured default ($ENRICH_DB,
+    else under $ENRICH_HOME, a .env file included)."""
+    if getattr(args, "db", None):
+        return Path(args.db)
+    try:
+        from pipeline.config import Settings
+
+        return Path(Settings.from_env().db_path)
+    except Exception:  # noqa: BLE001 - a bad configuration must not hide the first error
+        return Path(DEFAULT_DB)
 
 
 def _warehouse_exit_code(exc: Exception) -> int | None:

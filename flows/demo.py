@@ -111,13 +111,14 @@ def _run_child(args: list[str], env: dict[str, str]) -> int:
 
 
 def _show(db: Path) -> None:
+    from pipeline.terminal import printable
     from warehouse.db import connect
     from warehouse.query import format_result, format_status, run_sql, status_report
 
     con = connect(db, read_only=True)
     try:
-        status = format_status(status_report(con))
-        sample = format_result(run_sql(con, SAMPLE_QUERY), "table")
+        status = format_status(status_report(con), escape=printable)
+        sample = format_result(run_sql(con, SAMPLE_QUERY), "table", escape=printable)
     finally:
         con.close()
     print(f"\n$ enrich status --db {db}\n{status}\n", flush=True)
@@ -125,4 +126,6 @@ def _show(db: Path) -> None:
 
 
 def _say(line: str) -> None:
-    print(f"enrich: {line}", file=sys.stderr, flush=True)
+    from pipeline.terminal import printable
+
+    print(f"enrich: {printable(line)}", file=sys.stderr, flush=True)

@@ -199,12 +199,23 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
             pass
         if STOP.is_set():
             status, summary["interrupted"], summary["settled"] = "interrupted", STOP.reason, False
-    finally:
-        summary["seconds"] = round(time.perf_counter() - started, 3)
-        summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        writer(finish_run, run_id, status, summary)
-        _artifact_markdown("enrich-run-summary", summary)
+    except BaseException:
+        # the run's end is recorded if it can be, but the error on its way out is the one
+        # reported (a full disk fails finish_run too, and that used to replace it)
+        _end_run(writer, finish_run, run_id, "failed", summary, started, quiet=True)
+        raise
+    _end_run(writer, finish_run, run_id, status, summary, started)
     return summary
+
+
+def _end_run(writer, finish_run, run_id, status, summary, started, *, quiet=False) -> None:
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if quiet:
+        steps.finish_quietly(writer, finish_run, run_id, status, summary)
+    else:
+        writer(finish_run, run_id, status, summary)
+    _artifact_markdown("enrich-run-summary", summary)
 
 
 def _fetch_rounds(writer, settings, sources, refresh, run_id) -> dict[str, steps.SourceTally]:

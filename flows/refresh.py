@@ -64,6 +64,7 @@ def _refresh(writer, settings, sources, stale_after_seconds, summary, started, r
     from warehouse.load import finish_run, start_run
 
     status = "failed"
+    failing = True
     try:
         run_id = writer(
             start_run, "refresh", {"stale_after_seconds": stale_after_seconds, "sources": sources}
@@ -75,10 +76,13 @@ def _refresh(writer, settings, sources, stale_after_seconds, summary, started, r
         status = "completed" if summary["settled"] else "partial"
         if STOP.is_set():
             status, summary["interrupted"], summary["settled"] = "interrupted", STOP.reason, False
+        failing = False
     finally:
         summary["seconds"] = round(time.perf_counter() - started, 3)
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        if "run_id" in summary:
+        if "run_id" in summary and failing:  # never over the error on its way out
+            steps.finish_quietly(writer, finish_run, summary["run_id"], status, summary)
+        elif "run_id" in summary:
             writer(finish_run, summary["run_id"], status, summary)
             report = report or settings.report_path
             if report and not STOP.is_set():

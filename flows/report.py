@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from pipeline.terminal import printable
+
 STATUSES = ("ok", "not_found", "failed", "pending")
 
 
@@ -64,23 +66,22 @@ def print_refresh_summary(summary: dict, *, stream: TextIO) -> None:
 def _print_final(
     summary: dict, stream: TextIO, headline: str, unreachable_consequence: str
 ) -> None:
-    print(f"enrich: {headline}", file=stream)
+    _say(stream, headline)
     _print_matching(summary.get("matching"), stream)
     _print_sources(summary, stream)
     if summary.get("unreachable"):
-        print(
-            f"enrich: could not reach {', '.join(summary['unreachable'])} (no network?); "
+        _say(
+            stream,
+            f"could not reach {', '.join(summary['unreachable'])} (no network?); "
             f"{unreachable_consequence}",
-            file=stream,
         )
     if summary.get("report"):
-        print(f"enrich: report {summary['report']}", file=stream)
+        _say(stream, f"report {summary['report']}")
     wall = summary.get("wall_seconds")
     if wall is not None:
         run = f"; run {summary['run_id']}" if summary.get("run_id") else ""
-        print(
-            f"enrich: done in {wall:.1f} s (Prefect {summary.get('prefect_seconds', 0):.1f} s){run}",
-            file=stream,
+        _say(
+            stream, f"done in {wall:.1f} s (Prefect {summary.get('prefect_seconds', 0):.1f} s){run}"
         )
 
 
@@ -92,23 +93,24 @@ def _print_matching(m: dict | None, stream: TextIO) -> None:
     if not m or not m.get("strings"):
         return
     counts = ", ".join(f"{m[s]} {s}" for s in MATCH_STATUSES if m.get(s))
-    print(
-        f"enrich: matching {m['strings']} reference strings: {counts}; {m['requests']} requests",
-        file=stream,
-    )
+    _say(stream, f"matching {m['strings']} reference strings: {counts}; {m['requests']} requests")
     for err in m.get("errors", [])[:2]:
-        print(f"enrich:          last error: {err}", file=stream)
+        _say(stream, f"         last error: {err}")
 
 
 def _print_sources(summary: dict, stream: TextIO) -> None:
     for source, t in summary.get("sources", {}).items():
         counts = ", ".join(f"{t[s]} {s.replace('_', ' ')}" for s in STATUSES if t.get(s))
-        print(
-            f"enrich: {source:<8} {t['asked']} asked: {counts or 'nothing to do'}; "
-            f"{t['requests']} requests",
-            file=stream,
+        _say(
+            stream,
+            f"{source:<8} {t['asked']} asked: {counts or 'nothing to do'}; {t['requests']} requests",
         )
         if source in summary.get("unreachable", ()):
             continue  # said once, below
         for err in t.get("errors", [])[:2]:
-            print(f"enrich:          last error: {err}", file=stream)
+            _say(stream, f"         last error: {err}")
+
+
+def _say(stream: TextIO, line: str) -> None:
+    """One terminal-safe line (a server's error text may hold escape sequences)."""
+    print(f"enrich: {printable(line)}", file=stream)

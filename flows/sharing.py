@@ -122,6 +122,7 @@ def _answer(conn: socket.socket, writer: Any) -> None:
 
 def _run(request: dict, writer: Any) -> dict:
     from flows.exports import export_with, summary_json
+    from pipeline.terminal import printable
     from warehouse.query import format_result, format_status, run_sql, status_report
 
     cur, as_of = writer.reader()
@@ -129,9 +130,9 @@ def _run(request: dict, writer: Any) -> dict:
         verb = request.get("verb")
         if verb == "sql":
             result = run_sql(cur, request["query"], allowed=SERVED_STATEMENTS)
-            out = format_result(result, request.get("format", "table"))
+            out = format_result(result, request.get("format", "table"), escape=printable)
         elif verb == "status":
-            out = format_status(status_report(cur))
+            out = format_status(status_report(cur), escape=printable)
         elif verb == "export":
             summary = export_with(
                 cur,

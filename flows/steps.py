@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flows import settle
 from flows.interrupt import STOP, Interrupted, StopRequest
 from pipeline.config import DUCKDB_MEMORY_MB, Settings
 from pipeline.errors import ParseError
@@ -227,6 +228,16 @@ class Writer:
                 self.con = None
 
 
+def finish_quietly(writer: Writer, finish_run: Callable, run_id: str, status: str, summary: dict):
+    """Record a run's end while another error is on its way out. A failure here (the same full
+    disk, a database DuckDB has invalidated after a fatal error) is logged, never raised: it
+    would replace the error worth reporting. The next run marks such a run ``crashed``."""
+    try:
+        writer(finish_run, run_id, status, summary)
+    except Exception as second:  # noqa: BLE001 - the first error is the one the user needs
+        log.warning("could not record the end of run %s: %s", run_id, str(second).splitlines()[0])
+
+
 @dataclass
 class SourceTally:
     """What one source did in one run: outcomes by status, requests, batches."""
@@ -306,8 +317,9 @@ def with_prefect_share(summary: dict, started: float) -> dict:
 
 
 def normalise_batch(batch: FetchBatch) -> tuple[list[Normalised], int]:
-    """Normalise every raw answer of a batch; a body that cannot be parsed is logged and
-    counted (its raw is still stored, so ``enrich rebuild`` can retry it after a fix)."""
+    """Normalise every raw answer of a batch; a body that cannot be parsed is logged, counted
+    and noted (an ``answer_skipped`` data-quality note; its raw is still stored, so ``enrich
+    rebuild`` can retry it after a fix)."""
     from pipeline.normalise import normalise
 
     out, errors = [], 0
@@ -319,6 +331,7 @@ def normalise_batch(batch: FetchBatch) -> tuple[list[Normalised], int]:
             log.warning(
                 "%s %s: cannot normalise %s: %s", raw.source, raw.endpoint, raw.request_url, exc
             )
+            out.append(Normalised(notes=(settle.unreadable_note(raw, str(exc)),)))
     return out, errors
 
 
@@ -438,7 +451,9 @@ def fetch_and_load(
         return tally
     started = time.perf_counter()
     client = make_client(source, settings)
-    batches: Iterator[FetchBatch] = client.fetch_counts(ids) if counts else client.fetch(ids)
+    batches: Iterator[FetchBatch] = settle.guarded(
+        client.fetch_counts(ids) if counts else client.fetch(ids), ids, source
+    )
     loaded: set[Identifier] = set()
     try:
         load_stream(
@@ -533,8 +548,6 @@ def load_stream(
     The identifiers whose outcome was loaded are added to ``settled_here``; Interrupted is raised
     between loads once ``stop`` is asked.
     """
-    from warehouse.load import load_batch
-
     tune_gc()
     tune_allocator()
     waiting = prefetched(
@@ -544,16 +557,14 @@ def load_stream(
         group=LOAD_GROUP_IDS,
         stop=stop,
     )
-    for group in waiting:
-        normalised: list[Normalised] = []
-        for batch in group:
+    for fetched in waiting:
+        group, normalised = [], []
+        for batch in fetched:
             done, errors = normalise_batch(batch)
-            normalised += done
+            group.append(settle.settle_unloaded(batch, done))
+            normalised.append(done)
             tally.parse_errors += errors
-        # a count refresh must not rewrite the enrichment ledger (a failed refresh of a work whose
-        # record is loaded is not a failed record); its outcomes are counted in the tally instead
-        loaded = _merged(group, counts)
-        writer(load_batch, loaded, normalised, run_id=run_id)
+        group = _load_group(group, normalised, writer=writer, run_id=run_id, counts=counts)
         for batch in group:
             tally.add(batch)
             if settled_here is not None:
@@ -569,6 +580,50 @@ def load_stream(
             )
         if progress:
             progress(tally.source, tally.asked, total)
+
+
+def _load_group(
+    group: list[FetchBatch],
+    normalised: list[list[Normalised]],
+    *,
+    writer: Writer,
+    run_id: str,
+    counts: bool,
+) -> list[FetchBatch]:
+    """Load fetched batches (and their normalised answers) in one transaction; returns the
+    batches as loaded.
+
+    When the load refuses the data (a value no normaliser check caught), each batch is loaded
+    alone, and a batch still refused is loaded without its records: its answers are stored and
+    its ``ok`` identifiers become ``failed`` with the load's error. One bad record never costs
+    the run, nor the other batches, nor a ledger row.
+    """
+    from warehouse.load import load_batch
+
+    # a count refresh must not rewrite the enrichment ledger (a failed refresh of a work whose
+    # record is loaded is not a failed record); its outcomes are counted in the tally instead
+    flat = [n for done in normalised for n in done]
+    try:
+        writer(load_batch, _merged(group, counts), flat, run_id=run_id)
+        return group
+    except Exception as exc:
+        if not settle.is_data_error(exc):
+            raise
+        log.warning("%s: a load of %d batch(es) was refused (%s); loading them one by one",
+                    group[0].source, len(group), exc)  # fmt: skip
+    loaded = []
+    for batch, done in zip(group, normalised, strict=True):
+        try:
+            writer(load_batch, _merged([batch], counts), done, run_id=run_id)
+        except Exception as exc:
+            if not settle.is_data_error(exc):
+                raise
+            batch = settle.without_records(batch, exc)
+            log.error("%s: a batch of %d identifier(s) could not be loaded: %s",
+                      batch.source, len(batch.outcomes), exc)  # fmt: skip
+            writer(load_batch, _merged([batch], counts), [], run_id=run_id)
+        loaded.append(batch)
+    return loaded
 
 
 def _merged(group: list[FetchBatch], counts: bool) -> FetchBatch:
@@ -617,7 +672,7 @@ def _safe_normalise(fn: Callable[[RawResponse], Normalised]) -> Callable[[RawRes
             return fn(raw)
         except ParseError as exc:
             log.warning("cannot normalise %s: %s", raw.request_url, exc)
-            return Normalised()
+            return Normalised(notes=(settle.unreadable_note(raw, str(exc)),))
 
     return wrapped
 

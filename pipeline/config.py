@@ -5,8 +5,8 @@ Contract variables (docs/contract.md): ENRICH_HOME, ENRICH_DB, ENRICH_MAILTO, NC
 OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL.
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
-ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_RUN_CRON,
-ENRICH_REFRESH_CRON, ENRICH_REPORT.
+ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_REQUEST_DEADLINE,
+ENRICH_RUN_CRON, ENRICH_REFRESH_CRON, ENRICH_REPORT.
 
 Every variable may also come from a ``.env`` file in the working folder (python-dotenv syntax);
 a variable set in the environment wins over the file. ``ENRICH_HOME`` anchors the default paths
@@ -52,6 +52,11 @@ NCBI_RPS_KEYED = 10.0  # with NCBI_API_KEY
 # 839 MB, exit 0; 512 -> 1,021 MB. Raise it for warehouses of millions of works, whose indexes
 # DuckDB keeps in memory.
 DUCKDB_MEMORY_MB = 256
+# The most one request may take, from before it connects to the last byte of its body (read
+# timeouts bound each wait for a byte, never the whole answer; see pipeline.http.Deadline).
+# The largest real answers (a 100-work OpenAlex page, a 200-record efetch set) take a few
+# seconds; 120 s leaves room for a slow link, and a trickling server costs at most that.
+REQUEST_DEADLINE = 120.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Settings:
     idconv_url: str = DEFAULT_IDCONV_URL
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    request_deadline: float = REQUEST_DEADLINE  # connect + headers + body, redirects included
     max_attempts: int = 5  # per request, first try included
     max_retry_after: float = 60.0  # a longer Retry-After defers the identifiers as `pending`
     max_backoff: float = 30.0
@@ -105,6 +111,7 @@ class Settings:
             eutils_url=_url(env, "ENRICH_EUTILS_URL", DEFAULT_EUTILS_URL),
             idconv_url=_url(env, "ENRICH_IDCONV_URL", DEFAULT_IDCONV_URL),
             read_timeout=_num(env, "ENRICH_TIMEOUT", 30.0),
+            request_deadline=_num(env, "ENRICH_REQUEST_DEADLINE", REQUEST_DEADLINE),
             max_attempts=int(_num(env, "ENRICH_MAX_ATTEMPTS", 5)),
             max_retry_after=_num(env, "ENRICH_MAX_RETRY_AFTER", 60.0),
             openalex_rps=_num(env, "ENRICH_OPENALEX_RPS", OPENALEX_RPS),

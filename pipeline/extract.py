@@ -39,6 +39,7 @@ from pipeline.readers import (
 from pipeline.readers.headings import REFERENCE_WORDS, heading_role, plain_heading
 from pipeline.records import DocumentProblem, Mention, ReferenceEntry, SeedDocument
 from pipeline.reference_list import ReferenceList
+from pipeline.terminal import printable
 
 __all__ = [
     "extract_document",
@@ -474,8 +475,22 @@ def _files_under(directory: str, skip: set[str] = frozenset()) -> list[str]:
 
 def mentions_json(docs: Iterable[SeedDocument]) -> str:
     """One JSON array of the contract's mention objects for all documents, one per line."""
-    rows = [json.dumps(m.to_json(), ensure_ascii=False) for d in docs for m in d.mentions]
+    rows = [_json_line(m.to_json()) for d in docs for m in d.mentions]
     return "[\n" + ",\n".join(rows) + "\n]" if rows else "[]"
+
+
+def _json_line(obj: dict) -> str:
+    """One mention as JSON. A file name that is not valid UTF-8 holds lone surrogates (Python's
+    surrogateescape): those lines are written ASCII-escaped (``"caf\\udce9.txt"``), which reads
+    back to the same path, instead of failing to print at all."""
+    line = json.dumps(obj, ensure_ascii=False)
+    if line.isascii():
+        return line
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return line
 
 
 _TABLE_COLUMNS = ("document", "line", "scheme", "value", "role", "group", "section")
@@ -485,7 +500,18 @@ def mentions_table(docs: Iterable[SeedDocument]) -> str:
     """A human-readable table of mentions, columns aligned; problems listed after it."""
     docs = list(docs)
     rows = [_TABLE_COLUMNS] + [
-        (m.document, str(m.line), m.scheme, m.value, m.role, str(m.group), m.section or "")
+        tuple(
+            printable(c)  # a file name or a heading may hold a newline or an escape sequence
+            for c in (
+                m.document,
+                str(m.line),
+                m.scheme,
+                m.value,
+                m.role,
+                str(m.group),
+                m.section or "",
+            )
+        )  # fmt: skip
         for d in docs
         for m in d.mentions
     ]
@@ -493,5 +519,5 @@ def mentions_table(docs: Iterable[SeedDocument]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for d in docs:
-        lines.extend(f"! {p.path}: {p.message}" for p in d.problems)
+        lines.extend(f"! {printable(p.path)}: {printable(p.message)}" for p in d.problems)
     return "\n".join(lines)

@@ -20,6 +20,11 @@ Public API
 - ``MAX_BODY_BYTES`` / ``read_body(resp, limit)`` / ``ResponseTooLarge``: every body is streamed and
   refused past a cap (64 MiB unless ``SourceHttp(max_body_bytes=...)`` says otherwise), so a
   hostile or broken server cannot make the process hold an unbounded answer in memory.
+- ``Deadline`` / ``DeadlineExceeded``: one total deadline per request (``Settings.request_deadline``,
+  ENRICH_REQUEST_DEADLINE) over connect, headers and body, redirects included; a trickle is cut.
+- Redirects are followed only within the request's own scheme and host:port (``SourceHttp._follow``):
+  keys and contact addresses never reach another host; a redirect elsewhere, or a 404 after one,
+  is a ``failed`` FetchError naming both URLs.
 """
 
 from __future__ import annotations
@@ -38,13 +43,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 import tenacity
 import urllib3
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+from requests.utils import requote_uri
 from urllib3.exceptions import NewConnectionError
 
 from pipeline.config import Settings
@@ -84,10 +90,6 @@ QUERY_SAFE = ":/,*"
 # (and a user patching the module) can lower it; ``SourceHttp(max_body_bytes=...)`` overrides it.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 BODY_CHUNK = 64 * 1024
-# The longest a body may take to arrive, however steadily it trickles: the read timeout bounds
-# each wait for a byte, not the whole answer, so a server dripping a byte a second would hold a
-# request (and the run) for days. Overridable per SourceHttp (``max_body_seconds``).
-MAX_BODY_SECONDS = 300.0
 
 
 def sleep(seconds: float) -> None:
@@ -164,6 +166,17 @@ class RedactingFilter(logging.Filter):
 
 for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response"):
     logging.getLogger(_name).addFilter(RedactingFilter())
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a garbage port in a Location header: an origin of its own
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
 def host_of(url: str) -> str:
@@ -371,9 +384,13 @@ class PacedAdapter(requests.adapters.HTTPAdapter):
 
 
 class _WriteStamped:
-    """A urllib3 connection that reports when the paced request's bytes went to the socket."""
+    """A urllib3 connection that reports when the paced request's bytes went to the socket, and
+    that the request's Deadline can cut."""
 
     def request(self, *args, **kwargs) -> None:  # noqa: D102 - urllib3's signature
+        deadline = getattr(_PACING, "deadline", None)
+        if deadline is not None:
+            deadline.attach(self)  # its socket is what the deadline cuts
         super().request(*args, **kwargs)
         report = getattr(_PACING, "written", None)
         if report is not None:
@@ -516,20 +533,70 @@ class ResponseTooLarge(FetchError):
     status = "failed"
 
 
-def _shutdown(resp: requests.Response) -> None:
-    """Shut the response's socket down from another thread (a blocked recv returns at once)."""
-    sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
-    try:
-        if sock is not None:
+class Deadline:
+    """One request's total deadline (``Settings.request_deadline``), from before it connects to
+    the last byte of its body, across redirects.
+
+    The read timeout bounds each wait for a byte, never the whole answer: a server (or a proxy)
+    that trickles its status line and headers a byte every 5 s, or its body a byte a second, held
+    a request, and the run, for as long as it kept dripping (12 minutes and counting in the
+    issue's test). A blocked ``recv`` cannot be interrupted from its own thread, so a timer cuts
+    the request from outside: when it fires it shuts down the socket of the connection the
+    request is using (``attach``, called by the connection as it sends), which makes the
+    blocked read return at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = threading.Event()
+        self._lock = threading.Lock()
+        self._conn = None
+        self._done = False
+        self._started = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def attach(self, conn) -> None:
+        """The urllib3 connection the request is on now (each redirect hop may take another).
+        The first attach starts the clock: the wait for a pacing slot, before it, is not the
+        server's time."""
+        with self._lock:
+            self._conn = conn
+            if not self._started and not self._done:
+                self._started = True
+                self._timer.start()
+        if self.fired.is_set():
+            _shutdown_socket(getattr(conn, "sock", None))
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:  # the request ended as the timer fired: its connection is pooled
+                return
+            self.fired.set()
+            conn = self._conn
+        _shutdown_socket(getattr(conn, "sock", None))
+
+    def cancel(self) -> None:
+        """The request is over (answered or failed): the deadline no longer applies."""
+        with self._lock:
+            self._done = True
+            self._timer.cancel()
+
+
+def _shutdown_socket(sock) -> None:
+    """Shut a socket down from another thread (a blocked recv in its owner returns at once)."""
+    if sock is not None:
+        try:
             sock.shutdown(socket.SHUT_RDWR)
-        else:
-            resp.close()
-    except OSError:
-        pass
+        except OSError:
+            pass
 
 
-class BodyTooSlow(Exception):
-    """The body did not arrive within the body deadline (internal; retried as a transient)."""
+class DeadlineExceeded(FetchError):
+    """No complete answer within the request deadline (-> ``failed``; not retried: a server
+    that trickles once trickles again, and each try would cost the whole deadline)."""
+
+    status = "failed"
 
 
 def read_body(
@@ -537,7 +604,7 @@ def read_body(
     limit: int,
     *,
     source: str = "http",
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
 ) -> bytes:
     """Read a streamed response's body, refusing it past ``limit`` bytes (after decoding).
 
@@ -545,7 +612,7 @@ def read_body(
     body is read in BODY_CHUNK pieces and the connection dropped as soon as the total passes the
     cap, so memory stays within about ``limit`` plus one chunk whatever the server sends.
     The body is stored on the response, so ``resp.text`` / ``resp.content`` work afterwards.
-    ``deadline`` (seconds) bounds the whole read; past it, BodyTooSlow.
+    When ``deadline`` fires during the read (it shuts the socket down), DeadlineExceeded.
     """
     declared = resp.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > limit:
@@ -557,19 +624,7 @@ def read_body(
         )
     chunks: list[bytes] = []
     total = 0
-    # A read blocks inside one recv (up to the read timeout) and urllib3 gathers a whole chunk
-    # before yielding it, so a trickle is cut from outside: a timer shuts the socket down.
-    cut = threading.Event()
-    timer = None
-    if deadline is not None:
-
-        def _cut() -> None:
-            cut.set()
-            _shutdown(resp)
-
-        timer = threading.Timer(deadline, _cut)
-        timer.daemon = True
-        timer.start()
+    cut = deadline.fired if deadline is not None else threading.Event()
     try:
         for chunk in resp.iter_content(chunk_size=BODY_CHUNK):
             total += len(chunk)
@@ -586,12 +641,13 @@ def read_body(
     except Exception:
         if not cut.is_set():
             raise
-    finally:
-        if timer is not None:
-            timer.cancel()
     if cut.is_set():
         resp.close()
-        raise BodyTooSlow(f"body still arriving after {deadline:g} s ({total:,} bytes read)")
+        raise DeadlineExceeded(
+            f"{source}: body still arriving at the {deadline.seconds:g} s request deadline "
+            f"({total:,} bytes read; ENRICH_REQUEST_DEADLINE)",
+            http_status=resp.status_code,
+        )
     body = b"".join(chunks)
     del chunks
     resp._content = body  # what requests itself does once a streamed body is consumed
@@ -832,8 +888,9 @@ class SourceHttp:
             exceeded; slow down" beside its 403 for bad parameters); True retries it like a 503.
         max_body_bytes: refuse bodies larger than this (default: the module's MAX_BODY_BYTES,
             read at request time); a refused body raises ResponseTooLarge (-> ``failed``).
-        max_body_seconds: give up on a body still arriving after this long (default: the
-            module's MAX_BODY_SECONDS); retried like a read timeout.
+        deadline: the most a request may take, from before it connects to its last byte,
+            redirects included (default ``settings.request_deadline``, ENRICH_REQUEST_DEADLINE,
+            120 s); past it the request is cut and DeadlineExceeded raised (-> ``failed``).
         window_429: a 429 without Retry-After means "over the per-second window" (NCBI's does,
             api-notes 3.1): its first retry waits only for the limiter, not a backoff.
 
@@ -859,13 +916,13 @@ class SourceHttp:
         host_key: str | None = None,
         is_transient: Callable[[requests.Response], bool] | None = None,
         max_body_bytes: int | None = None,
-        max_body_seconds: float | None = None,
+        deadline: float | None = None,
         window_429: bool = False,
     ) -> None:
         self.source = source
         self.window_429 = window_429
         self.max_body_bytes = max_body_bytes
-        self.max_body_seconds = max_body_seconds
+        self.deadline = deadline
         _KNOWN_SECRETS.update(settings.secrets)
         self.settings = settings
         self.rate = rate
@@ -1028,46 +1085,104 @@ class SourceHttp:
             _PACING.limiter = self._limiter(host, bucket)
             with self._lock:
                 self._requests_made += 1
+            deadline = _PACING.deadline = Deadline(self._deadline_seconds())
             try:
-                resp = self.session.request(
-                    req.method,
-                    req.url,
-                    data=req.form,
-                    headers=dict(req.headers) if req.headers else None,
-                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                    stream=True,  # read_body enforces the size cap while reading
-                )
+                resp = self._follow(req, n)
                 # read inside the gate: the body is part of the request
-                read_body(resp, self._body_limit(), source=self.source, deadline=self._deadline())
+                read_body(resp, self._body_limit(), source=self.source, deadline=deadline)
                 text = decode_body(resp)
-            except ResponseTooLarge as exc:
+            except (ResponseTooLarge, DeadlineExceeded) as exc:
                 exc.attempts = n
                 log.warning("%s (%s)", exc, _short_url(self._redact(req.url, req)))
                 raise
-            except BodyTooSlow as exc:
-                raise _Transient(f"slow body: {exc}") from None
-            except requests.TooManyRedirects:
-                raise FetchError(
-                    f"{self.source}: redirect loop (more than {self.session.max_redirects} "
-                    "redirects)",
-                    http_status=None,
-                    attempts=n,
-                ) from None
-            except _TRANSPORT_ERRORS as exc:
-                secrets = self._secrets(req.secret_params)
-                message = redact_text(transport_reason(exc), secrets)
-                raise _Transient(message, unreachable=_is_unreachable(exc)) from None
+            except FetchError:
+                raise
+            except Exception as exc:
+                raise self._transport_fault(req, exc, deadline, n) from None
             finally:
                 _PACING.limiter = None  # unused when the request failed before sending
+                _PACING.deadline = None
+                deadline.cancel()
         host_state(host).answered = True
         self._adapt(resp, host, bucket, gate)
         return self._judge(req, resp, text, n)
 
+    def _follow(self, req: _Request, n: int) -> requests.Response:
+        """Send ``req``, following redirects only within its own scheme and host:port.
+
+        OpenAlex answers 301 for a merged work, to the surviving work on the same host; that is
+        followed. A redirect to any other host is not: the request carries the API key
+        (``api_key=``, or Location echoing the query) and the user's contact address
+        (``mailto=``, ``email=``, the User-Agent), and none of them may reach another host. It
+        is ``failed`` (not retried, not ``not_found``), with both URLs, secrets removed.
+        """
+        method, url, data = req.method, req.url, req.form
+        origin, history = _origin(req.url), []
+        while True:
+            resp = self.session.request(
+                method,
+                url,
+                data=data,
+                headers=dict(req.headers) if req.headers else None,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                stream=True,  # read_body enforces the size cap while reading
+                allow_redirects=False,
+            )
+            if not resp.is_redirect:
+                resp.history = history
+                return resp
+            status, location = resp.status_code, self.session.get_redirect_target(resp) or ""
+            target = requote_uri(urljoin(resp.url, location))
+            resp.close()
+            if _origin(target) != origin:
+                raise FetchError(
+                    f"{self.source}: HTTP {status} redirect to another host not followed: "
+                    f"{self._redact(url, req)} -> {self._redact(target, req)}",
+                    http_status=status,
+                    attempts=n,
+                )
+            history.append(resp)
+            if len(history) > self.session.max_redirects:
+                raise FetchError(
+                    f"{self.source}: redirect loop (more than {self.session.max_redirects} "
+                    "redirects)",
+                    http_status=status,
+                    attempts=n,
+                )
+            if status == 303 or (status in (301, 302) and method == "POST"):
+                method, data = "GET", None  # what browsers and requests do
+            url = target
+
+    def _transport_fault(
+        self, req: _Request, exc: Exception, deadline: Deadline, n: int
+    ) -> Exception:
+        """The error a failed send becomes: DeadlineExceeded when the deadline cut it, a
+        retryable fault for a transport error (naming both URLs when it came after a
+        redirect: never "unreachable", the host answered), else ``exc`` itself."""
+        if deadline.fired.is_set():
+            fault = DeadlineExceeded(
+                f"{self.source}: no complete answer within the {deadline.seconds:g} s request "
+                "deadline (ENRICH_REQUEST_DEADLINE)",
+                attempts=n,
+            )
+            log.warning("%s (%s)", fault, _short_url(self._redact(req.url, req)))
+            return fault
+        if not isinstance(exc, _TRANSPORT_ERRORS):
+            return exc
+        message = redact_text(transport_reason(exc), self._secrets(req.secret_params))
+        hop = getattr(getattr(exc, "request", None), "url", None)
+        if hop and _origin(hop) == _origin(req.url) and hop != req.url:
+            return _Transient(
+                f"{message} after a redirect from {self._redact(req.url, req)} to "
+                f"{self._redact(hop, req)}"
+            )
+        return _Transient(message, unreachable=_is_unreachable(exc))
+
     def _body_limit(self) -> int:
         return self.max_body_bytes if self.max_body_bytes is not None else MAX_BODY_BYTES
 
-    def _deadline(self) -> float:
-        return self.max_body_seconds if self.max_body_seconds is not None else MAX_BODY_SECONDS
+    def _deadline_seconds(self) -> float:
+        return self.deadline if self.deadline is not None else self.settings.request_deadline
 
     def _adapt(self, resp: requests.Response, host: str, bucket: str, gate) -> None:
         if not self.adapt_rate_headers:
@@ -1098,6 +1213,14 @@ class SourceHttp:
         transient = status != 200 and self.is_transient is not None and self.is_transient(resp)
         if status in self.retry_statuses or transient:
             self._raise_status(status, resp.headers.get("Retry-After"), n)
+        if status == 404 and resp.history:
+            # a 404 of the URL we were sent to says nothing about the identifier asked
+            raise FetchError(
+                f"{self.source}: HTTP 404 after a redirect from {self._redact(req.url, req)} "
+                f"to {self._redact(resp.url, req)}",
+                http_status=404,
+                attempts=n,
+            )
         answer = HttpAnswer(
             status=status,
             url=self._redact(resp.url, req),

@@ -349,6 +349,29 @@ class CitationCount:
     updated_date: str | None = None
 
 
+NOTE_ACTIONS: tuple[str, ...] = ("nulled", "dropped", "ignored", "record_skipped", "answer_skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class DataQualityNote:
+    """An odd value in an answer and what was done about it (one data_quality_notes row).
+
+    e.g. ``DataQualityNote("openalex", "W2741809807", "cited_by_count", "-5", "negative",
+    "nulled", raw_id)``: the record loaded without its count. ``action`` is one of NOTE_ACTIONS:
+    ``nulled`` (the field loaded as null), ``dropped`` (one entry of a list left out),
+    ``ignored`` (a value of the wrong shape read as absent), ``record_skipped`` (the record could
+    not load at all), ``answer_skipped`` (the whole answer could not be read).
+    """
+
+    source: str
+    record_key: str | None  # the source's key of the record (W-id, DOI, PMID), when known
+    field: str  # "cited_by_count", "counts_by_year[2].cited_by_count", "ids", "body"
+    raw_value: str | None  # the value as received (JSON text), cut short
+    problem: str  # "negative", "over the int64 range", "an array where an object belongs"
+    action: str
+    raw_id: str | None = None  # RawResponse.raw_id of the answer it came from
+
+
 @dataclass(frozen=True, slots=True)
 class Normalised:
     """Everything one raw response yields."""
@@ -357,6 +380,7 @@ class Normalised:
     links: tuple[IdentityLink, ...] = ()
     counts: tuple[CitationCount, ...] = ()
     not_found: tuple[Identifier, ...] = field(default=())  # asked, answered, absent
+    notes: tuple[DataQualityNote, ...] = ()  # odd values met and what was done about them
 
 
 # --------------------------------------------------------------------------------------------

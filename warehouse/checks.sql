@@ -132,3 +132,8 @@ where d.document_id is null;
 -- name: matched_strings_without_a_work_id
 select text_hash from reference_matches
 where status = 'matched' and doi is null and pmid is null;
+-- name: notes_without_answer
+-- A data-quality note names the stored answer it was found in (null only for a note made
+-- without one).
+select n.note_id, n.raw_id from data_quality_notes n
+left join raw_response_meta m using (raw_id) where n.raw_id is not null and m.raw_id is null;

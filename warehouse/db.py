@@ -12,9 +12,12 @@ versioned: they are recreated on every read-write open.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -52,6 +55,72 @@ class WarehouseMissing(WarehouseError):
     """A read-only open of a warehouse file that does not exist."""
 
 
+class WarehouseDamaged(WarehouseError):
+    """The warehouse file is damaged (truncated, or blocks that fail their checksum)."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path, self.detail = str(path), detail
+        super().__init__(
+            f"warehouse {path} is damaged: {detail}; restore a backup, or run `enrich rebuild "
+            f"--from-raw {path} --db NEW.duckdb` to rebuild a new file from what is readable"
+        )
+
+
+# How DuckDB words a damaged file: a block that fails its checksum, a read past the end of a
+# truncated file, a header that is not DuckDB's, a write-ahead log that cannot be replayed.
+_DAMAGE = re.compile(
+    r"Corrupt database file|does not match stored checksum|Could not read enough bytes|"
+    r"not a valid DuckDB database file|Failure while replaying WAL|is truncated",
+    re.IGNORECASE,
+)
+
+
+def damage_detail(exc: BaseException) -> str | None:
+    """The first line of a DuckDB error that says the file is damaged (or of one it was
+    raised from), else None."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, duckdb.Error) and _DAMAGE.search(str(err)):
+            return _first_line(err)
+        todo += [err.__cause__, None if err.__suppress_context__ else err.__context__]
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# How a full disk reads in DuckDB's errors (``IO Error: Could not write file "/x/w.duckdb.wal":
+# No space left on device``) and in the OS's (ENOSPC, EDQUOT).
+_NO_SPACE = re.compile(r"No space left on device|Disk quota exceeded", re.IGNORECASE)
+_FILE_NAMED = re.compile(r'file "([^"]+)"')
+
+
+def disk_full_path(exc: BaseException, default: str | Path = "") -> str | None:
+    """Where the disk ran full, when ``exc`` (or an error it was raised from) says so: the file
+    the error names, else ``default``; None when this is not a full disk."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return str(err.filename or default)
+        if isinstance(err, duckdb.Error) and _NO_SPACE.search(str(err)):
+            named = _FILE_NAMED.search(str(err))
+            return named.group(1) if named else str(default)
+        todo += [err.__cause__, None if err.__suppress_context__ else err.__context__]
+    return None
+
+
 @cache
 def statements(filename: str) -> dict[str, str]:
     """The named statements of ``warehouse/<filename>`` (blocks headed ``-- name: <name>``)."""
@@ -86,13 +155,20 @@ def latest_version() -> int:
 
 
 def connect(
-    path: str | Path, *, read_only: bool = False, wait: float = 30.0
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    wait: float = 30.0,
+    check: bool = True,
+    quiet: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse at ``path`` (``":memory:"`` for a throwaway one).
 
     Read-write opens create the parent directory and migrate the schema to the current version.
-    Raises WarehouseBusy when another process keeps the file locked for ``wait`` seconds, and
-    WarehouseMissing for a read-only open of a file that does not exist.
+    Raises WarehouseBusy when another process keeps the file locked for ``wait`` seconds,
+    WarehouseMissing for a read-only open of a file that does not exist, and WarehouseDamaged
+    for a file that fails ``check_integrity`` (``check=False``, read-only: salvage reads one
+    anyway). ``quiet``: no warning that a read-only open found an older schema.
     """
     if str(path) == ":memory:":
         con = duckdb.connect(":memory:")
@@ -111,15 +187,56 @@ def connect(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_waiting(path, read_only=read_only, wait=wait)
-    if read_only:
-        _warn_if_outdated(con, path)
-        return con
     try:
-        migrate(con)
+        if check or not read_only:
+            check_integrity(con, path)
+        if not read_only:
+            migrate(con)
+        elif check and not quiet:
+            _warn_if_outdated(con, path)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def probe(path: str | Path) -> None:
+    """Open an existing warehouse read-only (waiting for its lock as ``connect`` does), run
+    ``check_integrity``, close: what a run does first, before Prefect starts and anything is
+    fetched. Nothing to do for a new file."""
+    path = Path(path)
+    if str(path) == ":memory:" or not path.exists() or _looks_interrupted(path):
+        return
+    connect(path, read_only=True, quiet=True).close()
+
+
+def check_integrity(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """A cheap probe, before any work: every block a table's data lives in must be inside the
+    file. Reads only metadata (pragma storage_info): ~0.1 s for a warehouse of 20 tables.
+
+    A file cut short (a full disk, a copy or a download that stopped) opens fine, and used to
+    fail only when a query reached the missing blocks: after a whole run of fetching. Raises
+    WarehouseDamaged naming what is missing; a file whose metadata cannot even be read raises it
+    too. (Blocks overwritten inside the file are found when read: their checksum fails, and
+    that error is reported the same way.)"""
+    try:
+        block_size = con.execute("select block_size from pragma_database_size()").fetchone()[0]
+        last = -1
+        for (table,) in con.execute(sql("db.sql", "table_names")).fetchall():
+            row = con.execute(sql("db.sql", "last_block"), {"table": table}).fetchone()
+            last = max(last, row[0] if row[0] is not None else -1)
+    except duckdb.Error as exc:
+        detail = damage_detail(exc)
+        if detail is None:
+            raise
+        raise WarehouseDamaged(path, detail) from None
+    need = _HEADER_BYTES + (last + 1) * block_size
+    size = Path(path).stat().st_size
+    if size < need:
+        raise WarehouseDamaged(
+            path,
+            f"the file is {size:,} bytes but its tables' data reaches byte {need:,} (cut short)",
+        )
 
 
 def _interrupted_creation(path: Path) -> bool:
@@ -151,6 +268,16 @@ def _looks_interrupted(path: Path) -> bool:
                     return False
                 fcntl.lockf(f.fileno(), fcntl.LOCK_UN)
             return True
+    except OSError:
+        return False
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """Whether the file starts like a DuckDB database (magic ``DUCK`` at byte 8): one that does
+    and will not open is a damaged warehouse, not some other file."""
+    try:
+        with path.open("rb") as f:
+            return f.read(12)[8:12] == b"DUCK"
     except OSError:
         return False
 
@@ -188,10 +315,14 @@ def _open_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBP
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise WarehouseError(f"{path} cannot be opened as a warehouse: {first}") from None
+        except duckdb.Error as exc:
+            detail = damage_detail(exc)
+            if detail is not None and _is_duckdb_file(path):
+                raise WarehouseDamaged(path, detail) from None
+            if not isinstance(exc, duckdb.IOException) or "lock" not in str(exc).lower():
+                raise WarehouseError(
+                    f"{path} cannot be opened as a warehouse: {_first_line(exc)}"
+                ) from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"warehouse {path} is busy: another process holds its lock "
@@ -236,19 +367,34 @@ def _create_fresh(con: duckdb.DuckDBPyConnection, latest: int) -> None:
     )
 
 
-def _apply(con: duckdb.DuckDBPyConnection, script: str, *, version: int, description: str) -> None:
-    """Run one schema script and record its version, all in one transaction."""
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``begin`` ... ``commit``; ``rollback`` on any error so the file keeps its previous state.
+
+    The error raised is always the first one. DuckDB may have ended the transaction itself (a
+    fatal error such as a full disk): then the rollback fails too ("cannot rollback - no
+    transaction is active"), and that second error used to replace the one worth reporting.
+    """
     con.begin()
     try:
+        yield con
+    except BaseException:
+        try:
+            con.rollback()
+        except duckdb.Error as second:
+            log.debug("rollback after an error failed too (%s)", second)
+        raise
+    con.commit()
+
+
+def _apply(con: duckdb.DuckDBPyConnection, script: str, *, version: int, description: str) -> None:
+    """Run one schema script and record its version, all in one transaction."""
+    with transaction(con):
         con.execute(sql("db.sql", "create_schema_version"))
         con.execute(script)
         con.execute(
             sql("db.sql", "record_version"), {"version": version, "description": description}
         )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     log.info("warehouse schema now at version %d (%s)", version, description)
 
 
@@ -274,12 +420,7 @@ def view_files() -> list[Path]:
 
 
 def _create_views(con: duckdb.DuckDBPyConnection) -> None:
-    con.begin()
-    try:
+    with transaction(con):
         for path in view_files():
             body = path.read_text(encoding="utf-8").strip().rstrip(";")
             con.execute(f"create or replace view {path.stem} as\n{body}")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise

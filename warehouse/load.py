@@ -19,7 +19,6 @@ import re
 import socket
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import duckdb
@@ -33,7 +32,7 @@ from pipeline.records import (
     RawResponse,
     SeedDocument,
 )
-from warehouse.db import sql
+from warehouse.db import sql, transaction
 from warehouse.identity import (
     IdGroup,
     Resolution,
@@ -44,18 +43,28 @@ from warehouse.identity import (
 )
 from warehouse.matches import link_matches
 from warehouse.planning import plan, stale_works, uncounted
-from warehouse.rows import COUNT_BY_YEAR_SPEC, COUNT_SPEC, SLICE_SPEC, RecordRows, id_strings
+from warehouse.rows import (
+    COUNT_BY_YEAR_SPEC,
+    COUNT_SPEC,
+    NOTE_SPEC,
+    SLICE_SPEC,
+    RecordRows,
+    id_strings,
+    note_row,
+)
 from warehouse.seeds import document_tables
 from warehouse.staging import staged
 
 __all__ = [
     "body_parts",
+    "copy_runs",
     "finish_run",
     "iter_raw_responses",
     "load_batch",
     "load_counts",
     "load_documents",
     "load_links",
+    "load_recovered",
     "mark_crashed_runs",
     "mark_ledger",
     "plan",
@@ -108,21 +117,6 @@ def _utc(moment: datetime | None) -> datetime:
     if moment is None:
         return datetime.now(UTC)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``begin`` ... ``commit``; ``rollback`` on any error so the file keeps its previous state."""
-    con.begin()
-    try:
-        yield con
-    except BaseException:
-        # DuckDB may have ended the transaction itself (a fatal error): then rollback fails, and
-        # its "no transaction is active" must not replace the error that is worth reporting
-        with suppress(duckdb.TransactionException):
-            con.rollback()
-        raise
-    con.commit()
 
 
 def redact_url(url: str) -> str:
@@ -307,6 +301,48 @@ def body_parts(body: str) -> list[str]:
     return [body[at : at + PART_CHARS] for at in range(0, len(body), PART_CHARS)]
 
 
+def load_recovered(
+    con: duckdb.DuckDBPyConnection,
+    raws: Sequence[tuple[RawResponse, str | None]],
+    normalised: Sequence[Normalised],
+    outcomes: Sequence,
+    *,
+    run_id: str,
+    source: str,
+) -> dict[str, int]:
+    """Load answers read back from another warehouse (``enrich rebuild --from-raw``), in one
+    transaction: each answer stored under the run that fetched it (``raws`` pairs it with that
+    run_id), its records and counts observed when it was fetched, ``outcomes`` in the ledger."""
+    with transaction(con):
+        by_run: dict[str, list[RawResponse]] = {}
+        for raw, fetched_in in raws:
+            by_run.setdefault(fetched_in or run_id, []).append(raw)
+        for fetched_in, group in by_run.items():
+            _store_raws(con, group, run_id=fetched_in)
+        _store_outcomes(con, outcomes, run_id=run_id)
+        items = [
+            (n, _utc(raw.fetched_at), fetched_in or run_id)
+            for (raw, fetched_in), n in zip(raws, normalised, strict=True)
+        ]
+        fetched = {raw.raw_id: _utc(raw.fetched_at) for raw, _ in raws}
+        return _load_normalised(con, items, fetched, run_id=run_id, source=source)
+
+
+RUN_SPEC = [
+    ("run_id", "varchar"), ("flow", "varchar"), ("params", "varchar"),
+    ("started_at", "timestamptz"), ("finished_at", "timestamptz"), ("status", "varchar"),
+    ("summary", "varchar"),
+]  # fmt: skip
+
+
+def copy_runs(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple]) -> int:
+    """Add ``runs`` rows read from another warehouse (runs already here are kept)."""
+    with transaction(con):
+        with staged(con, "_in_runs", spec=RUN_SPEC, rows=[tuple(r) for r in rows]):
+            con.execute(sql("load.sql", "copy_runs"))
+    return len(rows)
+
+
 def _store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Sequence, *, run_id: str) -> None:
     rows = {}
     for e in outcomes:
@@ -365,11 +401,28 @@ def _load_normalised(
     _write_record_rows(con, rows)
     counted = _write_counts(con, items, res, now=now)
     recompute_works(con, affected | counted)
+    notes = _write_notes(con, items, run_id=run_id, now=now)
     return {
         "records": len(records),
         "links": sum(len(n.links) for n, _, _ in items),
         "counts": len(rows.counts) + sum(len(n.counts) for n, _, _ in items),
+        "notes": notes,
     }
+
+
+def _write_notes(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], *, run_id: str, now: datetime
+) -> int:
+    """The data-quality notes of ``items`` (normalised answers) as data_quality_notes rows."""
+    rows = {}
+    for n, _, _ in items:
+        for note in n.notes:
+            row = note_row(note, run_id=run_id, now=now)
+            rows.setdefault(row[0], row)
+    if rows:
+        with staged(con, "_in_data_quality_notes", spec=NOTE_SPEC, rows=list(rows.values())):
+            con.execute(sql("load.sql", "insert_data_quality_notes"))
+    return len(rows)
 
 
 def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
@@ -553,14 +606,14 @@ def rebuild(
     so they overwrite themselves instead of duplicating; rows keep the run that fetched them).
     Returns counts of what was processed.
     """
-    totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "errors": 0}
+    totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "notes": 0, "errors": 0}
     with transaction(con):
-        for table in _SLICE_TABLES + ("counts_by_year",):
+        for table in _SLICE_TABLES + ("counts_by_year", "data_quality_notes"):
             con.execute(sql("load.sql", f"clear_derived_{table}"))
         for page in _raw_pages(con, batch_size=500):
             items, fetched = _normalise_page(page, normalise, totals, run_id=run_id)
             done = _load_normalised(con, items, fetched, run_id=run_id, source="rebuild")
-            for key in ("records", "links", "counts"):
+            for key in ("records", "links", "counts", "notes"):
                 totals[key] += done[key]
         recompute_works(con, None)
         resolve_citations(con)

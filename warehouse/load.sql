@@ -7,6 +7,9 @@
 insert into runs (run_id, flow, params, started_at, status, summary)
 values ($run_id, $flow, $params, now(), 'running', $summary);
 
+-- name: copy_runs
+insert into runs by name select * from _in_runs on conflict do nothing;
+
 -- name: running_runs
 select run_id, summary from runs where status = 'running';
 
@@ -51,6 +54,9 @@ where not exists (
 insert into raw_response_parts by name
 select * from _in_raw_parts
 where raw_id not in (select raw_id from raw_response_meta);
+
+-- name: insert_data_quality_notes
+insert into data_quality_notes by name select * from _in_data_quality_notes on conflict do nothing;
 
 -- name: insert_raw_meta
 insert into raw_response_meta by name select * from _in_raw_meta on conflict do nothing;
@@ -261,6 +267,9 @@ where works.work_id = f.work_id;
 
 -- name: all_works
 select work_id from works;
+
+-- name: clear_derived_data_quality_notes
+delete from data_quality_notes;
 
 -- name: clear_derived_source_records
 delete from source_records;

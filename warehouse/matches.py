@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipeline.records import Candidate, Identifier, MatchResult, SeedDocument
-from warehouse.db import sql
+from warehouse.db import sql, transaction
 from warehouse.identity import IdGroup, best_identifier, resolve
 from warehouse.rows import REFERENCE_SPEC
 from warehouse.staging import staged
@@ -150,14 +150,9 @@ def load_matches(
         )  # fmt: skip
         for r in results
     }
-    con.begin()
-    try:
+    with transaction(con):
         with staged(con, "_in_matches", spec=MATCH_SPEC, rows=list(rows.values())):
             con.execute(sql("matches.sql", "upsert_matches"))
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
 
 
 def link_matches(con: duckdb.DuckDBPyConnection, *, run_id: str) -> set[str]:

@@ -6,13 +6,14 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 import duckdb
 
-from warehouse.db import schema_version, sql, statements
+from warehouse.db import damage_detail, schema_version, sql, statements
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ def run_sql(
         columns = [d[0] for d in rel.description] if rel.description else []
         rows = rel.fetchall() if rel.description else []
     except duckdb.Error as exc:
+        if damage_detail(exc) is not None:  # the file, not the query: reported as damage
+            raise
         raise SqlError(_one_line(exc)) from None
     return QueryResult(columns, rows)
 
@@ -95,8 +98,13 @@ def _text(value: object) -> str:
     return json.dumps(plain, ensure_ascii=False) if isinstance(plain, list | dict) else str(plain)
 
 
-def format_result(result: QueryResult, fmt: str) -> str:
-    """Render a result as ``table`` (aligned text), ``csv`` or ``json`` (array of objects)."""
+def format_result(
+    result: QueryResult, fmt: str, *, escape: Callable[[str], str] | None = None
+) -> str:
+    """Render a result as ``table`` (aligned text), ``csv`` or ``json`` (array of objects).
+
+    ``escape`` makes each table cell terminal-safe (the CLI passes pipeline.terminal's
+    ``printable``); csv and json have their own quoting."""
     if fmt == "json":
         records = [dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows]
         return json.dumps(records, ensure_ascii=False, indent=2)
@@ -107,7 +115,9 @@ def format_result(result: QueryResult, fmt: str) -> str:
         writer.writerows([[_text(v) for v in row] for row in result.rows])
         return out.getvalue()
     if fmt == "table":
-        return _table(result.columns, [[_text(v) for v in row] for row in result.rows])
+        cell = escape or (lambda text: text)
+        columns = [cell(c) for c in result.columns]
+        return _table(columns, [[cell(_text(v)) for v in row] for row in result.rows])
     raise ValueError(f"unknown format {fmt!r} (table, csv or json)")
 
 
@@ -144,8 +154,10 @@ def status_report(con: duckdb.DuckDBPyConnection, *, runs: int = 5) -> dict:
     }
 
 
-def format_status(report: dict) -> str:
-    """The status report as text for the terminal."""
+def format_status(report: dict, *, escape: Callable[[str], str] | None = None) -> str:
+    """The status report as text for the terminal; ``escape`` makes each document path
+    terminal-safe (the CLI passes pipeline.terminal's ``printable``)."""
+    cell = escape or (lambda text: text)
     t = report["totals"]
     out = [
         f"warehouse schema v{report['schema_version']}: {t['works']} works, "
@@ -156,10 +168,10 @@ def format_status(report: dict) -> str:
     ]
     for d in report["documents"] or [{"path": "(none loaded)"}]:
         if "found" not in d:
-            out.append(f"  {d['path']}")
+            out.append(f"  {cell(d['path'])}")
             continue
         out.append(
-            f"  {d['path']}: {d['found']} / {d['resolved']} / {d['not_found']} / "
+            f"  {cell(d['path'])}: {d['found']} / {d['resolved']} / {d['not_found']} / "
             f"{d['failed']} / {d['pending']} / {d['unattempted']}"
         )
     out += _format_references(report.get("references") or [])

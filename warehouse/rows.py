@@ -20,7 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.records import AuthorRecord, Identifier, Institution, ReferenceRecord, SourceRecord
+from pipeline.records import (
+    AuthorRecord,
+    DataQualityNote,
+    Identifier,
+    Institution,
+    ReferenceRecord,
+    SourceRecord,
+)
 
 V, INT, B, BOOL, F, TS, L = (
     "varchar",
@@ -83,6 +90,10 @@ ALIAS_SPEC = [
     ("recorded_at", TS), ("run_id", V),
 ]  # fmt: skip
 SLICE_SPEC = [("work_id", V), ("source", V)]
+NOTE_SPEC = [
+    ("note_id", V), ("source", V), ("record_key", V), ("field", V), ("raw_value", V),
+    ("problem", V), ("action", V), ("raw_id", V), ("run_id", V), ("recorded_at", TS),
+]  # fmt: skip
 
 
 def short_hash(text: str) -> str:
@@ -127,6 +138,19 @@ def venue_key(record: SourceRecord) -> str | None:
     if record.issn_l:
         return f"issn:{record.issn_l}"
     return "name:" + short_hash(_fold(record.venue)) if record.venue else None
+
+
+def note_row(note: DataQualityNote, *, run_id: str, now: datetime) -> tuple:
+    """One data_quality_notes row; its key is a hash of what the note says, so the same odd
+    value in the same stored answer is noted once however often that answer is loaded."""
+    parts = (note.raw_id, note.record_key, note.field, note.problem, note.raw_value)
+    note_id = hashlib.sha256(
+        "\x00".join(p or "" for p in parts).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:24]
+    return (
+        note_id, note.source, note.record_key, note.field, note.raw_value, note.problem,
+        note.action, note.raw_id, run_id, now,
+    )  # fmt: skip
 
 
 def id_strings(ids: Iterable[Identifier]) -> list[str]:

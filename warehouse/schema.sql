@@ -1,4 +1,4 @@
--- The current warehouse schema (version 2), used to create a new warehouse in one step.
+-- The current warehouse schema (version 6), used to create a new warehouse in one step.
 -- An existing file is upgraded by migrations/NNN_*.sql instead; tests/warehouse/test_db.py checks
 -- that both paths give the same catalog. Change both together.
 -- Timestamps are TIMESTAMPTZ (UTC when written by enrich). Lists of identifiers are stored as
@@ -303,6 +303,20 @@ create table raw_response_parts (
     raw_id varchar not null,        -- raw_response_meta.raw_id
     part   integer not null,        -- 0, 1, ... in body order
     text   varchar not null         -- body characters [part * 16384, (part + 1) * 16384)
+);
+
+-- Odd values met in API answers and what the normaliser did about them (see migrations/005).
+create table data_quality_notes (
+    note_id     varchar primary key,  -- 24 hex of sha256 over raw_id, record_key, field, problem, raw_value
+    source      varchar not null,     -- openalex | crossref | pubmed
+    record_key  varchar,              -- the source's key of the record (W-id, DOI, PMID) or the counted id; null when unknown
+    field       varchar not null,     -- e.g. 'cited_by_count', 'counts_by_year[2].cited_by_count', 'ids', 'body'
+    raw_value   varchar,              -- the value as received, as JSON text, at most 200 characters
+    problem     varchar not null,     -- e.g. 'negative', 'over the int64 range', 'an array where an object belongs'
+    action      varchar not null check (action in ('nulled', 'dropped', 'ignored', 'record_skipped', 'answer_skipped')),
+    raw_id      varchar,              -- raw_response_meta.raw_id of the answer
+    run_id      varchar,
+    recorded_at timestamptz not null
 );
 
 -- Which source wins each group of fields in `works` (1 = first choice; the next is used when the

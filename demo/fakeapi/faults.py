@@ -3,7 +3,10 @@
 A fault is armed with ``FakeApi.inject(source, kind, times=…, match=…, **opts)`` and fires on the
 next ``times`` requests to ``source`` whose path+query contains ``match``. Kinds that only change
 the answer are built here (``fault_reply``); kinds that break the connection (``reset``,
-``truncated``) or delay it (``timeout``, ``slow``) are carried out by the server.
+``truncated``) or delay it (``timeout``, ``slow``, ``trickle_headers``, ``trickle_body``) are
+carried out by the server. ``redirect`` answers a 3xx whose Location is another host (``to``)
+or another path (``path``), the query kept by default (as the issue's hostile server did, so an
+``api_key`` in it would follow).
 """
 
 from __future__ import annotations
@@ -12,20 +15,26 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from demo.fakeapi import crossref, openalex
 from demo.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, json_reply, text_reply
 
 SOURCES = ("openalex", "crossref", "eutils", "idconv")
 REPLY_KINDS = frozenset(
-    {"429", "budget429", "html429", "html200", "ncbi_error_json", "ncbi_error_xml"}
+    {"429", "budget429", "html429", "html200", "ncbi_error_json", "ncbi_error_xml", "redirect"}
     | {"400", "401", "403", "404", "500", "502", "503", "504"}
 )
-CONNECTION_KINDS = frozenset({"reset", "truncated", "timeout", "slow"})
+CONNECTION_KINDS = frozenset(
+    {"reset", "truncated", "timeout", "slow", "trickle_headers", "trickle_body"}
+)
 KINDS = REPLY_KINDS | CONNECTION_KINDS
 # "timeout" holds the answer back longer than any sane client read timeout, then drops the
 # connection; "slow" answers normally after its delay.
 DEFAULT_DELAYS = {"timeout": 60.0, "slow": 1.0}
+# "trickle_headers" sends the status line and headers one byte every ``interval`` seconds (a
+# stalled proxy), "trickle_body" the body; each read gets its byte long before a read timeout.
+DEFAULT_TRICKLE_INTERVAL = 5.0
 
 _MAINTENANCE = (
     "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head><body>"
@@ -138,6 +147,8 @@ def fault_reply(api, req, fault: Fault) -> Reply:
         return _client_error(source, int(kind))
     if kind == "html200":
         return text_reply(200, _MAINTENANCE, HTML)
+    if kind == "redirect":
+        return _redirect(req, opts)
     if kind == "ncbi_error_json":
         return _ncbi_error_json(req, opts.get("message"))
     if kind == "ncbi_error_xml":
@@ -148,6 +159,17 @@ def fault_reply(api, req, fault: Fault) -> Reply:
             XML,
         )
     return _server_error(source, int(kind), opts.get("retry_after"))
+
+
+def _redirect(req, opts: dict) -> Reply:
+    """A 3xx (``status``, default 302) to ``to`` (an origin such as ``http://127.0.0.1:PORT``;
+    default this server) + ``/<source>`` + ``path`` (default the request's own), with the query
+    string kept unless ``keep_query=False``."""
+    origin = str(opts.get("to") or req.base.rsplit("/", 1)[0]).rstrip("/")
+    location = f"{origin}/{req.source}{opts.get('path') or req.raw_path}"
+    if opts.get("keep_query", True) and req.query:
+        location += "?" + urlencode(req.query)
+    return Reply(int(opts.get("status", 302)), b"", "text/plain", {"Location": location})
 
 
 def _not_found(source: str) -> Reply:

@@ -28,6 +28,7 @@ from demo.fakeapi.crossref import CrossrefApi
 from demo.fakeapi.faults import (
     CONNECTION_KINDS,
     DEFAULT_DELAYS,
+    DEFAULT_TRICKLE_INTERVAL,
     SOURCES,
     Fault,
     FaultBook,
@@ -226,7 +227,9 @@ class FakeApi:
         503, 504 (5xx take ``retry_after`` too), reset, truncated (opts ``mode``:
         length|chunked), slow (opts ``delay``, then a normal answer), timeout (opts ``delay``,
         default 60 s, then the connection is dropped unanswered), html200, ncbi_error_json,
-        ncbi_error_xml (opts ``message``).
+        ncbi_error_xml (opts ``message``), redirect (opts ``to`` another origin, ``path``,
+        ``status``, ``keep_query``), trickle_headers / trickle_body (opts ``interval``, default
+        5 s: one byte at a time).
         ``match``: a substring of the request's path+query (raw or percent-decoded).
         """
         return self.faults.add(Fault(source, kind, times, match, dict(opts)))
@@ -417,6 +420,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake._record_answer(req.source, reply.status, size)
         if truncated:
             self._send_truncated(reply, str(fault.opts.get("mode", "length")))
+        elif fault is not None and fault.kind in ("trickle_headers", "trickle_body"):
+            interval = float(fault.opts.get("interval", DEFAULT_TRICKLE_INTERVAL))
+            self._send_trickled(reply, fault.kind == "trickle_headers", interval)
         else:
             self._send(reply, head=head)
 
@@ -472,6 +478,32 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         self._reset()
+
+    def _send_trickled(self, reply: Reply, headers: bool, interval: float) -> None:
+        """The answer one byte every ``interval`` seconds: its status line and headers
+        (``headers``), or its body after headers sent at once. Ends when the client hangs up
+        or the server stops."""
+        phrase = self.responses.get(reply.status, ("",))[0]
+        lines = [f"HTTP/1.1 {reply.status} {phrase}", f"Content-Type: {reply.content_type}",
+                 f"Content-Length: {len(reply.body)}"]  # fmt: skip
+        lines += [f"{name}: {value}" for name, value in reply.headers.items()]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        slow, fast = (head, reply.body) if headers else (reply.body, b"")
+        self.close_connection = True
+        try:
+            if not headers:
+                self.wfile.write(head)
+                self.wfile.flush()
+            for i in range(len(slow)):
+                self.wfile.write(slow[i : i + 1])
+                self.wfile.flush()
+                self.fake._wait(interval)
+                if self.fake._stopping.is_set():
+                    return
+            self.wfile.write(fast)
+            self.wfile.flush()
+        except OSError:  # the client gave up: what a deadline is for
+            pass
 
     def _reset(self) -> None:
         """Close with RST (SO_LINGER 0), so the client sees a reset, not a clean EOF."""

@@ -8,6 +8,9 @@ on ``raw.source`` (and, inside each module, on ``raw.endpoint``)::
 
 A body that is not what it claims raises ``pipeline.errors.ParseError`` with a one-line message;
 nothing else escapes (see ``normalise``). Missing fields are tolerated and become None/empty.
+Every field emitted fits the warehouse column that stores it: each source normaliser hands its
+records to ``validate.validated``, which nulls an odd value (a negative count, an int past
+int64...) and says so in ``Normalised.notes`` (loaded as ``data_quality_notes``).
 """
 
 from __future__ import annotations

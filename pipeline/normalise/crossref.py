@@ -14,6 +14,7 @@ dates: a work registered in 2024 for a 1970 article was not published in 2024.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from pipeline.errors import ParseError
@@ -36,9 +37,11 @@ from pipeline.normalise.text import (
     strip_inline_markup,
     unique,
 )
+from pipeline.normalise.validate import shape_notes, shapes, skipped_note, validated
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
+    DataQualityNote,
     FunderRecord,
     Identifier,
     Institution,
@@ -69,14 +72,44 @@ def normalise_crossref(raw: RawResponse) -> Normalised:
         return Normalised(not_found=tuple(raw.requested))
     require_answer(raw)
     items = _items(load_json(raw), raw)
+    if raw.endpoint not in ("works", "counts"):
+        raise ParseError(f"crossref: no normaliser for endpoint {raw.endpoint!r}")
+    notes = tuple(n for item in items for n in _item_notes(item, raw.raw_id))
     if raw.endpoint == "counts":
         counts = tuple(c for c in map(_count, items) if c is not None)
-        return Normalised(counts=counts, not_found=missing(raw.requested, (c.id for c in counts)))
-    if raw.endpoint != "works":
-        raise ParseError(f"crossref: no normaliser for endpoint {raw.endpoint!r}")
+        checked = validated(Normalised(counts=counts, notes=notes), source="crossref",
+                            raw_id=raw.raw_id)  # fmt: skip
+        return replace(checked, not_found=missing(raw.requested, (c.id for c in checked.counts)))
     records = tuple(r for r in (_record(i, raw.raw_id) for i in items) if r is not None)
-    found = [i for r in records for i in r.ids]
-    return Normalised(records=records, not_found=missing(raw.requested, found))
+    checked = validated(Normalised(records=records, notes=notes), source="crossref",
+                        raw_id=raw.raw_id)  # fmt: skip
+    found = [i for r in checked.records for i in r.ids]
+    return replace(checked, not_found=missing(raw.requested, found))
+
+
+# The JSON shapes of the work fields this module reads (CrossRef/rest-api-doc api_format.md);
+# a value of another shape is read as absent and noted (pipeline.normalise.validate).
+ITEM_SHAPES = shapes(
+    {
+        "DOI": "string", "title": ("array", "string"), "container-title": ("array", "string"),
+        "short-container-title": ("array", "string"), "ISSN": "array", "issn-type": "array",
+        "publisher": "string", "type": "string", "volume": "string", "issue": "string",
+        "page": "string", "abstract": "string", "language": "string", "license": "array",
+        "updated-by": "array", "author": "array", "reference": "array",
+        "reference-count": "integer", "references-count": "integer", "funder": "array",
+        "subject": "array", "is-referenced-by-count": "integer", "indexed": "object",
+        "deposited": "object", "issued": "object", "published": "object",
+        "published-online": "object", "published-print": "object",
+    }
+)  # fmt: skip
+
+
+def _item_notes(item: dict, raw_id: str) -> list[DataQualityNote]:
+    """Shape notes for one work message, and a record_skipped note when its DOI is unusable."""
+    doi = norm_doi(item.get("DOI"))
+    if doi is None:
+        return [skipped_note("crossref", "DOI", item.get("DOI"), "no valid DOI", raw_id=raw_id)]
+    return shape_notes(item, ITEM_SHAPES, source="crossref", key=doi, raw_id=raw_id)
 
 
 def _items(data: Any, raw: RawResponse) -> list[dict]:

@@ -39,9 +39,11 @@ from pipeline.normalise.text import (
     strip_inline_markup,
     unique,
 )
+from pipeline.normalise.validate import shape_notes, shapes, skipped_note, validated
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
+    DataQualityNote,
     FunderRecord,
     Identifier,
     Institution,
@@ -72,16 +74,46 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
     require_answer(raw)
     data = load_json(raw)
     works = _works(data, raw)
-    if raw.endpoint == "counts":
-        return _counts(works, raw.requested)
-    if raw.endpoint != "works":
+    if raw.endpoint not in ("works", "counts"):
         raise ParseError(f"openalex: no normaliser for endpoint {raw.endpoint!r}")
+    notes = [n for w in works for n in _work_notes(w, raw.raw_id)]
+    if raw.endpoint == "counts":
+        counts = _counts(works, raw.requested)
+        return validated(replace(counts, notes=tuple(notes)), source="openalex", raw_id=raw.raw_id)
     singleton = isinstance(data, dict) and "results" not in data
     records = tuple(r for r in (_record(w, raw.raw_id) for w in works) if r is not None)
     if singleton and records:
         records = (_with_aliases(records[0], raw.requested),)
-    found = [i for r in records for i in (*r.ids, *r.aliases)]
-    return Normalised(records=records, not_found=missing(raw.requested, found))
+    checked = validated(Normalised(records=records, notes=tuple(notes)), source="openalex",
+                        raw_id=raw.raw_id)  # fmt: skip
+    found = [i for r in checked.records for i in (*r.ids, *r.aliases)]
+    return replace(checked, not_found=missing(raw.requested, found))
+
+
+# The JSON shapes of the work fields this module reads (developers.openalex.org, the work
+# object); a value of another shape is read as absent and noted (pipeline.normalise.validate).
+WORK_SHAPES = shapes(
+    {
+        "id": "string", "doi": "string", "title": "string", "display_name": "string",
+        "publication_year": "integer", "publication_date": "string", "ids": "object",
+        "primary_location": "object", "host_venue": "object", "biblio": "object", "type": "string",
+        "type_crossref": "string", "language": "string", "open_access": "object",
+        "is_retracted": "boolean", "authorships": "array", "referenced_works": "array",
+        "referenced_works_count": "integer", "funders": "array", "awards": "array",
+        "grants": "array", "topics": "array", "primary_topic": "object", "keywords": "array",
+        "mesh": "array", "abstract_inverted_index": "object", "cited_by_count": "integer",
+        "counts_by_year": "array", "updated_date": "string",
+    }
+)  # fmt: skip
+
+
+def _work_notes(work: dict, raw_id: str) -> list[DataQualityNote]:
+    """Shape notes for one work object, and a record_skipped note when it has no usable id."""
+    key = openalex_key(work.get("id"))
+    if key is None:
+        return [skipped_note("openalex", "id", work.get("id"), "no usable OpenAlex id",
+                             raw_id=raw_id)]  # fmt: skip
+    return shape_notes(work, WORK_SHAPES, source="openalex", key=key, raw_id=raw_id)
 
 
 def _works(data: Any, raw: RawResponse) -> list[dict]:

@@ -42,6 +42,7 @@ from pipeline.normalise.text import (
     require_answer,
     unique,
 )
+from pipeline.normalise.validate import skipped_note, validated
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
@@ -77,7 +78,7 @@ def normalise_pubmed(raw: RawResponse) -> Normalised:
     if handler is None:
         raise ParseError(f"pubmed: no normaliser for endpoint {raw.endpoint!r}")
     require_answer(raw)  # NCBI reports unknown ids inside 200 bodies (empty set, errmsg)
-    return handler(raw)
+    return validated(handler(raw), source="pubmed", raw_id=raw.raw_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def _efetch(raw: RawResponse) -> Normalised:
     root = parse_xml(raw)
     if root.tag != "PubmedArticleSet":
         raise ParseError(f"pubmed efetch: root element is <{str(root.tag)[:40]}>, not a record set")
-    records = []
+    records, notes = [], []
     for child in root:
         if child.tag == "PubmedArticle":
             record = _article(child, raw.raw_id)
@@ -113,8 +114,14 @@ def _efetch(raw: RawResponse) -> Normalised:
             continue  # DeleteCitation and friends describe no work
         if record is not None:
             records.append(record)
+        else:
+            pmid = child.findtext(".//PMID")
+            notes.append(skipped_note("pubmed", "PMID", pmid, f"{child.tag} without a usable "
+                                      "PMID", raw_id=raw.raw_id))  # fmt: skip
     found = [i for r in records for i in r.ids]
-    return Normalised(records=tuple(records), not_found=missing(raw.requested, found))
+    return Normalised(
+        records=tuple(records), not_found=missing(raw.requested, found), notes=tuple(notes)
+    )
 
 
 def _text(parent: Element | None, path: str) -> str | None:

@@ -76,9 +76,9 @@ def check_work(answer: HttpAnswer) -> None:
         raise TransientBody("a 200 work answer without message.DOI")
 
 
-def work_doi(item: dict) -> str | None:
+def work_doi(item: object) -> str | None:
     """The lower-cased DOI of one ``message.items[]`` entry: ``{"DOI": "10.7717/peerj.4375"}``."""
-    doi = item.get("DOI")
+    doi = item.get("DOI") if isinstance(item, dict) else None  # a list may hold anything
     return doi.strip().lower() if isinstance(doi, str) and doi.strip() else None
 
 

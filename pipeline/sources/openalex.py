@@ -123,7 +123,7 @@ def check_work(answer: HttpAnswer) -> None:
         raise TransientBody("a 200 work answer without an id")
 
 
-def work_identifiers(work: dict) -> set[Identifier]:
+def work_identifiers(work: object) -> set[Identifier]:
     """Every identifier an OpenAlex work states, normalised like ours.
 
     ``{"id": "https://openalex.org/W2741809807", "doi": "https://doi.org/10.7717/PEERJ.4375",
@@ -131,7 +131,9 @@ def work_identifiers(work: dict) -> set[Identifier]:
     "pmcid": "https://www.ncbi.nlm.nih.gov/pmc/articles/5815332"}}`` ->
     doi:10.7717/peerj.4375, pmid:29456894, pmcid:PMC5815332, openalex:W2741809807.
     """
-    ids = dict(work.get("ids") or {})
+    if not isinstance(work, dict):  # a results[] entry may hold anything
+        return set()
+    ids = work.get("ids") if isinstance(work.get("ids"), dict) else {}  # a list, say: no ids
     out: set[Identifier] = set()
     for key, raw in (("openalex", work.get("id")), ("doi", work.get("doi")), *ids.items()):
         value = normalise_id(key, raw)
@@ -436,7 +438,7 @@ def _next_cursor(body: dict, seen: int, page_len: int) -> str | None:
     OpenAlex keeps handing out a cursor until a page comes back empty (guides/page-through-results);
     stopping once ``seen >= meta.count`` saves that last, empty (and billed) request.
     """
-    meta = body.get("meta") or {}
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
     cursor = meta.get("next_cursor")
     count = meta.get("count")
     if not cursor or page_len == 0:

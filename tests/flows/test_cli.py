@@ -187,3 +187,95 @@ def test_default_home_outside_the_project_is_the_users_data_folder(monkeypatch, 
     from pipeline.config import PROJECT_DIR
 
     assert enrich_home({}) == PROJECT_DIR
+
+
+# -- terminal safety: names and values are shown escaped, never obeyed --------------------------
+
+HOSTILE = "evil\n\x1b[2J\x1b]0;owned\x07\u202etxt.md"  # newline, clear screen, retitle, RTL
+CONTROLS = ("\n\x1b", "\x1b", "\x07", "\u202e")
+
+
+def _lines_safe(text: str) -> None:
+    assert not any(c in text for c in CONTROLS[1:]), repr(text)
+
+
+def test_extract_table_and_messages_show_hostile_file_names_escaped(capsys, tmp_path):
+    (tmp_path / HOSTILE).write_text("See doi:10.1111/ejh.70051 and PMID: 36455991.\n")
+    (tmp_path / "binary\x1b[31m.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    # the binary file, found in a folder, is skipped with its line (exit 2 only when named)
+    assert cli.main(["extract", str(tmp_path), "--format", "table"]) == 0
+    out, err = capsys.readouterr()
+    _lines_safe(out)
+    _lines_safe(err)
+    rows = [line for line in out.splitlines() if "10.1111/ejh.70051" in line or "36455991" in line]
+    assert len(rows) == 2 and all(
+        "evil\\n\\x1b[2J\\x1b]0;owned\\x07\\u202etxt.md" in r for r in rows
+    )
+    assert "binary\\x1b[31m.png" in err and err.count("\n") == 1  # one line for the binary file
+
+
+def test_a_missing_path_with_escape_sequences_is_named_escaped(capsys, tmp_path):
+    assert cli.main(["extract", str(tmp_path / "gone\x1b]0;owned\x07\n.txt")]) == 2
+    err = capsys.readouterr().err
+    _lines_safe(err)
+    assert err.count("\n") == 1 and "gone\\x1b]0;owned\\x07\\n.txt" in err
+
+
+def test_a_file_name_that_is_not_utf8_prints_in_every_format(capsys, tmp_path):
+    import os
+
+    name = os.fsdecode(b"caf\xe9.txt")
+    (tmp_path / name).write_text("doi:10.1111/ejh.70051\n")
+    assert cli.main(["extract", str(tmp_path / name), "--format", "table"]) == 0
+    assert "caf\\xe9.txt" in capsys.readouterr().out
+    assert cli.main(["extract", str(tmp_path / name), "--format", "json"]) == 0
+    (mention,) = json.loads(capsys.readouterr().out)
+    assert os.fsencode(mention["document"]).endswith(b"caf\xe9.txt")  # the path as given
+
+
+def test_sql_table_and_status_show_stored_text_escaped(capsys, tmp_path):
+    from pipeline.records import Mention, SeedDocument
+    from warehouse.db import connect
+    from warehouse.load import load_documents, start_run
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    doc_path = str(tmp_path / HOSTILE)
+    mention = Mention("doi", "10.1111/ejh.70051", doc_path, 4, 21, 1, None, 0, "mention")
+    load_documents(con, [SeedDocument(doc_path, "ab" * 32, 40, (mention,))],
+                   run_id=start_run(con, "t", {}))  # fmt: skip
+    con.close()
+    capsys.readouterr()
+    assert cli.main(["sql", "select path, 'a' || chr(27) || '[31m' as x from seed_documents",
+                     "--db", str(db)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    _lines_safe(out)
+    assert "a\\x1b[31m" in out and len(out.splitlines()) == 4  # header, rule, one row, count
+    assert cli.main(["status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    _lines_safe(out)
+    assert "evil\\n\\x1b[2J" in out
+    assert cli.main(["sql", "select path from seed_documents", "--db", str(db),
+                     "--format", "json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out) == [{"path": doc_path}]  # json keeps the truth
+
+
+def test_a_full_disk_is_one_line_naming_where_and_exit_1(capsys, tmp_path, monkeypatch):
+    import duckdb
+
+    import flows.enrich
+
+    def full(*args, **kwargs):
+        raise duckdb.TransactionException(
+            f'Failed to commit: Could not write file "{tmp_path}/w.duckdb.wal": '
+            "No space left on device"
+        )
+
+    monkeypatch.setattr(flows.enrich, "run_enrich", full)
+    assert cli.main(["run", str(tmp_path), "--db", str(tmp_path / "w.duckdb")]) == 1
+    first, *rest = capsys.readouterr().err.splitlines()
+    assert first.startswith(f"enrich: run on {tmp_path} into ")  # the run's first line
+    assert rest == [
+        f"enrich: disk full at {tmp_path}/w.duckdb.wal; free space and rerun (what "
+        "was loaded before is kept)"
+    ]

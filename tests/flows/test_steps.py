@@ -87,9 +87,20 @@ def test_load_stream_loads_every_batch_and_counts_unparseable_answers(tmp_path):
 
     loaded = writer(lambda con: con.execute("select count(*) from source_records").fetchone()[0])
     raws = writer(lambda con: con.execute("select count(*) from raw_responses").fetchone()[0])
+    ledger = writer(
+        lambda con: con.execute(
+            "select status, last_error from fetch_ledger where status <> 'ok'"
+        ).fetchall()
+    )
+    notes = writer(
+        lambda con: con.execute("select field, action from data_quality_notes").fetchall()
+    )
     writer.close()
     assert (loaded, raws) == (12, 13)  # the unparseable answer is kept for a rebuild
-    assert (tally.batches, tally.ok, tally.parse_errors) == (13, 13, 1)
+    # its identifier was answered but nothing of it loaded: failed (asked again), never ok
+    assert (tally.batches, tally.ok, tally.failed, tally.parse_errors) == (13, 12, 1, 1)
+    assert ledger == [("failed", ledger[0][1])] and "could not be loaded" in ledger[0][1]
+    assert notes == [("body", "answer_skipped")]
 
 
 def test_load_stream_loads_what_came_before_a_fetch_error_then_raises_it(tmp_path):

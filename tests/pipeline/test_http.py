@@ -460,6 +460,48 @@ def test_a_followed_redirect_is_reported(clock, settings):
     assert answer.redirects == (301,) and answer.url == URL + "/W2"
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize(
+    "elsewhere",
+    ["https://evil.example.net/works/W2", "http://api.example.org/works/W2",
+     "https://api.example.org:8443/works/W2", "//evil.example.net/x"],
+)  # fmt: skip
+@responses.activate
+def test_a_redirect_off_the_api_origin_is_refused_unfollowed(clock, settings, status, elsewhere):
+    """Another host, another scheme or another port: the request (and its key) never goes.
+    ``responses`` raises for any request not registered, so none is made there."""
+    location = elsewhere + "?api_key=SECRETKEY"
+    responses.get(URL + "/W1", status=status, headers={"Location": location})
+    with pytest.raises(http.FetchError, match="redirect to another host not followed") as info:
+        make_http(settings).get(URL + "/W1", secret_params={"api_key": "SECRETKEY"})
+    assert info.value.status == "failed" and info.value.http_status == status
+    assert "SECRETKEY" not in str(info.value) and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_redirect_on_the_api_origin_keeps_following_relative_locations(clock, settings):
+    responses.get(URL + "/W1", status=302, headers={"Location": "/works/W2"})
+    responses.get(URL + "/W2", json={"id": "W2"})
+    answer = make_http(settings).get(URL + "/W1")
+    assert answer.redirects == (302,) and answer.url == URL + "/W2"
+
+
+@responses.activate
+def test_a_post_answered_303_is_fetched_with_get(clock, settings):
+    responses.post(URL, status=303, headers={"Location": URL + "/result"})
+    responses.get(URL + "/result", body="<ok/>", content_type="text/xml")
+    answer = make_http(settings).post(URL, [("id", "1")], check=http.check_xml)
+    assert answer.status == 200 and [c.request.method for c in responses.calls] == ["POST", "GET"]
+
+
+@responses.activate
+def test_a_404_after_a_redirect_is_a_failure_naming_both_urls(clock, settings):
+    responses.get(URL + "/W1", status=301, headers={"Location": URL + "/W9"})
+    responses.get(URL + "/W9", status=404, json={"error": "not found"})
+    with pytest.raises(http.FetchError, match="HTTP 404 after a redirect from .*W1 to .*W9"):
+        make_http(settings).get(URL + "/W1")
+
+
 # -- pacing ----------------------------------------------------------------------------------------
 
 

@@ -295,3 +295,56 @@ def test_a_read_only_open_of_an_old_file_warns_instead_of_migrating(tmp_path, ca
 def test_a_named_statement_ends_before_the_comment_that_introduces_the_next(filename):
     for name, body in statements(filename).items():
         assert body and not body.splitlines()[-1].lstrip().startswith("--"), (filename, name)
+
+
+# -- a full disk: the first error is the one reported --------------------------------------------
+
+
+class _AbortedConnection:
+    """A connection whose transaction DuckDB ended itself after a fatal error (a full disk):
+    the statement fails, and so does the rollback."""
+
+    def begin(self):
+        pass
+
+    def execute(self, *args, **kwargs):
+        raise duckdb.IOException('Could not write file "/d/w.duckdb.wal": No space left on device')
+
+    def rollback(self):
+        raise duckdb.TransactionException("cannot rollback - no transaction is active")
+
+    def commit(self):  # pragma: no cover - never reached
+        raise AssertionError("commit after an error")
+
+
+@pytest.mark.parametrize("step", ["views", "migration"])
+def test_a_failed_rollback_never_hides_the_error_that_caused_it(step, monkeypatch):
+    from warehouse import db
+
+    con = _AbortedConnection()
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        if step == "views":
+            db._create_views(con)
+        else:
+            _apply(con, "select 1", version=9, description="test")
+
+
+def test_disk_full_path_names_the_file_from_duckdb_and_the_os():
+    from warehouse.db import disk_full_path
+
+    wal = duckdb.TransactionException(
+        'TransactionContext Error: Failed to commit: Could not write file "/d/w.duckdb.wal": '
+        "No space left on device"
+    )
+    assert disk_full_path(wal, "/d") == "/d/w.duckdb.wal"
+    assert disk_full_path(OSError(28, "No space left on device", "/d/x.tmp")) == "/d/x.tmp"
+    assert disk_full_path(OSError(122, "Disk quota exceeded"), "/d") == "/d"
+    try:
+        try:
+            raise wal
+        except duckdb.Error as exc:
+            raise RuntimeError("Query interrupted") from exc
+    except RuntimeError as wrapped:
+        assert disk_full_path(wrapped, "/d") == "/d/w.duckdb.wal"  # found through the chain
+    assert disk_full_path(duckdb.IOException("Could not set lock on file"), "/d") is None
+    assert disk_full_path(OSError(13, "Permission denied"), "/d") is None

@@ -433,7 +433,14 @@ def test_rebuild_rederives_the_same_rows_from_raw_responses(con, run_id):
         load_batch(con, fb, norm, run_id=run_id)
     before = snapshot(con)
     totals = rebuild(con, lambda raw: records[raw.body], run_id=start_run(con, "rebuild", {}))
-    assert totals == {"raw_responses": 2, "records": 2, "links": 0, "counts": 2, "errors": 0}
+    assert totals == {
+        "raw_responses": 2,
+        "records": 2,
+        "links": 0,
+        "counts": 2,
+        "notes": 0,
+        "errors": 0,
+    }
     assert snapshot(con) == before
 
 
@@ -543,3 +550,41 @@ def test_an_error_inside_a_transaction_duckdb_already_ended_is_the_one_raised(co
         with transaction(con):
             con.rollback()  # as DuckDB does itself after a fatal error
             raise ValueError("the real problem")
+
+
+def _noted(fb, norm, *notes):
+    from pipeline.records import DataQualityNote
+
+    made = tuple(
+        DataQualityNote(fb.source, key, field, value, problem, action, fb.raws[0].raw_id)
+        for key, field, value, problem, action in notes
+    )
+    return [replace(norm[0], notes=made)]
+
+
+def test_data_quality_notes_are_loaded_once_per_answer(con, run_id):
+    fb, norm = batch("openalex", [record("openalex", "openalex:W1")])
+    norm = _noted(fb, norm, ("W1", "cited_by_count", "-5", "negative", "nulled"),
+                  ("W1", "ids", '["x"]', "an array where an object belongs", "ignored"))  # fmt: skip
+    load_batch(con, fb, norm, run_id=run_id)
+    load_batch(con, fb, norm, run_id=start_run(con, "again", {}))  # the same answer again
+    rows = con.execute(
+        "select source, record_key, field, raw_value, problem, action, raw_id = ? "
+        "from data_quality_notes order by field",
+        [fb.raws[0].raw_id],
+    ).fetchall()
+    assert rows == [
+        ("openalex", "W1", "cited_by_count", "-5", "negative", "nulled", True),
+        ("openalex", "W1", "ids", '["x"]', "an array where an object belongs", "ignored", True),
+    ]
+
+
+def test_rebuild_rederives_data_quality_notes(con, run_id):
+    fb, norm = batch("openalex", [record("openalex", "openalex:W1")])
+    norm = _noted(fb, norm, ("W1", "cited_by_count", "-5", "negative", "nulled"))
+    load_batch(con, fb, norm, run_id=run_id)
+    con.execute("insert into data_quality_notes select 'stale', 'openalex', null, 'x', null, "
+                "'old bug', 'nulled', null, null, now()")  # fmt: skip
+    totals = rebuild(con, lambda raw: norm[0], run_id=start_run(con, "rebuild", {}))
+    assert totals["notes"] == 1
+    assert con.execute("select field from data_quality_notes").fetchall() == [("cited_by_count",)]

@@ -22,6 +22,7 @@ from pipeline.errors import ParseError
 from pipeline.normalise import normalise, normalise_crossref, normalise_openalex, normalise_pubmed
 from pipeline.records import Identifier, Normalised, RawResponse
 from tests.pipeline.normalise import fixture_text, make_raw
+from tests.pipeline.normalise.odd import REAL, mutate_odd, mutate_xml_values
 
 FUZZ = settings(
     max_examples=1000,
@@ -30,6 +31,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 SMALL_FUZZ = settings(FUZZ, max_examples=300)
+ODD_FUZZ = settings(FUZZ, max_examples=500)  # targeted mutations of real answers
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -729,3 +731,83 @@ def test_unexpected_exception_in_a_normaliser_leaves_normalise_as_parse_error(mo
     with pytest.raises(ParseError, match="KeyError") as caught:
         normalise(make_raw("openalex", "works", "{}"))
     assert isinstance(caught.value.__cause__, KeyError)
+
+
+# --------------------------------------------------------------------------------------------
+# odd values in real answers: what comes out fits the warehouse, and says what it repaired
+# --------------------------------------------------------------------------------------------
+
+REAL_JSON = {
+    ("openalex", "works"): [
+        json.loads((REAL / name).read_text(encoding="utf-8"))
+        for name in (
+            "openalex_work_W3123223998.json",
+            "openalex_work_W4234549826.json",
+            "openalex_list_5_works.json",
+        )
+    ],
+    ("crossref", "works"): [
+        json.loads((REAL / name).read_text(encoding="utf-8"))
+        for name in (
+            "crossref_work_10.1002_jor.1100150407.json",
+            "crossref_work_10.1109_icdcsw.2003.1203662.json",
+            "crossref_work_10.3892_ijo_00000353.json",
+        )
+    ],
+}
+REAL_EFETCH = (REAL / "pubmed_efetch_11748933_11700088.xml").read_text(encoding="utf-8")
+INT64_MAX = 2**63 - 1
+
+
+def assert_storable(result: Normalised) -> None:
+    """Every value that goes to a constrained column is within it (independently of the
+    validator), validating again changes nothing, and every note is well-formed."""
+    from pipeline.normalise.validate import validated
+    from pipeline.records import NOTE_ACTIONS
+
+    for r in result.records:
+        assert r.cited_by_count is None or 0 <= r.cited_by_count <= INT64_MAX
+        assert r.reference_count is None or 0 <= r.reference_count < 2**31
+        assert r.publication_year is None or -(2**31) <= r.publication_year < 2**31
+        assert all(0 <= c <= INT64_MAX and -(2**31) <= y < 2**31 for y, c in r.counts_by_year)
+        assert all(1 <= a.position < 2**31 for a in r.authors)
+        assert r.ids or r.aliases
+    for c in result.counts:
+        assert 0 <= c.cited_by_count <= INT64_MAX
+    again = validated(result, source="x", raw_id=None)
+    assert again.records == result.records and again.counts == result.counts
+    for note in result.notes:
+        assert note.action in NOTE_ACTIONS and note.field and note.problem
+        assert note.raw_value is None or len(note.raw_value) <= 200
+
+
+@ODD_FUZZ
+@given(data=st.data(), key=st.sampled_from(sorted(REAL_JSON)), asked=requested)
+def test_real_json_answers_with_odd_values_give_storable_records(data, key, asked):
+    source, endpoint = key
+    doc = data.draw(st.sampled_from(REAL_JSON[key]))
+    mutated = mutate_odd(data.draw, doc, data.draw(st.integers(1, 5)))
+    endpoint = data.draw(st.sampled_from([endpoint, "counts"]))
+    fn = ENDPOINTS[source][0]
+    result = check(fn, make_raw(source, endpoint, json.dumps(mutated), *asked))
+    if result is not None:
+        assert_storable(result)
+
+
+@ODD_FUZZ
+@given(data=st.data(), asked=requested)
+def test_real_efetch_with_odd_values_gives_storable_records(data, asked):
+    body = mutate_xml_values(data.draw, REAL_EFETCH, data.draw(st.integers(1, 6)))
+    result = check(normalise_pubmed, make_raw("pubmed", "efetch", body, *asked))
+    if result is not None:
+        assert_storable(result)
+
+
+def test_the_real_answers_normalise_without_a_note():
+    """The unmutated answers are clean: every note in the tests above comes from a mutation."""
+    for (source, endpoint), docs in REAL_JSON.items():
+        for doc in docs:
+            result = ENDPOINTS[source][0](make_raw(source, endpoint, json.dumps(doc)))
+            assert result.records and result.notes == ()
+    result = normalise_pubmed(make_raw("pubmed", "efetch", REAL_EFETCH))
+    assert len(result.records) == 2 and result.notes == ()
