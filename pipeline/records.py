@@ -378,6 +378,7 @@ class CitationLink:
     cited: Identifier
     citing: tuple[Identifier, ...]
     position: int = 0
+    raw_id: str | None = None  # RawResponse.raw_id this came from (when it was seen)
 
 
 @dataclass(frozen=True, slots=True)

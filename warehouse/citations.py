@@ -46,7 +46,8 @@ def write_citations(
     cap: int | None,
 ) -> set[str]:
     """Store ``links`` = (link, when its answer was fetched), inside the batch's transaction;
-    returns the works whose merged row must be recomputed (citing ids may join works)."""
+    returns the works whose merged row must be recomputed (new citing works, and works their
+    ids joined)."""
     if not links or cap == 0:
         return set()
     cited_of = known_ids(con, {link.cited for link, _ in links})
@@ -73,7 +74,7 @@ def write_citations(
         con.execute(sql("citations.sql", "insert_work_citations"))
     with staged(con, "_in_new_citing", spec=_WORK_SPEC, rows=[(w,) for w in sorted(res.new_works)]):
         con.execute(sql("citations.sql", "mark_citing_origin"))
-    return set(res.merges.values()) | (res.affected - set(res.new_works))
+    return set(res.merges.values()) | res.affected  # new works get their ids in `works` too
 
 
 def _stored(

@@ -382,7 +382,9 @@ def _load_normalised(
     affected = set(res.affected) | set(res.merges.values())
     _write_record_rows(con, rows)
     counted = _write_counts(con, items, res, now=now)
-    links = [(c, when or now) for n, when, _ in items for c in n.citations]
+    links = [
+        (c, when or fetched.get(c.raw_id or "") or now) for n, when, _ in items for c in n.citations
+    ]
     citing = write_citations(con, links, run_id=run_id, cap=citing_cap)
     recompute_works(con, affected | counted | citing)
     return {

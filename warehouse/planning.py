@@ -236,9 +236,9 @@ def citing_plan(con: duckdb.DuckDBPyConnection, source: str, *, cap: int | None)
         return []
     asks = []
     rows = _rows(con, sql("planning.sql", "citing_candidates"), {"source": source})
-    for _work_id, key, count, found, subject in rows:
+    for _work_id, key, count, held, subject in rows:
         limit = None if subject else cap
-        if limit is not None and found is not None and found >= limit:
+        if limit is not None and held >= limit:
             continue
         expected = count if limit is None else min(count, limit)
         asks.append(CitingAsk(Identifier(KEY_SCHEME[source], key), expected, limit))

@@ -80,13 +80,16 @@ where r.source = $source;
 
 -- name: citing_candidates
 -- works this source has a record of, with citations by its newest count, whose citing works
--- were never asked or were asked at another count; not works known only as citing works
+-- were never asked or were asked at another count, with how many citing works are held; not
+-- works known only as citing works
 with latest as (
     select work_id, arg_max(cited_by_count, observed_at) as cited_by_count
     from citation_counts where source = $source
     group by work_id
 )
-select r.work_id, r.source_key, l.cited_by_count, s.citing_found,
+select r.work_id, r.source_key, l.cited_by_count,
+       (select count(*) from work_citations c
+        where c.cited_work_id = r.work_id and c.source = $source) as held,
        exists (select 1 from mentions m where m.work_id = r.work_id and m.role = 'subject')
 from source_records r
 join latest l on l.work_id = r.work_id

@@ -79,7 +79,7 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
     if raw.endpoint == "counts":
         return _counts(works, raw.requested)
     if raw.endpoint == "cites":
-        return _cites(works, raw.requested)
+        return _cites(works, raw.requested, raw.raw_id)
     if raw.endpoint != "works":
         raise ParseError(f"openalex: no normaliser for endpoint {raw.endpoint!r}")
     singleton = isinstance(data, dict) and "results" not in data
@@ -461,7 +461,7 @@ def _location_ids(loc: dict) -> list[Identifier]:
     return list(unique(out))
 
 
-def _cites(works: list[dict], requested: tuple[Identifier, ...]) -> Normalised:
+def _cites(works: list[dict], requested: tuple[Identifier, ...], raw_id: str) -> Normalised:
     """A ``filter=cites:W1|W2`` page -> one CitationLink per (citing work, cited W-id asked).
 
     ``{"meta": {"count": 1254, "next_cursor": "IlsxMDAuMCwg..."}, "results": [{"id":
@@ -480,7 +480,7 @@ def _cites(works: list[dict], requested: tuple[Identifier, ...]) -> Normalised:
             continue
         cited = asked if len(asked) == 1 else _cited_among(work, asked)
         citing = _ids(work, key)
-        links += [CitationLink("openalex", c, citing, position=n) for c in cited]
+        links += [CitationLink("openalex", c, citing, n, raw_id) for c in cited]
     return Normalised(citations=tuple(links))
 
 

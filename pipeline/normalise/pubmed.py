@@ -565,7 +565,10 @@ def _elink_citedin(raw: RawResponse) -> Normalised:
             for link in as_list(db.get("links"))
         )
         counts.append(CitationCount(source="pubmed", id=ids[0], cited_by_count=len(citing)))
-        links += [CitationLink("pubmed", ids[0], (p,), position=n) for n, p in enumerate(citing)]
+        links += [
+            CitationLink("pubmed", ids[0], (p,), position=n, raw_id=raw.raw_id)
+            for n, p in enumerate(citing)
+        ]
     return Normalised(
         counts=tuple(counts),
         not_found=missing(raw.requested, (c.id for c in counts)),

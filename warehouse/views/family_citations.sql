@@ -15,23 +15,25 @@ own as (
     select cited_work_id as work_id, count(distinct citing_work_id) as citing_works
     from work_citations group by cited_work_id
 ),
-family as (
-    select fam.family_id,
-           sum(w.cited_by_count) as family_cited_by_sum,
-           count(distinct c.citing_work_id) as family_citing_works
-    from fam
-    join works w on w.work_id = fam.work_id
-    left join work_citations c on c.cited_work_id = fam.work_id
+counts as (
+    select fam.family_id, sum(w.cited_by_count) as family_cited_by_sum
+    from fam join works w on w.work_id = fam.work_id
+    group by fam.family_id
+),
+citers as (
+    select fam.family_id, count(distinct c.citing_work_id) as family_citing_works
+    from fam join work_citations c on c.cited_work_id = fam.work_id
     group by fam.family_id
 )
 select fam.work_id,
        fam.family_id,
        fam.family_size,
        w.cited_by_count,
-       family.family_cited_by_sum,
+       counts.family_cited_by_sum,
        coalesce(own.citing_works, 0) as citing_works,
-       family.family_citing_works
+       coalesce(citers.family_citing_works, 0) as family_citing_works
 from fam
 join works w on w.work_id = fam.work_id
-join family on family.family_id = fam.family_id
+join counts on counts.family_id = fam.family_id
+left join citers on citers.family_id = fam.family_id
 left join own on own.work_id = fam.work_id
