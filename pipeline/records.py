@@ -381,6 +381,15 @@ class CitationLink:
     raw_id: str | None = None  # RawResponse.raw_id this came from (when it was seen)
 
 
+class CitingAsk(NamedTuple):
+    """A work to ask a source who cites: its id, the count the source gave for it (to pack
+    small asks together), and the most citing works to list (None: all of them)."""
+
+    ident: Identifier
+    expected: int
+    cap: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class Normalised:
     """Everything one raw response yields."""

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from typing import NamedTuple
 
 import duckdb
 
-from pipeline.records import SETTLED, Identifier
+from pipeline.records import SETTLED, CitingAsk, Identifier
 from warehouse.db import sql
 
 PREFERENCE = {
@@ -217,14 +216,6 @@ def fetched_at(
     with staged(con, "_in_keys", spec=[("source_key", "varchar")], rows=[(k,) for k in keys]):
         rows = con.execute(sql("planning.sql", "fetched_at"), {"source": source}).fetchall()
     return {Identifier(KEY_SCHEME[source], key): at for key, at in rows}
-
-
-class CitingAsk(NamedTuple):
-    """A work to ask who cites it: its id, the count the source gave, and the cap (None: all)."""
-
-    ident: Identifier
-    expected: int
-    cap: int | None
 
 
 def citing_plan(con: duckdb.DuckDBPyConnection, source: str, *, cap: int | None) -> list[CitingAsk]:

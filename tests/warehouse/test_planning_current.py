@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.records import CitationCount, CitationLink
+from pipeline.records import CitationCount, CitationLink, CitingAsk
 from warehouse.load import load_batch, load_documents, start_run
 from warehouse.planning import (
-    CitingAsk,
     changed_works,
     citing_plan,
     fetched_at,
