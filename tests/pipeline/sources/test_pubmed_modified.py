@@ -69,7 +69,8 @@ def test_pmids_are_asked_by_modification_date_from_their_earliest_fetch():
     assert (params["datetype"], params["mindate"]) == ("mdat", "2026/11/01")
     assert params["term"] == "17943848[uid] OR 9500320[uid]"
     assert {o.identifier: o.status for o in batch.outcomes} == {
-        pmid(9500320): "ok", pmid(17943848): "ok"
+        pmid(9500320): "ok",
+        pmid(17943848): "ok",
     }
     (raw,) = batch.raws
     assert raw.endpoint == "esearch_modified"
