@@ -97,6 +97,8 @@ class EutilsApi:
                 not_found.append(f"{value.strip()}[{field.strip()}]")
             else:
                 hits[work.pmid or ""] = work
+        if (req.get("datetype") or "").lower() == "mdat":
+            hits = {p: w for p, w in hits.items() if _modified_within(w, req)}
         # real esearch sorts newest first; PMIDs grow over time, so descending PMID approximates it
         idlist = sorted(hits, key=int, reverse=True)
         retstart = int(req.get("retstart") or 0)
@@ -176,6 +178,20 @@ class EutilsApi:
             refs = (self.catalog.by_openalex(r) for r in work.references)
             return [r.pmid for r in refs if r is not None and r.pmid]
         return []
+
+
+def _modified_within(w: FakeWork, req: Request) -> bool:
+    """``datetype=mdat&mindate=YYYY/MM/DD&maxdate=...``: inclusive days, both or none given."""
+    day = w.last_modified.date().isoformat().replace("-", "/")
+    low, high = req.get("mindate") or "", req.get("maxdate") or ""
+    return (not low or day >= _full_day(low)) and (not high or day <= _full_day(high, last=True))
+
+
+def _full_day(value: str, *, last: bool = False) -> str:
+    """ "2026", "2026/11" or "2026/11/01" as a day (the period's first, or ``last`` day)."""
+    parts = value.strip().split("/")
+    filler = ["12", "31"] if last else ["01", "01"]
+    return "/".join(parts + filler[len(parts) - 1 :])
 
 
 class IdconvApi:
