@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sources", default=",".join(SOURCES), help="comma-separated (default all three)"
     )
     run.add_argument("--refresh", action="store_true", help="re-fetch identifiers already settled")
+    run.add_argument(
+        "--expand",
+        action="append",
+        choices=("citing",),
+        default=[],
+        help="also enrich the works known only as citing works (who cites the seeds' works)",
+    )
     run.set_defaults(func=cmd_run)
 
     ext = sub.add_parser(
@@ -91,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     ext.set_defaults(func=cmd_extract)
 
     ref = sub.add_parser(
-        "refresh", help="refresh citation counts (a Prefect flow)", description=_doc(cmd_refresh)
+        "refresh",
+        help="refresh counts, changed records, retractions and who cites (a Prefect flow)",
+        description=_doc(cmd_refresh),
     )
     ref.add_argument("--db", help=db_help)
     ref.add_argument(
@@ -188,7 +197,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_paths(args.paths)
     from flows.enrich import run_enrich
 
-    summary = run_enrich(args.paths, settings=settings, sources=sources, refresh=args.refresh)
+    summary = run_enrich(
+        args.paths, settings=settings, sources=sources, refresh=args.refresh, expand=args.expand
+    )
     from flows.report import print_run_summary
 
     print_run_summary(summary, stream=sys.stderr)
@@ -216,8 +227,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    """Refresh citation counts of works whose newest observation is older than --stale-after;
-    observations are appended, never overwritten. Runs as a Prefect flow.
+    """Keep works whose newest observation is older than --stale-after current: append fresh
+    citation counts, re-fetch the records that changed since they were fetched (the change,
+    a retraction, a new preprint is recorded with when it was seen), and ask who cites them
+    (at most $ENRICH_CITING_CAP citing works each; a seed's subject: all). Runs as a Prefect flow.
 
     Example: enrich refresh --stale-after 1d
     """
@@ -299,7 +312,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _require_db(settings.db_path)
-    counts = rebuild_warehouse(settings.db_path, memory_mb=settings.duckdb_memory_mb)
+    counts = rebuild_warehouse(
+        settings.db_path, memory_mb=settings.duckdb_memory_mb, citing_cap=settings.citing_cap
+    )
     print("enrich: rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
     return EXIT_OK
 

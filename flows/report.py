@@ -24,6 +24,8 @@ def run_markdown(summary: dict) -> str:
             f"| {source} | {t['asked']} | {t['ok']} | {t['not_found']} | {t['failed']} | "
             f"{t['pending']} | {t['requests']} | {t['seconds']:.1f} |"
         )
+    for line in current_lines(summary):
+        lines.append(f"- {line}")
     for problem in summary.get("problems", []):
         lines.append(f"- problem: {problem}")
     return "\n".join(lines) + "\n"
@@ -52,6 +54,25 @@ def print_refresh_summary(summary: dict, *, stream: TextIO) -> None:
     _print_final(
         summary, stream, headline, "those works stay stale and will be refreshed next time"
     )
+    for line in current_lines(summary):
+        print(f"enrich: {line}", file=stream)
+
+
+def current_lines(summary: dict) -> list[str]:
+    """What changed and was re-fetched, and who-cites asks, one line per source that did any."""
+    lines = []
+    for source, c in summary.get("current", {}).items():
+        refetch, citing = c["refetch"], c["citing"]
+        parts = []
+        if c["changed"]:
+            parts.append(f"{c['changed']} changed since fetched, {refetch['ok']} re-fetched")
+            if refetch["failed"] or refetch["pending"]:
+                parts.append(f"{refetch['failed'] + refetch['pending']} left for the next refresh")
+        if citing["asked"]:
+            parts.append(f"asked who cites {citing['asked']} works ({citing['requests']} requests)")
+        if parts:
+            lines.append(f"{source:<8} " + "; ".join(parts))
+    return lines
 
 
 def _print_final(

@@ -379,7 +379,7 @@ def fetch_and_load(
     batches: Iterator[FetchBatch] = client.fetch_counts(ids) if counts else client.fetch(ids)
     load_stream(
         batches, tally, writer=writer, run_id=run_id, counts=counts, total=len(ids),
-        progress=progress,
+        progress=progress, citing_cap=settings.citing_cap,
     )  # fmt: skip
     tally.requests = client.requests_made
     tally.seconds = time.perf_counter() - started
@@ -428,8 +428,10 @@ def load_stream(
     counts: bool = False,
     total: int = 0,
     progress: ProgressFn | None = None,
+    citing_cap: int | None = None,
 ) -> None:
-    """Normalise and load fetched ``batches`` into the warehouse, counting them in ``tally``.
+    """Normalise and load fetched ``batches`` into the warehouse, counting them in ``tally``
+    (citing links: at most ``citing_cap`` per cited work and source, None: all).
 
     Fetching (the ``batches`` iterator) runs in its own thread, at most PREFETCH_DEPTH batches
     ahead, so the client's pacing slots are not left idle during CPU work or while another source
@@ -456,7 +458,7 @@ def load_stream(
         # a count refresh must not rewrite the enrichment ledger (a failed refresh of a work whose
         # record is loaded is not a failed record); its outcomes are counted in the tally instead
         loaded = _merged(group, counts)
-        writer(load_batch, loaded, normalised, run_id=run_id)
+        writer(load_batch, loaded, normalised, run_id=run_id, citing_cap=citing_cap)
         for batch in group:
             tally.add(batch)
             log.info(
@@ -496,16 +498,18 @@ def _statuses(batch: FetchBatch) -> tuple[int, int, int, int]:
 REBUILD_MEMORY_MB = 512
 
 
-def rebuild_warehouse(db_path: str | Path, *, memory_mb: int = DUCKDB_MEMORY_MB) -> dict:
+def rebuild_warehouse(
+    db_path: str | Path, *, memory_mb: int = DUCKDB_MEMORY_MB, citing_cap: int | None = None
+) -> dict:
     """Re-normalise every stored raw response into the warehouse without any HTTP, with DuckDB
-    capped at ``memory_mb`` but never below REBUILD_MEMORY_MB."""
+    capped at ``memory_mb`` but never below REBUILD_MEMORY_MB (citing links: ``citing_cap``)."""
     from pipeline.normalise import normalise
     from warehouse.load import finish_run, rebuild, start_run
 
     writer = Writer(db_path, memory_mb=max(REBUILD_MEMORY_MB, memory_mb))
     try:
         run_id = writer(start_run, "rebuild", {})
-        counts = writer(rebuild, _safe_normalise(normalise), run_id=run_id)
+        counts = writer(rebuild, _safe_normalise(normalise), run_id=run_id, citing_cap=citing_cap)
         writer(finish_run, run_id, "completed", dict(counts))
         return counts
     finally:

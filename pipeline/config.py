@@ -4,7 +4,7 @@ Contract variables (docs/contract.md): ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
 OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL.
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
-ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB.
+ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_CITING_CAP.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ NCBI_RPS_KEYED = 10.0  # with NCBI_API_KEY
 # 839 MB, exit 0; 512 -> 1,021 MB. Raise it for warehouses of millions of works, whose indexes
 # DuckDB keeps in memory.
 DUCKDB_MEMORY_MB = 256
+# Who cites a work: at most this many citing works per work and source (a seed's own subject
+# work: all of them). Each becomes an identifier in the crosswalk, and OpenAlex lists them 100
+# per request, so the cap bounds both the warehouse's growth and a refresh's requests.
+CITING_CAP = 200
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Settings:
     crossref_concurrency: int = CROSSREF_CONCURRENCY
     ncbi_rps: float | None = None  # None: 3 keyless, 10 with a key
     duckdb_memory_mb: int = DUCKDB_MEMORY_MB
+    citing_cap: int = CITING_CAP  # 0: who cites is not asked nor stored
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -90,6 +95,7 @@ class Settings:
             ),
             ncbi_rps=_num(env, "ENRICH_NCBI_RPS", None),
             duckdb_memory_mb=int(_num(env, "ENRICH_DUCKDB_MEMORY_MB", DUCKDB_MEMORY_MB)),
+            citing_cap=_count(env, "ENRICH_CITING_CAP", CITING_CAP),
         )
         return replace(s, **overrides) if overrides else s
 
@@ -129,4 +135,18 @@ def _num(env: Mapping[str, str], name: str, default):
         raise ConfigError(f"{name}={raw!r} is not a number") from None
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be greater than zero")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number >= 0 (0 is meaningful: off)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r} must be zero or more")
     return value

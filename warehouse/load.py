@@ -60,7 +60,9 @@ from warehouse.rows import (
     UPDATE_SPEC,
     VERSION_SPEC,
     RecordRows,
+    change_text,
     id_strings,
+    version_key,
 )
 from warehouse.seeds import document_tables
 from warehouse.staging import staged
@@ -399,8 +401,8 @@ def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None
         # A (work, source) slice has rows only alongside its source_records row, so one look
         # there spares the whole-table delete scans when every slice is new (a first fetch).
         if con.execute(sql("load.sql", "any_slice_stored")).fetchall()[0][0]:
-            _note_stored_changes(con, rows)
-            _keep_first_seen(con, rows)
+            links = _keep_first_seen(con, rows)
+            _note_stored_changes(con, rows, links)
             for table in _SLICE_TABLES:
                 con.execute(sql("load.sql", f"delete_slice_{table}"))
     for table, spec, table_rows in rows.tables():
@@ -412,8 +414,11 @@ def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None
             con.execute(sql("load.sql", name))
 
 
-def _note_stored_changes(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
-    """work_changes rows for each slice whose stored record differs from the new answer."""
+def _note_stored_changes(
+    con: duckdb.DuckDBPyConnection, rows: RecordRows, links: dict[tuple, tuple[list, list]]
+) -> None:
+    """work_changes rows for each slice whose stored record (its source_records row, updates
+    and versions: ``links``) differs from the new answer."""
     cur = con.execute(sql("load.sql", "stored_slices"))
     names = [d[0] for d in cur.description]
     order = [names.index(name) for name, _ in SOURCE_RECORD_SPEC]
@@ -422,19 +427,28 @@ def _note_stored_changes(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> No
             row = tuple(stored[i] for i in order)
             first = rows.first_records.get((row[0], row[1]))
             if first is not None:
-                rows.note_changes(row, first, run_id=rows.run_id)
+                updates, versions = links.get((row[0], row[1]), ([], []))
+                snapshot = (*row, change_text(updates), change_text(versions))
+                rows.note_changes(snapshot, first, run_id=rows.run_id)
 
 
-def _keep_first_seen(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
-    """An update or version the replaced slice already held keeps when it was first seen."""
+def _keep_first_seen(
+    con: duckdb.DuckDBPyConnection, rows: RecordRows
+) -> dict[tuple, tuple[list, list]]:
+    """An update or version the replaced slice already held keeps when it was first seen.
+    Returns the keys of the stored updates and versions per slice (for work_changes)."""
+    links: dict[tuple, tuple[list, list]] = {}
     for *key, seen in con.execute(sql("load.sql", "stored_update_first_seen")).fetchall():
+        links.setdefault((key[0], key[1]), ([], []))[0].append(key[2])
         row = rows.updates.get(tuple(key))
         if row is not None and seen < row[_UPDATE_SEEN]:
             rows.updates[tuple(key)] = (*row[:_UPDATE_SEEN], seen, *row[_UPDATE_SEEN + 1 :])
     for *key, seen in con.execute(sql("load.sql", "stored_version_first_seen")).fetchall():
+        links.setdefault((key[0], key[1]), ([], []))[1].append(version_key(*key[3:], key[2]))
         row = rows.versions.get(tuple(key))
         if row is not None and seen < row[_VERSION_SEEN]:
             rows.versions[tuple(key)] = (*row[:_VERSION_SEEN], seen, *row[_VERSION_SEEN + 1 :])
+    return links
 
 
 def _write_counts(

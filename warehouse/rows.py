@@ -106,17 +106,25 @@ CHANGE_SPEC = [
     ("old_fetched_at", TS), ("changed_at", TS), ("old_raw_id", V), ("new_raw_id", V),
     ("run_id", V),
 ]  # fmt: skip
-# Fields of source_records whose changes work_changes records: what the source says about the
-# work, not our bookkeeping (fetched_at, raw_id, run_id, change_key) nor the counts, whose
-# history citation_counts keeps. Names and positions are SOURCE_RECORD_SPEC's.
+# Fields whose changes work_changes records: what the source says about the work, not our
+# bookkeeping (fetched_at, raw_id, run_id, change_key) nor the counts, whose history
+# citation_counts keeps. All but the last two are source_records columns; "updates" and
+# "versions" are the keys of the record's work_updates and work_versions rows (a retraction or a
+# preprint added, or withdrawn). A record's *snapshot* is its source_records row (in
+# SOURCE_RECORD_SPEC order) followed by those two texts.
 CHANGE_FIELDS = (
     "ids", "title", "publication_year", "publication_date", "venue", "issn_l", "publisher",
     "type", "volume", "issue", "pages", "abstract", "language", "is_oa", "oa_status", "license",
-    "is_retracted", "publication_types", "author_count", "reference_count",
+    "is_retracted", "publication_types", "author_count", "reference_count", "updates",
+    "versions",
 )  # fmt: skip
-_RECORD_COLUMN = {name: n for n, (name, _) in enumerate(SOURCE_RECORD_SPEC)}
-_CHANGE_POSITIONS = tuple((f, _RECORD_COLUMN[f]) for f in CHANGE_FIELDS)
-_FETCHED, _RAW = _RECORD_COLUMN["fetched_at"], _RECORD_COLUMN["raw_id"]
+_SNAPSHOT_COLUMN = {
+    **{name: n for n, (name, _) in enumerate(SOURCE_RECORD_SPEC)},
+    "updates": len(SOURCE_RECORD_SPEC),
+    "versions": len(SOURCE_RECORD_SPEC) + 1,
+}
+_CHANGE_POSITIONS = tuple((f, _SNAPSHOT_COLUMN[f]) for f in CHANGE_FIELDS)
+_FETCHED, _RAW = _SNAPSHOT_COLUMN["fetched_at"], _SNAPSHOT_COLUMN["raw_id"]
 
 
 def short_hash(text: str) -> str:
@@ -185,13 +193,25 @@ def change_text(value: object) -> str | None:
     return str(value)
 
 
+def version_key(scheme: str, value: str, relation: str) -> str:
+    """How a version link reads in work_changes: '<relation>|<scheme>:<value>'."""
+    return f"{relation}|{scheme}:{value}"
+
+
 def field_changes(old: tuple, new: tuple) -> Iterator[tuple[str, str | None, str | None]]:
     """(field, old text, new text) for every CHANGE_FIELDS value that differs between two
-    source_records rows (tuples in SOURCE_RECORD_SPEC order)."""
+    record snapshots (see CHANGE_FIELDS)."""
     for name, at in _CHANGE_POSITIONS:
         before, after = change_text(old[at]), change_text(new[at])
         if before != after:
             yield name, before, after
+
+
+def _link_texts(record: SourceRecord) -> tuple[str | None, str | None]:
+    """The "updates" and "versions" values of a record's snapshot."""
+    updates = [update_key(u) for u in record.updates]
+    versions = [version_key(*v.other, v.relation) for v in record.versions]
+    return change_text(updates), change_text(versions)
 
 
 def reference_key(ref: ReferenceRecord) -> str:
@@ -227,8 +247,10 @@ class RecordRows:
     updates: dict[tuple, tuple] = field(default_factory=dict)
     versions: dict[tuple, tuple] = field(default_factory=dict)
     changes: dict[tuple, tuple] = field(default_factory=dict)
-    # the first source_records row added per slice: what a stored row is compared against
+    # record snapshots per slice (CHANGE_FIELDS): the first one added is what a stored record
+    # is compared against, the latest what a later record in the same batch is
     first_records: dict[tuple, tuple] = field(default_factory=dict)
+    latest_records: dict[tuple, tuple] = field(default_factory=dict)
 
     def add(
         self, record: SourceRecord, work_id: str, *, fetched_at: datetime, fetched_in: str = ""
@@ -240,11 +262,13 @@ class RecordRows:
         run = fetched_in or self.run_id
         key = (work_id, record.source)
         row = self._source_record(record, work_id, fetched_at, run)
+        snapshot = (*row, *_link_texts(record))
         if key in self.slices:
-            self.note_changes(self.source_records[key], row, run_id=self.run_id)
+            self.note_changes(self.latest_records[key], snapshot, run_id=self.run_id)
             self._drop_slice(key)
         else:
-            self.first_records[key] = row
+            self.first_records[key] = snapshot
+        self.latest_records[key] = snapshot
         self.slices[key] = key
         self.source_records[key] = row
         self._add_authors(record, work_id)
@@ -283,7 +307,7 @@ class RecordRows:
         )  # fmt: skip
 
     def note_changes(self, old: tuple, new: tuple, *, run_id: str) -> None:
-        """work_changes rows for the fields that differ from ``old`` (a source_records row, as
+        """work_changes rows for the fields that differ from ``old`` (a record snapshot, as
         stored or added earlier in this batch) to ``new``, a later answer about the same slice.
         An answer no newer than ``old`` (a replayed or reordered batch) is not a change."""
         if old[_RAW] == new[_RAW] or new[_FETCHED] <= old[_FETCHED]:

@@ -17,6 +17,14 @@ from demo.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, Request, json_reply,
 
 MAX_IDCONV_IDS = 200
 _TERM = re.compile(r'"?([^"\[\]]+?)"?\s*\[([A-Za-z ]+)\]')
+_OR = re.compile(r"\s+OR\s+")
+
+
+def _terms(term: str) -> list[tuple[str, str]]:
+    """(value, field) of each OR-ed ``value[field]`` (quoted or not: ``123[uid] OR "10.1/x"[doi]``)."""
+    return [pair for part in _OR.split(term) for pair in _TERM.findall(part)]
+
+
 _PMID = re.compile(r"^\d+$")
 _PMCID = re.compile(r"^(PMC)?\d+$", re.I)
 
@@ -91,7 +99,7 @@ class EutilsApi:
         term = req.get("term") or ""
         hits: dict[str, FakeWork] = {}
         not_found: list[str] = []
-        for value, field in _TERM.findall(term):
+        for value, field in _terms(term):
             work = self._search_one(value.strip(), field.strip().lower())
             if work is None:
                 not_found.append(f"{value.strip()}[{field.strip()}]")
@@ -111,7 +119,7 @@ class EutilsApi:
             "idlist": page,
             "translationset": [],
             "querytranslation": " OR ".join(
-                f"{v.strip()}[{f.strip().lower()}]" for v, f in _TERM.findall(term)
+                f"{v.strip()}[{f.strip().lower()}]" for v, f in _terms(term)
             )
             if idlist
             else "",

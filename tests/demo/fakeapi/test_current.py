@@ -74,7 +74,7 @@ def test_crossref_from_index_date_keeps_only_works_indexed_since(api, http, work
 
 
 def test_esearch_mdat_lists_only_pmids_modified_in_the_window(api, http, work):
-    pmids = [work.pmid, *[w.pmid for w in api.catalog if w.pmid and w is not work][:3]]
+    pmids = [*[w.pmid for w in api.catalog if w.pmid and w is not work][:3], work.pmid]
     term = " OR ".join(f"{p}[uid]" for p in pmids)
     params = {"db": "pubmed", "term": term, "retmode": "json", "datetype": "mdat",
               "mindate": "2030/01/01", "maxdate": "3000"}  # fmt: skip
