@@ -142,3 +142,18 @@ def test_the_id_of_a_notice_never_joins_the_work_it_retracts(con, run_id):
     fb, norm = batch("crossref", [record("crossref", WORK, updates=(RETRACTION,))])
     load_batch(con, fb, norm, run_id=run_id)
     assert work_of(con, "doi:10.1/notice") is None
+
+
+def test_a_new_retraction_or_preprint_is_a_change_of_the_record(con, run_id):
+    seeded(con, run_id, WORK)
+    fb, norm = batch("crossref", [record("crossref", WORK, title="T")], at=later(1))
+    load_batch(con, fb, norm, run_id=run_id)
+    version = VersionRecord("has-preprint", ident("doi:10.1101/p"))
+    new = record("crossref", WORK, title="T", updates=(RETRACTION,), versions=(version,))
+    fb, norm = batch("crossref", [new], at=later(2))
+    load_batch(con, fb, norm, run_id=run_id)
+    changes = dict(rows(con, "select field, new_value from work_changes where old_value is null"))
+    assert changes == {
+        "updates": "retraction|doi:10.1/a|doi:10.1/notice",
+        "versions": "has-preprint|doi:10.1101/p",
+    }

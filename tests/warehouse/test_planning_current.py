@@ -3,7 +3,7 @@ their source, when each was fetched, whose citing works to ask for, and what sta
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pipeline.records import CitationCount, CitationLink, CitingAsk
 from warehouse.load import load_batch, load_documents, start_run
@@ -108,3 +108,15 @@ def test_works_known_only_as_citing_works_are_not_refreshed_until_enriched(con, 
     fb, norm = batch("pubmed", [rec], outcomes=[("pmid:77", "ok")], at=later(2))
     load_batch(con, fb, norm, run_id=run_id)
     assert ident("pmid:77") in stale_works(con, "pubmed", stale_after=timedelta(0))
+
+
+def test_a_counts_answer_older_than_the_record_says_nothing_about_it(con, run_id):
+    seeded(con, run_id)
+    fetched(con, run_id, key="k1")
+    counted(con, key="k2", at=later(2))
+    # re-fetched after that count (counts are observed when loaded), without a count of its own
+    rec = record("openalex", W, "doi:10.1/a", change_key="k3")
+    after_count = datetime.now(UTC) + timedelta(hours=1)
+    fb, norm = batch("openalex", [rec], outcomes=[(W, "ok")], at=after_count)
+    load_batch(con, fb, norm, run_id=run_id)
+    assert changed_works(con, "openalex") == []
