@@ -20,6 +20,7 @@ and the next refresh finds the same works changed (their new answer was never lo
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -108,6 +109,7 @@ def pubmed_modified(
     from warehouse.load import fetched_at, load_batch
 
     tally = steps.SourceTally("pubmed")
+    started = time.perf_counter()
     since = writer(fetched_at, "pubmed", [i for i in ids if i.scheme == "pmid"])
     if not since:
         return [], tally
@@ -120,6 +122,7 @@ def pubmed_modified(
         tally.parse_errors += errors
         modified += [i for n in normalised for i in n.modified]
     tally.requests = client.requests_made
+    tally.seconds = time.perf_counter() - started
     return steps.distinct(modified), tally
 
 
@@ -131,6 +134,7 @@ def scan_citing(
     from warehouse.load import citing_plan, record_scans
 
     tally = steps.SourceTally(source)
+    started = time.perf_counter()
     asks = writer(citing_plan, source, cap=settings.citing_cap)
     if not asks:
         return tally
@@ -144,4 +148,5 @@ def scan_citing(
     done = set(tally.ok_ids)
     scanned = [(a.ident, a.cap is None or a.expected < a.cap) for a in asks if a.ident in done]
     writer(record_scans, source, scanned, run_id=run_id)
+    tally.seconds = time.perf_counter() - started
     return tally
