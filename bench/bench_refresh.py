@@ -143,11 +143,11 @@ def changed_since(quick: bool = False) -> list[str]:
 
 def _setup(api: FakeApiProcess, catalog, db: Path) -> dict:
     """M works enriched from every source, then refreshed once (counts, first who-cites)."""
+    import logging
+
     from flows import steps
     from pipeline.records import Mention, SeedDocument
     from warehouse.load import load_documents, start_run
-
-    import logging
 
     # one reference list with no subject work: the seed loader says so, and it is meant
     logging.getLogger("warehouse.seeds").setLevel(logging.ERROR)
