@@ -39,16 +39,18 @@ CROSSREF_CHANGE_FIELDS = (
 )  # fmt: skip
 
 
+# One encoder for every key: json.dumps with options builds a new encoder per call, which was
+# most of the cost (a key is computed for every record normalised).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_EMPTY = (None, "", [], {})
+
+
 def change_key(obj: Mapping[str, Any], fields: Sequence[str]) -> str:
-    """16 hex digits of sha256 over the canonical JSON of ``obj``'s ``fields``.
+    """16 hex digits of a digest of the canonical JSON of ``obj``'s ``fields``.
 
     >>> change_key({"title": "A", "doi": None}, ("doi", "title")) == change_key({"title": "A"}, ("doi", "title"))
     True
     """
-    picked = {f: obj[f] for f in fields if not _empty(obj.get(f))}
-    text = json.dumps(picked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, list | dict | str) and not value)
+    picked = [(f, v) for f in fields if (v := obj.get(f)) not in _EMPTY]
+    text = _CANONICAL.encode(picked)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

@@ -14,7 +14,6 @@ dates: a work registered in 2024 for a 1970 article was not published in 2024.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from pipeline.errors import ParseError
@@ -78,7 +77,7 @@ def normalise_crossref(raw: RawResponse) -> Normalised:
         return Normalised(counts=counts, not_found=missing(raw.requested, (c.id for c in counts)))
     if raw.endpoint != "works":
         raise ParseError(f"crossref: no normaliser for endpoint {raw.endpoint!r}")
-    records = tuple(_connected(r, i) for i in items if (r := _record(i, raw.raw_id)) is not None)
+    records = tuple(r for r in (_record(i, raw.raw_id) for i in items) if r is not None)
     found = [i for r in records for i in r.ids]
     return Normalised(records=records, not_found=missing(raw.requested, found))
 
@@ -131,6 +130,7 @@ def _record(work: dict, raw_id: str) -> SourceRecord | None:
         topics=_subjects(work.get("subject")),
         cited_by_count=as_int(work.get("is-referenced-by-count")),
         updated_date=_timestamp(work.get("indexed")) or _timestamp(work.get("deposited")),
+        **_connections(work, Identifier("doi", doi)),
     )
 
 
@@ -280,14 +280,13 @@ VERSION_RELATIONS = frozenset(
 )
 
 
-def _connected(record: SourceRecord, work: dict) -> SourceRecord:
-    """The record with its updates, versions and change key (kept apart from ``_record``)."""
-    return replace(
-        record,
-        updates=updates(work, Identifier("doi", record.source_key)),
-        versions=versions(work),
-        change_key=change_key(work, CROSSREF_CHANGE_FIELDS),
-    )
+def _connections(work: dict, own: Identifier) -> dict[str, Any]:
+    """The record's updates, versions and change key (SourceRecord keyword arguments)."""
+    return {
+        "updates": updates(work, own),
+        "versions": versions(work),
+        "change_key": change_key(work, CROSSREF_CHANGE_FIELDS),
+    }
 
 
 def updates(work: dict, own: Identifier) -> tuple[UpdateRecord, ...]:

@@ -83,7 +83,7 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
     if raw.endpoint != "works":
         raise ParseError(f"openalex: no normaliser for endpoint {raw.endpoint!r}")
     singleton = isinstance(data, dict) and "results" not in data
-    records = tuple(_connected(r, w) for w in works if (r := _record(w, raw.raw_id)) is not None)
+    records = tuple(r for r in (_record(w, raw.raw_id) for w in works) if r is not None)
     if singleton and records:
         records = (_with_aliases(records[0], raw.requested),)
     found = [i for r in records for i in (*r.ids, *r.aliases)]
@@ -121,10 +121,11 @@ def _record(work: dict, raw_id: str) -> SourceRecord | None:
         return None
     year, date = _publication(work)
     venue = _venue(work)
+    ids = _ids(work, key)
     return SourceRecord(
         source="openalex",
         source_key=key,
-        ids=_ids(work, key),
+        ids=ids,
         raw_id=raw_id,
         title=strip_inline_markup(as_str(work.get("title")) or as_str(work.get("display_name"))),
         publication_year=year,
@@ -146,6 +147,8 @@ def _record(work: dict, raw_id: str) -> SourceRecord | None:
         cited_by_count=as_int(work.get("cited_by_count")),
         counts_by_year=fill_counts_by_year(work.get("counts_by_year")),
         updated_date=as_str(work.get("updated_date")),
+        versions=location_versions(work, ids),
+        change_key=change_key(work, OPENALEX_CHANGE_FIELDS),
     )
 
 
@@ -413,15 +416,6 @@ def _count(work: dict, ident: Identifier) -> CitationCount | None:
 # --------------------------------------------------------------------------------------------
 # Versions (other copies of the work) and who cites it
 # --------------------------------------------------------------------------------------------
-
-
-def _connected(record: SourceRecord, work: dict) -> SourceRecord:
-    """The record with its other versions and change key (kept apart from ``_record``)."""
-    return replace(
-        record,
-        versions=location_versions(work, record.ids),
-        change_key=change_key(work, OPENALEX_CHANGE_FIELDS),
-    )
 
 
 def location_versions(work: dict, own: tuple[Identifier, ...]) -> tuple[VersionRecord, ...]:
