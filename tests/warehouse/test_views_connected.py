@@ -99,3 +99,18 @@ def test_cited_by_lists_each_citing_work_once_with_every_source_that_lists_it(co
     assert rows(
         con, "select citing_work_id, sources, citing_pmid, citing_origin from cited_by"
     ) == [(work_of(con, "pmid:7"), ["openalex", "pubmed"], "7", "citing")]
+
+
+def test_citing_works_never_asked_are_not_unresolved_nor_missing_a_source(con, run_id):
+    seeded(con, run_id, "pmid:9")
+    link = CitationLink("pubmed", ident("pmid:9"), (ident("pmid:70"),))
+    fb, norm = batch("pubmed", citations=[link], at=later(1))
+    load_batch(con, fb, norm, run_id=run_id)
+    citing = work_of(con, "pmid:70")
+    assert rows(con, "select count(*) from unresolved_identifiers where work_id = ?", citing) == [
+        (0,)
+    ]
+    assert rows(con, "select count(*) from works_missing_source where work_id = ?", citing) == [
+        (0,)
+    ]
+    assert rows(con, "select count(*) from unresolved_identifiers where value = '9'") == [(1,)]
