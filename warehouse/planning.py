@@ -201,7 +201,8 @@ def changed_works(con: duckdb.DuckDBPyConnection, source: str) -> list[Identifie
     (failed, or the refresh was killed) leaves them here for the next refresh."""
     if source not in KEY_SCHEME:
         raise ValueError(f"unknown source {source!r}")
-    rows = _rows(con, sql("planning.sql", "changed_works"), {"source": source})
+    params = {"source": source, "scheme": KEY_SCHEME[source]}
+    rows = _rows(con, sql("planning.sql", "changed_works"), params)
     return [Identifier(KEY_SCHEME[source], key) for _, key in rows]
 
 

@@ -66,6 +66,12 @@ select r.work_id, r.source_key
 from latest l
 join source_records r on r.work_id = l.work_id and r.source = $source
 where l.observed_at > r.fetched_at
+  -- a record the source no longer has (its key answered not_found since) is not asked again
+  and not exists (
+      select 1 from fetch_ledger f
+      where f.source = $source and f.scheme = $scheme and f.value = r.source_key
+        and f.status = 'not_found'
+  )
   and case when r.change_key is not null
            then l.change_key is not null and l.change_key <> r.change_key
            else l.updated_date is not null and r.updated_date is not null

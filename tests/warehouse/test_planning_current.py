@@ -120,3 +120,12 @@ def test_a_counts_answer_older_than_the_record_says_nothing_about_it(con, run_id
     fb, norm = batch("openalex", [rec], outcomes=[(W, "ok")], at=after_count)
     load_batch(con, fb, norm, run_id=run_id)
     assert changed_works(con, "openalex") == []
+
+
+def test_a_changed_record_the_source_no_longer_has_is_not_asked_again(con, run_id):
+    seeded(con, run_id)
+    fetched(con, run_id, key="k1")
+    counted(con, key="k2")
+    fb, norm = batch("openalex", outcomes=[(W, "not_found")], http_status=404, at=later(3))
+    load_batch(con, fb, norm, run_id=run_id)
+    assert changed_works(con, "openalex") == []
