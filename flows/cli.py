@@ -69,7 +69,8 @@ EXAMPLES = {
   enrich run                                   # $ENRICH_HOME/seeds into $ENRICH_HOME's warehouse
   enrich run ~/papers/ refs.bib --db ~/papers.duckdb
   enrich run seeds/ --sources openalex,crossref
-  enrich run --refresh                         # ask every source again, even about settled ids""",
+  enrich run --refresh                         # ask every source again, even about settled ids
+  enrich run seeds/ --expand citing            # also enrich the works that cite the seeds' works""",
     "extract": """\
   enrich extract seeds/*.txt --format json
   enrich extract refs.bib page.html --format table""",
@@ -82,6 +83,7 @@ EXAMPLES = {
   enrich report --seed 002_3ea597cfb241f368.txt --out seed-002.html""",
     "refresh": """\
   enrich refresh                               # works whose newest count is older than 7 days
+  ENRICH_CITING_CAP=50 enrich refresh          # list at most 50 citing works per work
   enrich refresh --stale-after 1d --sources openalex""",
     "sql": """\
   enrich sql "select * from citation_latest order by cited_by_count desc limit 10"
@@ -139,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sources", default=",".join(SOURCES), help=sources_help)
     run.add_argument("--refresh", action="store_true", help="re-fetch identifiers already settled")
     run.add_argument("--report", **report_option)
+    run.add_argument(
+        "--expand",
+        action="append",
+        choices=("citing",),
+        default=[],
+        help="also enrich the works known only as citing works (who cites the seeds' works; "
+        "`enrich refresh` finds them)",
+    )
 
     ext = _verb(sub, "extract", cmd_extract, "extraction only; prints mentions")
     ext.add_argument("paths", nargs="+", help="seed files or folders")
@@ -152,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_match_parser(sub, db_help, sources_help)
 
-    ref = _verb(sub, "refresh", cmd_refresh, "refresh citation counts (a Prefect flow)")
+    ref = _verb(
+        sub,
+        "refresh",
+        cmd_refresh,
+        "refresh counts, changed records, retractions and who cites (a Prefect flow)",
+    )
     ref.add_argument("--db", help=db_help)
     ref.add_argument(
         "--stale-after",
@@ -302,7 +317,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         from flows.enrich import run_enrich
 
         summary = api.run(
-            lambda: run_enrich(paths, settings=settings, sources=sources, refresh=args.refresh)
+            lambda: run_enrich(
+                paths,
+                settings=settings,
+                sources=sources,
+                refresh=args.refresh,
+                expand=args.expand,
+            )
         )
     if summary.get("interrupted"):
         return _interrupted(summary)
@@ -513,10 +534,13 @@ def _match_output(decisions, fmt: str) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    """Refresh citation counts of works whose newest observation is older than --stale-after;
-    observations are appended, never overwritten. Runs as a Prefect flow, unless nothing is
-    stale: then it says so at once and starts no flow run. Ctrl-C or SIGTERM stops it cleanly
-    (exit 130; the works not refreshed stay stale)."""
+    """Keep works whose newest observation is older than --stale-after current: append fresh
+    citation counts (never overwritten), re-fetch the records that changed since they were
+    fetched (the change, a retraction, a new preprint is recorded with when it was seen), and
+    ask who cites them (at most $ENRICH_CITING_CAP citing works each; a seed's subject: all).
+    Runs as a Prefect flow, unless nothing is stale: then it says so at once and starts no flow
+    run. Ctrl-C or SIGTERM stops it cleanly (exit 130; the works not refreshed stay stale, the
+    changed ones not re-fetched yet are fetched by the next refresh)."""
     settings = _settings(args)
     stale = parse_duration(args.stale_after)
     sources = parse_sources(args.sources)
@@ -715,7 +739,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     if args.from_raw:
         return _rebuild_from_raw(args.from_raw, settings)
     _require_db(settings.db_path)
-    counts = rebuild_warehouse(settings.db_path, memory_mb=settings.duckdb_memory_mb)
+    counts = rebuild_warehouse(
+        settings.db_path, memory_mb=settings.duckdb_memory_mb, citing_cap=settings.citing_cap
+    )
     say("rebuilt " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return EXIT_OK
 
@@ -723,7 +749,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def _rebuild_from_raw(old: str, settings) -> int:
     from flows.recover import rebuild_from_raw
 
-    done = rebuild_from_raw(old, settings.db_path, memory_mb=settings.duckdb_memory_mb)
+    done = rebuild_from_raw(
+        old, settings.db_path, memory_mb=settings.duckdb_memory_mb, citing_cap=settings.citing_cap
+    )
     lost = done["answers_lost"] + sum(n for n in done["rows_lost"].values() if n > 0)
     say(
         f"rebuilt {settings.db_path} from {old}: {done['answers']} raw answers read"

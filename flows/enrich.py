@@ -105,13 +105,17 @@ def release_memory() -> None:
 
 
 def plan_ids(
-    writer: steps.Writer, source: str, refresh: bool, exclude: frozenset
+    writer: steps.Writer,
+    source: str,
+    refresh: bool,
+    exclude: frozenset,
+    expand_citing: bool = False,
 ) -> list[Identifier]:
     """One source's plan for this round: a plain call, not a task (one indexed query; as a task
     it cost ~0.15 s of orchestration each, three per round plus a last empty round)."""
     from warehouse.load import plan
 
-    return writer(plan, source, refresh=refresh, exclude=exclude)
+    return writer(plan, source, refresh=refresh, exclude=exclude, expand_citing=expand_citing)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_retry_unexpected)
@@ -142,18 +146,24 @@ def fetch_task(
     description="Extract identifiers from seed documents, enrich from OpenAlex, Crossref and PubMed, load DuckDB.",
 )
 def enrich_flow(
-    paths: list[str], db: str, sources: list[str], refresh: bool = False, report: str | None = None
+    paths: list[str],
+    db: str,
+    sources: list[str],
+    refresh: bool = False,
+    report: str | None = None,
+    expand: list[str] | None = None,
 ) -> dict:
     """The main job. Parameters are plain values (stored by Prefect); secrets come from the
     environment inside the run and never become parameters. ``report``: write the HTML report
-    there at the end (else $ENRICH_REPORT, if set)."""
+    there at the end (else $ENRICH_REPORT, if set). ``expand=["citing"]`` also enriches the
+    works known only as citing works."""
     started = time.perf_counter()
     settings = Settings.from_env(db_path=Path(db))
     steps.fresh_http_state()
     writer = steps.Writer(db, memory_mb=settings.duckdb_memory_mb)
     try:
         with reclaimed(), serve_readers(writer):
-            summary = _run(paths, settings, writer, sources, refresh, started)
+            summary = _run(paths, settings, writer, sources, refresh, started, list(expand or ()))
             report = report or settings.report_path
             if report and not summary.get("interrupted"):
                 summary["report"] = publish_report(writer, report)
@@ -179,10 +189,11 @@ def summary_of(state) -> dict:
     return state.result()
 
 
-def _run(paths, settings, writer, sources, refresh, started) -> dict:
+def _run(paths, settings, writer, sources, refresh, started, expand=()) -> dict:
     from warehouse.load import finish_run, start_run
 
-    run_id = writer(start_run, "enrich", {"paths": paths, "sources": sources, "refresh": refresh})
+    params = {"paths": paths, "sources": sources, "refresh": refresh, "expand": list(expand)}
+    run_id = writer(start_run, "enrich", params)
     writer.run_id = run_id
     status = "failed"
     summary: dict = {"run_id": run_id}
@@ -191,7 +202,7 @@ def _run(paths, settings, writer, sources, refresh, started) -> dict:
             summary.update(documents_task(writer, paths, run_id, settings))
             # matched references become works before the fetch rounds, which then enrich them
             summary["matching"] = match_task(writer, settings, run_id, refresh, list(sources))
-            tallies = _fetch_rounds(writer, settings, sources, refresh, run_id)
+            tallies = _fetch_rounds(writer, settings, sources, refresh, run_id, "citing" in expand)
             summary.update(steps.tallies_summary(tallies))
             summary["settled"] = summary["settled"] and summary["matching"]["settled"]
             status = "completed" if summary["settled"] else "partial"
@@ -218,14 +229,18 @@ def _end_run(writer, finish_run, run_id, status, summary, started, *, quiet=Fals
     _artifact_markdown("enrich-run-summary", summary)
 
 
-def _fetch_rounds(writer, settings, sources, refresh, run_id) -> dict[str, steps.SourceTally]:
+def _fetch_rounds(
+    writer, settings, sources, refresh, run_id, expand_citing=False
+) -> dict[str, steps.SourceTally]:
     tallies = {s: steps.SourceTally(s) for s in sources}
     attempted: dict[str, set[Identifier]] = {s: set() for s in sources}
     progress = Progress(sources)
     try:
         for round_no in range(MAX_ROUNDS):
             plans = {
-                s: plan_ids(writer, s, refresh and round_no == 0, frozenset(attempted[s]))
+                s: plan_ids(
+                    writer, s, refresh and round_no == 0, frozenset(attempted[s]), expand_citing
+                )
                 for s in sources
             }
             plans = {s: ids for s, ids in plans.items() if ids}
@@ -300,7 +315,12 @@ def _artifact_markdown(key: str, summary: dict) -> None:
 
 
 def run_enrich(
-    paths: Sequence[str], *, settings: Settings, sources: Sequence[str], refresh: bool = False
+    paths: Sequence[str],
+    *,
+    settings: Settings,
+    sources: Sequence[str],
+    refresh: bool = False,
+    expand: Sequence[str] = (),
 ) -> dict:
     """Run the enrich flow (ephemeral Prefect unless PREFECT_API_URL is set) and return its
     summary, with Prefect's share of the wall time."""
@@ -312,5 +332,6 @@ def run_enrich(
         refresh=refresh,
         return_state=True,
         report=str(settings.report_path) if settings.report_path else None,
+        expand=list(expand),
     )
     return steps.with_prefect_share(summary_of(state), started)

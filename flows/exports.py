@@ -61,7 +61,7 @@ def export_with(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     con.execute("set enable_progress_bar = false")  # DuckDB draws one on stderr for slow queries
-    summary = ExportSummary(scope=_make_scope(con, seed, query))
+    summary = ExportSummary(scope=_make_scope(con, seed, query, bibliography=fmt in BIB_FORMATS))
     if fmt in RELATION_FORMATS:
         done = export_relations(con, directory, fmt, subset=bool(seed or query))
         summary.files, summary.left_out = done.written, done.left_out
@@ -93,8 +93,12 @@ def summary_from_json(text: str) -> ExportSummary:
     return ExportSummary([Path(f) for f in d["files"]], d["works"], d["left_out"], d["scope"])
 
 
-def _make_scope(con, seed: str | None, query: str | None) -> str:
-    from warehouse.scope import ScopeError, scope_all, scope_query, scope_seed
+def _make_scope(con, seed: str | None, query: str | None, *, bibliography: bool = False) -> str:
+    """Fill report_scope; returns how the summary names it. A bibliography of every work leaves
+    out the works known only as citing works (others' works that cite these, which `enrich
+    refresh` lists by the hundred); ``--sql "select work_id from works where origin =
+    'citing'"`` exports them."""
+    from warehouse.scope import ScopeError, citing_only, scope_all, scope_query, scope_seed
 
     if seed and query:
         raise ScopeError("--seed and --sql each choose a subset: give one of them")
@@ -103,6 +107,10 @@ def _make_scope(con, seed: str | None, query: str | None) -> str:
         return f"the {_works(n)} of {path}"
     if query:
         return f"the {_works(scope_query(con, query))} the query selected"
+    if bibliography:
+        n, citing = scope_all(con, citing=False), citing_only(con)
+        left = f"; {_works(citing)} known only as citing works left out" if citing else ""
+        return f"all {_works(n)}{left}"
     return f"all {_works(scope_all(con))}"
 
 

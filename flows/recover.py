@@ -26,9 +26,12 @@ log = logging.getLogger("flows.recover")
 BATCH = 200  # answers loaded per transaction
 
 
-def rebuild_from_raw(old: str | Path, new: str | Path, *, memory_mb: int = 0) -> dict:
+def rebuild_from_raw(
+    old: str | Path, new: str | Path, *, memory_mb: int = 0, citing_cap: int | None = None
+) -> dict:
     """Rebuild ``new`` from the readable raw answers of ``old``; returns what was read, lost
-    and loaded. Raises InputError when ``new`` exists or ``old`` does not."""
+    and loaded (citing links: at most ``citing_cap`` per cited work and source, as in a run).
+    Raises InputError when ``new`` exists or ``old`` does not."""
     from warehouse.db import WarehouseDamaged, connect
     from warehouse.load import copy_runs, finish_run, load_recovered, start_run
     from warehouse.salvage import Salvage, readable_raws, readable_runs
@@ -55,7 +58,7 @@ def rebuild_from_raw(old: str | Path, new: str | Path, *, memory_mb: int = 0) ->
             normalised = [_normalise(raw) for raw, _ in group]
             outcomes = settled(group, normalised)
             done = writer(load_recovered, group, normalised, outcomes, run_id=run_id,
-                          source=source)  # fmt: skip
+                          source=source, citing_cap=citing_cap)  # fmt: skip
             for key in ("records", "links", "counts", "notes"):
                 totals[key] += done[key]
             totals["settled"] += len(outcomes)

@@ -1,9 +1,13 @@
-"""The ``refresh`` Prefect flow: citation counts only, for works whose newest observation is
-older than ``stale_after`` (or that have none). Observations are appended, never overwritten.
+"""The ``refresh`` Prefect flow: keeps the works whose newest observation is older than
+``stale_after`` (or that have none) current and connected. Observations are appended, never
+overwritten.
 
-Per source: OpenAlex ``select=id,cited_by_count,counts_by_year,updated_date`` in OR-batches of
-100; Crossref ``is-referenced-by-count``; PubMed's cited-in count (elink). A source that fails
-leaves its works stale, so the next refresh asks again: nothing is lost.
+Per source (``flows.current.refresh_source``, one task each, the three in parallel): citation
+counts (OpenAlex ``select=`` counts and change-key fields in OR-batches of 100; Crossref
+``is-referenced-by-count`` and change-key fields in lists of 50; PubMed's cited-in count, elink,
+which also lists the citing PMIDs), then the records that changed since they were fetched,
+re-fetched and their changes recorded, then (OpenAlex) who cites the works. A source that fails
+leaves its works stale or changed, so the next refresh asks again: nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import steps
-from flows.enrich import _artifact_markdown, fetch_task, stopped_state, summary_of
+from flows import current, steps
+from flows.enrich import _artifact_markdown, _retry_unexpected, stopped_state, summary_of
 from flows.interrupt import STOP, reclaimed
 from flows.progress import Progress
 from flows.publish import publish_report
@@ -35,11 +40,26 @@ def stale_task(writer: steps.Writer, source: str, stale_after_seconds: float) ->
     return writer(stale_works, source, stale_after=timedelta(seconds=stale_after_seconds))
 
 
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_retry_unexpected)
+def refresh_source_task(
+    source: str,
+    ids: list[Identifier],
+    writer: steps.Writer,
+    run_id: str,
+    settings: Settings,
+    progress: Progress,
+) -> current.SourceRefresh:
+    return current.refresh_source(
+        source, ids, settings=settings, writer=writer, run_id=run_id, progress=progress.update
+    )
+
+
 @flow(
     name="refresh",
     task_runner=ThreadPoolTaskRunner(max_workers=3),
     log_prints=False,
-    description="Append fresh citation counts for works whose newest observation is stale.",
+    description="Keep stale works current: fresh citation counts, changed records re-fetched "
+    "with their history, retractions, versions, and who cites the works.",
 )
 def refresh_flow(
     db: str,
@@ -47,8 +67,9 @@ def refresh_flow(
     sources: list[str] | None = None,
     report: str | None = None,
 ) -> dict:
-    """Refresh citation counts; parameters are plain values, secrets come from the environment.
-    ``report``: write the HTML report there at the end (else $ENRICH_REPORT, if set)."""
+    """Keep the stale works current (counts, changed records, who cites); parameters are plain
+    values, secrets come from the environment. ``report``: write the HTML report there at the
+    end (else $ENRICH_REPORT, if set)."""
     started = time.perf_counter()
     sources = list(sources or ("openalex", "crossref", "pubmed"))
     settings = Settings.from_env(db_path=Path(db))
@@ -70,9 +91,8 @@ def _refresh(writer, settings, sources, stale_after_seconds, summary, started, r
             start_run, "refresh", {"stale_after_seconds": stale_after_seconds, "sources": sources}
         )
         summary["run_id"] = writer.run_id = run_id
-        tallies = _refresh_sources(writer, settings, sources, stale_after_seconds, run_id)
-        summary.update(steps.tallies_summary(tallies))
-        summary["observations"] = sum(t.ok for t in tallies.values())
+        done = _refresh_sources(writer, settings, sources, stale_after_seconds, run_id)
+        summary.update(refresh_summary(done))
         status = "completed" if summary["settled"] else "partial"
         if STOP.is_set():
             status, summary["interrupted"], summary["settled"] = "interrupted", STOP.reason, False
@@ -94,7 +114,7 @@ def _refresh(writer, settings, sources, stale_after_seconds, summary, started, r
 
 def _refresh_sources(
     writer, settings, sources, stale_after_seconds, run_id
-) -> dict[str, steps.SourceTally]:
+) -> dict[str, current.SourceRefresh]:
     progress = Progress(sources)
     try:
         plans = {s: stale_task(writer, s, stale_after_seconds) for s in sources}
@@ -102,10 +122,30 @@ def _refresh_sources(
         for s, ids in plans.items():
             progress.add_total(s, len(ids))
             # quote(): Prefect would walk every identifier of the list (visit_collection)
-            futures[s] = fetch_task.submit(s, quote(ids), writer, run_id, settings, True, progress)
+            futures[s] = refresh_source_task.submit(
+                s, quote(ids), writer, run_id, settings, progress
+            )
+        # every source's task finishes before any failure is raised (the writer closes after)
+        wait(list(futures.values()))
         return {s: f.result() for s, f in futures.items()}
     finally:
         progress.close()
+
+
+def refresh_summary(done: dict[str, current.SourceRefresh]) -> dict:
+    """The refresh's summary: per-source counts as for a run, what changed and was re-fetched,
+    who-cites asks, and whether everything settled (a failed re-fetch or citing ask is asked
+    again by the next refresh, and leaves it unsettled)."""
+    summary = steps.tallies_summary({s: r.counts for s, r in done.items()})
+    summary["observations"] = sum(r.counts.ok for r in done.values())
+    summary["current"] = {s: r.as_dict() for s, r in done.items()}
+    summary["changed"] = sum(len(r.changed) for r in done.values())
+    for s, r in done.items():  # a stopped re-fetch leaves its changed works pending (issue 18)
+        summary["sources"][s]["interrupted"] = sum(t.interrupted for t in r.tallies)
+    summary["settled"] = all(
+        t.failed == 0 and t.pending == 0 for r in done.values() for t in r.tallies
+    )
+    return summary
 
 
 def run_refresh(*, settings: Settings, stale_after: timedelta, sources: Sequence[str]) -> dict:

@@ -33,6 +33,8 @@ def run_markdown(summary: dict) -> str:
             f"{m.get('ambiguous', 0)}, unmatched: {m.get('unmatched', 0)}, failed: "
             f"{m.get('failed', 0)}, pending: {m.get('pending', 0)} ({m.get('requests', 0)} requests)"
         )
+    for line in current_lines(summary):
+        lines.append(f"- {line}")
     for problem in summary.get("problems", []):
         lines.append(f"- problem: {problem}")
     return "\n".join(lines) + "\n"
@@ -61,6 +63,25 @@ def print_refresh_summary(summary: dict, *, stream: TextIO) -> None:
     _print_final(
         summary, stream, headline, "those works stay stale and will be refreshed next time"
     )
+    for line in current_lines(summary):
+        _say(stream, line)
+
+
+def current_lines(summary: dict) -> list[str]:
+    """What changed and was re-fetched, and who-cites asks, one line per source that did any."""
+    lines = []
+    for source, c in summary.get("current", {}).items():
+        refetch, citing = c["refetch"], c["citing"]
+        parts = []
+        if c["changed"]:
+            parts.append(f"{c['changed']} changed since fetched, {refetch['ok']} re-fetched")
+            if refetch["failed"] or refetch["pending"]:
+                parts.append(f"{refetch['failed'] + refetch['pending']} left for the next refresh")
+        if citing["asked"]:
+            parts.append(f"asked who cites {citing['asked']} works ({citing['requests']} requests)")
+        if parts:
+            lines.append(f"{source:<8} " + "; ".join(parts))
+    return lines
 
 
 def _print_final(

@@ -47,7 +47,8 @@ def unreadable_note(raw: RawResponse, reason: str) -> DataQualityNote:
 
 
 def _asserted(normalised: Iterable[Normalised]) -> set[Identifier]:
-    """Every identifier a loaded record (ids, aliases), count or link states."""
+    """Every identifier a loaded record (ids, aliases), count, identity link or citing link
+    states, or a change check answered."""
     found: set[Identifier] = set()
     for n in normalised:
         for r in n.records:
@@ -56,6 +57,8 @@ def _asserted(normalised: Iterable[Normalised]) -> set[Identifier]:
         found.update(c.id for c in n.counts)
         for link in n.links:
             found.update(link.ids)
+        found.update(c.cited for c in n.citations)  # a who-cites answer states the cited work
+        found.update(n.modified)
     return found
 
 

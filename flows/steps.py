@@ -458,7 +458,7 @@ def fetch_and_load(
     try:
         load_stream(
             batches, tally, writer=writer, run_id=run_id, counts=counts, total=len(ids),
-            progress=progress, stop=stop, settled_here=loaded,
+            progress=progress, stop=stop, settled_here=loaded, citing_cap=settings.citing_cap,
         )  # fmt: skip
     except Interrupted:
         if not counts:  # a count refresh never writes the ledger: its works simply stay stale
@@ -537,8 +537,10 @@ def load_stream(
     progress: ProgressFn | None = None,
     stop: StopRequest = STOP,
     settled_here: set[Identifier] | None = None,
+    citing_cap: int | None = None,
 ) -> None:
-    """Normalise and load fetched ``batches`` into the warehouse, counting them in ``tally``.
+    """Normalise and load fetched ``batches`` into the warehouse, counting them in ``tally``
+    (citing links: at most ``citing_cap`` per cited work and source, None: all).
 
     Fetching (the ``batches`` iterator) runs in its own thread, at most PREFETCH_DEPTH batches
     ahead, so the client's pacing slots are not left idle during CPU work or while another source
@@ -564,7 +566,9 @@ def load_stream(
             group.append(settle.settle_unloaded(batch, done))
             normalised.append(done)
             tally.parse_errors += errors
-        group = _load_group(group, normalised, writer=writer, run_id=run_id, counts=counts)
+        group = _load_group(
+            group, normalised, writer=writer, run_id=run_id, counts=counts, citing_cap=citing_cap
+        )
         for batch in group:
             tally.add(batch)
             if settled_here is not None:
@@ -589,6 +593,7 @@ def _load_group(
     writer: Writer,
     run_id: str,
     counts: bool,
+    citing_cap: int | None = None,
 ) -> list[FetchBatch]:
     """Load fetched batches (and their normalised answers) in one transaction; returns the
     batches as loaded.
@@ -604,7 +609,7 @@ def _load_group(
     # record is loaded is not a failed record); its outcomes are counted in the tally instead
     flat = [n for done in normalised for n in done]
     try:
-        writer(load_batch, _merged(group, counts), flat, run_id=run_id)
+        writer(load_batch, _merged(group, counts), flat, run_id=run_id, citing_cap=citing_cap)
         return group
     except Exception as exc:
         if not settle.is_data_error(exc):
@@ -614,14 +619,14 @@ def _load_group(
     loaded = []
     for batch, done in zip(group, normalised, strict=True):
         try:
-            writer(load_batch, _merged([batch], counts), done, run_id=run_id)
+            writer(load_batch, _merged([batch], counts), done, run_id=run_id, citing_cap=citing_cap)
         except Exception as exc:
             if not settle.is_data_error(exc):
                 raise
             batch = settle.without_records(batch, exc)
             log.error("%s: a batch of %d identifier(s) could not be loaded: %s",
                       batch.source, len(batch.outcomes), exc)  # fmt: skip
-            writer(load_batch, _merged([batch], counts), [], run_id=run_id)
+            writer(load_batch, _merged([batch], counts), [], run_id=run_id, citing_cap=citing_cap)
         loaded.append(batch)
     return loaded
 
@@ -650,16 +655,18 @@ def _statuses(batch: FetchBatch) -> tuple[int, int, int, int]:
 REBUILD_MEMORY_MB = 512
 
 
-def rebuild_warehouse(db_path: str | Path, *, memory_mb: int = DUCKDB_MEMORY_MB) -> dict:
+def rebuild_warehouse(
+    db_path: str | Path, *, memory_mb: int = DUCKDB_MEMORY_MB, citing_cap: int | None = None
+) -> dict:
     """Re-normalise every stored raw response into the warehouse without any HTTP, with DuckDB
-    capped at ``memory_mb`` but never below REBUILD_MEMORY_MB."""
+    capped at ``memory_mb`` but never below REBUILD_MEMORY_MB (citing links: ``citing_cap``)."""
     from pipeline.normalise import normalise
     from warehouse.load import finish_run, rebuild, start_run
 
     writer = Writer(db_path, memory_mb=max(REBUILD_MEMORY_MB, memory_mb))
     try:
         run_id = writer(start_run, "rebuild", {})
-        counts = writer(rebuild, _safe_normalise(normalise), run_id=run_id)
+        counts = writer(rebuild, _safe_normalise(normalise), run_id=run_id, citing_cap=citing_cap)
         writer(finish_run, run_id, "completed", dict(counts))
         return counts
     finally:

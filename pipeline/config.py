@@ -6,7 +6,7 @@ OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, E
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
 ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_REQUEST_DEADLINE,
-ENRICH_RUN_CRON, ENRICH_REFRESH_CRON, ENRICH_REPORT.
+ENRICH_CITING_CAP, ENRICH_RUN_CRON, ENRICH_REFRESH_CRON, ENRICH_REPORT.
 
 Every variable may also come from a ``.env`` file in the working folder (python-dotenv syntax);
 a variable set in the environment wins over the file. ``ENRICH_HOME`` anchors the default paths
@@ -57,6 +57,10 @@ DUCKDB_MEMORY_MB = 256
 # The largest real answers (a 100-work OpenAlex page, a 200-record efetch set) take a few
 # seconds; 120 s leaves room for a slow link, and a trickling server costs at most that.
 REQUEST_DEADLINE = 120.0
+# Who cites a work: at most this many citing works per work and source (a seed's own subject
+# work: all of them). Each becomes an identifier in the crosswalk, and OpenAlex lists them 100
+# per request, so the cap bounds both the warehouse's growth and a refresh's requests.
+CITING_CAP = 200
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Settings:
     crossref_concurrency: int = CROSSREF_CONCURRENCY
     ncbi_rps: float | None = None  # None: 3 keyless, 10 with a key
     duckdb_memory_mb: int = DUCKDB_MEMORY_MB
+    citing_cap: int = CITING_CAP  # 0: who cites is not asked nor stored
     read_limits: ReadLimits = ReadLimits()
     run_cron: str = DEFAULT_RUN_CRON
     refresh_cron: str = DEFAULT_REFRESH_CRON
@@ -122,6 +127,7 @@ class Settings:
             ),
             ncbi_rps=_num(env, "ENRICH_NCBI_RPS", None),
             duckdb_memory_mb=int(_num(env, "ENRICH_DUCKDB_MEMORY_MB", DUCKDB_MEMORY_MB)),
+            citing_cap=_count(env, "ENRICH_CITING_CAP", CITING_CAP),
             read_limits=ReadLimits(
                 pdf_max_pages=int(_num(env, "ENRICH_PDF_MAX_PAGES", _LIMITS.pdf_max_pages)),
                 pdf_max_seconds=_num(env, "ENRICH_PDF_MAX_SECONDS", _LIMITS.pdf_max_seconds),
@@ -219,4 +225,18 @@ def _num(env: Mapping[str, str], name: str, default):
         raise ConfigError(f"{name}={raw!r} is not a number") from None
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be greater than zero")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number >= 0 (0 is meaningful: off)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r} must be zero or more")
     return value

@@ -4,7 +4,8 @@ Data flows one way, as these frozen dataclasses, never as loose dicts:
 
     seeds/*  --extract-->  Mention[]  --plan-->  Identifier batches per source
              --fetch-->  FetchBatch(RawResponse[], LedgerEntry[])
-             --normalise-->  Normalised(SourceRecord[], IdentityLink[], CitationCount[])
+             --normalise-->  Normalised(SourceRecord[], IdentityLink[], CitationCount[],
+                                        CitationLink[])
              --load-->  DuckDB
 
 Every record here is hashable and immutable; sequences are tuples. Nothing in this module does I/O.
@@ -162,10 +163,13 @@ class RawResponse:
     """An HTTP answer kept exactly as received, before any normalising.
 
     ``endpoint`` says which normaliser reads it:
-      openalex: "works" (full records), "counts" (select=id,cited_by_count,counts_by_year,updated_date)
+      openalex: "works" (full records), "counts" (select=id,cited_by_count,counts_by_year,updated_date
+                and the metadata fields of a change key), "cites" (select= minimal works citing
+                the requested W-ids)
       crossref: "works" (a /works/{doi} message or a /works?filter= list), "counts"
       pubmed:   "efetch" (PubmedArticleSet XML), "elink_citedin" (elink JSON), "idconv" (PMC ID
-                converter JSON), "esearch" (esearch JSON for <doi>[doi])
+                converter JSON), "esearch" (esearch JSON for <doi>[doi]), "esearch_modified"
+                (esearch JSON for PMIDs modified since a date, ``datetype=mdat``)
     ``request_url`` never carries secrets (api_key etc. are stripped before it is built).
     ``requested`` lists the identifiers this request asked about, for reconciliation and rebuild.
     """
@@ -293,6 +297,39 @@ class TopicRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateRecord:
+    """A notice that updates a work (a retraction, correction, expression of concern...), as one
+    source states it: Crossref ``updated-by``/``update-to``, PubMed ``CommentsCorrections``.
+
+    ``target`` is the work updated (the retracted one), ``notice`` the notice that updates it
+    (None when the source names no identifier for it). A work's own record may state either side:
+    a retracted work says "retracted by notice N", a notice says "retracts work T".
+    """
+
+    kind: str  # retraction | correction | expression_of_concern | withdrawal | removal | ...
+    target: Identifier
+    notice: Identifier | None = None
+    date: str | None = None  # ISO, as precise as the source gives it
+    label: str | None = None  # the source's own word: "Retraction", "RetractionIn"
+    asserted_by: str | None = None  # Crossref's "source": publisher | retraction-watch; "pubmed"
+    record_id: str | None = None  # Retraction Watch record id, when the entry carries one
+    note: str | None = None  # PubMed's RefSource citation of the notice
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """Another version of the same work (a preprint, the journal article, an updated review), as
+    one source states it from the record's own side: Crossref ``relation``, OpenAlex ``locations``,
+    PubMed ``UpdateOf``/``UpdateIn``. Ids are never merged on this evidence: two versions stay two
+    works, linked."""
+
+    relation: str  # has-preprint | is-preprint-of | has-version | is-version-of | update-of | ...
+    other: Identifier
+    version: str | None = None  # OpenAlex location version: submittedVersion | acceptedVersion
+    asserted_by: str | None = None  # Crossref: subject | object
+
+
+@dataclass(frozen=True, slots=True)
 class SourceRecord:
     """One work as one source describes it. Missing fields are None / empty, never invented."""
 
@@ -328,6 +365,11 @@ class SourceRecord:
     counts_by_year: tuple[tuple[int, int], ...] = ()  # (year, cited_by_count), gaps filled with 0
     aliases: tuple[Identifier, ...] = ()  # ids this work was merged from (OpenAlex 301)
     updated_date: str | None = None  # the source's own last-change timestamp, ISO
+    updates: tuple[UpdateRecord, ...] = ()  # retractions, corrections... stated by this record
+    versions: tuple[VersionRecord, ...] = ()  # other versions of this work
+    # Digest of the metadata fields a counts answer also carries (pipeline.normalise.change):
+    # a counts answer with another key says the record changed since it was fetched.
+    change_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +389,32 @@ class CitationCount:
     cited_by_count: int
     counts_by_year: tuple[tuple[int, int], ...] = ()
     updated_date: str | None = None
+    change_key: str | None = None  # the counts answer's digest of the work's metadata
+
+
+@dataclass(frozen=True, slots=True)
+class CitationLink:
+    """One work citing another, as a source lists it (OpenAlex ``cites:``, PubMed cited-in).
+
+    ``cited`` is how to find the cited work (the identifier the source was asked about);
+    ``citing`` every identifier the source gives for the citing work (an OpenAlex W-id with its
+    DOI and PMID, or a bare PMID); ``position`` its place in the answer (a cap keeps the first).
+    """
+
+    source: str
+    cited: Identifier
+    citing: tuple[Identifier, ...]
+    position: int = 0
+    raw_id: str | None = None  # RawResponse.raw_id this came from (when it was seen)
+
+
+class CitingAsk(NamedTuple):
+    """A work to ask a source who cites: its id, the count the source gave for it (to pack
+    small asks together), and the most citing works to list (None: all of them)."""
+
+    ident: Identifier
+    expected: int
+    cap: int | None
 
 
 NOTE_ACTIONS: tuple[str, ...] = ("nulled", "dropped", "ignored", "record_skipped", "answer_skipped")
@@ -380,6 +448,8 @@ class Normalised:
     links: tuple[IdentityLink, ...] = ()
     counts: tuple[CitationCount, ...] = ()
     not_found: tuple[Identifier, ...] = field(default=())  # asked, answered, absent
+    citations: tuple[CitationLink, ...] = ()  # who cites the works asked about
+    modified: tuple[Identifier, ...] = ()  # asked ids the source says changed since a date
     notes: tuple[DataQualityNote, ...] = ()  # odd values met and what was done about them
 
 

@@ -61,6 +61,10 @@ select t.tbl, t.work_id, t.source from (
     select 'work_topics', work_id, source from work_topics
     union all
     select 'work_funders', work_id, source from work_funders
+    union all
+    select 'work_updates', work_id, source from work_updates
+    union all
+    select 'work_versions', work_id, source from work_versions
 ) t
 left join source_records s on s.work_id = t.work_id and s.source = t.source
 where s.work_id is null;
@@ -132,8 +136,41 @@ where d.document_id is null;
 -- name: matched_strings_without_a_work_id
 select text_hash from reference_matches
 where status = 'matched' and doi is null and pmid is null;
+
 -- name: notes_without_answer
 -- A data-quality note names the stored answer it was found in (null only for a note made
 -- without one).
 select n.note_id, n.raw_id from data_quality_notes n
 left join raw_response_meta m using (raw_id) where n.raw_id is not null and m.raw_id is null;
+
+-- name: links_to_missing_work
+select t.tbl, t.work_id, t.other from (
+    select 'work_updates' as tbl, work_id, target_work_id as other from work_updates
+    union all
+    select 'work_updates', work_id, notice_work_id from work_updates
+    union all
+    select 'work_versions', work_id, other_work_id from work_versions
+    union all
+    select 'work_citations', citing_work_id, cited_work_id from work_citations
+    union all
+    select 'work_citations', cited_work_id, citing_work_id from work_citations
+    union all
+    select 'work_changes', work_id, work_id from work_changes
+    union all
+    select 'citing_scans', work_id, work_id from citing_scans
+) t
+left join works w on w.work_id = t.other
+where t.other is not null and w.work_id is null;
+
+-- An update or version loaded before the work it names existed points at it when a run
+-- finishes (finish_run settles every such link), so only an id known before the last finish counts.
+-- name: links_left_unresolved
+select u.work_id, u.source, u.update_key as link from work_updates u
+join work_ids i on (i.scheme = u.target_scheme and i.value = u.target_value)
+where (u.target_work_id is null and i.first_seen_at < (select max(finished_at) from runs))
+   or u.target_work_id <> i.work_id
+union all
+select v.work_id, v.source, v.other_scheme || ':' || v.other_value from work_versions v
+join work_ids i on i.scheme = v.other_scheme and i.value = v.other_value
+where (v.other_work_id is null and i.first_seen_at < (select max(finished_at) from runs))
+   or v.other_work_id <> i.work_id;

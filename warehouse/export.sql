@@ -3,10 +3,14 @@
 -- name: relations
 -- Every table and view users query, with the column that ties its rows to a work (null when
 -- none does). raw_responses is left out: it is raw_response_meta joined to raw_response_parts,
--- both exported, and building it aggregates every stored body (see migrations/004).
+-- both exported, and building it aggregates every stored body (see migrations/004). The
+-- who-cites relations (work_citations, cited_by) belong to the work cited: a subset keeps who
+-- cites its works; work_references belongs to the citing work: a subset keeps its works'
+-- reference lists.
 select t.table_name as name,
        t.table_type = 'VIEW' as is_view,
        case when list_contains(list(c.column_name), 'work_id') then 'work_id'
+            when t.table_name in ('work_citations', 'cited_by') then 'cited_work_id'
             when list_contains(list(c.column_name), 'citing_work_id') then 'citing_work_id'
        end as work_column
 from information_schema.tables t

@@ -348,11 +348,16 @@ _MERGE_STEPS = (
             "work_funders",
             "counts_by_year",
             "work_references",
+            "work_updates",
+            "work_versions",
         )
     ),
     "dedupe_citation_counts",
     "dedupe_counts_by_year",
     "dedupe_work_references",
+    "dedupe_work_changes",
+    "dedupe_work_citations",
+    "dedupe_citing_scans",
     *(
         f"remap_{t}"
         for t in (
@@ -368,8 +373,18 @@ _MERGE_STEPS = (
             "counts_by_year",
             "citing",
             "cited",
+            "work_updates",
+            "update_targets",
+            "update_notices",
+            "work_versions",
+            "version_others",
+            "work_changes",
+            "cited_by",
+            "citing_works",
+            "citing_scans",
         )
     ),
+    "merge_origin",
 )
 
 

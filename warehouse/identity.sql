@@ -64,6 +64,12 @@ delete from counts_by_year t using _merge_losers l where t.work_id = l.work_id a
 delete from work_references t using _merge_losers l
 where t.citing_work_id = l.work_id and t.source = l.source;
 
+-- name: drop_losers_work_updates
+delete from work_updates t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
+-- name: drop_losers_work_versions
+delete from work_versions t using _merge_losers l where t.work_id = l.work_id and t.source = l.source;
+
 -- Rows keyed by more than (work, source) can still collide after the remap: keep the newest.
 -- name: dedupe_citation_counts
 delete from citation_counts where rowid in (
@@ -101,6 +107,46 @@ delete from work_references where rowid in (
                ) as rn
         from work_references r left join _merge_map m on r.citing_work_id = m.old_id
         where r.citing_work_id in (select old_id from _merge_map union select new_id from _merge_map)
+    ) where rn > 1
+);
+
+-- name: dedupe_work_changes
+delete from work_changes where rowid in (
+    select rid from (
+        select c.rowid as rid,
+               row_number() over (
+                   partition by coalesce(m.new_id, c.work_id), c.source, c.field, c.changed_at
+                   order by (m.old_id is null) desc, c.work_id
+               ) as rn
+        from work_changes c left join _merge_map m on c.work_id = m.old_id
+        where c.work_id in (select old_id from _merge_map union select new_id from _merge_map)
+    ) where rn > 1
+);
+
+-- name: dedupe_work_citations
+delete from work_citations where rowid in (
+    select rid from (
+        select c.rowid as rid,
+               row_number() over (
+                   partition by coalesce(m.new_id, c.cited_work_id), c.source, c.citing_scheme,
+                                c.citing_value
+                   order by c.first_seen_at, (m.old_id is null) desc, c.cited_work_id
+               ) as rn
+        from work_citations c left join _merge_map m on c.cited_work_id = m.old_id
+        where c.cited_work_id in (select old_id from _merge_map union select new_id from _merge_map)
+    ) where rn > 1
+);
+
+-- name: dedupe_citing_scans
+delete from citing_scans where rowid in (
+    select rid from (
+        select c.rowid as rid,
+               row_number() over (
+                   partition by coalesce(m.new_id, c.work_id), c.source
+                   order by c.scanned_at desc, (m.old_id is null) desc, c.work_id
+               ) as rn
+        from citing_scans c left join _merge_map m on c.work_id = m.old_id
+        where c.work_id in (select old_id from _merge_map union select new_id from _merge_map)
     ) where rn > 1
 );
 
@@ -142,6 +188,48 @@ from _merge_map m where work_references.citing_work_id = m.old_id;
 -- name: remap_cited
 update work_references set cited_work_id = m.new_id
 from _merge_map m where work_references.cited_work_id = m.old_id;
+
+-- name: remap_work_updates
+update work_updates set work_id = m.new_id from _merge_map m where work_updates.work_id = m.old_id;
+
+-- name: remap_update_targets
+update work_updates set target_work_id = m.new_id
+from _merge_map m where work_updates.target_work_id = m.old_id;
+
+-- name: remap_update_notices
+update work_updates set notice_work_id = m.new_id
+from _merge_map m where work_updates.notice_work_id = m.old_id;
+
+-- name: remap_work_versions
+update work_versions set work_id = m.new_id from _merge_map m where work_versions.work_id = m.old_id;
+
+-- name: remap_version_others
+update work_versions set other_work_id = m.new_id
+from _merge_map m where work_versions.other_work_id = m.old_id;
+
+-- name: remap_work_changes
+update work_changes set work_id = m.new_id from _merge_map m where work_changes.work_id = m.old_id;
+
+-- name: remap_cited_by
+update work_citations set cited_work_id = m.new_id
+from _merge_map m where work_citations.cited_work_id = m.old_id;
+
+-- name: remap_citing_works
+update work_citations set citing_work_id = m.new_id
+from _merge_map m where work_citations.citing_work_id = m.old_id;
+
+-- name: remap_citing_scans
+update citing_scans set work_id = m.new_id from _merge_map m where citing_scans.work_id = m.old_id;
+
+-- A survivor is a seed work when any work merged into it was (a citing-only work that turns out
+-- to be a seed's work is a seed work).
+-- name: merge_origin
+update works set origin = 'seed'
+from (
+    select m.new_id from _merge_map m join works o on o.work_id = m.old_id
+    where coalesce(o.origin, 'seed') <> 'citing'
+) s
+where works.work_id = s.new_id;
 
 -- name: record_merged_aliases
 insert into work_aliases (alias_scheme, alias_value, work_id, kind, source, recorded_at, run_id)

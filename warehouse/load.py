@@ -32,6 +32,8 @@ from pipeline.records import (
     RawResponse,
     SeedDocument,
 )
+from warehouse.citations import record_scans, write_citations
+from warehouse.connected import mark_seed_works, resolve_links
 from warehouse.db import sql, transaction
 from warehouse.identity import (
     IdGroup,
@@ -42,22 +44,37 @@ from warehouse.identity import (
     resolve_citations,
 )
 from warehouse.matches import link_matches
-from warehouse.planning import plan, stale_works, uncounted
+from warehouse.planning import (
+    changed_works,
+    citing_plan,
+    fetched_at,
+    plan,
+    stale_works,
+    uncounted,
+)
 from warehouse.rows import (
     COUNT_BY_YEAR_SPEC,
     COUNT_SPEC,
     NOTE_SPEC,
     SLICE_SPEC,
+    SOURCE_RECORD_SPEC,
+    UPDATE_SPEC,
+    VERSION_SPEC,
     RecordRows,
+    change_text,
     id_strings,
     note_row,
+    version_key,
 )
 from warehouse.seeds import document_tables
 from warehouse.staging import staged
 
 __all__ = [
     "body_parts",
+    "changed_works",
+    "citing_plan",
     "copy_runs",
+    "fetched_at",
     "finish_run",
     "iter_raw_responses",
     "load_batch",
@@ -69,6 +86,7 @@ __all__ = [
     "mark_ledger",
     "plan",
     "rebuild",
+    "record_scans",
     "redact_url",
     "resolve_citations",
     "stale_works",
@@ -101,12 +119,14 @@ LEDGER_SPEC = [
 ]  # fmt: skip
 _SLICE_TABLES = (
     "source_records", "authorships", "authorship_institutions", "work_references",
-    "work_topics", "work_funders",
+    "work_topics", "work_funders", "work_updates", "work_versions",
 )  # fmt: skip
 _UPSERTED = {
     "venues", "authors", "institutions", "topics", "funders", "citation_counts",
-    "counts_by_year", "work_aliases",
+    "counts_by_year", "work_aliases", "work_changes",
 }  # fmt: skip
+_UPDATE_SEEN = [name for name, _ in UPDATE_SPEC].index("first_seen_at")
+_VERSION_SEEN = [name for name, _ in VERSION_SPEC].index("first_seen_at")
 # Query parameters that carry secrets. The clients strip them already; this is the second lock.
 _SECRET_PARAM = re.compile(
     r"(?<=[?&])(?:api[_-]?key|access_token|token|apikey)=[^&#]*&?", re.IGNORECASE
@@ -190,6 +210,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary
         resolved = resolve_citations(con)
         if resolved:
             log.info("%d reference(s) now point at a work that arrived after them", resolved)
+        resolve_links(con)
         con.execute(
             sql("load.sql", "finish_run"),
             {"run_id": run_id, "status": status, "summary": json.dumps(summary, default=str)},
@@ -217,6 +238,7 @@ def load_documents(
                 for step in _DOCUMENT_STEPS[table]:
                     con.execute(sql("load.sql", step))
         recompute_works(con, res.affected | set(res.merges.values()))
+        mark_seed_works(con, res.affected)
     log.info("loaded %d document(s), %d work(s)", len(docs), len(set(res.work_of.values())))
 
 
@@ -247,6 +269,9 @@ def load_links(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
         affected = link_matches(con, run_id=run_id)
         if affected:
             recompute_works(con, affected)
+            # a reference entry matched by its text names a work of the seeds' own, even one
+            # first met as a citing work (issue 20's works.origin)
+            mark_seed_works(con, affected)
 
 
 # ------------------------------------------------------------------------------------------
@@ -260,16 +285,18 @@ def load_batch(
     normalised: Sequence[Normalised],
     *,
     run_id: str,
+    citing_cap: int | None = None,
 ) -> None:
     """Load one fetch batch atomically: raw answers first, then ledger outcomes, identity
-    links and merges, per-source records, citation observations, and the recomputed works."""
+    links and merges, per-source records, citation observations, citing links (at most
+    ``citing_cap`` per cited work and source, None: all), and the recomputed works."""
     fetched = {raw.raw_id: _utc(raw.fetched_at) for raw in batch.raws}
     with transaction(con):
         _store_raws(con, batch.raws, run_id=run_id)
         _store_outcomes(con, batch.outcomes, run_id=run_id)
         _load_normalised(
             con, [(n, None, run_id) for n in normalised], fetched, run_id=run_id,
-            source=batch.source,
+            source=batch.source, citing_cap=citing_cap,
         )  # fmt: skip
 
 
@@ -309,6 +336,7 @@ def load_recovered(
     *,
     run_id: str,
     source: str,
+    citing_cap: int | None = None,
 ) -> dict[str, int]:
     """Load answers read back from another warehouse (``enrich rebuild --from-raw``), in one
     transaction: each answer stored under the run that fetched it (``raws`` pairs it with that
@@ -325,7 +353,9 @@ def load_recovered(
             for (raw, fetched_in), n in zip(raws, normalised, strict=True)
         ]
         fetched = {raw.raw_id: _utc(raw.fetched_at) for raw, _ in raws}
-        return _load_normalised(con, items, fetched, run_id=run_id, source=source)
+        return _load_normalised(
+            con, items, fetched, run_id=run_id, source=source, citing_cap=citing_cap
+        )
 
 
 RUN_SPEC = [
@@ -384,8 +414,10 @@ def _load_normalised(
     *,
     run_id: str,
     source: str,
+    citing_cap: int | None = None,
 ) -> dict[str, int]:
-    """Identity, records and counts of ``items`` = (normalised, observed_at, count run_id)."""
+    """Identity, records, counts and citing links of ``items`` = (normalised, observed_at,
+    count run_id)."""
     groups, records = _groups_of(items)
     # links only join works we already track: an unknown id alone is no reason to create a work
     known = known_ids(con, (i for g in groups for i in g.ids))
@@ -400,7 +432,11 @@ def _load_normalised(
     affected = set(res.affected) | set(res.merges.values())
     _write_record_rows(con, rows)
     counted = _write_counts(con, items, res, now=now)
-    recompute_works(con, affected | counted)
+    links = [
+        (c, when or fetched.get(c.raw_id or "") or now) for n, when, _ in items for c in n.citations
+    ]
+    citing = write_citations(con, links, run_id=run_id, cap=citing_cap)
+    recompute_works(con, affected | counted | citing)
     notes = _write_notes(con, items, run_id=run_id, now=now)
     return {
         "records": len(records),
@@ -428,8 +464,10 @@ def _write_notes(
 def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None:
     with staged(con, "_in_slices", spec=SLICE_SPEC, rows=list(rows.slices.values())):
         # A (work, source) slice has rows only alongside its source_records row, so one look
-        # there spares six whole-table delete scans when every slice is new (a first fetch).
+        # there spares the whole-table delete scans when every slice is new (a first fetch).
         if con.execute(sql("load.sql", "any_slice_stored")).fetchall()[0][0]:
+            links = _keep_first_seen(con, rows)
+            _note_stored_changes(con, rows, links)
             for table in _SLICE_TABLES:
                 con.execute(sql("load.sql", f"delete_slice_{table}"))
     for table, spec, table_rows in rows.tables():
@@ -439,6 +477,43 @@ def _write_record_rows(con: duckdb.DuckDBPyConnection, rows: RecordRows) -> None
             verb = "upsert" if table in _UPSERTED else "insert"
             name = "upsert_source_aliases" if table == "work_aliases" else f"{verb}_{table}"
             con.execute(sql("load.sql", name))
+
+
+def _note_stored_changes(
+    con: duckdb.DuckDBPyConnection, rows: RecordRows, links: dict[tuple, tuple[list, list]]
+) -> None:
+    """work_changes rows for each slice whose stored record (its source_records row, updates
+    and versions: ``links``) differs from the new answer."""
+    cur = con.execute(sql("load.sql", "stored_slices"))
+    names = [d[0] for d in cur.description]
+    order = [names.index(name) for name, _ in SOURCE_RECORD_SPEC]
+    while page := cur.fetchmany(1000):
+        for stored in page:
+            row = tuple(stored[i] for i in order)
+            first = rows.first_records.get((row[0], row[1]))
+            if first is not None:
+                updates, versions = links.get((row[0], row[1]), ([], []))
+                snapshot = (*row, change_text(updates), change_text(versions))
+                rows.note_changes(snapshot, first, run_id=rows.run_id)
+
+
+def _keep_first_seen(
+    con: duckdb.DuckDBPyConnection, rows: RecordRows
+) -> dict[tuple, tuple[list, list]]:
+    """An update or version the replaced slice already held keeps when it was first seen.
+    Returns the keys of the stored updates and versions per slice (for work_changes)."""
+    links: dict[tuple, tuple[list, list]] = {}
+    for *key, seen in con.execute(sql("load.sql", "stored_update_first_seen")).fetchall():
+        links.setdefault((key[0], key[1]), ([], []))[0].append(key[2])
+        row = rows.updates.get(tuple(key))
+        if row is not None and seen < row[_UPDATE_SEEN]:
+            rows.updates[tuple(key)] = (*row[:_UPDATE_SEEN], seen, *row[_UPDATE_SEEN + 1 :])
+    for *key, seen in con.execute(sql("load.sql", "stored_version_first_seen")).fetchall():
+        links.setdefault((key[0], key[1]), ([], []))[1].append(version_key(*key[3:], key[2]))
+        row = rows.versions.get(tuple(key))
+        if row is not None and seen < row[_VERSION_SEEN]:
+            rows.versions[tuple(key)] = (*row[:_VERSION_SEEN], seen, *row[_VERSION_SEEN + 1 :])
+    return links
 
 
 def _write_counts(
@@ -462,8 +537,9 @@ def _write_counts(
             log.warning("%s count for %s: no such work in the warehouse; skipped", c.source, c.id)
             continue
         rows.add_count(
-            work_id, c.source, count=c.cited_by_count, observed_at=when or now, run_id=run
-        )
+            work_id, c.source, count=c.cited_by_count, observed_at=when or now, run_id=run,
+            change_key=c.change_key, updated_date=c.updated_date,
+        )  # fmt: skip
         rows.add_counts_by_year(
             work_id, c.source, by_year=c.counts_by_year, observed_at=when or now
         )
@@ -504,7 +580,10 @@ def load_counts(
                     "%s count for %s: no such work in the warehouse; skipped", c.source, c.id
                 )
                 continue
-            rows.add_count(work_of[c.id], c.source, count=c.cited_by_count, observed_at=now)
+            rows.add_count(
+                work_of[c.id], c.source, count=c.cited_by_count, observed_at=now,
+                change_key=c.change_key, updated_date=c.updated_date,
+            )  # fmt: skip
             rows.add_counts_by_year(
                 work_of[c.id], c.source, by_year=c.counts_by_year, observed_at=now
             )
@@ -598,12 +677,16 @@ def rebuild(
     normalise: Callable[[RawResponse], Normalised],
     *,
     run_id: str,
+    citing_cap: int | None = None,
 ) -> dict:
     """Re-derive every per-source row from raw_responses, without any HTTP, in one transaction.
 
     Kept: identity (works, work_ids, aliases), mentions, seed references, the ledger and the
     citation history (observations re-derived from a raw are keyed by the run that fetched it,
-    so they overwrite themselves instead of duplicating; rows keep the run that fetched them).
+    so they overwrite themselves instead of duplicating; rows keep the run that fetched them),
+    work_changes and work_citations (history; what the stored answers say again is added once).
+    Updates and versions are re-derived, so a rebuild fills them for runs that predate them;
+    each is first seen when the earliest answer stating it was fetched, as in a run.
     Returns counts of what was processed.
     """
     totals = {"raw_responses": 0, "records": 0, "links": 0, "counts": 0, "notes": 0, "errors": 0}
@@ -612,11 +695,14 @@ def rebuild(
             con.execute(sql("load.sql", f"clear_derived_{table}"))
         for page in _raw_pages(con, batch_size=500):
             items, fetched = _normalise_page(page, normalise, totals, run_id=run_id)
-            done = _load_normalised(con, items, fetched, run_id=run_id, source="rebuild")
+            done = _load_normalised(
+                con, items, fetched, run_id=run_id, source="rebuild", citing_cap=citing_cap
+            )
             for key in ("records", "links", "counts", "notes"):
                 totals[key] += done[key]
         recompute_works(con, None)
         resolve_citations(con)
+        resolve_links(con)
     log.info("rebuild: %s", totals)
     return totals
 

@@ -104,6 +104,42 @@ delete from work_topics t using _in_slices s where t.work_id = s.work_id and t.s
 -- name: delete_slice_work_funders
 delete from work_funders t using _in_slices s where t.work_id = s.work_id and t.source = s.source;
 
+-- name: delete_slice_work_updates
+delete from work_updates t using _in_slices s where t.work_id = s.work_id and t.source = s.source;
+
+-- name: delete_slice_work_versions
+delete from work_versions t using _in_slices s where t.work_id = s.work_id and t.source = s.source;
+
+-- The stored rows of the slices being replaced, to compare with the new answer (work_changes).
+-- name: stored_slices
+select t.* from source_records t semi join _in_slices s on t.work_id = s.work_id and t.source = s.source;
+
+-- When an update or a version was first seen survives the slice's replacement.
+-- name: stored_update_first_seen
+select t.work_id, t.source, t.update_key, t.first_seen_at
+from work_updates t semi join _in_slices s on t.work_id = s.work_id and t.source = s.source;
+
+-- name: stored_version_first_seen
+select t.work_id, t.source, t.relation, t.other_scheme, t.other_value, t.first_seen_at
+from work_versions t semi join _in_slices s on t.work_id = s.work_id and t.source = s.source;
+
+-- name: insert_work_updates
+insert into work_updates by name
+select i.*, t.work_id as target_work_id, n.work_id as notice_work_id
+from _in_work_updates i
+left join work_ids t on t.scheme = i.target_scheme and t.value = i.target_value
+left join work_ids n on n.scheme = i.notice_scheme and n.value = i.notice_value;
+
+-- name: insert_work_versions
+insert into work_versions by name
+select i.*, o.work_id as other_work_id
+from _in_work_versions i
+left join work_ids o on o.scheme = i.other_scheme and o.value = i.other_value;
+
+-- History: a change already recorded (the same answers compared again) is kept as it was.
+-- name: upsert_work_changes
+insert into work_changes by name select * from _in_work_changes on conflict do nothing;
+
 -- name: insert_source_records
 insert into source_records by name select * from _in_source_records;
 
@@ -288,6 +324,12 @@ delete from work_funders;
 
 -- name: clear_derived_counts_by_year
 delete from counts_by_year;
+
+-- name: clear_derived_work_updates
+delete from work_updates;
+
+-- name: clear_derived_work_versions
+delete from work_versions;
 
 -- name: clear_derived_work_references
 delete from work_references where source <> 'seed';

@@ -21,7 +21,7 @@ from itertools import groupby
 
 import duckdb
 
-from pipeline.records import SETTLED, Identifier
+from pipeline.records import SETTLED, CitingAsk, Identifier
 from warehouse.db import sql
 
 PREFERENCE = {
@@ -53,10 +53,12 @@ def plan(
     *,
     refresh: bool = False,
     exclude: Collection[Identifier] = (),
+    expand_citing: bool = False,
 ) -> list[Identifier]:
     """Identifiers to ask ``source`` about, in work order (see module docstring).
 
-    ``refresh`` ignores settled rows; ``exclude`` skips identifiers already attempted this run.
+    ``refresh`` ignores settled rows; ``exclude`` skips identifiers already attempted this run;
+    ``expand_citing`` also plans works known only as citing works (otherwise left unenriched).
     """
     if source not in PREFERENCE:
         raise ValueError(f"unknown source {source!r}")
@@ -68,7 +70,11 @@ def plan(
         }
     current = con.execute(sql("planning.sql", "current_run")).fetchone()
     current_run = current[0] if current else None
-    rows = _rows(con, sql("planning.sql", "work_identifiers"), {"source": source})
+    rows = _rows(
+        con,
+        sql("planning.sql", "work_identifiers"),
+        {"source": source, "all_works": expand_citing},
+    )
     out: list[Identifier] = []
     for work_id, group in groupby(rows, key=lambda r: r[0]):
         ids = [(Identifier(s, v), status, run) for _, s, v, status, run in group]
@@ -130,9 +136,17 @@ def stale_works(
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cutoff = now - stale_after
     newest = dict(_rows(con, sql("planning.sql", "newest_observation"), {"source": source}))
-    rows = _rows(con, sql("planning.sql", "work_identifiers"), {"source": source})
+    # works known only as citing works are refreshed once they have a record (--expand citing)
+    skip = {
+        r[0] for r in _rows(con, sql("planning.sql", "citing_without_record"), {"source": source})
+    }
+    rows = _rows(
+        con, sql("planning.sql", "work_identifiers"), {"source": source, "all_works": True}
+    )
     out = []
     for work_id, group in groupby(rows, key=lambda r: r[0]):
+        if work_id in skip:
+            continue
         seen = newest.get(work_id)
         if seen is not None and seen >= cutoff:
             continue
@@ -174,3 +188,50 @@ def _count_id(source: str, ids: list[tuple[Identifier, str | None]]) -> Identifi
         if pick:
             return pick
     return None
+
+
+# The scheme each source keys its records by (SourceRecord.source_key).
+KEY_SCHEME = {"openalex": "openalex", "crossref": "doi", "pubmed": "pmid"}
+
+
+def changed_works(con: duckdb.DuckDBPyConnection, source: str) -> list[Identifier]:
+    """Works whose record ``source`` changed since it was fetched, by the source's own key:
+    the newest count answer's change key differs from the stored record's (a refresh's counts
+    query carries it, so finding them costs no request). A refetch that has not happened yet
+    (failed, or the refresh was killed) leaves them here for the next refresh."""
+    if source not in KEY_SCHEME:
+        raise ValueError(f"unknown source {source!r}")
+    params = {"source": source, "scheme": KEY_SCHEME[source]}
+    rows = _rows(con, sql("planning.sql", "changed_works"), params)
+    return [Identifier(KEY_SCHEME[source], key) for _, key in rows]
+
+
+def fetched_at(
+    con: duckdb.DuckDBPyConnection, source: str, ids: Collection[Identifier]
+) -> dict[Identifier, datetime]:
+    """When ``source``'s record of each of ``ids`` (its own keys) was fetched; ids it has no
+    record for are left out."""
+    from warehouse.staging import staged
+
+    keys = sorted({i.value for i in ids if i.scheme == KEY_SCHEME[source]})
+    with staged(con, "_in_keys", spec=[("source_key", "varchar")], rows=[(k,) for k in keys]):
+        rows = con.execute(sql("planning.sql", "fetched_at"), {"source": source}).fetchall()
+    return {Identifier(KEY_SCHEME[source], key): at for key, at in rows}
+
+
+def citing_plan(con: duckdb.DuckDBPyConnection, source: str, *, cap: int | None) -> list[CitingAsk]:
+    """Works whose citing works ``source`` should list: it has a record of them and counts
+    citations, and it was never asked, or asked at another count and the cap (None: all) was
+    not reached yet. Works a seed names as its subject are never capped; works known only as
+    citing works are not asked (the graph grows one step from the seeds' works)."""
+    if cap == 0:
+        return []
+    asks = []
+    rows = _rows(con, sql("planning.sql", "citing_candidates"), {"source": source})
+    for _work_id, key, count, held, subject in rows:
+        limit = None if subject else cap
+        if limit is not None and held >= limit:
+            continue
+        expected = count if limit is None else min(count, limit)
+        asks.append(CitingAsk(Identifier(KEY_SCHEME[source], key), expected, limit))
+    return asks

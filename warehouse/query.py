@@ -163,6 +163,8 @@ def format_status(report: dict, *, escape: Callable[[str], str] | None = None) -
         f"warehouse schema v{report['schema_version']}: {t['works']} works, "
         f"{t['identifiers']} identifiers, {t['source_records']} source records, "
         f"{t['citation_observations']} citation observations",
+        f"  of the works, {t['citing_works']} known only as citing works; "
+        f"{t['retracted_works']} retracted (see retracted_works)",
         "",
         "Seed documents (identifiers: found / resolved / not found / failed / pending / unattempted)",
     ]

@@ -11,7 +11,9 @@ from runs order by started_at desc limit $limit;
 select (select count(*) from works) as works,
        (select count(*) from work_ids) as identifiers,
        (select count(*) from source_records) as source_records,
-       (select count(*) from citation_counts) as citation_observations;
+       (select count(*) from citation_counts) as citation_observations,
+       (select count(*) from works where origin = 'citing') as citing_works,
+       (select count(*) from retracted_works) as retracted_works;
 
 -- name: base_tables
 select table_name from information_schema.tables

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from pipeline.records import (
     Institution,
     ReferenceRecord,
     SourceRecord,
+    UpdateRecord,
 )
 
 V, INT, B, BOOL, F, TS, L = (
@@ -46,7 +47,7 @@ SOURCE_RECORD_SPEC = [
     ("issue", V), ("pages", V), ("abstract", V), ("language", V), ("is_oa", BOOL),
     ("oa_status", V), ("license", V), ("is_retracted", BOOL), ("publication_types", L),
     ("author_count", INT), ("cited_by_count", B), ("reference_count", INT), ("updated_date", V),
-    ("fetched_at", TS), ("raw_id", V), ("run_id", V),
+    ("fetched_at", TS), ("raw_id", V), ("run_id", V), ("change_key", V),
 ]  # fmt: skip
 AUTHORSHIP_SPEC = [
     ("work_id", V), ("source", V), ("position", INT), ("author_id", V), ("raw_name", V),
@@ -81,6 +82,7 @@ FUNDER_SPEC = [("funder_id", V), ("name", V)]
 WORK_FUNDER_SPEC = [("work_id", V), ("source", V), ("funder_id", V), ("award_ids", L)]
 COUNT_SPEC = [
     ("work_id", V), ("source", V), ("run_id", V), ("cited_by_count", B), ("observed_at", TS),
+    ("change_key", V), ("updated_date", V),
 ]  # fmt: skip
 COUNT_BY_YEAR_SPEC = [
     ("work_id", V), ("source", V), ("year", INT), ("cited_by_count", B), ("observed_at", TS),
@@ -94,6 +96,40 @@ NOTE_SPEC = [
     ("note_id", V), ("source", V), ("record_key", V), ("field", V), ("raw_value", V),
     ("problem", V), ("action", V), ("raw_id", V), ("run_id", V), ("recorded_at", TS),
 ]  # fmt: skip
+UPDATE_SPEC = [
+    ("work_id", V), ("source", V), ("update_key", V), ("kind", V), ("target_scheme", V),
+    ("target_value", V), ("notice_scheme", V), ("notice_value", V), ("update_date", V),
+    ("label", V), ("asserted_by", V), ("record_id", V), ("note", V), ("first_seen_at", TS),
+    ("raw_id", V), ("run_id", V),
+]  # fmt: skip
+VERSION_SPEC = [
+    ("work_id", V), ("source", V), ("relation", V), ("other_scheme", V), ("other_value", V),
+    ("version", V), ("asserted_by", V), ("first_seen_at", TS), ("raw_id", V), ("run_id", V),
+]  # fmt: skip
+CHANGE_SPEC = [
+    ("work_id", V), ("source", V), ("field", V), ("old_value", V), ("new_value", V),
+    ("old_fetched_at", TS), ("changed_at", TS), ("old_raw_id", V), ("new_raw_id", V),
+    ("run_id", V),
+]  # fmt: skip
+# Fields whose changes work_changes records: what the source says about the work, not our
+# bookkeeping (fetched_at, raw_id, run_id, change_key) nor the counts, whose history
+# citation_counts keeps. All but the last two are source_records columns; "updates" and
+# "versions" are the keys of the record's work_updates and work_versions rows (a retraction or a
+# preprint added, or withdrawn). A record's *snapshot* is its source_records row (in
+# SOURCE_RECORD_SPEC order) followed by those two texts.
+CHANGE_FIELDS = (
+    "ids", "title", "publication_year", "publication_date", "venue", "issn_l", "publisher",
+    "type", "volume", "issue", "pages", "abstract", "language", "is_oa", "oa_status", "license",
+    "is_retracted", "publication_types", "author_count", "reference_count", "updates",
+    "versions",
+)  # fmt: skip
+_SNAPSHOT_COLUMN = {
+    **{name: n for n, (name, _) in enumerate(SOURCE_RECORD_SPEC)},
+    "updates": len(SOURCE_RECORD_SPEC),
+    "versions": len(SOURCE_RECORD_SPEC) + 1,
+}
+_CHANGE_POSITIONS = tuple((f, _SNAPSHOT_COLUMN[f]) for f in CHANGE_FIELDS)
+_FETCHED, _RAW = _SNAPSHOT_COLUMN["fetched_at"], _SNAPSHOT_COLUMN["raw_id"]
 
 
 def short_hash(text: str) -> str:
@@ -158,6 +194,44 @@ def id_strings(ids: Iterable[Identifier]) -> list[str]:
     return list(dict.fromkeys(f"{i.scheme}:{i.value}" for i in ids))
 
 
+def update_key(update: UpdateRecord) -> str:
+    """update_key: '<kind>|<target>|<notice>' (notice '-' when the source names none)."""
+    notice = str(update.notice) if update.notice else "-"
+    return f"{update.kind}|{update.target}|{notice}"
+
+
+def change_text(value: object) -> str | None:
+    """A source_records value as work_changes stores it: text, lists sorted and joined."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(sorted(str(v) for v in value)) or None
+    return str(value)
+
+
+def version_key(scheme: str, value: str, relation: str) -> str:
+    """How a version link reads in work_changes: '<relation>|<scheme>:<value>'."""
+    return f"{relation}|{scheme}:{value}"
+
+
+def field_changes(old: tuple, new: tuple) -> Iterator[tuple[str, str | None, str | None]]:
+    """(field, old text, new text) for every CHANGE_FIELDS value that differs between two
+    record snapshots (see CHANGE_FIELDS)."""
+    for name, at in _CHANGE_POSITIONS:
+        before, after = change_text(old[at]), change_text(new[at])
+        if before != after:
+            yield name, before, after
+
+
+def _link_texts(record: SourceRecord) -> tuple[str | None, str | None]:
+    """The "updates" and "versions" values of a record's snapshot."""
+    updates = [update_key(u) for u in record.updates]
+    versions = [version_key(*v.other, v.relation) for v in record.versions]
+    return change_text(updates), change_text(versions)
+
+
 def reference_key(ref: ReferenceRecord) -> str:
     """ref_key: the cited id when known, else the position, else a hash of the text."""
     if ref.scheme and ref.value:
@@ -188,6 +262,13 @@ class RecordRows:
     counts: dict[tuple, tuple] = field(default_factory=dict)
     counts_by_year: dict[tuple, tuple] = field(default_factory=dict)
     aliases: dict[tuple, tuple] = field(default_factory=dict)
+    updates: dict[tuple, tuple] = field(default_factory=dict)
+    versions: dict[tuple, tuple] = field(default_factory=dict)
+    changes: dict[tuple, tuple] = field(default_factory=dict)
+    # record snapshots per slice (CHANGE_FIELDS): the first one added is what a stored record
+    # is compared against, the latest what a later record in the same batch is
+    first_records: dict[tuple, tuple] = field(default_factory=dict)
+    latest_records: dict[tuple, tuple] = field(default_factory=dict)
 
     def add(
         self, record: SourceRecord, work_id: str, *, fetched_at: datetime, fetched_in: str = ""
@@ -198,17 +279,24 @@ class RecordRows:
         """
         run = fetched_in or self.run_id
         key = (work_id, record.source)
+        row = self._source_record(record, work_id, fetched_at, run)
+        snapshot = (*row, *_link_texts(record))
         if key in self.slices:
+            self.note_changes(self.latest_records[key], snapshot, run_id=self.run_id)
             self._drop_slice(key)
+        else:
+            self.first_records[key] = snapshot
+        self.latest_records[key] = snapshot
         self.slices[key] = key
-        self.source_records[key] = self._source_record(record, work_id, fetched_at, run)
+        self.source_records[key] = row
         self._add_authors(record, work_id)
         self._add_references(record, work_id, run)
         self._add_topics_and_funders(record, work_id)
+        self._add_updates_and_versions(record, work_id, fetched_at, run)
         if record.cited_by_count is not None:
             self.add_count(
                 work_id, record.source, count=record.cited_by_count, observed_at=fetched_at,
-                run_id=run,
+                run_id=run, change_key=record.change_key, updated_date=record.updated_date,
             )  # fmt: skip
             self.add_counts_by_year(
                 work_id, record.source, by_year=record.counts_by_year, observed_at=fetched_at
@@ -220,11 +308,34 @@ class RecordRows:
             )  # fmt: skip
 
     def add_count(
-        self, work_id: str, source: str, *, count: int, observed_at: datetime, run_id: str = ""
+        self,
+        work_id: str,
+        source: str,
+        *,
+        count: int,
+        observed_at: datetime,
+        run_id: str = "",
+        change_key: str | None = None,
+        updated_date: str | None = None,
     ) -> None:
         """One citation observation for (work, source) in this run; the last one given wins."""
         run = run_id or self.run_id
-        self.counts[(work_id, source, run)] = (work_id, source, run, count, observed_at)
+        self.counts[(work_id, source, run)] = (
+            work_id, source, run, count, observed_at, change_key, updated_date,
+        )  # fmt: skip
+
+    def note_changes(self, old: tuple, new: tuple, *, run_id: str) -> None:
+        """work_changes rows for the fields that differ from ``old`` (a record snapshot, as
+        stored or added earlier in this batch) to ``new``, a later answer about the same slice.
+        An answer no newer than ``old`` (a replayed or reordered batch) is not a change."""
+        if old[_RAW] == new[_RAW] or new[_FETCHED] <= old[_FETCHED]:
+            return
+        work_id, source = new[0], new[1]
+        for name, before, after in field_changes(old, new):
+            self.changes[(work_id, source, name, new[_FETCHED])] = (
+                work_id, source, name, before, after, old[_FETCHED], new[_FETCHED], old[_RAW],
+                new[_RAW], run_id,
+            )  # fmt: skip
 
     def add_counts_by_year(
         self,
@@ -243,7 +354,8 @@ class RecordRows:
         # two records of one source for one work in the same batch (e.g. duplicate OpenAlex works
         # merged): the later replaces the earlier, like it would across batches
         for table in (self.authorships, self.authorship_institutions, self.work_topics,
-                      self.work_funders, self.references):  # fmt: skip
+                      self.work_funders, self.references, self.updates,
+                      self.versions):  # fmt: skip
             for k in [k for k in table if k[:2] == key]:
                 del table[k]
 
@@ -262,7 +374,7 @@ class RecordRows:
             list(r.issns), r.publisher, r.type, r.volume, r.issue, r.pages, r.abstract,
             r.language, r.is_oa, r.oa_status, r.license, r.is_retracted,
             list(r.publication_types), len(r.authors), r.cited_by_count, r.reference_count,
-            r.updated_date, fetched_at, r.raw_id, run,
+            r.updated_date, fetched_at, r.raw_id, run, r.change_key,
         )  # fmt: skip
 
     def _add_authors(self, r: SourceRecord, work_id: str) -> None:
@@ -310,6 +422,23 @@ class RecordRows:
             awards += [a for a in f.award_ids if a not in awards]
             self.work_funders[key] = (work_id, r.source, funder_id, awards)
 
+    def _add_updates_and_versions(
+        self, r: SourceRecord, work_id: str, fetched_at: datetime, run: str
+    ) -> None:
+        for u in r.updates:
+            key = update_key(u)
+            notice_scheme, notice_value = u.notice if u.notice else (None, None)
+            self.updates[(work_id, r.source, key)] = (
+                work_id, r.source, key, u.kind, u.target.scheme, u.target.value, notice_scheme,
+                notice_value, u.date, u.label, u.asserted_by, u.record_id, u.note, fetched_at,
+                r.raw_id, run,
+            )  # fmt: skip
+        for v in r.versions:
+            self.versions[(work_id, r.source, v.relation, v.other.scheme, v.other.value)] = (
+                work_id, r.source, v.relation, v.other.scheme, v.other.value, v.version,
+                v.asserted_by, fetched_at, r.raw_id, run,
+            )  # fmt: skip
+
     def tables(self) -> list[tuple[str, list, list[tuple]]]:
         """(table, spec, rows) for every table, in load order (entities before links)."""
         return [
@@ -328,4 +457,7 @@ class RecordRows:
             ("citation_counts", COUNT_SPEC, list(self.counts.values())),
             ("counts_by_year", COUNT_BY_YEAR_SPEC, list(self.counts_by_year.values())),
             ("work_aliases", ALIAS_SPEC, list(self.aliases.values())),
+            ("work_updates", UPDATE_SPEC, list(self.updates.values())),
+            ("work_versions", VERSION_SPEC, list(self.versions.values())),
+            ("work_changes", CHANGE_SPEC, list(self.changes.values())),
         ]  # fmt: skip

@@ -1,4 +1,4 @@
--- The current warehouse schema (version 6), used to create a new warehouse in one step.
+-- The current warehouse schema (version 7), used to create a new warehouse in one step.
 -- An existing file is upgraded by migrations/NNN_*.sql instead; tests/warehouse/test_db.py checks
 -- that both paths give the same catalog. Change both together.
 -- Timestamps are TIMESTAMPTZ (UTC when written by enrich). Lists of identifiers are stored as
@@ -56,7 +56,8 @@ create table works (
     created_at       timestamptz not null,
     updated_at       timestamptz not null,
     cited_by_count   bigint,   -- newest observation, by `enrichment` precedence
-    is_retracted     boolean   -- true when any source says so
+    is_retracted     boolean,  -- true when any source says so
+    origin           varchar default 'seed'  -- seed | citing (known only as a citing work, v7)
 );
 
 -- The identity crosswalk: every known identifier names exactly one work.
@@ -155,6 +156,7 @@ create table source_records (
     fetched_at        timestamptz not null,
     raw_id            varchar,
     run_id            varchar,
+    change_key        varchar,  -- digest of the fields a counts answer also carries (v7)
     primary key (work_id, source)
 );
 
@@ -256,6 +258,8 @@ create table citation_counts (
     run_id         varchar not null,
     cited_by_count bigint not null check (cited_by_count >= 0),
     observed_at    timestamptz not null,
+    change_key     varchar,  -- the counts answer's digest of the record's fields (v7)
+    updated_date   varchar,  -- the source's own last-change stamp in that answer (v7)
     primary key (work_id, source, run_id)
 );
 
@@ -370,4 +374,92 @@ create table match_overrides (
     pmid       varchar,
     note       varchar,
     created_at timestamptz not null
+);
+
+-- v7: current and connected (see migrations/007).
+-- One row per (work, source, field, changed_at): a field of a source's record took a new value in
+-- an answer fetched at changed_at. The values are text ('true'/'false', numbers as digits, lists
+-- joined by '; '); old_raw_id/new_raw_id name the two answers compared.
+create table work_changes (
+    work_id        varchar not null,
+    source         varchar not null,
+    field          varchar not null,
+    old_value      varchar,
+    new_value      varchar,
+    old_fetched_at timestamptz,
+    changed_at     timestamptz not null,
+    old_raw_id     varchar,
+    new_raw_id     varchar,
+    run_id         varchar,
+    primary key (work_id, source, field, changed_at)
+);
+
+-- One row per (work, source, update_key): an update (retraction, correction, expression of
+-- concern...) as the record of work_id from source states it. target_* is the work updated,
+-- notice_* the notice; either may be the record's own work. *_work_id are null until that id is
+-- in work_ids (settled when a run finishes, like references).
+create table work_updates (
+    work_id        varchar not null,
+    source         varchar not null,
+    update_key     varchar not null,  -- '<kind>|<target scheme:value>|<notice scheme:value>'
+    kind           varchar not null,  -- retraction | correction | erratum | expression_of_concern | ...
+    target_scheme  varchar not null,
+    target_value   varchar not null,
+    target_work_id varchar,
+    notice_scheme  varchar,
+    notice_value   varchar,
+    notice_work_id varchar,
+    update_date    varchar,           -- ISO, as precise as the source gives it
+    label          varchar,
+    asserted_by    varchar,           -- publisher | retraction-watch | pubmed
+    record_id      varchar,           -- Retraction Watch record id
+    note           varchar,           -- PubMed's citation of the notice
+    first_seen_at  timestamptz not null,
+    raw_id         varchar,
+    run_id         varchar,
+    primary key (work_id, source, update_key)
+);
+
+-- One row per (work, source, relation, other id): another version of the work as the record of
+-- work_id from source states it (has-preprint, is-preprint-of, update-of, location...). Versions
+-- are linked, never merged: both stay works of their own.
+create table work_versions (
+    work_id       varchar not null,
+    source        varchar not null,
+    relation      varchar not null,
+    other_scheme  varchar not null,
+    other_value   varchar not null,
+    other_work_id varchar,            -- null until the other id is in work_ids
+    version       varchar,            -- OpenAlex location version (submittedVersion...)
+    asserted_by   varchar,
+    first_seen_at timestamptz not null,
+    raw_id        varchar,
+    run_id        varchar,
+    primary key (work_id, source, relation, other_scheme, other_value)
+);
+
+-- One row per (cited work, source, citing id): a work citing another, as OpenAlex (cites:) or
+-- PubMed (cited-in) lists it. The citing work is always in the crosswalk (citing_work_id).
+create table work_citations (
+    cited_work_id  varchar not null,
+    citing_work_id varchar not null,
+    source         varchar not null,
+    citing_scheme  varchar not null,
+    citing_value   varchar not null,
+    first_seen_at  timestamptz not null,
+    last_seen_at   timestamptz not null,
+    run_id         varchar,           -- the run that first saw it
+    primary key (cited_work_id, source, citing_scheme, citing_value)
+);
+
+-- One row per (work, source): the last time a source was asked who cites the work.
+create table citing_scans (
+    work_id        varchar not null,
+    source         varchar not null,
+    cited_by_count bigint,            -- the source's count when it was asked
+    citing_found   integer not null,  -- citing works it listed
+    complete       boolean not null,  -- false when the cap stopped the listing
+    scanned_at     timestamptz not null,
+    run_id         varchar,
+    primary key (work_id, source)
 );

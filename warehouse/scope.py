@@ -15,11 +15,17 @@ class ScopeError(Exception):
     """The asked subset cannot be made: the message is one line, ready for the user."""
 
 
-def scope_all(con: duckdb.DuckDBPyConnection) -> int:
-    """Every work of the warehouse; returns how many."""
+def scope_all(con: duckdb.DuckDBPyConnection, *, citing: bool = True) -> int:
+    """Every work of the warehouse (``citing=False``: but those known only as citing works);
+    returns how many."""
     con.execute(sql("scope.sql", "create"))
-    con.execute(sql("scope.sql", "all_works"))
+    con.execute(sql("scope.sql", "all_works" if citing else "own_works"))
     return _size(con)
+
+
+def citing_only(con: duckdb.DuckDBPyConnection) -> int:
+    """How many works are known only as citing works (``works.origin = 'citing'``)."""
+    return con.execute(sql("scope.sql", "citing_only")).fetchone()[0]
 
 
 def scope_seed(con: duckdb.DuckDBPyConnection, doc: str) -> tuple[str, int]:

@@ -8,6 +8,15 @@ create or replace temp table report_scope (work_id varchar primary key, ordinal 
 -- name: all_works
 insert into report_scope select work_id, row_number() over (order by work_id) from works;
 
+-- name: own_works
+-- Every work but those known only as citing works (origin 'citing': others' works that cite
+-- these, listed by `enrich refresh`), for a bibliography of "every work".
+insert into report_scope select work_id, row_number() over (order by work_id) from works
+where origin is distinct from 'citing';
+
+-- name: citing_only
+select count(*) from works where origin = 'citing';
+
 -- name: seed_works
 insert into report_scope
 select work_id, row_number() over (order by work_id)

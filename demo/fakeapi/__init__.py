@@ -11,7 +11,7 @@ End-to-end tests and benchmarks run the real pipeline against it over real socke
 See ``server.FakeApi`` for faults, rate limits and stats.
 """
 
-from demo.fakeapi.catalog import Author, Catalog, CitedBy, FakeWork, Institution
+from demo.fakeapi.catalog import Author, Catalog, CitedBy, FakeUpdate, FakeWork, Institution
 from demo.fakeapi.generate import generate_catalog
 from demo.fakeapi.seeds import seed_catalog
 from demo.fakeapi.server import FakeApi
@@ -21,6 +21,7 @@ __all__ = [
     "Catalog",
     "CitedBy",
     "FakeApi",
+    "FakeUpdate",
     "FakeWork",
     "Institution",
     "generate_catalog",

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 CURRENT_YEAR = 2026  # the fake world's "now" for counts_by_year (kept fixed: deterministic bodies)
+# When every work's metadata last changed until a test changes it (FakeWork.touch).
+FIXED_MODIFIED = datetime(2026, 11, 20, 3, 14, 15, tzinfo=UTC)
 SOURCE_FLAGS = {"openalex": "in_openalex", "crossref": "in_crossref", "pubmed": "in_pubmed"}
 
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -73,6 +75,32 @@ class CitedBy:
 
 
 @dataclass
+class FakeUpdate:
+    """A notice that updates a work: how each source renders it (Crossref ``updated-by``,
+    PubMed ``CommentsCorrections``, OpenAlex ``is_retracted``)."""
+
+    kind: str  # Crossref's type: retraction | correction | expression_of_concern | ...
+    notice_doi: str | None
+    notice_pmid: str | None = None
+    date: str = "2026-11-20"  # ISO
+    source: str = "publisher"  # publisher | retraction-watch
+    record_id: str | None = None  # Retraction Watch record id
+
+    @property
+    def label(self) -> str:
+        return self.kind.replace("_", " ").capitalize()
+
+
+# PubMed's CommentsCorrections RefType for a work updated by a notice of each kind
+PUBMED_REFTYPES = {
+    "retraction": "RetractionIn",
+    "correction": "ErratumIn",
+    "erratum": "ErratumIn",
+    "expression_of_concern": "ExpressionOfConcernIn",
+}
+
+
+@dataclass
 class FakeWork:
     """One work. ``title`` may carry PubMed inline markup (``<i>``, ``<sup>``).
 
@@ -116,6 +144,14 @@ class FakeWork:
     in_crossref: bool = True
     in_pubmed: bool = True
     crossref_type: str = "journal-article"  # book, book-chapter, posted-content, component...
+    updates: list[FakeUpdate] = field(default_factory=list)  # notices that update this work
+    update_to: list[tuple[str, str, str]] = field(default_factory=list)  # a notice: (kind,
+    # DOI of the work it updates, ISO date), rendered as Crossref ``update-to``
+    preprints: list[str] = field(default_factory=list)  # DOIs of its preprints
+    preprint_of: list[str] = field(default_factory=list)  # for a preprint: its journal DOIs
+    # When its metadata last changed: Crossref's `indexed`, PubMed's [mdat] and DateRevised.
+    # None: the fixed date of the fake world (deterministic bodies).
+    modified: datetime | None = None
 
     @property
     def plain_title(self) -> str:
@@ -135,6 +171,38 @@ class FakeWork:
         self.cited_by.pubmed = list(pubmed) + self.cited_by.pubmed
         self.counts_by_year[CURRENT_YEAR] = self.counts_by_year.get(CURRENT_YEAR, 0) + openalex
         self.updated_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+    @property
+    def last_modified(self) -> datetime:
+        """Crossref's ``indexed``, PubMed's [mdat] and DateRevised."""
+        return self.modified or FIXED_MODIFIED
+
+    @property
+    def is_retracted(self) -> bool:
+        return any(u.kind in ("retraction", "removal", "withdrawal") for u in self.updates)
+
+    def touch(self, when: datetime | None = None) -> None:
+        """Its metadata changed now: every source's change stamp moves."""
+        when = when or datetime.now(UTC)
+        self.modified = when
+        self.updated_date = when.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+    def retitle(self, title: str) -> None:
+        """A corrected title, as every source will show it from now on."""
+        self.title = title
+        self.touch()
+
+    def retract(self, notice_doi: str | None, **notice: object) -> FakeUpdate:
+        """A retraction notice (FakeUpdate fields: notice_pmid, date, source, record_id)."""
+        update = FakeUpdate("retraction", notice_doi, **notice)  # type: ignore[arg-type]
+        self.updates.append(update)
+        self.touch()
+        return update
+
+    def add_preprint(self, doi: str) -> None:
+        """A preprint of this work is registered (Crossref ``has-preprint``, an OpenAlex copy)."""
+        self.preprints.append(doi.lower())
+        self.touch()
 
     def known_to(self, source: str) -> bool:
         """Whether ``source`` (openalex|crossref|pubmed|pmc) has this work."""

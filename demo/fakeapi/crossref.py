@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from demo.fakeapi.catalog import (
     Author,
     Catalog,
+    FakeUpdate,
     FakeWork,
     inline_markup,
     normalise_doi,
@@ -175,7 +176,7 @@ def work_message(w: FakeWork, catalog: Catalog) -> dict:
     issns, issn_types = _issn_fields(w)
     year, month = int(w.date[:4]), int(w.date[5:7] or 1)
     msg: dict = {
-        "indexed": _stamp(_INDEXED),
+        "indexed": _stamp(indexed(w)),
         "reference-count": len(refs),
         "publisher": w.publisher,
         "issue": w.issue,
@@ -222,14 +223,62 @@ def work_message(w: FakeWork, catalog: Catalog) -> dict:
                 "intended-application": "similarity-checking",
             }
         ],
-        "relation": {},
+        "relation": _relation(w),
+        "updated-by": [_update_entry(u) for u in w.updates if u.notice_doi],
+        "update-to": [
+            {
+                "updated": _stamp(_day(date)),
+                "DOI": doi,
+                "type": kind,
+                "source": "publisher",
+                "label": kind.replace("_", " ").capitalize(),
+            }
+            for kind, doi, date in w.update_to
+        ],
         "ISSN": issns,
         "issn-type": issn_types,
         "subject": ["Hematology"],
         "published": _date_parts(w.date),
     }
-    # Crossref omits absent fields rather than sending null
-    return {k: v for k, v in msg.items() if v is not None and not (k == "reference" and not v)}
+    # Crossref omits absent fields rather than sending null (and update lists when empty)
+    empty_dropped = ("reference", "updated-by", "update-to")
+    return {k: v for k, v in msg.items() if v is not None and not (k in empty_dropped and not v)}
+
+
+def indexed(w: FakeWork) -> datetime:
+    """When Crossref last indexed the work: its last metadata change."""
+    return w.last_modified
+
+
+def _day(iso: str) -> datetime:
+    return datetime.fromisoformat(iso[:10]).replace(tzinfo=UTC)
+
+
+def _update_entry(u: FakeUpdate) -> dict:
+    """One ``updated-by`` entry, as Crossref shows publisher and Retraction Watch notices."""
+    entry: dict = {
+        "updated": _stamp(_day(u.date)),
+        "DOI": u.notice_doi,
+        "type": u.kind,
+        "source": u.source,
+        "label": u.label,
+    }
+    if u.record_id:
+        entry["record-id"] = u.record_id
+    return entry
+
+
+def _relation(w: FakeWork) -> dict:
+    relation: dict = {}
+    if w.preprints:
+        relation["has-preprint"] = [
+            {"id-type": "doi", "id": d, "asserted-by": "object"} for d in w.preprints
+        ]
+    if w.preprint_of:
+        relation["is-preprint-of"] = [
+            {"id-type": "doi", "id": d, "asserted-by": "subject"} for d in w.preprint_of
+        ]
+    return relation
 
 
 def _license(w: FakeWork) -> list[dict]:
@@ -256,6 +305,7 @@ MESSAGE_FIELDS = frozenset(
         "journal-issue", "URL", "relation", "ISSN", "issn-type", "subject", "published",
         "update-policy", "link", "alternative-id", "archive", "article-number", "assertion",
         "editor",
+        "updated-by", "update-to",
     }
 )  # fmt: skip
 
@@ -336,7 +386,7 @@ class CrossrefApi:
         fields, error = _parse_select(req.get("select"))
         if error:
             return error
-        dois, error = _parse_filter(req.get("filter"))
+        dois, dates, error = _parse_filter(req.get("filter"))
         if error:
             return error
         rows, offset, cursor, error = _paging(req)
@@ -352,6 +402,7 @@ class CrossrefApi:
             works = sorted(
                 {w.openalex_id: w for w in found if w}.values(), key=self.catalog.position
             )
+        works = [w for w in works if _indexed_within(w, dates)]
         page = works[offset : offset + rows]
         items = [_select(work_message(w, self.catalog), fields) for w in page]
         message: dict = {
@@ -440,28 +491,48 @@ def _parse_select(raw: str | None) -> tuple[list[str] | None, Reply | None]:
     return fields, None
 
 
-def _parse_filter(raw: str | None) -> tuple[list[str] | None, Reply | None]:
-    """``doi:A,doi:B`` -> ``[A, B]`` (the same filter repeated is ORed, CR-doc)."""
+DATE_FILTERS = ("from-index-date", "until-index-date")
+
+
+def _parse_filter(raw: str | None) -> tuple[list[str] | None, dict[str, str], Reply | None]:
+    """``doi:A,doi:B,from-index-date:2026-11-01`` -> ``([A, B], {"from-index-date": ...})``:
+    the same filter repeated is ORed, different filters are ANDed (CR-doc)."""
     if not raw:
-        return None, None
+        return None, {}, None
     dois: list[str] = []
+    dates: dict[str, str] = {}
     for part in raw.split(","):
         m = _FILTER_PART.match(part)
         if m is None:
             if dois:  # a comma inside a DOI: glue it back to the previous value
                 dois[-1] += "," + part
                 continue
-            return None, _validation_failure("filter-not-valid", part, f"Filter {part} is invalid")
+            bad = _validation_failure("filter-not-valid", part, f"Filter {part} is invalid")
+            return None, {}, bad
         name, value = m.groups()
+        if name in DATE_FILTERS:
+            dates[name] = value
+            continue
         if name != "doi":
-            return None, _validation_failure(
-                "filter-not-available",
-                name,
-                f"Filter {name} specified but there is no such filter for this route. "
-                "Valid filters for this route are: doi",
+            return (
+                None,
+                {},
+                _validation_failure(
+                    "filter-not-available",
+                    name,
+                    f"Filter {name} specified but there is no such filter for this route. "
+                    "Valid filters for this route are: doi, " + ", ".join(DATE_FILTERS),
+                ),
             )
         dois.append(normalise_doi(value))
-    return dois, None
+    return (dois or None), dates, None
+
+
+def _indexed_within(w: FakeWork, dates: dict[str, str]) -> bool:
+    """``from-index-date``/``until-index-date``: inclusive days (CR-doc "Notes on dates")."""
+    day = indexed(w).date().isoformat()
+    since, until = dates.get("from-index-date"), dates.get("until-index-date")
+    return (since is None or day >= since[:10]) and (until is None or day <= until[:10])
 
 
 def _int(req: Request, name: str, default: int) -> int | None:

@@ -17,6 +17,14 @@ from demo.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, Request, json_reply,
 
 MAX_IDCONV_IDS = 200
 _TERM = re.compile(r'"?([^"\[\]]+?)"?\s*\[([A-Za-z ]+)\]')
+_OR = re.compile(r"\s+OR\s+")
+
+
+def _terms(term: str) -> list[tuple[str, str]]:
+    """(value, field) of each OR-ed ``value[field]`` (quoted or not: ``123[uid] OR "10.1/x"[doi]``)."""
+    return [pair for part in _OR.split(term) for pair in _TERM.findall(part)]
+
+
 _PMID = re.compile(r"^\d+$")
 _PMCID = re.compile(r"^(PMC)?\d+$", re.I)
 
@@ -131,12 +139,14 @@ class EutilsApi:
         term = req.get("term") or ""
         hits: dict[str, FakeWork] = {}
         not_found: list[str] = []
-        for value, field in _TERM.findall(term):
+        for value, field in _terms(term):
             work = self._search_one(value.strip(), field.strip().lower())
             if work is None:
                 not_found.append(f"{value.strip()}[{field.strip()}]")
             else:
                 hits[work.pmid or ""] = work
+        if (req.get("datetype") or "").lower() == "mdat":
+            hits = {p: w for p, w in hits.items() if _modified_within(w, req)}
         # real esearch sorts newest first; PMIDs grow over time, so descending PMID approximates it
         idlist = sorted(hits, key=int, reverse=True)
         retstart = int(req.get("retstart") or 0)
@@ -149,7 +159,7 @@ class EutilsApi:
             "idlist": page,
             "translationset": [],
             "querytranslation": " OR ".join(
-                f"{v.strip()}[{f.strip().lower()}]" for v, f in _TERM.findall(term)
+                f"{v.strip()}[{f.strip().lower()}]" for v, f in _terms(term)
             )
             if idlist
             else "",
@@ -216,6 +226,20 @@ class EutilsApi:
             refs = (self.catalog.by_openalex(r) for r in work.references)
             return [r.pmid for r in refs if r is not None and r.pmid]
         return []
+
+
+def _modified_within(w: FakeWork, req: Request) -> bool:
+    """``datetype=mdat&mindate=YYYY/MM/DD&maxdate=...``: inclusive days, both or none given."""
+    day = w.last_modified.date().isoformat().replace("-", "/")
+    low, high = req.get("mindate") or "", req.get("maxdate") or ""
+    return (not low or day >= _full_day(low)) and (not high or day <= _full_day(high, last=True))
+
+
+def _full_day(value: str, *, last: bool = False) -> str:
+    """ "2026", "2026/11" or "2026/11/01" as a day (the period's first, or ``last`` day)."""
+    parts = value.strip().split("/")
+    filler = ["12", "31"] if last else ["01", "01"]
+    return "/".join(parts + filler[len(parts) - 1 :])
 
 
 class IdconvApi:

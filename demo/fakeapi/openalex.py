@@ -79,11 +79,43 @@ def _locations(w: FakeWork) -> list[dict]:
         "raw_type": "journal-article",
     }
     out = [primary]
+    out += [_preprint_location(doi) for doi in w.preprints]
     if w.pmcid:
         out.append(_repository_location(w, f"pmcid:{w.pmcid}", "PubMed Central", "S2764455111"))
     if w.pmid:
         out.append(_repository_location(w, f"pmid:{w.pmid}", "PubMed", "S4306525036"))
     return out
+
+
+def _preprint_location(doi: str) -> dict:
+    """A preprint server's copy of the work (OpenAlex keeps it as a location of the same work)."""
+    return {
+        "id": f"doi:{doi}",
+        "is_oa": True,
+        "landing_page_url": f"https://doi.org/{doi}",
+        "pdf_url": None,
+        "source": {
+            "id": ORG + "S4306402567",
+            "display_name": "bioRxiv (Cold Spring Harbor Laboratory)",
+            "issn_l": None,
+            "issn": None,
+            "is_oa": True,
+            "is_in_doaj": False,
+            "is_core": False,
+            "host_organization": ORG + "I2750212522",
+            "host_organization_name": "Cold Spring Harbor Laboratory",
+            "host_organization_lineage": [ORG + "I2750212522"],
+            "host_organization_lineage_names": ["Cold Spring Harbor Laboratory"],
+            "type": "repository",
+        },
+        "license": "cc-by",
+        "license_id": "https://openalex.org/licenses/cc-by",
+        "version": "submittedVersion",
+        "is_accepted": False,
+        "is_published": False,
+        "raw_source_name": "bioRxiv",
+        "raw_type": "posted-content",
+    }
 
 
 def _repository_location(w: FakeWork, loc_id: str, name: str, sid: str) -> dict:
@@ -285,7 +317,7 @@ def work_object(w: FakeWork) -> dict:
         "citation_normalized_percentile": None,
         "cited_by_percentile_year": None,
         "biblio": _biblio(w),
-        "is_retracted": False,
+        "is_retracted": w.is_retracted,
         "is_paratext": False,
         "is_xpac": False,
         "primary_topic": _topic(w),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from demo.fakeapi.catalog import Author, Catalog, FakeWork, inline_markup
+from demo.fakeapi.catalog import PUBMED_REFTYPES, Author, Catalog, FakeWork, inline_markup
 
 XML_HEAD = (
     '<?xml version="1.0" ?>\n'
@@ -116,6 +116,11 @@ def _article(w: FakeWork, index: int) -> str:
     doi = w.pubmed_doi or w.doi
     year, month, day = w.date.split("-")
     ptype_ui, ptype = _PUBLICATION_TYPES.get(w.type, ("D016428", "Journal Article"))
+    retracted = (
+        '<PublicationType UI="D016441">Retracted Publication</PublicationType>'
+        if w.is_retracted
+        else ""
+    )
     authors = "".join(_author(a) for a in w.authors)
     grants = "".join(
         f"<Grant>{_el('GrantID', award)}{_el('Agency', name)}<Country>United States</Country></Grant>"
@@ -132,6 +137,7 @@ def _article(w: FakeWork, index: int) -> str:
         + "<Language>eng</Language>"
         + (f'<GrantList CompleteYN="Y">{grants}</GrantList>' if grants else "")
         + f'<PublicationTypeList><PublicationType UI="{ptype_ui}">{ptype}</PublicationType>'
+        + retracted
         + "</PublicationTypeList>"
         + f'<ArticleDate DateType="Electronic"><Year>{year}</Year><Month>{month}</Month>'
         + f"<Day>{day}</Day></ArticleDate>"
@@ -157,8 +163,33 @@ def _keywords(w: FakeWork) -> str:
     return f'<KeywordList Owner="NOTNLM">{words}</KeywordList>'
 
 
+def _comments_corrections(w: FakeWork) -> str:
+    """CommentsCorrections for the notices that update the work (RetractionIn, ErratumIn...)."""
+    entries = []
+    for u in w.updates:
+        ref_type = PUBMED_REFTYPES.get(u.kind)
+        if ref_type is None:
+            continue
+        year, month, day = u.date[:10].split("-")
+        cited = f"{w.venue_abbrev}. {year} {_MONTHS[int(month) - 1]} {int(day)}."
+        cited += f" doi: {u.notice_doi}." if u.notice_doi else ""
+        pmid = _el("PMID", u.notice_pmid, Version="1") if u.notice_pmid else ""
+        entries.append(
+            f'<CommentsCorrections RefType="{ref_type}">{_el("RefSource", cited)}{pmid}'
+            "</CommentsCorrections>"
+        )
+    return (
+        f"<CommentsCorrectionsList>{''.join(entries)}</CommentsCorrectionsList>" if entries else ""
+    )
+
+
 def _medline_citation(w: FakeWork, index: int) -> str:
-    year, month, day = w.date.split("-")
+    revised = w.last_modified if w.modified else None
+    year, month, day = (
+        (f"{revised.year}", f"{revised.month:02d}", f"{revised.day:02d}")
+        if revised
+        else w.date.split("-")
+    )
     return (
         '<MedlineCitation Status="MEDLINE" Owner="NLM" IndexingMethod="Automated">'
         + _el("PMID", w.pmid, Version="1")
@@ -169,6 +200,7 @@ def _medline_citation(w: FakeWork, index: int) -> str:
         + _el("ISSNLinking", w.issn_l)
         + "</MedlineJournalInfo>"
         + "<CitationSubset>IM</CitationSubset>"
+        + _comments_corrections(w)
         + _mesh(w)
         + _keywords(w)
         + "</MedlineCitation>"

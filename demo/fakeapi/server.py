@@ -61,6 +61,9 @@ _TOO_LONG = (
 
 
 STATS_PATH = "/_fakeapi/stats"  # GET: api.stats as JSON (not counted in the stats)
+# POST ?kind=title|retract|preprint|cite&ids=W1,W2: change works (FakeApi.change), for a server
+# run in another process (bench refresh); not counted in the stats.
+CHANGE_PATH = "/_fakeapi/change"
 
 
 def _stats_json(stats: dict[str, dict]) -> dict:
@@ -252,6 +255,29 @@ class FakeApi:
         with self._lock:
             self._stats = {s: _new_stats() for s in SOURCES}
 
+    def change(self, kind: str, ids: Iterable[str]) -> int:
+        """Change works (by W-id) as a source would between two fetches; returns how many:
+        ``title`` a corrected title, ``retract`` a Retraction Watch retraction notice,
+        ``preprint`` a new preprint, ``cite`` one more citation (no metadata change)."""
+        changed = 0
+        for wid in ids:
+            w = self.catalog.by_openalex(wid)
+            if w is None:
+                continue
+            key = w.openalex_id.lower()
+            if kind == "title":
+                w.retitle(w.title.rstrip(".") + " (corrected)")
+            elif kind == "retract":
+                w.retract(f"10.5555/retraction.{key}", source="retraction-watch", record_id=key[1:])
+            elif kind == "preprint":
+                w.add_preprint(f"10.1101/{key}")
+            elif kind == "cite":
+                w.add_citations(openalex=1, crossref=1)
+            else:
+                raise ValueError(f"unknown change {kind!r}")
+            changed += 1
+        return changed
+
     def api_keys(self, source: str) -> list[str]:
         """API keys received by ``source`` (``api_key`` parameter or Bearer header), in order."""
         with self._lock:
@@ -389,6 +415,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool = False) -> None:
         if self.path.split("?")[0] == STATS_PATH:  # for a server run in another process
             self._send(json_reply(200, _stats_json(self.fake.stats)), head=head)
+            return
+        if self.path.split("?")[0] == CHANGE_PATH:
+            query = dict(parse_query(self.path.partition("?")[2]))
+            ids = [i for i in query.get("ids", "").split(",") if i]
+            try:
+                changed = self.fake.change(query.get("kind", ""), ids)
+            except ValueError as exc:
+                self._send(json_reply(400, {"error": str(exc)}), head=head)
+                return
+            self._send(json_reply(200, {"changed": changed}), head=head)
             return
         req = self._parse()
         if req is None:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.errors import ParseError
+from pipeline.normalise.change import CROSSREF_CHANGE_FIELDS, change_key
 from pipeline.normalise.text import (
     as_dict,
     as_int,
@@ -50,6 +51,8 @@ from pipeline.records import (
     ReferenceRecord,
     SourceRecord,
     TopicRecord,
+    UpdateRecord,
+    VersionRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -95,7 +98,7 @@ ITEM_SHAPES = shapes(
         "short-container-title": ("array", "string"), "ISSN": "array", "issn-type": "array",
         "publisher": "string", "type": "string", "volume": "string", "issue": "string",
         "page": "string", "abstract": "string", "language": "string", "license": "array",
-        "updated-by": "array", "author": "array", "reference": "array",
+        "updated-by": "array", "update-to": "array", "relation": "object", "author": "array", "reference": "array",
         "reference-count": "integer", "references-count": "integer", "funder": "array",
         "subject": "array", "is-referenced-by-count": "integer", "indexed": "object",
         "deposited": "object", "issued": "object", "published": "object",
@@ -160,6 +163,7 @@ def _record(work: dict, raw_id: str) -> SourceRecord | None:
         topics=_subjects(work.get("subject")),
         cited_by_count=as_int(work.get("is-referenced-by-count")),
         updated_date=_timestamp(work.get("indexed")) or _timestamp(work.get("deposited")),
+        **_connections(work, Identifier("doi", doi)),
     )
 
 
@@ -203,10 +207,17 @@ def _license(licenses: Any) -> str | None:
 
 
 def _is_retracted(work: dict) -> bool | None:
-    """True when ``updated-by`` carries a retraction; absence proves nothing, so None."""
+    """True when ``updated-by`` carries a retraction, or ``update-to`` retracts the record itself
+    (an in-place notice: Elsevier's "RETRACTED:" records update their own DOI); absence proves
+    nothing, so None."""
+    own = norm_doi(work.get("DOI"))
     for update in map(as_dict, as_list(work.get("updated-by"))):
         if as_str(update.get("type")) in ("retraction", "removal"):
             return True
+    for update in map(as_dict, as_list(work.get("update-to"))):
+        if as_str(update.get("type")) in ("retraction", "removal"):
+            if own is not None and norm_doi(update.get("DOI")) == own:
+                return True
     return None
 
 
@@ -291,6 +302,91 @@ def _timestamp(value: Any) -> str | None:
     return as_str(as_dict(value).get("date-time"))
 
 
+# --------------------------------------------------------------------------------------------
+# Updates (retractions, corrections...) and versions (preprint <-> published)
+# --------------------------------------------------------------------------------------------
+
+# relation types that link two versions of one work (Crossref schema "relations"); the others
+# (is-review-of, references, is-supplement-to...) link different works
+VERSION_RELATIONS = frozenset(
+    {"has-preprint", "is-preprint-of", "has-version", "is-version-of", "is-identical-to"}
+)
+
+
+def _connections(work: dict, own: Identifier) -> dict[str, Any]:
+    """The record's updates, versions and change key (SourceRecord keyword arguments)."""
+    return {
+        "updates": updates(work, own),
+        "versions": versions(work),
+        "change_key": change_key(work, CROSSREF_CHANGE_FIELDS),
+    }
+
+
+def updates(work: dict, own: Identifier) -> tuple[UpdateRecord, ...]:
+    """``updated-by`` (notices that update this work) and ``update-to`` (works this notice
+    updates), e.g. Retraction Watch's entry on a retracted work::
+
+        "updated-by": [{"DOI": "10.1016/s0140-6736(10)60175-4", "type": "retraction",
+          "label": "Retraction", "source": "retraction-watch", "record-id": "4036",
+          "updated": {"date-parts": [[2010, 2, 6]], "date-time": "2010-02-06T00:00:00Z"}}]
+
+    An entry without a DOI still says the work was updated (target = this work, notice None
+    for ``updated-by``); an ``update-to`` entry without one names no target and is skipped.
+    """
+    out = []
+    for entry in map(as_dict, as_list(work.get("updated-by"))):
+        notice = make_id("doi", entry.get("DOI"))
+        out.append(_update(entry, target=own, notice=notice))
+    for entry in map(as_dict, as_list(work.get("update-to"))):
+        target = make_id("doi", entry.get("DOI"))
+        if target is not None:
+            out.append(_update(entry, target=target, notice=own))
+    return unique(u for u in out if u is not None)
+
+
+def _update(entry: dict, *, target: Identifier, notice: Identifier | None) -> UpdateRecord | None:
+    kind = as_str(entry.get("type"))
+    if kind is None:
+        return None
+    date = date_parts(entry.get("updated"))[1] or _date_only(_timestamp(entry.get("updated")))
+    return UpdateRecord(
+        kind=kind.lower().replace("-", "_").replace(" ", "_"),
+        target=target,
+        notice=notice,
+        date=date,
+        label=as_str(entry.get("label")),
+        asserted_by=as_str(entry.get("source")),
+        record_id=_record_id(entry.get("record-id")),
+    )
+
+
+def _date_only(timestamp: str | None) -> str | None:
+    return timestamp[:10] if timestamp and len(timestamp) >= 10 else None
+
+
+def _record_id(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return as_str(value)
+
+
+def versions(work: dict) -> tuple[VersionRecord, ...]:
+    """Version links from ``relation``: ``{"has-preprint": [{"id-type": "doi", "id":
+    "10.1101/2020.01.01.123", "asserted-by": "object"}]}``; ids that are not DOIs are skipped."""
+    out = []
+    for relation, entries in as_dict(work.get("relation")).items():
+        if relation not in VERSION_RELATIONS:
+            continue
+        for entry in map(as_dict, as_list(entries)):
+            id_type = (as_str(entry.get("id-type")) or "doi").lower()
+            other = make_id("doi", entry.get("id")) if id_type == "doi" else None
+            if other is not None:
+                out.append(
+                    VersionRecord(relation, other, asserted_by=as_str(entry.get("asserted-by")))
+                )
+    return unique(out)
+
+
 def _count(item: dict) -> CitationCount | None:
     """One ``select=DOI,is-referenced-by-count,indexed`` item; no count, no observation."""
     ident, count = make_id("doi", item.get("DOI")), as_int(item.get("is-referenced-by-count"))
@@ -301,4 +397,5 @@ def _count(item: dict) -> CitationCount | None:
         id=ident,
         cited_by_count=count,
         updated_date=_timestamp(item.get("indexed")),
+        change_key=change_key(item, CROSSREF_CHANGE_FIELDS),
     )

@@ -15,7 +15,9 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from pipeline import identifiers
 from pipeline.errors import ParseError
+from pipeline.normalise.change import OPENALEX_CHANGE_FIELDS, change_key
 from pipeline.normalise.text import (
     MAX_YEAR,
     MIN_YEAR,
@@ -43,6 +45,7 @@ from pipeline.normalise.validate import shape_notes, shapes, skipped_note, valid
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
+    CitationLink,
     DataQualityNote,
     FunderRecord,
     Identifier,
@@ -52,13 +55,14 @@ from pipeline.records import (
     ReferenceRecord,
     SourceRecord,
     TopicRecord,
+    VersionRecord,
 )
 
 log = logging.getLogger(__name__)
 
 
 def normalise_openalex(raw: RawResponse) -> Normalised:
-    """Normalise one OpenAlex answer (endpoint ``works`` or ``counts``).
+    """Normalise one OpenAlex answer (endpoint ``works``, ``counts`` or ``cites``).
 
     A list answer, trimmed::
 
@@ -74,12 +78,15 @@ def normalise_openalex(raw: RawResponse) -> Normalised:
     require_answer(raw)
     data = load_json(raw)
     works = _works(data, raw)
-    if raw.endpoint not in ("works", "counts"):
+    if raw.endpoint not in ("works", "counts", "cites"):
         raise ParseError(f"openalex: no normaliser for endpoint {raw.endpoint!r}")
     notes = [n for w in works for n in _work_notes(w, raw.raw_id)]
     if raw.endpoint == "counts":
         counts = _counts(works, raw.requested)
         return validated(replace(counts, notes=tuple(notes)), source="openalex", raw_id=raw.raw_id)
+    if raw.endpoint == "cites":
+        cites = _cites(works, raw.requested, raw.raw_id)
+        return validated(replace(cites, notes=tuple(notes)), source="openalex", raw_id=raw.raw_id)
     singleton = isinstance(data, dict) and "results" not in data
     records = tuple(r for r in (_record(w, raw.raw_id) for w in works) if r is not None)
     if singleton and records:
@@ -102,7 +109,8 @@ WORK_SHAPES = shapes(
         "referenced_works_count": "integer", "funders": "array", "awards": "array",
         "grants": "array", "topics": "array", "primary_topic": "object", "keywords": "array",
         "mesh": "array", "abstract_inverted_index": "object", "cited_by_count": "integer",
-        "counts_by_year": "array", "updated_date": "string",
+        "counts_by_year": "array", "updated_date": "string", "locations": "array",
+        "locations_count": "integer",
     }
 )  # fmt: skip
 
@@ -147,10 +155,11 @@ def _record(work: dict, raw_id: str) -> SourceRecord | None:
         return None
     year, date = _publication(work)
     venue = _venue(work)
+    ids = _ids(work, key)
     return SourceRecord(
         source="openalex",
         source_key=key,
-        ids=_ids(work, key),
+        ids=ids,
         raw_id=raw_id,
         title=strip_inline_markup(as_str(work.get("title")) or as_str(work.get("display_name"))),
         publication_year=year,
@@ -172,6 +181,8 @@ def _record(work: dict, raw_id: str) -> SourceRecord | None:
         cited_by_count=as_int(work.get("cited_by_count")),
         counts_by_year=fill_counts_by_year(work.get("counts_by_year")),
         updated_date=as_str(work.get("updated_date")),
+        versions=location_versions(work, ids),
+        change_key=change_key(work, OPENALEX_CHANGE_FIELDS),
     )
 
 
@@ -432,4 +443,75 @@ def _count(work: dict, ident: Identifier) -> CitationCount | None:
         cited_by_count=count,
         counts_by_year=fill_counts_by_year(work.get("counts_by_year")),
         updated_date=as_str(work.get("updated_date")),
+        change_key=change_key(work, OPENALEX_CHANGE_FIELDS),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Versions (other copies of the work) and who cites it
+# --------------------------------------------------------------------------------------------
+
+
+def location_versions(work: dict, own: tuple[Identifier, ...]) -> tuple[VersionRecord, ...]:
+    """Copies of the work that carry an identifier of their own (relation ``location``): a
+    preprint server's or repository's DOI, an arXiv id. OpenAlex merges a preprint into its
+    journal version as one work with several locations; keeping them as links (never as ids of
+    the work) lets a separate record of the preprint join its family without merging::
+
+        "locations": [{"id": "doi:10.48550/arxiv.1706.03762", "version": "submittedVersion",
+          "landing_page_url": "https://doi.org/10.48550/arxiv.1706.03762", ...},
+          {"landing_page_url": "https://arxiv.org/abs/1706.03762", ...}]
+    """
+    mine = set(own)
+    out = []
+    for loc in map(as_dict, as_list(work.get("locations"))):
+        version = as_str(loc.get("version"))
+        for other in _location_ids(loc):
+            if other not in mine:
+                out.append(VersionRecord("location", other, version=version))
+    return unique(out)
+
+
+def _location_ids(loc: dict) -> list[Identifier]:
+    """The DOI a location's ``id`` or landing page names, and an arXiv id from arxiv.org URLs."""
+    out = []
+    loc_id = as_str(loc.get("id")) or ""
+    if loc_id.lower().startswith("doi:"):
+        out.append(make_id("doi", loc_id[4:]))
+    for url in (as_str(loc.get("landing_page_url")), as_str(loc.get("pdf_url"))):
+        if not url:
+            continue
+        if "doi.org/" in url.lower():
+            out.append(make_id("doi", url))
+        elif "arxiv.org/" in url.lower():
+            arxiv = identifiers.normalise_arxiv(url.rsplit("/", 1)[-1].removesuffix(".pdf"))
+            out.append(Identifier("arxiv", arxiv) if arxiv else None)
+    return list(unique(out))
+
+
+def _cites(works: list[dict], requested: tuple[Identifier, ...], raw_id: str) -> Normalised:
+    """A ``filter=cites:W1|W2`` page -> one CitationLink per (citing work, cited W-id asked).
+
+    ``{"meta": {"count": 1254, "next_cursor": "IlsxMDAuMCwg..."}, "results": [{"id":
+    "https://openalex.org/W3137875885", "doi": "https://doi.org/10.3390/publications9010012",
+    "ids": {...}, "referenced_works": ["https://openalex.org/W2741809807", ...]}]}``
+
+    With one W-id asked, every result cites it. With several, a result is attributed through its
+    ``referenced_works`` (the client selects them for OR-ed asks); one that lists none of the
+    asked ids cannot be attributed and is skipped.
+    """
+    asked = [c for c in (canonical(i) for i in requested) if c.scheme == "openalex"]
+    links = []
+    for n, work in enumerate(works):
+        key = openalex_key(work.get("id"))
+        if key is None:
+            continue
+        cited = asked if len(asked) == 1 else _cited_among(work, asked)
+        citing = _ids(work, key)
+        links += [CitationLink("openalex", c, citing, n, raw_id) for c in cited]
+    return Normalised(citations=tuple(links))
+
+
+def _cited_among(work: dict, asked: list[Identifier]) -> list[Identifier]:
+    refs = {openalex_key(r) for r in as_list(work.get("referenced_works"))}
+    return [c for c in asked if c.value in refs]

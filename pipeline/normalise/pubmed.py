@@ -17,6 +17,8 @@ Choices:
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import replace
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.etree.ElementTree import ParseError as XMLSyntaxError
@@ -24,6 +26,7 @@ from xml.etree.ElementTree import ParseError as XMLSyntaxError
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
+from pipeline import identifiers
 from pipeline.errors import ParseError
 from pipeline.normalise.text import (
     as_dict,
@@ -46,6 +49,7 @@ from pipeline.normalise.validate import skipped_note, validated
 from pipeline.records import (
     AuthorRecord,
     CitationCount,
+    CitationLink,
     FunderRecord,
     Identifier,
     IdentityLink,
@@ -54,6 +58,8 @@ from pipeline.records import (
     ReferenceRecord,
     SourceRecord,
     TopicRecord,
+    UpdateRecord,
+    VersionRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -107,7 +113,7 @@ def _efetch(raw: RawResponse) -> Normalised:
     records, notes = [], []
     for child in root:
         if child.tag == "PubmedArticle":
-            record = _article(child, raw.raw_id)
+            record = _connected(_article(child, raw.raw_id), child)
         elif child.tag == "PubmedBookArticle":
             record = _book(child, raw.raw_id)
         else:
@@ -393,6 +399,92 @@ def _grants(grant_list: Element | None) -> tuple[FunderRecord, ...]:
 
 
 # --------------------------------------------------------------------------------------------
+# CommentsCorrections: updates (retraction, erratum, expression of concern) and versions
+# --------------------------------------------------------------------------------------------
+
+# RefType -> (kind, side). "in": this record is the work updated and the entry names the notice
+# (RetractionIn); "of": this record is the notice and the entry names the work it updates
+# (RetractionOf). RefTypes from the PubMed DTD (pubmed_250101); comments (CommentIn/On), reprints
+# and summaries for patients are not updates.
+UPDATE_REFTYPES = {
+    "RetractionIn": ("retraction", "in"), "RetractionOf": ("retraction", "of"),
+    "RetractedandReplacedIn": ("retraction", "in"),
+    "RetractedandReplacedFrom": ("retraction", "of"),
+    "PartialRetractionIn": ("partial_retraction", "in"),
+    "PartialRetractionOf": ("partial_retraction", "of"),
+    "ErratumIn": ("erratum", "in"), "ErratumFor": ("erratum", "of"),
+    "ExpressionOfConcernIn": ("expression_of_concern", "in"),
+    "ExpressionOfConcernFor": ("expression_of_concern", "of"),
+    "CorrectedandRepublishedIn": ("correction", "in"),
+    "CorrectedandRepublishedFrom": ("correction", "of"),
+}  # fmt: skip
+# RefType -> relation: an updated version of the same work (Cochrane review updates; the NIH
+# preprint pilot links a journal article to its preprint by UpdateOf). UpdateIn is carried by
+# the older record and names the newer one.
+VERSION_REFTYPES = {"UpdateOf": "update-of", "UpdateIn": "updated-in"}
+# "Lancet. 2010 Feb 6;375(9713):445. doi: 10.1016/S0140-6736(10)60175-4." -> "2010 Feb 6"
+_REF_DATE = re.compile(r"\.\s+(\d{4}(?:\s+[A-Z][a-z]{2}(?:\s+\d{1,2})?)?)\s*[;:.(]")
+
+
+def _connected(record: SourceRecord | None, article: Element) -> SourceRecord | None:
+    """The record with the updates and versions of its CommentsCorrectionsList."""
+    if record is None:
+        return None
+    own = Identifier("pmid", record.source_key)
+    entries = article.findall("MedlineCitation/CommentsCorrectionsList/CommentsCorrections")
+    ups = unique(_update(e, own) for e in entries)
+    vers = unique(_version(e) for e in entries)
+    if not ups and not vers:
+        return record
+    return replace(record, updates=ups, versions=vers)
+
+
+def _reference_target(entry: Element) -> Identifier | None:
+    """The work a CommentsCorrections entry names: its PMID, else a DOI printed in RefSource."""
+    pmid = make_id("pmid", _text(entry, "PMID"))
+    if pmid is not None:
+        return pmid
+    source = _text(entry, "RefSource") or ""
+    for found in identifiers.find_identifiers(source):
+        if found.scheme == "doi":
+            return Identifier("doi", found.value)
+    return None
+
+
+def _update(entry: Element, own: Identifier) -> UpdateRecord | None:
+    """``<CommentsCorrections RefType="RetractionIn"><RefSource>Lancet. 2010 Feb 6;375(9713):445.
+    doi: 10.1016/S0140-6736(10)60175-4.</RefSource><PMID Version="1">20137807</PMID>``."""
+    ref_type = entry.get("RefType", "")
+    kind_side = UPDATE_REFTYPES.get(ref_type)
+    if kind_side is None:
+        return None
+    kind, side = kind_side
+    other = _reference_target(entry)
+    note = _text(entry, "RefSource")
+    date = _ref_date(note)
+    if side == "in":
+        return UpdateRecord(kind, own, other, date, ref_type, "pubmed", note=note)
+    if other is None:  # a notice that does not say what it updates names no target
+        return None
+    return UpdateRecord(kind, other, own, None, ref_type, "pubmed", note=note)
+
+
+def _ref_date(note: str | None) -> str | None:
+    """The notice's publication date from its RefSource citation, as precise as printed."""
+    match = _REF_DATE.search(note or "")
+    if not match:
+        return None
+    parts = match.group(1).split()
+    return iso_date(*(parts + [None, None])[:3])[1]
+
+
+def _version(entry: Element) -> VersionRecord | None:
+    relation = VERSION_REFTYPES.get(entry.get("RefType", ""))
+    other = _reference_target(entry) if relation else None
+    return VersionRecord(relation, other) if relation and other else None
+
+
+# --------------------------------------------------------------------------------------------
 # JSON endpoints
 # --------------------------------------------------------------------------------------------
 
@@ -463,12 +555,16 @@ def _elink_citedin(raw: RawResponse) -> Normalised:
     body = as_dict(load_json(raw))
     if "ERROR" in body or not isinstance(body.get("linksets"), list):
         raise ParseError(f"pubmed elink: not a linkset answer ({str(body.get('ERROR', ''))[:120]})")
-    counts = []
+    counts, links = [], []
+    seen: set[Identifier] = set()
     for linkset in map(as_dict, body["linksets"]):
         ids = unique(make_id("pmid", i) for i in as_list(linkset.get("ids")))
         if len(ids) != 1:
             log.warning("elink linkset with %d ids cannot be attributed; skipped", len(ids))
             continue
+        if ids[0] in seen:  # the first linkset per id wins, for its count and its links
+            continue
+        seen.add(ids[0])
         citing = unique(
             make_id("pmid", link)
             for db in map(as_dict, as_list(linkset.get("linksetdbs")))
@@ -476,10 +572,27 @@ def _elink_citedin(raw: RawResponse) -> Normalised:
             for link in as_list(db.get("links"))
         )
         counts.append(CitationCount(source="pubmed", id=ids[0], cited_by_count=len(citing)))
-    counts = list({c.id: c for c in reversed(counts)}.values())[::-1]  # first linkset per id wins
+        links += [
+            CitationLink("pubmed", ids[0], (p,), position=n, raw_id=raw.raw_id)
+            for n, p in enumerate(citing)
+        ]
     return Normalised(
-        counts=tuple(counts), not_found=missing(raw.requested, (c.id for c in counts))
+        counts=tuple(counts),
+        not_found=missing(raw.requested, (c.id for c in counts)),
+        citations=tuple(links),
     )
+
+
+def _esearch_modified(raw: RawResponse) -> Normalised:
+    """esearch over asked PMIDs limited to those modified since a date (``datetype=mdat``):
+    ``{"esearchresult": {"count": "1", "idlist": ["9500320"], ...}}``. The PMIDs it lists are
+    ``modified``; the others asked were not modified in that window (not "not found")."""
+    result = as_dict(load_json(raw)).get("esearchresult")
+    if not isinstance(result, dict) or "ERROR" in result:
+        reason = str(as_dict(result).get("ERROR", "no esearchresult"))[:120]
+        raise ParseError(f"pubmed esearch_modified: not a search result ({reason})")
+    hits = {make_id("pmid", p) for p in as_list(result.get("idlist"))}
+    return Normalised(modified=tuple(i for i in raw.requested if canonical(i) in hits))
 
 
 _HANDLERS = {
@@ -487,4 +600,5 @@ _HANDLERS = {
     "idconv": _idconv,
     "esearch": _esearch,
     "elink_citedin": _elink_citedin,
+    "esearch_modified": _esearch_modified,
 }

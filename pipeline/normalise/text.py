@@ -224,10 +224,14 @@ def _block_replacement(match: re.Match) -> str:
 
 
 def rebuild_inverted_abstract(index: Any) -> str | None:
-    """OpenAlex ``abstract_inverted_index`` back to text, words ordered by position.
+    """OpenAlex ``abstract_inverted_index`` back to text, words ordered by position, with HTML
+    entities decoded and inline tags removed as in titles (the index keeps words as the
+    publisher's HTML had them: ``"R&amp;D"``, ``"&lt;i&gt;E."``; pyalex#102).
 
     >>> rebuild_inverted_abstract({"Hello": [0], "world": [1, 3], "again": [2]})
     'Hello world again world'
+    >>> rebuild_inverted_abstract({"R&amp;D": [0], "&lt;i&gt;in": [1], "vivo&lt;/i&gt;": [2]})
+    'R&D in vivo'
     """
     pairs: list[tuple[int, str]] = []
     for word, positions in as_dict(index).items():
@@ -237,7 +241,11 @@ def rebuild_inverted_abstract(index: Any) -> str | None:
             if isinstance(pos, int) and not isinstance(pos, bool) and pos >= 0:
                 pairs.append((pos, word))
     pairs.sort()  # ties broken by word, so a malformed index still rebuilds deterministically
-    return clean(" ".join(word for _, word in pairs))
+    text = " ".join(word for _, word in pairs)
+    if "&" not in text and "<" not in text:
+        return clean(text)
+    # decoded first, so that escaped tags (&lt;i&gt;) are tags when the markup is stripped
+    return strip_inline_markup(html.unescape(text))
 
 
 # --------------------------------------------------------------------------------------------

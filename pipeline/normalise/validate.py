@@ -31,6 +31,7 @@ from pipeline.records import (
     SCHEMES,
     AuthorRecord,
     CitationCount,
+    CitationLink,
     DataQualityNote,
     FunderRecord,
     Identifier,
@@ -40,6 +41,8 @@ from pipeline.records import (
     ReferenceRecord,
     SourceRecord,
     TopicRecord,
+    UpdateRecord,
+    VersionRecord,
 )
 
 INT32 = (-(2**31), 2**31 - 1)  # DuckDB integer
@@ -347,6 +350,49 @@ TOPIC = _Spec(
         ("score", _score),
     ),
 )
+
+
+@_fast("(_identifier_ok({v}))")
+def _one_identifier(value: Any, path: str, ctx: _Context) -> Any:
+    problem = _identifier(value)
+    if problem is None:
+        return value
+    ctx.note(path, _as_plain(value), problem, "record_skipped")
+    return _FAIL
+
+
+_NAMESPACE["_identifier_ok"] = lambda value: _identifier(value) is None
+
+
+@_fast("({v} is None or _identifier_ok({v}))")
+def _optional_identifier(value: Any, path: str, ctx: _Context) -> Any:
+    if value is None or _identifier(value) is None:
+        return value
+    ctx.note(path, _as_plain(value), _identifier(value), "nulled")
+    return None
+
+
+# A retraction, correction... (work_updates): its kind and target are its key; an entry without
+# them is dropped from the record, the rest of the record loads.
+UPDATE = _Spec(
+    UpdateRecord,
+    (
+        ("kind", REQ_TEXT),
+        ("target", _one_identifier),
+        ("notice", _optional_identifier),
+        *((name, OPT_TEXT) for name in ("date", "label", "asserted_by", "record_id", "note")),
+    ),
+)
+# Another version of the work (work_versions): relation and the other id are its key.
+VERSION = _Spec(
+    VersionRecord,
+    (
+        ("relation", REQ_TEXT),
+        ("other", _one_identifier),
+        ("version", OPT_TEXT),
+        ("asserted_by", OPT_TEXT),
+    ),
+)
 _RECORD_TEXT = (
     "raw_id", "title", "publication_date", "venue", "venue_abbrev", "issn_l", "publisher", "type",
     "volume", "issue", "pages", "abstract", "language", "oa_status", "license", "updated_date",
@@ -371,20 +417,12 @@ SOURCE_RECORD = _Spec(
         ("cited_by_count", _integer(COUNT)),
         ("counts_by_year", _year_counts),
         ("aliases", _identifiers),
+        ("updates", _nested(UPDATE)),
+        ("versions", _nested(VERSION)),
+        ("change_key", OPT_TEXT),
     ),
 )
 
-
-@_fast("(_identifier_ok({v}))")
-def _one_identifier(value: Any, path: str, ctx: _Context) -> Any:
-    problem = _identifier(value)
-    if problem is None:
-        return value
-    ctx.note(path, _as_plain(value), problem, "record_skipped")
-    return _FAIL
-
-
-_NAMESPACE["_identifier_ok"] = lambda value: _identifier(value) is None
 
 CITATION_COUNT = _Spec(
     CitationCount,
@@ -394,9 +432,22 @@ CITATION_COUNT = _Spec(
         ("cited_by_count", _integer(COUNT, required=True)),
         ("counts_by_year", _year_counts),
         ("updated_date", OPT_TEXT),
+        ("change_key", OPT_TEXT),
     ),
 )
 IDENTITY_LINK = _Spec(IdentityLink, (("source", REQ_TEXT), ("ids", _identifiers)))
+# One work citing another (work_citations): the cited id asked about is required; citing ids
+# that cannot be stored are dropped (a link left with none is skipped: see _with_citing).
+CITATION_LINK = _Spec(
+    CitationLink,
+    (
+        ("source", REQ_TEXT),
+        ("cited", _one_identifier),
+        ("citing", _identifiers),
+        ("position", _integer(INT32)),
+        ("raw_id", OPT_TEXT),
+    ),
+)
 
 
 def _check_object(obj: Any, spec: _Spec, path: str, ctx: _Context, *, drop_action: str) -> Any:
@@ -450,14 +501,33 @@ def validated(normalised: Normalised, *, source: str, raw_id: str | None) -> Nor
     counts = _checked(normalised.counts, CITATION_COUNT, source, raw_id, notes, _count_key)
     links = _checked(normalised.links, IDENTITY_LINK, source, raw_id, notes, lambda _: None)
     records = _with_ids(records, source, raw_id, notes)
+    citations = normalised.citations
+    if citations:
+        citations = _checked(citations, CITATION_LINK, source, raw_id, notes, _cited_key)
+        citations = _with_citing(citations, source, raw_id, notes)
+    modified = normalised.modified
+    if modified and not _ids_ok(modified):
+        ctx = _Context(source, None, raw_id)
+        modified = _identifiers(modified, "modified", ctx)
+        notes.extend(ctx.notes)
     if (
         len(notes) == len(normalised.notes)
         and records is normalised.records
         and counts is normalised.counts
         and links is normalised.links
+        and citations is normalised.citations
+        and modified is normalised.modified
     ):
         return normalised
-    return replace(normalised, records=records, counts=counts, links=links, notes=tuple(notes))
+    return replace(
+        normalised,
+        records=records,
+        counts=counts,
+        links=links,
+        citations=citations,
+        modified=modified,
+        notes=tuple(notes),
+    )
 
 
 def _checked(items, spec, source, raw_id, notes, key_of) -> tuple:
@@ -493,6 +563,31 @@ def _with_ids(records: tuple, source: str, raw_id: str | None, notes: list) -> t
                 )  # fmt: skip
             )
     return tuple(kept)
+
+
+def _with_citing(citations: tuple, source: str, raw_id: str | None, notes: list) -> tuple:
+    """A citing link whose citing work has no usable identifier names no work: it is skipped."""
+    if all(c.citing for c in citations):
+        return citations
+    for c in citations:
+        if not c.citing:
+            notes.append(
+                DataQualityNote(
+                    source,
+                    _cited_key(c),
+                    "citing",
+                    "[]",
+                    "no usable identifier of the citing work",
+                    "record_skipped",
+                    raw_id,
+                )  # fmt: skip
+            )
+    return tuple(c for c in citations if c.citing)
+
+
+def _cited_key(link: Any) -> str | None:
+    ident = getattr(link, "cited", None)
+    return str(ident) if isinstance(ident, Identifier) else None
 
 
 def _record_key(record: Any) -> str | None:

@@ -41,6 +41,7 @@ from pipeline.http import (
     build_url,
     check_json,
 )
+from pipeline.normalise.change import CROSSREF_CHANGE_FIELDS
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
 from pipeline.sources._common import ledger_entry, raw_response, unique_identifiers
 
@@ -52,7 +53,14 @@ BATCH_SIZE = 50  # see the module docstring
 LIST_BREAK_EVEN = 4  # fewer DOIs than this go as singletons: no slower, and no re-asks
 MAX_URL_CHARS = 4000  # no documented limit; stay under the 4 kB many proxies allow
 LIST_BUCKET = "list"  # paced apart from singletons (polite: 3/s vs 10/s)
-COUNT_FIELDS = "DOI,is-referenced-by-count,references-count,indexed"
+# Counts, plus the fields of a change key (pipeline.normalise.change): the same answer says
+# whether the record changed since it was fetched (a new retraction in updated-by, a new
+# preprint relation, a corrected title), at no extra request.
+COUNT_FIELDS = ",".join(
+    dict.fromkeys(
+        ("DOI", "is-referenced-by-count", "references-count", "indexed", *CROSSREF_CHANGE_FIELDS)
+    )
+)
 # Without a contact address we are in the public pool: 5 singletons/s, 1 list/s, 1 in flight
 # (api-notes 2.2, live headers 2026-09). Assumed until the first answer's headers say otherwise.
 PUBLIC_RPS, PUBLIC_LIST_RPS, PUBLIC_CONCURRENCY = 5.0, 1.0, 1

@@ -38,7 +38,8 @@ from pipeline.http import (
     check_json,
     retry_after_seconds,
 )
-from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from pipeline.normalise.change import OPENALEX_CHANGE_FIELDS
+from pipeline.records import CitingAsk, FetchBatch, Identifier, LedgerEntry, RawResponse
 from pipeline.sources._common import ledger_entry, raw_response, unique_identifiers
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,23 @@ MAX_URL_CHARS = 3800
 # (pyalex#41). Such values are looked up singly.
 NOT_FILTERABLE = re.compile(r"[,|]")
 MAX_PAGES = 20  # a runaway-cursor guard: 100 values matching 2,000 works is already absurd
-COUNT_FIELDS = "id,doi,ids,cited_by_count,counts_by_year,updated_date"
+# Counts, plus the fields of a change key (pipeline.normalise.change): the same answer says
+# whether the record changed since it was fetched, at no extra request.
+COUNT_FIELDS = ",".join(
+    dict.fromkeys(
+        ("id", "doi", "ids", "cited_by_count", "counts_by_year", "updated_date",
+         *OPENALEX_CHANGE_FIELDS)
+    )
+)  # fmt: skip
+# Who cites a work: ``filter=cites:W1|W2`` (an alias of referenced_works, as the answer's
+# meta.x_query shows), root fields only; referenced_works only when several works are asked at
+# once, to tell which of them each result cites.
+CITES_FIELDS = "id,doi,ids"
+CITES_OR_FIELDS = CITES_FIELDS + ",referenced_works"
+# Small asks are packed into one OR-ed request while their citing works fit one page; a work
+# with more is asked alone and paged up to its cap. Paging a work that no cap limits (a seed's
+# subject) stops after this many pages (10,000 citing works) per refresh.
+CITES_MAX_PAGES = 100
 # A Retry-After this long on a 429 is the daily budget (one report: ~15 h; pyalex#111), not a
 # per-second throttle, even when the X-RateLimit-* headers are missing.
 BUDGET_RETRY_AFTER = 3600.0
@@ -216,6 +233,92 @@ class OpenAlexClient:
     def fetch_counts(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
         """Citation counts only (``select=`` id, doi, ids, counts); endpoint == "counts"."""
         return self._run(ids, _Run("counts", COUNT_FIELDS))
+
+    def fetch_citing(self, asks: Sequence[CitingAsk]) -> Iterator[FetchBatch]:
+        """Who cites each asked W-id: ``filter=cites:...`` pages, endpoint "cites".
+
+        Works expecting few citing works are OR-ed together (one page for many works); a work
+        with more is asked alone and paged (cursor) until its cap. Every asked id gets one
+        outcome: ``ok`` once its pages were read, the fault's status otherwise.
+        """
+        unique = unique_identifiers([a.ident for a in asks], frozenset({"openalex"}), self.source)
+        by_id = {a.ident: a for a in asks}
+        return self._cites_stream([by_id[i] for i in unique])
+
+    def _cites_stream(self, asks: list[CitingAsk]) -> Iterator[FetchBatch]:
+        for group in self.plan_citing(asks):
+            yield self._cites_batch(group)
+
+    def plan_citing(self, asks: Sequence[CitingAsk]) -> list[list[CitingAsk]]:
+        """OR-groups of small asks whose expected citing works fit one page (and the URL its
+        limit); every other ask alone."""
+        groups: list[list[CitingAsk]] = []
+        pack: list[CitingAsk] = []
+        for ask in asks:
+            if ask.expected > PER_PAGE:
+                groups.append([ask])
+                continue
+            trial = [*pack, ask]
+            fits = (
+                sum(a.expected for a in trial) <= PER_PAGE
+                and len(trial) <= MAX_OR_VALUES
+                and len(self._cites_url(trial)) <= MAX_URL_CHARS
+            )
+            if pack and not fits:
+                groups.append(pack)
+                trial = [ask]
+            pack = trial
+        if pack:
+            groups.append(pack)
+        return groups
+
+    def _cites_params(self, group: Sequence[CitingAsk], cursor: str) -> list[tuple[str, str]]:
+        select = CITES_FIELDS if len(group) == 1 else CITES_OR_FIELDS
+        values = "|".join(a.ident.value for a in group)
+        return [("filter", f"cites:{values}"), ("per_page", str(PER_PAGE)), ("cursor", cursor),
+                ("select", select)]  # fmt: skip
+
+    def _cites_url(self, group: Sequence[CitingAsk]) -> str:
+        params = self._cites_params(group, "*") + list(self._secret.items())
+        return build_url(f"{self.base}/works", params)
+
+    def _cites_batch(self, group: list[CitingAsk]) -> FetchBatch:
+        before = self.http.requests_made
+        requested = tuple(a.ident for a in group)
+        limit = group[0].cap if len(group) == 1 else None
+        raws: list[RawResponse] = []
+        attempts, seen, cursor = 0, 0, "*"
+        while cursor:
+            try:
+                answer = self.http.get(
+                    f"{self.base}/works", self._cites_params(group, cursor),
+                    check=check_list, secret_params=self._secret,
+                )  # fmt: skip
+            except FetchError as exc:
+                faults = [self._fault(i, exc, attempts + exc.attempts) for i in requested]
+                return self._batch(raws, faults, before)
+            attempts += answer.attempts
+            if answer.status != 200:
+                error = _error_line(answer)
+                outcomes = [
+                    self._entry(i, "failed", http_status=answer.status, attempts=attempts,
+                                error=error)
+                    for i in requested
+                ]  # fmt: skip
+                return self._batch(raws, outcomes, before)
+            raws.append(self._raw(answer, "cites", requested))
+            body = answer.json()
+            page = len(body.get("results") or [])
+            seen += page
+            cursor = _next_cursor(body, seen, page)
+            if cursor and limit is not None and seen >= limit:
+                break  # the cap is reached: the rest of the list is not wanted
+            if cursor and len(raws) >= CITES_MAX_PAGES:
+                log.warning("openalex: citing works of %s stopped after %d pages", requested[0],
+                            CITES_MAX_PAGES)  # fmt: skip
+                break
+        outcomes = [self._entry(i, "ok", http_status=200, attempts=attempts) for i in requested]
+        return self._batch(raws, outcomes, before)
 
     # -- planning --------------------------------------------------------------------------
 
@@ -459,6 +562,7 @@ def _error_line(answer: HttpAnswer) -> str:
 
 
 __all__ = [
+    "CITES_FIELDS",
     "COUNT_FIELDS",
     "MAX_OR_VALUES",
     "MAX_URL_CHARS",

@@ -76,6 +76,7 @@ def test_prefetched_stops_within_a_poll_while_its_producer_is_blocked():
 
 
 def test_an_interrupted_fetch_leaves_what_was_not_loaded_pending(monkeypatch, tmp_path):
+    from pipeline.config import Settings
     from pipeline.records import FetchBatch, Identifier, LedgerEntry
     from warehouse.load import start_run
 
@@ -102,7 +103,7 @@ def test_an_interrupted_fetch_leaves_what_was_not_loaded_pending(monkeypatch, tm
     try:
         run_id = writer(start_run, "enrich", {})
         tally = steps.fetch_and_load(
-            "crossref", ids, settings=None, writer=writer, run_id=run_id, stop=stop
+            "crossref", ids, settings=Settings(), writer=writer, run_id=run_id, stop=stop
         )
         rows = dict(
             writer.con.execute("select value, status from fetch_ledger order by value").fetchall()

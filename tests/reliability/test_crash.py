@@ -385,7 +385,8 @@ def test_uncounted_names_works_a_source_resolved_but_never_counted():
         [(s, sc, v, st, now, r) for s, sc, v, st, r in ledger],
     )
     con.execute(
-        "insert into citation_counts values ('w_b', 'pubmed', 'old', 3, now()), "
+        "insert into citation_counts (work_id, source, run_id, cited_by_count, observed_at) "
+        "values ('w_b', 'pubmed', 'old', 3, now()), "
         "('w_a', 'openalex', 'old', 5, now())"
     )
     assert uncounted(con, "pubmed", exclude_run=run) == [Identifier("pmid", "1")]

@@ -92,6 +92,7 @@ def batch(
     at: datetime = T0,
     links=(),
     counts=(),
+    citations=(),
     http_status: int | None = 200,
     attempts: int = 1,
     error: str | None = None,
@@ -105,7 +106,10 @@ def batch(
         for i, status in outcomes
     )
     fb = FetchBatch(source, (raw,), ledger, requests_made=1)
-    return fb, [Normalised(records=recs, links=tuple(links), counts=tuple(counts))]
+    normalised = Normalised(
+        records=recs, links=tuple(links), counts=tuple(counts), citations=tuple(citations)
+    )
+    return fb, [normalised]
 
 
 def _with_raw(rec: SourceRecord, raw_id: str) -> SourceRecord:

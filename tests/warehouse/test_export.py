@@ -114,3 +114,44 @@ def test_bibliographic_works_stream_in_chunks(loaded, monkeypatch):
     monkeypatch.setattr(export, "CHUNK", 1)
     scope_all(loaded)
     assert len(list(bibliographic_works(loaded))) == 3
+
+
+# -- issue 20's who-cites data in exports ------------------------------------------------------
+
+
+def _cited_by_three(con) -> None:
+    """Three works known only as citing works (OpenAlex cites:) of the work of doi:10.1/c."""
+    from pipeline.records import CitationLink, Normalised
+
+    from .factories import ident
+
+    run = start_run(con, "refresh", {})
+    links = tuple(
+        CitationLink("openalex", ident("doi:10.1/c"), (ident(f"openalex:W90{n}"),), n)
+        for n in range(3)
+    )
+    fb, _ = batch("openalex", outcomes=[("doi:10.1/c", "ok")])
+    load_batch(con, fb, [Normalised(citations=links)], run_id=run, citing_cap=200)
+
+
+def test_a_subset_keeps_who_cites_its_works(loaded, tmp_path):
+    _cited_by_three(loaded)
+    scope_seed(loaded, "b.txt")
+    export_relations(loaded, tmp_path, "csv", subset=True)
+    for name in ("work_citations", "cited_by"):
+        with (tmp_path / f"{name}.csv").open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == 3 and {r["citing_work_id"] for r in rows} != {""}, name
+
+
+def test_a_bibliography_of_every_work_leaves_out_the_works_known_only_as_citing(loaded, tmp_path):
+    from flows.exports import export_with
+
+    _cited_by_three(loaded)
+    assert scope_all(loaded) == 6
+    done = export_with(loaded, tmp_path, "ris")
+    assert done.works == 3
+    assert done.scope == "all 3 works; 3 works known only as citing works left out"
+    query = "select work_id from works where origin = 'citing'"
+    assert export_with(loaded, tmp_path, "ris", query=query).works == 3
+    assert export_with(loaded, tmp_path, "parquet").scope == "all 6 works"

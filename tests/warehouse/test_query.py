@@ -131,7 +131,8 @@ def test_check_quality_passes_on_a_loaded_warehouse(loaded):
          "values ('d', 'doi', 'x', 0, 1, 1, null, 'd:0', 0, 'mention', 'w_x')",
          "mentions_without_work"),
         ("delete from works where doi = '10.1/a'", "work_ids_without_work"),
-        ("insert into citation_counts values ('w_nope', 'crossref', 'r', 1, now())",
+        ("insert into citation_counts (work_id, source, run_id, cited_by_count, observed_at) "
+         "values ('w_nope', 'crossref', 'r', 1, now())",
          "citation_counts_without_work"),
         ("update work_references set cited_work_id = null", "references_left_unresolved"),
         ("insert into authorships values ('w_x', 'crossref', 1, 'a', 'A', null, null, null, null, "

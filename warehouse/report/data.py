@@ -86,8 +86,9 @@ def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
 
 
 def retracted_works(con: duckdb.DuckDBPyConnection, *, limit: int = ROW_LIMIT) -> Table:
-    """Retracted works in scope. Reads ``works.is_retracted`` (true when any source says so);
-    the one place to point at a richer source of retractions (notices, dates) when there is one."""
+    """Retracted works in scope, from the view ``retracted_works``: a retraction notice
+    (Crossref ``updated-by``/``update-to`` with Retraction Watch's, PubMed
+    ``CommentsCorrections``) with its DOI/PMID and date, or a source's ``is_retracted``."""
     return _query(con, "retracted_works", {"limit": limit})
 
 

@@ -1,29 +1,39 @@
 -- Statements of warehouse/report/data.py: everything the HTML report shows, aggregated in
--- DuckDB. Each joins report_scope (warehouse/scope.sql): every work, or one seed document's.
+-- DuckDB. Each joins report_works: the works of report_scope (warehouse/scope.sql: every work,
+-- or one seed document's) that are not known only as citing works (see prepare).
 -- List statements end in `limit $limit` and carry `count(*) over ()` as total_rows, so the
 -- report can say "the first 500 of 12,345" without a second query.
 
 -- name: prepare
--- What several statements below read, computed once for the scope: the disagreements and the
--- missing sources (each view compares or crosses every work; read twice, they cost twice).
+-- What several statements below read, computed once for the scope: the works the report is
+-- about (report_works: the scope's works less those known only as citing works, which `enrich
+-- refresh` adds to the crosswalk by the hundred and would flood every list; `enrich run
+-- --expand citing` enriches them, and they stay out of the report all the same), the
+-- disagreements and the missing sources (each view compares or crosses every work; read twice,
+-- they cost twice).
+create or replace temp table report_works as
+select s.work_id, s.ordinal from report_scope s join works w using (work_id)
+where w.origin is distinct from 'citing';
 create or replace temp table report_disagreements as
-select d.* from source_disagreements d join report_scope s using (work_id)
+select d.* from source_disagreements d join report_works s using (work_id)
 where d.field in ('title', 'publication_year', 'venue');
 create or replace temp table report_missing as
-select m.* from works_missing_source m join report_scope s using (work_id);
+select m.* from works_missing_source m join report_works s using (work_id);
 
 -- name: totals
-select (select count(*) from report_scope) as works,
-       (select count(distinct m.document_id) from mentions m join report_scope s using (work_id)) as documents,
-       (select count(*) from work_ids i join report_scope s using (work_id)) as identifiers,
-       (select count(*) from source_records r join report_scope s using (work_id)) as source_records,
-       (select count(*) from citation_counts c join report_scope s using (work_id)) as citation_observations,
-       (select count(*) from works w join report_scope s using (work_id) where w.is_retracted) as retracted,
+select (select count(*) from report_works) as works,
+       (select count(distinct m.document_id) from mentions m join report_works s using (work_id)) as documents,
+       (select count(*) from work_ids i join report_works s using (work_id)) as identifiers,
+       (select count(*) from source_records r join report_works s using (work_id)) as source_records,
+       (select count(*) from citation_counts c join report_works s using (work_id)) as citation_observations,
+       (select count(*) from retracted_works r join report_works s using (work_id)) as retracted,
+       (select count(*) from report_scope s join works w using (work_id)
+        where w.origin = 'citing') as citing_works,
        (select max(finished_at) from runs) as last_run_finished;
 
 -- name: ids_by_scheme
 select i.scheme, count(*) as identifiers
-from work_ids i join report_scope s using (work_id)
+from work_ids i join report_works s using (work_id)
 group by i.scheme
 order by identifiers desc, i.scheme;
 
@@ -32,10 +42,10 @@ order by identifiers desc, i.scheme;
 with sources as (select unnest(['openalex', 'crossref', 'pubmed']) as source)
 select x.source,
        count(r.work_id) as works_with_record,
-       (select count(*) from report_scope) as works,
-       round(100.0 * count(r.work_id) / greatest((select count(*) from report_scope), 1), 1) as percent
+       (select count(*) from report_works) as works,
+       round(100.0 * count(r.work_id) / greatest((select count(*) from report_works), 1), 1) as percent
 from sources x
-left join (select r.work_id, r.source from source_records r join report_scope s using (work_id)) r
+left join (select r.work_id, r.source from source_records r join report_works s using (work_id)) r
   on r.source = x.source
 group by x.source
 order by x.source;
@@ -49,7 +59,7 @@ select l.source,
        count(*) filter (where l.status = 'pending') as pending
 from fetch_ledger l
 join work_ids i on i.scheme = l.scheme and i.value = l.value
-join report_scope s on s.work_id = i.work_id
+join report_works s on s.work_id = i.work_id
 group by l.source
 order by l.source;
 
@@ -59,7 +69,7 @@ order by l.source;
 with daily as (
     select c.work_id, c.source, c.observed_at::date as day,
            arg_max(c.cited_by_count, c.observed_at) as n
-    from citation_counts c join report_scope s using (work_id)
+    from citation_counts c join report_works s using (work_id)
     group by all
 ),
 changes as (
@@ -79,7 +89,7 @@ order by source, day;
 -- Citations received per calendar year by the works in scope (OpenAlex counts_by_year: the last
 -- ten years, zero years left out by OpenAlex).
 select y.year, sum(y.cited_by_count) as citations, count(distinct y.work_id) as works
-from counts_by_year y join report_scope s using (work_id)
+from counts_by_year y join report_works s using (work_id)
 group by y.year
 order by y.year;
 
@@ -87,7 +97,7 @@ order by y.year;
 -- counts_by_year of the $works most cited works in scope, one row per (work, year).
 with top as (
     select w.work_id, coalesce(w.title, w.doi, w.work_id) as title, w.cited_by_count
-    from works w join report_scope s using (work_id)
+    from works w join report_works s using (work_id)
     where w.cited_by_count is not null
     order by w.cited_by_count desc, w.work_id
     limit $works
@@ -100,7 +110,7 @@ order by t.cited_by_count desc, t.work_id, y.year;
 -- Every observation of the $works most cited works in scope, with the change since the last one.
 with top as (
     select w.work_id, w.cited_by_count
-    from works w join report_scope s using (work_id)
+    from works w join report_works s using (work_id)
     where w.cited_by_count is not null
     order by w.cited_by_count desc, w.work_id
     limit $works
@@ -115,7 +125,7 @@ order by t.cited_by_count desc, h.work_id, h.source, h.observed_at;
 select coalesce(c.title, c.work_id) as title, c.source, c.previous_count, c.cited_by_count,
        c.change, c.previous_observed_at, c.observed_at, c.work_id,
        count(*) over () as total_rows
-from citation_change c join report_scope s using (work_id)
+from citation_change c join report_works s using (work_id)
 where c.change is not null and c.change <> 0
 order by c.change desc, c.work_id, c.source
 limit $limit;
@@ -123,7 +133,7 @@ limit $limit;
 -- name: most_cited
 select m.rank, coalesce(m.title, m.work_id) as title, m.cited_by_count, m.publication_year,
        m.venue, m.doi, m.pmid, m.work_id, count(*) over () as total_rows
-from most_cited m join report_scope s using (work_id)
+from most_cited m join report_works s using (work_id)
 order by m.cited_by_count desc, m.work_id
 limit $limit;
 
@@ -132,7 +142,7 @@ limit $limit;
 select c.path, c.found, c.works, c.resolved, c.not_found, c.failed, c.pending, c.unattempted,
        c.loaded_at, c.document_id, count(*) over () as total_rows
 from seed_coverage c
-where exists (select 1 from mentions m join report_scope s using (work_id)
+where exists (select 1 from mentions m join report_works s using (work_id)
               where m.document_id = c.document_id)
 order by c.path
 limit $limit;
@@ -142,7 +152,7 @@ limit $limit;
 -- role(s), what is known of them, which sources have them. total_rows: per document.
 with docs as (
     select c.document_id from seed_coverage c
-    where exists (select 1 from mentions m join report_scope s using (work_id)
+    where exists (select 1 from mentions m join report_works s using (work_id)
                   where m.document_id = c.document_id)
     order by c.path
     limit $documents
@@ -152,7 +162,7 @@ roles as (
            string_agg(distinct m.role, ', ' order by m.role) as roles, min(m.line) as first_line
     from mentions m
     join docs d using (document_id)
-    join report_scope s using (work_id)
+    join report_works s using (work_id)
     group by m.document_id, m.work_id
 )
 select r.document_id, r.roles, coalesce(w.title, '') as title, w.publication_year, w.doi, w.pmid,
@@ -170,14 +180,14 @@ order by r.document_id, r.first_line, w.work_id;
 -- matching.) total_rows: per document.
 with docs as (
     select c.document_id from seed_coverage c
-    where exists (select 1 from mentions m join report_scope s using (work_id)
+    where exists (select 1 from mentions m join report_works s using (work_id)
                   where m.document_id = c.document_id)
     order by c.path
     limit $documents
 ),
 cited as (
     select m.document_id, m.scheme, m.value, any_value(m.work_id) as work_id, min(m.line) as line
-    from mentions m join docs d using (document_id) join report_scope s using (work_id)
+    from mentions m join docs d using (document_id) join report_works s using (work_id)
     where m.role = 'reference'
     group by m.document_id, m.scheme, m.value
 ),
@@ -199,14 +209,18 @@ qualify row_number() over (partition by u.document_id order by u.line, u.scheme,
 order by u.document_id, u.line, u.scheme, u.value;
 
 -- name: retracted_works
--- Works a source marks as retracted (works.is_retracted: any source says so), and which sources.
-select coalesce(w.title, w.work_id) as title, w.publication_year, w.venue, w.doi, w.pmid,
-       (select string_agg(r.source, ', ' order by r.source) from source_records r
-        where r.work_id = w.work_id and r.is_retracted) as retracted_per,
-       w.work_id, count(*) over () as total_rows
-from works w join report_scope s using (work_id)
-where w.is_retracted
-order by w.publication_year desc nulls last, w.work_id
+-- Works a source says are retracted (the view retracted_works: a retraction, removal or
+-- withdrawal notice in work_updates, or a source record flagged is_retracted), with the
+-- earliest date a notice gives, the notices' DOIs and PMIDs, and who says so.
+select coalesce(r.title, r.work_id) as title, r.publication_year, w.venue, r.doi, r.pmid,
+       r.retracted_on,
+       array_to_string(r.notice_dois, ', ') as notice_doi,
+       array_to_string(r.notice_pmids, ', ') as notice_pmid,
+       array_to_string(r.sources, ', ') as retracted_per,
+       array_to_string(r.asserted_by, ', ') as asserted_by,
+       r.work_id, count(*) over () as total_rows
+from retracted_works r join report_works s using (work_id) join works w using (work_id)
+order by r.retracted_on desc nulls last, r.publication_year desc nulls last, r.work_id
 limit $limit;
 
 -- name: disagreements_by_field
@@ -244,7 +258,7 @@ select l.source, l.scheme, l.value, l.status, l.http_status, l.attempts, l.last_
        l.last_attempt_at, i.work_id, count(*) over () as total_rows
 from fetch_ledger l
 join work_ids i on i.scheme = l.scheme and i.value = l.value
-join report_scope s on s.work_id = i.work_id
+join report_works s on s.work_id = i.work_id
 where l.status in ('failed', 'pending')
 order by l.status, l.source, l.scheme, l.value
 limit $limit;

@@ -1,6 +1,7 @@
 -- works_missing_source: one row per (work, source) where that source has no record of the work,
 -- with what the ledger says about asking it (best status over the work's identifiers:
--- ok > not_found > failed > pending; 'unattempted' when it was never asked).
+-- ok > not_found > failed > pending; 'unattempted' when it was never asked). Works known only as
+-- citing works (origin 'citing') are left out until they are asked (`--expand citing`).
 with sources as (
     select unnest(['openalex', 'crossref', 'pubmed']) as source
 ),
@@ -30,3 +31,4 @@ cross join sources s
 left join source_records r on r.work_id = w.work_id and r.source = s.source
 left join asked a on a.work_id = w.work_id and a.source = s.source
 where r.work_id is null
+  and not (w.origin = 'citing' and a.status is null)

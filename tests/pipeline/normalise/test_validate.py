@@ -208,8 +208,82 @@ def test_every_field_of_every_record_a_normaliser_emits_has_a_check():
     from pipeline.normalise import validate
 
     specs = [validate.SOURCE_RECORD, validate.AUTHOR, validate.INSTITUTION, validate.REFERENCE,
-             validate.FUNDER, validate.TOPIC, validate.CITATION_COUNT, validate.IDENTITY_LINK]  # fmt: skip
+             validate.FUNDER, validate.TOPIC, validate.CITATION_COUNT, validate.IDENTITY_LINK,
+             validate.UPDATE, validate.VERSION, validate.CITATION_LINK]  # fmt: skip
     for spec in specs:
         declared = [f.name for f in dataclasses.fields(spec.cls)]
         checked = [name for name, _ in spec.fields]
         assert sorted(checked) == sorted(declared), spec.cls.__name__
+
+
+def test_every_record_type_a_normalised_answer_carries_is_validated():
+    """A new kind of record in Normalised (issue 20 added citing links and modified ids) must
+    be checked by ``validated`` too: each field's record type has a spec above."""
+    import dataclasses
+
+    from pipeline.normalise import validate
+
+    checked_types = {spec.cls for spec in (validate.SOURCE_RECORD, validate.CITATION_COUNT,
+                                           validate.IDENTITY_LINK, validate.CITATION_LINK)}  # fmt: skip
+    carried = {
+        "records": SourceRecord, "links": validate.IdentityLink, "counts": CitationCount,
+        "citations": validate.CitationLink, "not_found": Identifier, "modified": Identifier,
+        "notes": validate.DataQualityNote,
+    }  # fmt: skip
+    assert sorted(f.name for f in dataclasses.fields(Normalised)) == sorted(carried)
+    assert {t for t in carried.values() if t not in (Identifier, validate.DataQualityNote)} <= (
+        checked_types
+    )
+
+
+# -- issue 20's records: updates, versions, citing links, change keys, modified ids ------------
+
+
+def test_an_update_or_version_without_a_usable_key_is_dropped_and_the_record_kept():
+    from pipeline.records import UpdateRecord, VersionRecord
+
+    good = UpdateRecord("retraction", Identifier("doi", "10.1/x"), Identifier("doi", "10.1/n"))
+    no_target = UpdateRecord("retraction", Identifier("doi", ""))
+    bad_notice = UpdateRecord("correction", Identifier("doi", "10.1/x"), notice="10.1/n")
+    versions = (VersionRecord("has-preprint", Identifier("nope", "1")),
+                VersionRecord("location", Identifier("arxiv", "1706.03762"), version=3))  # fmt: skip
+    out = check(record(updates=(good, no_target, bad_notice), versions=versions, change_key=7))
+    r = out.records[0]
+    assert r.updates == (good, UpdateRecord("correction", Identifier("doi", "10.1/x")))
+    assert r.versions == (VersionRecord("location", Identifier("arxiv", "1706.03762")),)
+    assert r.change_key is None
+    assert [(f, a) for _, f, _, _, a in notes(out)] == [
+        ("updates[1].target", "dropped"),
+        ("updates[2].notice", "nulled"),
+        ("versions[0].other", "dropped"),
+        ("versions[1].version", "nulled"),
+        ("change_key", "nulled"),
+    ]
+
+
+def test_a_citing_link_keeps_its_usable_citing_ids_and_is_skipped_without_any():
+    from pipeline.records import CitationLink
+
+    w9 = Identifier("openalex", "W9")
+    kept = CitationLink("openalex", W1, (w9, Identifier("doi", "")), 0, "r1")
+    empty = CitationLink("openalex", W1, (Identifier("pmid", 5),), 1, "r1")
+    no_cited = CitationLink("openalex", Identifier("openalex", ""), (w9,), 2, "r1")
+    out = validated(
+        Normalised(citations=(kept, empty, no_cited), modified=(W1, Identifier("pmid", ""))),
+        source="openalex", raw_id="r1",
+    )  # fmt: skip
+    assert out.citations == (CitationLink("openalex", W1, (w9,), 0, "r1"),)
+    assert out.modified == (W1,)
+    assert [(f, a) for _, f, _, _, a in notes(out)] == [
+        ("citing[1]", "dropped"),
+        ("citing[0]", "dropped"),
+        ("cited", "record_skipped"),
+        ("citing", "record_skipped"),
+        ("modified[1]", "dropped"),
+    ]
+
+
+def test_a_count_with_an_odd_change_key_keeps_its_count():
+    out = check(counts=(CitationCount("openalex", W1, 7, change_key=["a"]),))
+    assert out.counts == (CitationCount("openalex", W1, 7),)
+    assert notes(out) == [("openalex:W1", "change_key", '["a"]', "not a string (list)", "nulled")]

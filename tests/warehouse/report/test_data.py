@@ -106,3 +106,59 @@ def test_the_retraction_and_reference_queries_are_single_functions(warehouse):
     doc_id = doc.fetchone()[0]
     table = unmatched_references(warehouse)
     assert table.column("document_id") == [doc_id] * 2 and table.totals == [2, 2]
+
+
+# -- issue 20's data in the report: retraction notices, works known only as citing works -------
+
+
+def test_a_retraction_notice_shows_its_doi_and_date_and_citing_works_stay_out_of_the_lists():
+    """The conftest warehouse, then D gets a Retraction Watch notice (Crossref updated-by) and 3
+    citing works (OpenAlex cites:): the retraction list shows the notice, the citing-only works
+    are counted on the overview and listed nowhere."""
+    from pipeline.records import CitationLink, Normalised, UpdateRecord
+    from warehouse.db import connect
+    from warehouse.load import load_batch, start_run
+
+    from ..conftest import assert_quality
+    from ..factories import batch, ident, record
+    from .conftest import build
+
+    con = connect(":memory:")
+    try:
+        build(con)
+        before = data(con)
+        run = start_run(con, "refresh", {})
+        notice = UpdateRecord("retraction", ident("doi:10.1/d"), ident("doi:10.1/notice"),
+                              date="2026-02-03", asserted_by="retraction-watch", record_id="61")  # fmt: skip
+        fb, norm = batch("crossref", [record("crossref", "doi:10.1/d", updates=(notice,))],
+                         outcomes=[("doi:10.1/d", "ok")])  # fmt: skip
+        load_batch(con, fb, norm, run_id=run)
+        citing = tuple(
+            CitationLink("openalex", ident("openalex:W4"), (ident(f"openalex:W90{n}"),), n)
+            for n in range(3)
+        )
+        fb, _ = batch("openalex", outcomes=[("openalex:W4", "ok")])
+        load_batch(con, fb, [Normalised(citations=citing)], run_id=run, citing_cap=200)
+        d = data(con)
+        assert d.totals["works"] == 4 and d.totals["citing_works"] == 3
+        assert d.totals["retracted"] == 2
+        rows = {r["doi"]: r for r in d.retracted.records()}
+        assert (rows["10.1/d"]["notice_doi"], rows["10.1/d"]["retracted_on"]) == (
+            "10.1/notice", "2026-02-03")  # fmt: skip
+        assert rows["10.1/d"]["asserted_by"] == "retraction-watch"
+        assert rows["10.1/a"]["retracted_per"] == "crossref"  # a source's flag, no notice
+        citers = {work_of(con, "openalex", f"W90{n}") for n in range(3)}
+        listed = {
+            w for t in (d.most_cited, d.missing_source, d.failed_pending, d.retracted)
+            for w in t.column("work_id")
+        }  # fmt: skip
+        assert not citers & listed
+        # D now has a Crossref record; no citing-only work is "missing a source"
+        assert d.missing_source.total == before.missing_source.total - 1
+        assert d.ids_by_scheme.rows == before.ids_by_scheme.rows
+        assert d.coverage_by_source.rows != [] and all(
+            r["works"] == 4 for r in d.coverage_by_source.records()
+        )
+        assert_quality(con)
+    finally:
+        con.close()
