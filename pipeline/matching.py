@@ -49,14 +49,17 @@ __all__ = [
     "is_valid",
     "decide",
     "Decision",
+    "pins_down",
     "TITLE_MIN",
     "MARGIN",
     "SUPPORT_NEEDED",
 ]
 
 TITLE_MIN = 0.90  # title similarity that counts as "the title is printed here"
+TITLE_NOISE = 0.75  # below it, a title's alignment with the string is chance
 LONG_TITLE_CHARS = 20  # a title at least this long (folded) counts double
 AUTHOR_MIN = 0.88  # fuzzy family-name match in the string's head
+AUTHOR_FIELD = 0.99  # the first author found, exactly or fuzzily (OCR, accents)
 CONTAINER_MIN = 0.90
 SUPPORT_NEEDED = 4.0
 MARGIN = 0.08  # similarity the winner must lead the next valid candidate by
@@ -125,7 +128,7 @@ class Evidence:
     def similarity(self) -> float:
         """A 0..1 score for ranking candidates: weighted agreement minus unexplained numbers."""
         parts = {
-            "title": self.title,
+            "title": _title_credit(self.title),
             "author": self.author,
             "year": max(self.year, 0.0) if self.year is not None else None,
             "volume": self.volume,
@@ -135,6 +138,15 @@ class Evidence:
         got = sum(WEIGHTS[k] * (v or 0.0) for k, v in parts.items())
         cost = min(self.unexplained * UNEXPLAINED_COST, UNEXPLAINED_CAP)
         return max(0.0, min(1.0, got - cost))
+
+
+def _title_credit(title: float | None) -> float | None:
+    """A title's share of the similarity: none below TITLE_NOISE (any title aligns that well
+    with some stretch of a string that does not print it: 0.3-0.75 measured on the title-less
+    styles), full from TITLE_MIN, linear between."""
+    if title is None:
+        return None
+    return max(0.0, min(1.0, (title - TITLE_NOISE) / (TITLE_MIN - TITLE_NOISE)))
 
 
 def evidence(ref: RefString, cand: Candidate) -> Evidence:
@@ -212,10 +224,28 @@ def is_valid(ev: Evidence, ref: RefString) -> bool:
         # a candidate whose authors are all absent from the string needs one more agreement
         needed = SUPPORT_NEEDED + (1.0 if ev.author == 0.0 else 0.0)
         return ev.support >= needed and (_ok(ev.author) or _ok(ev.year, 0.5))
-    # No title in the string: the numbers must pin the work down.
-    return (
-        _ok(ev.author) and _ok(ev.year) and _ok(ev.page) and (_ok(ev.volume) or _ok(ev.container))
-    )
+    return pins_down(ev)
+
+
+def pins_down(ev: Evidence) -> bool:
+    """Without a title in the string (ACS, AIP, Vancouver-without-titles...), whether the
+    fields it prints name one work:
+
+    - volume + first page + year (+/-1) + the first author: all but unique;
+    - volume + first page + year (+/-1) + the journal, for a work that names no author (an
+      editorial, a news item): where it starts in which volume of which journal is all but
+      unique too (what ECitMatch and OpenURL resolvers match on). A candidate whose authors the
+      string does not print is another work on that page (an editorial beside the article);
+    - first author + year + first page + journal: a work with no volume (a chapter, a
+      proceedings paper, an article number).
+
+    Not enough: author + year + volume + journal without a page, which Crossref's SBMV
+    accepts (support 3). Measured, it links a string whose work is not in the catalog to the
+    same author's other paper in that volume (an abstract journal prints hundreds a volume).
+    """
+    if _ok(ev.volume) and _ok(ev.page) and _ok(ev.year, 0.5):
+        return _ok(ev.author, AUTHOR_FIELD) or (ev.author is None and _ok(ev.container))
+    return _ok(ev.author, AUTHOR_FIELD) and _ok(ev.year) and _ok(ev.page) and _ok(ev.container)
 
 
 def _ok(value: float | None, at_least: float = 1.0) -> bool:
