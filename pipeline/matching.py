@@ -61,6 +61,7 @@ LONG_TITLE_CHARS = 20  # a title at least this long (folded) counts double
 AUTHOR_MIN = 0.88  # fuzzy family-name match in the string's head
 AUTHOR_FIELD = 0.99  # the first author found, exactly or fuzzily (OCR, accents)
 CONTAINER_MIN = 0.90
+LONG_CONTAINER_CHARS = 12  # a shorter name ("Cell", "Lancet") must be printed as whole words
 SUPPORT_NEEDED = 4.0
 MARGIN = 0.08  # similarity the winner must lead the next valid candidate by
 
@@ -86,8 +87,11 @@ _NOTICE = re.compile(
 )
 # Scripts written without spaces between words (CJK, kana, hangul): a name is a substring.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_STOP = frozenset(
-    "of the and for in on a an de la le les des du der die das und fur et al journal".split()
+# Words a cited journal name may leave out (NLM and ISO 4 drop articles, prepositions and
+# conjunctions; "Journal", "Series", "Section" are often dropped too).
+_OPTIONAL = frozenset(
+    "of the and for in on a an de la le les des du der die das und fur et journal series section"
+    " part".split()
 )
 _REVIEW = re.compile(r"\(review\)\s*$|^\s*review of\b|^\s*book review\b", re.IGNORECASE)
 _WHOLE_BOOKS = frozenset({"book", "edited-book", "monograph", "reference-book", "book-set"})
@@ -338,6 +342,8 @@ def _author(ref: RefString, cand: Candidate) -> float | None:
             return weight  # CJK names are printed without a space: "朴南權" for 朴 + 南權
         if len(name) >= 4 and fuzz.partial_ratio(name, head) / 100.0 >= AUTHOR_MIN:
             return weight * 0.99 if weight == 1.0 else weight
+        if len(name) >= 6 and name.replace(" ", "") in head.replace(" ", ""):
+            return weight * 0.99 if weight == 1.0 else weight  # OCR split it: "Hellm an"
     return 0.0
 
 
@@ -405,38 +411,59 @@ def _title_numbers(cand: Candidate, numbers: list[str]) -> None:
 
 
 def _container(ref: RefString, cand: Candidate) -> float | None:
-    names = [fold(c) for c in cand.containers if c and fold(c)]
+    names = [n for c in cand.containers if c for n in _container_names(c)]
     if not names:
         return None
+    padded = f" {ref.folded} "
     for name in names:
-        if len(name) >= 4 and _align(name, ref.folded) >= CONTAINER_MIN:
+        if f" {name} " in padded:  # printed whole
             return 1.0
-        if name in ref.token_set:
-            return 1.0
-    for name in names:
-        if _abbreviated(name, ref.tokens):
-            return 1.0
+        if len(name) >= LONG_CONTAINER_CHARS and _align(name, ref.folded) >= CONTAINER_MIN:
+            return 1.0  # printed with a typo or OCR noise
+    if any(_abbreviated(name, ref.tokens) for name in names):
+        return 1.0
     return 0.0
+
+
+def _container_names(container: str) -> list[str]:
+    """The folded forms a journal can be cited by: its full title and the title before a colon
+    ("Clinical Trials: Journal of the Society for Clinical Trials"), without a leading "The"."""
+    out = []
+    for part in (container, container.split(":", 1)[0]):
+        name = re.sub(r"^(?:the|la|le|les|der|die|das)\s+", "", fold(part))
+        if name and name not in out:
+            out.append(name)
+    return out
 
 
 def _abbreviated(name: str, tokens: list[str]) -> bool:
     """Whether consecutive tokens of the string abbreviate ``name`` word by word, each token
-    starting like its word and its letters found in order ("natl" for "national")."""
-    words = [w for w in name.split() if w not in _STOP]
-    if len(words) < 2:
+    starting like its word and its letters found in order ("natl" for "national"); the
+    journal's little words ("of", "the", "journal", "series") may be left out, and printed
+    ("J Gerontol A" for "Journals of Gerontology Series A"). At least two of its other words
+    must be there, and all of them."""
+    words = name.split()
+    needed = sum(1 for w in words if w not in _OPTIONAL)
+    if needed < 2:
         return False
-    for start in range(len(tokens)):
-        i, j = start, 0
-        while i < len(tokens) and j < len(words):
-            if _abbrev_of(tokens[i], words[j]):
-                i, j = i + 1, j + 1
-            elif tokens[i] in _STOP:
-                i += 1
-            else:
-                break
-        if j == len(words):
-            return True
-    return False
+    return any(_aligns(words, tokens, start) for start in range(len(tokens)))
+
+
+def _aligns(words: list[str], tokens: list[str], i: int) -> bool:
+    """Whether ``tokens[i:]`` starts with an abbreviation of ``words``; one token at least
+    must be more than an initial (a run of author initials "J A B" abbreviates nothing)."""
+    j, spelled = 0, False
+    while j < len(words):
+        if i < len(tokens) and _abbrev_of(tokens[i], words[j]):
+            spelled = spelled or (len(tokens[i]) >= 3 and words[j] not in _OPTIONAL)
+            i, j = i + 1, j + 1
+        elif words[j] in _OPTIONAL:
+            j += 1
+        elif i < len(tokens) and tokens[i] in _OPTIONAL and j > 0:
+            i += 1
+        else:
+            return False
+    return spelled
 
 
 def _abbrev_of(token: str, word: str) -> bool:

@@ -237,3 +237,32 @@ def test_a_title_aligning_by_chance_with_a_title_less_string_does_not_rank_candi
     ev = evidence(ref, MERDRIGNAC)
     assert ev.title < 0.75
     assert ev.similarity == evidence(ref, replace(MERDRIGNAC, title=None)).similarity
+
+
+def test_journals_are_recognised_as_references_abbreviate_them():
+    # real PLOS strings and the full titles Crossref holds for their journals
+    pairs = [
+        ("Herbst RS, et al.. Lancet. 2011; 377:1846–1854.", "The Lancet"),
+        ("Cooke SL, et al. (2011). Br J Cancer 104: 361–368.", "British Journal of Cancer"),
+        ("Mantegna RN (1999). Eur Phys J B 11: 193.", "The European Physical Journal B"),
+        ("Keeling MJ (2005). Proc Roy Soc B 272:1195–1202.",
+         "Proceedings of the Royal Society B: Biological Sciences"),
+        ("Colman RJ, et al. (2008). J Gerontol A Biol Sci Med Sci 63: 556-559.",
+         "The Journals of Gerontology Series A: Biological Sciences and Medical Sciences"),
+    ]  # fmt: skip
+    for text, journal in pairs:
+        assert evidence(RefString(text), cand("10.1/x", None, [], 2000, journal)).container == 1.0
+
+
+def test_author_initials_or_a_word_inside_another_are_not_a_journal():
+    ref = RefString("Smith J A B (2001) Stem cells in the niche. Science 294: 1012.")
+    for journal in ("Journal of Applied Biology", "Cell"):
+        assert evidence(ref, cand("10.1/x", None, [], 2001, journal)).container == 0.0
+
+
+def test_a_family_name_split_by_ocr_is_still_the_first_author():
+    ref = RefString("1 S. Hellm an, L.E. Ootnick, and E.C. Hannon, Proceedings of the National "
+                    "Academy of SciQnces 75,  490 (1978).")  # fmt: skip
+    hellman = cand("10.1073/pnas.75.1.490", "Some title", ["Hellman", "Hartnick", "Hannon"],
+                   1978, "Proceedings of the National Academy of Sciences", "75", "490-494")  # fmt: skip
+    assert decide(ref, [hellman]).status == "matched"
