@@ -241,15 +241,20 @@ def pins_down(ev: Evidence) -> bool:
       unique too (what ECitMatch and OpenURL resolvers match on). A candidate whose authors the
       string does not print is another work on that page (an editorial beside the article);
     - first author + year + first page + journal: a work with no volume (a chapter, a
-      proceedings paper, an article number).
+      proceedings paper, an article number);
+    - volume + first page + first author + journal, the year unreadable ("(2 012)"): the year
+      is the least telling of the five.
 
     Not enough: author + year + volume + journal without a page, which Crossref's SBMV
     accepts (support 3). Measured, it links a string whose work is not in the catalog to the
     same author's other paper in that volume (an abstract journal prints hundreds a volume).
     """
-    if _ok(ev.volume) and _ok(ev.page) and _ok(ev.year, 0.5):
-        return _ok(ev.author, AUTHOR_FIELD) or (ev.author is None and _ok(ev.container))
-    return _ok(ev.author, AUTHOR_FIELD) and _ok(ev.year) and _ok(ev.page) and _ok(ev.container)
+    author = _ok(ev.author, AUTHOR_FIELD)
+    if _ok(ev.volume) and _ok(ev.page):
+        if _ok(ev.year, 0.5):
+            return author or (ev.author is None and _ok(ev.container))
+        return author and _ok(ev.container)  # its year lost to OCR noise: "(2 012)"
+    return author and _ok(ev.year) and _ok(ev.page) and _ok(ev.container)
 
 
 def _ok(value: float | None, at_least: float = 1.0) -> bool:

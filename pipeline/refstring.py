@@ -71,7 +71,10 @@ def triage(text: str) -> str | None:
     words = [w for w in fold(rest).split() if not w.isdigit()]
     if not words and _URL.search(stripped):
         return "only a URL"
-    if len(stripped) < MIN_CHARS or len(words) < MIN_WORDS:
+    # "Helicobacter 12, 274 (2007)." names its work by journal, volume, page and year: three
+    # numbers make up for the words a title-less style leaves out
+    numbers = len(RefString(stripped).numbers)
+    if len(stripped) < MIN_CHARS or not words or (len(words) < MIN_WORDS and numbers < 3):
         return "too short to identify a work"
     return None
 

@@ -266,3 +266,10 @@ def test_a_family_name_split_by_ocr_is_still_the_first_author():
     hellman = cand("10.1073/pnas.75.1.490", "Some title", ["Hellman", "Hartnick", "Hannon"],
                    1978, "Proceedings of the National Academy of Sciences", "75", "490-494")  # fmt: skip
     assert decide(ref, [hellman]).status == "matched"
+
+
+def test_a_year_lost_to_ocr_noise_leaves_author_journal_volume_and_page_to_decide():
+    ref = RefString("1 G. Merdrignac, R. Fauchet, Tissue Antigens 18, 299 (19 8l).")
+    assert decide(ref, [MERDRIGNAC]).status == "matched"
+    no_author = RefString("1 Tissue Antigens 18, 299 (19 8l).")
+    assert decide(no_author, [MERDRIGNAC]).status == "unmatched"

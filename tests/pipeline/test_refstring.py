@@ -81,3 +81,9 @@ def test_query_drops_urls_and_dois_and_stays_short():
 )
 def test_the_lists_own_number_is_not_a_bibliographic_number(text, numbers):
     assert RefString(text).numbers == numbers
+
+
+def test_a_title_less_journal_reference_with_three_numbers_is_worth_a_search():
+    # journal, volume, page and year: no title, one word, yet it names one article
+    assert triage("1Helicobacter 12, 274 (2007).") is None
+    assert triage("Smith J, 2001, 5") == "too short to identify a work"
