@@ -19,12 +19,14 @@ Evidence, each field of the candidate looked for in the reference string (``RefS
 - numbers of the string no field explains (another volume, other pages) count against it.
 
 Rule (``is_valid``): no veto, and support >= SUPPORT_NEEDED (title 2, each other field 1, a year
-off by one 0.5). Without a title in the string (styles that print none) the candidate needs the
-first author, the year, the first page and the volume or journal. A notice about another work
+off by one 0.5). Without a title in the string (styles that print none) the fields it does
+print must name one work (``pins_down``: volume + first page + year + first author, and the
+variants listed there). A notice about another work
 (correction, erratum, retraction, reply, comment, "Data from:") is valid only when the string
 says so too.
 
-Decision (``decide``): the valid candidate with the highest ``similarity`` wins when it leads
+Decision (``decide``): the valid candidate with the highest ``similarity`` (a title counting
+only above TITLE_NOISE) wins when it leads
 the next valid one by MARGIN; two valid candidates within MARGIN are ``ambiguous`` (the same
 article registered twice, a preprint and its journal version); none is ``unmatched``.
 
