@@ -2,13 +2,13 @@
 
 Setup (not timed): the fake API in its own process with Crossref's and NCBI's real limits (3 list
 queries/s, 3 NCBI requests/s, 3 in flight), 30 ms of latency, and the evaluation catalog of real
-records (tests/fixtures/matching/catalog.jsonl, 2,725 works). N reference strings (300; quick:
+records (tests/fixtures/matching/catalog.jsonl, 3,333 works). N reference strings (300; quick:
 60) from the evaluation queries, positives and strings whose work is absent alike.
 
 Figures:
 - requests per string on a cold warehouse (goal: 1 Crossref search per string, plus the
-  ECitMatch rounds for journal strings Crossref leaves unmatched) and on a second call over the
-  same strings (goal: 0, every string settled);
+  ECitMatch rounds for journal strings Crossref leaves unmatched or ambiguous) and on a second
+  call over the same strings (goal: 0, every string settled);
 - wall time against the floor the rate limits allow: max(Crossref searches, NCBI calls) / 3 per
   second;
 - CPU per string spent deciding (validation of 5 candidates), as a share of the 333 ms a string

@@ -19,12 +19,14 @@ Evidence, each field of the candidate looked for in the reference string (``RefS
 - numbers of the string no field explains (another volume, other pages) count against it.
 
 Rule (``is_valid``): no veto, and support >= SUPPORT_NEEDED (title 2, each other field 1, a year
-off by one 0.5). Without a title in the string (styles that print none) the candidate needs the
-first author, the year, the first page and the volume or journal. A notice about another work
+off by one 0.5). Without a title in the string (styles that print none) the fields it does
+print must name one work (``pins_down``: volume + first page + year + first author, and the
+variants listed there). A notice about another work
 (correction, erratum, retraction, reply, comment, "Data from:") is valid only when the string
 says so too.
 
-Decision (``decide``): the valid candidate with the highest ``similarity`` wins when it leads
+Decision (``decide``): the valid candidate with the highest ``similarity`` (a title counting
+only above TITLE_NOISE) wins when it leads
 the next valid one by MARGIN; two valid candidates within MARGIN are ``ambiguous`` (the same
 article registered twice, a preprint and its journal version); none is ``unmatched``.
 
@@ -49,15 +51,19 @@ __all__ = [
     "is_valid",
     "decide",
     "Decision",
+    "pins_down",
     "TITLE_MIN",
     "MARGIN",
     "SUPPORT_NEEDED",
 ]
 
 TITLE_MIN = 0.90  # title similarity that counts as "the title is printed here"
+TITLE_NOISE = 0.75  # below it, a title's alignment with the string is chance
 LONG_TITLE_CHARS = 20  # a title at least this long (folded) counts double
 AUTHOR_MIN = 0.88  # fuzzy family-name match in the string's head
+AUTHOR_FIELD = 0.99  # the first author found, exactly or fuzzily (OCR, accents)
 CONTAINER_MIN = 0.90
+LONG_CONTAINER_CHARS = 12  # a shorter name ("Cell", "Lancet") must be printed as whole words
 SUPPORT_NEEDED = 4.0
 MARGIN = 0.08  # similarity the winner must lead the next valid candidate by
 
@@ -83,8 +89,11 @@ _NOTICE = re.compile(
 )
 # Scripts written without spaces between words (CJK, kana, hangul): a name is a substring.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_STOP = frozenset(
-    "of the and for in on a an de la le les des du der die das und fur et al journal".split()
+# Words a cited journal name may leave out (NLM and ISO 4 drop articles, prepositions and
+# conjunctions; "Journal", "Series", "Section" are often dropped too).
+_OPTIONAL = frozenset(
+    "of the and for in on a an de la le les des du der die das und fur et journal series section"
+    " part".split()
 )
 _REVIEW = re.compile(r"\(review\)\s*$|^\s*review of\b|^\s*book review\b", re.IGNORECASE)
 _WHOLE_BOOKS = frozenset({"book", "edited-book", "monograph", "reference-book", "book-set"})
@@ -125,7 +134,7 @@ class Evidence:
     def similarity(self) -> float:
         """A 0..1 score for ranking candidates: weighted agreement minus unexplained numbers."""
         parts = {
-            "title": self.title,
+            "title": _title_credit(self.title),
             "author": self.author,
             "year": max(self.year, 0.0) if self.year is not None else None,
             "volume": self.volume,
@@ -135,6 +144,15 @@ class Evidence:
         got = sum(WEIGHTS[k] * (v or 0.0) for k, v in parts.items())
         cost = min(self.unexplained * UNEXPLAINED_COST, UNEXPLAINED_CAP)
         return max(0.0, min(1.0, got - cost))
+
+
+def _title_credit(title: float | None) -> float | None:
+    """A title's share of the similarity: none below TITLE_NOISE (any title aligns that well
+    with some stretch of a string that does not print it: 0.3-0.75 measured on the title-less
+    styles), full from TITLE_MIN, linear between."""
+    if title is None:
+        return None
+    return max(0.0, min(1.0, (title - TITLE_NOISE) / (TITLE_MIN - TITLE_NOISE)))
 
 
 def evidence(ref: RefString, cand: Candidate) -> Evidence:
@@ -212,10 +230,33 @@ def is_valid(ev: Evidence, ref: RefString) -> bool:
         # a candidate whose authors are all absent from the string needs one more agreement
         needed = SUPPORT_NEEDED + (1.0 if ev.author == 0.0 else 0.0)
         return ev.support >= needed and (_ok(ev.author) or _ok(ev.year, 0.5))
-    # No title in the string: the numbers must pin the work down.
-    return (
-        _ok(ev.author) and _ok(ev.year) and _ok(ev.page) and (_ok(ev.volume) or _ok(ev.container))
-    )
+    return pins_down(ev)
+
+
+def pins_down(ev: Evidence) -> bool:
+    """Without a title in the string (ACS, AIP, Vancouver-without-titles...), whether the
+    fields it prints name one work:
+
+    - volume + first page + year (+/-1) + the first author: all but unique;
+    - volume + first page + year (+/-1) + the journal, for a work that names no author (an
+      editorial, a news item): where it starts in which volume of which journal is all but
+      unique too (what ECitMatch and OpenURL resolvers match on). A candidate whose authors the
+      string does not print is another work on that page (an editorial beside the article);
+    - first author + year + first page + journal: a work with no volume (a chapter, a
+      proceedings paper, an article number);
+    - volume + first page + first author + journal, the year unreadable ("(2 012)"): the year
+      is the least telling of the five.
+
+    Not enough: author + year + volume + journal without a page, which Crossref's SBMV
+    accepts (support 3). Measured, it links a string whose work is not in the catalog to the
+    same author's other paper in that volume (an abstract journal prints hundreds a volume).
+    """
+    author = _ok(ev.author, AUTHOR_FIELD)
+    if _ok(ev.volume) and _ok(ev.page):
+        if _ok(ev.year, 0.5):
+            return author or (ev.author is None and _ok(ev.container))
+        return author and _ok(ev.container)  # its year lost to OCR noise: "(2 012)"
+    return author and _ok(ev.year) and _ok(ev.page) and _ok(ev.container)
 
 
 def _ok(value: float | None, at_least: float = 1.0) -> bool:
@@ -308,6 +349,8 @@ def _author(ref: RefString, cand: Candidate) -> float | None:
             return weight  # CJK names are printed without a space: "朴南權" for 朴 + 南權
         if len(name) >= 4 and fuzz.partial_ratio(name, head) / 100.0 >= AUTHOR_MIN:
             return weight * 0.99 if weight == 1.0 else weight
+        if len(name) >= 6 and name.replace(" ", "") in head.replace(" ", ""):
+            return weight * 0.99 if weight == 1.0 else weight  # OCR split it: "Hellm an"
     return 0.0
 
 
@@ -375,38 +418,59 @@ def _title_numbers(cand: Candidate, numbers: list[str]) -> None:
 
 
 def _container(ref: RefString, cand: Candidate) -> float | None:
-    names = [fold(c) for c in cand.containers if c and fold(c)]
+    names = [n for c in cand.containers if c for n in _container_names(c)]
     if not names:
         return None
+    padded = f" {ref.folded} "
     for name in names:
-        if len(name) >= 4 and _align(name, ref.folded) >= CONTAINER_MIN:
+        if f" {name} " in padded:  # printed whole
             return 1.0
-        if name in ref.token_set:
-            return 1.0
-    for name in names:
-        if _abbreviated(name, ref.tokens):
-            return 1.0
+        if len(name) >= LONG_CONTAINER_CHARS and _align(name, ref.folded) >= CONTAINER_MIN:
+            return 1.0  # printed with a typo or OCR noise
+    if any(_abbreviated(name, ref.tokens) for name in names):
+        return 1.0
     return 0.0
+
+
+def _container_names(container: str) -> list[str]:
+    """The folded forms a journal can be cited by: its full title and the title before a colon
+    ("Clinical Trials: Journal of the Society for Clinical Trials"), without a leading "The"."""
+    out = []
+    for part in (container, container.split(":", 1)[0]):
+        name = re.sub(r"^(?:the|la|le|les|der|die|das)\s+", "", fold(part))
+        if name and name not in out:
+            out.append(name)
+    return out
 
 
 def _abbreviated(name: str, tokens: list[str]) -> bool:
     """Whether consecutive tokens of the string abbreviate ``name`` word by word, each token
-    starting like its word and its letters found in order ("natl" for "national")."""
-    words = [w for w in name.split() if w not in _STOP]
-    if len(words) < 2:
+    starting like its word and its letters found in order ("natl" for "national"); the
+    journal's little words ("of", "the", "journal", "series") may be left out, and printed
+    ("J Gerontol A" for "Journals of Gerontology Series A"). At least two of its other words
+    must be there, and all of them."""
+    words = name.split()
+    needed = sum(1 for w in words if w not in _OPTIONAL)
+    if needed < 2:
         return False
-    for start in range(len(tokens)):
-        i, j = start, 0
-        while i < len(tokens) and j < len(words):
-            if _abbrev_of(tokens[i], words[j]):
-                i, j = i + 1, j + 1
-            elif tokens[i] in _STOP:
-                i += 1
-            else:
-                break
-        if j == len(words):
-            return True
-    return False
+    return any(_aligns(words, tokens, start) for start in range(len(tokens)))
+
+
+def _aligns(words: list[str], tokens: list[str], i: int) -> bool:
+    """Whether ``tokens[i:]`` starts with an abbreviation of ``words``; one token at least
+    must be more than an initial (a run of author initials "J A B" abbreviates nothing)."""
+    j, spelled = 0, False
+    while j < len(words):
+        if i < len(tokens) and _abbrev_of(tokens[i], words[j]):
+            spelled = spelled or (len(tokens[i]) >= 3 and words[j] not in _OPTIONAL)
+            i, j = i + 1, j + 1
+        elif words[j] in _OPTIONAL:
+            j += 1
+        elif i < len(tokens) and tokens[i] in _OPTIONAL and j > 0:
+            i += 1
+        else:
+            return False
+    return spelled
 
 
 def _abbrev_of(token: str, word: str) -> bool:

@@ -6,9 +6,12 @@ For each distinct string (keyed by ``text_hash``; the caller leaves out strings 
    ``unmatched`` at once, with the reason, and costs no request;
 2. one Crossref ``query.bibliographic`` search (``rows=5``), every candidate validated
    (``pipeline.matching.decide``): ``matched``, ``ambiguous`` or ``unmatched``;
-3. a journal reference Crossref left unmatched goes to PubMed's ECitMatch (journal, year,
-   volume, first page read from the string); the PMID it names is fetched and validated the same
-   way. ECitMatch calls are batched (20 citations a request).
+3. a journal reference Crossref left unmatched or ambiguous goes to PubMed's ECitMatch
+   (journal, year, volume, first page read from the string); the PMID it names is fetched and
+   validated the same way. An unmatched string takes the PubMed record that validates; an
+   ambiguous one is settled only when that record's DOI is one of the Crossref candidates and
+   that candidate validates too (two registries agreeing on one of the tied works). ECitMatch
+   calls are batched (20 citations a request).
 
 A search that fails after the HTTP layer's retries (429, 5xx, timeout, a body over 1 MiB) makes
 the string ``failed`` (``pending`` when the server asked to wait, or was unreachable): never
@@ -102,12 +105,13 @@ class ReferenceMatcher:
         return _result(key, text, decide(ref, answer.candidates), "crossref", answer.requests)
 
     def _fallback(self, results: list[MatchResult]) -> list[MatchResult]:
-        """ECitMatch for the journal references Crossref left unmatched (or could not answer)."""
+        """ECitMatch for the journal references Crossref left unmatched or ambiguous (or could
+        not answer)."""
         if self.ecitmatch is None:
             return results
         asks = []
         for i, r in enumerate(results):
-            if r.status in ("unmatched", "failed", "pending") and r.reason != "empty":
+            if r.status in _ASK_PUBMED and r.reason != "empty":
                 cit = citation_fields(RefString(r.text)) if triage(r.text) is None else None
                 if cit is not None:
                     asks.append((i, cit))
@@ -135,6 +139,8 @@ class ReferenceMatcher:
             if cand is None:
                 continue
             decision = decide(RefString(r.text), [cand])
+            if decision.status == "matched" and r.status == "ambiguous":
+                decision = _settle_tie(r, cand)
             if decision.status == "matched":
                 extra = made if n == 0 else 0  # the round's requests, counted once
                 out[i] = _result(
@@ -142,6 +148,22 @@ class ReferenceMatcher:
                     earlier=r.candidates,
                 )  # fmt: skip
         return out
+
+
+# Statuses PubMed is asked about: nothing validated, a tie, or Crossref could not answer.
+_ASK_PUBMED = ("unmatched", "ambiguous", "failed", "pending")
+
+
+def _settle_tie(r: MatchResult, pubmed: Candidate) -> Decision:
+    """An ambiguous string's decision once PubMed's record validated: matched to the Crossref
+    candidate carrying the record's DOI if that candidate validates alone, else still
+    ambiguous (PubMed named a third work, or one without a DOI)."""
+    same = [c for c, _ in r.candidates if pubmed.doi and c.doi == pubmed.doi]
+    decision = decide(RefString(r.text), same[:1]) if same else None
+    if decision is None or decision.status != "matched":
+        return Decision("ambiguous", None, r.score, (), r.reason)
+    winner = replace(decision.winner, pmid=pubmed.pmid)
+    return replace(decision, winner=winner, scored=())  # its candidates are listed already
 
 
 def _result(

@@ -42,6 +42,12 @@ _BACKREF = re.compile(
 _NUMBER = re.compile(r"(?<![\d])\d+(?![\d])")
 _RANGE = re.compile(r"(?<!\d)(\d+)\s*[-\u2010-\u2015\u2212]\s*(\d+)(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+# The list's own number before an entry ("[12]", "(3)", "12.", "1 G. Merdrignac", "1The Lancet"):
+# not bibliographic, and a "1" would pass for a first page or an issue. A year-like number
+# ("2005. Title") is kept: a list numbered past 1500 is rarer than a string opening on its year.
+_LABEL = re.compile(
+    r"^\s*(?:\[\s*\d{1,4}\s*\]|\(\s*\d{1,4}\s*\)|(?!1[5-9]\d\d|20\d\d)\d{1,4}\.?(?=\s*[^\W\d]))"
+)
 
 
 fold = fold_text  # re-exported: matching's name for it
@@ -65,7 +71,10 @@ def triage(text: str) -> str | None:
     words = [w for w in fold(rest).split() if not w.isdigit()]
     if not words and _URL.search(stripped):
         return "only a URL"
-    if len(stripped) < MIN_CHARS or len(words) < MIN_WORDS:
+    # "Helicobacter 12, 274 (2007)." names its work by journal, volume, page and year: three
+    # numbers make up for the words a title-less style leaves out
+    numbers = len(RefString(stripped).numbers)
+    if len(stripped) < MIN_CHARS or not words or (len(words) < MIN_WORDS and numbers < 3):
         return "too short to identify a work"
     return None
 
@@ -98,7 +107,7 @@ class RefString:
     def numbers(self) -> tuple[str, ...]:
         """Every digit run, leading zeros dropped, page-range ends completed: "1425-37" gives
         1425 and 1437."""
-        text = _DOI_IN_TEXT.sub(" ", _URL.sub(" ", self.text))
+        text = self._bibliographic_text
         found = [str(int(n)) for n in _NUMBER.findall(text)]
         for first, last in _RANGE.findall(text):
             if len(last) < len(first) and int(first[-len(last) :]) <= int(last):
@@ -110,8 +119,12 @@ class RefString:
 
     @cached_property
     def years(self) -> frozenset[int]:
-        text = _DOI_IN_TEXT.sub(" ", _URL.sub(" ", self.text))
-        return frozenset(int(y) for y in _YEAR.findall(text))
+        return frozenset(int(y) for y in _YEAR.findall(self._bibliographic_text))
+
+    @cached_property
+    def _bibliographic_text(self) -> str:
+        """The text whose numbers are bibliographic: no URL, DOI or list label."""
+        return _LABEL.sub(" ", _DOI_IN_TEXT.sub(" ", _URL.sub(" ", self.text)), count=1)
 
     @property
     def query(self) -> str:

@@ -1,12 +1,22 @@
-"""The fake's ``query.bibliographic`` engine: BM25 over each work's bibliographic words.
+"""The fake's ``query.bibliographic`` engine: BM25 over the words Crossref indexes for it.
 
-Crossref answers ``/works?query.bibliographic=<a reference string>`` from an Elasticsearch index
-of each record's title, authors, container, year, volume, issue and pages, best first, each item
-carrying its relevance ``score`` (CR-doc "Queries"; habanero's recorded answers show scores of
-20-150). This engine does the same over the fake's catalog with Okapi BM25 (k1=1.2, b=0.75,
-Elasticsearch's defaults), so a search returns the works that share the most rare words with the
-string, the right one usually first, and near-duplicates (same authors, same journal) beside it:
-what a matcher must validate, not trust.
+Crossref answers ``/works?query.bibliographic=<a reference string>`` from one Elasticsearch text
+field per work, ``bibliographic-content-text`` (CrossRef/cayenne ``api/v1/fields.clj`` maps
+"bibliographic" to it; ``elastic/convert.clj``, ``item-bibliographic-content``, fills it). That
+field holds, as words: the issued and print years, issue, volume, first and last page, ISSNs and
+ISBNs, every title (long, short, original, subtitle), every container title (full *and* short,
+e.g. "Proceedings of the National Academy of Sciences" and "Proc Natl Acad Sci USA"), and each
+contributor as initials and family name ("W C Peterson"). So the ranking is field-aware in
+what it reads (a string's journal abbreviation finds a work only through a short title the
+publisher deposited; its numbers meet the year, volume and pages) but one bag of words in how it
+scores: nothing knows that "18" in the string is a volume.
+
+This engine builds the same bag for each catalog work (``bibliographic_words``) and ranks with
+Okapi BM25 (k1=1.2, b=0.75, Elasticsearch's defaults), best first, each item carrying its
+``score``; so near-duplicates (same authors, same journal and volume) come back beside the right
+work: what a matcher must validate, not trust. Two liberties, both documented in
+demo/fakeapi/README.md: accents are folded ("Müller" finds "Muller"), and a catalog of a few
+thousand works gives rarer words more weight than Crossref's 150 million do.
 """
 
 from __future__ import annotations
@@ -30,11 +40,24 @@ def fold_words(text: str) -> list[str]:
 
 
 def bibliographic_words(w: FakeWork) -> list[str]:
-    """The words a search can find a work by."""
-    parts = [strip_markup(w.title or ""), w.venue or "", w.venue_abbrev or ""]
-    parts += [f"{a.family} {a.initials}" for a in w.authors]
-    parts += [str(w.year or ""), w.volume or "", w.issue or "", (w.pages or "").replace("-", " ")]
+    """The words a search can find a work by: cayenne's ``item-bibliographic-content`` (years,
+    issue, volume, first and last page, ISSNs, title, each distinct container title, each
+    author as initials and family name)."""
+    first, _, last = (w.pages or "").partition("-")
+    parts = [str(w.year or ""), str(w.year or ""), w.issue or "", w.volume or "", first, last]
+    parts += [i for i in w.issns if i]
+    parts += [strip_markup(w.title or "")]
+    parts += list(dict.fromkeys(v for v in (w.venue, w.venue_abbrev) if v))
+    parts += [f"{_initials(a.given)} {a.family}" for a in w.authors]
     return fold_words(" ".join(parts))
+
+
+def _initials(given: str) -> str:
+    """cayenne's ``contributor-initials``: the first letter of each part of the given name
+    ("Sarah A." -> "S A"); a record that holds only initials run together ("SA", as PLOS prints
+    them) stands for one letter each."""
+    parts = [p for p in re.split(r"[\s\-.]+", given) if p]
+    return " ".join(" ".join(p) if p.isupper() and len(p) <= 3 else p[0] for p in parts)
 
 
 class BibliographicIndex:

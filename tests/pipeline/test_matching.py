@@ -6,6 +6,8 @@ Crossref holds for them (tests/fixtures/README, "matching")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.matching import MARGIN, decide, evidence, is_valid
 from pipeline.records import Candidate
 from pipeline.refstring import RefString
@@ -177,3 +179,97 @@ def test_a_japanese_reference_matches_its_japanese_record():
                  ["朴"], 2009, "神戸大学大学院工学研究科紀要")  # fmt: skip
     d = decide(ref, [other, record])
     assert d.status == "matched" and d.winner.doi == "10.5047/gseku.j.2009.006"
+
+
+# -- references that print no title (ACS, AIP, Elsevier, Vancouver without titles) ----------
+
+MERDRIGNAC = cand("10.1111/j.1399-0039.1981.tb01396.x", "HLA-A, -B, and -DR specificities on "
+                  "human monocytes", ["Merdrignac", "Fauchet", "Bouhallier", "Genetet"], 1981,
+                  "Tissue Antigens", "18", "299-305")  # fmt: skip
+
+
+def test_without_a_title_volume_first_page_year_and_first_author_pin_the_work():
+    for text in ("1 G. Merdrignac, R. Fauchet, O. Bouhallier, and B. Genetet, Tissue Antigens 18, "
+                 "299 (1981).",
+                 "Merdrignac G, Fauchet R (1982) Tissue Antig 18: 299-305."):  # fmt: skip
+        d = decide(RefString(text), [MERDRIGNAC])
+        assert d.status == "matched", text  # the second: a year off by one, an abbreviation
+
+
+def test_a_work_without_authors_is_pinned_by_journal_volume_first_page_and_year():
+    ref = RefString("[1]Journal of Renal Nutrition 18 (2008) S21.")
+    abstract = cand("10.1053/j.jrn.2008.03.081", "Insulin resistance regarding protein is "
+                    "observed at basal but not at insulin-stimulated suppression of protein "
+                    "degradation in patients with chronic kidney diseases", [], 2008,
+                    "Journal of Renal Nutrition", "18", "S21")  # fmt: skip
+    assert decide(ref, [abstract]).status == "matched"
+
+
+def test_another_authors_work_on_the_same_page_is_not_the_cited_one():
+    ref = RefString("1 G. Merdrignac, R. Fauchet, Tissue Antigens 18, 299 (1981).")
+    editorial = cand("10.9999/editorial", "News and views", ["Editor"], 1981,
+                     "Tissue Antigens", "18", "299")  # fmt: skip
+    assert not is_valid(evidence(ref, editorial), ref)
+
+
+def test_author_year_volume_and_journal_without_a_page_are_not_enough():
+    # the same author's other abstract in that volume; the cited one is not in the catalog
+    ref = RefString("1 A.B. REITZ, E.SONVEAUX, R.P. ROSENKRANZ, M.S. VERLANDER, K.L. MEL MON, "
+                    "B.B. HOFFMAN, Y.PAKITA, N. CASTAGNOLI, and M. GOODMAN, Chemischer "
+                    "Informationsdienst 16, (1985).")  # fmt: skip
+    other = cand("10.1002/chin.198534180", "ChemInform Abstract: CONJUGATES OF CATECHOLAMINES. "
+                 "6. SYNTHESIS AND β-ADRENERGIC ACTIVITY OF N-(HYDROXYALKYL)CATECHOLAMINE "
+                 "DERIVATIVES", ["REITZ", "AVERY", "ROSENKRANZ"], 1985,
+                 "Chemischer Informationsdienst", "16", None, issue="34")  # fmt: skip
+    assert decide(ref, [other]).status == "unmatched"
+
+
+def test_the_lists_own_number_is_not_taken_for_a_first_page():
+    # chapter 1 of the book starts on page 1; the string cites pages 30-50 as its entry "(1)"
+    ref = RefString("(1) Berry, M. The Affluent Society Revisited 2013, 30–50.")
+    first = cand("10.1093/acprof:oso/9780199686506.003.0001", "The Affluent Society Revisited",
+                 ["Berry"], 2013, "The Affluent Society Revisited", None, "1-6")  # fmt: skip
+    assert decide(ref, [first]).status == "unmatched"
+
+
+def test_a_title_aligning_by_chance_with_a_title_less_string_does_not_rank_candidates():
+    ref = RefString("1 G. Merdrignac, R. Fauchet, Tissue Antigens 18, 299 (1981).")
+    ev = evidence(ref, MERDRIGNAC)
+    assert ev.title < 0.75
+    assert ev.similarity == evidence(ref, replace(MERDRIGNAC, title=None)).similarity
+
+
+def test_journals_are_recognised_as_references_abbreviate_them():
+    # real PLOS strings and the full titles Crossref holds for their journals
+    pairs = [
+        ("Herbst RS, et al.. Lancet. 2011; 377:1846–1854.", "The Lancet"),
+        ("Cooke SL, et al. (2011). Br J Cancer 104: 361–368.", "British Journal of Cancer"),
+        ("Mantegna RN (1999). Eur Phys J B 11: 193.", "The European Physical Journal B"),
+        ("Keeling MJ (2005). Proc Roy Soc B 272:1195–1202.",
+         "Proceedings of the Royal Society B: Biological Sciences"),
+        ("Colman RJ, et al. (2008). J Gerontol A Biol Sci Med Sci 63: 556-559.",
+         "The Journals of Gerontology Series A: Biological Sciences and Medical Sciences"),
+    ]  # fmt: skip
+    for text, journal in pairs:
+        assert evidence(RefString(text), cand("10.1/x", None, [], 2000, journal)).container == 1.0
+
+
+def test_author_initials_or_a_word_inside_another_are_not_a_journal():
+    ref = RefString("Smith J A B (2001) Stem cells in the niche. Science 294: 1012.")
+    for journal in ("Journal of Applied Biology", "Cell"):
+        assert evidence(ref, cand("10.1/x", None, [], 2001, journal)).container == 0.0
+
+
+def test_a_family_name_split_by_ocr_is_still_the_first_author():
+    ref = RefString("1 S. Hellm an, L.E. Ootnick, and E.C. Hannon, Proceedings of the National "
+                    "Academy of SciQnces 75,  490 (1978).")  # fmt: skip
+    hellman = cand("10.1073/pnas.75.1.490", "Some title", ["Hellman", "Hartnick", "Hannon"],
+                   1978, "Proceedings of the National Academy of Sciences", "75", "490-494")  # fmt: skip
+    assert decide(ref, [hellman]).status == "matched"
+
+
+def test_a_year_lost_to_ocr_noise_leaves_author_journal_volume_and_page_to_decide():
+    ref = RefString("1 G. Merdrignac, R. Fauchet, Tissue Antigens 18, 299 (19 8l).")
+    assert decide(ref, [MERDRIGNAC]).status == "matched"
+    no_author = RefString("1 Tissue Antigens 18, 299 (19 8l).")
+    assert decide(no_author, [MERDRIGNAC]).status == "unmatched"

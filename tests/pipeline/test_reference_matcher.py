@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from demo.fakeapi import FakeApi
@@ -108,6 +110,41 @@ def test_a_wrong_pmid_from_ecitmatch_is_validated_away():
         got = run(api, [HERRATH])
         eutils = api.stats["eutils"]["requests"]
     assert got[HERRATH].status == "unmatched" and eutils == 2  # ecitmatch, then the record
+
+
+# One article Crossref holds under two DOIs (Wiley's SICI registrations; real records from
+# CrossRef/reference-matching-evaluation), cited without its title: Crossref's answer is a tie.
+PILAS = "[1] B. Pilas, G. Durack, Cytometry 28 (1997) 316."
+PILAS_TWINS = [
+    {"doi": f"10.1002/(sici)1097-0320(19970801)28:4<316::aid-cyto7>{suffix}",
+     "title": "A flow cytometric method for measurement of intracellular chloride concentration "
+              "in lymphocytes using the halide-specific probe 6-methoxy-N-(3-sulfopropyl) "
+              "quinolinium (SPQ)",
+     "authors": [["Pilas", "Barbara"], ["Durack", "Gary"]], "year": 1997,
+     "container": "Cytometry", "volume": "28", "issue": "4", "pages": "316-322"}
+    for suffix in ("3.0.co;2-9", "3.3.co;2-j")
+]  # fmt: skip
+
+
+def test_a_tie_pubmed_settles_is_matched_to_the_doi_pubmed_lists():
+    # the fake's PubMed holds the article (an illustrative PMID) with the first DOI
+    twins = [dict(PILAS_TWINS[0], pmid="9266752"), PILAS_TWINS[1]]
+    with FakeApi(works_from_records(twins)) as api:
+        got = run(api, [PILAS])[PILAS]
+    assert got.status == "matched" and got.matched_by == "ecitmatch"
+    assert (got.doi, got.pmid) == (twins[0]["doi"], "9266752")
+    assert sorted(c.doi for c, _ in got.candidates) == sorted(t["doi"] for t in twins)
+
+
+def test_a_tie_stays_ambiguous_when_pubmeds_record_is_neither_candidate():
+    # PubMed lists the article under a DOI Crossref does not hold: a third registration
+    works = works_from_records([*PILAS_TWINS, dict(PILAS_TWINS[0], pmid="9266752")])
+    works[2] = replace(works[2], in_crossref=False, pubmed_doi="10.9999/another-registration")
+    with FakeApi(works) as api:
+        got = run(api, [PILAS])[PILAS]
+        asked = [q for _, path, q in api.stats["eutils"]["received"] if "ecitmatch" in path]
+    assert len(asked) == 1  # PubMed was asked, and its answer settled nothing
+    assert got.status == "ambiguous" and got.doi is None and got.pmid is None
 
 
 def test_ecitmatch_down_after_crossref_found_nothing_is_failed_not_unmatched():

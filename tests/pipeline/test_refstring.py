@@ -66,3 +66,24 @@ def test_query_drops_urls_and_dois_and_stays_short():
     ref = RefString("Smith J. Title. https://x.org/a doi:10.1000/abc " + "word " * 400)
     assert "https" not in ref.query and "10.1000/abc" not in ref.query
     assert len(ref.query) <= 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("(1) Berry, M. The Affluent Society Revisited 2013, 30–50.", ("2013", "30", "50")),
+        ("1 G. Merdrignac, Tissue Antigens 18, 299 (1981).", ("18", "299", "1981")),
+        ("1The Lancet 183, 1554 (1914).", ("183", "1554", "1914")),
+        ("[12] A. Bruch, J. Couns. Psychol. 49 (2002) 449.", ("49", "2002", "449")),
+        ("12. Smith J (2001) J Biol 5: 7.", ("2001", "5", "7")),
+        ("2005. Smith J. Title. J Biol 5: 7.", ("2005", "5", "7")),  # a year, not a label
+    ],
+)
+def test_the_lists_own_number_is_not_a_bibliographic_number(text, numbers):
+    assert RefString(text).numbers == numbers
+
+
+def test_a_title_less_journal_reference_with_three_numbers_is_worth_a_search():
+    # journal, volume, page and year: no title, one word, yet it names one article
+    assert triage("1Helicobacter 12, 274 (2007).") is None
+    assert triage("Smith J, 2001, 5") == "too short to identify a work"

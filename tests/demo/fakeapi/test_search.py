@@ -70,3 +70,30 @@ def test_ecitmatch_answers_a_pmid_not_found_or_ambiguous_per_line(refapi, http):
         "15811793", "NOT_FOUND;INVALID_JOURNAL", "AMBIGUOUS (2 citations)", "NOT_FOUND",
     ]  # fmt: skip
     assert lines[0].startswith("Curr Opin Chem Biol|2005|9|104|woodson sa|r0|")
+
+
+def test_the_indexed_words_are_crossrefs_bibliographic_content():
+    # cayenne's item-bibliographic-content: years, issue, volume, first and last page, ISSNs,
+    # title, each distinct container title once, authors as initials and family name
+    from dataclasses import replace
+
+    from demo.fakeapi.search import bibliographic_words
+
+    work = replace(works_from_records(RECORDS[:1])[0], issue="2", issns=("1367-5931", None))
+    words = bibliographic_words(work)
+    assert words[:6] == ["2005", "2005", "2", "9", "104", "109"]
+    assert "1367" in words and "5931" in words
+    assert words.count("curr") == 1  # the short title equal to the full one adds nothing
+    assert words[-3:] == ["s", "a", "woodson"]
+
+
+def test_an_abbreviated_journal_finds_a_work_only_through_a_deposited_short_title(http):
+    full = dict(RECORDS[0], container="Current Opinion in Chemical Biology")
+    q = "Woodson SA (2005) Curr Opin Chem Biol 9: 104-109."
+    ranks = []
+    for record in (full, dict(full, abbrev="Curr Opin Chem Biol")):
+        with FakeApi(works_from_records([record, *RECORDS[1:]])) as api:
+            r = http.get(f"{api.base_urls['crossref']}/works",
+                         params={"query.bibliographic": q, "rows": "1", "select": "DOI,score"})  # fmt: skip
+            ranks.append(r.json()["message"]["items"][0]["score"])
+    assert ranks[1] > ranks[0]  # "curr opin chem biol" scores only against the short title
