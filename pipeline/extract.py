@@ -123,7 +123,15 @@ class _Walk:
         if not ms:
             return
         self.entry = None
-        if piece is not None:  # a reference section may start or end here: every event counts
+        # Where a reference section may open or close, every event counts where it stands (the
+        # section's text is kept for the reference list): one is open, or one is hidden by an
+        # aside (a running head) that may end here, or these lines hold a reference heading's
+        # words. Elsewhere only the last heading matters.
+        if piece is not None and (
+            self.ref_start is not None
+            or any(lv and r == "reference" for lv, _, r in self.sections)
+            or _names_references(text, ms)
+        ):
             for m in ms:
                 self.event(text, m, piece)
             return
@@ -223,6 +231,20 @@ class _Walk:
         self.whole = None
 
 
+def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
+    """Whether one of these events is a line holding a reference heading's words (a setext
+    rule: the title line above it). Role marks are level 0: they never open a section."""
+    search = REFERENCE_WORDS.search
+    for m in ms:
+        kind = m.lastgroup
+        if kind == "mark":
+            continue
+        lo = text.rfind("\n", 0, m.start()) + 1 if kind == "rule" else m.start()
+        if search(text, lo, m.end()) is not None:
+            return True
+    return False
+
+
 # A text or Markdown file up to this many characters is read as a reference list even without
 # a "References" heading when it is nothing but one (pipeline.segment.is_reference_list).
 WHOLE_LIST_CHARS = 2 * 1024 * 1024
@@ -250,7 +272,7 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     sections = [(-1, walk.section)]  # (scan position, the section from there on)
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
     # Where a reference section may open or close, every event is applied where it stands
-    # (its text is kept for the reference list); elsewhere only the last heading matters.
+    # (Walk.events decides batch by batch); elsewhere only the last heading matters.
     exact = piece if walk.ref_start is not None or REFERENCE_WORDS.search(text) else None
     if walk.ref_start is not None:
         walk.ref_start = 0  # the open reference section goes on from this piece's start

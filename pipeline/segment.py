@@ -38,6 +38,7 @@ _MARKER = re.compile(
     r"(?:[ \t]+|(?=\r?\n)|$)",
     re.MULTILINE,
 )
+_MARKER_AFTER_BREAK = re.compile("\n" + _MARKER.pattern[1:], re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t]*\r?\n")
 _LEADING_NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|\((\d{1,4})\)|(\d{1,4})[.)]|[-*\u2022])\s+")
 _LINE = re.compile(r"[^\n]*\n?")
@@ -98,13 +99,22 @@ def entry_text(raw: str) -> tuple[str, str | None]:
     m = _LEADING_NUMBER.match(raw)
     label = next((g for g in m.groups() if g), None) if m else None
     body = raw[m.end() :] if m else raw
+    if _LINE_BREAK.search(body) is None:  # one line (most entries): nothing to drop or join
+        return ("" if _PAGE_NUMBER.match(body) else " ".join(body.split())), label
     kept: list[str] = []
     for line in body.splitlines():
         if _PAGE_NUMBER.match(line) and not (kept and _OPEN_END.search(kept[-1])):
             continue  # a page number at a page break, not "503,\n238" (a volume's pages)
         kept.append(line)
-    joined = re.sub(r"(?<=[a-z])-\s*\n\s*(?=[a-z])", "", "\n".join(kept))
+    joined = _HYPHEN_BREAK.sub("", "\n".join(kept))
     return " ".join(joined.split()), label
+
+
+# What str.splitlines() splits at; entry_text's one-line case needs none of its work.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# A word hyphenated at a line end ("theo-\n ries"). The literal "-" first lets the regex
+# engine skip to hyphens; the lookbehind then checks the letter before it.
+_HYPHEN_BREAK = re.compile(r"-(?<=[a-z]-)\s*\n\s*(?=[a-z])")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +124,9 @@ def entry_text(raw: str) -> tuple[str, str | None]:
 
 def _numbered_starts(text: str) -> list[int]:
     """Offsets of the list markers that form the list (numbers in sequence, or bullets)."""
-    found = list(_MARKER.finditer(text))
+    # Searched after a line break of its own (one is put before the text): the regex engine
+    # skips to line breaks instead of trying "^" at every character. m.start() is the line's.
+    found = list(_MARKER_AFTER_BREAK.finditer("\n" + text))
     if len(found) > _MAX_MARKERS:
         return []
     bullets = [m.start() for m in found if m.group("bullet")]
@@ -164,7 +176,7 @@ def _entry_end(text: str, start: int, end: int) -> int:
             at = m.end()
         blocks.append((at, end))
     stop = blocks[0][1]
-    first = _LEADING_NUMBER.sub("", text[blocks[0][0] : blocks[0][1]]).strip()
+    first = None  # the first block without its number: computed when a second block has text
     for i, (s, e) in enumerate(blocks[1:], start=1):
         block = text[s:e].strip()
         if not block:
@@ -172,6 +184,8 @@ def _entry_end(text: str, start: int, end: int) -> int:
         if _is_furniture_block(block):
             break
         so_far = text[start:stop].rstrip()
+        if i == 1 and first is None:
+            first = _LEADING_NUMBER.sub("", text[blocks[0][0] : blocks[0][1]]).strip()
         if (i == 1 and not first) or not so_far.endswith((".", ")")):
             stop = e
             continue
@@ -189,8 +203,11 @@ def _is_furniture_block(block: str) -> bool:
     return (
         len(lines) <= 2
         and all(len(ln) <= 40 for ln in lines)
-        and not re.search(r"\b(?:1[6-9]|20)\d\d\b|\.$", block)
+        and not _DATED_OR_CLOSED.search(block)
     )
+
+
+_DATED_OR_CLOSED = re.compile(r"\b(?:1[6-9]|20)\d\d\b|\.$")
 
 
 # ---------------------------------------------------------------------------------------------
