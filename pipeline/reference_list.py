@@ -103,29 +103,41 @@ class ReferenceList:
     def close(self, *, keep_open: bool = False) -> None:
         """The open section ends: cut its text into entries."""
         parts, self._parts, self._size = self._parts, [], 0
-        mentions = self.mentions[self._from :]
+        first = self._from
         self._from = len(self.mentions)
         section = self._section
         if not keep_open:
             self._section = None
         if not parts:
             return
+        found = []
+        if len(parts) == 1:  # the usual case: the section lies in one piece
+            piece, s0, e0 = parts[0]
+            text = piece.text[s0:e0]
+            for a, b in split_entries(text):
+                body, label = entry_text(text[a:b])
+                if body:
+                    start, line = self._where(piece, s0 + a)
+                    end = _where_end(piece, s0 + b)
+                    found.append((start, end, line, body, label, section))
+            self._add(found, self.mentions[first : self._from])
+            return
         text = "".join(p.text[s:e] for p, s, e in parts)
         bounds, at = [], 0  # where each part starts in ``text``
         for _, s, e in parts:
             bounds.append(at)
             at += e - s
-        found = []
         for a, b in split_entries(text):
+            body, label = entry_text(text[a:b])
+            if not body:
+                continue
             pa, pb = bisect_right(bounds, a) - 1, bisect_right(bounds, b - 1) - 1
             piece_a, sa, _ = parts[pa]
             piece_b, sb, _ = parts[pb]
             start, line = self._where(piece_a, sa + a - bounds[pa])
             end = _where_end(piece_b, sb + b - bounds[pb])
-            body, label = entry_text(text[a:b])
-            if body:
-                found.append((start, end, line, body, label, section))
-        self._add(found, mentions)
+            found.append((start, end, line, body, label, section))
+        self._add(found, self.mentions[first : self._from])
 
     def whole_list(self, pieces: list[Piece]) -> None:
         """A document without a reference heading that is nothing but a list (a text file of

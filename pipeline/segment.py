@@ -40,6 +40,7 @@ _MARKER = re.compile(
 )
 _MARKER_AFTER_BREAK = re.compile("\n" + _MARKER.pattern[1:], re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t]*\r?\n")
+_NON_SPACE = re.compile(r"\S")
 _LEADING_NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|\((\d{1,4})\)|(\d{1,4})[.)]|[-*\u2022])\s+")
 _LINE = re.compile(r"[^\n]*\n?")
 # The start of an author list: a family name (particles allowed) followed by initials or a given
@@ -129,9 +130,13 @@ def _numbered_starts(text: str) -> list[int]:
     found = list(_MARKER_AFTER_BREAK.finditer("\n" + text))
     if len(found) > _MAX_MARKERS:
         return []
-    bullets = [m.start() for m in found if m.group("bullet")]
-    numbered = [(m.start(), int(m.group("b") or m.group("p") or m.group("n"))) for m in found
-                if not m.group("bullet")]  # fmt: skip
+    bullets, numbered = [], []
+    for m in found:  # the marker's kind is the group that matched: b, p, n or bullet
+        kind = m.lastgroup
+        if kind == "bullet":
+            bullets.append(m.start())
+        else:
+            numbered.append((m.start(), int(m.group(kind))))
     chain = _longest_chain(numbered)
     if len(chain) >= 2 and len(chain) >= len(bullets):
         return chain
@@ -140,6 +145,8 @@ def _numbered_starts(text: str) -> list[int]:
 
 def _longest_chain(markers: list[tuple[int, int]]) -> list[int]:
     """The longest run of markers whose numbers go up by 1 (or 2-3: a lost entry), in order."""
+    if all(b[1] - a[1] == 1 for a, b in zip(markers, markers[1:])):
+        return [at for at, _ in markers]  # 1, 2, 3...: the whole list (what the search finds)
     best: list[int] = [1] * len(markers)
     back: list[int] = [-1] * len(markers)
     for j, (_, nj) in enumerate(markers):
@@ -167,6 +174,11 @@ def _numbered_spans(text: str, starts: list[int], furniture: set[str]) -> list[t
 def _entry_end(text: str, start: int, end: int) -> int:
     """Where an entry that runs to ``end`` really ends: at the blank line after which only page
     furniture (a caption, a page number, a header) or a finished entry's trailing text follows."""
+    cut = _BLANK.search(text, start, end)
+    if cut is None:
+        return end
+    if _NON_SPACE.search(text, cut.end(), end) is None:  # only blank lines after the entry
+        return cut.start()
     blocks = [(start, end)]
     cuts = [m for m in _BLANK.finditer(text, start, end)]
     if cuts:
@@ -279,7 +291,7 @@ def _whole_reference(line: str, previous: str) -> bool:
 
 def _repeated_lines(text: str) -> set[str]:
     """Short lines printed three times or more: running headers and footers."""
-    counts = Counter(ln.strip() for ln in text.splitlines() if 0 < len(ln.strip()) <= 60)
+    counts = Counter(ln for ln in map(str.strip, text.splitlines()) if 0 < len(ln) <= 60)
     return {ln for ln, n in counts.items() if n >= 3 and not _MARKER.match(ln)}
 
 
@@ -296,8 +308,7 @@ def _trimmed(text: str, spans, furniture: set[str] = frozenset()) -> list[tuple[
             if line_start <= s:
                 break
             last = text[line_start:e].strip()
-            before = text[s:line_start].rstrip()
-            page = _PAGE_NUMBER.match(last) and not _OPEN_END.search(before)
+            page = _PAGE_NUMBER.match(last) and not _OPEN_END.search(text[s:line_start].rstrip())
             if page or last in furniture or _CAPTION.match(last):
                 e = line_start
                 while e > s and text[e - 1].isspace():
