@@ -84,10 +84,14 @@ class _Walk:
     # -- structure ---------------------------------------------------------------------------
 
     def heading(self, level: int, title: str | None, role: str | None) -> None:
-        while self.sections and self.sections[-1][0] >= level:
-            self.sections.pop()
-        self.sections.append((level, title, role))
-        self._settle()
+        sections = self.sections
+        while sections and sections[-1][0] >= level:
+            sections.pop()
+        sections.append((level, title, role))
+        self.section = title
+        self.role = role or self._inherited_role()
+        self.entry = None
+        self.first_line = None  # the top line is the page's own only before any heading
 
     def mark(self, name: str) -> None:
         """A synthetic switch: a role ("subject": HTML <head>, a PDF's header; "reference": a
@@ -114,9 +118,13 @@ class _Walk:
 
     def _settle(self) -> None:
         self.section = self.sections[-1][1] if self.sections else None
-        self.role = next((r for _, _, r in reversed(self.sections) if r), self.layout.default_role)
+        self.role = self._inherited_role()
         self.entry = None
         self.first_line = None  # the top line is the page's own only before any heading
+
+    def _inherited_role(self) -> str:
+        """The role of the innermost section that has one, else the document's default."""
+        return next((r for _, _, r in reversed(self.sections) if r), self.layout.default_role)
 
     def events(self, text: str, ms: list[re.Match[str]], piece: Piece | None = None) -> None:
         """Apply the structural events found between two identifiers, in order."""
