@@ -145,7 +145,7 @@ def _numbered_starts(text: str) -> list[int]:
 
 def _longest_chain(markers: list[tuple[int, int]]) -> list[int]:
     """The longest run of markers whose numbers go up by 1 (or 2-3: a lost entry), in order."""
-    if all(b[1] - a[1] == 1 for a, b in zip(markers, markers[1:])):
+    if all(b[1] - a[1] == 1 for a, b in zip(markers, markers[1:], strict=False)):
         return [at for at, _ in markers]  # 1, 2, 3...: the whole list (what the search finds)
     best: list[int] = [1] * len(markers)
     back: list[int] = [-1] * len(markers)
