@@ -71,6 +71,9 @@ class _Walk:
         self.group = 0
         self.groups = 0
         self.subject_group: int | None = None
+        # The subject's identifiers so far, and its DOIs + "." (components extend them).
+        self.subject_ids: set[tuple[str, str]] = set()
+        self.subject_dois: tuple[str, ...] = ()
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
@@ -110,6 +113,7 @@ class _Walk:
         elif name == "record":
             self.sections = [(0, None, "subject")]
             self.subject_group = None
+            self.subject_ids, self.subject_dois = set(), ()
         elif name in ("subject", "reference", "citing", "mention"):
             self.sections = [(0, None, name)]
         else:
@@ -211,7 +215,10 @@ class _Walk:
             if self.subject_group is None:
                 self.groups += 1
                 self.subject_group = self.groups
+            self._subject_id(scheme, value)
             return self.subject_group, role
+        if self.subject_ids and self._names_subject(scheme, value):
+            return self.subject_group, "subject"
         entry = self.entry
         if entry is None or entry.get(scheme, value) != value:
             self.groups += 1
@@ -219,6 +226,23 @@ class _Walk:
             entry = self.entry = {}
         entry[scheme] = value
         return self.group, role
+
+    def _subject_id(self, scheme: str, value: str) -> None:
+        if (scheme, value) not in self.subject_ids:
+            self.subject_ids.add((scheme, value))
+            if scheme == "doi":
+                self.subject_dois += (value + ".",)
+
+    def _names_subject(self, scheme: str, value: str) -> bool:
+        """The subject's own id printed again (a citation line, a footer), or a component DOI
+        of it (``<subject DOI>.g001``: a figure, a table, a supplement, a decision letter)."""
+        if (scheme, value) in self.subject_ids:
+            return True
+        if scheme != "doi" or not value.startswith(self.subject_dois):
+            return False
+        return any(
+            _COMPONENT.fullmatch(value, len(d)) for d in self.subject_dois if value.startswith(d)
+        )
 
     def keep(self, piece: Piece) -> None:
         """Keep a small text file's piece for the whole-list rule (bounded: WHOLE_LIST_CHARS)."""
@@ -258,6 +282,9 @@ def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
 WHOLE_LIST_CHARS = 2 * 1024 * 1024
 
 
+# What a component DOI adds to its article's DOI after a ".": "001" (eLife), "g001", "t002",
+# "s001", "sd001" (PLOS figures, tables, supplements), "mmc1".
+_COMPONENT = re.compile(r"[a-z]{0,6}\d{1,5}")
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
 # Funder Registry DOIs (Crossref's 10.13039 prefix) name funders, never works.
 _NOT_WORKS = ("10.13039/",)
