@@ -23,6 +23,7 @@ import re
 import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
@@ -74,6 +75,8 @@ class _Walk:
         # The subject's identifiers so far, and its DOIs + "." (components extend them).
         self.subject_ids: set[tuple[str, str]] = set()
         self.subject_dois: tuple[str, ...] = ()
+        self.record_start = 0  # the current record's first mention
+        self.unchecked = 0  # mentions before this one were assigned before the last subject id
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
@@ -111,9 +114,11 @@ class _Walk:
             if self.sections and self.sections[-1][0] == 99:
                 self.sections.pop()
         elif name == "record":
+            self.join_subject()
             self.sections = [(0, None, "subject")]
             self.subject_group = None
             self.subject_ids, self.subject_dois = set(), ()
+            self.record_start = self.unchecked = len(self.mentions)
         elif name in ("subject", "reference", "citing", "mention"):
             self.sections = [(0, None, name)]
         else:
@@ -232,6 +237,25 @@ class _Walk:
             self.subject_ids.add((scheme, value))
             if scheme == "doi":
                 self.subject_dois += (value + ".",)
+            self.unchecked = len(self.mentions)  # the ones before may have printed it
+
+    def join_subject(self) -> None:
+        """Mentions assigned before the subject's id was known that print it (PeerJ's first
+        page names its DOI in the text before its footer does): their works join the subject."""
+        if self.subject_group is None or self.unchecked <= self.record_start:
+            return
+        ms = self.mentions
+        moved = {
+            m.group
+            for m in ms[self.record_start : self.unchecked]
+            if m.role != "subject" and self._names_subject(m.scheme, m.value)
+        }
+        if moved:
+            group = self.subject_group
+            for i in range(self.record_start, len(ms)):
+                if ms[i].group in moved:
+                    ms[i] = replace(ms[i], group=group, role="subject")
+        self.unchecked = self.record_start
 
     def _names_subject(self, scheme: str, value: str) -> bool:
         """The subject's own id printed again (a citation line, a footer), or a component DOI
@@ -256,6 +280,7 @@ class _Walk:
 
     def finish(self) -> None:
         """The document has ended: an open reference section ends with it."""
+        self.join_subject()
         self.references.close()
         self.ref_start = None
         if self.whole:

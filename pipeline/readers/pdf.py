@@ -183,9 +183,12 @@ _ONE_LINE = re.compile(r"[\r\n\f\v\x1c-\x1e\x85\u2028\u2029]")
 _STAMP = re.compile(
     r"^\s*arXiv:\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\s+\[[^\]]{1,20}\]"
 )
+# "Citation:" (the colon required: "Citation analysis..." is prose), "Cite this article as:",
+# PeerJ's "How to cite this article Webb et al. (2017)...", BMC's closing "Cite this article
+# as: ... doi:10.1186/...".
 _CITATION_BOX = re.compile(
-    r"^\s*(?:citation|cite this(?: article| paper)?|to cite this article|please cite"
-    r"(?: this article)?(?: as)?|how to cite(?: this article)?)\s*:",
+    r"^\s*(?:citation\s*:|(?:cite this(?: article| paper)?(?: as)?|to cite this article"
+    r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?)\b\s*:?)",
     re.IGNORECASE,
 )
 _BODY_START = re.compile(
@@ -216,6 +219,10 @@ _NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
 _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
 _ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
+# An old Elsevier/Pergamon DOI is ISSN(yy)nnnnn-c: a line ending in the ISSN and one starting
+# with "(yy)nnnnn-c" are one DOI.
+_ISSN_END = re.compile(r"/\d{4}-\d{3}[\dXx]$")
+_ISSN_NEXT = re.compile(r"^\s*\(\d{2}\)\d{5}-[\dXx]")
 _LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
 
 
@@ -284,20 +291,23 @@ class _Layout:
         return out
 
     def _furniture(self, pages: list[list[_Line]]) -> None:
-        """Lines repeated at the top or bottom of most pages (digits aside): running heads."""
+        """Lines repeated at the top or bottom of most pages (digits aside): running heads.
+        The top and bottom are where the page prints them (PDFium may read a header last)."""
         if len(pages) < 2:
             return
         seen: Counter[str] = Counter()  # on how many pages each line shape stands
-        for lines in pages:
-            seen.update({_shape(ln.text) for ln in lines[:4] + lines[-4:] if ln.text.strip()})
+        edges = [_edge_lines(lines) for lines in pages]
+        for lines in edges:
+            seen.update({_shape(ln.text) for ln in lines})
         need = max(2, len(pages) // 2)
-        for lines in pages:
-            for ln in lines[:4] + lines[-4:]:
-                if ln.text.strip() and seen[_shape(ln.text)] >= need:
+        for lines in edges:
+            for ln in lines:
+                if seen[_shape(ln.text)] >= need:
                     ln.furniture = ln.subject = True
 
     def _subject(self, pages: list[list[_Line]]) -> None:
-        """The first page's head (up to its first section), its citation box, arXiv's stamp."""
+        """The first page's head (up to its first section), arXiv's stamp, a DOI alone on a
+        first-page line, and a citation box ("Cite this article as: ...") on any page."""
         if not pages:
             return
         first = pages[0]
@@ -310,14 +320,20 @@ class _Layout:
         if len(set(_HEAD_DOI.findall(" ".join(_plain(ln.text) for ln in head)))) <= 2:
             for ln in head:
                 ln.subject = True
-        box = False
         for ln in first:
-            if _CITATION_BOX.match(ln.text):
-                box = True
-            elif box and (ln.brk or ln.heading is not None):
-                box = False
-            if box or _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
+            if _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
                 ln.subject = True
+        for lines in pages:  # a citation box: on the first page, or the last (BMC)
+            box = False
+            for i, ln in enumerate(lines):
+                if _CITATION_BOX.match(ln.text):
+                    box = True
+                    if i and _DOI_ALONE.match(_plain(lines[i - 1].text)):
+                        lines[i - 1].subject = True  # its DOI line, read before it (BMC)
+                elif box and (ln.brk or ln.heading is not None):
+                    box = False
+                if box:
+                    ln.subject = True
 
     def _reference_list(self, pages: list[list[_Line]]) -> None:
         """No References heading anywhere: a numbered list "[1] ... [2] ..." in the document's
@@ -423,6 +439,21 @@ class _Layout:
         self.b.synth("\n\n" + MARK + "unlink\n\n")
 
 
+def _edge_lines(lines: list[_Line]) -> list[_Line]:
+    """A page's first and last four lines in reading order, and the lines printed in the top
+    or bottom tenth of its text's height."""
+    placed = [ln.y for ln in lines if ln.size > 0]
+    top, bottom = (max(placed), min(placed)) if placed else (0.0, 0.0)
+    band = (top - bottom) / 10
+    n = len(lines)
+    return [
+        ln
+        for i, ln in enumerate(lines)
+        if ln.text.strip()
+        and (i < 4 or i >= n - 4 or (ln.size > 0 and (ln.y >= top - band or ln.y <= bottom + band)))
+    ]
+
+
 def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.split()).lower())
 
@@ -441,8 +472,16 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
         return False
     doi = m.group()
     joined = (doi + head_m.group()).rstrip(".,;")
-    if any(d.startswith(_core(joined)) or _core(joined).startswith(d) for d in link_dois):
-        return True  # the page's own link says where the DOI goes
+    # The page's own links say where a DOI ends: one linked as printed on this line ends here
+    # (not "...08.026" + ",arXiv:1307.1432" nor ".t007" + "Table 8"); one linked longer goes on.
+    here, on = _core(doi).rstrip(".,;"), _core(joined)
+    if here in link_dois:
+        return False
+    if any(len(d) > len(here) and d.startswith(here) and d[: len(on)] == on[: len(d)]
+           for d in link_dois):  # fmt: skip
+        return True
+    if _ISSN_END.search(doi) and _ISSN_NEXT.match(nxt.text):
+        return True  # "10.1016/0022-3956" + "(75)90026-6": an old Elsevier DOI goes on
     if "/" not in doi or doi.endswith("/"):
         return True  # "10.1038/" or "https://doi." : only half an identifier
     if doi.count("(") > doi.count(")") or doi.count("<") > doi.count(">"):
