@@ -80,8 +80,9 @@ class _Walk:
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
-        self.references = ReferenceList(path, self.mentions)
+        self.references = ReferenceList(path, self.mentions, layout=layout.kind in ("pdf", "docx"))
         self.ref_start: int | None = None  # scan position where the open reference text began
+        self.paused = False  # the open reference list is inside furniture or link targets
         # A small text or Markdown file's pieces, kept in case it is a reference list without
         # a heading (ReferenceList.whole_list); None once it is too large or of another kind.
         self.whole: list[Piece] | None = [] if layout.kind in ("text", "markdown") else None
@@ -146,6 +147,7 @@ class _Walk:
         # words. Elsewhere only the last heading matters.
         if piece is not None and (
             self.ref_start is not None
+            or self.paused
             or any(lv and r == "reference" for lv, _, r in self.sections)
             or _names_references(text, ms)
         ):
@@ -183,9 +185,31 @@ class _Walk:
         elif kind == "rule":
             self._setext(text, m)
         elif kind == "mark":
-            self.mark(m.group("mark"))
-        if piece is not None and before != self.reading_references():
+            name = m.group("mark")
+            if piece is not None and name in _PAUSES and self._pause(piece, m, name):
+                return
+            self.mark(name)
+        if piece is not None and (self.paused or before != self.reading_references()):
             self._reference_switch(piece, m)
+
+    def _pause(self, piece: Piece, m: re.Match[str], name: str) -> bool:
+        """Page furniture or a page's link targets inside a reference list: their text is left
+        out and the list goes on after them (an entry may run over a page break). True when
+        the mark was applied here."""
+        if name in ("link", "aside") and self.ref_start is not None:
+            self.references.text(piece, self.ref_start, m.start())
+            self.ref_start = None
+            self.paused = True
+            self.mark(name)
+            return True
+        if name in ("unlink", "unaside") and self.paused:
+            self.mark(name)
+            if self.reading_references():
+                self.paused = False
+                self.ref_start = m.end()
+                return True
+            return False  # something else ended the list meanwhile: it closes now
+        return False
 
     def reading_references(self) -> bool:
         """Inside a section a heading made ``reference`` (not a mark: marked text has entries)."""
@@ -198,6 +222,9 @@ class _Walk:
             self.references.text(piece, self.ref_start, m.start())
             self.references.close()
             self.ref_start = None
+        elif self.paused:  # the list paused for furniture did not resume: it ended there
+            self.references.close()
+        self.paused = False
         if self.reading_references():
             self.references.open(self.section)
             self.ref_start = m.end()
@@ -283,9 +310,13 @@ class _Walk:
         self.join_subject()
         self.references.close()
         self.ref_start = None
+        self.paused = False
         if self.whole:
             self.references.whole_list(self.whole)
         self.whole = None
+
+
+_PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
 
 
 def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
@@ -333,7 +364,9 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
     # Where a reference section may open or close, every event is applied where it stands
     # (Walk.events decides batch by batch); elsewhere only the last heading matters.
-    exact = piece if walk.ref_start is not None or REFERENCE_WORDS.search(text) else None
+    exact = (
+        piece if walk.ref_start is not None or walk.paused or REFERENCE_WORDS.search(text) else None
+    )
     if walk.ref_start is not None:
         walk.ref_start = 0  # the open reference section goes on from this piece's start
     heads.append(None)  # sentinel

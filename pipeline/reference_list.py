@@ -55,8 +55,9 @@ def _where_end(piece: Piece, p: int) -> int:
 class ReferenceList:
     """Collects one document's reference entries while its pieces are scanned."""
 
-    def __init__(self, path: str, mentions: list[Mention]) -> None:
+    def __init__(self, path: str, mentions: list[Mention], *, layout: bool = False) -> None:
         self.path = path
+        self.layout = layout  # paragraphs follow the layout (PDF, DOCX): split_entries(layout=)
         self.mentions = mentions  # the document's mentions so far (the extractor's own list)
         self._from = 0  # the open section's first mention
         self.entries: list[ReferenceEntry] = []
@@ -114,7 +115,7 @@ class ReferenceList:
         if len(parts) == 1:  # the usual case: the section lies in one piece
             piece, s0, e0 = parts[0]
             text = piece.text[s0:e0]
-            for a, b in split_entries(text):
+            for a, b in split_entries(text, layout=self.layout):
                 body, label = entry_text(text[a:b])
                 if body:
                     start, line = self._where(piece, s0 + a)
@@ -127,7 +128,7 @@ class ReferenceList:
         for _, s, e in parts:
             bounds.append(at)
             at += e - s
-        for a, b in split_entries(text):
+        for a, b in split_entries(text, layout=self.layout):
             body, label = entry_text(text[a:b])
             if not body:
                 continue

@@ -62,10 +62,15 @@ _YEARISH = re.compile(r"\b(?:1[5-9]|20)\d\d[a-z]?\b|\b(?:n\.\s?d\.|in press|fort
 _MAX_MARKERS = 5000  # more than this many "markers" is not a reference list: no chain search
 
 
-def split_entries(text: str) -> list[tuple[int, int]]:
+def split_entries(text: str, *, layout: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each reference entry in ``text``, the text of one reference section.
 
     Spans exclude surrounding whitespace and trailing page furniture (see the module docstring).
+    ``layout``: the text's paragraphs follow the document's layout (a PDF's hanging indents and
+    gaps, a Word file's paragraphs), so they are the entries unless the author-year starts are
+    half as many again: then a paragraph is a page's flush, gapless run of entries. (Author-year
+    starts overcount inside such entries: a journal "Psychological Medicine, 27" at a line start
+    looks like "Surname Given,", a year line after "McHugh, P. R." like a whole reference.)
     """
     furniture = _repeated_lines(text)
     starts = _numbered_starts(text)
@@ -74,7 +79,8 @@ def split_entries(text: str) -> list[tuple[int, int]]:
     lines = _lines(text)
     starts = _author_year_starts(text, lines)
     paragraphs = _paragraphs(text)
-    if len(paragraphs) >= 2 and len(starts) <= len(paragraphs):
+    enough = 1.5 * len(paragraphs) if layout else len(paragraphs)
+    if len(paragraphs) >= 2 and len(starts) <= enough:
         return _trimmed(text, paragraphs, furniture)  # one entry a paragraph
     if len(starts) >= 2:
         bounds = [*starts, (len(text), False)]

@@ -221,6 +221,14 @@ _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
 _ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
 # An old Elsevier/Pergamon DOI is ISSN(yy)nnnnn-c: a line ending in the ISSN and one starting
 # with "(yy)nnnnn-c" are one DOI.
+# Headings of back matter after a reference list that no list of titles knows: an appendix
+# ("A. THE SLIDING-WINDOW ALGORITHM", "Appendix B: Proofs") or a collaboration's author list
+# ("The ATLAS Collaboration" ending a HEP paper's thousand author lines).
+_BACK_MATTER = re.compile(
+    r"(?:[A-H]\.?\s+)?(?i:appendix|appendices)\b.*"
+    r"|[A-H]\.?\s+[A-Z][A-Z][A-Z -]{6,}"
+    r"|(?:[A-H]\s+)?(?i:the\s+)?[A-Z][A-Za-z0-9-]+\s+(?i:collaboration)"
+)
 _ISSN_END = re.compile(r"/\d{4}-\d{3}[\dXx]$")
 _ISSN_NEXT = re.compile(r"^\s*\(\d{2}\)\d{5}-[\dXx]")
 _LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
@@ -288,6 +296,8 @@ class _Layout:
                 known, role = heading_role(title)
                 if known:
                     ln.heading = role or ""
+                elif _BACK_MATTER.fullmatch(ln.text.strip()):
+                    ln.heading = ""  # ends a reference list: appendices, an author list
         return out
 
     def _furniture(self, pages: list[list[_Line]]) -> None:
@@ -372,9 +382,7 @@ class _Layout:
             if ln.opens_references:
                 in_refs = True
                 self.b.synth("\n\n## References\n\n")
-            prev = lines[i - 1] if i else None
-            outdent = in_refs and prev is not None and ln.x and prev.x and ln.x < prev.x - 2
-            if ln.brk or outdent:
+            if (in_refs and _entry_starts(lines, i)) if in_refs else ln.brk:
                 self.b.synth("\n")
             nxt = lines[i + 1] if i + 1 < len(lines) else None
             join = nxt is not None and ln.subject == nxt.subject and _joins(ln, nxt, link_dois)
@@ -437,6 +445,28 @@ class _Layout:
             self._emit(uri)
             self._newline()
         self.b.synth("\n\n" + MARK + "unlink\n\n")
+
+
+def _entry_starts(lines: list[_Line], i: int) -> bool:
+    """In a reference list: does line ``i`` start an entry (a paragraph break before it)?
+
+    Below the line before it in one column: when it is outdented (a hanging indent) or set
+    apart by a wider gap. First in a column or on a page: when the line after it is indented
+    (it is a hanging first line); not when it is indented itself (it goes on with the entry
+    the last column ended with); else as the gap says.
+    """
+    ln = lines[i]
+    prev = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
+    if prev is not None and prev.size > 0 and ln.size > 0 and prev.y > ln.y:
+        return ln.brk or bool(ln.x and prev.x and ln.x < prev.x - 2)
+    nxt = next((x for x in lines[i + 1 : i + 4] if not x.furniture and x.size > 0), None)
+    if nxt is None or not ln.x or nxt.y > ln.y:
+        return ln.brk
+    if nxt.x > ln.x + 2:
+        return True
+    if ln.x > nxt.x + 2:
+        return False
+    return ln.brk
 
 
 def _edge_lines(lines: list[_Line]) -> list[_Line]:
