@@ -229,6 +229,11 @@ _BACK_MATTER = re.compile(
     r"|[A-H]\.?\s+[A-Z][A-Z][A-Z -]{6,}"
     r"|(?:[A-H]\s+)?(?i:the\s+)?[A-Z][A-Za-z0-9-]+\s+(?i:collaboration)"
 )
+# The two halves of a prose word PDFium marked as hyphenated at a line end: letters, the
+# first half ending in two lower-case letters; the second lower-case letters up to a space
+# or punctuation (no digit, slash or dot inside: those are identifiers).
+_PROSE_START = re.compile(r"[^\W\d_]*[a-z\u00df-\u00ff]{2}")
+_PROSE_END = re.compile(r"[a-z\u00df-\u00ff]+(?:[,;:)\]\u2019']|\.(?!\w)|$)")
 _ISSN_END = re.compile(r"/\d{4}-\d{3}[\dXx]$")
 _ISSN_NEXT = re.compile(r"^\s*\(\d{2}\)\d{5}-[\dXx]")
 _LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
@@ -531,9 +536,17 @@ def _plain(text: str) -> str:
 
 
 def _keep_hyphen(before: str, after: str, link_dois: set[str]) -> bool:
-    """Keep a hyphenation mark between ``before`` and ``after``? Yes, but inside a DOI that
-    the page links without it."""
+    """Keep a hyphenation mark between ``before`` and ``after``?
+
+    Prose is dehyphenated, as a reader reads it: a word of letters broken at a line end
+    ("selec-" + "tion", "down-" + "stream") is one word. Anything else keeps its hyphen: an
+    identifier's ("AID-" + "GPS262>" in a SICI DOI, "hep-" + "th/9711200", "COVID-" + "19"),
+    a capital's ("T-" + "cell"), unless the page links the DOI without it.
+    """
     tail = before.rsplit(None, 1)[-1] if before.strip() else ""
+    word = after.split(None, 1)[0] if after.strip() else ""
+    if _PROSE_START.fullmatch(tail) and _PROSE_END.match(word):
+        return False
     m = _DOI_TAIL.search(tail)
     head = _DOI_CHARS.match(after)
     if m is None or head is None or not link_dois:
