@@ -174,6 +174,7 @@ class _Walk:
         """Apply one structural event found by the layout's ``heads`` pattern."""
         self.entry = None
         before = self.reading_references()
+        top = self.sections[-1] if self.sections else None
         kind = m.lastgroup  # the group closed last: "nb" belongs to "cand", "atxt" to "atx"
         if kind in ("cand", "nb"):
             found = plain_heading(m.group("cand"), m.group("nb") is not None)
@@ -189,7 +190,11 @@ class _Walk:
             if piece is not None and name in _PAUSES and self._pause(piece, m, name):
                 return
             self.mark(name)
-        if piece is not None and (self.paused or before != self.reading_references()):
+        now = self.reading_references()
+        # A reference heading after another ("Notes and references" over a Word file's
+        # footnotes, then over its endnotes) starts a list of its own: its line is no entry.
+        again = before and now and kind != "mark" and self.sections[-1] is not top
+        if piece is not None and (self.paused or before != now or again):
             self._reference_switch(piece, m)
 
     def _pause(self, piece: Piece, m: re.Match[str], name: str) -> bool:
