@@ -234,6 +234,7 @@ _BACK_MATTER = re.compile(
 # or punctuation (no digit, slash or dot inside: those are identifiers).
 _PROSE_START = re.compile(r"[^\W\d_]*[a-z\u00df-\u00ff]{2}")
 _PROSE_END = re.compile(r"[a-z\u00df-\u00ff]+(?:[,;:)\]\u2019']|\.(?!\w)|$)")
+_HYPHEN_NEXT = re.compile(r"\s*-\w")
 _ISSN_END = re.compile(r"/\d{4}-\d{3}[\dXx]$")
 _ISSN_NEXT = re.compile(r"^\s*\(\d{2}\)\d{5}-[\dXx]")
 _LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
@@ -372,7 +373,7 @@ class _Layout:
             for m in [_LINK_DOI.search(uri)]
             if m
         }
-        subject = False
+        subject = joined = False
         for i, ln in enumerate(lines):
             if ln.subject != subject:  # an aside: the section around it goes on after it
                 self.b.synth("\n\n" + MARK + ("aside" if ln.subject else "unaside") + "\n\n")
@@ -387,11 +388,21 @@ class _Layout:
             if ln.opens_references:
                 in_refs = True
                 self.b.synth("\n\n## References\n\n")
-            if (in_refs and _entry_starts(lines, i)) if in_refs else ln.brk:
+            if _entry_starts(lines, i) if in_refs else ln.brk:
                 self.b.synth("\n")
             nxt = lines[i + 1] if i + 1 < len(lines) else None
             join = nxt is not None and ln.subject == nxt.subject and _joins(ln, nxt, link_dois)
-            self._emit(ln.text, link_dois)
+            # Around a join the blanks at the break are the extracted text's, not the scan
+            # text's: "...10.18429/JACoW " + "-HP071-..." is one DOI.
+            text, lead = ln.text, ""
+            if joined:
+                body = text.lstrip()
+                lead, text = text[: len(text) - len(body)], body
+            trail = text[len(text.rstrip()) :] if join else ""
+            self._write(lead)
+            self._emit(text[: len(text) - len(trail)], link_dois)
+            self._write(trail)
+            joined = join
             label = nxt is not None and _ARXIV_LABEL_END.search(_plain(ln.text).rstrip())
             if label and _ARXIV_NEXT.match(nxt.text):  # "arXiv:" | "1706.03762"
                 self._newline(joined=True)
@@ -510,6 +521,9 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
     # The page's own links say where a DOI ends: one linked as printed on this line ends here
     # (not "...08.026" + ",arXiv:1307.1432" nor ".t007" + "Table 8"); one linked longer goes on.
     here, on = _core(doi).rstrip(".,;"), _core(joined)
+    if "/" in doi and _HYPHEN_NEXT.match(nxt.text):
+        return True  # "10.18429/JACoW" + "-HP071-WEPTY035": broken before a hyphen (even
+        # where the page's link, drawn over the first line only, stops at the break)
     if here in link_dois:
         return False
     if any(len(d) > len(here) and d.startswith(here) and d[: len(on)] == on[: len(d)]
