@@ -352,10 +352,15 @@ class _Layout:
                     ln.subject = True
 
     def _reference_list(self, pages: list[list[_Line]]) -> None:
-        """No References heading anywhere: a numbered list "[1] ... [2] ..." in the document's
-        second half is its reference list (a synthetic heading opens it)."""
+        """A table's "Reference" column header before the real reference heading is no
+        heading. No References heading anywhere: a numbered list "[1] ... [2] ..." in the
+        document's second half is its reference list (a synthetic heading opens it)."""
         flat = [ln for lines in pages for ln in lines]
-        if any(ln.heading == "reference" for ln in flat):
+        headings = [ln for ln in flat if ln.heading == "reference" and not ln.subject]
+        for ln in headings[:-1]:
+            if _NUMBERING.sub("", ln.text).strip().lower() == "reference":
+                ln.heading = None
+        if headings:
             return
         for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
             if _FIRST_REF.match(flat[i].text) and any(
