@@ -72,9 +72,7 @@ class _Walk:
         self.group = 0
         self.groups = 0
         self.subject_group: int | None = None
-        # The subject's identifiers so far, and its DOIs + "." (components extend them).
-        self.subject_ids: set[tuple[str, str]] = set()
-        self.subject_dois: tuple[str, ...] = ()
+        self.subject_ids: set[tuple[str, str]] = set()  # the subject's identifiers so far
         self.record_start = 0  # the current record's first mention
         self.unchecked = 0  # mentions before this one were assigned before the last subject id
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
@@ -118,7 +116,7 @@ class _Walk:
             self.join_subject()
             self.sections = [(0, None, "subject")]
             self.subject_group = None
-            self.subject_ids, self.subject_dois = set(), ()
+            self.subject_ids = set()
             self.record_start = self.unchecked = len(self.mentions)
         elif name in ("subject", "reference", "citing", "mention"):
             self.sections = [(0, None, name)]
@@ -254,7 +252,8 @@ class _Walk:
                 self.subject_group = self.groups
             self._subject_id(scheme, value)
             return self.subject_group, role
-        if self.subject_ids and self._names_subject(scheme, value):
+        ids = self.subject_ids
+        if ids and ((scheme, value) in ids or scheme == "doi" and self._component(value)):
             return self.subject_group, "subject"
         entry = self.entry
         if entry is None or entry.get(scheme, value) != value:
@@ -267,8 +266,6 @@ class _Walk:
     def _subject_id(self, scheme: str, value: str) -> None:
         if (scheme, value) not in self.subject_ids:
             self.subject_ids.add((scheme, value))
-            if scheme == "doi":
-                self.subject_dois += (value + ".",)
             self.unchecked = len(self.mentions)  # the ones before may have printed it
 
     def join_subject(self) -> None:
@@ -276,11 +273,13 @@ class _Walk:
         page names its DOI in the text before its footer does): their works join the subject."""
         if self.subject_group is None or self.unchecked <= self.record_start:
             return
-        ms = self.mentions
-        moved = {
+        ms, values = self.mentions, {v for _, v in self.subject_ids}
+        moved = {  # a cheap test on values first: a page of thousands of mentions is scanned
             m.group
             for m in ms[self.record_start : self.unchecked]
-            if m.role != "subject" and self._names_subject(m.scheme, m.value)
+            if (m.value in values or m.value.rpartition(".")[0] in values)
+            and m.role != "subject"
+            and self._names_subject(m.scheme, m.value)
         }
         if moved:
             group = self.subject_group
@@ -294,11 +293,11 @@ class _Walk:
         of it (``<subject DOI>.g001``: a figure, a table, a supplement, a decision letter)."""
         if (scheme, value) in self.subject_ids:
             return True
-        if scheme != "doi" or not value.startswith(self.subject_dois):
-            return False
-        return any(
-            _COMPONENT.fullmatch(value, len(d)) for d in self.subject_dois if value.startswith(d)
-        )
+        return scheme == "doi" and self._component(value)
+
+    def _component(self, doi: str) -> bool:
+        base, _, tail = doi.rpartition(".")
+        return ("doi", base) in self.subject_ids and _COMPONENT.fullmatch(tail) is not None
 
     def keep(self, piece: Piece) -> None:
         """Keep a small text file's piece for the whole-list rule (bounded: WHOLE_LIST_CHARS)."""
