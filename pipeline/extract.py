@@ -23,6 +23,7 @@ import re
 import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
@@ -72,11 +73,15 @@ class _Walk:
         self.group = 0
         self.groups = 0
         self.subject_group: int | None = None
+        self.subject_ids: set[tuple[str, str]] = set()  # the subject's identifiers so far
+        self.record_start = 0  # the current record's first mention
+        self.unchecked = 0  # mentions before this one were assigned before the last subject id
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
         self.mentions: list[Mention] = []
-        self.references = ReferenceList(path, self.mentions)
+        self.references = ReferenceList(path, self.mentions, layout=layout.kind in ("pdf", "docx"))
         self.ref_start: int | None = None  # scan position where the open reference text began
+        self.paused = False  # the open reference list is inside furniture or link targets
         # A small text or Markdown file's pieces, kept in case it is a reference list without
         # a heading (ReferenceList.whole_list); None once it is too large or of another kind.
         self.whole: list[Piece] | None = [] if layout.kind in ("text", "markdown") else None
@@ -85,10 +90,14 @@ class _Walk:
     # -- structure ---------------------------------------------------------------------------
 
     def heading(self, level: int, title: str | None, role: str | None) -> None:
-        while self.sections and self.sections[-1][0] >= level:
-            self.sections.pop()
-        self.sections.append((level, title, role))
-        self._settle()
+        sections = self.sections
+        while sections and sections[-1][0] >= level:
+            sections.pop()
+        sections.append((level, title, role))
+        self.section = title
+        self.role = role or self._inherited_role()
+        self.entry = None
+        self.first_line = None  # the top line is the page's own only before any heading
 
     def mark(self, name: str) -> None:
         """A synthetic switch: a role ("subject": HTML <head>, a PDF's header; "reference": a
@@ -105,8 +114,11 @@ class _Walk:
             if self.sections and self.sections[-1][0] == 99:
                 self.sections.pop()
         elif name == "record":
+            self.join_subject()
             self.sections = [(0, None, "subject")]
             self.subject_group = None
+            self.subject_ids = set()
+            self.record_start = self.unchecked = len(self.mentions)
         elif name in ("subject", "reference", "citing", "mention"):
             self.sections = [(0, None, name)]
         else:
@@ -115,16 +127,29 @@ class _Walk:
 
     def _settle(self) -> None:
         self.section = self.sections[-1][1] if self.sections else None
-        self.role = next((r for _, _, r in reversed(self.sections) if r), self.layout.default_role)
+        self.role = self._inherited_role()
         self.entry = None
         self.first_line = None  # the top line is the page's own only before any heading
+
+    def _inherited_role(self) -> str:
+        """The role of the innermost section that has one, else the document's default."""
+        return next((r for _, _, r in reversed(self.sections) if r), self.layout.default_role)
 
     def events(self, text: str, ms: list[re.Match[str]], piece: Piece | None = None) -> None:
         """Apply the structural events found between two identifiers, in order."""
         if not ms:
             return
         self.entry = None
-        if piece is not None:  # a reference section may start or end here: every event counts
+        # Where a reference section may open or close, every event counts where it stands (the
+        # section's text is kept for the reference list): one is open, or one is hidden by an
+        # aside (a running head) that may end here, or these lines hold a reference heading's
+        # words. Elsewhere only the last heading matters.
+        if piece is not None and (
+            self.ref_start is not None
+            or self.paused
+            or any(lv and r == "reference" for lv, _, r in self.sections)
+            or _names_references(text, ms)
+        ):
             for m in ms:
                 self.event(text, m, piece)
             return
@@ -148,6 +173,7 @@ class _Walk:
         """Apply one structural event found by the layout's ``heads`` pattern."""
         self.entry = None
         before = self.reading_references()
+        top = self.sections[-1] if self.sections else None
         kind = m.lastgroup  # the group closed last: "nb" belongs to "cand", "atxt" to "atx"
         if kind in ("cand", "nb"):
             found = plain_heading(m.group("cand"), m.group("nb") is not None)
@@ -159,9 +185,35 @@ class _Walk:
         elif kind == "rule":
             self._setext(text, m)
         elif kind == "mark":
-            self.mark(m.group("mark"))
-        if piece is not None and before != self.reading_references():
+            name = m.group("mark")
+            if piece is not None and name in _PAUSES and self._pause(piece, m, name):
+                return
+            self.mark(name)
+        now = self.reading_references()
+        # A reference heading after another ("Notes and references" over a Word file's
+        # footnotes, then over its endnotes) starts a list of its own: its line is no entry.
+        again = before and now and kind != "mark" and self.sections[-1] is not top
+        if piece is not None and (self.paused or before != now or again):
             self._reference_switch(piece, m)
+
+    def _pause(self, piece: Piece, m: re.Match[str], name: str) -> bool:
+        """Page furniture or a page's link targets inside a reference list: their text is left
+        out and the list goes on after them (an entry may run over a page break). True when
+        the mark was applied here."""
+        if name in ("link", "aside") and self.ref_start is not None:
+            self.references.text(piece, self.ref_start, m.start())
+            self.ref_start = None
+            self.paused = True
+            self.mark(name)
+            return True
+        if name in ("unlink", "unaside") and self.paused:
+            self.mark(name)
+            if self.reading_references():
+                self.paused = False
+                self.ref_start = m.end()
+                return True
+            return False  # something else ended the list meanwhile: it closes now
+        return False
 
     def reading_references(self) -> bool:
         """Inside a section a heading made ``reference`` (not a mark: marked text has entries)."""
@@ -174,6 +226,9 @@ class _Walk:
             self.references.text(piece, self.ref_start, m.start())
             self.references.close()
             self.ref_start = None
+        elif self.paused:  # the list paused for furniture did not resume: it ended there
+            self.references.close()
+        self.paused = False
         if self.reading_references():
             self.references.open(self.section)
             self.ref_start = m.end()
@@ -196,7 +251,11 @@ class _Walk:
             if self.subject_group is None:
                 self.groups += 1
                 self.subject_group = self.groups
+            self._subject_id(scheme, value)
             return self.subject_group, role
+        ids = self.subject_ids
+        if ids and ((scheme, value) in ids or scheme == "doi" and self._component(value)):
+            return self.subject_group, "subject"
         entry = self.entry
         if entry is None or entry.get(scheme, value) != value:
             self.groups += 1
@@ -204,6 +263,42 @@ class _Walk:
             entry = self.entry = {}
         entry[scheme] = value
         return self.group, role
+
+    def _subject_id(self, scheme: str, value: str) -> None:
+        if (scheme, value) not in self.subject_ids:
+            self.subject_ids.add((scheme, value))
+            self.unchecked = len(self.mentions)  # the ones before may have printed it
+
+    def join_subject(self) -> None:
+        """Mentions assigned before the subject's id was known that print it (PeerJ's first
+        page names its DOI in the text before its footer does): their works join the subject."""
+        if self.subject_group is None or self.unchecked <= self.record_start:
+            return
+        ms, values = self.mentions, {v for _, v in self.subject_ids}
+        moved = {  # a cheap test on values first: a page of thousands of mentions is scanned
+            m.group
+            for m in ms[self.record_start : self.unchecked]
+            if (m.value in values or m.value.rpartition(".")[0] in values)
+            and m.role != "subject"
+            and self._names_subject(m.scheme, m.value)
+        }
+        if moved:
+            group = self.subject_group
+            for i in range(self.record_start, len(ms)):
+                if ms[i].group in moved:
+                    ms[i] = replace(ms[i], group=group, role="subject")
+        self.unchecked = self.record_start
+
+    def _names_subject(self, scheme: str, value: str) -> bool:
+        """The subject's own id printed again (a citation line, a footer), or a component DOI
+        of it (``<subject DOI>.g001``: a figure, a table, a supplement, a decision letter)."""
+        if (scheme, value) in self.subject_ids:
+            return True
+        return scheme == "doi" and self._component(value)
+
+    def _component(self, doi: str) -> bool:
+        base, _, tail = doi.rpartition(".")
+        return ("doi", base) in self.subject_ids and _COMPONENT.fullmatch(tail) is not None
 
     def keep(self, piece: Piece) -> None:
         """Keep a small text file's piece for the whole-list rule (bounded: WHOLE_LIST_CHARS)."""
@@ -217,11 +312,30 @@ class _Walk:
 
     def finish(self) -> None:
         """The document has ended: an open reference section ends with it."""
+        self.join_subject()
         self.references.close()
         self.ref_start = None
+        self.paused = False
         if self.whole:
             self.references.whole_list(self.whole)
         self.whole = None
+
+
+_PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
+
+
+def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
+    """Whether one of these events is a line holding a reference heading's words (a setext
+    rule: the title line above it). Role marks are level 0: they never open a section."""
+    search = REFERENCE_WORDS.search
+    for m in ms:
+        kind = m.lastgroup
+        if kind == "mark":
+            continue
+        lo = text.rfind("\n", 0, m.start()) + 1 if kind == "rule" else m.start()
+        if search(text, lo, m.end()) is not None:
+            return True
+    return False
 
 
 # A text or Markdown file up to this many characters is read as a reference list even without
@@ -229,6 +343,9 @@ class _Walk:
 WHOLE_LIST_CHARS = 2 * 1024 * 1024
 
 
+# What a component DOI adds to its article's DOI after a ".": "001" (eLife), "g001", "t002",
+# "s001", "sd001" (PLOS figures, tables, supplements), "mmc1".
+_COMPONENT = re.compile(r"[a-z]{0,6}\d{1,5}")
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
 # Funder Registry DOIs (Crossref's 10.13039 prefix) name funders, never works.
 _NOT_WORKS = ("10.13039/",)
@@ -251,8 +368,10 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     sections = [(-1, walk.section)]  # (scan position, the section from there on)
     heads = list(walk.layout.heads.finditer(text))  # rare: headings, role marks
     # Where a reference section may open or close, every event is applied where it stands
-    # (its text is kept for the reference list); elsewhere only the last heading matters.
-    exact = piece if walk.ref_start is not None or REFERENCE_WORDS.search(text) else None
+    # (Walk.events decides batch by batch); elsewhere only the last heading matters.
+    exact = (
+        piece if walk.ref_start is not None or walk.paused or REFERENCE_WORDS.search(text) else None
+    )
     if walk.ref_start is not None:
         walk.ref_start = 0  # the open reference section goes on from this piece's start
     heads.append(None)  # sentinel

@@ -206,8 +206,12 @@ _ARXIV_ID = (
 # The DOI suffix: printable ASCII except quotes and angle brackets, which end a DOI in prose and
 # markup, but a SICI "<463::AID-JBM6>" group (no "/" after "<", so "</a>" never joins) is kept,
 # and so is an apostrophe inside a word ("10.1234/o'neil.2020"): a closing quote follows the
-# DOI's last character and precedes punctuation or space, never a letter or digit.
-_DOI_BODY = r"(?:[!#-&(-;=?-~]|<(?!/)[^\s<>\"']{1,80}>|(?<=[A-Za-z])'(?=[A-Za-z0-9]))"
+# DOI's last character and precedes punctuation or space, never a letter or digit. A comma,
+# semicolon or bar before another "10.nnnn" separates two DOIs ("ids=10.1/a,10.2/b").
+_DOI_BODY = (
+    r"(?:[!#-&(-+\--:=?-{}~]|[,;|](?!10\.\d{4})|<(?!/)[^\s<>\"']{1,80}>"
+    r"|(?<=[A-Za-z])'(?=[A-Za-z0-9]))"
+)
 
 # The pattern is a top-level alternation whose branches each start with one literal character
 # ("1", "P", "p", "X", "x"), so the regex engine finds candidates with its charset prefilter in C

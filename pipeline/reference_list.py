@@ -10,9 +10,9 @@ are its ``ids``.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from operator import attrgetter
 
 from pipeline.readers.base import EntryMark, Piece
 from pipeline.records import Identifier, Mention, ReferenceEntry
@@ -20,23 +20,30 @@ from pipeline.segment import entry_text, is_reference_list, split_entries
 
 __all__ = ["MAX_SECTION_CHARS", "ReferenceList"]
 
-_NEWLINE = re.compile("\n")
 MAX_SECTION_CHARS = 1 << 22  # a reference section's text held at once (4 M characters)
 
 
-_BREAKS: dict[int, tuple[Piece, list[int]]] = {}  # the last piece's line breaks, by id
+class _Where:
+    """(document offset, line) of scan positions of a piece. Lines of plain-text pieces are
+    counted lazily from the last position asked (entries come in order), so no piece's line
+    breaks are ever listed."""
 
+    def __init__(self) -> None:
+        self.piece: Piece | None = None
+        self.at = 0
+        self.line = 1
 
-def _where(piece: Piece, p: int) -> tuple[int, int]:
-    """(document offset, line) of scan position ``p`` of ``piece``."""
-    if piece.spans is not None:
-        return piece.spans.locate(piece.text, p)
-    cached = _BREAKS.get(id(piece))
-    if cached is None or cached[0] is not piece:  # counted once a piece, then bisected
-        _BREAKS.clear()
-        cached = (piece, [m.start() for m in _NEWLINE.finditer(piece.text)])
-        _BREAKS[id(piece)] = cached
-    return piece.base + p, piece.line + bisect_left(cached[1], p)
+    def __call__(self, piece: Piece, p: int) -> tuple[int, int]:
+        if piece.spans is not None:
+            return piece.spans.locate(piece.text, p)
+        if piece is not self.piece:
+            self.piece, self.at, self.line = piece, 0, piece.line
+        if p >= self.at:
+            self.line += piece.text.count("\n", self.at, p)
+        else:  # back (a reader's marks after the sections cut in the same piece)
+            self.line -= piece.text.count("\n", p, self.at)
+        self.at = p
+        return piece.base + p, self.line
 
 
 def _where_end(piece: Piece, p: int) -> int:
@@ -48,14 +55,16 @@ def _where_end(piece: Piece, p: int) -> int:
 class ReferenceList:
     """Collects one document's reference entries while its pieces are scanned."""
 
-    def __init__(self, path: str, mentions: list[Mention]) -> None:
+    def __init__(self, path: str, mentions: list[Mention], *, layout: bool = False) -> None:
         self.path = path
+        self.layout = layout  # paragraphs follow the layout (PDF, DOCX): split_entries(layout=)
         self.mentions = mentions  # the document's mentions so far (the extractor's own list)
         self._from = 0  # the open section's first mention
         self.entries: list[ReferenceEntry] = []
         self._parts: list[tuple[Piece, int, int]] = []  # (piece, start, end) of section text
         self._size = 0
         self._section: str | None = None
+        self._where = _Where()
 
     # -- structured entries ----------------------------------------------------------------
 
@@ -70,7 +79,7 @@ class ReferenceList:
         ``section(p)`` names the section at scan position ``p``."""
         found = []
         for mark in marks:
-            start, line = _where(piece, mark.start)
+            start, line = self._where(piece, mark.start)
             end = _where_end(piece, mark.end)
             text = " ".join(mark.text.split()) or entry_text(piece.text[mark.start : mark.end])[0]
             found.append((start, end, line, text, mark.label, section(mark.start)))
@@ -95,29 +104,41 @@ class ReferenceList:
     def close(self, *, keep_open: bool = False) -> None:
         """The open section ends: cut its text into entries."""
         parts, self._parts, self._size = self._parts, [], 0
-        mentions = self.mentions[self._from :]
+        first = self._from
         self._from = len(self.mentions)
         section = self._section
         if not keep_open:
             self._section = None
         if not parts:
             return
+        found = []
+        if len(parts) == 1:  # the usual case: the section lies in one piece
+            piece, s0, e0 = parts[0]
+            text = piece.text[s0:e0]
+            for a, b in split_entries(text, layout=self.layout):
+                body, label = entry_text(text[a:b])
+                if body:
+                    start, line = self._where(piece, s0 + a)
+                    end = _where_end(piece, s0 + b)
+                    found.append((start, end, line, body, label, section))
+            self._add(found, self.mentions[first : self._from])
+            return
         text = "".join(p.text[s:e] for p, s, e in parts)
         bounds, at = [], 0  # where each part starts in ``text``
         for _, s, e in parts:
             bounds.append(at)
             at += e - s
-        found = []
-        for a, b in split_entries(text):
+        for a, b in split_entries(text, layout=self.layout):
+            body, label = entry_text(text[a:b])
+            if not body:
+                continue
             pa, pb = bisect_right(bounds, a) - 1, bisect_right(bounds, b - 1) - 1
             piece_a, sa, _ = parts[pa]
             piece_b, sb, _ = parts[pb]
-            start, line = _where(piece_a, sa + a - bounds[pa])
+            start, line = self._where(piece_a, sa + a - bounds[pa])
             end = _where_end(piece_b, sb + b - bounds[pb])
-            body, label = entry_text(text[a:b])
-            if body:
-                found.append((start, end, line, body, label, section))
-        self._add(found, mentions)
+            found.append((start, end, line, body, label, section))
+        self._add(found, self.mentions[first : self._from])
 
     def whole_list(self, pieces: list[Piece]) -> None:
         """A document without a reference heading that is nothing but a list (a text file of
@@ -139,11 +160,17 @@ class ReferenceList:
     def _add(self, found, mentions: list[Mention]) -> None:
         """Entries (start, end, line, text, label, section) in order, each with the identifiers
         of the mentions inside it: one sort and two bisections each, not a scan per entry."""
-        ms = sorted(mentions, key=lambda m: m.start)
+        ms = sorted(mentions, key=_START)
         starts = [m.start for m in ms]
+        add, path = self.entries.append, self.path
         for start, end, line, text, label, section in found:
             i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
-            ids = tuple(dict.fromkeys(Identifier(m.scheme, m.value) for m in ms[i:j]))
-            self.entries.append(
-                ReferenceEntry(self.path, start, end, line, text[:4000], ids, section, label)
+            ids = (
+                tuple(dict.fromkeys([Identifier(m.scheme, m.value) for m in ms[i:j]]))
+                if j > i
+                else ()
             )
+            add(ReferenceEntry(path, start, end, line, text[:4000], ids, section, label))
+
+
+_START = attrgetter("start")

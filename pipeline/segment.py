@@ -38,7 +38,9 @@ _MARKER = re.compile(
     r"(?:[ \t]+|(?=\r?\n)|$)",
     re.MULTILINE,
 )
+_MARKER_AFTER_BREAK = re.compile("\n" + _MARKER.pattern[1:], re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t]*\r?\n")
+_NON_SPACE = re.compile(r"\S")
 _LEADING_NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|\((\d{1,4})\)|(\d{1,4})[.)]|[-*\u2022])\s+")
 _LINE = re.compile(r"[^\n]*\n?")
 # The start of an author list: a family name (particles allowed) followed by initials or a given
@@ -60,10 +62,15 @@ _YEARISH = re.compile(r"\b(?:1[5-9]|20)\d\d[a-z]?\b|\b(?:n\.\s?d\.|in press|fort
 _MAX_MARKERS = 5000  # more than this many "markers" is not a reference list: no chain search
 
 
-def split_entries(text: str) -> list[tuple[int, int]]:
+def split_entries(text: str, *, layout: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each reference entry in ``text``, the text of one reference section.
 
     Spans exclude surrounding whitespace and trailing page furniture (see the module docstring).
+    ``layout``: the text's paragraphs follow the document's layout (a PDF's hanging indents and
+    gaps, a Word file's paragraphs), so they are the entries unless the author-year starts are
+    half as many again: then a paragraph is a page's flush, gapless run of entries. (Author-year
+    starts overcount inside such entries: a journal "Psychological Medicine, 27" at a line start
+    looks like "Surname Given,", a year line after "McHugh, P. R." like a whole reference.)
     """
     furniture = _repeated_lines(text)
     starts = _numbered_starts(text)
@@ -72,7 +79,8 @@ def split_entries(text: str) -> list[tuple[int, int]]:
     lines = _lines(text)
     starts = _author_year_starts(text, lines)
     paragraphs = _paragraphs(text)
-    if len(paragraphs) >= 2 and len(starts) <= len(paragraphs):
+    enough = 1.5 * len(paragraphs) if layout else len(paragraphs)
+    if len(paragraphs) >= 2 and len(starts) <= enough:
         return _trimmed(text, paragraphs, furniture)  # one entry a paragraph
     if len(starts) >= 2:
         bounds = [*starts, (len(text), False)]
@@ -98,13 +106,22 @@ def entry_text(raw: str) -> tuple[str, str | None]:
     m = _LEADING_NUMBER.match(raw)
     label = next((g for g in m.groups() if g), None) if m else None
     body = raw[m.end() :] if m else raw
+    if _LINE_BREAK.search(body) is None:  # one line (most entries): nothing to drop or join
+        return ("" if _PAGE_NUMBER.match(body) else " ".join(body.split())), label
     kept: list[str] = []
     for line in body.splitlines():
         if _PAGE_NUMBER.match(line) and not (kept and _OPEN_END.search(kept[-1])):
             continue  # a page number at a page break, not "503,\n238" (a volume's pages)
         kept.append(line)
-    joined = re.sub(r"(?<=[a-z])-\s*\n\s*(?=[a-z])", "", "\n".join(kept))
+    joined = _HYPHEN_BREAK.sub("", "\n".join(kept))
     return " ".join(joined.split()), label
+
+
+# What str.splitlines() splits at; entry_text's one-line case needs none of its work.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# A word hyphenated at a line end ("theo-\n ries"). The literal "-" first lets the regex
+# engine skip to hyphens; the lookbehind then checks the letter before it.
+_HYPHEN_BREAK = re.compile(r"-(?<=[a-z]-)\s*\n\s*(?=[a-z])")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,12 +131,18 @@ def entry_text(raw: str) -> tuple[str, str | None]:
 
 def _numbered_starts(text: str) -> list[int]:
     """Offsets of the list markers that form the list (numbers in sequence, or bullets)."""
-    found = list(_MARKER.finditer(text))
+    # Searched after a line break of its own (one is put before the text): the regex engine
+    # skips to line breaks instead of trying "^" at every character. m.start() is the line's.
+    found = list(_MARKER_AFTER_BREAK.finditer("\n" + text))
     if len(found) > _MAX_MARKERS:
         return []
-    bullets = [m.start() for m in found if m.group("bullet")]
-    numbered = [(m.start(), int(m.group("b") or m.group("p") or m.group("n"))) for m in found
-                if not m.group("bullet")]  # fmt: skip
+    bullets, numbered = [], []
+    for m in found:  # the marker's kind is the group that matched: b, p, n or bullet
+        kind = m.lastgroup
+        if kind == "bullet":
+            bullets.append(m.start())
+        else:
+            numbered.append((m.start(), int(m.group(kind))))
     chain = _longest_chain(numbered)
     if len(chain) >= 2 and len(chain) >= len(bullets):
         return chain
@@ -128,6 +151,8 @@ def _numbered_starts(text: str) -> list[int]:
 
 def _longest_chain(markers: list[tuple[int, int]]) -> list[int]:
     """The longest run of markers whose numbers go up by 1 (or 2-3: a lost entry), in order."""
+    if all(b[1] - a[1] == 1 for a, b in zip(markers, markers[1:], strict=False)):
+        return [at for at, _ in markers]  # 1, 2, 3...: the whole list (what the search finds)
     best: list[int] = [1] * len(markers)
     back: list[int] = [-1] * len(markers)
     for j, (_, nj) in enumerate(markers):
@@ -155,6 +180,11 @@ def _numbered_spans(text: str, starts: list[int], furniture: set[str]) -> list[t
 def _entry_end(text: str, start: int, end: int) -> int:
     """Where an entry that runs to ``end`` really ends: at the blank line after which only page
     furniture (a caption, a page number, a header) or a finished entry's trailing text follows."""
+    cut = _BLANK.search(text, start, end)
+    if cut is None:
+        return end
+    if _NON_SPACE.search(text, cut.end(), end) is None:  # only blank lines after the entry
+        return cut.start()
     blocks = [(start, end)]
     cuts = [m for m in _BLANK.finditer(text, start, end)]
     if cuts:
@@ -164,7 +194,7 @@ def _entry_end(text: str, start: int, end: int) -> int:
             at = m.end()
         blocks.append((at, end))
     stop = blocks[0][1]
-    first = _LEADING_NUMBER.sub("", text[blocks[0][0] : blocks[0][1]]).strip()
+    first = None  # the first block without its number: computed when a second block has text
     for i, (s, e) in enumerate(blocks[1:], start=1):
         block = text[s:e].strip()
         if not block:
@@ -172,6 +202,8 @@ def _entry_end(text: str, start: int, end: int) -> int:
         if _is_furniture_block(block):
             break
         so_far = text[start:stop].rstrip()
+        if i == 1 and first is None:
+            first = _LEADING_NUMBER.sub("", text[blocks[0][0] : blocks[0][1]]).strip()
         if (i == 1 and not first) or not so_far.endswith((".", ")")):
             stop = e
             continue
@@ -189,8 +221,11 @@ def _is_furniture_block(block: str) -> bool:
     return (
         len(lines) <= 2
         and all(len(ln) <= 40 for ln in lines)
-        and not re.search(r"\b(?:1[6-9]|20)\d\d\b|\.$", block)
+        and not _DATED_OR_CLOSED.search(block)
     )
+
+
+_DATED_OR_CLOSED = re.compile(r"\b(?:1[6-9]|20)\d\d\b|\.$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,7 +297,7 @@ def _whole_reference(line: str, previous: str) -> bool:
 
 def _repeated_lines(text: str) -> set[str]:
     """Short lines printed three times or more: running headers and footers."""
-    counts = Counter(ln.strip() for ln in text.splitlines() if 0 < len(ln.strip()) <= 60)
+    counts = Counter(ln for ln in map(str.strip, text.splitlines()) if 0 < len(ln) <= 60)
     return {ln for ln, n in counts.items() if n >= 3 and not _MARKER.match(ln)}
 
 
@@ -279,8 +314,7 @@ def _trimmed(text: str, spans, furniture: set[str] = frozenset()) -> list[tuple[
             if line_start <= s:
                 break
             last = text[line_start:e].strip()
-            before = text[s:line_start].rstrip()
-            page = _PAGE_NUMBER.match(last) and not _OPEN_END.search(before)
+            page = _PAGE_NUMBER.match(last) and not _OPEN_END.search(text[s:line_start].rstrip())
             if page or last in furniture or _CAPTION.match(last):
                 e = line_start
                 while e > s and text[e - 1].isspace():

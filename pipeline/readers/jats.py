@@ -1,10 +1,14 @@
 """JATS/NLM article XML (PMC ``.nxml``, eLife, PLOS).
 
-- ``<article-id>`` (pmid, pmc bare digits -> ``PMC…``, doi) is the article itself: the subject.
-  So are the DOIs of its components (``<object-id>`` of figures, tables, supplements, and the
-  article ids of its sub-articles: decision letters, replies), grouped with it, not works apart;
+- ``<article-id>`` (pmid, pmc bare digits -> ``PMC…``, doi) is the article itself: the subject
+  (as an aside: the section it stands in goes on after it), and so are the article ids of its
+  sub-articles (decision letters, replies). The DOIs of its components (the ``<object-id>`` of a
+  figure, a table, a supplement; the same DOI printed as a link) extend the article's and join
+  it in ``pipeline.extract``: grouped with it, not works apart. An ``<object-id>`` naming
+  another work (an externally hosted dataset or molecule) stays a mention;
 - each ``<ref>`` of a ``<ref-list>`` is one reference entry: its ``mixed-citation`` /
-  ``element-citation`` text is kept for reference matching, its ``<pub-id>``s are its ids;
+  ``element-citation`` text is kept for reference matching, its ``<pub-id>``s (and the
+  ``<object-id pub-id-type="pmid">`` PLOS puts there) are its ids, its ``<label>`` its label;
 - ``<ext-link>``/``<uri>`` targets are scanned like HTML links; Funder Registry DOIs
   (``10.13039/…``, in ``<funding-group>``) are never works (``pipeline.extract`` drops them).
 """
@@ -39,17 +43,26 @@ class _Jats(Markup):
     def __init__(self) -> None:
         super().__init__()
         self.subject = 0  # inside a subject id
+        self.ref_label: list[str] | None = None  # the <label> of the open <ref>, as printed
 
     def start(self, tag: str, attrs: list) -> None:
         kind = dict(attrs).get("pub-id-type") or dict(attrs).get("object-id-type")
-        if tag in ("article-id", "object-id") and kind in _PUB_IDS:
-            self.mark("subject")
+        if tag == "article-id" and kind in _PUB_IDS and self.capture is None:
+            self.mark("aside")  # the subject, inside the section it stands in
             self.label(_PUB_IDS[kind])
             self.subject += 1
+        elif tag in ("article-id", "object-id") and kind in _PUB_IDS:
+            # A component's DOI (a figure's, a video's: it extends the article's) joins the
+            # subject in pipeline.extract; an externally hosted object's DOI (eLife's
+            # figshare molecules) is a work of its own; PLOS puts a reference's PMID here.
+            self.label(_PUB_IDS[kind])
         elif tag == "ref-list":
             self.mark("reference")
         elif tag == "ref":
             self.open_entry()
+            self.ref_label = None
+        elif tag == "label" and self.stack[-2:-1] == ["ref"]:
+            self.ref_label = []
         elif tag == "pub-id" and kind in _PUB_IDS:
             self.label(_PUB_IDS[kind])
         elif tag in _LINKS:
@@ -58,14 +71,20 @@ class _Jats(Markup):
             self.out.synth("\n\n## ")
 
     def end(self, tag: str) -> None:
-        if tag in ("article-id", "object-id") and self.subject:
+        if tag == "article-id" and self.subject:
             self.subject -= 1
-            self.mark("end")
+            self.mark("unaside")
         elif tag == "ref":
-            label = None
+            label = "".join(self.ref_label or ()).strip() or None
             self.close_entry(label)
+            self.ref_label = None
         elif tag == "ref-list":
             self.mark("end")
+
+    def handle_data(self, data: str) -> None:
+        if self.ref_label is not None and self.stack[-1:] == ["label"]:
+            self.ref_label.append(data)
+        super().handle_data(data)
 
 
 def read_jats(chars: Iterable[str]) -> Iterator[Piece]:

@@ -10,6 +10,7 @@ where a record, a role or a reference entry starts and ends. Element names arriv
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 
@@ -91,7 +92,9 @@ class Markup(HTMLParser):
     def close_entry(self, label: str | None = None) -> None:
         if self.capture is None:
             return
-        text = " ".join("".join(self.capture).split())
+        # Elements are words apart ("<surname>Smith</surname>, <given-names>J</given-names>"),
+        # but punctuation printed right after an element stays with it: "Smith J, Doe A (2004)".
+        text = _TIGHT.sub("", " ".join("".join(self.capture).split()))
         self.capture = None
         self.out.entry(self.entry_at, text, label)
         self.blank()
@@ -177,6 +180,7 @@ class Markup(HTMLParser):
                 self.capture.append(data[6:])
 
 
+_TIGHT = re.compile(r"(?<=[(\[]) | (?=[)\]])| (?=[,.;:](?:[\s,.;:)\]]|$))")
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _INLINE = frozenset("italic bold sup sub sc underline monospace i b u em strong span style".split())
 

@@ -183,9 +183,12 @@ _ONE_LINE = re.compile(r"[\r\n\f\v\x1c-\x1e\x85\u2028\u2029]")
 _STAMP = re.compile(
     r"^\s*arXiv:\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\s+\[[^\]]{1,20}\]"
 )
+# "Citation:" (the colon required: "Citation analysis..." is prose), "Cite this article as:",
+# PeerJ's "How to cite this article Webb et al. (2017)...", BMC's closing "Cite this article
+# as: ... doi:10.1186/...".
 _CITATION_BOX = re.compile(
-    r"^\s*(?:citation|cite this(?: article| paper)?|to cite this article|please cite"
-    r"(?: this article)?(?: as)?|how to cite(?: this article)?)\s*:",
+    r"^\s*(?:citation\s*:|(?:cite this(?: article| paper)?(?: as)?|to cite this article"
+    r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?)\b\s*:?)",
     re.IGNORECASE,
 )
 _BODY_START = re.compile(
@@ -216,6 +219,24 @@ _NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
 _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
 _ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
+# An old Elsevier/Pergamon DOI is ISSN(yy)nnnnn-c: a line ending in the ISSN and one starting
+# with "(yy)nnnnn-c" are one DOI.
+# Headings of back matter after a reference list that no list of titles knows: an appendix
+# ("A. THE SLIDING-WINDOW ALGORITHM", "Appendix B: Proofs") or a collaboration's author list
+# ("The ATLAS Collaboration" ending a HEP paper's thousand author lines).
+_BACK_MATTER = re.compile(
+    r"(?:[A-H]\.?\s+)?(?i:appendix|appendices)\b.*"
+    r"|[A-H]\.?\s+[A-Z][A-Z][A-Z -]{6,}"
+    r"|(?:[A-H]\s+)?(?i:the\s+)?[A-Z][A-Za-z0-9-]+\s+(?i:collaboration)"
+)
+# The two halves of a prose word PDFium marked as hyphenated at a line end: letters, the
+# first half ending in two lower-case letters; the second lower-case letters up to a space
+# or punctuation (no digit, slash or dot inside: those are identifiers).
+_PROSE_START = re.compile(r"[^\W\d_]*[a-z\u00df-\u00ff]{2}")
+_PROSE_END = re.compile(r"[a-z\u00df-\u00ff]+(?:[,;:)\]\u2019']|\.(?!\w)|$)")
+_HYPHEN_NEXT = re.compile(r"\s*-\w")
+_ISSN_END = re.compile(r"/\d{4}-\d{3}[\dXx]$")
+_ISSN_NEXT = re.compile(r"^\s*\(\d{2}\)\d{5}-[\dXx]")
 _LINK_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
 
 
@@ -281,23 +302,28 @@ class _Layout:
                 known, role = heading_role(title)
                 if known:
                     ln.heading = role or ""
+                elif _BACK_MATTER.fullmatch(ln.text.strip()):
+                    ln.heading = ""  # ends a reference list: appendices, an author list
         return out
 
     def _furniture(self, pages: list[list[_Line]]) -> None:
-        """Lines repeated at the top or bottom of most pages (digits aside): running heads."""
+        """Lines repeated at the top or bottom of most pages (digits aside): running heads.
+        The top and bottom are where the page prints them (PDFium may read a header last)."""
         if len(pages) < 2:
             return
         seen: Counter[str] = Counter()  # on how many pages each line shape stands
-        for lines in pages:
-            seen.update({_shape(ln.text) for ln in lines[:4] + lines[-4:] if ln.text.strip()})
+        edges = [_edge_lines(lines) for lines in pages]
+        for lines in edges:
+            seen.update({_shape(ln.text) for ln in lines})
         need = max(2, len(pages) // 2)
-        for lines in pages:
-            for ln in lines[:4] + lines[-4:]:
-                if ln.text.strip() and seen[_shape(ln.text)] >= need:
+        for lines in edges:
+            for ln in lines:
+                if seen[_shape(ln.text)] >= need:
                     ln.furniture = ln.subject = True
 
     def _subject(self, pages: list[list[_Line]]) -> None:
-        """The first page's head (up to its first section), its citation box, arXiv's stamp."""
+        """The first page's head (up to its first section), arXiv's stamp, a DOI alone on a
+        first-page line, and a citation box ("Cite this article as: ...") on any page."""
         if not pages:
             return
         first = pages[0]
@@ -310,20 +336,31 @@ class _Layout:
         if len(set(_HEAD_DOI.findall(" ".join(_plain(ln.text) for ln in head)))) <= 2:
             for ln in head:
                 ln.subject = True
-        box = False
         for ln in first:
-            if _CITATION_BOX.match(ln.text):
-                box = True
-            elif box and (ln.brk or ln.heading is not None):
-                box = False
-            if box or _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
+            if _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
                 ln.subject = True
+        for lines in pages:  # a citation box: on the first page, or the last (BMC)
+            box = False
+            for i, ln in enumerate(lines):
+                if _CITATION_BOX.match(ln.text):
+                    box = True
+                    if i and _DOI_ALONE.match(_plain(lines[i - 1].text)):
+                        lines[i - 1].subject = True  # its DOI line, read before it (BMC)
+                elif box and (ln.brk or ln.heading is not None):
+                    box = False
+                if box:
+                    ln.subject = True
 
     def _reference_list(self, pages: list[list[_Line]]) -> None:
-        """No References heading anywhere: a numbered list "[1] ... [2] ..." in the document's
-        second half is its reference list (a synthetic heading opens it)."""
+        """A table's "Reference" column header before the real reference heading is no
+        heading. No References heading anywhere: a numbered list "[1] ... [2] ..." in the
+        document's second half is its reference list (a synthetic heading opens it)."""
         flat = [ln for lines in pages for ln in lines]
-        if any(ln.heading == "reference" for ln in flat):
+        headings = [ln for ln in flat if ln.heading == "reference" and not ln.subject]
+        for ln in headings[:-1]:
+            if _NUMBERING.sub("", ln.text).strip().lower() == "reference":
+                ln.heading = None
+        if headings:
             return
         for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
             if _FIRST_REF.match(flat[i].text) and any(
@@ -341,7 +378,7 @@ class _Layout:
             for m in [_LINK_DOI.search(uri)]
             if m
         }
-        subject = False
+        subject = joined = False
         for i, ln in enumerate(lines):
             if ln.subject != subject:  # an aside: the section around it goes on after it
                 self.b.synth("\n\n" + MARK + ("aside" if ln.subject else "unaside") + "\n\n")
@@ -356,13 +393,21 @@ class _Layout:
             if ln.opens_references:
                 in_refs = True
                 self.b.synth("\n\n## References\n\n")
-            prev = lines[i - 1] if i else None
-            outdent = in_refs and prev is not None and ln.x and prev.x and ln.x < prev.x - 2
-            if ln.brk or outdent:
+            if _entry_starts(lines, i) if in_refs else ln.brk:
                 self.b.synth("\n")
             nxt = lines[i + 1] if i + 1 < len(lines) else None
             join = nxt is not None and ln.subject == nxt.subject and _joins(ln, nxt, link_dois)
-            self._emit(ln.text, link_dois)
+            # Around a join the blanks at the break are the extracted text's, not the scan
+            # text's: "...10.18429/JACoW " + "-HP071-..." is one DOI.
+            text, lead = ln.text, ""
+            if joined:
+                body = text.lstrip()
+                lead, text = text[: len(text) - len(body)], body
+            trail = text[len(text.rstrip()) :] if join else ""
+            self._write(lead)
+            self._emit(text[: len(text) - len(trail)], link_dois)
+            self._write(trail)
+            joined = join
             label = nxt is not None and _ARXIV_LABEL_END.search(_plain(ln.text).rstrip())
             if label and _ARXIV_NEXT.match(nxt.text):  # "arXiv:" | "1706.03762"
                 self._newline(joined=True)
@@ -423,6 +468,43 @@ class _Layout:
         self.b.synth("\n\n" + MARK + "unlink\n\n")
 
 
+def _entry_starts(lines: list[_Line], i: int) -> bool:
+    """In a reference list: does line ``i`` start an entry (a paragraph break before it)?
+
+    Below the line before it in one column: when it is outdented (a hanging indent) or set
+    apart by a wider gap. First in a column or on a page: when the line after it is indented
+    (it is a hanging first line); not when it is indented itself (it goes on with the entry
+    the last column ended with); else as the gap says.
+    """
+    ln = lines[i]
+    prev = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
+    if prev is not None and prev.size > 0 and ln.size > 0 and prev.y > ln.y:
+        return ln.brk or bool(ln.x and prev.x and ln.x < prev.x - 2)
+    nxt = next((x for x in lines[i + 1 : i + 4] if not x.furniture and x.size > 0), None)
+    if nxt is None or not ln.x or nxt.y > ln.y:
+        return ln.brk
+    if nxt.x > ln.x + 2:
+        return True
+    if ln.x > nxt.x + 2:
+        return False
+    return ln.brk
+
+
+def _edge_lines(lines: list[_Line]) -> list[_Line]:
+    """A page's first and last four lines in reading order, and the lines printed in the top
+    or bottom tenth of its text's height."""
+    placed = [ln.y for ln in lines if ln.size > 0]
+    top, bottom = (max(placed), min(placed)) if placed else (0.0, 0.0)
+    band = (top - bottom) / 10
+    n = len(lines)
+    return [
+        ln
+        for i, ln in enumerate(lines)
+        if ln.text.strip()
+        and (i < 4 or i >= n - 4 or (ln.size > 0 and (ln.y >= top - band or ln.y <= bottom + band)))
+    ]
+
+
 def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.split()).lower())
 
@@ -441,8 +523,19 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
         return False
     doi = m.group()
     joined = (doi + head_m.group()).rstrip(".,;")
-    if any(d.startswith(_core(joined)) or _core(joined).startswith(d) for d in link_dois):
-        return True  # the page's own link says where the DOI goes
+    # The page's own links say where a DOI ends: one linked as printed on this line ends here
+    # (not "...08.026" + ",arXiv:1307.1432" nor ".t007" + "Table 8"); one linked longer goes on.
+    here, on = _core(doi).rstrip(".,;"), _core(joined)
+    if "/" in doi and _HYPHEN_NEXT.match(nxt.text):
+        return True  # "10.18429/JACoW" + "-HP071-WEPTY035": broken before a hyphen (even
+        # where the page's link, drawn over the first line only, stops at the break)
+    if here in link_dois:
+        return False
+    if any(len(d) > len(here) and d.startswith(here) and d[: len(on)] == on[: len(d)]
+           for d in link_dois):  # fmt: skip
+        return True
+    if _ISSN_END.search(doi) and _ISSN_NEXT.match(nxt.text):
+        return True  # "10.1016/0022-3956" + "(75)90026-6": an old Elsevier DOI goes on
     if "/" not in doi or doi.endswith("/"):
         return True  # "10.1038/" or "https://doi." : only half an identifier
     if doi.count("(") > doi.count(")") or doi.count("<") > doi.count(">"):
@@ -462,9 +555,17 @@ def _plain(text: str) -> str:
 
 
 def _keep_hyphen(before: str, after: str, link_dois: set[str]) -> bool:
-    """Keep a hyphenation mark between ``before`` and ``after``? Yes, but inside a DOI that
-    the page links without it."""
+    """Keep a hyphenation mark between ``before`` and ``after``?
+
+    Prose is dehyphenated, as a reader reads it: a word of letters broken at a line end
+    ("selec-" + "tion", "down-" + "stream") is one word. Anything else keeps its hyphen: an
+    identifier's ("AID-" + "GPS262>" in a SICI DOI, "hep-" + "th/9711200", "COVID-" + "19"),
+    a capital's ("T-" + "cell"), unless the page links the DOI without it.
+    """
     tail = before.rsplit(None, 1)[-1] if before.strip() else ""
+    word = after.split(None, 1)[0] if after.strip() else ""
+    if _PROSE_START.fullmatch(tail) and _PROSE_END.match(word):
+        return False
     m = _DOI_TAIL.search(tail)
     head = _DOI_CHARS.match(after)
     if m is None or head is None or not link_dois:

@@ -4,7 +4,9 @@ Each ``<PubmedArticle>`` (or ``<PubmedBookArticle>``) is its own subject: its ``
 ``<ArticleId>``s of its ``PubmedData`` (pubmed, doi, pmc) and its ``<ELocationID EIdType="doi">``.
 ``pii`` and ``mid`` ids and the journal's ids (ISSN, NLM unique id) are not works. Each
 ``<Reference>`` of a ``<ReferenceList>`` is one reference entry (its ``<Citation>`` text, its
-ArticleIds). The PMIDs of ``<CommentsCorrections>`` (errata, comments) are mentions.
+ArticleIds), and so is each ``<CommentsCorrections RefType="Cites">``: PubMed's list of the works
+the article cites (its ``<RefSource>`` text, its PMID). The PMIDs of the other
+``<CommentsCorrections>`` (comments, errata, retractions, updates) are mentions.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class _PubMed(Markup):
         "commentscorrections authorlist meshheadinglist".split()
     )
 
-    citation = frozenset({"citation"})
+    citation = frozenset({"citation", "refsource"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,6 +43,9 @@ class _PubMed(Markup):
         elif tag == "referencelist":
             self.mark("reference")
         elif tag == "reference":
+            self.open_entry()
+        elif tag == "commentscorrections" and (a.get("reftype") or "") == "Cites":
+            self.mark("reference")  # PubMed's record of the article's own references
             self.open_entry()
         elif tag == "commentscorrections":
             self.mark("mention")
@@ -65,9 +70,11 @@ class _PubMed(Markup):
         if self.subject and tag in ("pmid", "articleid", "elocationid"):
             self.subject -= 1
             self.mark("mention")
-        elif tag == "reference":
+        elif tag in ("reference", "commentscorrections"):
             self.close_entry()
-        elif tag in ("referencelist", "commentscorrections"):
+            if tag == "commentscorrections":
+                self.mark("mention")
+        elif tag == "referencelist":
             self.mark("mention")
 
 
