@@ -151,14 +151,15 @@ def test_rate_limit_window_slides(http):
 def test_the_rate_window_counts_a_request_when_it_arrives_not_after_its_latency(http):
     # a late wake from the simulated latency is the fake's own jitter, not the client's sending
     with FakeApi(seed_catalog(), rate_limits={"idconv": 1}, latency=0.01) as api:
-        waits = iter([0.6])
+        waits = iter([1.5])
         wait = api._wait
         api._wait = lambda seconds: wait(next(waits, seconds))  # the first answer wakes late
         url, params = api.base_urls["idconv"], {"ids": "1", "idtype": "pmid"}
         started = time.monotonic()
         assert http.get(url, params=params).status_code == 200
-        time.sleep(max(0.0, started + 1.1 - time.monotonic()))
-        # arrivals 1.1 s apart; counted after the late wake they would be 0.5 s apart: a 429
+        time.sleep(max(0.0, started + 1.7 - time.monotonic()))
+        # arrivals 1.7 s apart (0.7 s of slack for a loaded machine); counted after the late wake
+        # they would be 0.2 s apart: a 429
         assert http.get(url, params=params).status_code == 200
 
 
