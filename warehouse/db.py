@@ -78,6 +78,14 @@ _DAMAGE = re.compile(
 def damage_detail(exc: BaseException) -> str | None:
     """The first line of a DuckDB error that says the file is damaged (or of one it was
     raised from), else None."""
+    for err in _raised_from(exc):
+        if isinstance(err, duckdb.Error) and _DAMAGE.search(str(err)):
+            return _first_line(err)
+    return None
+
+
+def _raised_from(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every error it was raised from or while handling, each once."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -85,10 +93,8 @@ def damage_detail(exc: BaseException) -> str | None:
         if err is None or id(err) in seen:
             continue
         seen.add(id(err))
-        if isinstance(err, duckdb.Error) and _DAMAGE.search(str(err)):
-            return _first_line(err)
+        yield err
         todo += [err.__cause__, None if err.__suppress_context__ else err.__context__]
-    return None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -105,19 +111,12 @@ _FILE_NAMED = re.compile(r'file "([^"]+)"')
 def disk_full_path(exc: BaseException, default: str | Path = "") -> str | None:
     """Where the disk ran full, when ``exc`` (or an error it was raised from) says so: the file
     the error names, else ``default``; None when this is not a full disk."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        err = todo.pop()
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
+    for err in _raised_from(exc):
         if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
             return str(err.filename or default)
         if isinstance(err, duckdb.Error) and _NO_SPACE.search(str(err)):
             named = _FILE_NAMED.search(str(err))
             return named.group(1) if named else str(default)
-        todo += [err.__cause__, None if err.__suppress_context__ else err.__context__]
     return None
 
 

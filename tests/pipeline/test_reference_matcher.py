@@ -12,6 +12,7 @@ from pipeline import http
 from pipeline.config import Settings
 from pipeline.reference_matcher import ReferenceMatcher
 from pipeline.refstring import text_hash
+from tests.pipeline.plos_cited import RECORDS
 
 WOODSON = ("Woodson SA. Metal ions and RNA folding: a highly charged topic with a dynamic future. "
            "Curr Opin Chem Biol. 2005;9: 104–109.")  # fmt: skip
@@ -20,18 +21,6 @@ HERRATH = ("von Herrath MG, Oldstone MB (1996) Virus-induced autoimmune disease.
 DARWIN = (
     "Darwin C. On the Origin of Species by Means of Natural Selection. London: John Murray; 1859."
 )
-RECORDS = [  # real metadata of PLOS-cited works; PMIDs as PubMed has them
-    {"doi": "10.1016/j.cbpa.2005.02.004", "pmid": "15811793",
-     "title": "Metal ions and RNA folding: a highly charged topic with a dynamic future",
-     "authors": [["Woodson", "SA"]], "year": 2005, "container": "Curr Opin Chem Biol",
-     "volume": "9", "pages": "104-109"},
-    {"doi": "10.1146/annurev.biophys.34.040204.144511", "title": "Ions and RNA folding",
-     "authors": [["Draper", "DE"]], "year": 2005, "container": "Annu Rev Biophys Biomol Struct",
-     "volume": "34", "pages": "221-243"},
-    {"doi": "10.1016/s0952-7915(96)80019-7", "pmid": "8994870",
-     "title": "Virus-induced autoimmune disease", "authors": [["von Herrath", "MG"]],
-     "year": 1996, "container": "Curr Opin Immunol", "volume": "8", "pages": "878-885"},
-]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
-from pipeline import http
 from pipeline.config import Settings
 from pipeline.sources.crossref_search import (
     MAX_SEARCH_BYTES,
@@ -23,15 +22,6 @@ from pipeline.sources.crossref_search import (
 FIX = Path(__file__).parents[2] / "fixtures" / "clients" / "crossref"
 WORKS = "https://api.crossref.org/works"
 STRING = "Boettiger C (2022) The forecast trap. Ecology Letters 25: 1655-1664."
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    http.reset_host_state()
-    slept: list[float] = []
-    monkeypatch.setattr(http, "sleep", slept.append)
-    yield slept
-    http.reset_host_state()
 
 
 @pytest.fixture

@@ -8,21 +8,12 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
-from pipeline import http
 from pipeline.config import Settings
 from pipeline.refstring import RefString
 from pipeline.sources.ecitmatch import Citation, EcitFault, EcitMatch, citation_fields, parse_answer
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 PUBMED_FIX = Path(__file__).parents[2] / "fixtures" / "pubmed"
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    http.reset_host_state()
-    monkeypatch.setattr(http, "sleep", lambda s: None)
-    yield
-    http.reset_host_state()
 
 
 @pytest.mark.parametrize(

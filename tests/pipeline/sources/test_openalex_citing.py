@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
-from pipeline import http
 from pipeline.config import Settings
 from pipeline.normalise import normalise
 from pipeline.normalise.change import OPENALEX_CHANGE_FIELDS
@@ -21,14 +20,6 @@ from pipeline.sources.openalex import CITES_FIELDS, COUNT_FIELDS, PER_PAGE, Open
 PAGE = Path(__file__).parents[2] / "fixtures" / "openalex" / "cites_page.json"
 WORKS = "https://api.openalex.org/works"
 CITED = Identifier("openalex", "W2741809807")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    http.reset_host_state()
-    monkeypatch.setattr(http, "sleep", lambda s: None)
-    yield
-    http.reset_host_state()
 
 
 @pytest.fixture

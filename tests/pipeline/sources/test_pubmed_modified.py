@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl
 import pytest
 import responses
 
-from pipeline import http
 from pipeline.config import Settings
 from pipeline.normalise import normalise
 from pipeline.normalise.change import CROSSREF_CHANGE_FIELDS
@@ -20,14 +19,6 @@ from pipeline.sources.crossref import COUNT_FIELDS as CROSSREF_COUNT_FIELDS
 from pipeline.sources.pubmed import MODIFIED_BATCH, PubMedClient
 
 ESEARCH = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/esearch.fcgi"
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    http.reset_host_state()
-    monkeypatch.setattr(http, "sleep", lambda s: None)
-    yield
-    http.reset_host_state()
 
 
 def client() -> PubMedClient:
