@@ -651,8 +651,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ScopeError as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk-full line, exit 1 (see main)
-            raise
         raise _cannot_write(args.directory, exc) from None
     summary = summary_from_json(out)
     what = f"{summary.works} works" if summary.works is not None else f"{len(summary.files)} files"
@@ -679,8 +677,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ScopeError as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk-full line, exit 1 (see main)
-            raise
         raise _cannot_write(args.out, exc) from None
     finally:
         con.close()
@@ -824,8 +820,11 @@ def _check_paths(paths: Sequence[str], *, default: bool = False) -> None:
             raise InputError(f"{p}: no such file or directory")
 
 
-def _cannot_write(target: str, exc: OSError) -> InputError:
-    """A file or folder the user named cannot be written: one line naming it and why."""
+def _cannot_write(target: str, exc: OSError) -> Exception:
+    """A file or folder the user named cannot be written: one line naming it and why. A full
+    disk stays itself: main says it in its own line, exit 1."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return exc
     where = exc.filename or target
     return InputError(f"{target}: cannot write there ({exc.strerror or exc}: {where})")
 

@@ -106,3 +106,21 @@ def test_an_output_that_cannot_be_written_exits_2_naming_it(db, tmp_path, capsys
     lines = capsys.readouterr().err.strip().splitlines()
     assert [line.split(": cannot write there")[0] for line in lines] == [
         f"enrich: {taken}", f"enrich: {taken / 'r.html'}"]  # fmt: skip
+
+
+def test_a_full_disk_while_writing_a_report_or_an_export_is_the_disk_full_line_exit_1(
+    db, tmp_path, monkeypatch, capsys
+):
+    import errno
+
+    import warehouse.report
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "x"))
+
+    monkeypatch.setattr(warehouse.report, "write_report", full)
+    monkeypatch.setattr("flows.exports.export_with", full)
+    assert cli.main(["report", "--db", str(db), "--out", str(tmp_path / "r.html")]) == 1
+    assert cli.main(["export", str(tmp_path / "out"), "--format", "csv", "--db", str(db)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(";")[0] for line in lines] == [f"enrich: disk full at {tmp_path}/out/x"] * 2
