@@ -17,8 +17,14 @@ documented, 50 is what long-running clients use (ezpaarse ``crossref-paquet-size
 full records (reference lists included) already make a multi-megabyte answer, and 50 typical
 DOIs keep the URL near 2,000 characters, well under common 4-8 kB proxy limits (MAX_URL_CHARS).
 
-Reconciliation: a DOI missing from a filter answer is re-asked as a singleton before it is
-``not_found`` (a filter can choke on odd DOIs: rcrossref#254). A 400 or 500 for a whole list is
+Reconciliation: a complete list answer (``message.total-results`` equal to the items returned,
+all on its one page) settles the DOIs missing from it as ``not_found`` with no further request,
+when their spelling is one a ``doi:`` filter finds (``_common.plain_doi``). A DOI of another
+spelling missing from it is re-asked as a singleton before it is ``not_found`` (a filter can choke
+on odd DOIs: rcrossref#254), and so is every DOI missing from an answer that is not complete (a
+total above the items returned). A later run asks a ``not_found`` DOI again when another source
+resolved its work (warehouse.planning), which also covers Crossref's transient misses (api-notes
+4.8). A 400 or 500 for a whole list is
 read as "this filter chokes" and its DOIs are asked singly. 500 is not retried: from Crossref it
 usually means a request it cannot parse (habanero retry.py); a 429 comes with an HTML body
 (rest-api-doc#159) and is retried through the HTTP layer.
@@ -43,7 +49,12 @@ from pipeline.http import (
 )
 from pipeline.normalise.change import CROSSREF_CHANGE_FIELDS
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
-from pipeline.sources._common import ledger_entry, raw_response, unique_identifiers
+from pipeline.sources._common import (
+    ledger_entry,
+    plain_doi,
+    raw_response,
+    unique_identifiers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,17 +198,21 @@ class CrossrefClient:
             )
             yield from (self._single(i, endpoint, prior=answer.attempts) for i in idents)
             return
-        items = (answer.json().get("message") or {}).get("items") or []
+        message = answer.json().get("message") or {}
+        items = message.get("items") or []
         got = {work_doi(item) for item in items}
         found = [i for i in idents if i.value in got]
+        missing = [i for i in idents if i.value not in got]
+        settled = [i for i in missing if plain_doi(i.value)] if _complete(message) else []
         raw = self._raw(answer, endpoint, idents)
         yield self._batch(
             [raw],
-            [self._entry(i, "ok", http_status=200, attempts=answer.attempts) for i in found],
+            [self._entry(i, "ok", http_status=200, attempts=answer.attempts) for i in found]
+            + [self._absent(i, answer.attempts) for i in settled],
             before,
         )
-        missing = [i for i in idents if i.value not in got]
-        yield from (self._single(i, endpoint, prior=answer.attempts) for i in missing)
+        reask = [i for i in missing if i not in settled]
+        yield from (self._single(i, endpoint, prior=answer.attempts) for i in reask)
 
     def _single(self, ident: Identifier, endpoint: str, *, prior: int = 0) -> FetchBatch:
         before = self.http.requests_made
@@ -250,6 +265,10 @@ class CrossrefClient:
             secrets=self.settings.secrets,
         )
 
+    def _absent(self, ident: Identifier, attempts: int) -> LedgerEntry:
+        return self._entry(ident, "not_found", http_status=200, attempts=attempts,
+                           error=ABSENT_FROM_LIST)  # fmt: skip
+
     def _fault(self, ident: Identifier, exc: FetchError, prior: int = 0) -> LedgerEntry:
         line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return self._entry(
@@ -267,6 +286,22 @@ class CrossrefClient:
             outcomes=tuple(outcomes),
             requests_made=self.http.requests_made - before,
         )
+
+
+ABSENT_FROM_LIST = "absent from a complete filter answer (total-results == items returned)"
+
+
+def _complete(message: dict) -> bool:
+    """Whether a list's ``message`` holds every work its filter matched: ``total-results`` equal
+    to the items returned (one page: ``rows`` is never below the DOIs asked)."""
+    total = message.get("total-results")
+    items = message.get("items")
+    return (
+        isinstance(total, int)
+        and not isinstance(total, bool)
+        and isinstance(items, list)
+        and total == len(items)
+    )
 
 
 def _error_line(answer: HttpAnswer) -> str:
