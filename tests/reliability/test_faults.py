@@ -133,6 +133,8 @@ class Case:
 
 def _common(endpoint: str) -> list[Case]:
     ncbi = endpoint in ("eutils", "idconv")
+    # Crossref's mix is one request: a complete list answer settles its unknown DOI too
+    slow_times = 1 if endpoint == "crossref" else 2
     # NCBI's 429 carries no Retry-After (api-notes 3.1): its gateway's 503 is the one that may
     return [
         *([] if ncbi else [Case(endpoint, "429", {"retry_after": 1})]),
@@ -144,9 +146,7 @@ def _common(endpoint: str) -> list[Case]:
         Case(endpoint, "504"),
         Case(endpoint, "reset"),
         Case(endpoint, "timeout", {"delay": 1.5}),
-        # Crossref's mix is one request: a complete list answer settles its unknown DOI too
-        Case(endpoint, "slow", {"delay": 0.2}, 1 if endpoint == "crossref" else 2,
-             persistent_status=None),  # fmt: skip
+        Case(endpoint, "slow", {"delay": 0.2}, slow_times, persistent_status=None),
         Case(endpoint, "truncated", {"mode": "length"}),
         *([Case(endpoint, "truncated", {"mode": "chunked"})] if endpoint == "eutils" else []),
         Case(endpoint, "html200"),
