@@ -6,7 +6,7 @@ from typing import TextIO
 
 from pipeline.terminal import printable
 
-STATUSES = ("ok", "not_found", "failed", "pending")
+STATUSES = ("ok", "not_found", "not_in_source", "failed", "pending")
 
 
 def run_markdown(summary: dict) -> str:
