@@ -44,8 +44,10 @@ def make_client(source: str, settings: Settings) -> Any:
         return OpenAlexClient(settings)
     if source == "crossref":
         from pipeline.sources.crossref import CrossrefClient
+        from pipeline.sources.doira import DoiRaClient
 
-        return CrossrefClient(settings)
+        # doi.org's agency lookup first: DOIs another agency registered cost Crossref nothing
+        return CrossrefClient(settings, agencies=DoiRaClient(settings))
     if source == "pubmed":
         from pipeline.sources.pubmed import PubMedClient
 

@@ -28,6 +28,18 @@ resolved its work (warehouse.planning), which also covers Crossref's transient m
 read as "this filter chokes" and its DOIs are asked singly. 500 is not retried: from Crossref it
 usually means a request it cannot parse (habanero retry.py); a 429 comes with an HTML body
 (rest-api-doc#159) and is retried through the HTTP layer.
+
+Registration agencies: given a ``DoiRaClient`` (``agencies=``, as ``enrich run`` does), ``fetch``
+first asks doi.org which agency registered each DOI, 100 DOIs a request. Every other route than
+``/agency`` answers 404 for a DOI another agency registered (rest-api-doc), so a DOI doi.org says
+is DataCite's (mEDRA's, JaLC's...) is ``not_in_source`` with the agency named, and costs Crossref
+nothing. Everything else is asked as before: Crossref's DOIs, and the DOIs doi.org does not know
+("DOI does not exist", "Invalid DOI": they ride in a list, whose complete answer settles them at
+no extra request, so a DOI Crossref knows but the handle system missed is never lost), says
+"Unknown" about, or could not answer for (a failed lookup is never a verdict). The lookups are
+interleaved with the lists: each lookup's Crossref DOIs fill the next lists, so Crossref starts
+after the first lookup rather than the last. No DOI prefix is decided without a lookup: nothing
+found says a prefix never changes agency.
 """
 
 from __future__ import annotations
@@ -48,13 +60,14 @@ from pipeline.http import (
     check_json,
 )
 from pipeline.normalise.change import CROSSREF_CHANGE_FIELDS
-from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from pipeline.records import AGENCY_NOTE, FetchBatch, Identifier, LedgerEntry, RawResponse
 from pipeline.sources._common import (
     ledger_entry,
     plain_doi,
     raw_response,
     unique_identifiers,
 )
+from pipeline.sources.doira import DoiRaClient, Lookup, is_other_agency
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +120,17 @@ class CrossrefClient:
     source = SOURCE
     schemes = SCHEMES
 
-    def __init__(self, settings: Settings, *, http: SourceHttp | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: SourceHttp | None = None,
+        agencies: DoiRaClient | None = None,
+    ) -> None:
         self.settings = settings
         self.base = settings.crossref_url.rstrip("/")
         self.http = http or self._make_http(settings)
+        self.agencies = agencies  # None: every DOI is asked (module docstring)
         self._polite = [("mailto", settings.mailto)] if settings.mailto else []
 
     @staticmethod
@@ -132,12 +152,20 @@ class CrossrefClient:
 
     @property
     def requests_made(self) -> int:
-        return self.http.requests_made
+        """Requests sent to Crossref, and to doi.org's agency lookup on its behalf."""
+        return self.http.requests_made + self.agency_requests
+
+    @property
+    def agency_requests(self) -> int:
+        """Requests sent to doi.org's agency lookup."""
+        return self.agencies.requests_made if self.agencies is not None else 0
 
     def fetch(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
-        """Full work records; RawResponse.endpoint == "works"."""
+        """Full work records; RawResponse.endpoint == "works" (the agency lookups: "agency")."""
         unique = unique_identifiers(ids, self.schemes, self.source)
-        return self._stream(unique, "works", None)
+        if self.agencies is None:
+            return self._stream(unique, "works", None)
+        return self._stream_registered(unique)
 
     def fetch_counts(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
         """Citation counts (``select=`` on lists); RawResponse.endpoint == "counts"."""
@@ -155,6 +183,49 @@ class CrossrefClient:
             else:
                 yield from self._list_batch(batch, endpoint, select)
         yield from (self._single(i, endpoint) for i in unique if "," in i.value)
+
+    def _stream_registered(self, unique: list[Identifier]) -> Iterator[FetchBatch]:
+        """Agency lookups first, each followed by the full lists its Crossref DOIs complete;
+        the rest (a last partial list, DOIs with a comma) as ``_stream`` asks them."""
+        assert self.agencies is not None
+        by_value = {i.value: i for i in unique}
+        waiting: list[Identifier] = []
+        for lookup in self.agencies.lookups(list(by_value)):
+            elsewhere = {d for d in lookup.dois if is_other_agency(lookup.verdicts.get(d))}
+            if lookup.answer is not None:
+                yield self._agency_batch(lookup, [by_value[d] for d in lookup.dois], elsewhere)
+            waiting += [by_value[d] for d in lookup.dois if d not in elsewhere]
+            full, waiting = self._full_lists(waiting)
+            for batch in full:
+                yield from self._list_batch(batch, "works", None)
+        yield from self._stream(waiting, "works", None)
+
+    def _full_lists(self, idents: list[Identifier]):
+        """(lists that are full, what is left for later): a list is full at BATCH_SIZE DOIs or
+        when its URL could take no more; DOIs with a comma always wait (asked singly)."""
+        batches = self.plan_batches([i for i in idents if "," not in i.value])
+        left = batches.pop() if batches and len(batches[-1]) < BATCH_SIZE else []
+        return batches, left + [i for i in idents if "," in i.value]
+
+    def _agency_batch(
+        self, lookup: Lookup, requested: list[Identifier], elsewhere: set[str]
+    ) -> FetchBatch:
+        """The lookup's answer (kept as received) and a ``not_in_source`` outcome, naming the
+        agency, for each DOI another agency registered."""
+        answer = lookup.answer
+        assert answer is not None
+        outcomes = [
+            self._entry(i, "not_in_source", http_status=answer.status, attempts=answer.attempts,
+                        error=AGENCY_NOTE + lookup.verdicts[i.value])
+            for i in requested
+            if i.value in elsewhere
+        ]  # fmt: skip
+        return FetchBatch(
+            source=SOURCE,
+            raws=(self._raw(answer, "agency", requested),),
+            outcomes=tuple(outcomes),
+            requests_made=answer.attempts,
+        )
 
     def _list_params(self, idents: Sequence[Identifier], select: str | None):
         params = [("filter", ",".join(f"doi:{i.value}" for i in idents))]
