@@ -203,3 +203,16 @@ def test_lists_start_after_the_first_lookup_and_stay_full():
     assert hosts[:2] == ["ra", "ra"]  # 100 DOIs a lookup: the first 100 hold 40 Crossref DOIs
     assert hosts.count("ra") == 3 and hosts.count("list") == 3  # 120 DOIs: lists of 50, 50, 20
     assert c.requests_made == 6  # 300 DOIs: one request per 50
+
+
+@responses.activate
+def test_a_crossref_registered_doi_missing_from_a_complete_list_still_gets_its_singleton():
+    hole = Identifier("doi", "10.6666/indexing.hole")  # doi.org: Crossref; the list: absent
+    responses.add_callback(responses.GET, ANY_RA, callback=ra_answer)
+    responses.add_callback(responses.GET, WORKS, callback=crossref_list)
+    responses.get(f"{WORKS}/{hole.value}", json={"status": "ok", "message": {"DOI": hole.value}})
+    got = outcomes(list(client().fetch([*CROSSREF, hole, NOPE])))
+    assert got[hole][0] == "ok"  # its singleton found it
+    assert got[NOPE][0] == "not_found"  # unregistered: the complete list settled it
+    singles = [c for c in responses.calls if urlsplit(c.request.url).path.startswith("/works/")]
+    assert [urlsplit(c.request.url).path for c in singles] == [f"/works/{hole.value}"]
