@@ -1,9 +1,9 @@
 """Absent identifiers: requests per identifier per source on a seed where 60% of the DOIs are absent.
 
 The seed: N DOIs (1,000; 300 with --quick), shuffled: 40% of works the fake catalog holds (in
-OpenAlex and Crossref), 30% DataCite DOIs (Zenodo 10.5281/..., unknown to the catalog: doi.org
-names DataCite, neither source has them), 30% DOIs nobody registered (10.9999/...: doi.org says
-"DOI does not exist"). OpenAlex and Crossref fetch them as the flow's first round does
+OpenAlex and Crossref), 30% DataCite DOIs unknown to the catalog (half Zenodo 10.5281/..., decided
+by prefix, half arXiv 10.48550/..., which doi.org names; neither source has them), 30% DOIs nobody
+registered (10.9999/...: doi.org says "DOI does not exist"). OpenAlex and Crossref fetch them as the flow's first round does
 (``flows.steps.fetch_and_load``, one thread per source) against the loopback fake in its own
 process, twice in the same run:
 
@@ -51,7 +51,8 @@ def absent_seed(catalog, n: int, *, seed: int = 22) -> list[Identifier]:
     n_present = round(n * (1 - ABSENT_SHARE))
     n_datacite = (n - n_present) // 2
     dois = present[:n_present]
-    dois += [f"10.5281/zenodo.{9_000_000 + k}" for k in range(n_datacite)]
+    dois += [f"10.5281/zenodo.{9_000_000 + k}" for k in range(n_datacite // 2)]
+    dois += [f"10.48550/arxiv.2601.{k:05d}" for k in range(n_datacite - n_datacite // 2)]
     dois += [f"10.9999/absent.{k:06d}" for k in range(n - n_present - n_datacite)]
     if len(dois) != n:
         raise ValueError(f"catalog too small for {n} identifiers")
@@ -203,8 +204,8 @@ def run(quick: bool = False) -> list[str]:
     cat_n = n + 200
     ids = absent_seed(generate_catalog(cat_n, 0), n)
     lines = [
-        f"{n:,} DOIs, {ABSENT_SHARE:.0%} absent from both sources (half DataCite 10.5281, half "
-        "unregistered); fake API in its own process, no rate limits (counts, not wall time)"
+        f"{n:,} DOIs, {ABSENT_SHARE:.0%} absent from both sources (half DataCite: Zenodo, arXiv; "
+        "half unregistered); fake API in its own process, no rate limits (counts, not wall time)"
     ]
     with (
         FakeApiProcess(works=cat_n) as api,

@@ -39,8 +39,8 @@ no extra request, so a DOI Crossref knows but the handle system missed is never 
 "Unknown" about, or could not answer for (a failed lookup is never a verdict). A DOI doi.org says
 is Crossref's but a complete list answer lacks is asked singly all the same (``_settled_by_list``). The lookups are
 interleaved with the lists: each lookup's Crossref DOIs fill the next lists, so Crossref starts
-after the first lookup rather than the last. No DOI prefix is decided without a lookup: nothing
-found says a prefix never changes agency.
+after the first lookup rather than the last. DOIs of the few prefixes whose agency never changes
+(``doira.PREFIX_AGENCIES``: Zenodo, figshare, Dryad) are decided without a lookup.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class CrossrefClient:
         waiting: list[Identifier] = []
         for lookup in self.agencies.lookups(list(by_value)):
             elsewhere = {d for d in lookup.dois if is_other_agency(lookup.verdicts.get(d))}
-            if lookup.answer is not None:
+            if lookup.answer is not None or elsewhere:
                 yield self._agency_batch(lookup, [by_value[d] for d in lookup.dois], elsewhere)
             waiting += [by_value[d] for d in lookup.dois if d not in elsewhere]
             self._registered_here.update(
@@ -223,21 +223,22 @@ class CrossrefClient:
     def _agency_batch(
         self, lookup: Lookup, requested: list[Identifier], elsewhere: set[str]
     ) -> FetchBatch:
-        """The lookup's answer (kept as received) and a ``not_in_source`` outcome, naming the
-        agency, for each DOI another agency registered."""
+        """The lookup's answer (kept as received; none when a prefix decided without a request)
+        and a ``not_in_source`` outcome, naming the agency, for each DOI another agency
+        registered."""
         answer = lookup.answer
-        assert answer is not None
+        status, attempts = (answer.status, answer.attempts) if answer else (None, 0)
         outcomes = [
-            self._entry(i, "not_in_source", http_status=answer.status, attempts=answer.attempts,
+            self._entry(i, "not_in_source", http_status=status, attempts=attempts,
                         error=AGENCY_NOTE + lookup.verdicts[i.value])
             for i in requested
             if i.value in elsewhere
         ]  # fmt: skip
         return FetchBatch(
             source=SOURCE,
-            raws=(self._raw(answer, "agency", requested),),
+            raws=(self._raw(answer, "agency", requested),) if answer else (),
             outcomes=tuple(outcomes),
-            requests_made=answer.attempts,
+            requests_made=attempts,
         )
 
     def _list_params(self, idents: Sequence[Identifier], select: str | None):

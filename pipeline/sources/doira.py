@@ -17,7 +17,14 @@ the URL's length, not a count: 200 DOIs (5.7 kB of URL) answered, 400 (11.5 kB) 
 send at most BATCH_SIZE DOIs and keep the URL under MAX_URL_CHARS, as for Crossref's lists.
 Pacing: no limit is documented; RATE is modest (one request settles up to 100 DOIs).
 
-Only an answer is a verdict. A failed lookup (429, 5xx, timeout, unreachable, a body that is not
+Prefixes decided without a request (PREFIX_AGENCIES): DataCite's policy ("Prefix Transfers and
+Aliasing", support.datacite.org) says a prefix belongs to one agency at a time and can move, but
+"prefixes belonging to generalist repositories (e.g. Dryad, Figshare, Zenodo) cannot be
+transferred to a different Registration Agency": Zenodo 10.5281, figshare 10.6084 and Dryad
+10.5061 are DataCite's for good. No such evidence was found for arXiv's 10.48550 (nor any other
+prefix), so those are looked up.
+
+Only an answer (or that policy) is a verdict. A failed lookup (429, 5xx, timeout, unreachable, a body that is not
 the list above) gives no verdict for its DOIs, and the caller asks the source as it would have
 without this lookup; so does a DOI the answer leaves out or says "Unknown" about.
 """
@@ -41,12 +48,15 @@ MAX_URL_CHARS = 4000  # the same proxy-safe bound as Crossref's lists; 200 DOIs 
 RATE = 5.0  # requests per second: undocumented, so modest (500 DOIs/s at 100 a request)
 # The ``status`` values that say the DOI is not registered at all (DOI Handbook).
 UNREGISTERED = frozenset({"doi does not exist", "invalid doi"})
+# Prefixes whose agency never changes (module docstring: DataCite's transfer policy).
+PREFIX_AGENCIES = {"10.5281": "DataCite", "10.6084": "DataCite", "10.5061": "DataCite"}
 
 
 @dataclass(frozen=True)
 class Lookup:
-    """One lookup request: the DOIs asked, the answer (None when it failed), and per DOI the
-    agency (``"DataCite"``), or the documented status (``"DOI does not exist"``)."""
+    """One lookup request: the DOIs asked, the answer (None when it failed, or when no request
+    was needed: PREFIX_AGENCIES decided), and per DOI the agency (``"DataCite"``), or the
+    documented status (``"DOI does not exist"``)."""
 
     dois: tuple[str, ...]
     answer: HttpAnswer | None
@@ -96,6 +106,11 @@ def is_other_agency(verdict: str | None) -> bool:
     return verdict.casefold() not in UNREGISTERED and verdict.casefold() != "unknown"
 
 
+def prefix_of(doi: str) -> str:
+    """``10.5281/zenodo.1`` -> ``10.5281``."""
+    return doi.split("/", 1)[0]
+
+
 class DoiRaClient:
     """Ask doi.org which agency registered each DOI, BATCH_SIZE DOIs per request."""
 
@@ -125,8 +140,12 @@ class DoiRaClient:
         return batches
 
     def lookups(self, dois: Sequence[str]) -> Iterator[Lookup]:
-        """One Lookup per request, in order; after a failure, Lookups without a request."""
-        for batch in self.plan_batches(dois):
+        """First one Lookup without a request for the DOIs of PREFIX_AGENCIES (if any), then
+        one per request, in order; after a failure, Lookups without a request nor verdicts."""
+        known = {d: PREFIX_AGENCIES[prefix_of(d)] for d in dois if prefix_of(d) in PREFIX_AGENCIES}
+        if known:
+            yield Lookup(tuple(known), None, known)
+        for batch in self.plan_batches([d for d in dois if d not in known]):
             yield self._lookup(batch)
 
     def _lookup(self, dois: list[str]) -> Lookup:

@@ -32,8 +32,9 @@ def test_a_comma_inside_a_doi_stays_inside_it(api, http):
 
 def test_the_client_reads_the_fake_through_enrich_doira_url(api):
     settings = Settings.from_env(api.env())
-    [lookup] = DoiRaClient(settings).lookups(["10.5281/zenodo.7", "10.9999/x"])
-    assert lookup.verdicts == {"10.5281/zenodo.7": "DataCite", "10.9999/x": "DOI does not exist"}
+    [lookup] = DoiRaClient(settings).lookups(["10.48550/arxiv.7", "10.9999/x"])
+    assert lookup.verdicts == {"10.48550/arxiv.7": "DataCite", "10.9999/x": "DOI does not exist"}
+    assert api.stats["doira"]["requests"] == 1
 
 
 def test_faults_can_be_armed_for_it(api, http):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pytest
 import responses
@@ -27,13 +27,14 @@ WORKS = "https://api.crossref.org/works"
 ANY_SINGLETON = re.compile(r"https://api\.crossref\.org/works/.+")
 JSON = "application/json;charset=UTF-8"
 
-ZENODO = Identifier("doi", "10.5281/zenodo.4761960")
+ZENODO = Identifier("doi", "10.5281/zenodo.4761960")  # DataCite by policy: never looked up
+OSF = Identifier("doi", "10.17605/osf.io/x7k2m")  # DataCite, looked up
 ARXIV = Identifier("doi", "10.48550/arxiv.1706.03762")
 MEDRA = Identifier("doi", "10.4435/bspi.2012.23")  # rest-api-doc#137: a mEDRA DOI
 PEERJ = Identifier("doi", "10.7717/peerj.4375")
 NOPE = Identifier("doi", "10.9999/nope.0001")
 CROSSREF = [Identifier("doi", f"10.5555/fixture.{n:04d}") for n in range(6)]
-AGENCY = {ZENODO.value: "DataCite", ARXIV.value: "DataCite", MEDRA.value: "mEDRA"}
+AGENCY = {OSF.value: "DataCite", ARXIV.value: "DataCite", MEDRA.value: "mEDRA"}
 
 
 def settings(**kw) -> Settings:
@@ -134,17 +135,17 @@ def test_dois_of_other_agencies_are_not_in_source_and_never_reach_crossref():
     responses.add_callback(responses.GET, ANY_RA, callback=ra_answer)
     responses.add_callback(responses.GET, WORKS, callback=crossref_list)
     c = client()
-    batches = list(c.fetch([ZENODO, *CROSSREF, ARXIV, MEDRA, NOPE]))
+    batches = list(c.fetch([OSF, *CROSSREF, ARXIV, MEDRA, NOPE]))
     got = outcomes(batches)
-    assert got[ZENODO] == ("not_in_source", "registration agency: DataCite")
+    assert got[OSF] == ("not_in_source", "registration agency: DataCite")
     assert got[MEDRA] == ("not_in_source", "registration agency: mEDRA")
     assert got[ARXIV][0] == "not_in_source"
     assert {got[i][0] for i in CROSSREF} == {"ok"}
     assert got[NOPE][0] == "not_found"  # unknown to doi.org: asked, and settled by the list
     [lookup, listed] = responses.calls
-    assert asked_dois(lookup) == [i.value for i in [ZENODO, *CROSSREF, ARXIV, MEDRA, NOPE]]
+    assert asked_dois(lookup) == [i.value for i in [OSF, *CROSSREF, ARXIV, MEDRA, NOPE]]
     crossref_asked = dict(parse_qsl(urlsplit(listed.request.url).query))["filter"]
-    assert "10.5281" not in crossref_asked and "10.4435" not in crossref_asked
+    assert "10.17605" not in crossref_asked and "10.4435" not in crossref_asked
     assert NOPE.value in crossref_asked
     assert c.requests_made == 2 and c.agency_requests == 1
     agency_raw = batches[0].raws[0]
@@ -166,12 +167,12 @@ def test_a_failed_lookup_is_never_a_verdict_every_doi_is_asked_at_crossref(fault
     responses.add_callback(responses.GET, WORKS, callback=crossref_list)
     responses.get(ANY_SINGLETON, status=404, body="Resource not found.", content_type="text/plain")
     c = client()
-    got = outcomes(list(c.fetch([ZENODO, *CROSSREF])))
+    got = outcomes(list(c.fetch([OSF, *CROSSREF])))
     assert {s for s, _ in got.values()} == {"ok", "not_found"}
-    assert got[ZENODO][0] == "not_found"  # Crossref's own answer, as without the lookup
+    assert got[OSF][0] == "not_found"  # Crossref's own answer, as without the lookup
     assert "not_in_source" not in {s for s, _ in got.values()}
     crossref_calls = [c for c in responses.calls if "api.crossref.org" in c.request.url]
-    assert ZENODO.value in dict(parse_qsl(urlsplit(crossref_calls[0].request.url).query))["filter"]
+    assert OSF.value in dict(parse_qsl(urlsplit(crossref_calls[0].request.url).query))["filter"]
 
 
 @responses.activate
@@ -192,8 +193,8 @@ def test_lists_start_after_the_first_lookup_and_stay_full():
     responses.add_callback(responses.GET, WORKS, callback=crossref_list)
     mixed = []
     for n in range(300):  # 40% Crossref DOIs, 60% DataCite ones
-        doi = f"10.5555/w.{n:04d}" if n % 5 < 2 else f"10.5281/zenodo.{n:04d}"
-        if doi.startswith("10.5281"):
+        doi = f"10.5555/w.{n:04d}" if n % 5 < 2 else f"10.17605/osf.{n:04d}"
+        if doi.startswith("10.17605"):
             AGENCY[doi] = "DataCite"
         mixed.append(Identifier("doi", doi))
     c = client()
@@ -216,3 +217,21 @@ def test_a_crossref_registered_doi_missing_from_a_complete_list_still_gets_its_s
     assert got[NOPE][0] == "not_found"  # unregistered: the complete list settled it
     singles = [c for c in responses.calls if urlsplit(c.request.url).path.startswith("/works/")]
     assert [urlsplit(c.request.url).path for c in singles] == [f"/works/{hole.value}"]
+
+
+@pytest.mark.parametrize("prefix", ["10.5281/zenodo.1", "10.6084/m9.figshare.2", "10.5061/dryad.3"])
+@responses.activate
+def test_generalist_repository_prefixes_are_datacite_without_a_lookup(prefix):
+    """DataCite's transfer policy: these prefixes cannot move to another agency."""
+    responses.get(ANY_RA, status=503, body="down")  # not even a failing lookup changes that
+    responses.add_callback(responses.GET, WORKS, callback=crossref_list)
+    doi = Identifier("doi", prefix)
+    batches = list(client().fetch([doi, *CROSSREF]))
+    got = outcomes(batches)
+    assert got[doi] == ("not_in_source", "registration agency: DataCite")
+    [decided] = [o for b in batches for o in b.outcomes if o.identifier == doi]
+    assert (decided.http_status, decided.attempts) == (None, 0)
+    ra_asked = [d for c in responses.calls if "doi.org" in c.request.url for d in asked_dois(c)]
+    assert doi.value not in ra_asked
+    crossref_asked = [c.request.url for c in responses.calls if "crossref" in c.request.url]
+    assert all(quote(prefix, safe="") not in u and prefix not in u for u in crossref_asked)
