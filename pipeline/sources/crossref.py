@@ -37,10 +37,11 @@ nothing. Everything else is asked as before: Crossref's DOIs, and the DOIs doi.o
 ("DOI does not exist", "Invalid DOI": they ride in a list, whose complete answer settles them at
 no extra request, so a DOI Crossref knows but the handle system missed is never lost), says
 "Unknown" about, or could not answer for (a failed lookup is never a verdict). A DOI doi.org says
-is Crossref's but a complete list answer lacks is asked singly all the same (``_settled_by_list``). The lookups are
-interleaved with the lists: each lookup's Crossref DOIs fill the next lists, so Crossref starts
-after the first lookup rather than the last. DOIs of the few prefixes whose agency never changes
-(``doira.PREFIX_AGENCIES``: Zenodo, figshare, Dryad) are decided without a lookup.
+is Crossref's but a complete list answer lacks is asked singly all the same
+(``_settled_by_list``). The lookups are interleaved with the lists: each lookup's Crossref DOIs
+fill the next lists, so Crossref starts after the first lookup rather than the last. DOIs of the
+few prefixes whose agency never changes (``doira.PREFIX_AGENCIES``: Zenodo, figshare, Dryad) are
+decided without a lookup.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ class CrossrefClient:
         unique = unique_identifiers(ids, self.schemes, self.source)
         if self.agencies is None:
             return self._stream(unique, "works", None)
-        return self._stream_registered(unique)
+        return self._stream_registered(unique, self.agencies)
 
     def fetch_counts(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
         """Citation counts (``select=`` on lists); RawResponse.endpoint == "counts"."""
@@ -187,13 +188,14 @@ class CrossrefClient:
                 yield from self._list_batch(batch, endpoint, select)
         yield from (self._single(i, endpoint) for i in unique if "," in i.value)
 
-    def _stream_registered(self, unique: list[Identifier]) -> Iterator[FetchBatch]:
+    def _stream_registered(
+        self, unique: list[Identifier], agencies: DoiRaClient
+    ) -> Iterator[FetchBatch]:
         """Agency lookups first, each followed by the full lists its Crossref DOIs complete;
         the rest (a last partial list, DOIs with a comma) as ``_stream`` asks them."""
-        assert self.agencies is not None
         by_value = {i.value: i for i in unique}
         waiting: list[Identifier] = []
-        for lookup in self.agencies.lookups(list(by_value)):
+        for lookup in agencies.lookups(list(by_value)):
             elsewhere = {d for d in lookup.dois if is_other_agency(lookup.verdicts.get(d))}
             if lookup.answer is not None or elsewhere:
                 yield self._agency_batch(lookup, [by_value[d] for d in lookup.dois], elsewhere)
