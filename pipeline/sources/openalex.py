@@ -207,6 +207,10 @@ class _Run:
     # DOIs, whose 400 is more likely one odd value than the filter itself.
     refused_filters: set[str] = field(default_factory=set)
     refusal: FetchError | None = None  # singletons refused too: everything left is pending
+    # Schemes whose filter found something this run. The ``ids.pmid`` batch filter is
+    # UNCONFIRMED (api-notes 1.4: "test it first"): a filter that matched no spelling would answer
+    # "0 results" for every batch, so its answers settle nothing until one of them found a PMID.
+    confirmed: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -395,10 +399,12 @@ class OpenAlexClient:
             if i in res.found
         ]
         retry_singly = missing
+        if res.found:
+            run.confirmed.add(idents[0].scheme)
         if res.complete:  # the answer is the evidence: only doubtful spellings are re-asked
-            absent = [i for i in missing if settled_by_list(i)]
+            absent = [i for i in missing if self._settles(i, run)]
             outcomes += [self._absent(i, res.attempts) for i in absent]
-            retry_singly = [i for i in missing if not settled_by_list(i)]
+            retry_singly = [i for i in missing if i not in set(absent)]
         elif isinstance(res.error, BudgetExhausted):
             run.lists_refused = True
             log.warning("openalex: list budget spent; asking the rest one by one (free)")
@@ -458,6 +464,12 @@ class OpenAlexClient:
             if not cursor:
                 res.complete = _counted(body, res.seen)
         return res
+
+    @staticmethod
+    def _settles(ident: Identifier, run: _Run) -> bool:
+        """Whether a complete answer without ``ident`` settles it (``settled_by_list``), its
+        filter being confirmed for PMIDs (``_Run.confirmed``)."""
+        return settled_by_list(ident) and (ident.scheme != "pmid" or "pmid" in run.confirmed)
 
     def _absent(self, ident: Identifier, attempts: int) -> LedgerEntry:
         return self._entry(ident, "not_found", http_status=200, attempts=attempts,

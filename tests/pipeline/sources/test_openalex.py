@@ -242,12 +242,29 @@ def test_which_values_a_complete_answer_settles(ident, settled):
 
 @responses.activate
 def test_a_pmid_missing_from_a_complete_answer_is_settled_but_a_pmcid_is_reasked(client):
-    pmid, pmcid = Identifier("pmid", "38000009"), Identifier("pmcid", "PMC9000009")
+    found, pmid = Identifier("pmid", "38000002"), Identifier("pmid", "38000009")
+    pmcid = Identifier("pmcid", "PMC9000009")
+    w = fake_work(5, pmid=found.value)
+    responses.get(WORKS, match=[responses.matchers.query_param_matcher(
+        {"filter": "ids.pmid:38000002|38000009"}, strict_match=False)],
+        body=list_body([w]), content_type=JSON)  # fmt: skip
     responses.get(WORKS, body=text("list_empty.json"), content_type=JSON)
     responses.get(ANY_SINGLETON, status=404, body=text("not_found.json"), content_type=JSON)
-    assert outcomes(list(client.fetch([pmid, pmcid]))) == {pmid: "not_found", pmcid: "not_found"}
+    got = outcomes(list(client.fetch([found, pmid, pmcid])))
+    assert got == {found: "ok", pmid: "not_found", pmcid: "not_found"}
     paths = [urlsplit(c.request.url).path for c in responses.calls if "/works/" in c.request.url]
     assert paths == ["/works/pmcid:PMC9000009", "/works/pmcid:9000009"]  # no pmid singleton
+
+
+@responses.activate
+def test_a_pmid_filter_that_never_found_anything_settles_nothing(client):
+    """ids.pmid batches are UNCONFIRMED (api-notes 1.4): an answer of 0 results is no evidence
+    until the filter has found some PMID in this run."""
+    pmid = Identifier("pmid", "38000009")
+    responses.get(WORKS, body=text("list_empty.json"), content_type=JSON)
+    responses.get(ANY_SINGLETON, status=404, body=text("not_found.json"), content_type=JSON)
+    assert outcomes(list(client.fetch([pmid]))) == {pmid: "not_found"}
+    assert [urlsplit(c.request.url).path for c in responses.calls][-1] == "/works/pmid:38000009"
 
 
 @responses.activate
