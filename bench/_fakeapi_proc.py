@@ -1,7 +1,7 @@
 """The loopback fake API in its own process, for benchmarks (its CPU never takes the client's GIL).
 
     with FakeApiProcess(works=2_000, latency=0.03, rates=REAL_LIMITS) as api:
-        env = api.env            # the four ENRICH_*_URL values
+        env = api.env            # the ENRICH_*_URL values
         api.stats()              # GET /_fakeapi/stats, as JSON
         api.reset_baseline()     # later .delta() counts from here
 
@@ -28,7 +28,7 @@ PYTHON = sys.executable
 # across E-utilities and the PMC converter, so "ncbi" is one window shared by both.
 REAL_LIMITS = {"openalex": 100, "crossref": 10, "crossref_list": 3, "ncbi": 3}
 REAL_CONCURRENCY = {"crossref": 3}
-SOURCES = ("openalex", "crossref", "eutils", "idconv")
+SOURCES = ("openalex", "crossref", "eutils", "idconv", "doira")
 PYCACHE = os.path.join(tempfile.gettempdir(), "enrich-bench-pycache")
 
 
@@ -78,10 +78,12 @@ class FakeApiProcess:
         )
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
-        while len(self.env) < 4:
+        while True:  # the export lines, then a "# N works" line
             line = self.proc.stdout.readline()
             if not line:
                 raise RuntimeError(f"fake API exited early ({self.proc.poll()})")
+            if line.startswith("#") and self.env:
+                break
             if line.startswith("export "):
                 name, _, value = line[7:].strip().partition("=")
                 self.env[name] = value

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from pipeline.terminal import printable
 
-STATUSES = ("ok", "not_found", "failed", "pending")
+STATUSES = ("ok", "not_found", "not_in_source", "failed", "pending")
 
 
 def run_markdown(summary: dict) -> str:
@@ -18,12 +18,13 @@ def run_markdown(summary: dict) -> str:
         f"distinct identifiers: {summary.get('identifiers', 0)}",
         f"- time in the flow: {summary.get('seconds', 0):.1f} s",
         "",
-        "| source | asked | ok | not found | failed | pending | requests | seconds |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| source | asked | ok | not found | not in source | failed | pending | requests | seconds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for source, t in summary.get("sources", {}).items():
         lines.append(
-            f"| {source} | {t['asked']} | {t['ok']} | {t['not_found']} | {t['failed']} | "
+            f"| {source} | {t['asked']} | {t['ok']} | {t['not_found']} | "
+            f"{t.get('not_in_source', 0)} | {t['failed']} | "
             f"{t['pending']} | {t['requests']} | {t['seconds']:.1f} |"
         )
     m = summary.get("matching") or {}

@@ -44,8 +44,10 @@ def make_client(source: str, settings: Settings) -> Any:
         return OpenAlexClient(settings)
     if source == "crossref":
         from pipeline.sources.crossref import CrossrefClient
+        from pipeline.sources.doira import DoiRaClient
 
-        return CrossrefClient(settings)
+        # doi.org's agency lookup first: DOIs another agency registered cost Crossref nothing
+        return CrossrefClient(settings, agencies=DoiRaClient(settings))
     if source == "pubmed":
         from pipeline.sources.pubmed import PubMedClient
 
@@ -246,6 +248,7 @@ class SourceTally:
     asked: int = 0
     ok: int = 0
     not_found: int = 0
+    not_in_source: int = 0  # another registration agency holds it: the source was not asked
     failed: int = 0
     pending: int = 0
     unreachable: int = 0  # pending with no HTTP status: the host could not be reached
@@ -277,6 +280,7 @@ class SourceTally:
             "asked",
             "ok",
             "not_found",
+            "not_in_source",
             "failed",
             "pending",
             "unreachable",
@@ -644,10 +648,10 @@ def _merged(group: list[FetchBatch], counts: bool) -> FetchBatch:
 
 
 def _statuses(batch: FetchBatch) -> tuple[int, int, int, int]:
-    by = {"ok": 0, "not_found": 0, "failed": 0, "pending": 0}
+    by = {"ok": 0, "not_found": 0, "not_in_source": 0, "failed": 0, "pending": 0}
     for o in batch.outcomes:
         by[o.status] += 1
-    return by["ok"], by["not_found"], by["failed"], by["pending"]
+    return by["ok"], by["not_found"] + by["not_in_source"], by["failed"], by["pending"]
 
 
 # A rebuild is one transaction over the whole warehouse: it keeps at least the cap every run had

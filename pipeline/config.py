@@ -2,7 +2,8 @@
 explicitly.
 
 Contract variables (docs/contract.md): ENRICH_HOME, ENRICH_DB, ENRICH_MAILTO, NCBI_API_KEY,
-OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL.
+OPENALEX_API_KEY, ENRICH_OPENALEX_URL, ENRICH_CROSSREF_URL, ENRICH_EUTILS_URL, ENRICH_IDCONV_URL,
+ENRICH_DOIRA_URL.
 Tuning variables (ours, documented in the README): ENRICH_TIMEOUT, ENRICH_MAX_ATTEMPTS,
 ENRICH_MAX_RETRY_AFTER, ENRICH_OPENALEX_RPS, ENRICH_CROSSREF_RPS, ENRICH_CROSSREF_LIST_RPS,
 ENRICH_CROSSREF_CONCURRENCY, ENRICH_NCBI_RPS, ENRICH_DUCKDB_MEMORY_MB, ENRICH_REQUEST_DEADLINE,
@@ -39,6 +40,8 @@ DEFAULT_OPENALEX_URL = "https://api.openalex.org"
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_IDCONV_URL = "https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/"
+# doi.org's "Which RA?" lookup (DOI Handbook): comma-separated DOIs are appended
+DEFAULT_DOIRA_URL = "https://doi.org/doiRA/"
 
 # Pacing defaults (requests per second), each overridable. Sources: ../shared/docs/api-notes.md.
 OPENALEX_RPS = 10.0  # documented maximum is 100 req/s for everyone; we stay at a tenth of it
@@ -76,6 +79,7 @@ class Settings:
     crossref_url: str = DEFAULT_CROSSREF_URL
     eutils_url: str = DEFAULT_EUTILS_URL
     idconv_url: str = DEFAULT_IDCONV_URL
+    doira_url: str = DEFAULT_DOIRA_URL
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     request_deadline: float = REQUEST_DEADLINE  # connect + headers + body, redirects included
@@ -115,6 +119,7 @@ class Settings:
             crossref_url=_url(env, "ENRICH_CROSSREF_URL", DEFAULT_CROSSREF_URL),
             eutils_url=_url(env, "ENRICH_EUTILS_URL", DEFAULT_EUTILS_URL),
             idconv_url=_url(env, "ENRICH_IDCONV_URL", DEFAULT_IDCONV_URL),
+            doira_url=_url(env, "ENRICH_DOIRA_URL", DEFAULT_DOIRA_URL),
             read_timeout=_num(env, "ENRICH_TIMEOUT", 30.0),
             request_deadline=_num(env, "ENRICH_REQUEST_DEADLINE", REQUEST_DEADLINE),
             max_attempts=int(_num(env, "ENRICH_MAX_ATTEMPTS", 5)),

@@ -23,12 +23,16 @@ from typing import Literal, NamedTuple
 Scheme = Literal["doi", "pmid", "pmcid", "arxiv", "openalex"]
 Role = Literal["subject", "citing", "reference", "mention"]
 SourceName = Literal["openalex", "crossref", "pubmed"]
-Status = Literal["ok", "not_found", "failed", "pending"]
+Status = Literal["ok", "not_found", "not_in_source", "failed", "pending"]
 
 SCHEMES: tuple[str, ...] = ("doi", "pmid", "pmcid", "arxiv", "openalex")
 SOURCES: tuple[str, ...] = ("openalex", "crossref", "pubmed")
-STATUSES: tuple[str, ...] = ("ok", "not_found", "failed", "pending")
-SETTLED: frozenset[str] = frozenset({"ok", "not_found"})
+# not_in_source: another registration agency holds the id (a DataCite DOI for Crossref), settled
+# without asking the source; its last_error names the agency
+STATUSES: tuple[str, ...] = ("ok", "not_found", "not_in_source", "failed", "pending")
+SETTLED: frozenset[str] = frozenset({"ok", "not_found", "not_in_source"})
+# The last_error of a not_in_source row: this prefix, then the agency ("registration agency: DataCite")
+AGENCY_NOTE = "registration agency: "
 
 
 class Identifier(NamedTuple):
@@ -209,7 +213,7 @@ class LedgerEntry:
     source: str
     scheme: str
     value: str
-    status: str  # ok | not_found | failed | pending
+    status: str  # ok | not_found | not_in_source | failed | pending
     http_status: int | None
     attempts: int
     last_error: str | None

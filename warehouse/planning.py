@@ -1,8 +1,9 @@
 """What to ask each source next: the fetch plan and the refresh plan, read from the ledger.
 
 A work is *settled* for a source once the source answered ``ok`` for any of its identifiers; an
-identifier is settled once its ledger row says ``ok`` or ``not_found``. ``failed`` and ``pending``
-rows (and identifiers never asked) are planned again.
+identifier is settled once its ledger row says ``ok``, ``not_found`` or ``not_in_source`` (another
+registration agency holds it: never asked again). ``failed`` and ``pending`` rows (and
+identifiers never asked) are planned again.
 
 * openalex: one identifier per unsettled work, preferring openalex > doi > pmid > pmcid.
 * pubmed:   one identifier per unsettled work, preferring pmid > pmcid > doi.
@@ -34,6 +35,8 @@ REFRESH_PREFERENCE = {
     "crossref": ("doi",),
     "pubmed": ("pmid",),  # PubMed's cited-by (elink) needs a PMID
 }
+# Ledger statuses that say the source does not hold the identifier.
+ABSENT = frozenset({"not_found", "not_in_source"})
 # Rows are read from DuckDB this many at a time: a plan reads every identifier of the warehouse
 # (100,000 rows at 100,000 ids), and ``fetchall`` held them all as Python tuples at once (~40 MB
 # there, three plans per round), which raised the run's peak memory for nothing.
@@ -182,9 +185,10 @@ def uncounted(
 
 def _count_id(source: str, ids: list[tuple[Identifier, str | None]]) -> Identifier | None:
     """The work's identifier ``source`` prefers for counts (REFRESH_PREFERENCE), among those it
-    has not answered ``not_found`` for; ``ids`` are (identifier, ledger status) pairs."""
+    has not answered ``not_found`` for (nor ruled out as ``not_in_source``); ``ids`` are
+    (identifier, ledger status) pairs."""
     for scheme in REFRESH_PREFERENCE[source]:
-        pick = next((i for i, st in ids if i.scheme == scheme and st != "not_found"), None)
+        pick = next((i for i, st in ids if i.scheme == scheme and st not in ABSENT), None)
         if pick:
             return pick
     return None

@@ -70,7 +70,7 @@ where l.observed_at > r.fetched_at
   and not exists (
       select 1 from fetch_ledger f
       where f.source = $source and f.scheme = $scheme and f.value = r.source_key
-        and f.status = 'not_found'
+        and f.status in ('not_found', 'not_in_source')
   )
   and case when r.change_key is not null
            then l.change_key is not null and l.change_key <> r.change_key

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import duckdb
 
+from pipeline.records import AGENCY_NOTE
 from warehouse.db import damage_detail, schema_version, sql, statements
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,11 @@ def status_report(con: duckdb.DuckDBPyConnection, *, runs: int = 5) -> dict:
     sources: dict[str, dict[str, int]] = {}
     for source, status, n in con.execute(sql("query.sql", "ledger_by_source")).fetchall():
         sources.setdefault(source, {})[status] = n
+    agencies: dict[str, dict[str, int]] = {}
+    for source, note, n in con.execute(sql("query.sql", "ledger_agencies")).fetchall():
+        agency = (note or "").removeprefix(AGENCY_NOTE) or "unknown"
+        by = agencies.setdefault(source, {})
+        by[agency] = by.get(agency, 0) + n
     last = _fetch(con, sql("query.sql", "last_runs"), {"limit": runs})
     totals = _fetch(con, sql("query.sql", "totals"))
     return {
@@ -150,6 +156,7 @@ def status_report(con: duckdb.DuckDBPyConnection, *, runs: int = 5) -> dict:
         "documents": [dict(zip(docs.columns, map(_plain, r), strict=True)) for r in docs.rows],
         "references": [dict(zip(refs.columns, map(_plain, r), strict=True)) for r in refs.rows],
         "sources": sources,
+        "agencies": agencies,
         "runs": [dict(zip(last.columns, map(_plain, r), strict=True)) for r in last.rows],
     }
 
@@ -179,7 +186,11 @@ def format_status(report: dict, *, escape: Callable[[str], str] | None = None) -
     out += _format_references(report.get("references") or [])
     out += ["", "Ledger by source"]
     for source, counts in sorted(report["sources"].items()):
-        out.append(f"  {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        line = f"  {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        by_agency = (report.get("agencies") or {}).get(source)
+        if by_agency:  # registered elsewhere: which agency holds them
+            line += " (not in source: " + ", ".join(f"{a} {n}" for a, n in by_agency.items()) + ")"
+        out.append(line)
     if not report["sources"]:
         out.append("  (nothing asked yet)")
     out += ["", "Last runs"]

@@ -3,6 +3,11 @@
 -- name: ledger_by_source
 select source, status, count(*) as n from fetch_ledger group by source, status order by source, status;
 
+-- name: ledger_agencies
+-- not_in_source rows per source and registration agency (last_error: 'registration agency: X')
+select source, last_error, count(*) as n from fetch_ledger
+where status = 'not_in_source' group by source, last_error order by source, n desc, last_error;
+
 -- name: last_runs
 select run_id, flow, status, started_at, finished_at, summary
 from runs order by started_at desc limit $limit;

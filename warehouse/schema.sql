@@ -277,10 +277,11 @@ create table fetch_ledger (
     source          varchar not null,
     scheme          varchar not null,
     value           varchar not null,
-    status          varchar not null check (status in ('ok', 'not_found', 'failed', 'pending')),
+    status          varchar not null
+                    check (status in ('ok', 'not_found', 'not_in_source', 'failed', 'pending')),
     http_status     integer,
     attempts        integer not null check (attempts >= 0),
-    last_error      varchar,
+    last_error      varchar,  -- not_in_source: the registration agency
     last_attempt_at timestamptz,
     first_seen_at   timestamptz not null,
     run_id          varchar,

@@ -142,6 +142,7 @@ class FakeWork:
     pubmed_doi: str | None = None  # the DOI as PubMed prints it, e.g. upper-case suffix
     in_openalex: bool = True
     in_crossref: bool = True
+    agency: str = "Crossref"  # the DOI's registration agency, as doi.org/doiRA/ names it
     in_pubmed: bool = True
     crossref_type: str = "journal-article"  # book, book-chapter, posted-content, component...
     updates: list[FakeUpdate] = field(default_factory=list)  # notices that update this work

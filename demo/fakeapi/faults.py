@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from demo.fakeapi import crossref, openalex
 from demo.fakeapi.reply import HTML, JSON_UTF8, XML, Reply, json_reply, text_reply
 
-SOURCES = ("openalex", "crossref", "eutils", "idconv")
+SOURCES = ("openalex", "crossref", "eutils", "idconv", "doira")
 REPLY_KINDS = frozenset(
     {"429", "budget429", "html429", "html200", "ncbi_error_json", "ncbi_error_xml", "redirect"}
     | {"400", "401", "403", "404", "500", "502", "503", "504"}

@@ -1,7 +1,7 @@
 """The loopback server: one ``ThreadingHTTPServer`` answering as OpenAlex, Crossref and NCBI.
 
     with FakeApi(seed_catalog(), rate_limits={"eutils": 3}) as api:
-        env = api.env()  # the four ENRICH_*_URL values
+        env = api.env()  # the ENRICH_*_URL values
         api.inject("crossref", "503", times=2)
         ...
         assert api.stats["crossref"]["by_status"][503] == 2
@@ -25,6 +25,7 @@ from urllib.parse import unquote_plus, urlencode
 
 from demo.fakeapi.catalog import Catalog, FakeWork
 from demo.fakeapi.crossref import CrossrefApi
+from demo.fakeapi.doira import DoiRaApi
 from demo.fakeapi.faults import (
     CONNECTION_KINDS,
     DEFAULT_DELAYS,
@@ -44,6 +45,7 @@ ENV_NAMES = {
     "crossref": "ENRICH_CROSSREF_URL",
     "eutils": "ENRICH_EUTILS_URL",
     "idconv": "ENRICH_IDCONV_URL",
+    "doira": "ENRICH_DOIRA_URL",
 }
 SECRET_PARAMS = frozenset({"api_key", "apikey"})
 # The real hosts, whose length counts towards a URL limit (the fake's own prefix differs).
@@ -52,6 +54,7 @@ REAL_BASES = {
     "crossref": "https://api.crossref.org",
     "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
     "idconv": "https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles",
+    "doira": "https://doi.org",
 }
 DEFAULT_URL_LIMITS = {"openalex": 4094}  # pyalex#85: longer OpenAlex URLs fail
 _TOO_LONG = (
@@ -140,6 +143,7 @@ class FakeApi:
             "crossref": CrossrefApi(self.catalog),
             "eutils": EutilsApi(self.catalog),
             "idconv": IdconvApi(self.catalog),
+            "doira": DoiRaApi(self.catalog),
         }
         self.limiter = RateLimiter(rate_limits)
         self.concurrency = dict(concurrency or {})
@@ -207,10 +211,11 @@ class FakeApi:
             "crossref": f"{self.url}/crossref",
             "eutils": f"{self.url}/eutils/",
             "idconv": f"{self.url}/idconv/",
+            "doira": f"{self.url}/doira/doiRA/",
         }
 
     def env(self) -> dict[str, str]:
-        """The four ``ENRICH_*_URL`` variables pointing at this server."""
+        """The ``ENRICH_*_URL`` variables pointing at this server."""
         return {ENV_NAMES[s]: url for s, url in self.base_urls.items()}
 
     # -- faults and observations ---------------------------------------------------------------

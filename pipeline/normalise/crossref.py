@@ -70,7 +70,11 @@ def normalise_crossref(raw: RawResponse) -> Normalised:
           "issued": {"date-parts": [[2025, 3]]}, "is-referenced-by-count": 4}}
 
     A 404 (plain-text body ``Resource not found.``) means every requested DOI is unknown.
+    Endpoint ``agency`` (doi.org's registration-agency answer, kept with Crossref's because it
+    decided which DOIs Crossref was asked about) holds no record: nothing to load.
     """
+    if raw.endpoint == "agency":
+        return Normalised()
     if raw.http_status == 404:
         return Normalised(not_found=tuple(raw.requested))
     require_answer(raw)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from pipeline.http import HttpAnswer, redact_text
 from pipeline.records import Identifier, LedgerEntry, RawResponse
+
+# A DOI spelled only with these characters is found by a ``doi:`` filter (OpenAlex ``|``-ORed,
+# Crossref repeated) when the source has it, so a complete list answer without it settles it.
+# Parentheses are in: openalexR#310 shows ``10.1016/S0168-1605(01)00734-6`` found by an OpenAlex
+# OR filter, and Crossref's filter syntax reserves only ``,`` and ``:`` (rest-api-doc "Multiple
+# filters"). Everything else is left to a singleton
+# re-ask when missing: ``:`` and ``;`` (SICI DOIs, ``...35:4<469::aid-jbm6>3.0.co;2-h``) may
+# clash with the filter syntax (``attr:value``, api-notes 1.4 and 4.2: "fall back to singleton
+# lookups when a batch filter chokes"), ``<>[]#%&+`` need percent-encoding that rcrossref#254 and
+# pyalex#41 show going wrong in filters, and a non-ASCII or quote character in a filter value
+# found nothing where the works exist (openalex-api-tutorials#9: ``two's`` with U+2019).
+PLAIN_DOI = re.compile(r"10\.[0-9.]+/[a-z0-9._/()-]+")
+
+
+def plain_doi(value: str) -> bool:
+    """Whether a normalised (lower-case) DOI has only PLAIN_DOI characters: ``doi:`` list filters
+    find it when the source has it, so a complete list answer without it settles its absence."""
+    return PLAIN_DOI.fullmatch(value) is not None
 
 
 def now_utc() -> datetime:

@@ -9,9 +9,16 @@ Requests (api-notes section 1; developers.openalex.org):
 - ``OPENALEX_API_KEY`` goes as ``api_key=`` (the documented way) through ``secret_params``, so it
   never reaches a stored URL; ``mailto`` is ignored since Feb 2026 and only rides in the UA.
 
-Reconciliation: OR filters drop unknown or merged values silently (openalexR#310; paperus v0.1.5),
-so every value missing from a list answer is re-asked as a singleton before it is ``not_found``; a
-singleton for a merged work answers 301 and requests follows it to the surviving work.
+Reconciliation: OR filters drop unknown or merged values silently (openalexR#310; paperus v0.1.5).
+A complete, error-free list answer (every page read, ``meta.count`` results seen) over values in
+their canonical spelling is the evidence of absence: a DOI or PMID missing from it is ``not_found``
+without another request (``settled_by_list``). Re-asked as singletons, before ``not_found``, are
+only the values a filter is known or suspected to mishandle (SETTLED_BY_LIST): W ids (a merged id
+is absent from ``filter=openalex:`` yet answers 301 as a singleton), PMCIDs (their filter spelling
+is UNCONFIRMED), and DOIs with characters outside ``_common.PLAIN_DOI``. These re-asks stay
+singletons: a filter is what mishandles them, so no batched form is more trustworthy (and
+singletons are free). A singleton for a merged work answers 301 and requests follows it to the
+surviving work.
 Budget: a 429 whose X-RateLimit-* headers show the daily budget spent raises BudgetExhausted;
 lists then fall back to (free) singletons, and if those are refused too the rest are ``pending``.
 """
@@ -40,7 +47,12 @@ from pipeline.http import (
 )
 from pipeline.normalise.change import OPENALEX_CHANGE_FIELDS
 from pipeline.records import CitingAsk, FetchBatch, Identifier, LedgerEntry, RawResponse
-from pipeline.sources._common import ledger_entry, raw_response, unique_identifiers
+from pipeline.sources._common import (
+    ledger_entry,
+    plain_doi,
+    raw_response,
+    unique_identifiers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +68,12 @@ MAX_URL_CHARS = 3800
 # ride in one (openalexR#254: a comma gives 403). `&` and the rest are fine once percent-encoded
 # (pyalex#41). Such values are looked up singly.
 NOT_FILTERABLE = re.compile(r"[,|]")
+# The schemes whose absence from a complete list answer settles them (DOIs: only those
+# ``_common.plain_doi`` accepts); PMIDs are digits. Not W ids (a merged W id is missing from
+# ``filter=openalex:`` but answers 301 as a singleton: developers.openalex.org errors) nor PMCIDs
+# (the spelling the ``ids.pmcid`` filter matches is UNCONFIRMED, api-notes 1.1: a wrong guess
+# would drop every PMCID silently).
+SETTLED_BY_LIST = frozenset({"doi", "pmid"})
 MAX_PAGES = 20  # a runaway-cursor guard: 100 values matching 2,000 works is already absurd
 # Counts, plus the fields of a change key (pipeline.normalise.change): the same answer says
 # whether the record changed since it was fetched, at no extra request.
@@ -189,6 +207,10 @@ class _Run:
     # DOIs, whose 400 is more likely one odd value than the filter itself.
     refused_filters: set[str] = field(default_factory=set)
     refusal: FetchError | None = None  # singletons refused too: everything left is pending
+    # Schemes whose filter found something this run. The ``ids.pmid`` batch filter is
+    # UNCONFIRMED (api-notes 1.4: "test it first"): a filter that matched no spelling would answer
+    # "0 results" for every batch, so its answers settle nothing until one of them found a PMID.
+    confirmed: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -197,6 +219,7 @@ class _ListResult:
     found: set[Identifier] = field(default_factory=set)
     attempts: int = 0
     seen: int = 0
+    complete: bool = False  # every page read and meta.count results seen
     rejected: HttpAnswer | None = None  # 400/403: the filter itself was refused
     error: FetchError | None = None
 
@@ -376,7 +399,13 @@ class OpenAlexClient:
             if i in res.found
         ]
         retry_singly = missing
-        if isinstance(res.error, BudgetExhausted):
+        if res.found:
+            run.confirmed.add(idents[0].scheme)
+        if res.complete:  # the answer is the evidence: only doubtful spellings are re-asked
+            absent = [i for i in missing if self._settles(i, run)]
+            outcomes += [self._absent(i, res.attempts) for i in absent]
+            retry_singly = [i for i in missing if i not in set(absent)]
+        elif isinstance(res.error, BudgetExhausted):
             run.lists_refused = True
             log.warning("openalex: list budget spent; asking the rest one by one (free)")
         elif res.error is not None:
@@ -431,8 +460,20 @@ class OpenAlexClient:
             cursor = _next_cursor(body, res.seen, len(results))
             if cursor and len(res.raws) >= MAX_PAGES:  # <= 100 ids never need this many pages
                 log.warning("openalex: stopped paging after %d pages", MAX_PAGES)
-                break
+                return res
+            if not cursor:
+                res.complete = _counted(body, res.seen)
         return res
+
+    @staticmethod
+    def _settles(ident: Identifier, run: _Run) -> bool:
+        """Whether a complete answer without ``ident`` settles it (``settled_by_list``), its
+        filter being confirmed for PMIDs (``_Run.confirmed``)."""
+        return settled_by_list(ident) and (ident.scheme != "pmid" or "pmid" in run.confirmed)
+
+    def _absent(self, ident: Identifier, attempts: int) -> LedgerEntry:
+        return self._entry(ident, "not_found", http_status=200, attempts=attempts,
+                           error=ABSENT_FROM_LIST)  # fmt: skip
 
     # -- singletons --------------------------------------------------------------------------
 
@@ -534,6 +575,24 @@ class OpenAlexClient:
         )
 
 
+ABSENT_FROM_LIST = "absent from a complete filter answer (meta.count results, all pages read)"
+
+
+def settled_by_list(ident: Identifier) -> bool:
+    """Whether a complete OR-filter answer without ``ident`` proves OpenAlex lacks it (see
+    SETTLED_BY_LIST and ``_common.plain_doi``); otherwise it is re-asked as a singleton."""
+    if ident.scheme not in SETTLED_BY_LIST:
+        return False
+    return ident.scheme != "doi" or plain_doi(ident.value)
+
+
+def _counted(body: dict, seen: int) -> bool:
+    """Whether the last page closes an answer of ``meta.count`` results, all of them seen."""
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    count = meta.get("count")
+    return isinstance(count, int) and not isinstance(count, bool) and count == seen
+
+
 def _next_cursor(body: dict, seen: int, page_len: int) -> str | None:
     """meta.next_cursor while more results remain; None at the end.
 
@@ -569,5 +628,6 @@ __all__ = [
     "OpenAlexClient",
     "classify_openalex_429",
     "normalise_id",
+    "settled_by_list",
     "work_identifiers",
 ]

@@ -181,6 +181,7 @@ def test_no_network_ends_with_everything_pending_and_exit_1(
         "ENRICH_CROSSREF_URL",
         "ENRICH_EUTILS_URL",
         "ENRICH_IDCONV_URL",
+        "ENRICH_DOIRA_URL",
     ):
         monkeypatch.delenv(name, raising=False)  # the real default URLs: unreachable here
     db = tmp_path / "w.duckdb"

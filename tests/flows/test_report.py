@@ -43,8 +43,17 @@ SUMMARY = {
 
 def test_markdown_artifact_has_a_row_per_source():
     md = run_markdown(SUMMARY)
-    assert "| openalex | 12 | 11 | 1 | 0 | 0 | 2 |" in md
-    assert "| pubmed | 12 | 0 | 0 | 0 | 12 | 1 |" in md
+    assert "| openalex | 12 | 11 | 1 | 0 | 0 | 0 | 2 |" in md  # a summary without not_in_source
+    assert "| pubmed | 12 | 0 | 0 | 0 | 0 | 12 | 1 |" in md
+
+
+def test_markdown_and_terminal_show_not_in_source():
+    crossref = {**SUMMARY["sources"]["openalex"], "ok": 9, "not_in_source": 2}
+    summary = {**SUMMARY, "sources": {"crossref": crossref}, "unreachable": []}
+    assert "| crossref | 12 | 9 | 1 | 2 | 0 | 0 | 2 |" in run_markdown(summary)
+    out = io.StringIO()
+    print_run_summary(summary, stream=out)
+    assert "9 ok, 1 not found, 2 not in source" in out.getvalue()
 
 
 def test_terminal_summary_names_unreachable_sources_once():

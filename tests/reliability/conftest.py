@@ -37,6 +37,7 @@ def fast_settings(api, **overrides) -> Settings:
         crossref_url=urls["crossref"],
         eutils_url=urls["eutils"],
         idconv_url=urls["idconv"],
+        doira_url=urls["doira"],
         connect_timeout=2.0,
         read_timeout=0.6,
         max_attempts=3,

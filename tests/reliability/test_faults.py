@@ -37,7 +37,13 @@ from tests.reliability.conftest import (
 
 pytestmark = pytest.mark.timeout(120)
 
-CLIENT_OF = {"openalex": "openalex", "crossref": "crossref", "eutils": "pubmed", "idconv": "pubmed"}
+CLIENT_OF = {
+    "openalex": "openalex",
+    "crossref": "crossref",
+    "eutils": "pubmed",
+    "idconv": "pubmed",
+    "doira": "crossref",  # doi.org's agency lookup, asked before Crossref
+}
 
 
 @pytest.fixture
@@ -133,6 +139,8 @@ class Case:
 
 def _common(endpoint: str) -> list[Case]:
     ncbi = endpoint in ("eutils", "idconv")
+    # Crossref's mix is one request: a complete list answer settles its unknown DOI too
+    slow_times = 1 if endpoint == "crossref" else 2
     # NCBI's 429 carries no Retry-After (api-notes 3.1): its gateway's 503 is the one that may
     return [
         *([] if ncbi else [Case(endpoint, "429", {"retry_after": 1})]),
@@ -144,7 +152,7 @@ def _common(endpoint: str) -> list[Case]:
         Case(endpoint, "504"),
         Case(endpoint, "reset"),
         Case(endpoint, "timeout", {"delay": 1.5}),
-        Case(endpoint, "slow", {"delay": 0.2}, persistent_status=None),
+        Case(endpoint, "slow", {"delay": 0.2}, slow_times, persistent_status=None),
         Case(endpoint, "truncated", {"mode": "length"}),
         *([Case(endpoint, "truncated", {"mode": "chunked"})] if endpoint == "eutils" else []),
         Case(endpoint, "html200"),
@@ -178,6 +186,23 @@ MATRIX: list[Case] = [
     Case("idconv", "ncbi_error_json"),
     Case("idconv", "ncbi_error_xml"),
     Case("idconv", "404", times=1, settles_at_once=False),
+    # doi.org's agency lookup (one request for Crossref's mix): a fault of any kind, transient or
+    # persistent, is no verdict, and every DOI is asked at Crossref as without the lookup
+    *(
+        Case("doira", kind, opts, times, persistent_status=None)
+        for kind, opts, times in (
+            ("429", {"retry_after": 1}, 2),
+            ("429", {"retry_after": 30}, 1),  # beyond the cap: deferred at once
+            ("500", {}, 1),  # not retried
+            ("503", {}, 2),
+            ("404", {}, 1),
+            ("reset", {}, 2),
+            ("timeout", {"delay": 1.5}, 2),
+            ("slow", {"delay": 0.2}, 1),
+            ("truncated", {"mode": "length"}, 2),
+            ("html200", {}, 2),
+        )
+    ),
 ]
 
 

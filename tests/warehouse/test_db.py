@@ -117,6 +117,41 @@ def test_a_v2_file_keeps_its_references_and_loses_their_primary_key(tmp_path):
     con.close()
 
 
+def test_a_v7_ledger_keeps_its_rows_and_accepts_not_in_source(tmp_path):
+    path = tmp_path / "v7.duckdb"
+    con = file_at_version(path, 7)
+    row = ("crossref", "doi", "10.1/a", "not_found", 404, 1, None, None, "r1")
+    con.execute(
+        "insert into fetch_ledger (source, scheme, value, status, http_status, attempts, "
+        "last_error, last_attempt_at, run_id, first_seen_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "now())",
+        row,
+    )
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(
+            "insert into fetch_ledger (source, scheme, value, status, attempts, first_seen_at) "
+            "values ('crossref', 'doi', '10.5281/b', 'not_in_source', 0, now())"
+        )
+    con.close()
+
+    con = connect(path)
+    assert con.execute(
+        "select source, scheme, value, status, http_status, attempts, last_error, "
+        "last_attempt_at, run_id from fetch_ledger"
+    ).fetchall() == [row]
+    con.execute(
+        "insert into fetch_ledger (source, scheme, value, status, attempts, last_error, "
+        "first_seen_at) values ('crossref', 'doi', '10.5281/b', 'not_in_source', 0, "
+        "'registration agency: DataCite', now())"
+    )
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(
+            "insert into fetch_ledger (source, scheme, value, status, attempts, first_seen_at) "
+            "values ('crossref', 'doi', '10.1/c', 'gone', 0, now())"
+        )
+    con.close()
+
+
 def test_a_v3_file_keeps_its_raw_answers_whole_with_bodies_cut_into_parts(tmp_path):
     path = tmp_path / "v3.duckdb"
     con = file_at_version(path, 3)

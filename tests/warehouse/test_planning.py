@@ -89,6 +89,21 @@ def test_a_crossref_404_for_a_doi_nobody_knows_is_settled(con):
     assert ident("doi:10.1/a") not in plan(con, "crossref")
 
 
+def test_a_doi_registered_elsewhere_is_never_replanned_nor_refreshed_at_crossref(con):
+    """not_in_source (another agency registered it) is final, even when another source knows
+    the work: unlike a 404, Crossref cannot hold it."""
+    first = start_run(con, "enrich", {})
+    seeded(con, first)
+    fb, norm = batch("crossref", outcomes=[("doi:10.1/a", "not_in_source")], http_status=200)
+    load_batch(con, fb, norm, run_id=first)
+    fb, norm = batch("pubmed", [record("pubmed", "pmid:1", "doi:10.1/a")],
+                     outcomes=[("pmid:1", "ok")])  # fmt: skip
+    load_batch(con, fb, norm, run_id=first)
+    start_run(con, "enrich", {})
+    assert ident("doi:10.1/a") not in plan(con, "crossref")
+    assert ident("doi:10.1/a") not in stale_works(con, "crossref", stale_after=timedelta(0))
+
+
 def test_stale_works_are_those_without_a_recent_observation(con, run_id):
     seeded(con, run_id)
     load_counts(con, [CitationCount("openalex", ident("doi:10.1/a"), 3)], run_id=run_id)

@@ -107,6 +107,21 @@ def test_status_reports_documents_sources_and_runs(loaded):
     assert "seeds/a.txt: 2 / 1 / 0 / 0 / 0 / 1" in text and "crossref: ok 1" in text
 
 
+def test_status_shows_not_in_source_with_the_registration_agency(loaded, run_id):
+    from pipeline.records import Identifier
+    from warehouse.load import mark_ledger
+
+    for agency, dois in (("DataCite", ["10.5281/z.1", "10.48550/x.2"]), ("mEDRA", ["10.4435/b"])):
+        ids = [Identifier("doi", d) for d in dois]
+        mark_ledger(loaded, "crossref", ids, status="not_in_source", run_id=run_id,
+                    error=f"registration agency: {agency}")  # fmt: skip
+    report = status_report(loaded)
+    assert report["sources"]["crossref"] == {"ok": 1, "not_in_source": 3}
+    assert report["agencies"] == {"crossref": {"DataCite": 2, "mEDRA": 1}}
+    text = format_status(report)
+    assert "crossref: not_in_source 3, ok 1 (not in source: DataCite 2, mEDRA 1)" in text
+
+
 def test_status_of_an_empty_warehouse(con):
     assert "(none loaded)" in format_status(status_report(con))
 

@@ -16,8 +16,8 @@ from html import escape
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-STATUS_COLOURS = {"ok": "#009E73", "not_found": "#999999", "failed": "#D55E00",
-                  "pending": "#E69F00", "unattempted": "#CCCCCC"}  # fmt: skip
+STATUS_COLOURS = {"ok": "#009E73", "not_found": "#999999", "not_in_source": "#56B4E9",
+                  "failed": "#D55E00", "pending": "#E69F00", "unattempted": "#CCCCCC"}  # fmt: skip
 WIDTH = 640
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 

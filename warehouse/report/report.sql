@@ -55,6 +55,7 @@ order by x.source;
 select l.source,
        count(*) filter (where l.status = 'ok') as ok,
        count(*) filter (where l.status = 'not_found') as not_found,
+       count(*) filter (where l.status = 'not_in_source') as not_in_source,
        count(*) filter (where l.status = 'failed') as failed,
        count(*) filter (where l.status = 'pending') as pending
 from fetch_ledger l
@@ -236,6 +237,7 @@ limit $limit;
 -- Works without a record from a source, by what the ledger says about asking it.
 select m.source,
        count(*) filter (where m.ledger_status = 'not_found') as not_found,
+       count(*) filter (where m.ledger_status = 'not_in_source') as not_in_source,
        count(*) filter (where m.ledger_status = 'failed') as failed,
        count(*) filter (where m.ledger_status = 'pending') as pending,
        count(*) filter (where m.ledger_status = 'unattempted') as unattempted,

@@ -2,14 +2,15 @@
 --   resolved     some source returned a record for it
 --   failed       not resolved, and some request about one of its ids failed
 --   pending      not resolved, nothing failed, something is waiting (unreachable, deferred)
---   not_found    every source asked answered that it does not know the work
+--   not_found    every source asked answered that it does not know the work (or, for
+--                `not_in_source`, that another registration agency holds its identifier)
 --   unattempted  nobody has been asked yet
 with ledger as (
     select i.work_id,
            count(*) filter (where l.status = 'ok') as n_ok,
            count(*) filter (where l.status = 'failed') as n_failed,
            count(*) filter (where l.status = 'pending') as n_pending,
-           count(*) filter (where l.status = 'not_found') as n_not_found,
+           count(*) filter (where l.status in ('not_found', 'not_in_source')) as n_not_found,
            max(l.last_attempt_at) as last_attempt_at
     from work_ids i
     join fetch_ledger l on l.scheme = i.scheme and l.value = i.value

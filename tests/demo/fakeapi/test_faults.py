@@ -26,6 +26,7 @@ def test_env_points_every_source_at_the_server(api):
         "ENRICH_CROSSREF_URL",
         "ENRICH_EUTILS_URL",
         "ENRICH_IDCONV_URL",
+        "ENRICH_DOIRA_URL",
     }
     assert env["ENRICH_EUTILS_URL"].endswith("/eutils/")
     assert env["ENRICH_IDCONV_URL"].endswith("/idconv/")
@@ -199,12 +200,13 @@ def test_standalone_prints_export_lines():
         text=True,
     )
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(4)]
+        lines = [proc.stdout.readline().strip() for _ in range(5)]
         assert [line.split("=")[0] for line in lines] == [
             "export ENRICH_OPENALEX_URL",
             "export ENRICH_CROSSREF_URL",
             "export ENRICH_EUTILS_URL",
             "export ENRICH_IDCONV_URL",
+            "export ENRICH_DOIRA_URL",
         ]
         url = lines[1].split("=", 1)[1]
         assert requests.get(f"{url}/works/{DOI}", timeout=5).ok

@@ -94,28 +94,55 @@ def test_a_scheme_crossref_cannot_ask_is_refused_before_any_request(client):
 
 
 @responses.activate
-def test_partial_filter_answer_reasks_the_missing_doi_singly(client):
+def test_a_doi_missing_from_a_complete_answer_is_not_found_without_a_singleton(client):
     responses.get(WORKS, body=text("list_partial.json"), content_type=JSON, headers=POLITE)
+    asked = [PEERJ, F2, F3, UNKNOWN]
+    batches = list(client.fetch(asked))
+    assert outcomes(batches) == {PEERJ: "ok", F2: "ok", F3: "ok", UNKNOWN: "not_found"}
+    assert len(responses.calls) == 1  # total-results 3 == 3 items: the answer settles the fourth
+    first = responses.calls[0]
+    assert filter_dois(first) == [i.value for i in asked]
+    assert int(query(first)["rows"]) >= len(asked)
+    assert query(first)["mailto"] == "team@example.org"
+    [batch] = batches
+    assert batch.raws[0].requested == tuple(asked) and batch.raws[0].endpoint == "works"
+    [absent] = [o for o in batch.outcomes if o.identifier == UNKNOWN]
+    assert (absent.http_status, absent.attempts) == (200, 1)
+    assert absent.last_error.startswith("absent from a complete filter answer")
+
+
+def _total(name: str, total: int) -> str:
+    body = json.loads(text(name))
+    body["message"]["total-results"] = total
+    return json.dumps(body)
+
+
+@responses.activate
+def test_an_answer_short_of_its_total_reasks_the_missing_doi_singly(client):
+    responses.get(WORKS, body=_total("list_partial.json", 4), content_type=JSON)
     responses.get(
         f"{WORKS}/10.5555/unknown.9999",
         status=404,
         body=text("not_found.txt"),
         content_type="text/plain",
     )
-    asked = [PEERJ, F2, F3, UNKNOWN]
-    batches = list(client.fetch(asked))
-    assert outcomes(batches) == {PEERJ: "ok", F2: "ok", F3: "ok", UNKNOWN: "not_found"}
-    first = responses.calls[0]
-    assert filter_dois(first) == [i.value for i in asked]
-    assert int(query(first)["rows"]) >= len(asked)
-    assert query(first)["mailto"] == "team@example.org"
+    batches = list(client.fetch([PEERJ, F2, F3, UNKNOWN]))
+    assert outcomes(batches)[UNKNOWN] == "not_found"
     miss = batches[-1].raws[0]
     assert (miss.http_status, miss.content_type, miss.body) == (
         404,
         "text/plain",
         "Resource not found.",
     )
-    assert batches[0].raws[0].requested == tuple(asked) and batches[0].raws[0].endpoint == "works"
+
+
+@responses.activate
+def test_a_sici_doi_missing_from_a_complete_answer_is_still_asked_singly(client):
+    responses.get(WORKS, body=text("list_partial.json"), content_type=JSON)
+    responses.get(ANY_SINGLETON, status=404, body=text("not_found.txt"), content_type="text/plain")
+    batches = list(client.fetch([PEERJ, F2, F3, SICI]))
+    assert outcomes(batches)[SICI] == "not_found"
+    assert len(responses.calls) == 2 and batches[-1].raws[0].http_status == 404
 
 
 @responses.activate

@@ -166,33 +166,105 @@ def test_a_scheme_openalex_cannot_ask_is_refused_before_any_request(client):
 
 
 @responses.activate
-def test_partial_batch_reasks_the_dropped_doi_singly_before_not_found(client):
+def test_a_doi_missing_from_a_complete_answer_is_not_found_without_a_singleton(client):
     responses.get(WORKS, body=text("list_partial_doi.json"), content_type=JSON)
-    responses.get(
-        f"{WORKS}/doi:10.5555/unknown.9999",
-        status=404,
-        body=text("not_found.json"),
-        content_type=JSON,
-    )
     batches = list(client.fetch([PEERJ, FIXTURE2, UNKNOWN]))
     assert outcomes(batches) == {PEERJ: "ok", FIXTURE2: "ok", UNKNOWN: "not_found"}
+    assert len(responses.calls) == 1  # meta.count == 2 results: the answer settles the third
     name, values = filter_values(responses.calls[0])
     assert (name, values) == ("doi", [PEERJ.value, FIXTURE2.value, UNKNOWN.value])
     assert query(responses.calls[0])["per_page"] == "100"
-    list_raw, miss_raw = batches[0].raws[0], batches[1].raws[0]
+    [batch] = batches
+    [list_raw] = batch.raws
     assert list_raw.requested == (PEERJ, FIXTURE2, UNKNOWN) and list_raw.endpoint == "works"
     assert list_raw.body == text("list_partial_doi.json")
-    assert (miss_raw.http_status, miss_raw.requested) == (404, (UNKNOWN,))
-    assert [b.requests_made for b in batches] == [1, 1]
+    [absent] = [o for o in batch.outcomes if o.identifier == UNKNOWN]
+    assert (absent.http_status, absent.attempts) == (200, 1)
+    assert absent.last_error.startswith("absent from a complete filter answer")
+    assert batch.requests_made == 1
+
+
+def _short_answer(works: list[dict], count: int) -> str:
+    """A last page (no next_cursor) whose meta.count claims more works than it holds."""
+    body = json.loads(list_body(works))
+    body["meta"]["count"], body["meta"]["next_cursor"] = count, None
+    return json.dumps(body)
 
 
 @responses.activate
-def test_a_doi_missing_from_the_filter_can_still_resolve_singly(client):
+def test_an_answer_short_of_its_meta_count_is_no_evidence_every_miss_is_reasked(client):
+    responses.get(WORKS, body=_short_answer([fake_work(1, doi=FIXTURE2.value)], 2),
+                  content_type=JSON)  # fmt: skip
+    responses.get(f"{WORKS}/doi:{UNKNOWN.value}", status=404, body=text("not_found.json"),
+                  content_type=JSON)  # fmt: skip
+    assert outcomes(list(client.fetch([FIXTURE2, UNKNOWN]))) == {
+        FIXTURE2: "ok",
+        UNKNOWN: "not_found",
+    }
+    assert len(responses.calls) == 2  # the singleton was asked
+
+
+@pytest.mark.parametrize(
+    "doubtful",
+    [
+        "10.1002/(sici)1097-4636(199706)35:4<469::aid-jbm6>3.0.co;2-h",  # SICI: : ; < >
+        "10.5555/caf\u00e9.0001",  # non-ASCII
+        "10.5555/r&d.0001",  # & needs encoding (pyalex#41)
+        "10.5555/a[1]",
+    ],
+)
+@responses.activate
+def test_a_doi_of_doubtful_spelling_missing_from_the_answer_can_still_resolve_singly(
+    client, doubtful
+):
+    ident = Identifier("doi", doubtful)
     responses.get(WORKS, body=text("list_empty.json"), content_type=JSON)
-    responses.get(
-        f"{WORKS}/doi:{PEERJ.value}", body=text("work_peerj_4375.json"), content_type=JSON
-    )
-    assert outcomes(list(client.fetch([PEERJ]))) == {PEERJ: "ok"}
+    responses.get(ANY_SINGLETON, body=json.dumps(fake_work(3, doi=doubtful)), content_type=JSON)
+    assert outcomes(list(client.fetch([ident]))) == {ident: "ok"}
+    assert len(responses.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("ident", "settled"),
+    [
+        (Identifier("doi", "10.1016/s0168-1605(01)00734-6"), True),  # found by a filter: oR#310
+        (Identifier("doi", "10.7717/peerj.4375"), True),
+        (Identifier("pmid", "29456894"), True),
+        (Identifier("pmcid", "PMC5815332"), False),  # the filter's spelling is UNCONFIRMED
+        (Identifier("openalex", "W2400000001"), False),  # a merged W id answers 301 singly
+        (Identifier("doi", "10.1002/(sici)1099-0771(199806)11:2<107::aid-bdm292>3.0.co;2-y"),
+         False),
+    ],
+)  # fmt: skip
+def test_which_values_a_complete_answer_settles(ident, settled):
+    assert openalex.settled_by_list(ident) is settled
+
+
+@responses.activate
+def test_a_pmid_missing_from_a_complete_answer_is_settled_but_a_pmcid_is_reasked(client):
+    found, pmid = Identifier("pmid", "38000002"), Identifier("pmid", "38000009")
+    pmcid = Identifier("pmcid", "PMC9000009")
+    w = fake_work(5, pmid=found.value)
+    responses.get(WORKS, match=[responses.matchers.query_param_matcher(
+        {"filter": "ids.pmid:38000002|38000009"}, strict_match=False)],
+        body=list_body([w]), content_type=JSON)  # fmt: skip
+    responses.get(WORKS, body=text("list_empty.json"), content_type=JSON)
+    responses.get(ANY_SINGLETON, status=404, body=text("not_found.json"), content_type=JSON)
+    got = outcomes(list(client.fetch([found, pmid, pmcid])))
+    assert got == {found: "ok", pmid: "not_found", pmcid: "not_found"}
+    paths = [urlsplit(c.request.url).path for c in responses.calls if "/works/" in c.request.url]
+    assert paths == ["/works/pmcid:PMC9000009", "/works/pmcid:9000009"]  # no pmid singleton
+
+
+@responses.activate
+def test_a_pmid_filter_that_never_found_anything_settles_nothing(client):
+    """ids.pmid batches are UNCONFIRMED (api-notes 1.4): an answer of 0 results is no evidence
+    until the filter has found some PMID in this run."""
+    pmid = Identifier("pmid", "38000009")
+    responses.get(WORKS, body=text("list_empty.json"), content_type=JSON)
+    responses.get(ANY_SINGLETON, status=404, body=text("not_found.json"), content_type=JSON)
+    assert outcomes(list(client.fetch([pmid]))) == {pmid: "not_found"}
+    assert [urlsplit(c.request.url).path for c in responses.calls][-1] == "/works/pmid:38000009"
 
 
 @responses.activate

@@ -37,6 +37,25 @@ def test_ledger_counts_each_status_per_source(warehouse):
     assert got == {"crossref": (1, 1, 0, 0), "openalex": (2, 0, 1, 0), "pubmed": (0, 0, 0, 1)}
 
 
+def test_not_in_source_is_a_status_of_its_own_in_the_ledger_and_missing_charts(warehouse):
+    warehouse.begin()  # the module's warehouse: rolled back below
+    try:
+        warehouse.execute(
+            "update fetch_ledger set status = 'not_in_source', "
+            "last_error = 'registration agency: DataCite' "
+            "where source = 'crossref' and status = 'not_found'"
+        )
+        d = data(warehouse)
+    finally:
+        warehouse.rollback()
+    ledger = {
+        r["source"]: (r["not_found"], r["not_in_source"]) for r in d.ledger_by_source.records()
+    }
+    assert ledger["crossref"] == (0, 1)
+    missing = {r["source"]: r for r in d.missing_by_source.records()}
+    assert (missing["crossref"]["not_found"], missing["crossref"]["not_in_source"]) == (0, 1)
+
+
 def test_citations_over_time_sum_each_works_latest_count_per_day(warehouse):
     rows = [(r["source"], r["citations"], r["works_observed"])
             for r in data(warehouse).citations_over_time.records()]  # fmt: skip
