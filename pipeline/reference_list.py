@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from functools import partial
 from operator import itemgetter
 
 from pipeline.readers.base import EntryMark, Piece
@@ -167,12 +168,10 @@ class ReferenceList:
         add, path = self.entries.append, self.path
         for start, end, line, text, label, section in found:
             i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
-            ids = (
-                tuple(dict.fromkeys([Identifier(m[0], m[1]) for m in ms[i:j]]))
-                if j > i
-                else ()
-            )
+            ids = tuple(dict.fromkeys([_identifier(m[:2]) for m in ms[i:j]])) if j > i else ()
             add(ReferenceEntry(path, start, end, line, text[:4000], ids, section, label))
 
 
 _START = itemgetter(3)  # a mention row's start
+# Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
+_identifier = partial(tuple.__new__, Identifier)
