@@ -38,6 +38,7 @@ from pipeline.readers import (
     open_reader,
 )
 from pipeline.readers.headings import REFERENCE_WORDS, heading_role, plain_heading
+from pipeline.record_maker import maker
 from pipeline.records import DocumentProblem, Mention, ReferenceEntry, SeedDocument
 from pipeline.reference_list import ReferenceList
 from pipeline.terminal import printable
@@ -462,7 +463,10 @@ def _read(
         _scan(walk, piece)
         walk.keep(piece)
     walk.finish()
-    return list(starmap(Mention, walk.mentions)), walk.references.entries
+    return list(starmap(_MENTION, walk.mentions)), walk.references.entries
+
+
+_MENTION = maker(Mention)  # Mention(*row), 6x cheaper than its dataclass __init__
 
 
 def extract_document(

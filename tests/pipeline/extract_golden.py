@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pipeline.readers.base as base
 from pipeline.extract import extract_document
+from pipeline.records import Mention, ReferenceEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "fixtures" / "extract_golden.json.gz"
@@ -249,8 +250,8 @@ def snapshot(path: str, name: str) -> dict:
     """Everything ``extract_document(path)`` returns, as JSON data (``path`` shown as ``name``)."""
     doc = extract_document(path)
     assert doc.path == path
-    assert all(m.document == path for m in doc.mentions)
-    assert all(r.document == path for r in doc.references)
+    assert all(type(m) is Mention and m.document == path for m in doc.mentions)
+    assert all(type(r) is ReferenceEntry and r.document == path for r in doc.references)
     return {
         "name": name,
         "sha256": doc.sha256,
