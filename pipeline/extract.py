@@ -414,7 +414,10 @@ def _scan(walk: _Walk, piece: Piece) -> None:
         if role == "subject":
             g, role = walk.assign(scheme, value, start)  # never touches the entry
         elif subject_ids and (
-            (scheme, value) in subject_ids or scheme == "doi" and walk._component(value)
+            (scheme, value) in subject_ids
+            or scheme == "doi"
+            and ("doi", value.rpartition(".")[0]) in subject_ids  # cheap test first
+            and walk._component(value)
         ):
             g, role = walk.subject_group, "subject"
         else:
