@@ -299,7 +299,7 @@ def _whole_reference(line: str, previous: str) -> bool:
 
 def _repeated_lines(text: str) -> set[str]:
     """Short lines printed three times or more: running headers and footers."""
-    counts = Counter(map(str.strip, text.splitlines()))  # counted in C, the short ones kept
+    counts = Counter(map(str.strip, text.splitlines()))  # counted in C; short ones kept below
     return {
         ln for ln, n in counts.items() if n >= 3 and 0 < len(ln) <= 60 and not _MARKER.match(ln)
     }
