@@ -23,6 +23,7 @@ import re
 import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from itertools import starmap
 
 from pipeline.errors import InputError
@@ -336,10 +337,21 @@ def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
         kind = m.lastgroup
         if kind == "mark":
             continue
+        if kind == "cand" or kind == "nb":  # the match is a blank line, then the line itself
+            if _names_reference_words(m.group("cand")):
+                return True
+            continue
         lo = text.rfind("\n", 0, m.start()) + 1 if kind == "rule" else m.start()
         if search(text, lo, m.end()) is not None:
             return True
     return False
+
+
+@lru_cache(maxsize=4096)  # pages of one site repeat their short lines ("Abstract", "Year")
+def _names_reference_words(line: str) -> bool:
+    """REFERENCE_WORDS in one short line (none of the words spans a line break, so searching
+    the line alone answers for the blank line before it too)."""
+    return REFERENCE_WORDS.search(line) is not None
 
 
 # A text or Markdown file up to this many characters is read as a reference list even without
