@@ -24,7 +24,6 @@ import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import starmap
 
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
@@ -478,10 +477,19 @@ def _read(
         _scan(walk, piece)
         walk.keep(piece)
     walk.finish()
-    return list(starmap(_MENTION, walk.mentions)), walk.references.entries
+    return _records(walk.mentions), walk.references.entries
 
 
 _MENTION = maker(Mention)  # Mention(*row), 6x cheaper than its dataclass __init__
+
+
+def _records(rows: list[tuple]) -> list[Mention]:
+    """The rows made Mentions in place: each row is freed as its record is made, so a document
+    of many mentions never holds both lists whole."""
+    make = _MENTION
+    for i, row in enumerate(rows):
+        rows[i] = make(*row)
+    return rows
 
 
 def extract_document(
