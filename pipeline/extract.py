@@ -23,7 +23,7 @@ import re
 import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from functools import lru_cache
 
 from pipeline.errors import InputError
 from pipeline.identifiers import find_identifiers
@@ -38,6 +38,7 @@ from pipeline.readers import (
     open_reader,
 )
 from pipeline.readers.headings import REFERENCE_WORDS, heading_role, plain_heading
+from pipeline.record_maker import maker
 from pipeline.records import DocumentProblem, Mention, ReferenceEntry, SeedDocument
 from pipeline.reference_list import ReferenceList
 from pipeline.terminal import printable
@@ -78,7 +79,9 @@ class _Walk:
         self.unchecked = 0  # mentions before this one were assigned before the last subject id
         self.first_line: tuple[int, int] | None = None  # scan-text span of the page's own line
         self.started = False
-        self.mentions: list[Mention] = []
+        # Mentions as rows (the fields of ``Mention``, in its order), made records once the
+        # document is read (``_read``): a page of thousands of ids re-groups rows, not records.
+        self.mentions: list[tuple] = []
         self.references = ReferenceList(path, self.mentions, layout=layout.kind in ("pdf", "docx"))
         self.ref_start: int | None = None  # scan position where the open reference text began
         self.paused = False  # the open reference list is inside furniture or link targets
@@ -276,17 +279,17 @@ class _Walk:
             return
         ms, values = self.mentions, {v for _, v in self.subject_ids}
         moved = {  # a cheap test on values first: a page of thousands of mentions is scanned
-            m.group
+            m[_GROUP]
             for m in ms[self.record_start : self.unchecked]
-            if (m.value in values or m.value.rpartition(".")[0] in values)
-            and m.role != "subject"
-            and self._names_subject(m.scheme, m.value)
+            if (m[1] in values or m[1].rpartition(".")[0] in values)
+            and m[_ROLE] != "subject"
+            and self._names_subject(m[0], m[1])
         }
         if moved:
             group = self.subject_group
             for i in range(self.record_start, len(ms)):
-                if ms[i].group in moved:
-                    ms[i] = replace(ms[i], group=group, role="subject")
+                if ms[i][_GROUP] in moved:
+                    ms[i] = (*ms[i][:_GROUP], group, "subject")
         self.unchecked = self.record_start
 
     def _names_subject(self, scheme: str, value: str) -> bool:
@@ -322,6 +325,7 @@ class _Walk:
 
 
 _PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
+_GROUP, _ROLE = 7, 8  # a mention row's group and role (Mention's fields, in order)
 
 
 def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
@@ -332,10 +336,21 @@ def _names_references(text: str, ms: list[re.Match[str]]) -> bool:
         kind = m.lastgroup
         if kind == "mark":
             continue
+        if kind == "cand" or kind == "nb":  # the match is a blank line, then the line itself
+            if _names_reference_words(m.group("cand")):
+                return True
+            continue
         lo = text.rfind("\n", 0, m.start()) + 1 if kind == "rule" else m.start()
         if search(text, lo, m.end()) is not None:
             return True
     return False
+
+
+@lru_cache(maxsize=4096)  # pages of one site repeat their short lines ("Abstract", "Year")
+def _names_reference_words(line: str) -> bool:
+    """REFERENCE_WORDS in one short line (none of the words spans a line break, so searching
+    the line alone answers for the blank line before it too)."""
+    return REFERENCE_WORDS.search(line) is not None
 
 
 # A text or Markdown file up to this many characters is read as a reference list even without
@@ -378,34 +393,57 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     boundary = walk.layout.boundary.search
     cursor, line, nh, add, base = 0, piece.line, 0, walk.mentions.append, piece.base
     next_head = heads[0].start() if heads[0] is not None else len(text) + 1
+    count = text.count
+    # The walk's per-mention state, held in locals (this loop is the hot one) and read again
+    # after structural events, which may change it: Walk.assign inlined for all but the subject.
+    entry, group, section, role_here = walk.entry, walk.group, walk.section, walk.role
+    first_line, subject_ids = walk.first_line, walk.subject_ids
     for scheme, value, start, end in find_identifiers(text):
         if start > cursor:
-            if text.find("\n", cursor, start) >= 0:  # structure lives at line breaks only
+            nl = count("\n", cursor, start)
+            if nl:  # structure lives at line breaks only
                 if next_head < start:
                     j = nh + 1
                     while heads[j] is not None and heads[j].start() < start:
                         j += 1
+                    walk.entry = entry
                     walk.events(text, heads[nh:j], exact)
-                    sections.append((heads[j - 1].start(), walk.section))
+                    entry, section, role_here = walk.entry, walk.section, walk.role
+                    first_line, subject_ids = walk.first_line, walk.subject_ids
+                    sections.append((heads[j - 1].start(), section))
                     nh = j
                     next_head = heads[j].start() if heads[j] is not None else len(text) + 1
-                if walk.entry is not None and boundary(text, cursor, start) is not None:
-                    walk.entry = None
-                line += text.count("\n", cursor, start)
+                if entry is not None and boundary(text, cursor, start) is not None:
+                    entry = None
+                line += nl
             cursor = end
         if value.startswith(_NOT_WORKS):
             continue
-        group, role = walk.assign(scheme, value, start)
+        role = role_here
+        if first_line is not None and first_line[0] <= start < first_line[1]:
+            role = "subject"
+        if role == "subject":
+            g, role = walk.assign(scheme, value, start)  # never touches the entry
+        elif subject_ids and (
+            (scheme, value) in subject_ids
+            or scheme == "doi"
+            and ("doi", value.rpartition(".")[0]) in subject_ids  # cheap test first
+            and walk._component(value)
+        ):
+            g, role = walk.subject_group, "subject"
+        else:
+            if entry is None or entry.get(scheme, value) != value:
+                walk.groups += 1
+                group = walk.groups
+                entry = {}
+            entry[scheme] = value
+            g = group
         if spans is None:
-            add(
-                Mention(
-                    scheme, value, path, base + start, base + end, line, walk.section, group, role
-                )
-            )
+            add((scheme, value, path, base + start, base + end, line, section, g, role))
         else:
             src, at_line = spans.locate(text, start)
-            src_end = spans.locate_end(end)
-            add(Mention(scheme, value, path, src, src_end, at_line, walk.section, group, role))
+            add((scheme, value, path, src, spans.locate_end(end), at_line, section, g, role))
+    walk.entry, walk.group = entry, group
     # Pieces cut at a blank line start with one, which ends the entry; a piece cut at a line
     # break (a paragraph longer than a piece) lets it continue.
     walk.events(text, heads[nh:-1], exact)
@@ -439,7 +477,19 @@ def _read(
         _scan(walk, piece)
         walk.keep(piece)
     walk.finish()
-    return walk.mentions, walk.references.entries
+    return _records(walk.mentions), walk.references.entries
+
+
+_MENTION = maker(Mention)  # Mention(*row), 6x cheaper than its dataclass __init__
+
+
+def _records(rows: list[tuple]) -> list[Mention]:
+    """The rows made Mentions in place: each row is freed as its record is made, so a document
+    of many mentions never holds both lists whole."""
+    make = _MENTION
+    for i, row in enumerate(rows):
+        rows[i] = make(*row)
+    return rows
 
 
 def extract_document(

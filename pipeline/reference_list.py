@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from operator import attrgetter
+from functools import partial
+from operator import itemgetter
 
 from pipeline.readers.base import EntryMark, Piece
-from pipeline.records import Identifier, Mention, ReferenceEntry
+from pipeline.record_maker import maker
+from pipeline.records import Identifier, ReferenceEntry
 from pipeline.segment import entry_text, is_reference_list, split_entries
 
 __all__ = ["MAX_SECTION_CHARS", "ReferenceList"]
@@ -55,10 +57,11 @@ def _where_end(piece: Piece, p: int) -> int:
 class ReferenceList:
     """Collects one document's reference entries while its pieces are scanned."""
 
-    def __init__(self, path: str, mentions: list[Mention], *, layout: bool = False) -> None:
+    def __init__(self, path: str, mentions: list[tuple], *, layout: bool = False) -> None:
         self.path = path
         self.layout = layout  # paragraphs follow the layout (PDF, DOCX): split_entries(layout=)
-        self.mentions = mentions  # the document's mentions so far (the extractor's own list)
+        # the document's mentions so far: the extractor's own list of rows (Mention's fields)
+        self.mentions = mentions
         self._from = 0  # the open section's first mention
         self.entries: list[ReferenceEntry] = []
         self._parts: list[tuple[Piece, int, int]] = []  # (piece, start, end) of section text
@@ -72,7 +75,7 @@ class ReferenceList:
         self,
         piece: Piece,
         marks: tuple[EntryMark, ...],
-        mentions: list[Mention],
+        mentions: list[tuple],
         section: Callable[[int], str | None],
     ) -> None:
         """Entries a structured reader marked in ``piece``; ``mentions`` are the piece's;
@@ -157,20 +160,20 @@ class ReferenceList:
 
     # -- both ----------------------------------------------------------------------------------
 
-    def _add(self, found, mentions: list[Mention]) -> None:
+    def _add(self, found, mentions: list[tuple]) -> None:
         """Entries (start, end, line, text, label, section) in order, each with the identifiers
-        of the mentions inside it: one sort and two bisections each, not a scan per entry."""
+        of the mentions (rows of Mention's fields) inside it: one sort and two bisections each,
+        not a scan per entry."""
         ms = sorted(mentions, key=_START)
-        starts = [m.start for m in ms]
+        starts = [m[3] for m in ms]
         add, path = self.entries.append, self.path
         for start, end, line, text, label, section in found:
             i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
-            ids = (
-                tuple(dict.fromkeys([Identifier(m.scheme, m.value) for m in ms[i:j]]))
-                if j > i
-                else ()
-            )
-            add(ReferenceEntry(path, start, end, line, text[:4000], ids, section, label))
+            ids = tuple(dict.fromkeys([_identifier(m[:2]) for m in ms[i:j]])) if j > i else ()
+            add(_ENTRY(path, start, end, line, text[:4000], ids, section, label))
 
 
-_START = attrgetter("start")
+_START = itemgetter(3)  # a mention row's start
+_ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
+# Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
+_identifier = partial(tuple.__new__, Identifier)
