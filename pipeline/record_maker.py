@@ -26,6 +26,8 @@ def maker(cls: type) -> type:
     names = tuple(f.name for f in fields(cls))
     if tuple(getattr(cls, "__slots__", ())) != names:
         raise TypeError(f"{cls.__name__}: a dataclass with slots=True is needed")
+    if hasattr(cls, "__post_init__"):  # the twin would skip its checks
+        raise TypeError(f"{cls.__name__}: has __post_init__, build it with its own __init__")
     stores = "".join(f"    self.{n} = {n}\n" for n in names)
     source = f"def __init__(self, {', '.join(names)}):\n{stores}    self.__class__ = cls\n"
     namespace = {"cls": cls}

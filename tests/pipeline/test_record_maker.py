@@ -42,3 +42,16 @@ def test_a_class_without_slots_is_refused():
 
     with pytest.raises(TypeError, match="slots"):
         maker(Plain)
+
+
+def test_a_class_with_post_init_checks_is_refused():
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("negative")
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        maker(Checked)
