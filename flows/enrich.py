@@ -135,6 +135,9 @@ def fetch_task(
         writer=writer,
         run_id=run_id,
         counts=counts,
+        # PubMed's cited-in counts come with its records (asked right after each efetch, on the
+        # PMIDs it just resolved), not from a later pass that resolved every id again
+        cited_in=source == "pubmed" and not counts,
         progress=progress.update,
     )
 
@@ -274,12 +277,13 @@ def _fetch_rounds(
 
 
 def _pubmed_counts(writer, settings, run_id, tally: steps.SourceTally, progress: Progress) -> None:
-    """PubMed's cited-in count (elink) for the works PubMed resolved in this run, and for those an
-    earlier run resolved but never counted (it was killed between records and counts): OpenAlex
-    and Crossref counts come with their records, PubMed's needs its own call."""
+    """PubMed's cited-in count (elink) for the works PubMed resolved but that have no count yet:
+    this run's records carry theirs (``fetch_task``), so these are the works whose elink failed,
+    and those an earlier run resolved but never counted (it was killed between records and
+    counts). Named by PMID, so they need no resolution; usually there are none."""
     from warehouse.load import uncounted
 
-    ids = steps.distinct([*tally.ok_ids, *writer(uncounted, "pubmed", exclude_run=run_id)])
+    ids = writer(uncounted, "pubmed")
     if not ids:
         return
     counts = fetch_task("pubmed", quote(ids), writer, run_id, settings, True, progress)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -73,6 +74,7 @@ def test_run_on_the_seeds_fills_every_contract_table(
     prefect_harness, online, seeds, tmp_path, catalog
 ):
     db = tmp_path / "w.duckdb"
+    before = {s: len(st["received"]) for s, st in online.stats.items()}
     assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
 
     expected = expected_works()
@@ -107,6 +109,20 @@ def test_run_on_the_seeds_fills_every_contract_table(
             )
         )
         assert counts.get("openalex") == fake.cited_by.openalex
+        assert counts.get("pubmed") == len(fake.cited_by.pubmed)
+
+    # PubMed's cited-in counts came with its records: no identifier was sent to the converter
+    # or efetch twice (the counts used to resolve every matched id again)
+    asked = Counter(
+        one
+        for source in ("idconv", "eutils")
+        for _method, path, query_ in online.stats[source]["received"][before[source] :]
+        if "elink" not in path
+        for key, _, value in (pair.partition("=") for pair in query_.split("&"))
+        if key in ("ids", "id")
+        for one in value.split(",")
+    )
+    assert asked and max(asked.values()) == 1, asked.most_common(3)
 
     # seed 002: 5 citing and 5 reference links around its subject
     subject = work_of(db, "pmid", "36455991")
