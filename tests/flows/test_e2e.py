@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -245,6 +246,39 @@ def test_deployments_are_registered_with_their_cron_schedules(prefect_harness, t
         assert all(
             r.expected_start_time.hour == 3 and r.expected_start_time.minute == 0 for r in runs
         )
+
+
+def test_crossref_asks_the_dois_openalex_taught_it_while_pubmed_is_still_fetching(
+    prefect_harness, online, monkeypatch, seeds, tmp_path
+):
+    """No source waits for another's round: PubMed's first fetch is held until Crossref has
+    started its second (the DOIs OpenAlex learnt for the works the seeds name by PMID/PMCID).
+    With rounds, that second fetch waited for PubMed's first to end."""
+    from flows import steps
+
+    real = steps.fetch_and_load
+    crossref_asked: list[list] = []
+    second = threading.Event()
+    held: list[bool] = []
+
+    def watched(source, ids, **kwargs):
+        if source == "crossref":
+            crossref_asked.append(list(ids))
+            if len(crossref_asked) == 2:
+                second.set()
+        if source == "pubmed" and not held:
+            held.append(second.wait(timeout=30))
+        return real(source, ids, **kwargs)
+
+    monkeypatch.setattr(steps, "fetch_and_load", watched)
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    assert held == [True]
+    first, later = crossref_asked[0], crossref_asked[1]
+    assert later and not set(first) & set(later)
+    assert {i.scheme for i in later} == {"doi"}
+    statuses = dict(query(db, "select status, count(*) from fetch_ledger group by 1"))
+    assert set(statuses) == {"ok"}
 
 
 def test_a_source_that_crashes_lets_the_others_finish_loading(
