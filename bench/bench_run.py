@@ -22,6 +22,7 @@ it, measured in the same run:
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import tempfile
 import time
@@ -42,16 +43,42 @@ LATENCY = 0.03
 GOAL_RATIO, GOAL_FIXED = 1.25, 3.0
 OLD_ELINK_BATCH = 100  # elink ids per call before issue 22
 NCBI_SOURCES = ("eutils", "idconv")
+# Optional: the interpreter of another checkout (``/path/.venv/bin/python``), whose ``enrich run``
+# is timed on the same seed in the same run, as a before/after baseline.
+BASELINE_PYTHON = os.environ.get("BENCH_RUN_BASELINE", "")
 
 
-def cli_run(seed: Path, db: Path, env: dict, cwd: Path) -> tuple[float, int, str]:
-    """``python -m flows run SEED --db DB``: (wall seconds, exit code, stderr tail)."""
+def cli_run(seed: Path, db: Path, env: dict, cwd: Path, python: str = PYTHON) -> dict:
+    """``python -m flows run SEED --db DB``: wall and CPU seconds (the process tree: enrich and
+    its Prefect server), the server's start-up as the run reports it, exit code, stderr tail."""
+    cpu0 = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(
-        [PYTHON, "-m", "flows", "run", str(seed), "--db", str(db)],
+        [python, "-m", "flows", "run", str(seed), "--db", str(db)],
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    return time.perf_counter() - started, proc.returncode, proc.stderr[-800:]
+    return {
+        "wall": time.perf_counter() - started,
+        "cpu": _children_cpu() - cpu0,
+        "server": _server_ready(proc.stderr),
+        "code": proc.returncode,
+        "err": proc.stderr[-800:],
+    }
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _server_ready(stderr: str) -> float:
+    """``enrich: Prefect's local server ready in 13.5 s`` -> 13.5 (nan when not said)."""
+    for line in stderr.splitlines():
+        if "local server ready in" in line:
+            return float(line.rsplit("in ", 1)[1].split()[0])
+    return float("nan")
 
 
 def received(api: FakeApiProcess) -> dict[str, int]:
@@ -146,15 +173,21 @@ def run(quick: bool = False) -> list[str]:
         seed_page(full / "refs.txt", ids)
         cli_run(empty, tmp / "warm.duckdb", env, tmp)  # prepares the Prefect home once
         time.sleep(1.1)  # the fake's one-second windows forget the warm-up
-        fixed, fixed_code, _ = cli_run(empty, tmp / "fixed.duckdb", env, tmp)
+        fixed = cli_run(empty, tmp / "fixed.duckdb", env, tmp)
         time.sleep(1.1)
         api.reset_baseline()
         before = received(api)
-        wall, code, err = cli_run(full, tmp / "run.duckdb", env, tmp)
+        res = cli_run(full, tmp / "run.duckdb", env, tmp)
         delta = api.delta()
-        if code not in (0, 1):
-            raise RuntimeError(f"enrich run exited {code}: {err}")
+        if res["code"] not in (0, 1):
+            raise RuntimeError(f"enrich run exited {res['code']}: {res['err']}")
         by_endpoint = calls_by_endpoint(api, before)
+        baseline = None
+        if BASELINE_PYTHON:  # another checkout's code path, the same seed and fake
+            time.sleep(1.1)
+            api.reset_baseline()
+            baseline = cli_run(full, tmp / "base.duckdb", env, tmp, python=BASELINE_PYTHON)
+            baseline["ncbi"] = ncbi_total(api.delta())
         time.sleep(1.1)
         api.reset_baseline()
         old_counts = old_counts_calls(api, pubmed_ok(tmp / "run.duckdb"), tmp / "old.duckdb")
@@ -167,12 +200,18 @@ def run(quick: bool = False) -> list[str]:
     per_k = 1000 / n
     t429 = sum(delta[s]["429s"] for s in ("openalex", "crossref", *NCBI_SOURCES))
     goal = GOAL_RATIO * floor_s + GOAL_FIXED
-    return [
-        f"enrich run (CLI, own Prefect server, prepared home) on {n:,} mixed ids, exit {code}: "
-        f"wall {wall:.1f} s; fixed cost (same run, no ids, exit {fixed_code}) {fixed:.1f} s",
+    wall = res["wall"]
+    lines = [
+        f"enrich run (CLI, own Prefect server, prepared home) on {n:,} mixed ids, exit "
+        f"{res['code']}: wall {wall:.1f} s (local server up in {res['server']:.1f} s), CPU "
+        f"{res['cpu']:.1f} s (enrich + server); fixed cost (same run, no ids, exit "
+        f"{fixed['code']}): wall {fixed['wall']:.1f} s (server up in {fixed['server']:.1f} s), "
+        f"CPU {fixed['cpu']:.1f} s",
         f"  floor: binding {binding} {floor_s:.1f} s ("
         + ", ".join(f"{s} {c} calls {t:.1f} s" for s, (c, t) in fl.items())
-        + f"); wall - fixed = {wall - fixed:.1f} s = {(wall - fixed) / floor_s:.2f}x the floor; "
+        + f"); wall - fixed = {wall - fixed['wall']:.1f} s = "
+        f"{(wall - fixed['wall']) / floor_s:.2f}x the floor; CPU - fixed = "
+        f"{res['cpu'] - fixed['cpu']:.1f} s = {(res['cpu'] - fixed['cpu']) / floor_s:.2f}x; "
         f"goal wall <= {GOAL_RATIO}x floor + {GOAL_FIXED:.0f} s = {goal:.1f} s: "
         f"{'met' if wall <= goal else 'not met'} ({wall / goal:.2f}x the goal); 429s {t429}",
         f"  NCBI calls: {total} = {total * per_k:.1f} per 1,000 ids (floor {fl['pubmed'][0]} = "
@@ -183,3 +222,12 @@ def run(quick: bool = False) -> list[str]:
         f"  other sources: openalex {delta['openalex']['requests']} requests, crossref "
         f"{delta['crossref']['requests']}",
     ]
+    if baseline is not None:
+        lines.append(
+            f"  baseline ({BASELINE_PYTHON}), same seed, exit {baseline['code']}: wall "
+            f"{baseline['wall']:.1f} s (server up in {baseline['server']:.1f} s), CPU "
+            f"{baseline['cpu']:.1f} s, NCBI calls {baseline['ncbi']}; this code's wall "
+            f"{wall / baseline['wall']:.2f}x, wall - fixed {(wall - fixed['wall']):.1f} s "
+            f"against {baseline['wall'] - fixed['wall']:.1f} s"
+        )
+    return lines
