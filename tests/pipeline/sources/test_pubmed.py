@@ -869,6 +869,66 @@ def test_request_count_for_1000_pmids_and_1000_dois():
     assert client.requests_made == sum(expected.values()) == sum(b.requests_made for b in batches)
 
 
+def elink_answer(request):
+    """Cited-in links per PMID, repeated ``id=`` (count: the PMID's last digit)."""
+    ids = [v for k, v in parse_qsl(urlsplit(request.url).query) if k == "id"]
+    linksets = [
+        {"dbfrom": "pubmed", "ids": [p]}
+        | (
+            {"linksetdbs": [{"dbto": "pubmed", "linkname": "pubmed_pubmed_citedin",
+                             "links": [str(50000000 + k) for k in range(int(p[-1]))]}]}
+            if int(p[-1]) else {}
+        )
+        for p in ids
+    ]  # fmt: skip
+    return (
+        200,
+        {},
+        json.dumps({"header": {"type": "elink", "version": "0.3"}, "linksets": linksets}),
+    )
+
+
+@responses.activate
+def test_records_with_cited_in_give_the_same_records_outcomes_and_counts_as_a_counts_pass():
+    """Differential: fetch(cited_in=True) against the old plan, fetch() then fetch_counts() on
+    the ids it settled ``ok``: the same outcomes, records, citing links and counts (each count
+    keyed by the PMID elink was asked about), with the second resolution gone."""
+    from pipeline.normalise import normalise
+
+    pmids = [pmid(str(30000000 + k)) for k in range(230)]
+    pmcids = [Identifier("pmcid", f"PMC{7000000 + k}") for k in range(60)]
+    dois = [doi(f"10.5555/diff.{k}") for k in range(90)]
+    to_pmid = {i.value: str(40000000 + k) for k, i in enumerate(pmcids + dois)}
+    fake = FakeNcbi(to_pmid, via_converter={i.value for i in pmcids + dois[::3]})
+    responses.add_callback(responses.GET, EFETCH, callback=fake.efetch)
+    responses.add_callback(responses.POST, EFETCH, callback=fake.efetch)
+    responses.add_callback(responses.GET, IDCONV, callback=fake.idconv)
+    responses.add_callback(responses.GET, ESEARCH, callback=fake.esearch)
+    responses.add_callback(responses.GET, ELINK, callback=elink_answer)
+    asked = pmids + pmcids + dois
+
+    def facts(raws):
+        done = [normalise(r) for r in raws]
+        # sets: the old counts pass fetched some records a second time (to verify OR-ed hits)
+        return (
+            {rec.source_key for n in done for rec in n.records},
+            {(c.id, c.cited_by_count) for n in done for c in n.counts},
+            {(c.cited, c.citing) for n in done for c in n.citations},
+        )
+
+    old = PubMedClient(settings())
+    old_raws, old_out = run(old.fetch(asked))
+    ok = [i for i, e in old_out.items() if e.status == "ok"]
+    count_raws, _ = run(old.fetch_counts(ok))
+    new = PubMedClient(settings())
+    new_raws, new_out = run(new.fetch(asked, cited_in=True))
+
+    assert {i: e.status for i, e in new_out.items()} == {i: e.status for i, e in old_out.items()}
+    assert facts(new_raws) == facts(old_raws + count_raws)
+    assert len(facts(new_raws)[1]) == len(ok) == len(asked)
+    assert new.requests_made < old.requests_made
+
+
 @responses.activate
 def test_resolution_fills_converter_and_search_batches_across_efetch_batches():
     n = 150  # each scheme: 450 ids = 3 efetch batches; old per-batch resolution made 12 calls
