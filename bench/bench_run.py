@@ -17,6 +17,10 @@ it, measured in the same run:
   plus the cited-in step as it was, resolving every identifier PubMed matched again (converter,
   esearch, efetch) before elink at 100 ids per call; that step is replayed against the same
   fake on the run's ``ok`` identifiers.
+
+CPU seconds of the process tree (enrich and its server) are printed beside each wall, so a
+loaded machine's wall can be told from the run's own cost. ``BENCH_RUN_BASELINE`` (another
+checkout's interpreter) also times that checkout's ``enrich run`` on the same seed.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ NCBI_SOURCES = ("eutils", "idconv")
 # Optional: the interpreter of another checkout (``/path/.venv/bin/python``), whose ``enrich run``
 # is timed on the same seed in the same run, as a before/after baseline.
 BASELINE_PYTHON = os.environ.get("BENCH_RUN_BASELINE", "")
+# ``BENCH_RUN_IDS=10000``: another size (the issue's second figure; about 4 minutes more).
 
 
 def cli_run(seed: Path, db: Path, env: dict, cwd: Path, python: str = PYTHON) -> dict:
@@ -154,7 +159,7 @@ def ncbi_total(delta: dict) -> int:
 def run(quick: bool = False) -> list[str]:
     from demo.fakeapi.generate import generate_catalog
 
-    n = 600 if quick else N_IDS
+    n = int(os.environ.get("BENCH_RUN_IDS") or (600 if quick else N_IDS))
     cat_n = int(n * 1.3) + 200
     catalog = list(generate_catalog(cat_n, 0))
     ids, facts = pick_ids(catalog, n)
