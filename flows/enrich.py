@@ -8,8 +8,10 @@ planning is a plain call, and large parameters (id lists) are ``quote``d so Pref
 them. The seed documents are extracted and loaded inside one task that returns only their summary:
 as a task's result they stayed alive for the whole run.
 
-The plan follows the crosswalk: after each round, identifiers learnt from one source (a DOI from
-PubMed, a PMID from OpenAlex...) are planned for the others, until a round plans nothing new.
+The plan follows the crosswalk: identifiers learnt from one source (a DOI from PubMed, a PMID from
+OpenAlex...) are planned for the others as soon as the fetch that learnt them has loaded and the
+source is free, without waiting for the other sources (``_fetch_rounds``), until no source plans
+anything new. PubMed's cited-in counts come with its records.
 """
 
 from __future__ import annotations
