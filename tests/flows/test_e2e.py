@@ -281,6 +281,27 @@ def test_crossref_asks_the_dois_openalex_taught_it_while_pubmed_is_still_fetchin
     assert set(statuses) == {"ok"}
 
 
+def test_a_failed_cited_in_call_is_asked_again_by_pmid_before_the_run_ends(
+    prefect_harness, online, seeds, tmp_path
+):
+    """The records' elink fails (a 400 is not retried): the records stay ``ok``, and the run's
+    last step counts those works by PMID, without resolving them again."""
+    online.inject("eutils", "400", times=1, match="elink")
+    try:
+        db = tmp_path / "w.duckdb"
+        assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    finally:
+        online.clear_faults()
+    uncounted = query(
+        db,
+        "select count(*) from works w where not exists (select 1 from citation_counts c "
+        "where c.work_id = w.work_id and c.source = 'pubmed')",
+    )[0][0]
+    assert uncounted == 0
+    statuses = dict(query(db, "select status, count(*) from fetch_ledger group by 1"))
+    assert set(statuses) == {"ok"}
+
+
 def test_a_source_that_crashes_lets_the_others_finish_loading(
     prefect_harness, online, monkeypatch, seeds, tmp_path, capsys
 ):
