@@ -106,7 +106,7 @@ def plain_run(seeds: str, db: str) -> dict:
     from flows import steps
     from flows.progress import Progress
     from pipeline.config import Settings
-    from warehouse.load import finish_run, start_run
+    from warehouse.load import finish_run, start_run, uncounted
 
     sources = ["openalex", "crossref", "pubmed"]
     settings = Settings.from_env(db_path=Path(db))
@@ -134,9 +134,10 @@ def plain_run(seeds: str, db: str) -> dict:
                     attempted[s].update(ids)
                 for s, fut in futures.items():
                     tallies[s].merge(fut.result())
-        ok = steps.distinct(tallies["pubmed"].ok_ids)
-        if ok:
-            fe.fetch_task.fn("pubmed", ok, writer, run_id, settings, True, progress)
+        # PubMed's counts come with its records (fetch_task); only works left uncounted remain
+        uncounted_ids = writer(uncounted, "pubmed")
+        if uncounted_ids:
+            fe.fetch_task.fn("pubmed", uncounted_ids, writer, run_id, settings, True, progress)
         summary = {s: t.as_dict() for s, t in tallies.items()}
         writer(finish_run, run_id, "completed", summary)
         return summary

@@ -30,7 +30,7 @@ re-fetched every record instead of asking what changed::
     OpenAlex: (ceil(M/100) counts + ceil(C/100) re-fetch) / 10 req/s
     Crossref: ceil(M/50) counts / 3 req/s + re-fetch: ceil(C/50) lists / 3 req/s, or under
               4 DOIs C singletons / 10 req/s
-    NCBI:     (ceil(P/100) elink + ceil(P/200) esearch [mdat] + ceil(C/200) efetch) / 3 req/s
+    NCBI:     (ceil(P/200) elink + ceil(P/200) esearch [mdat] + ceil(C/200) efetch) / 3 req/s
 
 C: the works that source found changed; P: PMIDs refreshed.
 """
@@ -241,7 +241,9 @@ def floor(asked: dict[str, int], found: dict[str, int]) -> dict[str, tuple[int, 
     else:
         cr = (lists + c, lists / PACE["crossref_list"] + c / PACE["crossref_single"])
     p = asked["pubmed"]
-    ncbi = math.ceil(p / 100) + math.ceil(p / 200) + math.ceil(found["pubmed"] / 200)
+    from pipeline.sources.pubmed import ELINK_BATCH  # 200 since issue 22 (was 100)
+
+    ncbi = math.ceil(p / ELINK_BATCH) + math.ceil(p / 200) + math.ceil(found["pubmed"] / 200)
     return {
         "openalex": (oa, oa / PACE["openalex"]),
         "crossref": cr,

@@ -8,8 +8,10 @@ planning is a plain call, and large parameters (id lists) are ``quote``d so Pref
 them. The seed documents are extracted and loaded inside one task that returns only their summary:
 as a task's result they stayed alive for the whole run.
 
-The plan follows the crosswalk: after each round, identifiers learnt from one source (a DOI from
-PubMed, a PMID from OpenAlex...) are planned for the others, until a round plans nothing new.
+The plan follows the crosswalk: identifiers learnt from one source (a DOI from PubMed, a PMID from
+OpenAlex...) are planned for the others as soon as the fetch that learnt them has loaded and the
+source is free, without waiting for the other sources (``_fetch_rounds``), until no source plans
+anything new. PubMed's cited-in counts come with its records.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import gc
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import wait as futures_wait
 from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -135,6 +138,9 @@ def fetch_task(
         writer=writer,
         run_id=run_id,
         counts=counts,
+        # PubMed's cited-in counts come with its records (asked right after each efetch, on the
+        # PMIDs it just resolved), not from a later pass that resolved every id again
+        cited_in=source == "pubmed" and not counts,
         progress=progress.update,
     )
 
@@ -232,40 +238,43 @@ def _end_run(writer, finish_run, run_id, status, summary, started, *, quiet=Fals
 def _fetch_rounds(
     writer, settings, sources, refresh, run_id, expand_citing=False
 ) -> dict[str, steps.SourceTally]:
+    """Every source fetches while it has work: each one plans again as soon as its own fetch is
+    done and any fetch has loaded since it last planned (what it learnt may be new identifiers
+    for it), never waiting for the other sources' rounds. A round used to end only when every
+    source's had: Crossref waited for PubMed before asking the DOIs OpenAlex had taught it
+    seconds in, and NCBI sat idle while Crossref worked through them. Ends when no source is
+    fetching and none plans anything new (the same fixed point as rounds)."""
     tallies = {s: steps.SourceTally(s) for s in sources}
     attempted: dict[str, set[Identifier]] = {s: set() for s in sources}
+    fetches = dict.fromkeys(sources, 0)
     progress = Progress(sources)
+    running: dict = {}  # source -> its fetch_task future
+    learnt = set(sources)  # sources that may have new identifiers since they last planned
+    failure: BaseException | None = None
     try:
-        for round_no in range(MAX_ROUNDS):
-            plans = {
-                s: plan_ids(
-                    writer, s, refresh and round_no == 0, frozenset(attempted[s]), expand_citing
-                )
-                for s in sources
-            }
-            plans = {s: ids for s, ids in plans.items() if ids}
-            if not plans:
+        while True:
+            if failure is None and not STOP.is_set():
+                plans = _next_plans(writer, sources, refresh, expand_citing, attempted, fetches,
+                                    skip=set(running) | (set(sources) - learnt))  # fmt: skip
+                learnt -= set(plans) | {s for s in sources if s not in running}
+                for s, ids in plans.items():
+                    progress.add_total(s, len(ids))
+                    # quote(): a list of 100,000 ids costs Prefect ~4 s to walk, quoted ~0.05 s
+                    running[s] = fetch_task.submit(
+                        s, quote(ids), writer, run_id, settings, False, progress
+                    )
+            if not running:
                 break
-            log.info(
-                "round %d: %s",
-                round_no + 1,
-                ", ".join(f"{s} {len(i)} ids" for s, i in plans.items()),
-            )
-            futures = {}
-            for s, ids in plans.items():
-                progress.add_total(s, len(ids))
-                # quote(): a list of 100,000 ids costs Prefect ~4 s to walk, quoted ~0.05 s
-                futures[s] = fetch_task.submit(
-                    s, quote(ids), writer, run_id, settings, False, progress
-                )
-                attempted[s].update(ids)
             # every source's task finishes before any failure is raised: the run's writer is
             # closed on the way out, and a sibling still loading would be cut off mid-run
-            wait(list(futures.values()))
-            for s, fut in futures.items():
-                tallies[s].merge(fut.result())
-            if STOP.is_set():
-                break
+            for s in _first_done(running):
+                try:
+                    tallies[s].merge(running.pop(s).result())
+                except BaseException as exc:  # raised once the others are done
+                    failure = failure or exc
+                learnt.update(sources)
+        if failure is not None:
+            raise failure
         if "pubmed" in sources and not STOP.is_set():
             _pubmed_counts(writer, settings, run_id, tallies["pubmed"], progress)
     finally:
@@ -273,13 +282,53 @@ def _fetch_rounds(
     return tallies
 
 
+# A source fetches at most this many times in a run. Fetches follow the crosswalk (ids learnt
+# from one source are planned for the others), which settles in 3 hops; a source now plans again
+# after each fetch that loaded, not once per round of all sources, so it may take a few more
+# fetches to cover the same hops (MAX_ROUNDS was the cap for rounds). A safety net: a run ends
+# when no source plans anything new.
+MAX_FETCHES = 2 * MAX_ROUNDS
+
+
+def _next_plans(writer, sources, refresh, expand_citing, attempted, fetches, *, skip) -> dict:
+    """The non-empty plans of the sources not in ``skip`` (fetching, or nothing learnt since
+    they last planned), counted in ``fetches``, their ids added to ``attempted``; logged."""
+    plans = {}
+    for s in sources:
+        if s in skip or fetches[s] >= MAX_FETCHES:
+            continue
+        ids = plan_ids(
+            writer, s, refresh and fetches[s] == 0, frozenset(attempted[s]), expand_citing
+        )
+        if ids:
+            plans[s] = ids
+            fetches[s] += 1
+            attempted[s].update(ids)
+    if plans:
+        log.info(
+            "round %d: %s",
+            max(fetches[s] for s in plans),
+            ", ".join(f"{s} {len(i)} ids" for s, i in plans.items()),
+        )
+    return plans
+
+
+def _first_done(running: dict) -> list[str]:
+    """The sources whose fetch has finished, waiting for at least one."""
+    done, _ = futures_wait(
+        [f.wrapped_future for f in running.values()], return_when=FIRST_COMPLETED
+    )
+    return [s for s, f in running.items() if f.wrapped_future in done]
+
+
 def _pubmed_counts(writer, settings, run_id, tally: steps.SourceTally, progress: Progress) -> None:
-    """PubMed's cited-in count (elink) for the works PubMed resolved in this run, and for those an
-    earlier run resolved but never counted (it was killed between records and counts): OpenAlex
-    and Crossref counts come with their records, PubMed's needs its own call."""
+    """PubMed's cited-in count (elink) for the works PubMed resolved but that have no count yet:
+    this run's records carry theirs (``fetch_task``), so these are the works whose elink failed,
+    and those an earlier run resolved but never counted (it was killed between records and
+    counts). Named by PMID, so they need no resolution; usually there are none."""
     from warehouse.load import uncounted
 
-    ids = steps.distinct([*tally.ok_ids, *writer(uncounted, "pubmed", exclude_run=run_id)])
+    ids = writer(uncounted, "pubmed")
     if not ids:
         return
     counts = fetch_task("pubmed", quote(ids), writer, run_id, settings, True, progress)

@@ -442,6 +442,7 @@ def fetch_and_load(
     writer: Writer,
     run_id: str,
     counts: bool = False,
+    cited_in: bool = False,
     progress: ProgressFn | None = None,
     stop: StopRequest = STOP,
 ) -> SourceTally:
@@ -449,15 +450,20 @@ def fetch_and_load(
     ``load_stream``); a crash loses at most the batches in flight, which stay unsettled in the
     ledger and are asked again. Once ``stop`` is asked, fetching stops within a fraction of a
     second (a load in its transaction commits first) and the identifiers not loaded yet are
-    recorded ``pending``."""
+    recorded ``pending``. ``cited_in`` (PubMed): the records' batches also carry their cited-in
+    counts (``PubMedClient.fetch``), so no separate counts pass resolves them again."""
     tally = SourceTally(source)
     if not ids or stop.is_set():
         return tally
     started = time.perf_counter()
     client = make_client(source, settings)
-    batches: Iterator[FetchBatch] = settle.guarded(
-        client.fetch_counts(ids) if counts else client.fetch(ids), ids, source
-    )
+    if counts:
+        fetched = client.fetch_counts(ids)
+    elif cited_in:
+        fetched = client.fetch(ids, cited_in=True)
+    else:
+        fetched = client.fetch(ids)
+    batches: Iterator[FetchBatch] = settle.guarded(fetched, ids, source)
     loaded: set[Identifier] = set()
     try:
         load_stream(

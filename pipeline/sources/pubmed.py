@@ -80,8 +80,11 @@ IDCONV_BATCH = 200  # PMC ID converter maximum per call (its API page; api-notes
 # The converter documents GET only, so its batches are also cut at this many characters of ids
 # (a ~4 kB URL; 200 typical 30-character DOIs would make a 6-7 kB one).
 IDCONV_MAX_IDS_CHARS = 4000
-# elink has no documented maximum (api-notes 3.4, UNCONFIRMED): 100 repeated ids ~ 1.3 kB of query.
-ELINK_BATCH = 100
+# elink has no documented maximum (api-notes 3.4, UNCONFIRMED). 200 repeated ids are ~2.6 kB of
+# query, so the call still goes as a plain GET (MAX_GET_QUERY), one efetch group's PMIDs fit one
+# call (the count is asked right after its records, see ``fetch(cited_in=True)``) and a failed
+# call costs at most 200 counts one retry, as for efetch. 100 cost a run one more call per 200 ids.
+ELINK_BATCH = 200
 ESEARCH_DOI_BATCH = 20  # DOIs OR-ed in one esearch term
 ESEARCH_MAX_TERM = 1500  # characters of the (unencoded) term, so the GET stays reasonable
 ESEARCH_RETMAX_PER_DOI = 5  # a DOI can match a few records (errata, duplicates)
@@ -461,13 +464,19 @@ class PubMedClient:
 
     # -- public entry points ------------------------------------------------------------------
 
-    def fetch(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
+    def fetch(self, ids: Sequence[Identifier], *, cited_in: bool = False) -> Iterator[FetchBatch]:
         """Full PubMed records (efetch XML) for mixed pmid/pmcid/doi identifiers.
+
+        ``cited_in``: each batch also carries the cited-in counts (elink, as ``fetch_counts``)
+        of the PMIDs whose records it fetched, asked right after them: the count reuses that
+        resolution instead of resolving every identifier again (PMC ID converter, esearch,
+        efetch), and starts as soon as the PMIDs exist. A failed elink costs only the counts
+        (the outcomes are the records'): those works stay uncounted for ``fetch_counts``.
 
         Raises ValueError at once (before any request) for an identifier of another scheme.
         """
         tracks = self._tracks(ids)
-        return self._run(tracks, self._fetch_group)
+        return self._run(tracks, self._fetch_counted_group if cited_in else self._fetch_group)
 
     def fetch_counts(self, ids: Sequence[Identifier]) -> Iterator[FetchBatch]:
         """Cited-in counts (elink ``pubmed_pubmed_citedin``, PMC citers only, api-notes 3.4).
@@ -567,7 +576,14 @@ class PubMedClient:
             results = self._efetch(_pmids_of(open_), raws)
             for t in open_:
                 _decide_fetched(t, results, self.settings.secrets)
+                _keep_matches(t, results)
             self._search_alone([t for t in group if t.recheck], raws)
+
+    def _fetch_counted_group(self, group: list[_Track], raws: list[RawResponse]) -> None:
+        """Records, then the cited-in counts of the PMIDs they came back under (one elink call
+        per efetch group); the elink answers travel in the same batch, outcomes unchanged."""
+        self._fetch_group(group, raws)
+        self._elink(_pmids_of([t for t in group if t.status == "ok"]), raws)
 
     def _counts_group(self, group: list[_Track], raws: list[RawResponse]) -> None:
         # efetch only to map OR-ed search hits to their DOIs; unexplained DOIs are asked alone.
@@ -906,13 +922,20 @@ def _decide_fetched(
         t.settle("not_found", f"efetch answered without PMID {', '.join(t.pmids)}")
 
 
+def _keep_matches(t: _Track, results: dict[str, tuple[_Answered, frozenset[str] | None]]) -> None:
+    """Once a DOI found by an OR-ed search is ``ok``: keep only the hits whose record carries
+    it (its pack-mates' records are not its own, and must not be counted as its)."""
+    if t.status == "ok" and t.verify:
+        t.pmids = [p for p in t.pmids if t.ident.value.lower() in (results[p][1] or ())]
+
+
 def _narrow_to_matches(
     t: _Track, results: dict[str, tuple[_Answered, frozenset[str] | None]], secrets: Sequence[str]
 ) -> None:
     """For counts: keep only the esearch hits whose record carries this DOI."""
     _decide_fetched(t, results, secrets)
+    _keep_matches(t, results)
     if t.status == "ok" and t.verify:
-        t.pmids = [p for p in t.pmids if t.ident.value.lower() in (results[p][1] or ())]
         t.status, t.error, t.verify = None, None, False
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -73,6 +75,7 @@ def test_run_on_the_seeds_fills_every_contract_table(
     prefect_harness, online, seeds, tmp_path, catalog
 ):
     db = tmp_path / "w.duckdb"
+    before = {s: len(st["received"]) for s, st in online.stats.items()}
     assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
 
     expected = expected_works()
@@ -107,6 +110,20 @@ def test_run_on_the_seeds_fills_every_contract_table(
             )
         )
         assert counts.get("openalex") == fake.cited_by.openalex
+        assert counts.get("pubmed") == len(fake.cited_by.pubmed)
+
+    # PubMed's cited-in counts came with its records: no identifier was sent to the converter
+    # or efetch twice (the counts used to resolve every matched id again)
+    asked = Counter(
+        one
+        for source in ("idconv", "eutils")
+        for _method, path, query_ in online.stats[source]["received"][before[source] :]
+        if "elink" not in path
+        for key, _, value in (pair.partition("=") for pair in query_.split("&"))
+        if key in ("ids", "id")
+        for one in value.split(",")
+    )
+    assert asked and max(asked.values()) == 1, asked.most_common(3)
 
     # seed 002: 5 citing and 5 reference links around its subject
     subject = work_of(db, "pmid", "36455991")
@@ -230,6 +247,60 @@ def test_deployments_are_registered_with_their_cron_schedules(prefect_harness, t
         assert all(
             r.expected_start_time.hour == 3 and r.expected_start_time.minute == 0 for r in runs
         )
+
+
+def test_crossref_asks_the_dois_openalex_taught_it_while_pubmed_is_still_fetching(
+    prefect_harness, online, monkeypatch, seeds, tmp_path
+):
+    """No source waits for another's round: PubMed's first fetch is held until Crossref has
+    started its second (the DOIs OpenAlex learnt for the works the seeds name by PMID/PMCID).
+    With rounds, that second fetch waited for PubMed's first to end."""
+    from flows import steps
+
+    real = steps.fetch_and_load
+    crossref_asked: list[list] = []
+    second = threading.Event()
+    held: list[bool] = []
+
+    def watched(source, ids, **kwargs):
+        if source == "crossref":
+            crossref_asked.append(list(ids))
+            if len(crossref_asked) == 2:
+                second.set()
+        if source == "pubmed" and not held:
+            held.append(second.wait(timeout=30))
+        return real(source, ids, **kwargs)
+
+    monkeypatch.setattr(steps, "fetch_and_load", watched)
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    assert held == [True]
+    first, later = crossref_asked[0], crossref_asked[1]
+    assert later and not set(first) & set(later)
+    assert {i.scheme for i in later} == {"doi"}
+    statuses = dict(query(db, "select status, count(*) from fetch_ledger group by 1"))
+    assert set(statuses) == {"ok"}
+
+
+def test_a_failed_cited_in_call_is_asked_again_by_pmid_before_the_run_ends(
+    prefect_harness, online, seeds, tmp_path
+):
+    """The records' elink fails (a 400 is not retried): the records stay ``ok``, and the run's
+    last step counts those works by PMID, without resolving them again."""
+    online.inject("eutils", "400", times=1, match="elink")
+    try:
+        db = tmp_path / "w.duckdb"
+        assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    finally:
+        online.clear_faults()
+    uncounted = query(
+        db,
+        "select count(*) from works w where not exists (select 1 from citation_counts c "
+        "where c.work_id = w.work_id and c.source = 'pubmed')",
+    )[0][0]
+    assert uncounted == 0
+    statuses = dict(query(db, "select status, count(*) from fetch_ledger group by 1"))
+    assert set(statuses) == {"ok"}
 
 
 def test_a_source_that_crashes_lets_the_others_finish_loading(

@@ -665,6 +665,62 @@ def test_counts_for_dois_found_by_an_or_search_elink_only_the_pmid_whose_record_
     assert [r.endpoint for r in raws] == ["idconv", "esearch", "efetch", "elink_citedin"]
 
 
+@responses.activate
+def test_records_with_cited_in_elink_the_pmids_efetch_returned_without_resolving_again():
+    """fetch(cited_in=True): the counts reuse the records' resolution (one converter, esearch
+    and efetch call, not two of each) and elink only the PMID whose record carries the DOI
+    (the OR-ed search also hit 20301462, a record without it)."""
+    responses.add(responses.GET, IDCONV, body=body("idconv_doi.json"), content_type=JSON)
+    hits = json.loads(body("esearch_hits_one_not_found.json"))
+    hits["esearchresult"]["idlist"] = ["9873310", "20301462"]
+    responses.add(responses.GET, ESEARCH, json=hits)
+    responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    responses.add(responses.GET, ELINK, body=body("elink_citedin.json"), content_type=JSON)
+    found, cited_only = doi("10.1038/25092"), doi("10.3168/jds.s0022-0302(93)77504-9")
+    client = PubMedClient(settings())
+
+    raws, out = run(client.fetch([found, cited_only], cited_in=True))
+
+    assert out[found].status == "ok" and out[cited_only].status == "not_found"
+    record_pmid = next(
+        p for p, dois in pubmed.efetch_ids(body("efetch_set.xml")).items() if found.value in dois
+    )
+    assert param(calls_to(ELINK)[0], "id") == [record_pmid]
+    assert [r.endpoint for r in raws] == ["idconv", "esearch", "efetch", "elink_citedin"]
+    assert client.requests_made == 4
+
+
+@responses.activate
+def test_records_with_cited_in_make_one_elink_call_per_efetch_group():
+    responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    responses.add(responses.POST, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    responses.add(responses.GET, ELINK, json={"header": {"type": "elink"}, "linksets": []})
+    asked = [pmid(p) for p in FIXTURE_PMIDS] + [pmid(str(30000000 + k)) for k in range(250)]
+
+    batches = list(PubMedClient(settings()).fetch(asked, cited_in=True))
+
+    # 2 efetch groups (200 + the rest); only the fixture's PMIDs came back, all in the first
+    assert len(calls_to(EFETCH)) == len(batches) == 2
+    assert [param(c, "id") for c in calls_to(ELINK)] == [FIXTURE_PMIDS]
+    assert [r.endpoint for r in batches[0].raws] == ["efetch", "elink_citedin"]
+    assert [r.endpoint for r in batches[1].raws] == ["efetch"]
+
+
+@responses.activate
+def test_a_failed_cited_in_elink_leaves_the_records_outcomes_as_they_were():
+    responses.add(responses.GET, EFETCH, body=body("efetch_set.xml"), content_type=XML)
+    responses.add(responses.GET, ELINK, status=400, body="bad request")
+    ids = [pmid(p) for p in FIXTURE_PMIDS] + [pmid("39999999")]
+
+    plain_raws, plain = run(PubMedClient(settings()).fetch(ids))
+    responses.calls.reset()
+    raws, counted = run(PubMedClient(settings()).fetch(ids, cited_in=True))
+
+    assert len(calls_to(ELINK)) == 1
+    assert {i: e.status for i, e in counted.items()} == {i: e.status for i, e in plain.items()}
+    assert [r.endpoint for r in raws] == [r.endpoint for r in plain_raws] == ["efetch"]
+
+
 # --------------------------------------------------------------------------------------------
 # secrets, unreachable hosts, input validation, the invariant
 # --------------------------------------------------------------------------------------------
@@ -811,6 +867,66 @@ def test_request_count_for_1000_pmids_and_1000_dois():
     )
     assert dict(seen) == expected
     assert client.requests_made == sum(expected.values()) == sum(b.requests_made for b in batches)
+
+
+def elink_answer(request):
+    """Cited-in links per PMID, repeated ``id=`` (count: the PMID's last digit)."""
+    ids = [v for k, v in parse_qsl(urlsplit(request.url).query) if k == "id"]
+    linksets = [
+        {"dbfrom": "pubmed", "ids": [p]}
+        | (
+            {"linksetdbs": [{"dbto": "pubmed", "linkname": "pubmed_pubmed_citedin",
+                             "links": [str(50000000 + k) for k in range(int(p[-1]))]}]}
+            if int(p[-1]) else {}
+        )
+        for p in ids
+    ]  # fmt: skip
+    return (
+        200,
+        {},
+        json.dumps({"header": {"type": "elink", "version": "0.3"}, "linksets": linksets}),
+    )
+
+
+@responses.activate
+def test_records_with_cited_in_give_the_same_records_outcomes_and_counts_as_a_counts_pass():
+    """Differential: fetch(cited_in=True) against the old plan, fetch() then fetch_counts() on
+    the ids it settled ``ok``: the same outcomes, records, citing links and counts (each count
+    keyed by the PMID elink was asked about), with the second resolution gone."""
+    from pipeline.normalise import normalise
+
+    pmids = [pmid(str(30000000 + k)) for k in range(230)]
+    pmcids = [Identifier("pmcid", f"PMC{7000000 + k}") for k in range(60)]
+    dois = [doi(f"10.5555/diff.{k}") for k in range(90)]
+    to_pmid = {i.value: str(40000000 + k) for k, i in enumerate(pmcids + dois)}
+    fake = FakeNcbi(to_pmid, via_converter={i.value for i in pmcids + dois[::3]})
+    responses.add_callback(responses.GET, EFETCH, callback=fake.efetch)
+    responses.add_callback(responses.POST, EFETCH, callback=fake.efetch)
+    responses.add_callback(responses.GET, IDCONV, callback=fake.idconv)
+    responses.add_callback(responses.GET, ESEARCH, callback=fake.esearch)
+    responses.add_callback(responses.GET, ELINK, callback=elink_answer)
+    asked = pmids + pmcids + dois
+
+    def facts(raws):
+        done = [normalise(r) for r in raws]
+        # sets: the old counts pass fetched some records a second time (to verify OR-ed hits)
+        return (
+            {rec.source_key for n in done for rec in n.records},
+            {(c.id, c.cited_by_count) for n in done for c in n.counts},
+            {(c.cited, c.citing) for n in done for c in n.citations},
+        )
+
+    old = PubMedClient(settings())
+    old_raws, old_out = run(old.fetch(asked))
+    ok = [i for i, e in old_out.items() if e.status == "ok"]
+    count_raws, _ = run(old.fetch_counts(ok))
+    new = PubMedClient(settings())
+    new_raws, new_out = run(new.fetch(asked, cited_in=True))
+
+    assert {i: e.status for i, e in new_out.items()} == {i: e.status for i, e in old_out.items()}
+    assert facts(new_raws) == facts(old_raws + count_raws)
+    assert len(facts(new_raws)[1]) == len(ok) == len(asked)
+    assert new.requests_made < old.requests_made
 
 
 @responses.activate
