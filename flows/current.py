@@ -88,8 +88,8 @@ def refresh_source(
     if changed:
         log.info("%s: %d record(s) changed since they were fetched; fetching them", source,
                  len(changed))  # fmt: skip
-    refetched = steps.fetch_and_load(
-        source, changed, settings=settings, writer=writer, run_id=run_id, stop=stop
+    refetched = steps.fetch_and_load(  # the source's own records: no agency lookup
+        source, changed, settings=settings, writer=writer, run_id=run_id, known=True, stop=stop
     )
     citing = steps.SourceTally(source)
     if source == "openalex" and not stop.is_set():

@@ -36,8 +36,10 @@ def fresh_http_state() -> None:
     reset_host_state()
 
 
-def make_client(source: str, settings: Settings) -> Any:
-    """The client for one source (imported lazily so `enrich extract` stays light)."""
+def make_client(source: str, settings: Settings, *, known: bool = False) -> Any:
+    """The client for one source (imported lazily so `enrich extract` stays light). ``known``:
+    the ids are the source's own already (a refresh re-fetching its records), so Crossref needs
+    no agency lookup for them."""
     if source == "openalex":
         from pipeline.sources.openalex import OpenAlexClient
 
@@ -47,7 +49,7 @@ def make_client(source: str, settings: Settings) -> Any:
         from pipeline.sources.doira import DoiRaClient
 
         # doi.org's agency lookup first: DOIs another agency registered cost Crossref nothing
-        return CrossrefClient(settings, agencies=DoiRaClient(settings))
+        return CrossrefClient(settings, agencies=None if known else DoiRaClient(settings))
     if source == "pubmed":
         from pipeline.sources.pubmed import PubMedClient
 
@@ -443,6 +445,7 @@ def fetch_and_load(
     run_id: str,
     counts: bool = False,
     cited_in: bool = False,
+    known: bool = False,
     progress: ProgressFn | None = None,
     stop: StopRequest = STOP,
 ) -> SourceTally:
@@ -451,12 +454,13 @@ def fetch_and_load(
     ledger and are asked again. Once ``stop`` is asked, fetching stops within a fraction of a
     second (a load in its transaction commits first) and the identifiers not loaded yet are
     recorded ``pending``. ``cited_in`` (PubMed): the records' batches also carry their cited-in
-    counts (``PubMedClient.fetch``), so no separate counts pass resolves them again."""
+    counts (``PubMedClient.fetch``), so no separate counts pass resolves them again. ``known``:
+    the ids are records the source already gave (``make_client``)."""
     tally = SourceTally(source)
     if not ids or stop.is_set():
         return tally
     started = time.perf_counter()
-    client = make_client(source, settings)
+    client = make_client(source, settings, known=known)
     if counts:
         fetched = client.fetch_counts(ids)
     elif cited_in:

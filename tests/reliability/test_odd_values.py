@@ -51,11 +51,20 @@ def real(name: str):
 # -- what each source is asked, and the real answers it gets (mutated per example) -------------
 
 OA_LIST = real("openalex_list_5_works.json")
+# Asked by W id: a complete list answer settles a missing plain DOI as not_found (issue 22),
+# while a W id missing from it is asked alone (a merged id answers only there), so the
+# mutated single-work answers below still go through the singleton path.
 OA_SINGLES = [real("openalex_work_W3123223998.json"), real("openalex_work_W4234549826.json")]
+
+
+def _w(work: dict) -> str:
+    return work["id"].rsplit("/", 1)[1]
+
+
 OA_IDS = [Identifier("doi", w["doi"].removeprefix("https://doi.org/")) for w in OA_LIST["results"]
           if w.get("doi")] + [Identifier("openalex", w["id"].rsplit("/", 1)[1])
           for w in OA_LIST["results"] if not w.get("doi")] + [
-          Identifier("doi", w["doi"].removeprefix("https://doi.org/")) for w in OA_SINGLES]  # fmt: skip
+          Identifier("openalex", _w(w)) for w in OA_SINGLES]  # fmt: skip
 CR_WORKS = [
     real(f"crossref_work_{n}.json")
     for n in ("10.1002_jor.1100150407", "10.1109_icdcsw.2003.1203662", "10.3892_ijo_00000353")
@@ -86,17 +95,14 @@ def serve_openalex(rsps, draw: Callable) -> None:
     listing = mutate_odd(draw, OA_LIST, draw(st.integers(1, 4)))
     singles = {}
     for work in OA_SINGLES:
-        singles[work["doi"].removeprefix("https://doi.org/")] = mutate_odd(
-            draw, work, draw(st.integers(0, 3))
-        )
+        singles[_w(work)] = mutate_odd(draw, work, draw(st.integers(0, 3)))
 
     def answer(request):
         path = urlsplit(request.url).path
         if path.endswith("/works"):
             return _reply(listing)
-        doi = path.split("/works/doi:", 1)[-1] if "/works/doi:" in path else None
-        if doi in singles:
-            return _reply(singles[doi])
+        if (work := path.rsplit("/", 1)[-1]) in singles:
+            return _reply(singles[work])
         return _reply({"error": "404 Not Found", "message": "not found"}, 404)
 
     rsps.add_callback(responses.GET, re.compile(r"https://api\.openalex\.org/works.*"), answer)
