@@ -63,7 +63,7 @@ def world(monkeypatch, tmp_path):
     writer = steps.Writer(tmp_path / "w.duckdb")
     clients: list[HangingClient] = []
 
-    def make_client(source, settings):
+    def make_client(source, settings, **_):
         clients.append(HangingClient(source, stop, writer))
         return clients[-1]
 

@@ -98,7 +98,7 @@ def test_an_interrupted_fetch_leaves_what_was_not_loaded_pending(monkeypatch, tm
             stop.set("SIGINT")  # the signal arrives while the next request hangs
             threading.Event().wait(60)
 
-    monkeypatch.setattr(steps, "make_client", lambda source, settings: Client())
+    monkeypatch.setattr(steps, "make_client", lambda source, settings, **_: Client())
     writer = steps.Writer(tmp_path / "w.duckdb")
     try:
         run_id = writer(start_run, "enrich", {})

@@ -68,8 +68,10 @@ def one_pmid_per_efetch(monkeypatch):
     monkeypatch.setattr(
         steps,
         "make_client",
-        lambda source, settings: (
-            PubMedClient(settings, efetch_batch=1) if source == "pubmed" else real(source, settings)
+        lambda source, settings, **kw: (
+            PubMedClient(settings, efetch_batch=1)
+            if source == "pubmed"
+            else real(source, settings, **kw)
         ),
     )
 
