@@ -176,6 +176,49 @@ def test_the_writer_caps_duckdb_memory_and_flushes_its_allocator_early(tmp_path)
     assert got == (WRITER_ALLOCATOR_FLUSH, "244.1 MiB")  # DUCKDB_MEMORY_MB = 256, as MiB
 
 
+def _write_rows(con, n=20_000):
+    con.execute("create table if not exists t (k varchar primary key, body varchar)")
+    start = con.execute("select count(*) from t").fetchone()[0]
+    con.execute(
+        f"insert into t select 'k' || range, repeat('x', 500) from range({start}, {start + n})"
+    )
+
+
+def test_the_writer_checkpoints_once_the_log_passes_its_threshold(tmp_path, monkeypatch):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
+    writer = Writer(tmp_path / "w.duckdb")
+    wal = tmp_path / "w.duckdb.wal"
+    try:
+        writer(_write_rows)  # ~10 MB of log: past 1 MB, far below DuckDB's own 64 MB threshold
+        size = wal.stat().st_size if wal.exists() else 0
+        rows = writer(lambda con: con.execute("select count(*) from t").fetchone()[0])
+    finally:
+        writer.close()
+    assert size < 2**20  # checkpointed: the rows are in the file, no longer in the log
+    assert rows == 20_000
+
+
+def test_a_checkpoint_a_reader_holds_off_never_fails_the_write(tmp_path, monkeypatch):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
+    writer = Writer(tmp_path / "w.duckdb")
+    try:
+        writer(lambda con: con.execute("create table t (k varchar primary key, body varchar)"))
+        cur, _ = writer.reader()  # a reader's open transaction, as `enrich sql` holds one
+        try:
+            writer(_write_rows)
+            writer(_write_rows)
+        finally:
+            cur.close()
+        rows = writer(lambda con: con.execute("select count(*) from t").fetchone()[0])
+    finally:
+        writer.close()
+    assert rows == 40_000
+
+
 def test_the_writer_takes_its_memory_cap_from_the_caller(tmp_path):
     writer = Writer(tmp_path / "w.duckdb", memory_mb=1024)
     try:
