@@ -55,13 +55,11 @@ def make_client(source: str, settings: Settings) -> Any:
 
 # Write-ahead log size that triggers a checkpoint. DuckDB's 16 MB meant a checkpoint nearly every
 # load (raw answers are stored); 64 MB loads 1.3x faster (bench ingest: 1,375 -> 1,740 works/s,
-# 256 MB: 1,910) while uncheckpointed data, held in memory, stays small.
+# 256 MB: 1,910) while uncheckpointed data, held in memory, stays small. DuckDB skips its
+# automatic checkpoint while any transaction is open, a query result not read to its end
+# included (see Writer.index_mb): then nothing was checkpointed until the run closed the file,
+# and the uncheckpointed rows it holds in memory grew with the run (167 MB after 7,000 works).
 WRITER_CHECKPOINT_THRESHOLD = "64MB"
-# DuckDB 2.0 did not checkpoint on its own in a run's loads (measured: the WAL grew to 153 MB over
-# 7,000 OpenAlex works, and with it the uncheckpointed rows DuckDB holds in memory, 167 MB, and
-# its resident indexes), so the writer checkpoints itself once the WAL passes this many bytes.
-# After a checkpoint those rows are on disk and evictable: 15-17 MB of DuckDB memory instead.
-WRITER_CHECKPOINT_BYTES = 64 * 2**20
 
 
 # DuckDB's allocator keeps freed memory for reuse until a task's peak passes this (default
@@ -160,7 +158,6 @@ class Writer:
                     result = fn(cur, *args, **kwargs)
                     self.loads += 1
                     self.committed_at = datetime.now(UTC)
-                    self._checkpoint_if_due()
                     return result
                 except Exception as exc:
                     retries += 1
@@ -172,23 +169,6 @@ class Writer:
                         raise
                 finally:
                     cur.close()
-
-    def _checkpoint_if_due(self) -> None:
-        """Checkpoint once the write-ahead log passes WRITER_CHECKPOINT_BYTES. A checkpoint
-        DuckDB refuses (a reader's transaction is open) or fails is logged and tried again after
-        a later write: it moves nothing the warehouse holds, only where DuckDB keeps it."""
-        import duckdb
-
-        try:
-            size = os.stat(f"{self.db_path}.wal").st_size
-        except OSError:  # no log (":memory:", or nothing written since the last checkpoint)
-            return
-        if size <= WRITER_CHECKPOINT_BYTES:
-            return
-        try:
-            self.con.execute("checkpoint")
-        except duckdb.Error as exc:
-            log.debug("checkpoint put off (%s)", str(exc).splitlines()[0][:200])
 
     def reader(self) -> tuple[Any, dict]:
         """A cursor whose transaction sees the last committed write (a load in progress is
@@ -215,11 +195,13 @@ class Writer:
 
     def index_mb(self) -> float:
         """Memory DuckDB holds for primary-key indexes now, in MB."""
-        row = self.con.execute(
+        # fetchall, not fetchone: a result left unread keeps its transaction open on the
+        # writer's connection, and DuckDB then skips every automatic checkpoint
+        rows = self.con.execute(
             "select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory() "
             "where tag = 'ART_INDEX'"
-        ).fetchone()
-        return row[0] / 2**20
+        ).fetchall()
+        return rows[0][0] / 2**20
 
     def _keep_headroom(self) -> None:
         need = int(2 * self.index_mb()) + LOAD_HEADROOM_MB
