@@ -202,7 +202,9 @@ def test_the_writer_checkpoints_once_the_log_passes_its_threshold(tmp_path, monk
     assert rows == 60_000
 
 
-def test_the_writer_checkpoints_with_its_limit_raised_then_restores_it(tmp_path, monkeypatch):
+def test_the_writer_checkpoints_with_its_limit_raised_by_a_headroom_then_restores_it(
+    tmp_path, monkeypatch
+):
     import flows.steps as steps
 
     monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
@@ -236,7 +238,7 @@ def test_the_writer_checkpoints_with_its_limit_raised_then_restores_it(tmp_path,
         writer.close()
     assert done is False
     assert due is True
-    assert limits == ["set memory_limit = '2048MB'", "checkpoint", "set memory_limit = '256MB'"]
+    assert limits == ["set memory_limit = '384MB'", "checkpoint", "set memory_limit = '256MB'"]
     assert limit == ("244.1 MiB",)
 
 
