@@ -57,16 +57,16 @@ def make_client(source: str, settings: Settings) -> Any:
 # every load (raw answers are stored); 64 MB loads 1.3x faster (bench ingest: 1,375 -> 1,740
 # works/s, 256 MB: 1,910) while uncheckpointed data, held in memory, stays small (a run that
 # never checkpoints holds it all: 167 MB after 7,000 OpenAlex works). The writer checkpoints
-# itself (Writer.checkpoint_if_due), with DuckDB's limit raised by CHECKPOINT_HEADROOM_MB for
-# it: a checkpoint that runs out of memory invalidates the database (seen at a fixed 256 MB cap,
-# ~90% into a 100,000-id run). Raised to the ceiling instead, DuckDB filled the room: a
-# 30,000-id run peaked at 705 MB against 659 (no raise) and 664 (+128 MB). DuckDB's own
-# automatic checkpoint, at commit under the load's limit, is set beyond reach
-# (WRITER_DUCKDB_CHECKPOINT).
+# itself (Writer.checkpoint_if_due); DuckDB's own automatic checkpoint, at commit, is set beyond
+# reach (WRITER_DUCKDB_CHECKPOINT). A checkpoint fills whatever limit it is given: raised for it
+# to the ceiling, a 30,000-id run peaked at 705 MB; by 128 MB, 664 MB at 30,000 and 949 MB at
+# 100,000 ids; not raised, 659 and 805 MB (main, never checkpointing: 637 and 913). So
+# CHECKPOINT_HEADROOM_MB is 0. A checkpoint out of memory invalidated the database once, at a
+# fixed 256 MB cap ~90% into a 100,000-id run (f45ae01); raise it if that is seen again.
 WRITER_CHECKPOINT_THRESHOLD = "64MB"
 WRITER_CHECKPOINT_BYTES = 64 * 2**20
 WRITER_DUCKDB_CHECKPOINT = "1TB"
-CHECKPOINT_HEADROOM_MB = 128
+CHECKPOINT_HEADROOM_MB = 0
 
 
 # DuckDB's allocator keeps freed memory for reuse until a task's peak passes this (default
@@ -192,14 +192,16 @@ class Writer:
         if size <= WRITER_CHECKPOINT_BYTES:
             return False
         room = min(self.ceiling_mb, self.memory_mb + CHECKPOINT_HEADROOM_MB)
-        self.con.execute(f"set memory_limit = '{int(room)}MB'")
+        if room > self.memory_mb:
+            self.con.execute(f"set memory_limit = '{int(room)}MB'")
         try:
             self.con.execute("checkpoint").fetchall()
         except duckdb.Error as exc:
             log.debug("checkpoint put off (%s)", str(exc).splitlines()[0][:200])
             return False
         finally:
-            self.con.execute(f"set memory_limit = '{int(self.memory_mb)}MB'")
+            if room > self.memory_mb:
+                self.con.execute(f"set memory_limit = '{int(self.memory_mb)}MB'")
         return True
 
     def reader(self) -> tuple[Any, dict]:

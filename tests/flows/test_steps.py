@@ -208,6 +208,7 @@ def test_the_writer_checkpoints_with_its_limit_raised_by_a_headroom_then_restore
     import flows.steps as steps
 
     monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
+    monkeypatch.setattr(steps, "CHECKPOINT_HEADROOM_MB", 128)
     writer = Writer(tmp_path / "w.duckdb", memory_mb=256, ceiling_mb=2048)
     limits = []
     real = writer.con
