@@ -11,12 +11,15 @@ Figures:
   ``flows.steps.Writer`` warehouse, then ``finish_run`` (it settles references to works that
   arrived after them), in works/s (goal >= 5,000); also per SEGMENT works, so a rate that falls
   as the warehouse grows shows (the first segment loads into an empty warehouse);
-* the split, on the first SPLIT works: ``normalise`` alone, and ``load_batch`` alone on the
-  normalised answers;
-* the ceiling that cost per work allows on this machine: cores / (normalise + load_batch seconds
-  per work), the rate if every core were busy all the time (work split perfectly, no overhead);
+* the split, on the first SPLIT works, each stage alone, in wall works/s and CPU ms per work
+  (``time.process_time``, all threads: robust on a shared machine where wall time is not):
+  decode (``json.loads``), normalise (the rest of ``normalise``), stage (row tuples and Arrow
+  tables inside ``load_batch``) and load (the rest of ``load_batch``: DuckDB);
+* the ceiling that cost per work allows on this machine: cores / (seconds per work of the four
+  stages), the rate if every core were busy all the time (work split perfectly, no overhead);
   an upper bound, as DuckDB's own threads make the CPU time per work more than these wall times;
-* the baseline measured in the same run: the same normalise, plus the rows inserted with
+* baselines measured in the same run: DuckDB's ``read_json`` loading the same pages into three
+  raw tables (what a plain dump costs), and the same normalise plus the rows inserted with
   ``executemany`` (a sample of works, extrapolated: the full set would take minutes).
 """
 
@@ -27,15 +30,21 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
 
 from bench.bench_load import executemany_insert, record_rows
 from flows.steps import LOAD_GROUP_IDS, SourceTally, Writer, load_stream
 from pipeline.normalise import normalise
 from pipeline.records import FetchBatch, Identifier, LedgerEntry, RawResponse
+from warehouse import staging
 from warehouse.db import connect
 from warehouse.load import finish_run, load_batch, start_run
+from warehouse.rows import RecordRows
 
 PAGE = 100
 SAMPLE_WORKS = 100
@@ -102,27 +111,116 @@ def pipelined(batches: list[FetchBatch], db: Path, segment: int) -> tuple[list[f
     return seconds, works
 
 
+class _Clock:
+    """Wall and CPU seconds (``time.process_time``: every thread of the process, DuckDB's
+    included) spent inside the wrapped calls."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def wrap(self, fn):
+        def timed(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.wall += time.perf_counter() - wall
+                self.cpu += time.process_time() - cpu
+
+        return timed
+
+
+@contextmanager
+def _timing_stage() -> Iterator[_Clock]:
+    """Time the Python side of staging while the block runs: building the row tuples
+    (``RecordRows.add``) and turning them into Arrow tables (``staging.arrow_table``)."""
+    clock = _Clock()
+    saved = staging.arrow_table, RecordRows.add
+    staging.arrow_table, RecordRows.add = clock.wrap(saved[0]), clock.wrap(saved[1])
+    try:
+        yield clock
+    finally:
+        staging.arrow_table, RecordRows.add = saved
+
+
+def _timed(fn) -> tuple[float, float, object]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
 def split(batches: list[FetchBatch], db: Path) -> dict:
-    """normalise alone, then load_batch alone (groups of LOAD_GROUP_IDS), into a Writer's
-    warehouse: seconds of each, works, and a sample of records for the baseline."""
-    started = time.perf_counter()
-    normalised = [[normalise(raw) for raw in b.raws] for b in batches]
-    norm_s = time.perf_counter() - started
+    """The four stages one after the other, each timed (wall and CPU seconds): decode
+    (``json.loads`` of every body), normalise (``normalise`` less the decode it does itself),
+    stage (row tuples and Arrow tables, inside ``load_batch``) and load (the rest of
+    ``load_batch``: DuckDB's statements, identity look-ups, commits; groups of LOAD_GROUP_IDS),
+    into a Writer's warehouse; also works, and a sample of records for the baseline."""
+    raws = [raw for b in batches for raw in b.raws]
+    dec_s, dec_cpu, _ = _timed(lambda: [json.loads(raw.body) for raw in raws])
+    norm_s, norm_cpu, normalised = _timed(
+        lambda: [[normalise(raw) for raw in b.raws] for b in batches]
+    )
     writer = Writer(db)
     run_id = writer(start_run, "bench", {})
     per = max(1, LOAD_GROUP_IDS // PAGE)
-    started = time.perf_counter()
-    for first in range(0, len(batches), per):
-        group = batches[first : first + per]
-        loaded = FetchBatch("openalex", tuple(r for b in group for r in b.raws),
-                            tuple(o for b in group for o in b.outcomes))  # fmt: skip
-        done = [n for ns in normalised[first : first + per] for n in ns]
-        writer(load_batch, loaded, done, run_id=run_id)
-    load_s = time.perf_counter() - started
+
+    def load_all() -> None:
+        for first in range(0, len(batches), per):
+            group = batches[first : first + per]
+            loaded = FetchBatch("openalex", tuple(r for b in group for r in b.raws),
+                                tuple(o for b in group for o in b.outcomes))  # fmt: skip
+            done = [n for ns in normalised[first : first + per] for n in ns]
+            writer(load_batch, loaded, done, run_id=run_id)
+
+    with _timing_stage() as stage:
+        load_s, load_cpu, _ = _timed(load_all)
     writer.close()
     records = [r for ns in normalised for n in ns for r in n.records]
-    return {"normalise": norm_s, "load": load_s, "works": len(records),
-            "sample": records[:SAMPLE_WORKS]}  # fmt: skip
+    return {
+        "decode": (dec_s, dec_cpu),
+        "normalise": (norm_s - dec_s, norm_cpu - dec_cpu),
+        "stage": (stage.wall, stage.cpu),
+        "load": (load_s - stage.wall, load_cpu - stage.cpu),
+        "works": len(records),
+        "sample": records[:SAMPLE_WORKS],
+    }
+
+
+# DuckDB's own JSON reader on the same pages, the raw-load baseline of issue 22: each page's
+# results as one JSON value per work, then their authorships and referenced works unnested into
+# two more tables (no normalising, no identity, no upserts: what a plain dump would store).
+# `results` is read as JSON[] because auto-detection fails on real abstracts: an inverted index
+# with "Toxicity" and "toxicity" is a struct with a duplicate field name.
+READ_JSON_SQL = (
+    "create table works as select w->>'$.id' as id, w from (select unnest(results) as w from "
+    "read_json({files}, columns={'meta': 'JSON', 'results': 'JSON[]'}, maximum_object_size=1e9))",
+    "create table authorships as select id as work_id, "
+    "unnest((w->'$.authorships')::JSON[]) as a from works",
+    "create table work_references as select id as work_id, "
+    "unnest((w->'$.referenced_works')::VARCHAR[]) as ref from works",
+)
+
+
+def read_json_load(bodies, folder: Path) -> tuple[float, float, int]:
+    """The pages written as files (untimed), then loaded by DuckDB's ``read_json`` into three
+    raw tables (timed): (wall seconds, CPU seconds, works)."""
+    folder.mkdir()
+    for n, (body, _) in enumerate(bodies):
+        (folder / f"page-{n:05d}.json").write_text(body, encoding="utf-8")
+    con = duckdb.connect(str(folder / "raw.duckdb"))
+    try:
+        # a table function takes no parameters: the pattern is quoted as a SQL literal
+        files = "'" + str(folder / "page-*.json").replace("'", "''") + "'"
+
+        def load() -> int:
+            for statement in READ_JSON_SQL:
+                con.execute(statement.replace("{files}", files))
+            return con.execute("select count(*) from works").fetchone()[0]
+
+        wall, cpu, works = _timed(load)
+    finally:
+        con.close()
+    return wall, cpu, works
 
 
 def run(quick: bool = False) -> list[str]:
@@ -131,23 +229,29 @@ def run(quick: bool = False) -> list[str]:
     bodies = make_bodies(total)
     mb = sum(len(b) for b, _ in bodies) / 1e6
     lines = [f"{total:,} OpenAlex-shaped works (~6 authors, ~30 references) in "
-             f"{len(bodies)} list bodies of {PAGE}, {mb:.0f} MB of JSON"]  # fmt: skip
+             f"{len(bodies)} list bodies of {PAGE}, {mb:.0f} MB of JSON; load average "
+             f"{os.getloadavg()[0]:.1f} at the start"]  # fmt: skip
     batches = fetch_batches(bodies)
     first = batches[: max(1, min(SPLIT, total) // PAGE)]
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        started = time.process_time()
         seconds, works = pipelined(batches, Path(tmp) / "e2e.duckdb", segment)
+        e2e_cpu = time.process_time() - started
         res = split(first, Path(tmp) / "split.duckdb")
+        raw_s, raw_cpu, raw_works = read_json_load(bodies, Path(tmp) / "pages")
         sample = record_rows(res["sample"])
         slow_s, slow_rows = executemany_insert(connect(Path(tmp) / "slow.duckdb"), sample)
     e2e_s = sum(seconds)
     n = res["works"]
     per_work_slow = slow_s / len(res["sample"])
-    base_rate = 1 / (res["normalise"] / n + per_work_slow)
-    seq = res["normalise"] + res["load"]
+    stages = ("decode", "normalise", "stage", "load")
+    seq = sum(res[k][0] for k in stages)
+    seq_cpu = sum(res[k][1] for k in stages)
     rates = [segment / s for s in seconds]
     lines.append(
         f"end to end (load_stream, as the flows run it): {works / e2e_s:,.0f} works/s "
-        f"(goal >= 5,000); {works:,} works in {e2e_s:.1f} s"
+        f"(goal >= 5,000); {works:,} works in {e2e_s:.1f} s, {e2e_cpu / works * 1000:.2f} ms "
+        "of CPU per work (all threads)"
     )
     lines.append(
         f"per {segment:,} works as the warehouse grows: "
@@ -155,21 +259,33 @@ def run(quick: bool = False) -> list[str]:
         + f" works/s (last / first {rates[-1] / rates[0]:.2f}x; the last includes finish_run)"
     )
     lines.append(
-        f"split, first {n:,} works: normalise {n / res['normalise']:,.0f} works/s, load_batch "
-        f"(groups of {LOAD_GROUP_IDS} ids) {n / res['load']:,.0f} works/s; one after the other "
-        f"{n / seq:,.0f} works/s (load_stream's first segment: {rates[0] * seq / n:.2f}x that)"
+        f"split, first {n:,} works, one stage after the other (wall works/s, CPU ms per work): "
+        + "; ".join(
+            f"{k} {n / res[k][0]:,.0f} works/s, {res[k][1] / n * 1000:.3f} ms" for k in stages
+        )
+        + f"; all four {n / seq:,.0f} works/s, {seq_cpu / n * 1000:.2f} ms of CPU per work "
+        f"(load_stream's first segment: {rates[0] * seq / n:.2f}x that)"
     )
     cores = len(os.sched_getaffinity(0))
     per_work = seq / n
     lines.append(
-        f"ceiling on {cores} cores at this cost per work ({per_work * 1000:.2f} ms of normalise + "
-        f"load_batch, one after the other): {cores / per_work:,.0f} works/s with every core busy "
-        f"all the time; 5,000 works/s needs {cores / 5000 * 1000:.2f} ms per work"
+        f"ceiling on {cores} cores at this cost per work ({per_work * 1000:.2f} ms of wall, "
+        f"{seq_cpu / n * 1000:.2f} ms of CPU, the four stages one after the other): "
+        f"{cores / per_work:,.0f} works/s with every core busy all the time "
+        f"({cores / (seq_cpu / n):,.0f} by CPU); 5,000 works/s needs "
+        f"{cores / 5000 * 1000:.2f} ms per work"
     )
+    lines.append(
+        f"DuckDB read_json, same pages into 3 raw tables (works, authorships, references; no "
+        f"normalising, identity or upserts): {raw_works / raw_s:,.0f} works/s, "
+        f"{raw_cpu / raw_works * 1000:.2f} ms of CPU per work; ours end to end "
+        f"{works / e2e_s / (raw_works / raw_s):.2f}x its rate"
+    )
+    base_rate = 1 / (res["normalise"][0] / n + res["decode"][0] / n + per_work_slow)
     lines.append(
         f"baseline, same normalise + executemany rows ({slow_rows:,} rows of "
         f"{len(res['sample'])} works, extrapolated): {base_rate:,.0f} works/s; ours "
-        f"{works / e2e_s / base_rate:.1f}x; load alone {per_work_slow * n / res['load']:.0f}x "
-        "executemany"
+        f"{works / e2e_s / base_rate:.1f}x; stage + load "
+        f"{per_work_slow * n / (res['stage'][0] + res['load'][0]):.0f}x executemany"
     )
     return lines

@@ -57,10 +57,20 @@ def make_client(source: str, settings: Settings, *, known: bool = False) -> Any:
     raise ValueError(f"unknown source {source!r}")
 
 
-# Write-ahead log size that triggers a checkpoint. DuckDB's 16 MB meant a checkpoint nearly every
-# load (raw answers are stored); 64 MB loads 1.3x faster (bench ingest: 1,375 -> 1,740 works/s,
-# 256 MB: 1,910) while uncheckpointed data, held in memory, stays small.
+# Write-ahead log size past which the writer checkpoints. DuckDB's 16 MB meant a checkpoint nearly
+# every load (raw answers are stored); 64 MB loads 1.3x faster (bench ingest: 1,375 -> 1,740
+# works/s, 256 MB: 1,910) while uncheckpointed data, held in memory, stays small (a run that
+# never checkpoints holds it all: 167 MB after 7,000 OpenAlex works). The writer checkpoints
+# itself (Writer.checkpoint_if_due); DuckDB's own automatic checkpoint, at commit, is set beyond
+# reach (WRITER_DUCKDB_CHECKPOINT). A checkpoint fills whatever limit it is given: raised for it
+# to the ceiling, a 30,000-id run peaked at 705 MB; by 128 MB, 664 MB at 30,000 and 949 MB at
+# 100,000 ids; not raised, 659 and 805 MB (main, never checkpointing: 637 and 913). So
+# CHECKPOINT_HEADROOM_MB is 0. A checkpoint out of memory invalidated the database once, at a
+# fixed 256 MB cap ~90% into a 100,000-id run (f45ae01); raise it if that is seen again.
 WRITER_CHECKPOINT_THRESHOLD = "64MB"
+WRITER_CHECKPOINT_BYTES = 64 * 2**20
+WRITER_DUCKDB_CHECKPOINT = "1TB"
+CHECKPOINT_HEADROOM_MB = 0
 
 
 # DuckDB's allocator keeps freed memory for reuse until a task's peak passes this (default
@@ -138,7 +148,7 @@ class Writer:
         self.memory_mb = 0
         self._set_limit(int(memory_mb))
         # A crash replays at most this much log on the next open, nothing more.
-        self.con.execute(f"set checkpoint_threshold = '{WRITER_CHECKPOINT_THRESHOLD}'")
+        self.con.execute(f"set checkpoint_threshold = '{WRITER_DUCKDB_CHECKPOINT}'")
         self.con.execute(f"set allocator_flush_threshold = '{WRITER_ALLOCATOR_FLUSH}'")
         self._lock = threading.Lock()
         # what readers in other processes are told (flows.sharing): the run, and the number and
@@ -159,6 +169,7 @@ class Writer:
                     result = fn(cur, *args, **kwargs)
                     self.loads += 1
                     self.committed_at = datetime.now(UTC)
+                    self.checkpoint_if_due()
                     return result
                 except Exception as exc:
                     retries += 1
@@ -170,6 +181,32 @@ class Writer:
                         raise
                 finally:
                     cur.close()
+
+    def checkpoint_if_due(self) -> bool:
+        """Checkpoint once the write-ahead log passes WRITER_CHECKPOINT_BYTES, DuckDB's limit
+        raised by CHECKPOINT_HEADROOM_MB (at most to the ceiling) meanwhile; True when it did. A checkpoint DuckDB refuses (a
+        reader's open transaction) is tried again after a later write: it moves nothing the
+        warehouse holds, only where DuckDB keeps it. Called with the writer's lock held."""
+        import duckdb
+
+        try:
+            size = os.stat(f"{self.db_path}.wal").st_size
+        except OSError:  # no log (":memory:", or nothing written since the last checkpoint)
+            return False
+        if size <= WRITER_CHECKPOINT_BYTES:
+            return False
+        room = min(self.ceiling_mb, self.memory_mb + CHECKPOINT_HEADROOM_MB)
+        if room > self.memory_mb:
+            self.con.execute(f"set memory_limit = '{int(room)}MB'")
+        try:
+            self.con.execute("checkpoint").fetchall()
+        except duckdb.Error as exc:
+            log.debug("checkpoint put off (%s)", str(exc).splitlines()[0][:200])
+            return False
+        finally:
+            if room > self.memory_mb:
+                self.con.execute(f"set memory_limit = '{int(self.memory_mb)}MB'")
+        return True
 
     def reader(self) -> tuple[Any, dict]:
         """A cursor whose transaction sees the last committed write (a load in progress is
@@ -196,11 +233,13 @@ class Writer:
 
     def index_mb(self) -> float:
         """Memory DuckDB holds for primary-key indexes now, in MB."""
-        row = self.con.execute(
+        # fetchall, not fetchone: a result left unread keeps its transaction open on the
+        # writer's connection, and DuckDB then skips every automatic checkpoint
+        rows = self.con.execute(
             "select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory() "
             "where tag = 'ART_INDEX'"
-        ).fetchone()
-        return row[0] / 2**20
+        ).fetchall()
+        return rows[0][0] / 2**20
 
     def _keep_headroom(self) -> None:
         need = int(2 * self.index_mb()) + LOAD_HEADROOM_MB

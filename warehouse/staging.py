@@ -93,18 +93,24 @@ def columns_of(rows: Sequence[tuple], spec: Spec) -> list[Sequence]:
     ]
 
 
+def arrow_table(rows: Sequence[tuple], spec: Spec):
+    """``rows`` (tuples in ``spec`` order) as an Arrow table of ``spec``'s column types, text
+    made storable: the Python-side cost of staging (``bench ingest`` times it as "stage")."""
+    schema = pa.schema([(col, _arrow_type(typ)) for col, typ in spec])
+    return pa.table(columns_of(rows, spec), schema=schema)
+
+
 @contextmanager
 def staged(
     con: duckdb.DuckDBPyConnection, name: str, *, spec: Spec, rows: Sequence[tuple]
 ) -> Iterator[str]:
     """Expose ``rows`` (tuples in ``spec`` order) as relation ``name`` for the ``with`` block."""
-    cols = columns_of(rows, spec)
     if USE_ARROW:
-        schema = pa.schema([(col, _arrow_type(typ)) for col, typ in spec])
-        con.register(name, pa.table(cols, schema=schema))
+        con.register(name, arrow_table(rows, spec))
         with _cleanup(lambda: con.unregister(name)):
             yield name
         return
+    cols = columns_of(rows, spec)
     # The names and types come from this package's specs, never from data; values are parameters.
     select = ", ".join(f'unnest(${i + 1}::{typ}[]) as "{col}"' for i, (col, typ) in enumerate(spec))
     con.execute(f"create or replace temp table {name} as select {select}", [list(c) for c in cols])

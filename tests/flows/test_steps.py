@@ -176,6 +176,92 @@ def test_the_writer_caps_duckdb_memory_and_flushes_its_allocator_early(tmp_path)
     assert got == (WRITER_ALLOCATOR_FLUSH, "244.1 MiB")  # DUCKDB_MEMORY_MB = 256, as MiB
 
 
+def _write_rows(con, n=20_000):
+    con.execute("create table if not exists t (k varchar primary key, body varchar)")
+    start = con.execute("select count(*) from t").fetchone()[0]
+    con.execute(
+        f"insert into t select 'k' || range, repeat('x', 500) from range({start}, {start + n})"
+    )
+
+
+def test_the_writer_checkpoints_once_the_log_passes_its_threshold(tmp_path, monkeypatch):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
+    writer = Writer(tmp_path / "w.duckdb")
+    wal = tmp_path / "w.duckdb.wal"
+    try:
+        sizes = []
+        for _ in range(3):  # each write ~10 MB of log
+            writer(_write_rows)
+            sizes.append(wal.stat().st_size if wal.exists() else 0)
+        rows = writer(lambda con: con.execute("select count(*) from t").fetchone()[0])
+    finally:
+        writer.close()
+    assert max(sizes) < 2**20  # checkpointed after each write: the rows are in the file
+    assert rows == 60_000
+
+
+def test_the_writer_checkpoints_with_its_limit_raised_by_a_headroom_then_restores_it(
+    tmp_path, monkeypatch
+):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
+    monkeypatch.setattr(steps, "CHECKPOINT_HEADROOM_MB", 128)
+    writer = Writer(tmp_path / "w.duckdb", memory_mb=256, ceiling_mb=2048)
+    limits = []
+    real = writer.con
+
+    class Spy:
+        def execute(self, query, *args):
+            if query.startswith("set memory_limit") or query == "checkpoint":
+                limits.append(query)
+            return real.execute(query, *args)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    try:
+        writer(_write_rows)
+        writer.con = Spy()
+        done = writer.checkpoint_if_due()  # nothing left to checkpoint: no change of limit
+        writer.con = real
+        writer(_write_rows)  # the write itself, unspied
+        writer.con = Spy()
+        with writer._lock:
+            real.execute("insert into t select 'z' || range, repeat('y', 500) from range(20000)")
+            due = writer.checkpoint_if_due()
+        writer.con = real
+        limit = writer(lambda con: con.execute("select current_setting('memory_limit')").fetchone())
+    finally:
+        writer.con = real
+        writer.close()
+    assert done is False
+    assert due is True
+    assert limits == ["set memory_limit = '384MB'", "checkpoint", "set memory_limit = '256MB'"]
+    assert limit == ("244.1 MiB",)
+
+
+def test_a_checkpoint_a_reader_holds_off_never_fails_the_write(tmp_path, monkeypatch):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 2**20)
+    writer = Writer(tmp_path / "w.duckdb")
+    try:
+        writer(lambda con: con.execute("create table t (k varchar primary key, body varchar)"))
+        cur, _ = writer.reader()  # a reader's open transaction, as `enrich sql` holds one
+        try:
+            writer(_write_rows)
+            writer(_write_rows)
+        finally:
+            cur.close()
+        rows = writer(lambda con: con.execute("select count(*) from t").fetchone()[0])
+    finally:
+        writer.close()
+    assert rows == 40_000
+
+
 def test_the_writer_takes_its_memory_cap_from_the_caller(tmp_path):
     writer = Writer(tmp_path / "w.duckdb", memory_mb=1024)
     try:
