@@ -184,9 +184,10 @@ class Writer:
 
     def checkpoint_if_due(self) -> bool:
         """Checkpoint once the write-ahead log passes WRITER_CHECKPOINT_BYTES, DuckDB's limit
-        raised by CHECKPOINT_HEADROOM_MB (at most to the ceiling) meanwhile; True when it did. A checkpoint DuckDB refuses (a
-        reader's open transaction) is tried again after a later write: it moves nothing the
-        warehouse holds, only where DuckDB keeps it. Called with the writer's lock held."""
+        raised by CHECKPOINT_HEADROOM_MB (at most to the ceiling) meanwhile; True when it did.
+        A checkpoint DuckDB refuses (a reader's open transaction) is tried again after a later
+        write: it moves nothing the warehouse holds, only where DuckDB keeps it. Called with
+        the writer's lock held."""
         import duckdb
 
         try:
