@@ -67,10 +67,10 @@ def todays_behaviour() -> Iterator[None]:
     from flows import steps
     from pipeline.sources import crossref, openalex
 
-    def make_client(source: str, settings: Settings):
+    def make_client(source: str, settings: Settings, **kw):
         if source == "crossref":
             return crossref.CrossrefClient(settings)
-        return real(source, settings)
+        return real(source, settings, **kw)
 
     real = steps.make_client
     with (
