@@ -24,13 +24,13 @@ from __future__ import annotations
 import contextlib
 import random
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 from bench._fakeapi_proc import FakeApiProcess
+from bench._sources import fetch_in_threads
 from pipeline.config import Settings
 from pipeline.records import Identifier
 
@@ -91,25 +91,10 @@ def enrich_seed(env: dict[str, str], ids: list[Identifier], db: Path) -> dict:
     steps.fresh_http_state()
     writer = steps.Writer(db)
     run_id = writer(start_run, "bench", {})
-    tallies: dict[str, steps.SourceTally] = {}
-    errors: list[BaseException] = []
-
-    def work(source: str) -> None:
-        try:
-            tallies[source] = steps.fetch_and_load(
-                source, ids, settings=settings, writer=writer, run_id=run_id
-            )
-        except BaseException as exc:  # reported, never swallowed
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(s,)) for s in SOURCES]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
     try:
-        if errors:
-            raise errors[0]
+        tallies = fetch_in_threads(
+            dict.fromkeys(SOURCES, ids), settings=settings, writer=writer, run_id=run_id
+        )
         works = writer.con.execute(
             "select doi, title, publication_year, venue, cited_by_count, sources from works "
             "where doi is not null order by doi"
