@@ -41,9 +41,11 @@ import math
 import tempfile
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from bench._fakeapi_proc import FakeApiProcess
+from bench._sources import in_threads
 from bench.bench_enrich import settings_for
 from pipeline.records import Identifier
 
@@ -193,7 +195,6 @@ def _change_the_world(api: FakeApiProcess, catalog) -> tuple[set[str], set[str]]
 def _refresh(api: FakeApiProcess, db: Path, *, citing: bool, only=SOURCES) -> dict:
     """What the refresh flow runs, per source in its own thread; who-cites only if ``citing``."""
     import dataclasses
-    import threading
 
     from flows import current, steps
     from warehouse.load import stale_works, start_run
@@ -203,31 +204,15 @@ def _refresh(api: FakeApiProcess, db: Path, *, citing: bool, only=SOURCES) -> di
         settings = dataclasses.replace(settings, citing_cap=0)
     steps.fresh_http_state()
     writer = steps.Writer(db)
-    done: dict = {}
-    errors: list[BaseException] = []
     try:
         run_id = writer(start_run, "bench-refresh", {})
         plans = {s: writer(stale_works, s, stale_after=timedelta(0)) for s in only}
-
-        def work(source: str) -> None:
-            try:
-                done[source] = current.refresh_source(
-                    source, plans[source], settings=settings, writer=writer, run_id=run_id
-                )
-            except BaseException as exc:  # reported, never swallowed
-                errors.append(exc)
-
+        step = partial(current.refresh_source, settings=settings, writer=writer, run_id=run_id)
         started = time.perf_counter()
-        threads = [threading.Thread(target=work, args=(s,)) for s in only]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        done = in_threads(plans, step)
         wall = time.perf_counter() - started
     finally:
         writer.close()
-    if errors:
-        raise errors[0]
     return {"wall": wall, "done": done, "asked": {s: len(v) for s, v in plans.items()}}
 
 
