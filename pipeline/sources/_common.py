@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pipeline.http import HttpAnswer, redact_text
 from pipeline.records import Identifier, LedgerEntry, RawResponse
@@ -26,6 +27,23 @@ def plain_doi(value: str) -> bool:
     """Whether a normalised (lower-case) DOI has only PLAIN_DOI characters: ``doi:`` list filters
     find it when the source has it, so a complete list answer without it settles its absence."""
     return PLAIN_DOI.fullmatch(value) is not None
+
+
+T = TypeVar("T")
+
+
+def pack(items: Iterable[T], *, most: int, fits: Callable[[list[T]], bool]) -> list[list[T]]:
+    """Items in order, in greedy batches of at most ``most`` whose ``fits(batch)`` holds (a
+    request URL under its bound); an item that fits with no other starts a batch of its own."""
+    batches: list[list[T]] = []
+    for item in items:
+        if batches and len(batches[-1]) < most:
+            trial = [*batches[-1], item]
+            if fits(trial):
+                batches[-1] = trial
+                continue
+        batches.append([item])
+    return batches
 
 
 def now_utc() -> datetime:

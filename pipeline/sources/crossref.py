@@ -65,6 +65,7 @@ from pipeline.normalise.change import CROSSREF_CHANGE_FIELDS
 from pipeline.records import AGENCY_NOTE, FetchBatch, Identifier, LedgerEntry, RawResponse
 from pipeline.sources._common import (
     ledger_entry,
+    pack,
     plain_doi,
     raw_response,
     unique_identifiers,
@@ -252,16 +253,12 @@ class CrossrefClient:
         self, idents: Sequence[Identifier], *, select: str | None = None
     ) -> list[list[Identifier]]:
         """Batches of <= BATCH_SIZE DOIs whose list URL stays under MAX_URL_CHARS."""
-        batches: list[list[Identifier]] = []
-        for ident in idents:
-            if batches and len(batches[-1]) < BATCH_SIZE:
-                trial = [*batches[-1], ident]
-                url = build_url(f"{self.base}/works", self._list_params(trial, select))
-                if len(url) <= MAX_URL_CHARS:
-                    batches[-1] = trial
-                    continue
-            batches.append([ident])
-        return batches
+
+        def fits(trial: list[Identifier]) -> bool:
+            url = build_url(f"{self.base}/works", self._list_params(trial, select))
+            return len(url) <= MAX_URL_CHARS
+
+        return pack(idents, most=BATCH_SIZE, fits=fits)
 
     # -- requests ------------------------------------------------------------------------------
 

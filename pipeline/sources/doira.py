@@ -39,6 +39,7 @@ from urllib.parse import quote
 from pipeline.config import Settings
 from pipeline.errors import FetchError
 from pipeline.http import HttpAnswer, SourceHttp, TransientBody, check_json
+from pipeline.sources._common import pack
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +131,7 @@ class DoiRaClient:
 
     def plan_batches(self, dois: Sequence[str]) -> list[list[str]]:
         """Batches of <= BATCH_SIZE DOIs whose URL stays under MAX_URL_CHARS."""
-        batches: list[list[str]] = []
-        for doi in dois:
-            if batches and len(batches[-1]) < BATCH_SIZE:
-                if len(self.url([*batches[-1], doi])) <= MAX_URL_CHARS:
-                    batches[-1].append(doi)
-                    continue
-            batches.append([doi])
-        return batches
+        return pack(dois, most=BATCH_SIZE, fits=lambda trial: len(self.url(trial)) <= MAX_URL_CHARS)
 
     def lookups(self, dois: Sequence[str]) -> Iterator[Lookup]:
         """First one Lookup without a request for the DOIs of PREFIX_AGENCIES (if any), then

@@ -49,6 +49,7 @@ from pipeline.normalise.change import OPENALEX_CHANGE_FIELDS
 from pipeline.records import CitingAsk, FetchBatch, Identifier, LedgerEntry, RawResponse
 from pipeline.sources._common import (
     ledger_entry,
+    pack,
     plain_doi,
     raw_response,
     unique_identifiers,
@@ -370,15 +371,11 @@ class OpenAlexClient:
     ) -> list[list[Identifier]]:
         """Split one scheme's identifiers into OR batches of <= 100 values whose URL (api_key
         included) stays under MAX_URL_CHARS."""
-        batches: list[list[Identifier]] = []
-        for ident in idents:
-            if batches and len(batches[-1]) < MAX_OR_VALUES:
-                trial = [*batches[-1], ident]
-                if len(self._list_url(trial, select, "*")) <= MAX_URL_CHARS:
-                    batches[-1] = trial
-                    continue
-            batches.append([ident])
-        return batches
+        return pack(
+            idents,
+            most=MAX_OR_VALUES,
+            fits=lambda trial: len(self._list_url(trial, select, "*")) <= MAX_URL_CHARS,
+        )
 
     def _list_url(self, idents: Sequence[Identifier], select: str | None, cursor: str) -> str:
         params = self._list_params(idents, select, cursor) + list(self._secret.items())
@@ -404,7 +401,8 @@ class OpenAlexClient:
         if res.complete:  # the answer is the evidence: only doubtful spellings are re-asked
             absent = [i for i in missing if self._settles(i, run)]
             outcomes += [self._absent(i, res.attempts) for i in absent]
-            retry_singly = [i for i in missing if i not in set(absent)]
+            settled = set(absent)
+            retry_singly = [i for i in missing if i not in settled]
         elif isinstance(res.error, BudgetExhausted):
             run.lists_refused = True
             log.warning("openalex: list budget spent; asking the rest one by one (free)")
