@@ -67,7 +67,6 @@ def make_client(source: str, settings: Settings, *, known: bool = False) -> Any:
 # 100,000 ids; not raised, 659 and 805 MB (main, never checkpointing: 637 and 913). So
 # CHECKPOINT_HEADROOM_MB is 0. A checkpoint out of memory invalidated the database once, at a
 # fixed 256 MB cap ~90% into a 100,000-id run (f45ae01); raise it if that is seen again.
-WRITER_CHECKPOINT_THRESHOLD = "64MB"
 WRITER_CHECKPOINT_BYTES = 64 * 2**20
 WRITER_DUCKDB_CHECKPOINT = "1TB"
 CHECKPOINT_HEADROOM_MB = 0
