@@ -235,3 +235,35 @@ def test_generalist_repository_prefixes_are_datacite_without_a_lookup(prefix):
     assert doi.value not in ra_asked
     crossref_asked = [c.request.url for c in responses.calls if "crossref" in c.request.url]
     assert all(quote(prefix, safe="") not in u and prefix not in u for u in crossref_asked)
+
+
+# -- a real doi.org answer --------------------------------------------------------------------------
+
+REAL_ANSWER = "tests/fixtures/api_answers/doira_rsd_mixed.json"  # origin: tests/fixtures/README
+
+
+def test_a_real_answer_gives_each_asked_doi_its_agency_or_status():
+    body = json.loads(open(REAL_ANSWER, encoding="utf-8").read())
+    asked = ["10.5240/b1fa-0eec-c316-3316-3a73-l", "notadoi", "10.35802/218300"]
+    verdicts = read_verdicts(asked, body)
+    assert verdicts == {asked[0]: "EIDR", asked[1]: "Invalid DOI", asked[2]: "Crossref"}
+    assert [doira.is_other_agency(verdicts[d]) for d in asked] == [True, False, False]
+    assert doira.is_crossref(verdicts[asked[2]])
+
+
+@responses.activate
+def test_a_real_answer_keeps_eidr_and_zenodo_dois_away_from_crossref():
+    with open(REAL_ANSWER, encoding="utf-8") as f:
+        responses.add(responses.GET, ANY_RA, body=f.read(), content_type=JSON)
+    work = {"status": "ok", "message-type": "work", "message": {"DOI": "10.35802/218300"}}
+    responses.add(responses.GET, ANY_SINGLETON, json=work)  # one DOI left: asked alone
+    eidr = Identifier("doi", "10.5240/b1fa-0eec-c316-3316-3a73-l")
+    zenodo = Identifier("doi", "10.5281/zenodo.1436372")
+    crossref = Identifier("doi", "10.35802/218300")
+    got = outcomes(list(client().fetch([eidr, zenodo, crossref])))
+    assert got[eidr] == ("not_in_source", "registration agency: EIDR")
+    assert got[zenodo] == ("not_in_source", "registration agency: DataCite")  # by policy
+    assert got[crossref][0] == "ok"
+    [lookup, crossref_call] = responses.calls
+    assert asked_dois(lookup) == [eidr.value, crossref.value]  # Zenodo needs no lookup
+    assert "10.35802/218300" in crossref_call.request.url
