@@ -9,16 +9,20 @@ still failed/pending (or the disk is full); 2 bad usage, bad configuration or un
 from __future__ import annotations
 
 import argparse
+import atexit
 import errno
 import inspect
 import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
+from flows.head_start import head_start
 from flows.interrupt import EXIT_INTERRUPTED, Interrupted, stop_on_signals
 from flows.local_server import prefect_api
 from flows.sharing import as_of_line
@@ -313,7 +317,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_paths(paths, default=not args.paths)
     say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
     _probe_warehouse(settings.db_path)  # a damaged warehouse is said before Prefect starts
-    with stop_on_signals(), prefect_api(os.environ) as api:
+    with stop_on_signals(), prefect_api(os.environ) as api, head_start(paths, settings):
         from flows.enrich import run_enrich
 
         summary = api.run(
@@ -935,16 +939,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The console script: :func:`main`, then exit. A run stopped by a signal exits at once
-    (``os._exit``) once its data is committed and its line printed: a fetch thread still
-    blocked on a socket must not keep the process alive (they are daemons, but Python's exit
-    still runs every atexit hook, and one may wait on the network)."""
-    code = main()
-    if code == EXIT_INTERRUPTED:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    raise SystemExit(code)
+    """The console script: :func:`main`, then :func:`exit_now`."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit with ``code`` without tearing the interpreter down module by module: after
+    Prefect's imports Python's own teardown takes 0.7-1.3 s (measured on an ``enrich run`` and on
+    a bare ``import flows.enrich``), on every verb, for nothing. What must happen at exit still
+    does, in Python's own order: threads that are not daemons are joined, then the atexit hooks
+    run (logging's flush, Prefect's queue drains, temporary files' removal), then the standard
+    streams are flushed.
+
+    A run stopped by a signal (130) skips the joins and hooks: its data is committed and its
+    line printed, and a fetch thread still blocked on a socket must not keep the process alive
+    (they are daemons, but an atexit hook may wait on the network)."""
+    if code != EXIT_INTERRUPTED:
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and not thread.daemon:
+                thread.join()
+        # atexit has no public "run the hooks now"; _run_exitfuncs is what the interpreter
+        # calls at exit (CPython since 3.0), and it clears them, so nothing runs twice
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (enrich sql | head): nothing to save
+            pass
+    os._exit(code)
 
 
 def _disk_full(exc: Exception, args: argparse.Namespace | None) -> str | None:

@@ -20,7 +20,7 @@ import ctypes
 import gc
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED
 from concurrent.futures import wait as futures_wait
 from datetime import UTC, datetime
@@ -65,14 +65,16 @@ def documents_task(writer: steps.Writer, paths: list[str], run_id: str, settings
     become a task's return value or parameter, which the run would keep alive until its end;
     they are dropped before the first fetch.
     """
-    from pipeline.extract import extract_paths
+    from flows.head_start import take
     from warehouse.load import load_documents
 
     # the warehouse's own file (and its .wal) is never read as a seed, even inside a seed folder
-    docs = []
-    for doc in extract_paths(paths, exclude=[str(settings.db_path)], limits=settings.read_limits):
-        STOP.check()  # a stop during a long extraction loads nothing of it
-        docs.append(doc)
+    exclude, limits = [str(settings.db_path)], settings.read_limits
+    # read already while Prefect got ready (flows.head_start), else read now
+    docs = take(paths, exclude=exclude, limits=limits)
+    if docs is None:
+        docs = list(_extract(paths, exclude, limits))
+    STOP.check()  # a stop during a long extraction loads nothing of it
     writer(load_documents, docs, run_id=run_id)
     summary = _documents_summary(docs)
     del docs
@@ -88,6 +90,14 @@ def match_task(
     from flows.matching import match_and_load
 
     return match_and_load(writer, settings, run_id=run_id, refresh=refresh, sources=sources)
+
+
+def _extract(paths: list[str], exclude: list[str], limits) -> Iterator[SeedDocument]:
+    from pipeline.extract import extract_paths
+
+    for doc in extract_paths(paths, exclude=exclude, limits=limits):
+        STOP.check()  # a stop during a long extraction loads nothing of it
+        yield doc
 
 
 def release_memory() -> None:

@@ -1,0 +1,158 @@
+"""flows.head_start: the seed documents read while Prefect gets ready, taken by documents_task."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import cli, head_start
+from flows.head_start import HeadStart, take, warm_imports
+from flows.interrupt import StopRequest
+from pipeline.errors import InputError
+from pipeline.extract import extract_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "tests/fixtures/documents"
+SOME = [
+    str(DOCS / n)
+    for n in (
+        "elife-00013.xml",
+        "efetch_pmc.xml",
+        "plos-one-0197919-p1-18-21.pdf",
+        "zotero-ris-05.ris",
+    )
+]
+
+
+def some_docs() -> list[str]:
+    return [p for p in SOME if Path(p).exists()] or [str(ROOT / "seeds")]
+
+
+def summary(docs) -> list[tuple]:
+    return [(d.path, len(d.mentions), tuple(m.identifier for m in d.mentions)) for d in docs]
+
+
+@pytest.fixture(autouse=True)
+def _nothing_offered():
+    yield
+    head_start._offered.clear()
+
+
+def test_a_head_start_reads_what_documents_task_would_read():
+    paths = some_docs()
+    head = HeadStart(paths, warm=()).start()
+    got = take(paths)
+    assert got is not None
+    assert summary(got) == summary(extract_paths(paths))
+    assert head.documents == []  # handed over: the run alone holds (and frees) them
+
+
+def test_documents_are_taken_once_and_only_for_the_same_arguments():
+    paths = some_docs()
+    HeadStart(paths, exclude=["/tmp/w.duckdb"], warm=()).start()
+    assert take(paths) is None  # another exclude: not what this run would read
+    assert take(paths, exclude=["/tmp/w.duckdb"]) is not None
+    assert take(paths, exclude=["/tmp/w.duckdb"]) is None  # once
+
+
+def test_a_stop_while_reading_is_never_taken_as_the_whole():
+    stop = StopRequest()
+    stop.set("SIGINT")
+    paths = some_docs()
+    HeadStart(paths, stop=stop, warm=()).start()
+    assert take(paths) is None  # documents_task reads again, and stops at its first check
+
+
+def test_a_reading_error_is_raised_where_the_run_takes_the_documents(tmp_path):
+    missing = [str(tmp_path / "absent")]
+    HeadStart(missing, warm=()).start()
+    with pytest.raises(InputError, match="absent: no such file"):
+        take(missing)
+
+
+def test_a_withdrawn_head_start_is_not_taken():
+    paths = some_docs()
+    head = HeadStart(paths, warm=()).start()
+    head.withdraw()
+    assert take(paths) is None
+
+
+def test_warm_imports_skip_names_that_do_not_import():
+    sys.modules.pop("json.tool", None)
+    warm_imports(["enrich_no_such_module", "json.tool"])
+    assert "json.tool" in sys.modules
+
+
+@pytest.mark.parametrize("name", head_start.WARM_MODULES)
+def test_every_warm_module_exists(name):
+    # a renamed module would silently turn its warm-up off
+    assert importlib.util.find_spec(name) is not None
+
+
+@pytest.mark.prefect
+@pytest.mark.e2e
+def test_a_run_reads_each_seed_document_once_while_prefect_gets_ready(
+    prefect_harness, api, monkeypatch, tmp_path
+):
+    for name, value in api.env().items():
+        monkeypatch.setenv(name, value)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    import pipeline.extract as extract
+
+    reads: list[tuple[str, str]] = []
+    real = extract.extract_document
+
+    def counted(path, **kw):
+        reads.append((Path(path).name, threading.current_thread().name))
+        return real(path, **kw)
+
+    monkeypatch.setattr(extract, "extract_document", counted)
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["run", str(seeds), "--db", str(db)]) == 0
+    names = sorted(p.name for p in seeds.iterdir())
+    assert sorted(n for n, _ in reads) == names  # each once: documents_task did not read again
+    assert {t for _, t in reads} == {"head-start"}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        loaded = con.execute("select count(*) from seed_documents").fetchone()[0]
+    finally:
+        con.close()
+    assert loaded == len(names)
+
+
+# -- leaving the process ---------------------------------------------------------------------------
+
+EXIT_SCRIPT = """
+import atexit, threading, time
+from flows.cli import exit_now
+atexit.register(lambda: print("hook", flush=True))
+threading.Thread(target=lambda: (time.sleep(0.3), print("thread", flush=True))).start()
+print("main", end="")
+exit_now({code})
+"""
+
+
+def test_exit_now_joins_threads_then_runs_the_hooks_then_exits_with_the_code():
+    out = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT.format(code=3)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 3
+    assert out.stdout.split() == ["mainthread", "hook"]
+
+
+def test_a_stopped_run_exits_at_once_without_waiting_for_threads_or_hooks():
+    out = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT.format(code=130)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 130
+    assert out.stdout == "main"  # flushed; the sleeping thread and the hook never ran
