@@ -332,6 +332,7 @@ class _WorkFacts:
     anchors: dict[str, Identifier]
     members: dict[str, set[Identifier]]
     provisional: set[str]
+    origins: dict[str, str]
 
 
 def _work_facts(
@@ -348,8 +349,9 @@ def _work_facts(
     members: dict[str, set[Identifier]] = {}
     for work_id, scheme, value in ids:
         members.setdefault(work_id, set()).add(Identifier(scheme, value))
-    anchors = {w: Identifier(s, v) for w, s, v in found}
-    return _WorkFacts(anchors, members, provisional_works)
+    anchors = {w: Identifier(s, v) for w, s, v, _ in found}
+    origins = {w: origin for w, _, _, origin in found}
+    return _WorkFacts(anchors, members, provisional_works, origins)
 
 
 def resolve(
@@ -363,7 +365,7 @@ def resolve(
         groups, known, anchors=facts.anchors, members=facts.members,
         asserted_by={i: by for i, (_, by) in found.items()}, provisional=facts.provisional,
     )  # fmt: skip
-    _write_new_works(con, res)
+    _write_new_works(con, res, origins=facts.origins)
     if res.merges:
         merge_works(
             con, res.merges, run_id=run_id, source=source, without_alias=res.provisional_merges
@@ -374,9 +376,23 @@ def resolve(
     return res
 
 
-def _write_new_works(con: duckdb.DuckDBPyConnection, res: Resolution) -> None:
-    rows = [(w, a.scheme, a.value) for w, a in sorted(res.new_works.items())]
-    spec = [("work_id", "varchar"), ("anchor_scheme", "varchar"), ("anchor_value", "varchar")]
+def _write_new_works(
+    con: duckdb.DuckDBPyConnection, res: Resolution, *, origins: dict[str, str]
+) -> None:
+    """Insert the works ``res`` mints. One minted to re-key provisional works takes their
+    origin: 'citing' when all of them are known only as citing works (merge_origin does the
+    rest), as it would have been had its best identifier arrived first."""
+    absorbed: dict[str, list[str]] = {}
+    for old, new in res.merges.items():
+        absorbed.setdefault(new, []).append(origins.get(old) or "seed")
+    rows = [
+        (w, a.scheme, a.value, "citing" if set(absorbed.get(w, ["seed"])) == {"citing"} else "seed")
+        for w, a in sorted(res.new_works.items())
+    ]
+    spec = [
+        ("work_id", "varchar"), ("anchor_scheme", "varchar"), ("anchor_value", "varchar"),
+        ("origin", "varchar"),
+    ]  # fmt: skip
     with staged(con, "_in_new_works", spec=spec, rows=rows):
         con.execute(sql("identity.sql", "insert_works"))
 

@@ -6,7 +6,7 @@ select i.scheme, i.value, w.work_id, w.asserted_by
 from _in_ids i join work_ids w on w.scheme = i.scheme and w.value = i.value;
 
 -- name: anchors
-select w.work_id, w.anchor_scheme, w.anchor_value
+select w.work_id, w.anchor_scheme, w.anchor_value, w.origin
 from works w join _in_work_list l on l.work_id = w.work_id;
 
 -- name: members
@@ -23,8 +23,8 @@ join work_ids i on i.scheme = w.anchor_scheme and i.value = w.anchor_value
 where i.run_id = $run_id and i.asserted_by <> 'seed';
 
 -- name: insert_works
-insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at)
-select work_id, anchor_scheme, anchor_value, now(), now() from _in_new_works
+insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at, origin)
+select work_id, anchor_scheme, anchor_value, now(), now(), origin from _in_new_works
 on conflict do nothing;
 
 -- name: insert_work_ids

@@ -258,3 +258,15 @@ def test_asserted_by_moves_to_a_better_ranked_source_and_never_back(con, run_id)
     assert con.execute(asserted).fetchone()[0] == "crossref"
     load(con, run_id, "pubmed", Normalised(records=(record("pubmed", "pmid:1", "doi:10.1/a"),)))
     assert con.execute(asserted).fetchone()[0] == "crossref"
+
+
+def test_a_citing_work_re_anchored_by_its_own_record_stays_a_citing_work(con, run_id):
+    load_documents(con, [document("s.txt", [("subject", ["pmid:1"])])], run_id=run_id)
+    load(con, run_id, "pubmed", Normalised(citations=(cites("pubmed", "pmid:1", "pmid:9"),)))
+    # run --expand citing: PubMed's record of the citing work gives its DOI
+    load(con, run_id, "pubmed", Normalised(records=(record("pubmed", "pmid:9", "doi:10.1/y"),)))
+    work, scheme, _ = work_and_anchor(con, "pmid:9")
+    assert (work, scheme) == (mint_work_id(ident("doi:10.1/y")), "doi")
+    assert con.execute("select origin from works where work_id = ?", [work]).fetchone() == (
+        "citing",
+    )
