@@ -35,7 +35,7 @@ def answers() -> dict[str, list[Normalised]]:
       first depends on who answers first; Crossref's record of the DOI may load before anyone
       has tied the DOI to pmid:1 (it then mints a work of its own, later absorbed);
     * PMC2 (seed) and doi:10.1/b are met apart (the seed names both) until PubMed's converter
-      links them;
+      or OpenAlex's record links them (two settled works merge: an alias is kept);
     * the works citing pmid:1 are bare pmid:9 and pmid:7 to PubMed (cited-in) and W9 + doi:10.1/y
       + pmid:9, W7 + doi:10.1/z + pmid:7 to OpenAlex: whichever loads first mints them.
     """
@@ -82,7 +82,16 @@ def answers() -> dict[str, list[Normalised]]:
                 )
             ),
             Normalised(
-                records=(record("openalex", "openalex:W2", "pmcid:PMC2", "pmid:2", title="OA b"),)
+                records=(
+                    record(
+                        "openalex",
+                        "openalex:W2",
+                        "pmcid:PMC2",
+                        "pmid:2",
+                        "doi:10.1/b",
+                        title="OA b",
+                    ),
+                )
             ),
             Normalised(
                 citations=(
@@ -156,8 +165,13 @@ def warehouse_after(batches: list[tuple[str, list]]) -> dict[str, list]:
             "select column_name from duckdb_columns() where table_name = ? order by column_index",
             [table],
         ).fetchall()
-        # the load's own clock and run are not part of what was loaded
-        keep = [f'"{c}"' for (c,) in cols if not c.endswith("_at") and c != "run_id"]
+        # the load's own clock and run are not part of what was loaded, nor which answer merged
+        # two settled works (work_aliases.source of a merged_work: the first to link them)
+        keep = [
+            f'"{c}"'
+            for (c,) in cols
+            if not c.endswith("_at") and c != "run_id" and (table, c) != ("work_aliases", "source")
+        ]
         rows = con.execute(f"select {', '.join(keep)} from {table}").fetchall()
         out[table] = sorted(map(repr, rows))
     con.close()
