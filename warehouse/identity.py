@@ -2,10 +2,22 @@
 
 Scheme
 ------
-``work_id = 'w_' + sha256('<scheme>:<value>')[:16]`` of the work's *anchor*: the best identifier
-(doi > pmid > pmcid > arxiv > openalex, then the smallest value) of the group it was first seen
-in. The id never changes afterwards, so it is stable across runs and sources; it is recomputable
-from its anchor (kept in ``works.anchor_scheme/anchor_value``).
+``work_id = 'w_' + sha256('<scheme>:<value>')[:16]`` of the work's *anchor* (kept in
+``works.anchor_scheme/anchor_value``), so a work_id is recomputable from its anchor. The anchor is
+the best identifier (doi > pmid > pmcid > arxiv > openalex, then the smallest value) of the work
+when it is minted; once the work is *settled* its id never changes, so it is stable across runs
+and refreshes.
+
+Arrival order
+-------------
+The sources load their answers as they come (issue 22), so within a run the same answers arrive
+in any order; the outcome must not show it. A work minted in this run from a source's answer
+(not from a seed document) is *provisional* until the run ends: it stays anchored on the best
+identifier its component holds (re-keyed when a better one joins, as a merge into the newly
+minted id) and a settled work absorbs it whatever their anchors. Seed works and the works of
+earlier runs are *settled*. A provisional id lived only inside its run, so absorbing one records
+no alias. ``work_ids.asserted_by`` names the best-ranked source that asserted the identifier
+(ASSERTION_ORDER), not the first to load; a better-ranked source asserting it later takes over.
 
 Groups and merges
 -----------------
@@ -15,10 +27,13 @@ and the existing ``work_ids`` rows are joined with a union-find; each connected 
 work:
 
 * no existing work -> a new work, anchored on the component's best identifier;
-* one existing work -> that work (new identifiers are added to ``work_ids``);
-* several -> they merge. The survivor is the work with the best anchor (same order as above, then
-  the smaller work_id), so the outcome does not depend on which answer arrived first. Every row that
-  references an absorbed id is rewritten (see identity.sql) and the absorbed id is kept in
+* only provisional works -> the work anchored on the component's best identifier (one of them,
+  or newly minted), which absorbs the others;
+* one settled work -> that work (new identifiers are added to ``work_ids``);
+* several settled works -> they merge. The survivor is the one with the best anchor (same order
+  as above, then the smaller work_id), so the outcome does not depend on which answer arrived
+  first; provisional works in the component merge into it too. Every row that references an
+  absorbed id is rewritten (see identity.sql) and an absorbed settled id is kept in
   ``work_aliases`` (kind ``merged_work``).
 
 Guard against bad data
@@ -39,7 +54,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -58,6 +73,12 @@ MAX_WORKS_PER_GROUP = len(SCHEME_RANK)
 # A work has one of each of these; a merge that would give it two is wrong. (Not DOIs: a work
 # may carry several, e.g. Crossref alias DOIs.)
 SINGLE_VALUED = ("pmid", "pmcid")
+# Who ``work_ids.asserted_by`` names when several sources assert an identifier: the seed documents
+# (the user printed it), then the sources in ``source_precedence.bibliographic`` order, which puts
+# each scheme's registry first (Crossref for DOIs, PubMed for PMIDs and PMCIDs) among the sources
+# that carry it. A fixed order, not the first to load, so arrival order does not show.
+ASSERTION_ORDER = ("seed", "crossref", "pubmed", "openalex")
+_ASSERTION_RANK = {source: n for n, source in enumerate(ASSERTION_ORDER)}
 
 _ID_SPEC = [("scheme", "varchar"), ("value", "varchar")]
 _NEW_ID_SPEC = [
@@ -119,7 +140,9 @@ class Resolution:
     work_of: dict[Identifier, str] = field(default_factory=dict)  # every accepted id -> work
     new_works: dict[str, Identifier] = field(default_factory=dict)  # work_id -> anchor
     merges: dict[str, str] = field(default_factory=dict)  # absorbed -> survivor
+    provisional_merges: set[str] = field(default_factory=set)  # absorbed, but kept no alias
     new_ids: dict[Identifier, str] = field(default_factory=dict)  # id -> asserted_by
+    reasserted: dict[Identifier, str] = field(default_factory=dict)  # known id -> better asserter
     conflicts: list[Conflict] = field(default_factory=list)
 
     def group_work(self, group: IdGroup) -> str:
@@ -188,16 +211,21 @@ class _Components:
             self.works[keep] |= self.works.pop(other)
 
 
-def _accept(comps: _Components, group: IdGroup, conflicts: list[Conflict]) -> None:
+def _accept(
+    comps: _Components, group: IdGroup, conflicts: list[Conflict]
+) -> tuple[Identifier, ...]:
+    """Join ``group`` unless the guard objects; the identifiers it was trusted to assert."""
     reason, works = comps.objection(group.ids)
     if not reason:
         comps.join(group.ids)
-        return
+        return group.ids
     conflicts.append(Conflict(group, works, reason))
     log.warning("identity conflict from %s %s: %s", group.asserted_by, group.primary, reason)
     # a distrusted seed group still needs a work per mention; a record keeps only its own key
-    for ident in group.ids if group.split_on_conflict else (group.primary,):
+    kept = group.ids if group.split_on_conflict else (group.primary,)
+    for ident in kept:
         comps.find(ident)
+    return kept
 
 
 def plan_identity(
@@ -206,44 +234,74 @@ def plan_identity(
     *,
     anchors: dict[str, Identifier],
     members: dict[str, set[Identifier]] | None = None,
+    asserted_by: dict[Identifier, str] | None = None,
+    provisional: Collection[str] = (),
 ) -> Resolution:
     """Pure: decide works, merges and new ids for ``groups`` given the ``known`` crosswalk.
 
     ``anchors`` maps each known work_id to its anchor (for choosing merge survivors);
-    ``members`` maps it to all its identifiers (so the guard sees what a merge would combine).
-    Groups are applied in order; one the guard objects to is recorded as a conflict.
+    ``members`` maps it to all its identifiers (so the guard sees what a merge would combine);
+    ``asserted_by`` gives who is recorded as asserting each known id (an id a better-ranked
+    source asserts again goes to ``reasserted``); ``provisional`` names the known works minted
+    in this run from a source's answer (see the module docstring). Groups are applied in order;
+    one the guard objects to is recorded as a conflict.
     """
     comps = _Components(known, members or {})
     res = Resolution()
     asserted: dict[Identifier, str] = {}
     for group in groups:
-        _accept(comps, group, res.conflicts)
+        trusted = set(_accept(comps, group, res.conflicts))
         for ident in group.ids:
-            if ident in comps.parent:
-                asserted.setdefault(ident, group.asserted_by)
+            if ident in trusted:
+                asserted[ident] = better_asserter(asserted.get(ident), group.asserted_by)
+            elif ident in comps.parent:  # known, but this group's word on it is not trusted
+                asserted.setdefault(ident, "")
+    stored = asserted_by or {}
     by_root: dict[Identifier, list[Identifier]] = {}
     for ident in asserted:
         by_root.setdefault(comps.find(ident), []).append(ident)
     for root, ids in by_root.items():
-        work_id = _component_work(ids, comps.works[root], anchors, res)
+        work_id = _component_work(comps, root, anchors, set(provisional), res)
         for ident in ids:
             res.work_of[ident] = work_id
+            by, before = asserted[ident], stored.get(ident)
             if ident not in known:
-                res.new_ids[ident] = asserted[ident]
+                res.new_ids[ident] = by
+            elif by and better_asserter(before, by) != before:
+                res.reasserted[ident] = by
     return res
 
 
+def better_asserter(one: str | None, two: str) -> str:
+    """Of two sources asserting an identifier, the one ``work_ids.asserted_by`` keeps
+    (ASSERTION_ORDER; ``one`` None or empty: nobody yet)."""
+    if not one:
+        return two
+    return min(one, two, key=lambda s: (_ASSERTION_RANK.get(s, len(_ASSERTION_RANK)), s))
+
+
 def _component_work(
-    ids: list[Identifier], works: set[str], anchors: dict[str, Identifier], res: Resolution
+    comps: _Components,
+    root: Identifier,
+    anchors: dict[str, Identifier],
+    provisional: set[str],
+    res: Resolution,
 ) -> str:
-    if not works:
-        anchor = best_identifier(ids)
-        work_id = mint_work_id(anchor)
-        res.new_works[work_id] = anchor
-        return work_id
-    survivor = min(works, key=lambda w: (*id_rank(anchors.get(w, Identifier("~", w))), w))
+    """The work of one component: its best-anchored settled work, else one anchored on its
+    best identifier (minted, or the provisional work already anchored there)."""
+    works = comps.works[root]
+    settled = works - provisional
+    if settled:
+        survivor = min(settled, key=lambda w: (*id_rank(anchors.get(w, Identifier("~", w))), w))
+    else:
+        anchor = best_identifier(comps.members[root])
+        survivor = mint_work_id(anchor)
+        if survivor not in works:
+            res.new_works[survivor] = anchor
     for work_id in works - {survivor}:
         res.merges[work_id] = survivor
+        if work_id in provisional:
+            res.provisional_merges.add(work_id)
     return survivor
 
 
@@ -254,44 +312,87 @@ def _component_work(
 
 def known_ids(con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]) -> dict[Identifier, str]:
     """The work of each of ``ids`` already in work_ids."""
+    return {i: work for i, (work, _) in _lookup(con, ids).items()}
+
+
+def _lookup(
+    con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]
+) -> dict[Identifier, tuple[str, str]]:
+    """(work, asserted_by) of each of ``ids`` already in work_ids."""
     rows = sorted({(i.scheme, i.value) for i in ids})
     with staged(con, "_in_ids", spec=_ID_SPEC, rows=rows):
         found = con.execute(sql("identity.sql", "lookup_ids")).fetchall()
-    return {Identifier(s, v): w for s, v, w in found}
+    return {Identifier(s, v): (w, by) for s, v, w, by in found}
+
+
+@dataclass(frozen=True)
+class _WorkFacts:
+    """What planning needs to know of the works a set of groups touches."""
+
+    anchors: dict[str, Identifier]
+    members: dict[str, set[Identifier]]
+    provisional: set[str]
+    origins: dict[str, str]
 
 
 def _work_facts(
-    con: duckdb.DuckDBPyConnection, work_ids: Iterable[str]
-) -> tuple[dict[str, Identifier], dict[str, set[Identifier]]]:
-    """Anchor and every identifier of each of ``work_ids``."""
+    con: duckdb.DuckDBPyConnection, work_ids: Iterable[str], *, run_id: str
+) -> _WorkFacts:
+    """Anchor and every identifier of each of ``work_ids``, and which are provisional (minted
+    in run ``run_id`` from a source's answer)."""
     rows = [(w,) for w in sorted(set(work_ids))]
     with staged(con, "_in_work_list", spec=[("work_id", "varchar")], rows=rows):
         found = con.execute(sql("identity.sql", "anchors")).fetchall()
         ids = con.execute(sql("identity.sql", "members")).fetchall()
+        provisional = con.execute(sql("identity.sql", "provisional"), {"run_id": run_id})
+        provisional_works = {w for (w,) in provisional.fetchall()}
     members: dict[str, set[Identifier]] = {}
     for work_id, scheme, value in ids:
         members.setdefault(work_id, set()).add(Identifier(scheme, value))
-    return {w: Identifier(s, v) for w, s, v in found}, members
+    anchors = {w: Identifier(s, v) for w, s, v, _ in found}
+    origins = {w: origin for w, _, _, origin in found}
+    return _WorkFacts(anchors, members, provisional_works, origins)
 
 
 def resolve(
     con: duckdb.DuckDBPyConnection, groups: Sequence[IdGroup], *, run_id: str, source: str
 ) -> Resolution:
     """Resolve ``groups`` to works and write the outcome (call inside the batch transaction)."""
-    known = known_ids(con, (i for g in groups for i in g.ids))
-    anchors, members = _work_facts(con, known.values())
-    res = plan_identity(groups, known, anchors=anchors, members=members)
-    _write_new_works(con, res)
+    found = _lookup(con, (i for g in groups for i in g.ids))
+    known = {i: work for i, (work, _) in found.items()}
+    facts = _work_facts(con, known.values(), run_id=run_id)
+    res = plan_identity(
+        groups, known, anchors=facts.anchors, members=facts.members,
+        asserted_by={i: by for i, (_, by) in found.items()}, provisional=facts.provisional,
+    )  # fmt: skip
+    _write_new_works(con, res, origins=facts.origins)
     if res.merges:
-        merge_works(con, res.merges, run_id=run_id, source=source)
+        merge_works(
+            con, res.merges, run_id=run_id, source=source, without_alias=res.provisional_merges
+        )
     write_new_ids(con, res.new_ids, work_of=res.work_of, run_id=run_id)
+    _write_reasserted(con, res.reasserted)
     _write_conflicts(con, res.conflicts, run_id=run_id)
     return res
 
 
-def _write_new_works(con: duckdb.DuckDBPyConnection, res: Resolution) -> None:
-    rows = [(w, a.scheme, a.value) for w, a in sorted(res.new_works.items())]
-    spec = [("work_id", "varchar"), ("anchor_scheme", "varchar"), ("anchor_value", "varchar")]
+def _write_new_works(
+    con: duckdb.DuckDBPyConnection, res: Resolution, *, origins: dict[str, str]
+) -> None:
+    """Insert the works ``res`` mints. One minted to re-key provisional works takes their
+    origin: 'citing' when all of them are known only as citing works (merge_origin does the
+    rest), as it would have been had its best identifier arrived first."""
+    absorbed: dict[str, list[str]] = {}
+    for old, new in res.merges.items():
+        absorbed.setdefault(new, []).append(origins.get(old) or "seed")
+    rows = [
+        (w, a.scheme, a.value, "citing" if set(absorbed.get(w, ["seed"])) == {"citing"} else "seed")
+        for w, a in sorted(res.new_works.items())
+    ]
+    spec = [
+        ("work_id", "varchar"), ("anchor_scheme", "varchar"), ("anchor_value", "varchar"),
+        ("origin", "varchar"),
+    ]  # fmt: skip
     with staged(con, "_in_new_works", spec=spec, rows=rows):
         con.execute(sql("identity.sql", "insert_works"))
 
@@ -308,6 +409,16 @@ def write_new_ids(
     rows = [(i.scheme, i.value, work_of[i], by, run_id) for i, by in new_ids.items()]
     with staged(con, "_in_new_ids", spec=_NEW_ID_SPEC, rows=rows):
         con.execute(sql("identity.sql", "insert_work_ids"))
+
+
+def _write_reasserted(con: duckdb.DuckDBPyConnection, reasserted: dict[Identifier, str]) -> None:
+    """Name the better-ranked source (ASSERTION_ORDER) in work_ids.asserted_by of known ids."""
+    if not reasserted:
+        return
+    rows = [(i.scheme, i.value, by) for i, by in sorted(reasserted.items())]
+    spec = [*_ID_SPEC, ("asserted_by", "varchar")]
+    with staged(con, "_in_reasserted", spec=spec, rows=rows):
+        con.execute(sql("identity.sql", "update_asserted_by"))
 
 
 def resolve_citations(con: duckdb.DuckDBPyConnection) -> int:
@@ -389,12 +500,21 @@ _MERGE_STEPS = (
 
 
 def merge_works(
-    con: duckdb.DuckDBPyConnection, merges: dict[str, str], *, run_id: str, source: str
+    con: duckdb.DuckDBPyConnection,
+    merges: dict[str, str],
+    *,
+    run_id: str,
+    source: str,
+    without_alias: Collection[str] = (),
 ) -> None:
-    """Fold each absorbed work into its survivor, rewriting every row that references it."""
-    rows = sorted(merges.items())
-    log.info("merging %d work(s): %s", len(rows), ", ".join(f"{a}->{b}" for a, b in rows[:5]))
-    with staged(con, "_merge_map", spec=[("old_id", "varchar"), ("new_id", "varchar")], rows=rows):
+    """Fold each absorbed work into its survivor, rewriting every row that references it; each
+    absorbed id is kept in work_aliases, except those in ``without_alias`` (provisional works:
+    their ids lived only inside the run that minted them)."""
+    quiet = set(without_alias)
+    rows = [(old, new, old not in quiet) for old, new in sorted(merges.items())]
+    log.info("merging %d work(s): %s", len(rows), ", ".join(f"{a}->{b}" for a, b, _ in rows[:5]))
+    spec = [("old_id", "varchar"), ("new_id", "varchar"), ("alias", "boolean")]
+    with staged(con, "_merge_map", spec=spec, rows=rows):
         for step in _MERGE_STEPS:
             con.execute(sql("identity.sql", step))
         con.execute(

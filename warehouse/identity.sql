@@ -2,26 +2,40 @@
 -- every absorbed work_id mapped to its final survivor (chains already flattened).
 
 -- name: lookup_ids
-select i.scheme, i.value, w.work_id
+select i.scheme, i.value, w.work_id, w.asserted_by
 from _in_ids i join work_ids w on w.scheme = i.scheme and w.value = i.value;
 
 -- name: anchors
-select w.work_id, w.anchor_scheme, w.anchor_value
+select w.work_id, w.anchor_scheme, w.anchor_value, w.origin
 from works w join _in_work_list l on l.work_id = w.work_id;
 
 -- name: members
 select i.work_id, i.scheme, i.value
 from work_ids i join _in_work_list l on l.work_id = i.work_id;
 
+-- Provisional works: minted in this run from a source's answer (their anchor's crosswalk row is
+-- this run's and no seed asserts it). identity.py re-anchors them and lets settled works absorb them.
+-- name: provisional
+select w.work_id
+from works w
+join _in_work_list l on l.work_id = w.work_id
+join work_ids i on i.scheme = w.anchor_scheme and i.value = w.anchor_value
+where i.run_id = $run_id and i.asserted_by <> 'seed';
+
 -- name: insert_works
-insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at)
-select work_id, anchor_scheme, anchor_value, now(), now() from _in_new_works
+insert into works (work_id, anchor_scheme, anchor_value, created_at, updated_at, origin)
+select work_id, anchor_scheme, anchor_value, now(), now(), origin from _in_new_works
 on conflict do nothing;
 
 -- name: insert_work_ids
 insert into work_ids (scheme, value, work_id, asserted_by, first_seen_at, run_id)
 select scheme, value, work_id, asserted_by, now(), run_id from _in_new_ids
 on conflict do nothing;
+
+-- name: update_asserted_by
+update work_ids set asserted_by = r.asserted_by
+from _in_reasserted r
+where work_ids.scheme = r.scheme and work_ids.value = r.value;
 
 -- name: insert_conflicts
 insert into identity_conflicts by name
@@ -234,6 +248,7 @@ where works.work_id = s.new_id;
 -- name: record_merged_aliases
 insert into work_aliases (alias_scheme, alias_value, work_id, kind, source, recorded_at, run_id)
 select 'work_id', old_id, new_id, 'merged_work', $source, now(), $run_id from _merge_map
+where alias
 on conflict do nothing;
 
 -- name: delete_absorbed_works

@@ -26,7 +26,7 @@ create table seed_documents (
 );
 
 -- The merged record. work_id = 'w_' + 16 hex of sha256('<scheme>:<value>') of its anchor, the
--- best identifier it was first seen with (see warehouse/identity.py).
+-- best identifier it had when its id was settled (see warehouse/identity.py, "Arrival order").
 create table works (
     work_id          varchar primary key,
     anchor_scheme    varchar not null,

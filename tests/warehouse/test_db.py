@@ -383,3 +383,36 @@ def test_disk_full_path_names_the_file_from_duckdb_and_the_os():
         assert disk_full_path(wrapped, "/d") == "/d/w.duckdb.wal"  # found through the chain
     assert disk_full_path(duckdb.IOException("Could not set lock on file"), "/d") is None
     assert disk_full_path(OSError(13, "Permission denied"), "/d") is None
+
+
+def test_v9_re_derives_asserted_by_by_source_precedence_from_what_the_file_holds(tmp_path):
+    path = tmp_path / "v8.duckdb"
+    con = file_at_version(path, 8)
+    con.execute(
+        "insert into work_ids (scheme, value, work_id, asserted_by, first_seen_at) values "
+        "('doi', '10.1/a', 'w_1', 'openalex', now()), ('pmid', '1', 'w_1', 'openalex', now()), "
+        "('openalex', 'W1', 'w_1', 'openalex', now()), ('pmid', '2', 'w_2', 'openalex', now())"
+    )
+    con.execute(
+        "insert into source_records (work_id, source, source_key, ids, author_count, fetched_at) "
+        "values ('w_1', 'crossref', '10.1/a', ['doi:10.1/a'], 0, now()), "
+        "('w_1', 'pubmed', '1', ['pmid:1', 'doi:10.1/a'], 0, now()), "
+        # a record kept on another work does not vouch for pmid:2 being w_2's
+        "('w_9', 'pubmed', '9', ['pmid:9', 'pmid:2'], 0, now())"
+    )
+    con.execute(
+        'insert into mentions (document_id, scheme, value, start, "end", line, group_key, '
+        "group_no, role, work_id) values ('d', 'pmid', '1', 0, 5, 1, 'd:1', 1, 'subject', 'w_1')"
+    )
+    con.close()
+
+    con = connect(path)
+    assert con.execute(
+        "select scheme, value, asserted_by from work_ids order by all"
+    ).fetchall() == [
+        ("doi", "10.1/a", "crossref"),
+        ("openalex", "W1", "openalex"),
+        ("pmid", "1", "seed"),
+        ("pmid", "2", "openalex"),
+    ]
+    con.close()

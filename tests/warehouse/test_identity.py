@@ -7,9 +7,11 @@ from hypothesis import strategies as st
 
 from pipeline.records import Identifier
 from warehouse.identity import (
+    ASSERTION_ORDER,
     MAX_WORKS_PER_GROUP,
     IdGroup,
     best_identifier,
+    better_asserter,
     mint_work_id,
     plan_identity,
 )
@@ -114,6 +116,73 @@ def test_a_distrusted_seed_group_keeps_every_identifier_as_its_own_work():
 
 
 # ------------------------------------------------------------------------------------------
+# arrival order: provisional works and asserted_by
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_provisional_work_is_re_anchored_when_a_better_identifier_joins_it():
+    # w_p was minted in this run from a source's bare PMID; OpenAlex then gives its DOI
+    res = plan_identity([group(PMID, DOI)], {PMID: "w_p"}, anchors={"w_p": PMID},
+                        provisional={"w_p"})  # fmt: skip
+    assert res.new_works == {mint_work_id(DOI): DOI}
+    assert res.merges == {"w_p": mint_work_id(DOI)} and res.provisional_merges == {"w_p"}
+    assert set(res.work_of.values()) == {mint_work_id(DOI)}
+
+
+def test_a_provisional_work_already_on_the_best_identifier_keeps_its_id():
+    w_d = mint_work_id(DOI)
+    res = plan_identity([group(DOI, PMID)], {DOI: w_d}, anchors={w_d: DOI}, provisional={w_d})
+    assert res.work_of == {DOI: w_d, PMID: w_d} and not res.merges and not res.new_works
+
+
+def test_a_settled_work_absorbs_a_provisional_one_whatever_their_anchors():
+    # the seed's PMID work meets a DOI work a source minted in this run: the seed's id stays,
+    # as it would have had the DOI joined it directly
+    known = {PMID: "w_p", DOI: "w_d"}
+    res = plan_identity([group(PMID, DOI)], known, anchors={"w_p": PMID, "w_d": DOI},
+                        provisional={"w_d"})  # fmt: skip
+    assert res.merges == {"w_d": "w_p"} and res.provisional_merges == {"w_d"}
+
+
+def test_merges_between_settled_works_keep_their_alias():
+    known = {PMID: "w_p", DOI: "w_d"}
+    res = plan_identity([group(PMID, DOI)], known, anchors={"w_p": PMID, "w_d": DOI})
+    assert res.merges == {"w_p": "w_d"} and not res.provisional_merges
+
+
+def test_asserted_by_names_the_best_ranked_source_not_the_first():
+    groups = [group(DOI, PMID, by="openalex"), group(PMID, by="pubmed"), group(DOI, by="crossref")]
+    res = plan_identity(groups, {}, anchors={})
+    assert res.new_ids == {DOI: "crossref", PMID: "pubmed"}
+
+
+def test_a_known_id_asserted_by_a_better_source_is_reasserted_and_never_downgraded():
+    known = {DOI: "w_d", PMID: "w_d"}
+    stored = {DOI: "openalex", PMID: "seed"}
+    res = plan_identity([group(DOI, PMID, by="crossref")], known, anchors={"w_d": DOI},
+                        asserted_by=stored)  # fmt: skip
+    assert res.reasserted == {DOI: "crossref"}
+
+
+def test_a_distrusted_group_asserts_only_what_it_keeps():
+    known = {PMID: "w_1", Identifier("pmid", "2"): "w_2"}
+    stored = {PMID: "openalex", Identifier("pmid", "2"): "openalex"}
+    res = plan_identity([group(DOI, PMID, Identifier("pmid", "2"), by="seed")], known,
+                        anchors={"w_1": PMID, "w_2": Identifier("pmid", "2")},
+                        asserted_by=stored)  # fmt: skip
+    assert res.conflicts and res.new_ids == {DOI: "seed"} and not res.reasserted
+
+
+def test_the_assertion_order_is_seed_then_the_bibliographic_source_precedence():
+    assert ASSERTION_ORDER == ("seed", "crossref", "pubmed", "openalex")
+    assert better_asserter(None, "openalex") == "openalex"
+    assert (
+        better_asserter("openalex", "pubmed") == better_asserter("pubmed", "openalex") == "pubmed"
+    )
+    assert better_asserter("crossref", "seed") == "seed"
+
+
+# ------------------------------------------------------------------------------------------
 # properties
 # ------------------------------------------------------------------------------------------
 
@@ -132,14 +201,24 @@ def partition(res) -> set[frozenset]:
     return {frozenset(v) for v in by_work.values()}
 
 
+sourced_groups = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(UNIVERSE), min_size=1, max_size=3, unique=True),
+        st.sampled_from(ASSERTION_ORDER),
+    ),
+    max_size=6,
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(groups_strategy, st.randoms())
+@given(sourced_groups, st.randoms())
 def test_the_outcome_does_not_depend_on_the_order_of_the_groups(raw_groups, rnd):
-    groups = [group(*g) for g in raw_groups]
+    groups = [group(*g, by=by) for g, by in raw_groups]
     shuffled = groups[:]
     rnd.shuffle(shuffled)
     one, two = plan_identity(groups, {}, anchors={}), plan_identity(shuffled, {}, anchors={})
     assert one.work_of == two.work_of
+    assert one.new_ids == two.new_ids  # who asserted each id, too
 
 
 @settings(max_examples=200, deadline=None)
