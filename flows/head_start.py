@@ -12,8 +12,10 @@ imports the modules the flow would otherwise import lazily after the server is r
 Nothing is written before the flow exists: the documents are loaded by ``documents_task`` as
 before, so a stop or a server that never starts loses only the reading. A stop asked while the
 thread reads ends it early; its partial result is never used (``documents_task`` reads again, and
-stops at its first check). An error while reading is raised where reading would have raised it,
-in ``documents_task``.
+stops at its first check). Nor is the result of a reading that raised: ``documents_task`` reads
+again, so a real error (a file gone, say) is raised where it always was, and an accident of the
+thread itself (two threads importing the same modules can, rarely, raise a deadlock error) costs
+only the head start.
 """
 
 from __future__ import annotations
@@ -77,12 +79,13 @@ class HeadStart:
         self.stop, self.warm = stop, tuple(warm)
         self.documents: list[SeedDocument] = []
         self.complete = False
-        self.error: BaseException | None = None
         self._read = threading.Event()
         self._thread = threading.Thread(target=self._work, name="head-start", daemon=True)
 
     def start(self) -> HeadStart:
         """Start the thread and offer its documents to the run's ``documents_task``."""
+        import pipeline.extract  # noqa: F401 - here, not in the thread: see the module docstring
+
         with _lock:
             _offered[self.key] = self
         self._thread.start()
@@ -98,18 +101,16 @@ class HeadStart:
                     return
                 self.documents.append(doc)
             self.complete = True
-        except BaseException as exc:  # raised again where the run reads (documents_task)
-            self.error = exc
+        except BaseException as exc:  # documents_task reads again, and raises it if it is real
+            log.debug("head start: reading stopped: %r", exc)
         finally:
             self._read.set()
         warm_imports(self.warm, self.stop)
 
     def result(self) -> list[SeedDocument] | None:
-        """Wait for the reading; the documents, or None when it stopped early (read again).
-        Raises the reading's error."""
+        """Wait for the reading; the documents, or None when it stopped early or raised (the run
+        reads again)."""
         self._read.wait()
-        if self.error is not None:
-            raise self.error
         docs, self.documents = self.documents, []  # the run's own list from now on (it frees it)
         return docs if self.complete else None
 
@@ -123,8 +124,7 @@ class HeadStart:
 def take(
     paths: Sequence[str], *, exclude: Sequence[str] = (), limits: ReadLimits | None = None
 ) -> list[SeedDocument] | None:
-    """The documents a head start read for exactly these arguments (once), else None.
-    Raises the error its reading raised."""
+    """The documents a head start read for exactly these arguments (once), else None."""
     with _lock:
         head = _offered.pop(_key(paths, exclude, limits), None)
     if head is None:

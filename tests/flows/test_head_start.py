@@ -73,11 +73,12 @@ def test_a_stop_while_reading_is_never_taken_as_the_whole():
     assert take(paths) is None  # documents_task reads again, and stops at its first check
 
 
-def test_a_reading_error_is_raised_where_the_run_takes_the_documents(tmp_path):
+def test_a_reading_that_raised_is_read_again_by_the_run(tmp_path):
     missing = [str(tmp_path / "absent")]
     HeadStart(missing, warm=()).start()
+    assert take(missing) is None  # documents_task reads again, and raises there:
     with pytest.raises(InputError, match="absent: no such file"):
-        take(missing)
+        list(extract_paths(missing))
 
 
 def test_a_withdrawn_head_start_is_not_taken():
