@@ -954,6 +954,8 @@ def exit_now(code: int) -> NoReturn:
     A run stopped by a signal (130) skips the joins and hooks: its data is committed and its
     line printed, and a fetch thread still blocked on a socket must not keep the process alive
     (they are daemons, but an atexit hook may wait on the network)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)  # a profiler or debugger writes its output at a normal exit
     if code != EXIT_INTERRUPTED:
         for thread in threading.enumerate():
             if thread is not threading.main_thread() and not thread.daemon:

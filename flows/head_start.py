@@ -33,9 +33,12 @@ from pipeline.records import SeedDocument
 log = logging.getLogger("flows.head_start")
 
 # Imported lazily by the flow once the server is ready (measured: modules new in sys.modules
-# after an ``enrich run``, prefect 3.9.1). A name that no longer exists is skipped: a missing
+# after an ``enrich run``, and a profile of its flow engine; prefect 3.9.1). A name that no longer exists is skipped: a missing
 # name only costs the head start, never the run.
 WARM_MODULES = (
+    "httpx",
+    "prefect.client.orchestration",  # ~1.5 s: the flow run's first API call imported it
+    "prefect.events",
     "prefect.flow_engine",
     "prefect.task_engine",
     "prefect.artifacts",
