@@ -34,8 +34,11 @@ run: install
 demo: install
 	$(BIN)/enrich demo
 
+# one pytest worker per core (pytest-xdist); --dist loadfile keeps each test file on one worker, so
+# a file's module-scoped fake APIs, Prefect homes and warehouses are built once and never shared
+# between processes (each worker has its own PREFECT_HOME and Prefect test server: tests/conftest.py)
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not prefect and not e2e and not slow"

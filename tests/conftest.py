@@ -86,7 +86,36 @@ def _fresh_http_state():
     reset_host_state()
 
 
+# Files not marked slow (make test-fast runs them) that still took 30-180 s each in
+# /work/lead/suite-durations.txt (their property tests and 200 MB inputs, CPU bound).
+_LONG_FILES = (
+    "reliability/test_fuzz_extract.py",
+    "pipeline/normalise/test_fuzz.py",
+    "reliability/test_hostile_seeds.py",
+    "warehouse/test_load_properties.py",
+)
+
+
+def _cost_rank(item) -> int:
+    """0 for slow tests and _LONG_FILES, 1 for the other Prefect and end-to-end tests, 2 for the
+    rest."""
+    if item.get_closest_marker("slow") or item.path.as_posix().endswith(_LONG_FILES):
+        return 0
+    if item.get_closest_marker("e2e") or item.get_closest_marker("prefect"):
+        return 1
+    return 2
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.prefect)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Under pytest-xdist (make test) the files holding the longest tests are handed out first,
+        # so the last minutes are not one worker finishing a crash loop while the other idles.
+        # Files are ranked by their costliest test and moved whole (a stable sort), so each
+        # file's own order is kept. A plain pytest run keeps the collection order.
+        rank: dict[object, int] = {}
+        for item in items:
+            rank[item.path] = min(rank.get(item.path, 2), _cost_rank(item))
+        items.sort(key=lambda item: rank[item.path])

@@ -3,6 +3,9 @@ real Writer, a real socket, the client's request."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 import pytest
 
 from flows import sharing, steps
@@ -10,10 +13,14 @@ from flows import sharing, steps
 
 @pytest.fixture
 def writer(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    # a short runtime folder of its own: under pytest-xdist tmp_path gains a popen-gwN level and
+    # the socket's path (folder + enrich-UID/ + 20 hex + .sock) passed AF_UNIX's 107 bytes
+    run = tempfile.mkdtemp(prefix="xdg-")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", run)
     w = steps.Writer(tmp_path / "w.duckdb")
     yield w
     w.close()
+    shutil.rmtree(run, ignore_errors=True)
 
 
 def test_nobody_answers_for_a_warehouse_no_run_holds(tmp_path, monkeypatch):
