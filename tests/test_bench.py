@@ -113,10 +113,12 @@ def test_main_prints_each_benchs_wall_and_the_total(monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert "   figure quick=True" in out
     assert "   FAILED: ValueError: no fake API" in out
-    walls = [line for line in out if re.fullmatch(r"   \(\d+\.\d s, load \d+\.\d\)", line)]
+    walls = [
+        line for line in out if re.fullmatch(r"   \(\d+\.\d s, CPU \d+\.\d s, load \d+\.\d\)", line)
+    ]
     assert len(walls) == 2
     assert re.fullmatch(
-        r"== total: 2 benchmark\(s\) in \d+ s \(\d+\.\d min\); load \d+\.\d at the start, "
+        r"== total: 2 benchmark\(s\) in \d+ s \(\d+\.\d min\), CPU \d+ s; load \d+\.\d at the start, "
         r"load \d+\.\d at the end; longest: (broken|ok) \d+ s, (broken|ok) \d+ s",
         out[-1],
     )
