@@ -11,8 +11,10 @@ as one work per line, and ``child_env()`` isolates Prefect and secrets for subpr
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -154,6 +156,32 @@ def child_env(extra: dict[str, str] | None = None, *, prefect_home: str | None =
     return env
 
 
+_PREPARED: dict[str, str] = {}
+
+
+def prepared_prefect_home() -> str:
+    """A Prefect home for the ``enrich`` subprocesses of every bench in this process, prepared
+    once (database created and migrated) by an ``enrich run`` on a page naming no identifier;
+    removed when the process exits. Each bench used to prepare its own (15-40 s each).
+    ``bench prefect`` keeps its own new home: it measures that first run."""
+    if "home" not in _PREPARED:
+        root = Path(tempfile.mkdtemp(prefix="enrich-bench-prefect-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        home, seeds = root / "prefect-home", root / "empty"
+        seeds.mkdir()
+        (seeds / "notes.txt").write_text("Notes\n\nNo identifiers here.\n", encoding="utf-8")
+        proc = subprocess.run(
+            [PYTHON, "-m", "flows", "run", str(seeds), "--db", str(root / "warm.duckdb")],
+            cwd=root, env=child_env(prefect_home=str(home)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"preparing a Prefect home: exit {proc.returncode}: "
+                               f"{proc.stderr[-800:]}")  # fmt: skip
+        _PREPARED["home"] = str(home)
+    return _PREPARED["home"]
+
+
 def seed_page(path: Path, idents) -> None:
     """Write identifiers as a numbered reference list: extraction reads one work per line."""
     label = {"doi": "doi:", "pmid": "PMID:", "pmcid": "PMCID:"}
@@ -163,6 +191,19 @@ def seed_page(path: Path, idents) -> None:
             f"{n}. Author A. Title {n}. J Bench. 2020. {label[ident.scheme]} {ident.value}"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def bench_size(
+    env_name: str, quick: bool, *, default: int, small: int, full: int | None = None
+) -> int:
+    """A bench's size: ``$env_name`` when set (``50000`` or ``50,000``), else ``small`` with
+    --quick, ``full`` with ``BENCH_FULL=1`` (when given), and ``default`` (``make bench``)."""
+    value = os.environ.get(env_name, "").replace(",", "").replace("_", "").strip()
+    if value:
+        return int(value)
+    if quick:
+        return small
+    return full if full is not None and full_sizes() else default
 
 
 def full_sizes() -> bool:

@@ -1,7 +1,8 @@
 """Extraction throughput: the whole extractor against one plain DOI regex scan, same files, same run.
 
 The corpus is generated from the two seed documents: each page is a seed with fresh identifiers
-(DOIs, PMIDs, PMCIDs), pages are concatenated into files of about 10 MB. Pages are kept in few
+(DOIs, PMIDs, PMCIDs), pages are concatenated into files of about 10 MB: 50 MB in all (150 MB with BENCH_FULL=1 or
+BENCH_EXTRACT_MB=150; 10 with --quick). Pages are kept in few
 large files so the figure measures extraction, not opening 40,000 small files.
 """
 
@@ -14,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._fakeapi_proc import bench_size
 from pipeline.extract import extract_paths
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -88,7 +90,7 @@ def _best(fn, root: Path, repeat: int) -> tuple[float, int, float]:
 
 def run(quick: bool = False) -> list[str]:
     """Generate the corpus, time both scans, and report MB/s and the ratio."""
-    total_mb = 10 if quick else 150
+    total_mb = bench_size("BENCH_EXTRACT_MB", quick, default=50, small=10, full=150)
     root = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     try:
         size, files = make_corpus(root, total_mb)
@@ -116,6 +118,7 @@ def run(quick: bool = False) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 PDFS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "documents"
+PDF_COPIES = 2  # each real PDF read this many times per pass (4 before; pages/s is per page)
 _PEAK = """
 import json, resource, sys
 sys.path.insert(0, {root!r})
@@ -174,7 +177,7 @@ def run_pdf(quick: bool = False) -> list[str]:
     import sys
 
     paths = sorted(PDFS.glob("*.pdf"))
-    paths = [p for p in paths if p.name != "encrypted.pdf"] * (1 if quick else 4)
+    paths = [p for p in paths if p.name != "encrypted.pdf"] * (1 if quick else PDF_COPIES)
     pages, mb = _pdf_pages(paths), sum(p.stat().st_size for p in paths) / 1e6
     _ours(paths[:1])  # the worker process starts once per run, not per file
     ours = _timed(_ours, paths, 2)

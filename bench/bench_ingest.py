@@ -1,7 +1,7 @@
 """Normalise + load, end to end: raw OpenAlex list bodies -> ``normalise`` -> ``load_batch``.
 
-N works (50,000, the issue's size; quick: 5,000) shaped like OpenAlex's (the fake API's renderer,
-with ~6 authors and ~30 references each) become JSON list bodies of 100 works, as
+N works (20,000; the issue's 50,000 with BENCH_FULL=1 or BENCH_INGEST_WORKS=50000; quick: 5,000)
+shaped like OpenAlex's (the fake API's renderer, with ~6 authors and ~30 references each) become JSON list bodies of 100 works, as
 ``/works?filter=...`` answers them, one FetchBatch each (raw answer + ledger outcomes), built
 before the clock starts (the client builds them while fetching).
 
@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench._fakeapi_proc import bench_size
 from bench.bench_load import executemany_insert, record_rows
 from flows.steps import LOAD_GROUP_IDS, SourceTally, Writer, load_stream
 from pipeline.normalise import normalise
@@ -224,7 +225,7 @@ def read_json_load(bodies, folder: Path) -> tuple[float, float, int]:
 
 
 def run(quick: bool = False) -> list[str]:
-    total = 5_000 if quick else 50_000
+    total = bench_size("BENCH_INGEST_WORKS", quick, default=20_000, small=5_000, full=50_000)
     segment = min(SEGMENT, total)
     bodies = make_bodies(total)
     mb = sum(len(b) for b, _ in bodies) / 1e6

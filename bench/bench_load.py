@@ -1,6 +1,7 @@
 """Warehouse loading: bulk staged upserts against row-by-row ``executemany`` on the same rows.
 
-Synthetic SourceRecords stand in for one source's answers: N works (50k; 5k with --quick), each
+Synthetic SourceRecords stand in for one source's answers: N works (20k; 50k with BENCH_FULL=1 or
+BENCH_LOAD_WORKS=50000; 5k with --quick), each
 with 3 identifiers, ~6 authors and ~30 references. Three figures, all measured in this run:
 
 * end to end: ``load_batch`` in batches of 5,000 works into a fresh file warehouse (raws, ledger,
@@ -18,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._fakeapi_proc import bench_size
 from pipeline.records import (
     AuthorRecord,
     FetchBatch,
@@ -135,7 +137,7 @@ def executemany_insert(con, rows: RecordRows) -> tuple[float, int]:
 
 def run(quick: bool = False) -> list[str]:
     """The figures, one line each."""
-    total = 5_000 if quick else 50_000
+    total = bench_size("BENCH_LOAD_WORKS", quick, default=20_000, small=5_000, full=50_000)
     batches = make_batches(total)
     records = [r for _, norm in batches for n in norm for r in n.records]
     lines = []

@@ -2,8 +2,9 @@
 
 Setup (not timed): the fake API in its own process with Crossref's and NCBI's real limits (3 list
 queries/s, 3 NCBI requests/s, 3 in flight), 30 ms of latency, and the evaluation catalog of real
-records (tests/fixtures/matching/catalog.jsonl, 3,333 works). N reference strings (300; quick:
-60) from the evaluation queries, positives and strings whose work is absent alike.
+records (tests/fixtures/matching/catalog.jsonl, 3,333 works). N reference strings (150, 300 with
+BENCH_FULL=1 or BENCH_MATCH_STRINGS=300; quick: 60) from the evaluation queries, positives and
+strings whose work is absent alike.
 
 Figures:
 - requests per string on a cold warehouse (goal: 1 Crossref search per string, plus the
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._fakeapi_proc import REAL_CONCURRENCY, REAL_LIMITS, FakeApiProcess
+from bench._fakeapi_proc import REAL_CONCURRENCY, REAL_LIMITS, FakeApiProcess, bench_size
 from bench.bench_enrich import settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def run(quick: bool = False) -> list[str]:
     from pipeline.http import reset_host_state
     from warehouse.db import connect
 
-    n = 60 if quick else 300
+    n = bench_size("BENCH_MATCH_STRINGS", quick, default=150, small=60, full=300)
     strings = _strings(n)
     entries = _entries(strings)
     with (

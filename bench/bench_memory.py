@@ -4,7 +4,7 @@ with ``BENCH_FULL=1``, ~15 minutes here).
 The seed is a reference list, one work per line with every id the catalog has for it (DOI, PMID,
 PMCID). The fake API runs in its own process without limits or latency and the client's pacing is
 raised (memory does not depend on pacing; this keeps the run short). ``enrich run`` uses an
-ephemeral Prefect server in a fresh PREFECT_HOME.
+ephemeral Prefect server in a Prefect home prepared once per ``python -m bench``.
 
 Figures: peak RSS (VmHWM, polled from /proc) of the enrich process itself and of its Prefect
 server child, the tree's max (``ru_maxrss`` of a clean parent's children), goal <= 300 MB for
@@ -23,7 +23,14 @@ import threading
 import time
 from pathlib import Path
 
-from bench._fakeapi_proc import PYTHON, ROOT, FakeApiProcess, child_env, full_sizes
+from bench._fakeapi_proc import (
+    PYTHON,
+    ROOT,
+    FakeApiProcess,
+    bench_size,
+    child_env,
+    prepared_prefect_home,
+)
 
 # 100,000 identifiers take ~15 minutes here (normalise + load are CPU-bound), too long for
 # `make bench`: BENCH_FULL=1 (or BENCH_MEMORY_IDS=100000) runs that size.
@@ -154,8 +161,7 @@ def measure_command(argv: list[str], env: dict, *, main: str = "enrich") -> dict
 def run(quick: bool = False) -> list[str]:
     from demo.fakeapi.generate import generate_catalog
 
-    default = 5_000 if quick else (100_000 if full_sizes() else 10_000)
-    n = int(os.environ.get("BENCH_MEMORY_IDS") or default)
+    n = bench_size("BENCH_MEMORY_IDS", quick, default=10_000, small=5_000, full=100_000)
     works = int(n / 2.4) + 100
     catalog = list(generate_catalog(works, 0))
     lines = []
@@ -163,7 +169,7 @@ def run(quick: bool = False) -> list[str]:
         FakeApiProcess(works=works) as api,
         tempfile.TemporaryDirectory(prefix="bench-mem-") as tmp,
     ):
-        env = child_env({**api.env, **FAST}, prefect_home=str(Path(tmp) / "prefect-home"))
+        env = child_env({**api.env, **FAST}, prefect_home=prepared_prefect_home())
         results = {}
         for label, size in (("baseline", n // 10), ("run", n)):
             count = write_seeds(Path(tmp) / f"seeds-{label}", catalog, size)

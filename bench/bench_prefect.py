@@ -10,11 +10,13 @@ Every figure is one subprocess, timed from start to exit, in this run:
 
 Our overhead over a trivial flow = (ours - plain) - (trivial flow - imports alone); goal < 1 s in
 both modes. Process start and imports are noisy on a shared machine, so the same comparison is
-also made inside one warm process (best of 3 after a warm-up): (ours - plain) - trivial flow. Ephemeral mode uses a fresh PREFECT_HOME: the 1st run prepares it (migrations), the
-2nd reuses it (``enrich`` sets no PREFECT_HOME, so real runs reuse ~/.prefect). Server mode
-starts ``prefect server start`` on a free port with its own PREFECT_HOME. Last, the cost of a
-task parameter of 100,000 identifiers (Prefect walks parameters with ``visit_collection``),
-plain and wrapped in ``prefect.utilities.annotations.quote`` as the flow now passes them.
+also made inside one warm process (best of 2 after a warm-up): (ours - plain) - trivial flow.
+Ephemeral mode uses a fresh PREFECT_HOME: the 1st run prepares it (migrations), the 2nd reuses
+it (``enrich`` sets no PREFECT_HOME, so real runs reuse ~/.prefect). Server mode starts
+``prefect server start`` on a free port on the Prefect home prepared once per ``python -m bench``
+(``prepared_prefect_home``), and runs each subprocess once. Last, the cost of a task parameter
+of 100,000 identifiers (Prefect walks parameters with ``visit_collection``), plain and wrapped in
+``prefect.utilities.annotations.quote`` as the flow now passes them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench._fakeapi_proc import PYTHON, ROOT, FakeApiProcess, child_env, free_port
+from bench._fakeapi_proc import (
+    PYTHON,
+    ROOT,
+    FakeApiProcess,
+    child_env,
+    free_port,
+    prepared_prefect_home,
+)
 
 SEEDS = ROOT / "seeds"
 ENRICH = str(ROOT / ".venv/bin/enrich")
@@ -59,7 +68,8 @@ def f():
 f()
 """
 # In one process, after a warm-up of each (imports, the ephemeral server's start, connections):
-# the best of 3 runs of each, so process start and import noise are out of the comparison.
+# the best of WARM_ROUNDS - 1 runs of each, so process start and import noise are out of the
+# comparison.
 WARM = """
 import sys, time, tempfile
 from prefect import flow, task
@@ -80,7 +90,7 @@ runs = {
     "ours": lambda: enrich_flow(paths=[seeds], db=db(), sources=["openalex", "crossref", "pubmed"]),
 }
 best = {}
-for rnd in range(4):
+for rnd in range(int(sys.argv[3])):
     for name, fn in runs.items():
         t = time.perf_counter()
         fn()
@@ -89,13 +99,15 @@ for rnd in range(4):
 for name, secs in best.items():
     print(name, secs)
 """
-# Fills the bytecode cache (child_env) so no measured process pays for compiling modules.
+WARM_ROUNDS = 3  # a warm-up, then the best of 2 (was 4: the best of 3)
+# Fills the bytecode cache (child_env) so no measured process pays for compiling modules, and
+# prints the default Prefect home.
 PRECOMPILE = (
     "import flows.cli, flows.enrich, flows.refresh, prefect.flow_engine, prefect.task_engine, "
     "prefect.server.api.server, prefect.artifacts, pipeline.sources.pubmed, "
-    "pipeline.sources.openalex, pipeline.sources.crossref, pipeline.normalise, warehouse.load"
+    "pipeline.sources.openalex, pipeline.sources.crossref, pipeline.normalise, warehouse.load\n"
+    "from prefect.settings import get_current_settings as s; print(s().home)"
 )
-HOME_PROBE = "from prefect.settings import get_current_settings as s; print(s().home)"
 
 
 def plain_run(seeds: str, db: str) -> dict:
@@ -194,15 +206,15 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str, float]:
 
 
 def warm(env: dict, tmp: Path) -> dict[str, float]:
-    """Best-of-3 seconds of a trivial flow, the plain composition and ours, in one warm process."""
-    _, out = timed([PYTHON, "-c", WARM, str(SEEDS), str(tmp)], env)
+    """Best seconds of a trivial flow, the plain composition and ours in one warm process."""
+    _, out = timed([PYTHON, "-c", WARM, str(SEEDS), str(tmp), str(WARM_ROUNDS)], env)
     return {k: float(v) for k, v in (line.split() for line in out.splitlines() if line.strip())}
 
 
 def warm_line(mode: str, w: dict[str, float]) -> str:
     extra = (w["ours"] - w["plain"]) - w["trivial"]
     return (
-        f"{mode}, warm process (best of 3): plain {w['plain']:.2f} s, ours {w['ours']:.2f} s, "
+        f"{mode}, warm process (best of {WARM_ROUNDS - 1}): plain {w['plain']:.2f} s, ours {w['ours']:.2f} s, "
         f"trivial flow {w['trivial']:.2f} s -> our overhead over a trivial flow {extra:+.2f} s "
         f"(goal < 1 s)"
     )
@@ -214,8 +226,7 @@ def overhead(m: dict, ours: float) -> float:
 
 def run(quick: bool = False) -> list[str]:
     lines = []
-    timed([PYTHON, "-c", PRECOMPILE], child_env())
-    default_home = timed([PYTHON, "-c", HOME_PROBE], child_env())[1].strip()
+    default_home = timed([PYTHON, "-c", PRECOMPILE], child_env())[1].strip()
     with (
         FakeApiProcess(works=0, seeds=True) as api,
         tempfile.TemporaryDirectory(prefix="bench-pf-") as t,
@@ -236,12 +247,14 @@ def run(quick: bool = False) -> list[str]:
             f"trivial flow {overhead(eph, second):+.1f} s (goal < 1 s)"
         )
         lines.append(warm_line("ephemeral", warm(env, tmp)))
-        server, url, boot = start_server(tmp / "server-home")
+        # on the Prefect home this `python -m bench` prepared: no migrations to wait for
+        server, url, boot = start_server(Path(prepared_prefect_home()))
         try:
             senv = child_env(
                 {**api.env, "PREFECT_API_URL": url}, prefect_home=str(tmp / "client-home")
             )
-            srv = measure(senv, tmp, "srv", ours_runs=2, repeat=2)
+            # one of each (was best of 2): the warm line below is the steadier comparison
+            srv = measure(senv, tmp, "srv")
             ours = min(srv["ours"])
             lines.append(
                 f"server ({boot:.0f} s to boot): plain {srv['plain']:.1f} s, ours {ours:.1f} s; "

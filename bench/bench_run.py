@@ -3,8 +3,8 @@ NCBI calls it makes per 1,000 mixed identifiers (issue 22, items 3 and 4).
 
 A real ``python -m flows run`` subprocess reads one seed page naming N mixed identifiers (a
 third each DOIs, PMIDs, PMCIDs of distinct works; 2,000) against the fake API in its own process
-with the real limits (``bench._fakeapi_proc``), in a Prefect home prepared once. Printed beside
-it, measured in the same run:
+with the real limits (``bench._fakeapi_proc``), in a Prefect home prepared once per
+``python -m bench`` (``prepared_prefect_home``). Printed beside it, measured in the same run:
 
 * the fixed cost: the same CLI run on a seed page naming no identifier (process start, imports,
   the local Prefect server, the flow, an empty warehouse);
@@ -37,7 +37,9 @@ from bench._fakeapi_proc import (
     REAL_CONCURRENCY,
     REAL_LIMITS,
     FakeApiProcess,
+    bench_size,
     child_env,
+    prepared_prefect_home,
     seed_page,
 )
 from bench.bench_enrich import BATCH, CR_LIST, NCBI, OA_PACE, pick_ids, settings_for
@@ -159,7 +161,7 @@ def ncbi_total(delta: dict) -> int:
 def run(quick: bool = False) -> list[str]:
     from demo.fakeapi.generate import generate_catalog
 
-    n = int(os.environ.get("BENCH_RUN_IDS") or (600 if quick else N_IDS))
+    n = bench_size("BENCH_RUN_IDS", quick, default=N_IDS, small=600)
     cat_n = int(n * 1.3) + 200
     catalog = list(generate_catalog(cat_n, 0))
     ids, facts = pick_ids(catalog, n)
@@ -170,14 +172,12 @@ def run(quick: bool = False) -> list[str]:
         tempfile.TemporaryDirectory(prefix="bench-run-") as tmp_name,
     ):
         tmp = Path(tmp_name)
-        env = child_env(api.env, prefect_home=str(tmp / "prefect-home"))
+        env = child_env(api.env, prefect_home=prepared_prefect_home())
         empty, full = tmp / "empty", tmp / "mixed"
         empty.mkdir()
         full.mkdir()
         (empty / "notes.txt").write_text("Notes\n\nNo identifiers here.\n", encoding="utf-8")
         seed_page(full / "refs.txt", ids)
-        cli_run(empty, tmp / "warm.duckdb", env, tmp)  # prepares the Prefect home once
-        time.sleep(1.1)  # the fake's one-second windows forget the warm-up
         fixed = cli_run(empty, tmp / "fixed.duckdb", env, tmp)
         time.sleep(1.1)
         api.reset_baseline()

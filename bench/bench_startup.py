@@ -3,12 +3,13 @@ a refresh with nothing stale takes, and what reading during a run costs.
 
 Real `python -m flows` processes against the fake API in its own process (the seeds' works, the
 real rate limits), each with its own local Prefect server (no PREFECT_API_URL), in a Prefect home
-prepared once. Baselines measured in the same run: a bare interpreter start (`python -c pass`)
-for the first line, the local server's own start-up for the run, `enrich status` (a plain read)
-for the no-op refresh.
+prepared once per ``python -m bench`` (``prepared_prefect_home``). Baselines measured in the
+same run: a bare interpreter start (`python -c pass`) for the first line, the local server's own
+start-up for the run, `enrich status` (a plain read) for the no-op refresh.
 
-Reading during a run (flows.sharing), at N works (100,000 with BENCH_FULL=1, else 10,000): what
-each mechanism would cost the writer per load, against the load itself (1,000 works):
+Reading during a run (flows.sharing), at N works (10,000; 100,000 with BENCH_FULL=1; any with
+BENCH_READERS_WORKS): what each mechanism would cost the writer per load, against the load itself
+(1,000 works):
 - release the file between loads: reopen + close (its checkpoint) per load;
 - publish a snapshot after each commit: copy the whole file per load;
 - answer over the socket (chosen): nothing per load; a query's answer time, against the same
@@ -29,8 +30,9 @@ from bench._fakeapi_proc import (
     REAL_LIMITS,
     ROOT,
     FakeApiProcess,
+    bench_size,
     child_env,
-    full_sizes,
+    prepared_prefect_home,
 )
 
 FIRST_LINE_GOAL = 2.0  # seconds (issue 18)
@@ -68,14 +70,12 @@ def _server_ready(stderr: str) -> float:
 
 
 def startup(work: Path) -> list[str]:
-    home = work / "prefect-home"
-    env = child_env(prefect_home=str(home))
+    env = child_env(prefect_home=prepared_prefect_home())
     db = work / "w.duckdb"
     with FakeApiProcess(
         works=0, seeds=True, latency=0.03, rates=REAL_LIMITS, concurrency=REAL_CONCURRENCY
     ) as api:
         env.update(api.env)
-        _timed(["run", str(ROOT / "seeds"), "--db", str(work / "warm.duckdb")], env, work)
         bare = _interpreter_start()
         first, wall, err, code = _timed(["run", str(ROOT / "seeds"), "--db", str(db)], env, work)
         server = _server_ready(err)
@@ -179,5 +179,5 @@ def run(quick: bool = False) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="enrich-bench-startup-") as tmp:
         work = Path(tmp)
         lines = [] if quick else startup(work)
-        works = 100_000 if full_sizes() else (2_000 if quick else 10_000)
+        works = bench_size("BENCH_READERS_WORKS", quick, default=10_000, small=2_000, full=100_000)
         return lines + readers(work, works)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -21,3 +25,121 @@ def test_there_are_benchmarks():
 def test_a_benchmark_module_imports_and_offers_run(name):
     module = importlib.import_module(f"bench.{name}")
     assert callable(module.run)
+
+
+# --- sizes: smaller defaults for `make bench`, the issues' sizes kept behind variables ---------
+
+
+@pytest.mark.parametrize(
+    ("env", "quick", "expected"),
+    [
+        ({}, False, 20_000),  # make bench
+        ({}, True, 5_000),  # --quick
+        ({"BENCH_FULL": "1"}, False, 50_000),  # the issue's size
+        ({"BENCH_INGEST_WORKS": "50,000"}, False, 50_000),  # one size, spelt as in the issue
+        ({"BENCH_INGEST_WORKS": "7000", "BENCH_FULL": "1"}, True, 7_000),  # the variable wins
+    ],
+)
+def test_bench_size_reads_its_variable_then_quick_then_full(monkeypatch, env, quick, expected):
+    from bench._fakeapi_proc import bench_size
+
+    monkeypatch.delenv("BENCH_FULL", raising=False)
+    monkeypatch.delenv("BENCH_INGEST_WORKS", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    got = bench_size("BENCH_INGEST_WORKS", quick, default=20_000, small=5_000, full=50_000)
+    assert got == expected
+
+
+def test_bench_size_without_a_full_size_keeps_the_default_under_bench_full(monkeypatch):
+    from bench._fakeapi_proc import bench_size
+
+    monkeypatch.setenv("BENCH_FULL", "1")
+    monkeypatch.delenv("BENCH_X", raising=False)
+    assert bench_size("BENCH_X", False, default=300, small=60) == 300
+
+
+# --- one prepared Prefect home for every bench of a run ----------------------------------------
+
+
+def test_the_prefect_home_is_prepared_once_per_process(monkeypatch):
+    from bench import _fakeapi_proc
+
+    calls = []
+
+    def fake_run(args, **kwargs):
+        calls.append((args, kwargs["env"]["PREFECT_HOME"]))
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(_fakeapi_proc, "_PREPARED", {})
+    monkeypatch.setattr(_fakeapi_proc.subprocess, "run", fake_run)
+    first = _fakeapi_proc.prepared_prefect_home()
+    assert _fakeapi_proc.prepared_prefect_home() == first
+    assert len(calls) == 1
+    args, home = calls[0]
+    assert args[1:4] == ["-m", "flows", "run"] and home == first
+
+
+def test_a_failed_preparation_raises_with_its_exit_code(monkeypatch):
+    from bench import _fakeapi_proc
+
+    def fake_run(args, **kwargs):
+        return subprocess.CompletedProcess(args, 2, "", "boom")
+
+    monkeypatch.setattr(_fakeapi_proc, "_PREPARED", {})
+    monkeypatch.setattr(_fakeapi_proc.subprocess, "run", fake_run)
+    with pytest.raises(RuntimeError, match="exit 2: boom"):
+        _fakeapi_proc.prepared_prefect_home()
+
+
+# --- walls: each bench's and the total -----------------------------------------------------------
+
+
+def test_main_prints_each_benchs_wall_and_the_total(monkeypatch, capsys):
+    from bench import __main__ as bench_main
+
+    ok = types.ModuleType("bench.bench_ok")
+    ok.run = lambda quick=False: [f"figure quick={quick}"]
+    broken = types.ModuleType("bench.bench_broken")
+
+    def fail(quick=False):
+        raise ValueError("no fake API")
+
+    broken.run = fail
+    monkeypatch.setitem(sys.modules, "bench.bench_ok", ok)
+    monkeypatch.setitem(sys.modules, "bench.bench_broken", broken)
+    monkeypatch.setattr(bench_main, "bench_modules", lambda names: ["bench_broken", "bench_ok"])
+    assert bench_main.main(["--quick"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "   figure quick=True" in out
+    assert "   FAILED: ValueError: no fake API" in out
+    walls = [
+        line for line in out if re.fullmatch(r"   \(\d+\.\d s, CPU \d+\.\d s, load \d+\.\d\)", line)
+    ]
+    assert len(walls) == 2
+    assert re.fullmatch(
+        r"== total: 2 benchmark\(s\) in \d+ s \(\d+\.\d min\), CPU \d+ s; load \d+\.\d at the start, "
+        r"load \d+\.\d at the end; longest: (broken|ok) \d+ s, (broken|ok) \d+ s",
+        out[-1],
+    )
+
+
+def test_bench_modules_selects_by_short_name():
+    from bench.__main__ import bench_modules
+
+    assert bench_modules(["ingest", "run"]) == ["bench_ingest", "bench_run"]
+    assert bench_modules(None) == MODULES
+
+
+# --- bench absent counts requests without Crossref's header pacing -------------------------------
+
+
+def test_absent_runs_unpaced_by_crossrefs_rate_headers():
+    from bench.bench_absent import unpaced
+    from pipeline import http
+
+    headers = {"x-rate-limit-limit": "10", "x-rate-limit-interval": "1s"}
+    assert http.advertised_rate(headers) == 10.0
+    with unpaced():
+        assert http.advertised_rate(headers) is None
+    assert http.advertised_rate(headers) == 10.0
