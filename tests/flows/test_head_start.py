@@ -145,19 +145,20 @@ exit_now({code})
 """
 
 
-def test_exit_now_joins_threads_then_runs_the_hooks_then_exits_with_the_code():
-    out = subprocess.run(
-        [sys.executable, "-c", EXIT_SCRIPT.format(code=3)],
+def exit_with(code: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT.format(code=code)],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
+
+
+def test_exit_now_joins_threads_then_runs_the_hooks_then_exits_with_the_code():
+    out = exit_with(3)
     assert out.returncode == 3
     assert out.stdout.split() == ["mainthread", "hook"]
 
 
 def test_a_stopped_run_exits_at_once_without_waiting_for_threads_or_hooks():
-    out = subprocess.run(
-        [sys.executable, "-c", EXIT_SCRIPT.format(code=130)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    out = exit_with(130)
     assert out.returncode == 130
     assert out.stdout == "main"  # flushed; the sleeping thread and the hook never ran
