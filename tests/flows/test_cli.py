@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +282,35 @@ def test_a_full_disk_is_one_line_naming_where_and_exit_1(capsys, tmp_path, monke
         f"enrich: disk full at {tmp_path}/w.duckdb.wal; free space and rerun (what "
         "was loaded before is kept)"
     ]
+
+
+# -- leaving the process (exit_now) ------------------------------------------------------------
+
+EXIT_ROOT = Path(__file__).resolve().parents[2]
+EXIT_SCRIPT = """
+import atexit, threading, time
+from flows.cli import exit_now
+atexit.register(lambda: print("hook", flush=True))
+threading.Thread(target=lambda: (time.sleep(0.3), print("thread", flush=True))).start()
+print("main", end="")
+exit_now({code})
+"""
+
+
+def exit_with(code: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT.format(code=code)],
+        cwd=EXIT_ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_exit_now_joins_threads_then_runs_the_hooks_then_exits_with_the_code():
+    out = exit_with(3)
+    assert out.returncode == 3
+    assert out.stdout.split() == ["mainthread", "hook"]
+
+
+def test_a_stopped_run_exits_at_once_without_waiting_for_threads_or_hooks():
+    out = exit_with(130)
+    assert out.returncode == 130
+    assert out.stdout == "main"  # flushed; the sleeping thread and the hook never ran

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -131,34 +130,3 @@ def test_a_run_reads_each_seed_document_once_while_prefect_gets_ready(
     finally:
         con.close()
     assert loaded == len(names)
-
-
-# -- leaving the process ---------------------------------------------------------------------------
-
-EXIT_SCRIPT = """
-import atexit, threading, time
-from flows.cli import exit_now
-atexit.register(lambda: print("hook", flush=True))
-threading.Thread(target=lambda: (time.sleep(0.3), print("thread", flush=True))).start()
-print("main", end="")
-exit_now({code})
-"""
-
-
-def exit_with(code: int) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", EXIT_SCRIPT.format(code=code)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-
-
-def test_exit_now_joins_threads_then_runs_the_hooks_then_exits_with_the_code():
-    out = exit_with(3)
-    assert out.returncode == 3
-    assert out.stdout.split() == ["mainthread", "hook"]
-
-
-def test_a_stopped_run_exits_at_once_without_waiting_for_threads_or_hooks():
-    out = exit_with(130)
-    assert out.returncode == 130
-    assert out.stdout == "main"  # flushed; the sleeping thread and the hook never ran
