@@ -65,11 +65,10 @@ def documents_task(writer: steps.Writer, paths: list[str], run_id: str, settings
     become a task's return value or parameter, which the run would keep alive until its end;
     they are dropped before the first fetch.
     """
-    from flows.head_start import take
+    from flows.head_start import reading, take
     from warehouse.load import load_documents
 
-    # the warehouse's own file (and its .wal) is never read as a seed, even inside a seed folder
-    exclude, limits = [str(settings.db_path)], settings.read_limits
+    exclude, limits = reading(settings)  # the warehouse's own file is never read as a seed
     # read already while Prefect got ready (flows.head_start), else read now
     docs = take(paths, exclude=exclude, limits=limits)
     if docs is None:

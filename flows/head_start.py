@@ -33,8 +33,8 @@ from pipeline.records import SeedDocument
 log = logging.getLogger("flows.head_start")
 
 # Imported lazily by the flow once the server is ready (measured: modules new in sys.modules
-# after an ``enrich run``, and a profile of its flow engine; prefect 3.9.1). A name that no longer exists is skipped: a missing
-# name only costs the head start, never the run.
+# after an ``enrich run``, and a profile of its flow engine; prefect 3.9.1). A name that no
+# longer exists is skipped: a missing name only costs the head start, never the run.
 WARM_MODULES = (
     "httpx",
     "prefect.client.orchestration",  # ~1.5 s: the flow run's first API call imported it
@@ -60,6 +60,13 @@ WARM_MODULES = (
 
 _lock = threading.Lock()
 _offered: dict[tuple, HeadStart] = {}
+
+
+def reading(settings: Settings) -> tuple[list[str], ReadLimits]:
+    """How a run reads its seed paths: (paths never read: the warehouse's own file, even inside
+    a seed folder; the read limits). ``documents_task`` and the head start both read this way,
+    so what one read is what the other would have."""
+    return [str(settings.db_path)], settings.read_limits
 
 
 def _key(paths: Sequence[str], exclude: Sequence[str], limits: ReadLimits | None) -> tuple:
@@ -150,9 +157,8 @@ def warm_imports(names: Sequence[str], stop: StopRequest = STOP) -> None:
 def head_start(paths: Sequence[str], settings: Settings) -> Iterator[HeadStart]:
     """For the length of ``enrich run``: its seed documents read as ``documents_task`` reads
     them (the warehouse's own files excluded), offered to it, withdrawn on the way out."""
-    head = HeadStart(
-        list(paths), exclude=[str(settings.db_path)], limits=settings.read_limits
-    ).start()
+    exclude, limits = reading(settings)
+    head = HeadStart(list(paths), exclude=exclude, limits=limits).start()
     try:
         yield head
     finally:
