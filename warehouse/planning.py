@@ -159,12 +159,10 @@ def stale_works(
     return out
 
 
-def uncounted(
-    con: duckdb.DuckDBPyConnection, source: str, *, exclude_run: str | None = None
-) -> list[Identifier]:
+def uncounted(con: duckdb.DuckDBPyConnection, source: str) -> list[Identifier]:
     """One identifier per work that ``source`` resolved (an ``ok`` ledger row for any of its
     identifiers) but that has no citation observation from ``source`` yet, named as the source
-    prefers for counts (REFRESH_PREFERENCE). Works resolved by run ``exclude_run`` are left out.
+    prefers for counts (REFRESH_PREFERENCE).
 
     A run killed after a source resolved a work but before it counted its citations (PubMed's
     cited-in count is a separate call after the records) leaves such works behind; the next run
@@ -172,9 +170,7 @@ def uncounted(
     """
     if source not in REFRESH_PREFERENCE:
         raise ValueError(f"unknown source {source!r}")
-    rows = _rows(
-        con, sql("planning.sql", "uncounted"), {"source": source, "exclude_run": exclude_run}
-    )
+    rows = _rows(con, sql("planning.sql", "uncounted"), {"source": source})
     out = []
     for _work_id, group in groupby(rows, key=lambda r: r[0]):
         pick = _count_id(source, [(Identifier(s, v), st) for _, s, v, st in group])

@@ -27,21 +27,20 @@ group by w.work_id;
 
 -- name: uncounted
 -- every identifier (with this source's ledger status) of each work the source resolved (an `ok`
--- row for any of its identifiers) that has no citation observation from the source; a work
--- resolved by run $exclude_run is left out (that run counts it itself)
+-- row for any of its identifiers) that has no citation observation from the source
 with resolved as (
-    select i.work_id, bool_or(coalesce(l.run_id = $exclude_run::varchar, false)) as this_run
+    select distinct i.work_id
     from work_ids i
     join fetch_ledger l on l.source = $source and l.scheme = i.scheme and l.value = i.value
     where l.status = 'ok'
-    group by i.work_id
 )
 select w.work_id, w.scheme, w.value, l.status
 from resolved r
 join work_ids w on w.work_id = r.work_id
 left join fetch_ledger l on l.source = $source and l.scheme = w.scheme and l.value = w.value
-where not r.this_run
-  and not exists (select 1 from citation_counts c where c.work_id = r.work_id and c.source = $source)
+where not exists (
+    select 1 from citation_counts c where c.work_id = r.work_id and c.source = $source
+)
 order by w.work_id, w.scheme, w.value;
 
 -- name: citing_without_record
