@@ -317,18 +317,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_paths(paths, default=not args.paths)
     say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
     _probe_warehouse(settings.db_path)  # a damaged warehouse is said before Prefect starts
-    with stop_on_signals(), prefect_api(os.environ) as api, head_start(paths, settings):
+    with stop_on_signals(), prefect_api(os.environ) as api, head_start(paths, settings) as head:
         from flows.enrich import run_enrich
 
-        summary = api.run(
-            lambda: run_enrich(
-                paths,
-                settings=settings,
-                sources=sources,
-                refresh=args.refresh,
-                expand=args.expand,
+        head.may_warm()  # Prefect is imported: the head start may import what the flow will need
+
+        def body() -> dict:
+            head.warmed()  # never import in two threads at once (flows.head_start)
+            return run_enrich(
+                paths, settings=settings, sources=sources, refresh=args.refresh, expand=args.expand
             )
-        )
+
+        summary = api.run(body)
     if summary.get("interrupted"):
         return _interrupted(summary)
     from flows.report import print_run_summary

@@ -90,11 +90,16 @@ class HeadStart:
         self.documents: list[SeedDocument] = []
         self.complete = False
         self._read = threading.Event()
+        self._may_warm = threading.Event()
+        self._too_late = False  # set before _may_warm, read after it: no lock needed
         self._thread = threading.Thread(target=self._work, name="head-start", daemon=True)
 
     def start(self) -> HeadStart:
         """Start the thread and offer its documents to the run's ``documents_task``."""
         import pipeline.extract  # noqa: F401 - here, not in the thread: see the module docstring
+        from pipeline.readers import preload
+
+        preload()
 
         with _lock:
             _offered[self.key] = self
@@ -115,7 +120,26 @@ class HeadStart:
             log.debug("head start: reading stopped: %r", exc)
         finally:
             self._read.set()
-        warm_imports(self.warm, self.stop)
+        while self.warm and not self._may_warm.wait(0.1):
+            if self.stop.is_set():
+                return
+        if not self._too_late:
+            warm_imports(self.warm, self.stop)
+
+    def may_warm(self) -> None:
+        """The command is done importing (Prefect included): the thread may import now."""
+        self._may_warm.set()
+
+    def warmed(self, timeout: float = 60.0) -> None:
+        """Called as the flow starts: wait (at most ``timeout`` seconds) for the warm-up to end,
+        so that the flow never imports while the thread does. A thread still reading will not
+        warm at all (the flow imports for itself, as without a head start, and takes the
+        documents when they are read)."""
+        if not self._read.is_set():
+            self._too_late = True
+        self._may_warm.set()
+        if not self._too_late:
+            self._thread.join(timeout)
 
     def result(self) -> list[SeedDocument] | None:
         """Wait for the reading; the documents, or None when it stopped early or raised (the run
@@ -125,7 +149,9 @@ class HeadStart:
         return docs if self.complete else None
 
     def withdraw(self) -> None:
-        """No longer offered (the run is over, or never started)."""
+        """No longer offered (the run is over, or never started); never warms after this."""
+        self._too_late = True
+        self._may_warm.set()
         with _lock:
             if _offered.get(self.key) is self:
                 del _offered[self.key]

@@ -68,6 +68,16 @@ class DocumentError(Exception):
         self.skipped = skipped
 
 
+def preload() -> None:
+    """Import every reader now (they are otherwise imported on a document's first use, with the
+    standard modules they need). A thread that then reads documents imports nothing, so it can
+    never meet another thread's imports halfway: two threads importing overlapping modules can
+    raise Python's import "deadlock detected" in either of them."""
+    from pipeline.readers import docx, json, pdf, xmlcheck  # noqa: F401
+
+    _text_readers()
+
+
 def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
     from pipeline.readers import (
         bibtex,

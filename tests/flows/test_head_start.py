@@ -93,6 +93,75 @@ def test_warm_imports_skip_names_that_do_not_import():
     assert "json.tool" in sys.modules
 
 
+def _warm_calls(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    monkeypatch.setattr(head_start, "warm_imports", lambda names, stop: calls.append(tuple(names)))
+    return calls
+
+
+def test_the_warm_up_waits_until_the_command_has_imported(monkeypatch):
+    """Warming while the command still imported Prefect raised Python's import "deadlock
+    detected" (Prefect printed "Failed to initialize plugins") in one of the two threads."""
+    calls = _warm_calls(monkeypatch)
+    paths = some_docs()
+    head = HeadStart(paths, warm=["json.tool"]).start()
+    assert take(paths) is not None  # read, and not warming yet
+    head._thread.join(0.5)
+    assert calls == [] and head._thread.is_alive()
+    head.may_warm()
+    head.warmed()
+    assert calls == [("json.tool",)] and not head._thread.is_alive()
+
+
+def test_a_head_start_still_reading_when_the_flow_starts_never_warms(monkeypatch, tmp_path):
+    calls = _warm_calls(monkeypatch)
+    release = threading.Event()
+    import pipeline.extract
+
+    def slow(paths, **kw):
+        release.wait(10)
+        return iter(())
+
+    monkeypatch.setattr(pipeline.extract, "extract_paths", slow)
+    head = HeadStart([str(tmp_path)], warm=["json.tool"]).start()
+    head.may_warm()
+    head.warmed()  # returns at once: the flow imports for itself, as without a head start
+    assert head._thread.is_alive()
+    release.set()
+    head._thread.join(5)
+    assert calls == [] and not head._thread.is_alive()
+
+
+def test_reading_documents_after_preload_imports_nothing():
+    """The head start reads while the command imports Prefect: a reader importing then could
+    meet those imports halfway. Every format is read in a fresh interpreter after
+    ``pipeline.readers.preload()``, and no module may be new."""
+    import subprocess
+
+    names = [
+        "acm-data-placement.pdf", "pandoc-notes.docx", "elife-00013.xml", "pubmed1.xml",
+        "endnote_article.xml", "csl_pubmed.json", "pubmed_result1.nbib", "zotero-ris-05.ris",
+    ]  # fmt: skip
+    docs = [str(DOCS / n) for n in names] + [str(ROOT / "seeds")]
+    docs += [
+        str(p)
+        for p in (ROOT / "tests/fixtures").rglob("*")
+        if p.suffix in (".bib", ".html", ".csv", ".enw", ".md", ".txt")
+    ][:12]
+    code = (
+        "import sys; import pipeline.extract; from pipeline.readers import preload; preload();"
+        "before = set(sys.modules);"
+        f"docs = list(pipeline.extract.extract_paths({docs!r}));"
+        "print(len(docs)); print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert int(out[0]) >= len(docs) - 1
+    new = [m for m in eval(out[1]) if not m.startswith("encodings.")]  # codecs: leaf modules
+    assert new == []
+
+
 @pytest.mark.parametrize("name", head_start.WARM_MODULES)
 def test_every_warm_module_exists(name):
     # a renamed module would silently turn its warm-up off
