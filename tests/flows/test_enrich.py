@@ -34,6 +34,22 @@ def test_the_documents_task_loads_the_seeds_and_returns_only_their_summary(tmp_p
     assert mentions == 3
 
 
+def test_memory_is_released_after_large_documents_only(tmp_path, monkeypatch):
+    (tmp_path / "refs.txt").write_text("doi: 10.1234/one\ndoi: 10.1234/two\n", encoding="utf-8")
+    calls = []
+    monkeypatch.setattr(enrich, "release_memory", lambda: calls.append(1))
+    writer = Writer(tmp_path / "w.duckdb")
+    try:
+        settings = Settings(db_path=tmp_path / "w.duckdb")
+        for threshold in (3, 2):  # 2 mentions: below, then at the threshold
+            monkeypatch.setattr(enrich, "RELEASE_AFTER_MENTIONS", threshold)
+            run_id = writer(start_run, "enrich", {})
+            enrich.documents_task.fn(writer, [str(tmp_path / "refs.txt")], run_id, settings)
+    finally:
+        writer.close()
+    assert calls == [1]
+
+
 def test_releasing_memory_is_safe_to_call_at_any_time():
     enrich.release_memory()
     enrich.release_memory()
