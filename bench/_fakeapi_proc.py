@@ -223,7 +223,7 @@ def bench_size(
 
 
 def full_sizes() -> bool:
-    """``BENCH_FULL=1``: the sizes of issue #7 that ``make bench`` cannot afford (20,000 ids to
-    enrich, 100,000 ids for memory), ~25 minutes here; without it ``make bench`` stays under 10
-    minutes. Ingest always runs the issue's 50,000 works."""
+    """``BENCH_FULL=1``: the issues' sizes that ``make bench`` cannot afford (20,000 ids to
+    enrich, 100,000 ids for memory, 50,000 works to ingest...), ~25 minutes here; without it
+    ``make bench`` aims at under 10 minutes (bench/README.md)."""
     return os.environ.get("BENCH_FULL", "") not in ("", "0")

@@ -174,6 +174,18 @@ def test_each_benchmark_runs_in_a_process_of_its_own_sharing_one_prefect_root(mo
     assert commands[1][1:] == ["-m", "bench", "--one", "ok", "--quick"]
 
 
+def test_one_runs_a_single_benchmark_here_without_a_total(monkeypatch, capsys):
+    from bench import __main__ as bench_main
+
+    ok = types.ModuleType("bench.bench_ok")
+    ok.run = lambda quick=False: [f"figure quick={quick}"]
+    monkeypatch.setitem(sys.modules, "bench.bench_ok", ok)
+    assert bench_main.main(["--one", "ok", "--quick"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["== ok", "   figure quick=True"]
+    assert len(out) == 3 and not out[-1].startswith("== total")
+
+
 def test_bench_modules_selects_by_short_name():
     from bench.__main__ import bench_modules
 
