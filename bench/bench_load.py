@@ -40,24 +40,29 @@ SAMPLE_WORKS = 100  # works whose rows the slow executemany baseline inserts
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def synthetic_record(n: int, total: int, rng: random.Random) -> SourceRecord:
-    """One OpenAlex-like record for work ``n`` with ~6 authors and ~30 references."""
+def synthetic_record(
+    n: int, total: int, rng: random.Random, *, references: bool = True
+) -> SourceRecord:
+    """One OpenAlex-like record for work ``n`` with ~6 authors and ~30 references (without
+    ``references``, none drawn nor listed, only their count)."""
     authors = tuple(
         AuthorRecord(position=p, raw_name=f"Family{n % 997}_{p}, G", family=f"Family{n % 997}_{p}",
                      given="G", orcid=f"0000-0001-{n % 9999:04d}-{p:04d}" if p % 2 else None,
                      affiliations=(f"Dept {p}, University {n % 50}",))
         for p in range(1, rng.randint(4, 8) + 1)
     )  # fmt: skip
+    count = rng.randint(25, 35)  # kept as reference_count without ``references``
     refs = tuple(
         ReferenceRecord("doi", f"10.5555/w{rng.randrange(total * 2)}", position=i)
-        for i in range(1, rng.randint(25, 35) + 1)
+        for i in range(1, count + 1)
+        if references
     )
     ids = (Identifier("openalex", f"W{n}"), Identifier("doi", f"10.5555/w{n}"),
            Identifier("pmid", str(10_000_000 + n)))  # fmt: skip
     return SourceRecord(
         source="openalex", source_key=f"W{n}", ids=ids, title=f"Synthetic work {n}",
         publication_year=1990 + n % 35, venue=f"Journal {n % 300}", issn_l=f"{n % 300:04d}-0000",
-        type="article", authors=authors, references=refs, reference_count=len(refs),
+        type="article", authors=authors, references=refs, reference_count=count,
         cited_by_count=n % 500, counts_by_year=((2025, n % 7),),
     )  # fmt: skip
 

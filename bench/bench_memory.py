@@ -1,5 +1,6 @@
-"""Peak RSS of ``enrich run`` (a subprocess) on N identifiers (10,000; quick: 5,000; 100,000
-with ``BENCH_FULL=1``, ~15 minutes here).
+"""Peak RSS of ``enrich run`` (a subprocess) on N identifiers (5,000; quick: 2,000; 100,000
+with ``BENCH_FULL=1``, ~15 minutes here; any with ``BENCH_MEMORY_IDS``: 10,000 before issue 22's
+trimming, when the bench cost 100 CPU s against 62 now).
 
 The seed is a reference list, one work per line with every id the catalog has for it (DOI, PMID,
 PMCID). The fake API runs in its own process without limits or latency and the client's pacing is
@@ -161,7 +162,7 @@ def measure_command(argv: list[str], env: dict, *, main: str = "enrich") -> dict
 def run(quick: bool = False) -> list[str]:
     from demo.fakeapi.generate import generate_catalog
 
-    n = bench_size("BENCH_MEMORY_IDS", quick, default=10_000, small=5_000, full=100_000)
+    n = bench_size("BENCH_MEMORY_IDS", quick, default=5_000, small=2_000, full=100_000)
     works = int(n / 2.4) + 100
     catalog = list(generate_catalog(works, 0))
     lines = []

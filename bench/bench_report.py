@@ -21,7 +21,6 @@ import hashlib
 import random
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def build_warehouse(path: Path, total: int) -> None:
     load_documents(con, _documents(total), run_id=run)
     rng = random.Random(19)
     for start in range(0, total, BATCH):
-        records = [replace(synthetic_record(n, total, rng), references=())
+        records = [synthetic_record(n, total, rng, references=False)
                    for n in range(start, min(start + BATCH, total))]  # fmt: skip
         load_batch(con, *_batch("openalex", records, [], start), run_id=run)
         twins = [

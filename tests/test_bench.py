@@ -71,6 +71,7 @@ def test_the_prefect_home_is_prepared_once_per_process(monkeypatch):
         calls.append((args, kwargs["env"]["PREFECT_HOME"]))
         return subprocess.CompletedProcess(args, 0, "", "")
 
+    monkeypatch.delenv("BENCH_PREFECT_ROOT", raising=False)
     monkeypatch.setattr(_fakeapi_proc, "_PREPARED", {})
     monkeypatch.setattr(_fakeapi_proc.subprocess, "run", fake_run)
     first = _fakeapi_proc.prepared_prefect_home()
@@ -86,10 +87,30 @@ def test_a_failed_preparation_raises_with_its_exit_code(monkeypatch):
     def fake_run(args, **kwargs):
         return subprocess.CompletedProcess(args, 2, "", "boom")
 
+    monkeypatch.delenv("BENCH_PREFECT_ROOT", raising=False)
     monkeypatch.setattr(_fakeapi_proc, "_PREPARED", {})
     monkeypatch.setattr(_fakeapi_proc.subprocess, "run", fake_run)
     with pytest.raises(RuntimeError, match="exit 2: boom"):
         _fakeapi_proc.prepared_prefect_home()
+
+
+def test_the_prefect_home_is_prepared_once_for_the_benches_child_processes(monkeypatch, tmp_path):
+    from bench import _fakeapi_proc
+
+    calls = []
+
+    def fake_run(args, **kwargs):
+        calls.append(kwargs["env"]["PREFECT_HOME"])
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setenv("BENCH_PREFECT_ROOT", str(tmp_path))
+    monkeypatch.setattr(_fakeapi_proc.subprocess, "run", fake_run)
+    homes = []
+    for _ in range(2):  # two benches, each in a process of its own
+        monkeypatch.setattr(_fakeapi_proc, "_PREPARED", {})
+        homes.append(_fakeapi_proc.prepared_prefect_home())
+    assert homes == [str(tmp_path / "prefect-home")] * 2
+    assert calls == homes[:1]
 
 
 # --- walls: each bench's and the total -----------------------------------------------------------
@@ -109,7 +130,7 @@ def test_main_prints_each_benchs_wall_and_the_total(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "bench.bench_ok", ok)
     monkeypatch.setitem(sys.modules, "bench.bench_broken", broken)
     monkeypatch.setattr(bench_main, "bench_modules", lambda names: ["bench_broken", "bench_ok"])
-    assert bench_main.main(["--quick"]) == 1
+    assert bench_main.main(["--quick", "--same-process"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert "   figure quick=True" in out
     assert "   FAILED: ValueError: no fake API" in out
@@ -122,6 +143,47 @@ def test_main_prints_each_benchs_wall_and_the_total(monkeypatch, capsys):
         r"load \d+\.\d at the end; longest: (broken|ok) \d+ s, (broken|ok) \d+ s",
         out[-1],
     )
+
+
+CHILD = """
+import os, sys
+print("   figure of", sys.argv[1], "in", os.environ["BENCH_PREFECT_ROOT"])
+print("   (0.1 s, CPU 0.1 s, load 0.0)")
+sys.exit(1 if sys.argv[1] == "broken" else 0)
+"""
+
+
+def test_each_benchmark_runs_in_a_process_of_its_own_sharing_one_prefect_root(monkeypatch, capfd):
+    from bench import __main__ as bench_main
+
+    real_command, commands = bench_main.child_command, []
+
+    def child_command(name, *, quick):
+        commands.append(real_command(name, quick=quick))
+        return [sys.executable, "-c", CHILD, name.removeprefix("bench_")]
+
+    monkeypatch.setattr(bench_main, "child_command", child_command)
+    monkeypatch.setattr(bench_main, "bench_modules", lambda names: ["bench_broken", "bench_ok"])
+    assert bench_main.main(["--quick"]) == 1  # the broken one's exit code counts
+    out = capfd.readouterr().out.splitlines()
+    figures = [line.split() for line in out if line.startswith("   figure of")]
+    assert [f[2] for f in figures] == ["broken", "ok"]
+    assert figures[0][-1] == figures[1][-1]  # one shared root for both
+    assert not Path(figures[0][-1]).exists()  # removed at the end
+    assert out[-1].startswith("== total: 2 benchmark(s) in ")
+    assert commands[1][1:] == ["-m", "bench", "--one", "ok", "--quick"]
+
+
+def test_one_runs_a_single_benchmark_here_without_a_total(monkeypatch, capsys):
+    from bench import __main__ as bench_main
+
+    ok = types.ModuleType("bench.bench_ok")
+    ok.run = lambda quick=False: [f"figure quick={quick}"]
+    monkeypatch.setitem(sys.modules, "bench.bench_ok", ok)
+    assert bench_main.main(["--one", "ok", "--quick"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["== ok", "   figure quick=True"]
+    assert len(out) == 3 and not out[-1].startswith("== total")
 
 
 def test_bench_modules_selects_by_short_name():
