@@ -15,3 +15,9 @@ def test_websocket_pings_leave_the_global_random_sequence_alone():
     struct.pack("!I", websockets.asyncio.connection.random.getrandbits(32))
     next(websockets.client.backoff())
     assert random.getstate() == before
+
+
+def test_xdist_hands_files_out_in_the_conftest_order(pytestconfig):
+    # make test runs --dist loadfile; pytest-xdist's default reorders the files by their number
+    # of tests, which put the long few-test files (crash loops, concurrency) last
+    assert pytestconfig.getoption("loadscopereorder") is False

@@ -417,4 +417,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from flows.cli import exit_now
+
+    # ends as `python -m flows` does (flows.cli.entry): without the interpreter's module-by-module
+    # teardown (0.3 s for a held process never released, 0.7-1.3 s after a run)
+    exit_now(main())

@@ -90,6 +90,13 @@ def _observations(db: Path) -> set[tuple]:
         con.close()
 
 
+def _held_refresh(args: list[str], env: dict[str, str], n: int) -> hp.EnrichProcess:
+    """The n-th refresh, started and held after its imports; odd ones linger 0.3 s inside each
+    load transaction (so a kill can land there)."""
+    pause = {"RELIABILITY_PAUSE_IN_LOAD": "0.3"} if n % 2 == 1 else {}
+    return hp.EnrichProcess(args, {**env, **pause}, hold=True).start()
+
+
 def test_kill_9_during_a_refresh_of_changed_works_loses_nothing(world):
     catalog, seed, base, env, ref_env = world
     rng = random.Random(SEED)
@@ -98,38 +105,42 @@ def test_kill_9_during_a_refresh_of_changed_works_loses_nothing(world):
         hp.EnrichProcess(["run", str(seed), "--db", str(target)], e).start()
         for target, e in ((ref_db, ref_env), (db, env))
     ]
-    for p in runs:
-        assert p.finish(240) == 0, p.stderr[-3000:]
-    _change_the_world(catalog)
     args = ["refresh", "--stale-after", "0s", "--db"]
-    reference = hp.EnrichProcess(args + [str(ref_db)], ref_env).start()
-    previous = _observations(db)
-    kills = 0
-    for n in range(KILLS + 1):
-        mode_load = n % 2 == 1
-        p = hp.EnrichProcess(
-            args + [str(db)],
-            {**env, **({"RELIABILITY_PAUSE_IN_LOAD": "0.3"} if mode_load else {})},
-            hold=True,
-        ).start()
-        p.go()
-        if n == KILLS:
+    # each refresh of the crashed history is started (and held after its imports) while the
+    # process before it runs; a held process reads nothing before it is released
+    held = _held_refresh(args + [str(db)], env, 0)
+    try:
+        for p in runs:
             assert p.finish(240) == 0, p.stderr[-3000:]
-        else:
-            pattern = (
-                r"(RELIABILITY load-mid)"
-                if mode_load
-                else r"(changed since|: batch \d+|asking who cites)"
-            )
-            if p.wait_for(pattern, count=rng.randint(1, 3), timeout=120):
-                time.sleep(rng.uniform(0.0, 0.4))
-            p.kill()
-            kills += p.killed
-        assert "Traceback" not in p.stderr, p.stderr[-3000:]
-        rows = _observations(db)
-        assert previous <= rows, f"refresh {n}: citation observations changed or vanished"
-        previous = rows
-        _rows(db)  # opens, and every quality check passes
+        _change_the_world(catalog)
+        reference = hp.EnrichProcess(args + [str(ref_db)], ref_env).start()
+        previous = _observations(db)
+        kills = 0
+        for n in range(KILLS + 1):
+            mode_load = n % 2 == 1
+            p = held.go()
+            if n < KILLS:
+                held = _held_refresh(args + [str(db)], env, n + 1)
+            if n == KILLS:
+                assert p.finish(240) == 0, p.stderr[-3000:]
+            else:
+                pattern = (
+                    r"(RELIABILITY load-mid)"
+                    if mode_load
+                    else r"(changed since|: batch \d+|asking who cites)"
+                )
+                if p.wait_for(pattern, count=rng.randint(1, 3), timeout=120):
+                    time.sleep(rng.uniform(0.0, 0.4))
+                p.kill()
+                kills += p.killed
+            assert "Traceback" not in p.stderr, p.stderr[-3000:]
+            rows = _observations(db)
+            assert previous <= rows, f"refresh {n}: citation observations changed or vanished"
+            previous = rows
+            _rows(db)  # opens, and every quality check passes
+    finally:
+        if not held.proc.stdin.closed:  # held, never released (a failure before its turn)
+            held.discard()
     assert kills >= 2, "the kills landed after the refreshes ended"
     assert reference.finish(240) == 0, reference.stderr[-3000:]
     expected, got = _rows(ref_db), _rows(db)

@@ -24,6 +24,7 @@ per entry; one planted where it must not (``<script>``, ``<style>``, comments) i
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import string
@@ -40,6 +41,7 @@ from pipeline.extract import FALLBACK_ENCODING, extract_document
 from pipeline.identifiers import find_identifiers, normalise
 from pipeline.readers import SNIFF_SIZE, BinaryFile, NotUtf8, RawFile, detect_kind
 from pipeline.records import SeedDocument
+from tests.strategies import sampled
 
 FUZZ = settings(
     max_examples=1000,
@@ -207,11 +209,11 @@ _ENCODINGS = ["utf-8", "utf-8", "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin
 @st.composite
 def file_bytes(draw) -> bytes:
     """Bytes of a would-be seed file: encoded identifier soup, raw bytes, or both."""
-    kind = draw(st.sampled_from(["text", "text", "bytes", "mixed"]))
+    kind = draw(sampled("text", "text", "bytes", "mixed"))
     if kind == "bytes":
         return draw(st.binary(max_size=400))
     text = draw(scan_texts)
-    encoding = draw(st.sampled_from(_ENCODINGS))
+    encoding = draw(sampled(*_ENCODINGS))
     data = text.encode(encoding, errors="replace")
     if kind == "mixed":
         at = draw(st.integers(0, len(data)))
@@ -263,26 +265,32 @@ def test_extract_document_keeps_its_invariants_on_arbitrary_bytes(data, ext):
 _WORD = st.text(alphabet=string.ascii_lowercase + " ,;", max_size=10).map(lambda w: "zq " + w)
 
 
+@functools.cache
+def identifiers(n: int, scheme: str | None = None) -> st.SearchStrategy[tuple[str, str, str]]:
+    """(scheme, value, printed) with a value unique to entry ``n`` (so works never merge); one
+    strategy per (n, scheme), reused by every draw."""
+    return _identifiers(n, scheme)
+
+
 @st.composite
-def identifiers(draw, n: int, scheme: str | None = None) -> tuple[str, str, str]:
-    """(scheme, value, printed) with a value unique to entry ``n`` (so works never merge)."""
-    scheme = scheme or draw(st.sampled_from(["doi", "pmid", "pmcid", "arxiv", "openalex"]))
+def _identifiers(draw, n: int, scheme: str | None = None) -> tuple[str, str, str]:
+    scheme = scheme or draw(sampled("doi", "pmid", "pmcid", "arxiv", "openalex"))
     if scheme == "doi":
-        suffix = draw(st.sampled_from(["abc", "X.Y-Z", "a(1)b", "s1;2", "2024_09"]))
+        suffix = draw(sampled("abc", "X.Y-Z", "a(1)b", "s1;2", "2024_09"))
         value = f"10.{1000 + n}/{suffix}{n}"
-        printed = draw(st.sampled_from([value, value.upper(), "https://doi.org/" + value]))
+        printed = draw(sampled(value, value.upper(), "https://doi.org/" + value))
         return scheme, value.lower(), printed
     if scheme == "pmid":
         value = str(10_000_000 + n)
-        return scheme, value, draw(st.sampled_from([f"PMID: {value}", f"PMID:{value}"]))
+        return scheme, value, draw(sampled(f"PMID: {value}", f"PMID:{value}"))
     if scheme == "pmcid":
         value = f"PMC{1_000_000 + n}"
-        return scheme, value, draw(st.sampled_from([value, f"PMCID: {value}"]))
+        return scheme, value, draw(sampled(value, f"PMCID: {value}"))
     if scheme == "arxiv":
         value = f"2{n % 10}0{1 + n % 9}.{10000 + n}"
-        return scheme, value, draw(st.sampled_from([f"arXiv:{value}", f"arXiv:{value}v3"]))
+        return scheme, value, draw(sampled(f"arXiv:{value}", f"arXiv:{value}v3"))
     value = f"W{100 + n}"
-    return scheme, value, draw(st.sampled_from([f"https://openalex.org/{value}"]))
+    return scheme, value, draw(sampled(f"https://openalex.org/{value}"))
 
 
 def found_works(doc: SeedDocument) -> list[dict[str, str]]:
@@ -295,6 +303,7 @@ def found_works(doc: SeedDocument) -> list[dict[str, str]]:
 # HTML ----------------------------------------------------------------------------------------
 
 _HIDDEN = ("script", "style", "noscript", "template")
+_WRAPPERS = st.lists(st.sampled_from(["div", "section", "span", "b"]), max_size=4)
 
 
 @st.composite
@@ -305,7 +314,7 @@ def html_documents(draw) -> tuple[str, list[dict[str, str]]]:
     parts = ["<!DOCTYPE html><html><head><title>t</title></head><body>"]
     n = 0
     for _ in range(draw(st.integers(0, 6))):
-        wrappers = draw(st.lists(st.sampled_from(["div", "section", "span", "b"]), max_size=4))
+        wrappers = draw(_WRAPPERS)
         parts += [f"<{w}>" for w in wrappers]
         parts.append("<ul>")
         for _ in range(draw(st.integers(1, 4))):
@@ -313,7 +322,7 @@ def html_documents(draw) -> tuple[str, list[dict[str, str]]]:
             scheme, value, printed = draw(identifiers(n))
             if printed.startswith("10.") and draw(st.booleans()):
                 printed = printed.replace("(", "&#40;")  # a character reference in a DOI
-            where = draw(st.sampled_from(["text", "link", "para"]))
+            where = draw(sampled("text", "link", "para"))
             if where == "link" and scheme in ("doi", "openalex"):
                 href = printed if printed.startswith("http") else "https://doi.org/" + printed
                 item = f'<a href="{href}">{draw(_WORD)}</a>'
@@ -324,7 +333,7 @@ def html_documents(draw) -> tuple[str, list[dict[str, str]]]:
             parts.append(f"<li>{item}</li>")
             expected.append({scheme: value})
             if draw(st.booleans()):
-                tag = draw(st.sampled_from(_HIDDEN))
+                tag = draw(sampled(*_HIDDEN))
                 parts.append(f"<{tag}>PMID: 99{n:06d} doi:10.9999/hidden{n}</{tag}>")
             if draw(st.booleans()):
                 parts.append(f"<!-- doi:10.9999/comment{n} -->")
@@ -366,12 +375,12 @@ def bibtex_files(draw) -> tuple[str, list[dict[str, str]]]:
             else:
                 fields.append(f"note = {{{printed}}}")
         fields = draw(st.permutations(fields))
-        sep = draw(st.sampled_from([",\n  ", ", ", ",\r\n\t"]))
-        kind = draw(st.sampled_from(["article", "ARTICLE", "misc", "inproceedings"]))
+        sep = draw(sampled(",\n  ", ", ", ",\r\n\t"))
+        kind = draw(sampled("article", "ARTICLE", "misc", "inproceedings"))
         entries.append(f"@{kind}{{key{n},{sep}{sep.join(fields)}\n}}")
         expected.append(work)
-    preamble = draw(st.sampled_from(["", "% exported\n", "@comment{x}\n", "@string{j = {J}}\n"]))
-    return preamble + draw(st.sampled_from(["\n", "\n\n"])).join(entries) + "\n", expected
+    preamble = draw(sampled("", "% exported\n", "@comment{x}\n", "@string{j = {J}}\n"))
+    return preamble + draw(sampled("\n", "\n\n")).join(entries) + "\n", expected
 
 
 @FUZZ
@@ -399,14 +408,14 @@ def ris_files(draw) -> tuple[str, list[dict[str, str]]]:
             if scheme in work:
                 continue
             work[scheme] = value
-            tag = draw(st.sampled_from(_RIS_TAGS.get(scheme, ["N1", "UR"])))
+            tag = draw(sampled(*_RIS_TAGS.get(scheme, ["N1", "UR"])))
             lines.append(f"{tag}  - {printed}")
         lines = [lines[0], *draw(st.permutations(lines[1:]))]
         if n == 1 or draw(st.booleans()):  # a missing ER: the next TY still starts a record
             lines.append("ER  - ")
-        records.append(draw(st.sampled_from(["\n", "\r\n"])).join(lines))
+        records.append(draw(sampled("\n", "\r\n")).join(lines))
         expected.append(work)
-    return draw(st.sampled_from(["\n", "\n\n"])).join(records) + "\n", expected
+    return draw(sampled("\n", "\n\n")).join(records) + "\n", expected
 
 
 @FUZZ
@@ -421,6 +430,11 @@ def test_ris_records_are_one_reference_work_each_even_without_er(ris):
 # CSV / TSV -----------------------------------------------------------------------------------
 
 _COLUMNS = {"doi": "DOI", "pmid": "pmid", "pmcid": "PMCID", "arxiv": "arxiv_id"}
+_CSV_SCHEMES = st.lists(st.sampled_from(sorted(_COLUMNS)), min_size=1, max_size=3, unique=True)
+# free-text cells: quoted, multiline, with delimiters and quotes
+_CSV_FREE = st.text(alphabet=string.ascii_letters + ' ,;\t"\n-', max_size=20) | st.sampled_from(
+    ["\n", "\n\n", "a\n", "\nb", '""', ",\n,", '5" tall', '"\n"']
+)
 
 
 def _csv_cell(value: str, delimiter: str, quote: bool) -> str:
@@ -433,14 +447,12 @@ def _csv_cell(value: str, delimiter: str, quote: bool) -> str:
 def csv_files(draw) -> tuple[str, str, list[dict[str, str]]]:
     """A table with identifier columns (bare values) and free-text cells (quoted, multiline,
     with delimiters and quotes); returns (ext, text, expected works)."""
-    ext = draw(st.sampled_from([".csv", ".tsv"]))
+    ext = draw(sampled(".csv", ".tsv"))
     d = "," if ext == ".csv" else "\t"
-    schemes = draw(st.lists(st.sampled_from(sorted(_COLUMNS)), min_size=1, max_size=3, unique=True))
+    schemes = draw(_CSV_SCHEMES)
     header = ["title", "abstract", *[_COLUMNS[s] for s in schemes], "notes"]
     rows, expected = [d.join(header)], []
-    free = st.text(alphabet=string.ascii_letters + ' ,;\t"\n-', max_size=20) | st.sampled_from(
-        ["\n", "\n\n", "a\n", "\nb", '""', ",\n,", '5" tall', '"\n"']
-    )
+    free = _CSV_FREE
     for n in range(1, draw(st.integers(0, 8)) + 1):
         work: dict[str, str] = {}
         cells = [_csv_cell(draw(free), d, draw(st.booleans())) for _ in range(2)]
@@ -460,8 +472,8 @@ def csv_files(draw) -> tuple[str, str, list[dict[str, str]]]:
         rows.append(d.join(cells))
         if work:
             expected.append(work)
-    eol = draw(st.sampled_from(["\n", "\r\n"]))
-    return ext, eol.join(rows) + draw(st.sampled_from(["", eol])), expected
+    eol = draw(sampled("\n", "\r\n"))
+    return ext, eol.join(rows) + draw(sampled("", eol)), expected
 
 
 @FUZZ

@@ -16,6 +16,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.strategies import sampled
+
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "api_answers"
 
 HUGE = [2**31, 2**31 - 1, 2**63 - 1, 2**63, 2**64 + 7, 10**30, -(2**63) - 1]
@@ -54,7 +56,7 @@ def mutate_odd(draw: Callable, doc: Any, rounds: int) -> Any:
                 keys = list(range(len(node)))
             else:
                 break
-            parent, key = node, draw(st.sampled_from(keys))
+            parent, key = node, draw(sampled(*keys))
             node = node[key]
         if parent is not None:
             parent[key] = draw(odd_for(node))
@@ -73,16 +75,14 @@ def mutate_xml_values(draw: Callable, text: str, rounds: int) -> str:
     for _ in range(rounds):
         elements = list(root.iter())
         element = draw(st.sampled_from(elements))
-        action = draw(st.sampled_from(["text", "text", "attr", "drop", "dup"]))
+        action = draw(sampled("text", "text", "attr", "drop", "dup"))
         children = list(element)
         if action == "drop" and children:
             element.remove(draw(st.sampled_from(children)))
         elif action == "dup" and children:
             element.append(copy.deepcopy(draw(st.sampled_from(children))))
         elif action == "attr" and element.attrib:
-            element.set(
-                draw(st.sampled_from(sorted(element.attrib))), draw(st.sampled_from(ODD_TEXTS))
-            )
+            element.set(draw(sampled(*sorted(element.attrib))), draw(sampled(*ODD_TEXTS)))
         else:
-            element.text = draw(st.sampled_from(ODD_TEXTS))
+            element.text = draw(sampled(*ODD_TEXTS))
     return head + ET.tostring(root, encoding="unicode")

@@ -9,6 +9,7 @@ ParseError as a safety net, which would hide the bugs these tests exist to find.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from pipeline.normalise import normalise, normalise_crossref, normalise_openalex
 from pipeline.records import Identifier, Normalised, RawResponse
 from tests.pipeline.normalise import fixture_text, make_raw
 from tests.pipeline.normalise.odd import REAL, mutate_odd, mutate_xml_values
+from tests.strategies import sampled
 
 FUZZ = settings(
     max_examples=1000,
@@ -92,7 +94,7 @@ def mutate_json(draw: Callable, doc: Any, rounds: int) -> Any:
             )
             if not keys:
                 break
-            parent, key = node, draw(st.sampled_from(keys))
+            parent, key = node, draw(sampled(*keys))
             node = node[key]
         if parent is None:
             continue
@@ -103,22 +105,21 @@ def mutate_json(draw: Callable, doc: Any, rounds: int) -> Any:
     return doc
 
 
+_INSERTS = st.sampled_from(["<", ">", "&", "</i>", "<b>", "&amp;", "]]>"]) | texts
+
+
 def mutate_text(draw: Callable, text: str, rounds: int) -> str:
     """Delete, duplicate or insert at random character offsets (breaks XML in many ways)."""
     for _ in range(rounds):
         i = draw(st.integers(0, len(text)))
         j = draw(st.integers(i, min(len(text), i + 200)))
-        kind = draw(st.sampled_from(["delete", "duplicate", "insert"]))
+        kind = draw(sampled("delete", "duplicate", "insert"))
         if kind == "delete":
             text = text[:i] + text[j:]
         elif kind == "duplicate":
             text = text[:j] + text[i:j] + text[j:]
         else:
-            text = (
-                text[:i]
-                + draw(st.sampled_from(["<", ">", "&", "</i>", "<b>", "&amp;", "]]>"]) | texts)
-                + text[i:]
-            )
+            text = text[:i] + draw(_INSERTS) + text[i:]
     return text
 
 
@@ -128,14 +129,14 @@ def mutate_xml_tree(draw: Callable, text: str, rounds: int) -> str:
     for _ in range(rounds):
         elements = list(root.iter())
         element = draw(st.sampled_from(elements))
-        action = draw(st.sampled_from(["drop", "text", "attr", "dup"]))
+        action = draw(sampled("drop", "text", "attr", "dup"))
         children = list(element)
         if action == "drop" and children:
             element.remove(draw(st.sampled_from(children)))
         elif action == "dup" and children:
             element.append(copy.deepcopy(draw(st.sampled_from(children))))
         elif action == "attr" and element.attrib:
-            element.set(draw(st.sampled_from(sorted(element.attrib))), draw(xml_texts))
+            element.set(draw(sampled(*sorted(element.attrib))), draw(xml_texts))
         else:
             element.text = draw(xml_texts)
     return ET.tostring(root, encoding="unicode")
@@ -180,7 +181,7 @@ garbage = (
 )
 def test_garbage_bodies_raise_at_most_parse_error(source, data, body, asked, status):
     fn, endpoints = ENDPOINTS[source]
-    raw = make_raw(source, data.draw(st.sampled_from(endpoints)), body, *asked, status=status)
+    raw = make_raw(source, data.draw(sampled(*endpoints)), body, *asked, status=status)
     check(fn, raw)
 
 
@@ -205,9 +206,7 @@ OPENALEX_FIXTURES = {
 @given(data=st.data(), name=st.sampled_from(sorted(OPENALEX_FIXTURES)), asked=requested)
 def test_openalex_mutated_fixtures_never_crash(data, name, asked):
     doc = mutate_json(data.draw, OPENALEX_FIXTURES[name], data.draw(st.integers(1, 6)))
-    endpoint = (
-        "counts" if name == "counts_list.json" else data.draw(st.sampled_from(["works", "counts"]))
-    )
+    endpoint = "counts" if name == "counts_list.json" else data.draw(sampled("works", "counts"))
     check(normalise_openalex, make_raw("openalex", endpoint, json.dumps(doc), *asked))
 
 
@@ -414,7 +413,7 @@ CROSSREF_FIXTURES = {
 @given(data=st.data(), name=st.sampled_from(sorted(CROSSREF_FIXTURES)), asked=requested)
 def test_crossref_mutated_fixtures_never_crash(data, name, asked):
     doc = mutate_json(data.draw, CROSSREF_FIXTURES[name], data.draw(st.integers(1, 6)))
-    endpoint = data.draw(st.sampled_from(["works", "counts"]))
+    endpoint = data.draw(sampled("works", "counts"))
     check(normalise_crossref, make_raw("crossref", endpoint, json.dumps(doc), *asked))
 
 
@@ -562,13 +561,13 @@ PUBMED_JSON = {
 @FUZZ
 @given(data=st.data(), asked=requested)
 def test_pubmed_mutated_fixtures_never_crash(data, asked):
-    kind = data.draw(st.sampled_from(["xml_text", "xml_tree", "json"]))
+    kind = data.draw(sampled("xml_text", "xml_tree", "json"))
     rounds = data.draw(st.integers(1, 6))
     if kind == "json":
-        endpoint = data.draw(st.sampled_from(sorted(PUBMED_JSON)))
+        endpoint = data.draw(sampled(*sorted(PUBMED_JSON)))
         body = json.dumps(mutate_json(data.draw, PUBMED_JSON[endpoint], rounds))
     else:
-        endpoint, xml = "efetch", data.draw(st.sampled_from(PUBMED_XML))
+        endpoint, xml = "efetch", data.draw(sampled(*PUBMED_XML))
         mutate = mutate_text if kind == "xml_text" else mutate_xml_tree
         body = mutate(data.draw, xml.split("\n", 2)[2] if kind == "xml_tree" else xml, rounds)
     check(normalise_pubmed, make_raw("pubmed", endpoint, body, *asked))
@@ -580,35 +579,51 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
+@functools.cache
+def inline_markup(tag: str) -> st.SearchStrategy[ET.Element]:
+    """An element whose text is split by <i>/<sup>/<sub>/<b> children (one strategy per tag,
+    reused by every draw)."""
+    return _inline_markup(tag)
+
+
 @st.composite
-def inline_markup(draw, tag: str) -> ET.Element:
-    """An element whose text is split by <i>/<sup>/<sub>/<b> children."""
+def _inline_markup(draw, tag: str) -> ET.Element:
     element = ET.Element(tag)
     element.text = draw(xml_texts)
     for _ in range(draw(st.integers(0, 3))):
-        child = _sub(element, draw(st.sampled_from(["i", "sup", "sub", "b", "u"])), draw(xml_texts))
+        child = _sub(element, draw(sampled("i", "sup", "sub", "b", "u")), draw(xml_texts))
         child.tail = draw(xml_texts)
     return element
+
+
+# the parts of a generated article, built once (a strategy made inside the generator would be
+# built and validated again at every draw)
+_PMIDS = st.integers(1, 10**8).map(str) | xml_texts
+_YEARS = st.integers(0, 3000).map(str) | xml_texts
+_MONTHS = st.sampled_from(["Jun", "06", "13", "Spring"]) | xml_texts
+_DAYS = st.integers(0, 40).map(str)
+_MEDLINE_DATES = st.sampled_from(["2023 Jun-Jul", "1998 Dec-1999 Jan"]) | xml_texts
+_ID_TYPES = st.lists(st.sampled_from(["pubmed", "doi", "pmc", "pii", ""]), max_size=4)
 
 
 @st.composite
 def pubmed_articles(draw) -> ET.Element:
     article = ET.Element("PubmedArticle")
     citation = _sub(article, "MedlineCitation")
-    _sub(citation, "PMID", draw(st.integers(1, 10**8).map(str) | xml_texts))
+    _sub(citation, "PMID", draw(_PMIDS))
     art = _sub(citation, "Article")
     journal = _sub(art, "Journal")
     issue = _sub(journal, "JournalIssue")
     pub_date = _sub(issue, "PubDate")
     if draw(st.booleans()):
-        _sub(pub_date, "Year", draw(st.integers(0, 3000).map(str) | xml_texts))
-        _sub(pub_date, "Month", draw(st.sampled_from(["Jun", "06", "13", "Spring"]) | xml_texts))
-        _sub(pub_date, "Day", draw(st.integers(0, 40).map(str)))
+        _sub(pub_date, "Year", draw(_YEARS))
+        _sub(pub_date, "Month", draw(_MONTHS))
+        _sub(pub_date, "Day", draw(_DAYS))
     else:
         _sub(
             pub_date,
             "MedlineDate",
-            draw(st.sampled_from(["2023 Jun-Jul", "1998 Dec-1999 Jan"]) | xml_texts),
+            draw(_MEDLINE_DATES),
         )
     art.append(draw(inline_markup("ArticleTitle")))
     abstract = _sub(art, "Abstract")
@@ -619,7 +634,7 @@ def pubmed_articles(draw) -> ET.Element:
         abstract.append(section)
     authors = _sub(art, "AuthorList")
     for _ in range(draw(st.integers(0, 3))):
-        author = _sub(authors, "Author", ValidYN=draw(st.sampled_from(["Y", "N"])))
+        author = _sub(authors, "Author", ValidYN=draw(sampled("Y", "N")))
         if draw(st.booleans()):
             _sub(author, "CollectiveName", draw(xml_texts))
         else:
@@ -635,12 +650,12 @@ def pubmed_articles(draw) -> ET.Element:
         "DescriptorName",
         draw(xml_texts),
         UI="D1",
-        MajorTopicYN=draw(st.sampled_from(["Y", "N"])),
+        MajorTopicYN=draw(sampled("Y", "N")),
     )
     _sub(mesh, "QualifierName", draw(xml_texts), MajorTopicYN="Y")
     data = _sub(article, "PubmedData")
     ids = _sub(data, "ArticleIdList")
-    for id_type in draw(st.lists(st.sampled_from(["pubmed", "doi", "pmc", "pii", ""]), max_size=4)):
+    for id_type in draw(_ID_TYPES):
         _sub(ids, "ArticleId", draw(xml_texts), IdType=id_type)
     references = _sub(data, "ReferenceList")
     for _ in range(draw(st.integers(0, 3))):
@@ -650,7 +665,7 @@ def pubmed_articles(draw) -> ET.Element:
             _sub(reference, "ArticleIdList"),
             "ArticleId",
             draw(xml_texts),
-            IdType=draw(st.sampled_from(["pubmed", "doi", "pmc"])),
+            IdType=draw(sampled("pubmed", "doi", "pmc")),
         )
     return article
 
@@ -787,7 +802,7 @@ def test_real_json_answers_with_odd_values_give_storable_records(data, key, aske
     source, endpoint = key
     doc = data.draw(st.sampled_from(REAL_JSON[key]))
     mutated = mutate_odd(data.draw, doc, data.draw(st.integers(1, 5)))
-    endpoint = data.draw(st.sampled_from([endpoint, "counts"]))
+    endpoint = data.draw(sampled(endpoint, "counts"))
     fn = ENDPOINTS[source][0]
     result = check(fn, make_raw(source, endpoint, json.dumps(mutated), *asked))
     if result is not None:
