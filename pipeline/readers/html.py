@@ -127,6 +127,7 @@ class _Html(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in _SKIP_TAGS:
+            self.out.space()  # what comes before and after a script is never one word
             self.skip += 1
         elif tag == "head":
             self.out.synth("\n\n" + MARK + "subject\n")
@@ -148,8 +149,9 @@ class _Html(HTMLParser):
             self.skip -= 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
+        if tag in _SKIP_TAGS:  # a stray end tag too: "10.1000/</script>10" is no DOI "10.1000/10"
             self.skip = max(self.skip - 1, 0)
+            self.out.space()
         elif tag == "head":
             self.out.synth("\n\n" + MARK + "end\n\n")
         elif tag in _HEADING_TAGS:

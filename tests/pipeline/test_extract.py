@@ -117,6 +117,19 @@ def test_html_script_style_grants_and_zip_codes_give_nothing():
     assert not values & {"99999999", "10.9999/not-visible", "10.9999/also-hidden", "77030"}
 
 
+def test_html_text_on_either_side_of_a_script_never_joins_into_one_identifier(tmp_path):
+    """Found by the fuzz test: a stray ``</script>`` between "10.1000/" and "10." gave the DOI
+    10.1000/10, whose printed text (the tag included) is no DOI."""
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<p>10.1000/</script>10. and 10.1000/abc<script>x</script>def "
+        "and 10.1000/ok<style>p{}</style> and 10.1000/end</p>",
+        encoding="utf-8",
+    )
+    values = [m.value for m in extract_document(str(page)).mentions]
+    assert values == ["10.1000/abc", "10.1000/ok", "10.1000/end"]
+
+
 def test_markdown_headings_give_sections_and_roles():
     doc = extract_document(str(FIXTURES / "notes.md"))
     by_value = {m.value: m for m in doc.mentions}
