@@ -205,3 +205,19 @@ def test_absent_runs_unpaced_by_crossrefs_rate_headers():
     with unpaced():
         assert http.advertised_rate(headers) is None
     assert http.advertised_rate(headers) == 10.0
+
+
+def test_ab_ingest_compares_tables_without_their_run_ids_and_clocks():
+    import duckdb
+
+    from bench.ab_ingest import differences, table_rows
+
+    def warehouse(run_id: str, at: str, k: int) -> dict:
+        con = duckdb.connect()
+        con.execute("create table t (k integer, run_id varchar, recorded_at timestamptz)")
+        con.execute("insert into t values (?, ?, ?::timestamptz)", [k, run_id, at])
+        return table_rows(con)
+
+    one = warehouse("r1", "2026-01-01 00:00:00+00", 1)
+    assert differences(one, warehouse("r2", "2026-02-02 00:00:00+00", 1)) == []
+    assert differences(one, warehouse("r1", "2026-01-01 00:00:00+00", 2)) == ["t"]

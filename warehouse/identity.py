@@ -354,11 +354,30 @@ def _work_facts(
     return _WorkFacts(anchors, members, provisional_works, origins)
 
 
+def lookup_ids(
+    con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]
+) -> dict[Identifier, tuple[str, str]]:
+    """(work, asserted_by) of each of ``ids`` already in work_ids: what ``resolve`` reads
+    first, for a caller that needs it before (pass it as ``resolve(found=...)``)."""
+    return _lookup(con, ids)
+
+
 def resolve(
-    con: duckdb.DuckDBPyConnection, groups: Sequence[IdGroup], *, run_id: str, source: str
+    con: duckdb.DuckDBPyConnection,
+    groups: Sequence[IdGroup],
+    *,
+    run_id: str,
+    source: str,
+    found: dict[Identifier, tuple[str, str]] | None = None,
 ) -> Resolution:
-    """Resolve ``groups`` to works and write the outcome (call inside the batch transaction)."""
-    found = _lookup(con, (i for g in groups for i in g.ids))
+    """Resolve ``groups`` to works and write the outcome (call inside the batch transaction).
+
+    ``found``: ``lookup_ids`` of (at least) every identifier of ``groups``, read in the same
+    transaction with nothing written since; read here when not given."""
+    if found is None:
+        found = _lookup(con, (i for g in groups for i in g.ids))
+    else:  # exactly what the look-up here would have read
+        found = {i: found[i] for g in groups for i in g.ids if i in found}
     known = {i: work for i, (work, _) in found.items()}
     facts = _work_facts(con, known.values(), run_id=run_id)
     res = plan_identity(

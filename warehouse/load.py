@@ -40,6 +40,7 @@ from warehouse.identity import (
     Resolution,
     best_identifier,
     known_ids,
+    lookup_ids,
     resolve,
     resolve_citations,
 )
@@ -420,10 +421,10 @@ def _load_normalised(
     count run_id)."""
     groups, records = _groups_of(items)
     # links only join works we already track: an unknown id alone is no reason to create a work
-    known = known_ids(con, (i for g in groups for i in g.ids))
+    found = lookup_ids(con, (i for g in groups for i in g.ids))
     record_groups = {group for _, group, _, _ in records}
-    groups = [g for g in groups if g in record_groups or any(i in known for i in g.ids)]
-    res = resolve(con, groups, run_id=run_id, source=source)
+    groups = [g for g in groups if g in record_groups or any(i in found for i in g.ids)]
+    res = resolve(con, groups, run_id=run_id, source=source, found=found)  # one look-up, not two
     now = datetime.now(UTC)
     rows = RecordRows(run_id=run_id, now=now)
     for rec, group, when, count_run in records:

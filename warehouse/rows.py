@@ -227,6 +227,8 @@ def field_changes(old: tuple, new: tuple) -> Iterator[tuple[str, str | None, str
 
 def _link_texts(record: SourceRecord) -> tuple[str | None, str | None]:
     """The "updates" and "versions" values of a record's snapshot."""
+    if not record.updates and not record.versions:  # most records: nothing to sort or join
+        return None, None
     updates = [update_key(u) for u in record.updates]
     versions = [version_key(*v.other, v.relation) for v in record.versions]
     return change_text(updates), change_text(versions)
@@ -378,31 +380,41 @@ class RecordRows:
         )  # fmt: skip
 
     def _add_authors(self, r: SourceRecord, work_id: str) -> None:
+        source, now = r.source, self.now
+        authors, authorships = self.authors, self.authorships
+        institutions, links = self.institutions, self.authorship_institutions
         for a in r.authors:
-            author_id = author_key(a)
-            self.authors[author_id] = (
-                author_id, display_name(a), a.family, a.given, a.orcid, a.openalex_id, self.now,
+            author_id, position, family, given = author_key(a), a.position, a.family, a.given
+            authors[author_id] = (
+                author_id, display_name(a), family, given, a.orcid, a.openalex_id, now,
             )  # fmt: skip
-            self.authorships[(work_id, r.source, a.position)] = (
-                work_id, r.source, a.position, author_id, a.raw_name, a.family, a.given,
-                a.initials, a.orcid, a.is_collective, a.is_corresponding, list(a.affiliations),
+            authorships[(work_id, source, position)] = (
+                work_id, source, position, author_id, a.raw_name, family, given, a.initials,
+                a.orcid, a.is_collective, a.is_corresponding, list(a.affiliations),
             )  # fmt: skip
             for inst in a.institutions:
                 inst_id = institution_key(inst)
                 if inst_id is None:
                     continue
-                self.institutions[inst_id] = (
+                institutions[inst_id] = (
                     inst_id, inst.name, inst.ror, inst.openalex_id, inst.country_code, inst.type,
                 )  # fmt: skip
-                key = (work_id, r.source, a.position, inst_id)
-                self.authorship_institutions[key] = key
+                key = (work_id, source, position, inst_id)
+                links[key] = key
 
     def _add_references(self, r: SourceRecord, work_id: str, run: str) -> None:
+        # the hottest loop of staging (~30 references a work): reference_key's common case,
+        # a cited id, is inlined
+        source, references = r.source, self.references
         for ref in r.references:
-            ref_key = reference_key(ref)
-            self.references[(work_id, r.source, ref_key)] = (
-                work_id, r.source, ref_key, ref.scheme if ref.value else None,
-                ref.value if ref.scheme else None, ref.position, ref.unstructured, None, run,
+            scheme, value = ref.scheme, ref.value
+            if scheme and value:
+                ref_key = f"{scheme}:{value}"
+            else:
+                ref_key = reference_key(ref)
+                scheme, value = (scheme if value else None), (value if scheme else None)
+            references[(work_id, source, ref_key)] = (
+                work_id, source, ref_key, scheme, value, ref.position, ref.unstructured, None, run,
             )  # fmt: skip
 
     def _add_topics_and_funders(self, r: SourceRecord, work_id: str) -> None:

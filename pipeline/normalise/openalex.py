@@ -293,12 +293,20 @@ def _institution(inst: dict) -> Institution:
     )
 
 
+_WORK_URL = "https://openalex.org/W"
+
+
 def _references(referenced: Any) -> tuple[ReferenceRecord, ...]:
+    # ~30 a work, nearly all "https://openalex.org/W<digits>": that form is read inline
     refs = []
+    cut = len(_WORK_URL) - 1
     for position, value in enumerate(as_list(referenced), start=1):
-        key = openalex_key(value)
+        if type(value) is str and value.startswith(_WORK_URL) and value[cut + 1 :].isdigit():
+            key = value[cut:] if value.isascii() else openalex_key(value)
+        else:
+            key = openalex_key(value)
         if key:
-            refs.append(ReferenceRecord(scheme="openalex", value=key, position=position))
+            refs.append(ReferenceRecord("openalex", key, position))
     return tuple(refs)
 
 

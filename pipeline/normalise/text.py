@@ -347,6 +347,7 @@ def earliest_date(*dates: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 _ORCID = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
+_ROR = re.compile(r"0[a-z0-9]{8}")
 _ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
 
 
@@ -408,7 +409,7 @@ def norm_ror(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip().rstrip("/").rsplit("/", 1)[-1].lower()
-    return text if re.fullmatch(r"0[a-z0-9]{8}", text) else None
+    return text if _ROR.fullmatch(text) else None
 
 
 def norm_issn(value: Any) -> str | None:

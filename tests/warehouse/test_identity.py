@@ -236,3 +236,26 @@ def test_resolving_in_two_steps_gives_the_same_works_as_in_one(first, second):
     for ident, work in final.items():
         by_work.setdefault(work, set()).add(ident)
     assert {frozenset(v) for v in by_work.values()} == partition(once)
+
+
+def _resolved_twice(found_first: bool):
+    from warehouse.db import connect
+    from warehouse.identity import lookup_ids, resolve
+    from warehouse.load import start_run
+
+    con = connect(":memory:")
+    run_id = start_run(con, "test", {})
+    other = Identifier("doi", "10.1/other")
+    resolve(con, [group(DOI, by="crossref"), group(other), group(PMID)], run_id=run_id,
+            source="crossref")  # fmt: skip
+    groups = [group(DOI, PMID), group(PMCID, by="pubmed")]
+    # a look-up wider than the groups (the loader reads its link groups' ids too)
+    found = lookup_ids(con, [DOI, PMID, PMCID, other]) if found_first else None
+    res = resolve(con, groups, run_id=run_id, source="openalex", found=found)
+    works = con.execute("select work_id, anchor_value from works order by 1").fetchall()
+    ids = con.execute("select scheme, value, work_id, asserted_by from work_ids order by 1, 2")
+    return res, works, ids.fetchall()
+
+
+def test_resolving_with_the_ids_looked_up_beforehand_decides_and_writes_the_same():
+    assert _resolved_twice(found_first=True) == _resolved_twice(found_first=False)

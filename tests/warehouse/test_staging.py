@@ -49,3 +49,22 @@ def test_an_error_in_an_aborted_transaction_is_not_hidden_by_the_cleanup(staging
             con.execute("insert into t select * from _in_k")  # aborts the transaction
     con.rollback()
     assert con.execute("select count(*) from t").fetchone() == (0,)
+
+
+def test_a_row_with_more_or_fewer_cells_than_its_spec_is_refused(staging_path):
+    con = duckdb.connect()
+    for ragged in ([("x", ["t"], 1), ("y", [])], [("x", ["t"], 1, "extra")]):
+        with pytest.raises(ValueError):
+            with staged(con, "_in_t", spec=SPEC, rows=ragged):
+                pass
+
+
+def test_arrow_tables_repair_a_lone_surrogate_in_text_and_text_lists():
+    if not staging.USE_ARROW:
+        pytest.skip("pyarrow not installed")
+    rows = [("a\ud800", ["b", "c\udfff"], 1), ("d", None, None)]
+    table = staging.arrow_table(rows, SPEC)
+    assert table.to_pylist() == [
+        {"name": "a\ufffd", "tags": ["b", "c\ufffd"], "n": 1},
+        {"name": "d", "tags": None, "n": None},
+    ]

@@ -162,6 +162,28 @@ def test_referenced_works_become_openalex_references_in_order():
     assert r.reference_count == full_json()["referenced_works_count"]
 
 
+def test_referenced_works_in_any_spelling_keep_their_list_position():
+    referenced = [
+        "https://openalex.org/W11",
+        "W22",
+        "https://openalex.org/w33/",
+        "https://openalex.org/W",
+        "https://openalex.org/W\u0664\u0665",
+        "https://openalex.org/A44",
+        44,
+        None,
+        " https://openalex.org/W55 ",
+    ]
+    body = json.dumps({"id": "https://openalex.org/W1", "referenced_works": referenced})
+    (record,) = normalise_openalex(make_raw("openalex", "works", body)).records
+    assert record.references == (
+        ReferenceRecord("openalex", "W11", 1),
+        ReferenceRecord("openalex", "W22", 2),
+        ReferenceRecord("openalex", "W33", 3),
+        ReferenceRecord("openalex", "W55", 9),
+    )
+
+
 def test_funders_get_award_ids_from_awards_and_unlisted_award_funders_are_kept():
     assert full_record().funders == (
         FunderRecord("Gordon and Betty Moore Foundation", "F4320306076", ("GBMF4407",)),
