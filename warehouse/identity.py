@@ -312,13 +312,14 @@ def _component_work(
 
 def known_ids(con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]) -> dict[Identifier, str]:
     """The work of each of ``ids`` already in work_ids."""
-    return {i: work for i, (work, _) in _lookup(con, ids).items()}
+    return {i: work for i, (work, _) in lookup_ids(con, ids).items()}
 
 
-def _lookup(
+def lookup_ids(
     con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]
 ) -> dict[Identifier, tuple[str, str]]:
-    """(work, asserted_by) of each of ``ids`` already in work_ids."""
+    """(work, asserted_by) of each of ``ids`` already in work_ids: what ``resolve`` reads
+    first, for a caller that needs it before (pass it as ``resolve(found=...)``)."""
     rows = sorted({(i.scheme, i.value) for i in ids})
     with staged(con, "_in_ids", spec=_ID_SPEC, rows=rows):
         found = con.execute(sql("identity.sql", "lookup_ids")).fetchall()
@@ -354,14 +355,6 @@ def _work_facts(
     return _WorkFacts(anchors, members, provisional_works, origins)
 
 
-def lookup_ids(
-    con: duckdb.DuckDBPyConnection, ids: Iterable[Identifier]
-) -> dict[Identifier, tuple[str, str]]:
-    """(work, asserted_by) of each of ``ids`` already in work_ids: what ``resolve`` reads
-    first, for a caller that needs it before (pass it as ``resolve(found=...)``)."""
-    return _lookup(con, ids)
-
-
 def resolve(
     con: duckdb.DuckDBPyConnection,
     groups: Sequence[IdGroup],
@@ -375,7 +368,7 @@ def resolve(
     ``found``: ``lookup_ids`` of (at least) every identifier of ``groups``, read in the same
     transaction with nothing written since; read here when not given."""
     if found is None:
-        found = _lookup(con, (i for g in groups for i in g.ids))
+        found = lookup_ids(con, (i for g in groups for i in g.ids))
     else:  # exactly what the look-up here would have read
         found = {i: found[i] for g in groups for i in g.ids if i in found}
     known = {i: work for i, (work, _) in found.items()}
