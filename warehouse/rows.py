@@ -403,18 +403,13 @@ class RecordRows:
                 links[key] = key
 
     def _add_references(self, r: SourceRecord, work_id: str, run: str) -> None:
-        # the hottest loop of staging (~30 references a work): reference_key's common case,
-        # a cited id, is inlined
-        source, references = r.source, self.references
+        source, references = r.source, self.references  # ~30 references a work
         for ref in r.references:
             scheme, value = ref.scheme, ref.value
-            if scheme and value:
-                ref_key = f"{scheme}:{value}"
-            else:
-                ref_key = reference_key(ref)
-                scheme, value = (scheme if value else None), (value if scheme else None)
+            ref_key = reference_key(ref)
             references[(work_id, source, ref_key)] = (
-                work_id, source, ref_key, scheme, value, ref.position, ref.unstructured, None, run,
+                work_id, source, ref_key, scheme if value else None, value if scheme else None,
+                ref.position, ref.unstructured, None, run,
             )  # fmt: skip
 
     def _add_topics_and_funders(self, r: SourceRecord, work_id: str) -> None:

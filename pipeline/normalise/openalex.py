@@ -293,18 +293,11 @@ def _institution(inst: dict) -> Institution:
     )
 
 
-_WORK_URL = "https://openalex.org/W"
-
-
 def _references(referenced: Any) -> tuple[ReferenceRecord, ...]:
-    # ~30 a work, nearly all "https://openalex.org/W<digits>": that form is read inline
+    # ~30 a work, nearly all "https://openalex.org/W<digits>": openalex_key's fast path
     refs = []
-    cut = len(_WORK_URL) - 1
     for position, value in enumerate(as_list(referenced), start=1):
-        if type(value) is str and value.startswith(_WORK_URL) and value[cut + 1 :].isdigit():
-            key = value[cut:] if value.isascii() else openalex_key(value)
-        else:
-            key = openalex_key(value)
+        key = openalex_key(value)
         if key:
             refs.append(ReferenceRecord("openalex", key, position))
     return tuple(refs)
