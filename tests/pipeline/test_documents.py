@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.readers.base as documents
+from pipeline.extract import extract_document
 from pipeline.readers import (
     BinaryFile,
     NotUtf8,
@@ -82,6 +83,25 @@ def test_raw_file_hashes_and_counts_the_bytes_while_decoding(tmp_path, monkeypat
     raw = RawFile(str(path))
     assert "".join(raw.chars()) == data.decode("utf-8")
     assert (raw.bytes, raw.sha256.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 64])
+def test_raw_file_gives_lone_carriage_returns_as_line_feeds_and_keeps_crlf(
+    tmp_path, monkeypatch, block
+):
+    monkeypatch.setattr(documents, "BLOCK_SIZE", block)  # a CRLF split across two blocks
+    data = b"TY  - JOUR\rDO  - 10.1/a\r\nER  - \r\rTY  - JOUR\r"
+    path = tmp_path / "old-mac.ris"
+    path.write_bytes(data)
+    text = "".join(RawFile(str(path)).chars())
+    assert text == "TY  - JOUR\nDO  - 10.1/a\r\nER  - \n\nTY  - JOUR\n"
+    assert len(text) == len(data)  # one character for one: offsets unchanged
+
+
+def test_a_bibtex_file_with_classic_mac_line_ends_has_its_entry_on_its_line():
+    # JabRef's UTF-16BE test library: "% Encoding: UTF-16BE" CR CR "@article{," CR ...
+    doc = extract_document(str(ROOT / "tests" / "fixtures" / "documents" / "jabref-utf16be-cr.bib"))
+    assert [(r.line, r.text) for r in doc.references] == [(3, "\u00dc ist ein Umlaut.")]
 
 
 @pytest.mark.parametrize(
