@@ -173,6 +173,37 @@ def test_html_scan_text_is_visible_text_links_and_meta_values():
     assert "tracking" not in text and "also-hidden" not in text  # <script>, <style>
 
 
+# Wikipedia's reference list markup (as the saved page of any article prints it): a back link
+# into the page, a TemplateStyles <link> with a "mw-data:" target, the ids as links.
+WIKIPEDIA_REF = (
+    '<h2><span class="mw-headline" id="References">References</span></h2><ol class="references">'
+    '<li id="cite_note-pmid12032318-21"><span class="mw-cite-backlink"><b>'
+    '<a href="#cite_ref-pmid12032318_21-0" title="Jump up">^</a></b></span> '
+    '<span class="reference-text"><link rel="mw-deduplicated-inline-style" '
+    'href="mw-data:TemplateStyles:r999302996"><cite class="citation journal cs1">Tang TH (2002). '
+    '"Identification of 86 candidates". <i>Proc Natl Acad Sci U S A</i>. <b>99</b> (11): 7536-41. '
+    '<a href="/wiki/Doi_(identifier)">doi</a>:<a class="external text" '
+    'href="https://doi.org/10.1073%2Fpnas.112047299">10.1073/pnas.112047299</a>. '
+    '<a href="/wiki/PMID_(identifier)">PMID</a>&nbsp;<a class="external text" '
+    'href="https://pubmed.ncbi.nlm.nih.gov/12032318">12032318</a>.</cite></span></li></ol>'
+)
+
+
+def test_html_links_into_the_page_or_to_no_web_address_are_not_text():
+    text = scan_text("html", WIKIPEDIA_REF + '<a href="javascript:void(0)">x</a>')
+    assert "#cite_ref" not in text and "mw-data:" not in text and "javascript:" not in text
+    assert "https://doi.org/10.1073%2Fpnas.112047299" in text  # a web link is still scanned
+    assert "/wiki/PMID_(identifier)" in text  # so is a relative one ("/doi/10.1002/x")
+
+
+def test_a_wikipedia_reference_entry_starts_with_its_authors(tmp_path):
+    path = tmp_path / "CRISPR - Wikipedia.html"
+    path.write_text(WIKIPEDIA_REF)
+    (entry,) = extract_document(str(path)).references
+    assert entry.text.startswith('^ Tang TH (2002). "Identification of 86 candidates"')
+    assert {i.value for i in entry.ids} == {"10.1073/pnas.112047299", "12032318"}
+
+
 def test_html_list_items_are_separate_paragraphs_but_their_paragraphs_are_not():
     text = scan_text("html", "<ol><li><p>A 10.1000/a</p><p>PMID: 1</p></li><li>B</li></ol>")
     item = text[text.index("A 10.1000") : text.index("PMID: 1")]
