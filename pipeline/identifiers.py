@@ -52,9 +52,10 @@ _DOI_LEAD = re.compile(
     r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi\s*:\s*|info:doi/|urn:doi:)+", re.IGNORECASE
 )
 # A URL's path or query after the DOI is the publisher's, not the DOI's (Wiley /abstract,
-# Springer .pdf, bioRxiv .full, ?query, #fragment, &key=value of an OpenURL).
+# Springer .pdf, bioRxiv .full, ?query, #fragment, &key=value of an OpenURL, or the "&" that
+# ends a query string's doi=10.1/x& parameter).
 _DOI_URL_TAIL = re.compile(
-    r"(?:[?#].*|&[A-Za-z_]+=.*"
+    r"(?:[?#].*|&(?:[A-Za-z_]+=.*)?"
     r"|/(?:abstract|full|pdf|epdf|pdfdirect|fulltext|full-text|html|summary|references|meta"
     r"|figures|suppinfo|citedby|issuetoc|toc|tables|info|metrics|epub)/?"
     r"|\.full(?:\.pdf)?|\.abstract|\.pdf)$",

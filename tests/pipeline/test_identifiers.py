@@ -105,6 +105,11 @@ FIND_CASES = [
         [("doi", "10.1080/1061186x.2020.1234567")],
     ),
     ("https://api.crossref.org/works?filter=doi:10.1000%2Fabc", [("doi", "10.1000/abc")]),
+    # a query string's last parameter: PMC's Google Scholar links end "...&doi=10.2196/12239&"
+    (
+        "https://scholar.google.com/scholar_lookup?pmid=31066697&doi=10.2196/12239&",
+        [("pmid", "31066697"), ("doi", "10.2196/12239")],
+    ),
     # DOI shapes: labels, brackets, SICI, percent-encoding, markup
     (
         "doi:10.1000/ABC; DOI: 10.1000/def, doi: 10.1000/ghi:",
