@@ -52,9 +52,10 @@ _DOI_LEAD = re.compile(
     r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi\s*:\s*|info:doi/|urn:doi:)+", re.IGNORECASE
 )
 # A URL's path or query after the DOI is the publisher's, not the DOI's (Wiley /abstract,
-# Springer .pdf, bioRxiv .full, ?query, #fragment, &key=value of an OpenURL).
+# Springer .pdf, bioRxiv .full, ?query, #fragment, &key=value of an OpenURL, or the "&" that
+# ends a query string's doi=10.1/x& parameter).
 _DOI_URL_TAIL = re.compile(
-    r"(?:[?#].*|&[A-Za-z_]+=.*"
+    r"(?:[?#].*|&(?:[A-Za-z_]+=.*)?"
     r"|/(?:abstract|full|pdf|epdf|pdfdirect|fulltext|full-text|html|summary|references|meta"
     r"|figures|suppinfo|citedby|issuetoc|toc|tables|info|metrics|epub)/?"
     r"|\.full(?:\.pdf)?|\.abstract|\.pdf)$",
@@ -62,7 +63,10 @@ _DOI_URL_TAIL = re.compile(
 )
 # Anything that might need more than stripping trailing punctuation: brackets, URL syntax, a
 # word at the end that could be a publisher's path (/abstract, .pdf).
-_SUSPECT = re.compile(r"[()\[\]{}<>?#&%]|[/.][A-Za-z-]+/?[.,;:!?]*$")
+_SUSPECT = re.compile(r"[()\[\]{}<>?#&%\\]|[/.][A-Za-z-]+/?[.,;:!?]*$")
+# A TeX escape inside a DOI, as BibTeX files (DBLP: "10.1007/11880561\_13", Better BibTeX:
+# "\%3C") and Markdown print "_", "%", "&", "#" and "$": the DOI has the character alone.
+_TEX_ESCAPE = re.compile(r"\\([_%&#$])")
 _TRAILING = ".,;:!?"
 _OPENERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CLOSERS = frozenset(_OPENERS.values())
@@ -97,12 +101,15 @@ def _trim_doi(s: str) -> str:
 
 
 def normalise_doi(s: str) -> str | None:
-    """``'https://doi.org/10.1000/XYZ%3C1%3E.'`` -> ``'10.1000/xyz<1>'``; None if not a DOI."""
+    """``'https://doi.org/10.1000/XYZ%3C1%3E.'`` -> ``'10.1000/xyz<1>'``; None if not a DOI.
+    TeX escapes are undone (``10.1007/11880561\\_13`` -> ``10.1007/11880561_13``)."""
     s = _DOI_LEAD.sub("", s.strip())
     i = s.find("10.")
     if i < 0:
         return None
     s = s[i:]  # e.g. a publisher URL: https://onlinelibrary.wiley.com/doi/full/10.1111/...
+    if "\\" in s:
+        s = _TEX_ESCAPE.sub(r"\1", s)
     s = _trim_doi(s)
     for _ in range(3):  # decode to a fixed point, so normalising twice changes nothing
         if "%" not in s or unquote(s) == s:
@@ -304,7 +311,7 @@ def find_identifiers(text: str, pos: int = 0, endpos: int | None = None) -> list
 
 def _doi_found(m: re.Match[str]) -> tuple[Found, ...]:
     raw = _trim_doi(m.group())  # the match is the DOI: "1" + the group
-    if "%" in raw:
+    if "%" in raw or "\\" in raw:
         value = normalise_doi(raw)
     else:  # fast path: nothing left to decode, only the suffix must have survived trimming
         # ("10.1000/References" loses "/References" as a publisher's path: no slash is left)

@@ -81,12 +81,17 @@ class ReferenceList:
         """Entries a structured reader marked in ``piece``; ``mentions`` are the piece's;
         ``section(p)`` names the section at scan position ``p``."""
         found = []
+        cited: list[tuple[int, int]] = []  # file spans of the works entries cite: no entry's ids
         for mark in marks:
             start, line = self._where(piece, mark.start)
             end = _where_end(piece, mark.end)
             text = " ".join(mark.text.split()) or entry_text(piece.text[mark.start : mark.end])[0]
             found.append((start, end, line, text, mark.label, section(mark.start)))
-        self._add(found, mentions)
+            if mark.cited is not None:
+                cited.append(
+                    (self._where(piece, mark.cited[0])[0], _where_end(piece, mark.cited[1]))
+                )
+        self._add(found, _outside(mentions, cited) if cited else mentions)
 
     # -- flowing text ------------------------------------------------------------------------
 
@@ -177,3 +182,14 @@ _START = itemgetter(3)  # a mention row's start
 _ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
 # Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
 _identifier = partial(tuple.__new__, Identifier)
+
+
+def _outside(mentions: list[tuple], spans: list[tuple[int, int]]) -> list[tuple]:
+    """The mentions (rows) starting outside every one of ``spans`` (file offsets, in order)."""
+    starts = [a for a, _ in spans]
+    kept = []
+    for m in mentions:
+        i = bisect_right(starts, m[3]) - 1
+        if i < 0 or m[3] >= spans[i][1]:
+            kept.append(m)
+    return kept

@@ -11,7 +11,8 @@ How a section is cut, first rule that applies:
    starts, at least two. Numbers must run in sequence (1, 2, 3...; a gap of two allowed for an
    entry the extraction lost), so a wrapped line that starts with "2005." or "12)" does not cut.
    A marker alone on its line (``[1]`` then a blank line, as pdftotext writes some layouts) keeps
-   the paragraph after it.
+   the paragraph after it. A run made only of years ("2020.", "2021." starting wrapped lines of
+   author-year entries) is no list.
 2. **Paragraphs**: blank lines separate entries (at least two paragraphs).
 3. **Hanging or flush author-year entries** (pdftotext loses the indent): a line starts an entry
    when it begins like an author list ("Adamopoulos G., ...", "Boslough, M., ...", "van Hees
@@ -59,6 +60,8 @@ _CAPTION = re.compile(
 )
 _YEARISH = re.compile(r"\b(?:1[5-9]|20)\d\d[a-z]?\b|\b(?:n\.\s?d\.|in press|forthcoming|submitted)",
                       re.IGNORECASE)  # fmt: skip
+_YEAR_NUMBER = re.compile(r"1[5-9]\d\d|20\d\d")
+_YEAR_START = re.compile(r"\s*\(?(?:1[5-9]|20)\d\d[a-z]?\)?[.,:]")
 _MAX_MARKERS = 5000  # more than this many "markers" is not a reference list: no chain search
 
 
@@ -146,6 +149,12 @@ def _numbered_starts(text: str) -> list[int]:
         else:
             numbered.append((m.start(), int(m.group(kind))))
     chain = _longest_chain(numbered)
+    if chain and all(_YEAR_NUMBER.fullmatch(str(n)) for at, n in numbered if at in set(chain)):
+        # "2020." / "2021." at line starts: the years of author-year entries wrapped before
+        # them (ACL's style), a run of consecutive years, never a list of 2,020 references
+        chain = _longest_chain(
+            [(at, n) for at, n in numbered if not _YEAR_NUMBER.fullmatch(str(n))]
+        )
     if len(chain) >= 2 and len(chain) >= len(bullets):
         return chain
     return bullets if len(bullets) >= 2 else []
@@ -288,12 +297,14 @@ _CLOSED = re.compile(r"[.)\]\d\"\u201d']\s*$")
 def _whole_reference(line: str, previous: str) -> bool:
     """A line that is a reference on its own after a finished one (a file of one reference a
     line, whatever its style): it has a year and at least eight words, and the line before ends
-    like an entry ("." ")" a digit, a closing quote)."""
+    like an entry ("." ")" a digit, a closing quote). A line that starts with its year ("2020.
+    Evaluation of ...") goes on the entry whose authors end the line before (ACL's style)."""
     return (
         bool(previous)
         and _CLOSED.search(previous) is not None
         and _YEARISH.search(line) is not None
         and len(line.split()) >= 8
+        and _YEAR_START.match(line) is None
     )
 
 

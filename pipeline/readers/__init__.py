@@ -90,6 +90,7 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         pubmed_xml,
         ris,
         text,
+        wos,
     )
 
     return {
@@ -106,6 +107,7 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         "pubmed_xml": pubmed_xml.read_pubmed_xml,
         "endnote": endnote.read_endnote,
         "medline": medline.read_medline,
+        "wos": wos.read_wos,
     }
 
 

@@ -97,12 +97,15 @@ class SpanMap:
 @dataclass(frozen=True, slots=True)
 class EntryMark:
     """A reference entry a structured reader knows (a JATS ``<ref>``, a BibTeX record...), in
-    the scan-text coordinates of its piece. ``text`` is the entry as a citation, on one line."""
+    the scan-text coordinates of its piece. ``text`` is the entry as a citation, on one line.
+    ``cited``: a span inside it listing the works the entry itself cites (a Web of Science
+    record's ``CR`` lines): their identifiers are mentions, never the entry's ids."""
 
     start: int
     end: int
     text: str
     label: str | None = None
+    cited: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

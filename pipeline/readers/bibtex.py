@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 from pipeline.readers.base import Builder, EntryMark, Piece, cut_late, windows
@@ -22,6 +23,47 @@ _FIELD = re.compile(
     r"(?:\{(?P<b>(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}|\"(?P<q>[^\"]*)\"|(?P<n>\d+))"
 )
 _KEY = re.compile(r"@[A-Za-z]+[ \t]*[{(][ \t]*(?P<key>[^,\s]+)[ \t]*,")
+
+
+# LaTeX accents and letters as BibTeX writes names and titles ({\\"o}, \\'{e}, \\c{c}, {\\O}, \\ss):
+# the entry's text has the characters, so "M{\\"u}ller" folds to "muller" as Crossref's "Müller".
+_ACCENTS = {
+    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+    "r": "\u030a", "d": "\u0323", "b": "\u0331",
+}  # fmt: skip
+_LETTERS = {
+    "ss": "\u00df", "ae": "\u00e6", "AE": "\u00c6", "oe": "\u0153", "OE": "\u0152",
+    "aa": "\u00e5", "AA": "\u00c5", "o": "\u00f8", "O": "\u00d8", "l": "\u0142", "L": "\u0141",
+    "i": "i", "j": "j",
+}  # fmt: skip
+_TEX = re.compile(
+    r"\\(?P<sym>[\"'`^~=.])\s*(?:\{\s*(?P<a>\\?[A-Za-z])\s*\}|(?P<b>\\?[A-Za-z]))"
+    r"|\\(?P<cmd>[uvHckrdb])(?:\s*\{\s*(?P<c>\\?[A-Za-z])\s*\}|\s+(?P<d>[A-Za-z]))"
+    r"|\\(?P<letter>ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|\s)?"
+    r"|\\(?P<esc>[&%$#_])"
+)
+
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+\*?\s*(?=\{)")  # \emph{, \textit{, \mathrm{
+
+
+def _tex_char(m: re.Match[str]) -> str:
+    if m.group("esc"):
+        return m.group("esc")
+    if m.group("letter"):
+        return _LETTERS[m.group("letter")]
+    accent = _ACCENTS[m.group("sym") or m.group("cmd")]
+    base = next(g for g in m.group("a", "b", "c", "d") if g)
+    return unicodedata.normalize("NFC", base.lstrip("\\") + accent)
+
+
+def unlatex(s: str) -> str:
+    """``'M{\\"u}ller, Gra{\\c{c}}a and {\\O}stergaard'`` -> ``'M{ü}ller, Gra{ç}a and {Ø}stergaard'``;
+    a formatting command keeps its argument (``\\emph{in vivo}`` -> ``{in vivo}``); braces are left
+    to the caller."""
+    if "\\" not in s:
+        return s
+    return _TEX_COMMAND.sub("", _TEX.sub(_tex_char, s))
 
 
 def _cut_bib(buf: str) -> tuple[int, str]:
@@ -64,7 +106,7 @@ def _entries(text: str) -> Iterator[EntryMark]:
         fields: dict[str, str] = {}
         for m in _FIELD.finditer(record):
             value = m.group("b") if m.group("b") is not None else m.group("q") or m.group("n")
-            fields.setdefault(m.group("name").lower(), value or "")
+            fields.setdefault(m.group("name").lower(), unlatex(value or ""))
         key = _KEY.match(record)
         authors = [a.strip() for a in re.split(r"\s+and\s+", fields.get("author", "")) if a]
         cited = render(

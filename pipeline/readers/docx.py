@@ -40,14 +40,18 @@ def read_docx(
         if raw.path.lower().endswith(".docx"):
             raise DocumentError("damaged Word file (not a readable zip); not read") from None
         raise BinaryFile("binary file (NUL bytes or a binary signature); not read") from None
-    if "word/document.xml" not in names:
+    try:
+        main = _main_part(zf, names)
+    except Exception:  # a damaged or hostile _rels/.rels: the usual name, if it is there
+        main = "word/document.xml"
+    if main not in names:
         if raw.path.lower().endswith(".docx"):
             raise DocumentError("not a Word document (a zip without word/document.xml); not read")
         raise BinaryFile("binary file (NUL bytes or a binary signature); not read")
     try:
         parts = [
             (name, _paragraphs(_xml(zf, name), _links(zf, name)))
-            for name in ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
+            for name in (main, "word/footnotes.xml", "word/endnotes.xml")
             if name in names
         ]
     except _TooLarge as exc:
@@ -61,6 +65,20 @@ def read_docx(
 
 class _TooLarge(Exception):
     pass
+
+
+_MAIN = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _main_part(zf: zipfile.ZipFile, names: set[str]) -> str:
+    """The main document part: ``word/document.xml`` as Word names it, or the part the package's
+    ``_rels/.rels`` names (Word Online and other tools save ``word/document2.xml``)."""
+    if "word/document.xml" in names or "_rels/.rels" not in names:
+        return "word/document.xml"
+    for r in _xml(zf, "_rels/.rels").iter(f"{_REL}Relationship"):
+        if r.get("Type") == _MAIN and r.get("TargetMode") != "External":
+            return r.get("Target", "").lstrip("/")
+    return "word/document.xml"
 
 
 def _xml(zf: zipfile.ZipFile, name: str):
@@ -123,8 +141,8 @@ class _Writer:
         self.line = 1
 
     def pieces(self, parts) -> Iterator[Piece]:
-        for name, paragraphs in parts:
-            if name != "word/document.xml" and paragraphs:
+        for i, (_, paragraphs) in enumerate(parts):
+            if i and paragraphs:  # the main document comes first, then its notes
                 self.b.synth("\n\n## ")
                 self._line("Notes and references")
                 self.b.synth("\n")

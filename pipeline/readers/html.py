@@ -40,6 +40,10 @@ _ATTR = re.compile(
 )
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
+# Link schemes whose targets may name a work ("doi:10…", "info:doi/10…", "urn:…"); a relative
+# path ("/doi/10.1002/x") has no scheme and is always scanned.
+_WEB_SCHEMES = frozenset({"http", "https", "ftp", "doi", "info", "urn", "hdl", "pmid", "arxiv"})
 # A field of a citation_reference meta value: up to a ";" that does not end a reference (&amp;).
 _META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
 _CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -141,7 +145,7 @@ class _Html(HTMLParser):
         else:
             self._block(tag, opening=True)
             if tag in ("a", "link"):
-                self._attribute("href", lead=" ", tail=" ")
+                self._href()
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         self.handle_starttag(tag, attrs)
@@ -239,6 +243,22 @@ class _Html(HTMLParser):
         cited = ". ".join(" ".join((v if e else k).split()) for k, e, v in fields if k.strip())
         self.out.entry(start, cited)
         self.out.synth("\n\n" + MARK + "subject\n")
+
+    def _href(self) -> None:
+        """A link target, scanned unless it points into this page (``#cite_note-3``: a
+        reference list's back links) or is no web address (``mw-data:``, ``javascript:``,
+        ``mailto:``, ``data:``): such targets name no work, and would be words of the entry's
+        text (``#cite_ref-Smith2020_3-0 ^ Smith J...``)."""
+        found = self._attribute_value("href")
+        if found is None:
+            return
+        value = found[0].lstrip()
+        scheme = _SCHEME.match(value)
+        if value.startswith("#") or (scheme and scheme.group(1).lower() not in _WEB_SCHEMES):
+            return
+        self.out.synth(" ")
+        self._unescaped(*found)
+        self.out.synth(" ")
 
     def _attribute(self, name: str, *, lead: str, tail: str) -> None:
         found = self._attribute_value(name)

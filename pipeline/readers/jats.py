@@ -8,7 +8,10 @@
   another work (an externally hosted dataset or molecule) stays a mention;
 - each ``<ref>`` of a ``<ref-list>`` is one reference entry: its ``mixed-citation`` /
   ``element-citation`` text is kept for reference matching, its ``<pub-id>``s (and the
-  ``<object-id pub-id-type="pmid">`` PLOS puts there) are its ids, its ``<label>`` its label;
+  ``<object-id pub-id-type="pmid">`` PLOS puts there) are its ids, its ``<label>`` its label.
+  A ref printing one work twice (SciELO's and Redalyc's ``mixed-citation`` then
+  ``element-citation``, JATS's ``<citation-alternatives>``) keeps the first one's text: the
+  entry is that one work, not its text twice;
 - ``<ext-link>``/``<uri>`` targets are scanned like HTML links; Funder Registry DOIs
   (``10.13039/…``, in ``<funding-group>``) are never works (``pipeline.extract`` drops them).
 """
@@ -44,6 +47,7 @@ class _Jats(Markup):
         super().__init__()
         self.subject = 0  # inside a subject id
         self.ref_label: list[str] | None = None  # the <label> of the open <ref>, as printed
+        self.cited = False  # the open <ref> has had one whole citation element already
 
     def start(self, tag: str, attrs: list) -> None:
         kind = dict(attrs).get("pub-id-type") or dict(attrs).get("object-id-type")
@@ -61,6 +65,7 @@ class _Jats(Markup):
         elif tag == "ref":
             self.open_entry()
             self.ref_label = None
+            self.cited = False
         elif tag == "label" and self.stack[-2:-1] == ["ref"]:
             self.ref_label = []
         elif tag == "pub-id" and kind in _PUB_IDS:
@@ -80,6 +85,11 @@ class _Jats(Markup):
             self.ref_label = None
         elif tag == "ref-list":
             self.mark("end")
+        elif tag in self.citation and not any(t in self.citation for t in self.stack[:-1]):
+            self.cited = True  # an alternative rendering of the same work may follow
+
+    def _capturing(self) -> bool:
+        return not self.cited and super()._capturing()
 
     def handle_data(self, data: str) -> None:
         if self.ref_label is not None and self.stack[-1:] == ["label"]:

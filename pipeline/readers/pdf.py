@@ -250,6 +250,8 @@ class _Line:
     furniture: bool = False
     subject: bool = False
     heading: str | None = None  # the role heading_role gives, when it is a heading
+    last: float = 0.0  # the top of its last character (below ``y`` when two lines were joined)
+    last_x: float = 0.0  # where its last printed line starts (``x`` unless two were joined)
     brk: bool = False  # a paragraph break before this line
     opens_references: bool = False  # a reference list without a heading starts here
 
@@ -282,12 +284,15 @@ class _Layout:
     def _lines(self, index: int, page: dict) -> list[_Line]:
         # a stray CR or LF inside a line (PDFium splits lines at CRLF) is a space: one line of
         # the extracted text is one printed line
-        out = [_Line(_ONE_LINE.sub(" ", t), x, y, s, index) for t, x, y, s in page["lines"]]
+        out = [
+            _Line(_ONE_LINE.sub(" ", t), x, y, s, index, last=e, last_x=ex)
+            for t, x, y, s, e, ex in page["lines"]
+        ]
         sizes = [ln.size for ln in out if ln.size > 0]
         gaps = [
             a.y - b.y
             for a, b in zip(out, out[1:], strict=False)
-            if a.size > 0 and b.size > 0 and 0 < a.y - b.y < 40
+            if a.size > 0 and b.size > 0 and 0 < a.y - b.y < 40 and a.last == a.y
         ]
         size = statistics.median(sizes) if sizes else 10.0
         step = statistics.median(gaps) if gaps else size * 1.2
@@ -295,7 +300,10 @@ class _Layout:
             if ln.size <= 0 or prev.size <= 0:
                 continue
             gap = prev.y - ln.y
-            ln.brk = gap > step * 1.45 or gap < -size  # a wider gap, or up: a new column
+            # from the line's last printed line: PDFium gives two lines joined at a hyphen
+            # ("Proceed-" "ings") as one, and the next one is no wider gap away from it
+            after = prev.last - ln.y if step / 2 < prev.y - prev.last < 4 * step else gap
+            ln.brk = after > step * 1.45 or gap < -size  # a wider gap, or up: a new column
         for ln in out:
             title = _NUMBERING.sub("", ln.text).strip()
             if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
@@ -479,7 +487,8 @@ def _entry_starts(lines: list[_Line], i: int) -> bool:
     ln = lines[i]
     prev = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
     if prev is not None and prev.size > 0 and ln.size > 0 and prev.y > ln.y:
-        return ln.brk or bool(ln.x and prev.x and ln.x < prev.x - 2)
+        # below the last printed line of the one before (PDFium joins two lines at a hyphen)
+        return ln.brk or bool(ln.x and prev.last_x and ln.x < prev.last_x - 2)
     nxt = next((x for x in lines[i + 1 : i + 4] if not x.furniture and x.size > 0), None)
     if nxt is None or not ln.x or nxt.y > ln.y:
         return ln.brk

@@ -34,9 +34,10 @@ def set_memory_limit(megabytes: int) -> None:
 
 
 def read_pages(path: str, max_pages: int) -> dict:
-    """``{"pages": total, "read": [page, ...]}``; a page is ``{"lines": [(text, x, y, size)],
-    "links": [(uri, line index)]}`` in PDFium's reading order (``x``, ``y``: the first
-    character's left and top, in points; ``size``: its height)."""
+    """``{"pages": total, "read": [page, ...]}``; a page is ``{"lines": [(text, x, y, size,
+    last, last_x)], "links": [(uri, line index)]}`` in PDFium's reading order (``x``, ``y``: the first
+    character's left and top, in points; ``size``: its height; ``last``: the last character's
+    top, lower than ``y`` when PDFium gave two printed lines as one, joined at a hyphen)."""
     import pypdfium2 as pdfium
 
     try:
@@ -69,15 +70,38 @@ def _page(pdf, index: int) -> dict:
         page.close()
 
 
-def _line(textpage, raw: str, at: int) -> tuple[str, float, float, float]:
+def _line(textpage, raw: str, at: int) -> tuple[str, float, float, float, float, float]:
     first = next((i for i, ch in enumerate(raw) if not ch.isspace()), None)
     if first is None:
-        return raw, 0.0, 0.0, 0.0
+        return raw, 0.0, 0.0, 0.0, 0.0, 0.0
+    last = len(raw.rstrip()) - 1
     try:
         left, bottom, right, top = textpage.get_charbox(at + first)
+        # the tops of the font's boxes ("loose"): "S" and "s" starting two lines of one font
+        # stand as far apart as the lines do, whatever their glyphs' heights
+        line_top = textpage.get_charbox(at + first, loose=True)[3]
+        end_top, end_left = line_top, left
+        if "\ufffe" in raw:  # PDFium's mark of a line-end hyphen: it may have joined two lines
+            end_top = textpage.get_charbox(at + last, loose=True)[3]
+            if line_top - end_top > (top - bottom) / 2:  # two printed lines: the last starts
+                end_left = _last_line_left(textpage, raw, at, first, last, end_top)
     except Exception:  # a box PDFium cannot give: layout falls back to the text alone
-        return raw, 0.0, 0.0, 0.0
-    return raw, round(left, 1), round(top, 1), round(top - bottom, 1)
+        return raw, 0.0, 0.0, 0.0, 0.0, 0.0
+    box = round(left, 1), round(line_top, 1), round(top - bottom, 1)
+    return raw, *box, round(end_top, 1), round(end_left, 1)
+
+
+def _last_line_left(textpage, raw: str, at: int, first: int, last: int, end_top: float) -> float:
+    """The left of the first character printed on the last of the lines PDFium joined (spaces,
+    whose boxes PDFium may place anywhere, are passed over)."""
+    start = last
+    for i in range(last - 1, first - 1, -1):
+        if raw[i].isspace() or raw[i] == "\ufffe":
+            continue
+        if abs(textpage.get_charbox(at + i, loose=True)[3] - end_top) > 1:
+            break
+        start = i
+    return textpage.get_charbox(at + start)[0]
 
 
 def _links(pdf, page, textpage, starts: list[int]) -> list[tuple[str, int]]:

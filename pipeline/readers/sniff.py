@@ -78,6 +78,8 @@ _SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", 
 _SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
 _SNIFF_RIS = re.compile(r"\A\s*TY  - ")
 _SNIFF_ENW = re.compile(r"\A\s*%0 [A-Z]")
+# Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
+_SNIFF_WOS = re.compile(r"\AFN [^\n]*(?:Web of Science|ISI Export Format)[^\n]*\r?\nVR ")
 _SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
 _SNIFF_JSON = re.compile(r'\A\s*(?:\{\s*(?:"|\})|\[\s*(?:\{\s*"|"|\]))')
 _SNIFF_XML = re.compile(r"\A\s*<(?:\?xml|!DOCTYPE|[A-Za-z])")
@@ -113,6 +115,8 @@ def _sniff(head: str) -> str | None:
         return "ris"
     if _SNIFF_ENW.match(head):
         return "enw"
+    if _SNIFF_WOS.match(head):
+        return "wos"
     if _SNIFF_MEDLINE.match(head):
         return "medline"
     if _SNIFF_JSON.match(head):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -160,15 +161,22 @@ class RawFile:
     # -- text ----------------------------------------------------------------------------------
 
     def chars(self) -> Iterator[str]:
-        """The decoded text, block by block. Raises BinaryFile, NotUtf8, OSError."""
+        """The decoded text, block by block. Raises BinaryFile, NotUtf8, OSError.
+
+        A lone carriage return (classic Mac OS line ends, as some BibTeX and RIS files still
+        have) is given as a line feed: one character for one, so every offset is the same, and
+        the readers see the lines the file has. CRLF stays as it is.
+        """
         decoder = None
+        held = ""  # a CR ending a block: its LF may open the next one
         for block in self._blocks():
             if decoder is None:
                 decoder, block = self._decoder(block)
-            yield self._decode(decoder, block, final=False)
+            text, held = _lone_cr(held + self._decode(decoder, block, final=False))
+            yield text
         if decoder is None:  # an empty file
             return
-        yield self._decode(decoder, b"", final=True)
+        yield _lone_cr(held + self._decode(decoder, b"", final=True), final=True)[0]
 
     def _decoder(self, first: bytes) -> tuple[codecs.IncrementalDecoder, bytes]:
         name = next((n for bom, n in _BOMS if first.startswith(bom)), None)
@@ -204,6 +212,19 @@ class RawFile:
             self.replaced = True
             decoder.errors = self._lenient()
             return decoder.decode(block, final)
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _lone_cr(text: str, *, final: bool = False) -> tuple[str, str]:
+    """``text`` with its lone CRs as LFs, and the CR ending it held back unless ``final``."""
+    if "\r" not in text:
+        return text, ""
+    held = ""
+    if not final and text.endswith("\r"):
+        text, held = text[:-1], "\r"
+    return _LONE_CR.sub("\n", text), held
 
 
 _BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")

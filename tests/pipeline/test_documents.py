@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.readers.base as documents
+from pipeline.extract import extract_document
 from pipeline.readers import (
     BinaryFile,
     NotUtf8,
@@ -84,6 +85,25 @@ def test_raw_file_hashes_and_counts_the_bytes_while_decoding(tmp_path, monkeypat
     assert (raw.bytes, raw.sha256.hexdigest()) == (len(data), hashlib.sha256(data).hexdigest())
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 64])
+def test_raw_file_gives_lone_carriage_returns_as_line_feeds_and_keeps_crlf(
+    tmp_path, monkeypatch, block
+):
+    monkeypatch.setattr(documents, "BLOCK_SIZE", block)  # a CRLF split across two blocks
+    data = b"TY  - JOUR\rDO  - 10.1/a\r\nER  - \r\rTY  - JOUR\r"
+    path = tmp_path / "old-mac.ris"
+    path.write_bytes(data)
+    text = "".join(RawFile(str(path)).chars())
+    assert text == "TY  - JOUR\nDO  - 10.1/a\r\nER  - \n\nTY  - JOUR\n"
+    assert len(text) == len(data)  # one character for one: offsets unchanged
+
+
+def test_a_bibtex_file_with_classic_mac_line_ends_has_its_entry_on_its_line():
+    # JabRef's UTF-16BE test library: "% Encoding: UTF-16BE" CR CR "@article{," CR ...
+    doc = extract_document(str(ROOT / "tests" / "fixtures" / "documents" / "jabref-utf16be-cr.bib"))
+    assert [(r.line, r.text) for r in doc.references] == [(3, "\u00dc ist ein Umlaut.")]
+
+
 @pytest.mark.parametrize(
     ("data", "text"),
     [
@@ -151,6 +171,37 @@ def test_html_scan_text_is_visible_text_links_and_meta_values():
     assert "10.1000/xyz<1>" in text  # &lt; &gt; decoded
     assert "## References" in text  # <h2> becomes a heading line
     assert "tracking" not in text and "also-hidden" not in text  # <script>, <style>
+
+
+# Wikipedia's reference list markup (as the saved page of any article prints it): a back link
+# into the page, a TemplateStyles <link> with a "mw-data:" target, the ids as links.
+WIKIPEDIA_REF = (
+    '<h2><span class="mw-headline" id="References">References</span></h2><ol class="references">'
+    '<li id="cite_note-pmid12032318-21"><span class="mw-cite-backlink"><b>'
+    '<a href="#cite_ref-pmid12032318_21-0" title="Jump up">^</a></b></span> '
+    '<span class="reference-text"><link rel="mw-deduplicated-inline-style" '
+    'href="mw-data:TemplateStyles:r999302996"><cite class="citation journal cs1">Tang TH (2002). '
+    '"Identification of 86 candidates". <i>Proc Natl Acad Sci U S A</i>. <b>99</b> (11): 7536-41. '
+    '<a href="/wiki/Doi_(identifier)">doi</a>:<a class="external text" '
+    'href="https://doi.org/10.1073%2Fpnas.112047299">10.1073/pnas.112047299</a>. '
+    '<a href="/wiki/PMID_(identifier)">PMID</a>&nbsp;<a class="external text" '
+    'href="https://pubmed.ncbi.nlm.nih.gov/12032318">12032318</a>.</cite></span></li></ol>'
+)
+
+
+def test_html_links_into_the_page_or_to_no_web_address_are_not_text():
+    text = scan_text("html", WIKIPEDIA_REF + '<a href="javascript:void(0)">x</a>')
+    assert "#cite_ref" not in text and "mw-data:" not in text and "javascript:" not in text
+    assert "https://doi.org/10.1073%2Fpnas.112047299" in text  # a web link is still scanned
+    assert "/wiki/PMID_(identifier)" in text  # so is a relative one ("/doi/10.1002/x")
+
+
+def test_a_wikipedia_reference_entry_starts_with_its_authors(tmp_path):
+    path = tmp_path / "CRISPR - Wikipedia.html"
+    path.write_text(WIKIPEDIA_REF)
+    (entry,) = extract_document(str(path)).references
+    assert entry.text.startswith('^ Tang TH (2002). "Identification of 86 candidates"')
+    assert {i.value for i in entry.ids} == {"10.1073/pnas.112047299", "12032318"}
 
 
 def test_html_list_items_are_separate_paragraphs_but_their_paragraphs_are_not():

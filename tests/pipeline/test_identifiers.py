@@ -105,6 +105,11 @@ FIND_CASES = [
         [("doi", "10.1080/1061186x.2020.1234567")],
     ),
     ("https://api.crossref.org/works?filter=doi:10.1000%2Fabc", [("doi", "10.1000/abc")]),
+    # a query string's last parameter: PMC's Google Scholar links end "...&doi=10.2196/12239&"
+    (
+        "https://scholar.google.com/scholar_lookup?pmid=31066697&doi=10.2196/12239&",
+        [("pmid", "31066697"), ("doi", "10.2196/12239")],
+    ),
     # DOI shapes: labels, brackets, SICI, percent-encoding, markup
     (
         "doi:10.1000/ABC; DOI: 10.1000/def, doi: 10.1000/ghi:",
@@ -126,6 +131,12 @@ FIND_CASES = [
     ("[a link](https://doi.org/10.1000/md-link)", [("doi", "10.1000/md-link")]),
     ("<https://doi.org/10.1000/autolink>", [("doi", "10.1000/autolink")]),
     ("  doi     = {10.1111/bjh.17673},", [("doi", "10.1111/bjh.17673")]),
+    # TeX escapes in a DOI: DBLP's BibTeX ("\_"), Better BibTeX's SICI ("\%3C"), Markdown
+    ("  doi          = {10.1007/11880561\\_13},", [("doi", "10.1007/11880561_13")]),
+    (
+        "doi = {10.1002/(SICI)1097-0258(19980815/30)17:15/16\\%3C1661::AID-SIM968\\%3E3.0.CO;2-2}",
+        [("doi", "10.1002/(sici)1097-0258(19980815/30)17:15/16<1661::aid-sim968>3.0.co;2-2")],
+    ),
     ("DO  - 10.1182/blood.2022015789", [("doi", "10.1182/blood.2022015789")]),
     (
         "https://doi.org/10.20944/preprints202006.0189.v1",
@@ -206,6 +217,7 @@ NORMALISE_CASES = [
     ("doi", "10.1111/EJH.70051", "10.1111/ejh.70051"),
     ("doi", "https://doi.org/10.1111/ejh.70051", "10.1111/ejh.70051"),
     ("doi", "doi:10.1111/ejh.70051.", "10.1111/ejh.70051"),
+    ("doi", "https://doi.org/10.1007/11880561\\_13", "10.1007/11880561_13"),
     ("doi", "DOI: 10.1000/xyz%3C1%3E", "10.1000/xyz<1>"),
     ("doi", "info:doi/10.1000/abc", "10.1000/abc"),
     ("doi", "10.1016/0005-2795(76)90109-4)", "10.1016/0005-2795(76)90109-4"),

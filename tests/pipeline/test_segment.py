@@ -66,6 +66,25 @@ def test_a_year_at_a_line_start_does_not_cut_a_numbered_entry():
     assert entries[12][0].endswith("pages 1097–1105, 2012.")
 
 
+# ACL's author-year style as PDF extraction gives it (EACL 2023 "LongEval", CC BY 4.0): the year
+# starts the wrapped line, and three entries in a row have years 2020, 2022, 2021.
+ACL = (
+    "Asli Celikyilmaz, Elizabeth Clark, and Jianfeng Gao.\n"
+    "2020. Evaluation of text generation: A survey. arXiv\npreprint arXiv:2006.14799.\n"
+    "Mingda Chen, Zewei Chu, Sam Wiseman, and Kevin\n"
+    "Gimpel. 2022. SummScreen: A dataset for abstractive screenplay summarization. In\n"
+    "Proceedings of the 60th Annual Meeting of the Association for Computational Linguistics.\n"
+    "Elizabeth Clark, Tal August, Sofia Serrano, Nikita\n"
+    "Haduong, Suchin Gururangan, and Noah A. Smith.\n"
+    "2021. All that's 'human' is not gold: Evaluating\nhuman evaluation of generated text.\n"
+)
+
+
+def test_years_starting_wrapped_lines_are_no_numbered_list_nor_new_entries():
+    starts = [e.split(",")[0] for e in _entries(ACL)]
+    assert starts == ["Asli Celikyilmaz", "Mingda Chen", "Elizabeth Clark"]
+
+
 def test_page_numbers_and_captions_are_not_part_of_entries():
     _, entries = _section("arxiv-1706.09498-numbered.txt")
     assert entries[1][0].endswith("From HOV / HOT NIR Images. 5474, 2009.")  # "8" dropped

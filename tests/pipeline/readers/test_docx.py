@@ -71,6 +71,41 @@ def test_manuscript_links_headings_and_endnotes(tmp_path):
     assert [r.label for r in doc.references][:2] == ["1", "2"]
 
 
+def test_a_main_document_part_not_called_document_xml_is_read_from_the_package_rels():
+    # pandoc's test file: _rels/.rels names "/word/document2.xml" (no word/document.xml)
+    path = str(DOCS / "pandoc-alternate-document-path.docx")
+    assert extract_document(path).problems == ()
+    assert extracted_text(path).startswith("Test\nThis is italic, bold, underlined")
+
+
+def test_the_package_rels_main_part_gives_its_identifiers_and_links(tmp_path):
+    path = tmp_path / "online.docx"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="/word/document2.xml"/></Relationships>',
+        )
+        z.writestr(
+            "word/document2.xml",
+            f"<w:document {W} {R}><w:body>{para('PMID: 31066697')}"
+            '<w:p><w:hyperlink r:id="rId9"><w:r><w:t>paper</w:t></w:r></w:hyperlink></w:p>'
+            "</w:body></w:document>",
+        )
+        z.writestr(
+            "word/_rels/document2.xml.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId9" Type="{rel}/hyperlink" '
+            'Target="https://doi.org/10.2196/12239" TargetMode="External"/></Relationships>',
+        )
+    doc = extract_document(str(path))
+    assert [(m.value, m.section) for m in doc.mentions] == [
+        ("31066697", None),
+        ("10.2196/12239", "link"),
+    ]
+
+
 def test_a_renamed_zip_is_not_a_word_document(tmp_path):
     path = tmp_path / "fake.docx"
     with zipfile.ZipFile(path, "w") as z:

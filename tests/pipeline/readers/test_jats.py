@@ -93,3 +93,34 @@ def test_malformed_xml_is_read_leniently_with_one_line(tmp_path):
     (p,) = doc.problems
     assert p.message.startswith("malformed XML (") and not p.fatal
     assert "10.1038/s41586-020-0001-1" in {m.value for m in doc.mentions}
+
+
+# A Redalyc ref (jats4r/JATS4R-Participant-Hub, sample-xml/63543879003.xml): the work printed as a
+# mixed-citation, then again as an element-citation; the second one carries the DOI.
+REDALYC_REFS = """<?xml version="1.0" encoding="UTF-8"?>
+<article xmlns:xlink="http://www.w3.org/1999/xlink" article-type="research-article">
+<back><ref-list>
+<ref id="r2"><mixed-citation>ACOSTA, B.C. Efectos del diálogo socrático. Psicología desde el Caribe, 2002, vol. 10, p. 1-26.</mixed-citation>
+<element-citation publication-type="journal"><person-group person-group-type="author">
+<name><surname>ACOSTA</surname><given-names>B.C.</given-names></name></person-group>
+<article-title>Efectos del diálogo socrático</article-title><source>Psicología desde el Caribe</source>
+<year>2002</year><pub-id pub-id-type="doi">10.1234/caribe.10.1</pub-id></element-citation></ref>
+<ref id="r3"><citation-alternatives>
+<mixed-citation>Doe A. 2019. Another. Cell 1:2.</mixed-citation>
+<element-citation><person-group><name><surname>Doe</surname><given-names>A</given-names></name></person-group>
+<year>2019</year><article-title>Another</article-title><source>Cell</source></element-citation>
+</citation-alternatives></ref>
+</ref-list></back></article>
+"""
+
+
+def test_a_ref_printing_its_work_twice_is_one_entry_with_the_first_text_and_all_ids(tmp_path):
+    path = tmp_path / "redalyc.xml"
+    path.write_text(REDALYC_REFS)
+    doc = extract_document(str(path))
+    assert [r.text for r in doc.references] == [
+        "ACOSTA, B.C. Efectos del diálogo socrático. Psicología desde el Caribe, 2002, vol. 10, "
+        "p. 1-26.",
+        "Doe A. 2019. Another. Cell 1:2.",
+    ]
+    assert [[i.value for i in r.ids] for r in doc.references] == [["10.1234/caribe.10.1"], []]

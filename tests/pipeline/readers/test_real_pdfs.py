@@ -61,6 +61,9 @@ def _entry(doc, start: str):
         ("cambridge-ipg-s1041610213001804.pdf", "10.1016/0022-3956(75)90026-6"),
         # before a hyphen, where the page's link covers the first line only (JACoW)
         ("jacow-ipac2018-wepml008.pdf", "10.18429/jacow-hp071-wepty035"),
+        # after the prefix slash, on the line after one PDFium joined at a hyphen ("meta-" +
+        # "analyses"): no paragraph break between them cuts the DOI (BMJ)
+        ("bmj-pgmj-2009-089987.pdf", "10.1136/bmj.327.7414.557"),
     ],
 )
 def test_a_doi_broken_across_lines_on_a_real_page_is_joined(name, doi):
@@ -161,6 +164,34 @@ def test_a_hanging_indent_author_year_list_is_one_entry_per_reference():
     assert nilsson.text.endswith("doi:10.1080/13825580490511026.")
     refs = [m for m in doc.mentions if m.role == "reference"]
     assert len(refs) == 22 and {m.section for m in refs} == {"References"}
+
+
+def test_lines_pdfium_joined_at_a_hyphen_do_not_break_their_entry():
+    # PDFium gives "...POTION: an end-" + "to-end pipeline ..." as one line; the next printed
+    # line is one line below the joined line's last, not a wider gap (PeerJ, PLOS)
+    hongo = _entry(_doc("peerj-cs-118-p1-13-16.pdf"), "Hongo JA, De Castro GM")
+    assert [i.value for i in hongo.ids] == ["10.1186/s12864-015-1765-0"]
+    shao = _entry(_doc("plos-one-0197919-p1-18-21.pdf"), "Hong-Bo S, Xiao-Yan C")
+    assert {i.value for i in shao.ids} == {"10.1016/j.colsurfb.2006.08.008", "16979325"}
+    yang = _entry(_doc("peerj-cs-118-p1-13-16.pdf"), "Yang Z, Dos Reis M.")  # joined, then
+    assert "Yates A" not in yang.text  # the next entry: outdented below the joined line's last
+
+
+def test_an_acl_author_year_list_is_one_entry_per_reference():
+    # ACL's style: full names, then "2020." starting the wrapped line; consecutive years at line
+    # starts are no numbered list (EACL 2023, pages 10-11)
+    doc = _doc("acl-eacl-2023-121-p10-11.pdf")
+    assert not any(r.text[:4].isdigit() and r.text[4] == "." for r in doc.references)
+    gao = _entry(doc, "Asli Celikyilmaz, Elizabeth Clark, and Jianfeng Gao. 2020. Evaluation")
+    assert [i.value for i in gao.ids] == ["2006.14799"]
+    bhandari = _entry(doc, "Manik Bhandari")  # its first two printed lines joined by PDFium
+    assert "summarization. In Proceedings of the 2020 Conference" in bhandari.text
+    starts = [r.text.split(",")[0] for r in doc.references]
+    assert len(doc.references) == 21 and starts[:3] == [
+        "Nader Akoury",
+        "Manik Bhandari",
+        "Ondˇrej Bojar",
+    ]
 
 
 def test_a_tables_reference_column_is_no_reference_heading():

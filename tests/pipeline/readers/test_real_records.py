@@ -130,3 +130,23 @@ def test_a_ris_record_naming_its_doi_four_times_is_one_work_and_its_issn_none():
         ("10.3109/07434618.2014.906498", 1, "reference")
     }
     assert len(doc.mentions) == 4  # "SN - 0743-4618" is no identifier
+
+
+# --------------------------------------------------------------------------------------------
+# BibTeX (Better BibTeX exports: tests/fixtures/export)
+# --------------------------------------------------------------------------------------------
+
+EXPORT = DOCS.parent / "export"
+
+
+def test_a_tex_escaped_doi_in_a_bibtex_note_is_the_doi_itself():
+    doc = extract_document(str(EXPORT / "bbt_doi_1803.bib"))  # "10.1007/978-3-030-49186-4\_22"
+    assert [m.value for m in doc.mentions] == [
+        "10.1007/978-3-030-49186-4_9",
+        "10.1007/978-3-030-49186-4_22",
+    ]
+
+
+def test_latex_accents_of_bibtex_names_are_letters_in_the_entry_text():
+    doc = extract_document(str(EXPORT / "bbt_name_escaping_438.bib"))  # N{\"o}me, {van G{\"o}gh}
+    assert [r.text.split(" (")[0] for r in doc.references] == ["Nöme N", "van Gögh V"]
