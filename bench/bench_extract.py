@@ -8,7 +8,6 @@ large files so the figure measures extraction, not opening 40,000 small files.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -161,49 +160,6 @@ def _ours(paths: list[Path]) -> None:
         extract_document(str(p))
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and its reaped children (the PDF workers, once stopped)."""
-    import resource
-
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _folder(paths: list[Path], pages: int) -> list[str]:
-    """The same PDFs as one folder through ``extract_paths``, as a run reads a seed folder: the
-    next PDFs parsed ahead in workers of their own against one at a time (the baseline), taking
-    turns, each time from no worker (their start is part of a run's cost)."""
-    from pipeline.extract import PDFS_AHEAD, extract_paths
-    from pipeline.readers.pdf import shutdown_worker
-
-    ahead = max(PDFS_AHEAD, 1)
-    folder = Path(tempfile.mkdtemp(prefix="bench-pdf-folder-"))
-    best: dict[int, tuple[float, float]] = {}
-    try:
-        for i, p in enumerate(paths):
-            (folder / f"{i:03d}-{p.name}").write_bytes(p.read_bytes())
-        for n in (0, ahead, ahead, 0):
-            shutdown_worker()
-            started, cpu = time.perf_counter(), _cpu()
-            for _ in extract_paths([str(folder)], pdfs_ahead=n):
-                pass
-            shutdown_worker()  # reaped: the workers' CPU is counted
-            wall, cpu = time.perf_counter() - started, _cpu() - cpu
-            best[n] = min(best.get(n, (wall, cpu)), (wall, cpu))
-    finally:
-        shutdown_worker()
-        shutil.rmtree(folder, ignore_errors=True)
-    (one, one_cpu), (par, par_cpu) = best[0], best[ahead]
-    return [
-        f"PDF folder of {len(paths)} through extract_paths: {pages / par:7.1f} pages/s reading "
-        f"{ahead} PDF(s) ahead, {pages / one:.1f} one at a time (baseline): {one / par:.2f}x "
-        f"wall; CPU {par_cpu:.2f} against {one_cpu:.2f} s (load {os.getloadavg()[0]:.1f})"
-    ]
-
-
 def _timed(fn, paths: list[Path], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -234,7 +190,6 @@ def run_pdf(quick: bool = False) -> list[str]:
     lines = [
         f"PDF corpus: {len(paths)} real PDFs, {pages} pages, {mb:.1f} MB",
         f"PDF reader: {pages / ours:7.1f} pages/s, {mb / ours:5.2f} MB/s",
-        *_folder(paths, pages),
     ]
     if base:
         lines.append(

@@ -597,11 +597,7 @@ _WAREHOUSE_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".tmp", ".incomplete", 
 
 
 def extract_paths(
-    paths: Sequence[str],
-    *,
-    exclude: Sequence[str] = (),
-    limits: ReadLimits | None = None,
-    pdfs_ahead: int | None = None,
+    paths: Sequence[str], *, exclude: Sequence[str] = (), limits: ReadLimits | None = None
 ) -> Iterator[SeedDocument]:
     """Extract every file under ``paths`` (directories recursively, sorted).
 
@@ -610,52 +606,9 @@ def extract_paths(
     ``exclude`` (the run's own ``--db`` and its ``.wal``). Raises InputError("<path>: no such
     file or directory") for a missing path before anything is extracted, so the command line
     can exit 2 naming it.
-
-    Documents come in order, one at a time, as before; meanwhile up to ``pdfs_ahead`` of the
-    PDFs after the current file are parsed by PDF workers of their own (default: one fewer than
-    the cores this process may use; 0 parses each PDF only when its turn comes).
     """
     files = expand_paths(paths, exclude=exclude)  # checks every path before reading any
-    ahead = PDFS_AHEAD if pdfs_ahead is None else pdfs_ahead
-    if ahead <= 0 or len(files) < 2:  # one document: nothing to overlap with
-        return (extract_document(f, named=named, limits=limits) for f, named in files)
-    return _extract_reading_ahead(files, limits, ahead)
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
-
-
-# PDFium is about 80% of a PDF's time and runs in a worker process: a second worker parsing
-# the next PDF uses a second core (a folder of the test PDFs: see bench/README.md).
-PDFS_AHEAD = _usable_cores() - 1
-
-
-def _extract_reading_ahead(
-    files: list[tuple[str, bool]], limits: ReadLimits | None, ahead: int
-) -> Iterator[SeedDocument]:
-    from pipeline.readers import pdf
-
-    pending: set[int] = set()  # files read ahead and not yet extracted
-    after = 1  # the next file to look at for reading ahead
-    try:
-        for i, (path, named) in enumerate(files):
-            was_ahead = i in pending
-            pending.discard(i)
-            while len(pending) < ahead and after < len(files):
-                if pdf.read_ahead(files[after][0], limits):
-                    pending.add(after)
-                after += 1
-            doc = extract_document(path, named=named, limits=limits)
-            if was_ahead:  # the reader took its answer, unless it read no PDF after all
-                pdf.drop_ahead(path, limits)
-            yield doc
-    finally:  # stopped early: parses in flight end on their own, their answers unused
-        for i in pending:
-            pdf.drop_ahead(files[i][0], limits)
+    return (extract_document(f, named=named, limits=limits) for f, named in files)
 
 
 def expand_paths(paths: Sequence[str], *, exclude: Sequence[str] = ()) -> list[tuple[str, bool]]:

@@ -33,7 +33,6 @@ import json
 import os
 import re
 import select
-import stat
 import statistics
 import subprocess
 import sys
@@ -41,17 +40,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from pipeline.readers import base
 from pipeline.readers.base import MARK, Builder, Piece
 from pipeline.readers.headings import heading_role
 from pipeline.readers.limits import ReadLimits
-from pipeline.readers.sniff import binary_kind
 from pipeline.readers.source import RawFile
 
-__all__ = ["drop_ahead", "read_ahead", "read_pdf", "shutdown_worker"]
+__all__ = ["read_pdf", "shutdown_worker"]
 
 
 class PdfProblem(Exception):
@@ -128,119 +125,35 @@ class _Worker:
         self.proc.wait()
 
 
-_idle: list[_Worker] = []  # started workers waiting for a request
-_busy: set[_Worker] = set()
-_workers_lock = threading.Lock()
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
 
 
 def shutdown_worker() -> None:
-    """Stop the PDF worker processes (started again when needed); a read ahead in flight
-    gets no answer (its document, if still wanted, is parsed again)."""
-    with _workers_lock:
-        workers = [*_idle, *_busy]
-        _idle.clear()
-        _busy.clear()
-        _ahead.clear()
-    for worker in workers:
+    """Stop the PDF worker process (it is started again when needed)."""
+    global _worker
+    worker, _worker = _worker, None
+    if worker is not None:
         worker.stop()
 
 
 atexit.register(shutdown_worker)
 
 
-def _ask(path: str, limits: ReadLimits) -> dict | None:
-    """Parse one PDF in an idle worker of these limits (one is started if none is idle)."""
-    with _workers_lock:
-        stale = [w for w in _idle if w.memory_mb != limits.pdf_max_memory_mb]
-        for w in stale:
-            _idle.remove(w)
-        worker = _idle.pop() if _idle else None
-    for w in stale:
-        w.stop()
-    if worker is None:
-        worker = _Worker(limits.pdf_max_memory_mb)
-    with _workers_lock:
-        _busy.add(worker)
-    answer = worker.ask(
-        {"path": path, "max_pages": limits.pdf_max_pages},
-        limits.pdf_max_seconds,
-    )
-    with _workers_lock:
-        shut = worker not in _busy  # shutdown_worker() ran meanwhile
-        _busy.discard(worker)
-        done = shut or answer is None or answer.get("error") in ("timeout", "memory")
-        if not done:
-            _idle.append(worker)
-    if done:
-        worker.stop()  # dead, stuck or bloated: the next PDF gets a fresh one
-    return answer
-
-
-# --------------------------------------------------------------------------------------------
-# Reading ahead: the next PDFs of a folder parsed in other workers meanwhile
-# --------------------------------------------------------------------------------------------
-
-_ahead: dict[tuple[str, ReadLimits], Future] = {}
-
-
-def read_ahead(path: str, limits: ReadLimits | None = None) -> bool:
-    """Start parsing ``path`` now, in a worker of its own, if its first bytes say it is a PDF
-    (whatever its name): ``read_pdf`` takes the answer when it comes to it. True if started.
-
-    PDFium is most of a PDF's time (about 80% on the test PDFs), and it runs in the worker
-    process: with another worker parsing the next PDF, a folder of PDFs uses a second core. The
-    parse is the one ``read_pdf`` would ask for (same page limit, deadline and memory cap), so
-    what it answers is the same; the thread is a daemon and a stopped run only drops it.
-    """
-    limits = limits or ReadLimits()
-    key = (os.path.abspath(path), limits)
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO or a device
-            return False
-        with open(path, "rb") as fh:
-            head = fh.read(1024)
-    except OSError:
-        return False
-    if binary_kind(path, head) != "pdf":
-        return False
-    future: Future = Future()
-    with _workers_lock:
-        if key in _ahead:
-            return False
-        _ahead[key] = future
-    threading.Thread(target=_fill, args=(future, key), name="pdf-read-ahead", daemon=True).start()
-    return True
-
-
-def drop_ahead(path: str, limits: ReadLimits | None = None) -> None:
-    """Forget a read ahead that will not be used (its parse, if running, ends on its own)."""
-    with _workers_lock:
-        _ahead.pop((os.path.abspath(path), limits or ReadLimits()), None)
-
-
-def _fill(future: Future, key: tuple[str, ReadLimits]) -> None:
-    try:
-        future.set_result(_ask(*key))
-    except BaseException as exc:  # noqa: BLE001 - the reader asks again itself
-        future.set_exception(exc)
-
-
-def _answer(path: str, limits: ReadLimits) -> dict | None:
-    key = (os.path.abspath(path), limits)
-    with _workers_lock:
-        future = _ahead.pop(key, None)
-    if future is not None:
-        try:
-            return future.result()
-        except Exception:  # noqa: BLE001 - the read ahead failed (no worker could start): ask
-            pass
-    return _ask(*key)
-
-
 def _parse(path: str, limits: ReadLimits) -> dict:
     from pipeline.readers import DocumentError
 
-    answer = _answer(path, limits)
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.memory_mb != limits.pdf_max_memory_mb:
+            shutdown_worker()
+            _worker = _Worker(limits.pdf_max_memory_mb)
+        answer = _worker.ask(
+            {"path": os.path.abspath(path), "max_pages": limits.pdf_max_pages},
+            limits.pdf_max_seconds,
+        )
+        if answer is None or answer.get("error") in ("timeout", "memory"):
+            shutdown_worker()  # dead, stuck or bloated: the next PDF gets a fresh one
     if answer is None:
         raise DocumentError("PDF crashed the PDF reader; not read")
     error = answer.get("error")

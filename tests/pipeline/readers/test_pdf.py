@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from pipeline.extract import extract_document, extract_paths
+from pipeline.extract import extract_document
 from pipeline.readers import ReadLimits, extracted_text
-from pipeline.readers import pdf as pdf_reader
 from pipeline.readers.pdf import shutdown_worker
 from tests.pipeline.readers.pdfgen import bomb, content, pdf
 
@@ -194,80 +192,3 @@ def test_a_pdf_signature_inside_text_is_text_unless_the_file_is_named_pdf(tmp_pa
     assert [m.value for m in extract_document(write(tmp_path, "b.pdf", junk)).mentions] == [
         "12345678"
     ]
-
-
-# --------------------------------------------------------------------------------------------
-# A folder of PDFs: the next ones parsed ahead in workers of their own
-# --------------------------------------------------------------------------------------------
-
-
-def _folder(tmp_path: Path) -> Path:
-    """Real PDFs, a damaged and an encrypted one, and text files between them."""
-    folder = tmp_path / "seeds"
-    folder.mkdir()
-    for name in ("arxiv-0908.0054.pdf", "encrypted.pdf", "ieee-dsde.2010.49.pdf"):
-        (folder / name).write_bytes((DOCS / name).read_bytes())
-    (folder / "b-damaged.pdf").write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 100)
-    (folder / "c-notes.txt").write_text("PMID: 12345678\n")
-    (folder / "d-junk.pdf").write_text("not a PDF at all, doi:10.1000/xyz\n")
-    (folder / "e-small.pdf").write_bytes(pdf([content(["PMID: 87654321"])]))
-    return folder
-
-
-def test_a_folder_read_ahead_gives_the_same_documents_in_the_same_order(tmp_path):
-    folder = _folder(tmp_path)
-    one_by_one = list(extract_paths([str(folder)], pdfs_ahead=0))
-    ahead = list(extract_paths([str(folder)], pdfs_ahead=2))
-    assert ahead == one_by_one
-    assert [d.path.rsplit("/", 1)[1] for d in ahead] == sorted(os.listdir(folder))
-    problems = {d.path.rsplit("/", 1)[1]: [p.message for p in d.problems] for d in ahead}
-    assert problems["b-damaged.pdf"][0].startswith("damaged PDF")
-    assert problems["encrypted.pdf"][0].startswith("encrypted PDF")
-    assert problems["d-junk.pdf"][0].startswith("not a PDF file")
-    assert all("\n" not in m for ms in problems.values() for m in ms)
-    small = [d for d in ahead if d.path.endswith("e-small.pdf")]
-    assert [m.value for d in small for m in d.mentions] == ["87654321"]  # files after them read
-    assert not pdf_reader._ahead  # every answer read ahead was taken or dropped
-
-
-def test_read_ahead_parses_the_next_pdfs_while_the_current_file_is_read(tmp_path, monkeypatch):
-    folder = _folder(tmp_path)
-    asked: list[tuple[str, str]] = []
-    real = pdf_reader.read_ahead
-
-    def spy(path, limits=None):
-        asked.append(("ahead", os.path.basename(path), real(path, limits)))
-        return asked[-1][2]
-
-    monkeypatch.setattr(pdf_reader, "read_ahead", spy)
-    names = []
-    for doc in extract_paths([str(folder)], pdfs_ahead=1):
-        names.append(os.path.basename(doc.path))
-        asked.append(("read", names[-1], True))
-    started = [name for kind, name, ok in asked if kind == "ahead" and ok]
-    # the text file and the PDF-named text file are never read ahead; the first file never is
-    assert started == ["b-damaged.pdf", "e-small.pdf", "encrypted.pdf", "ieee-dsde.2010.49.pdf"]
-    order = [(kind, name) for kind, name, ok in asked if ok]
-    assert order.index(("ahead", "e-small.pdf")) < order.index(("read", "d-junk.pdf"))
-
-
-def test_a_one_document_seed_reads_nothing_ahead(tmp_path, monkeypatch):
-    monkeypatch.setattr(pdf_reader, "read_ahead", lambda *a: pytest.fail("read ahead"))
-    path = write(tmp_path, "only.pdf", pdf([content(["PMID: 1"])]))
-    assert [m.value for d in extract_paths([path], pdfs_ahead=4) for m in d.mentions] == ["1"]
-
-
-def test_a_stopped_folder_drops_what_it_read_ahead(tmp_path):
-    docs = extract_paths([str(_folder(tmp_path))], pdfs_ahead=3)
-    next(docs)
-    assert len(pdf_reader._ahead) == 3
-    docs.close()  # a stop: the run asks for no more documents
-    assert not pdf_reader._ahead
-
-
-def test_read_ahead_never_opens_what_is_not_a_regular_file(tmp_path):
-    fifo = tmp_path / "pipe.pdf"
-    os.mkfifo(fifo)
-    assert pdf_reader.read_ahead(str(fifo)) is False  # would block forever if opened
-    assert pdf_reader.read_ahead(str(tmp_path / "gone.pdf")) is False
-    assert pdf_reader.read_ahead(write(tmp_path, "t.pdf", b"plain text")) is False
