@@ -297,10 +297,13 @@ def _whole_reference(line: str, previous: str) -> bool:
     )
 
 
+_HEAD_MAX = 60  # characters of a running header or footer line, at most
+
+
 class _Repeated:
     """The short lines ``text`` prints three times or more (``_repeated_lines``), counted when
-    a line of at most 60 characters is first asked about: an entry whose last line is longer
-    (most of them) never needs them."""
+    a line of at most ``_HEAD_MAX`` characters is first asked about: an entry whose last line
+    is longer (most of them) never needs them."""
 
     __slots__ = ("lines", "text")
 
@@ -309,7 +312,7 @@ class _Repeated:
         self.lines: set[str] | None = None
 
     def __contains__(self, line: str) -> bool:
-        if len(line) > 60:  # never one of them
+        if len(line) > _HEAD_MAX:  # never one of them
             return False
         if self.lines is None:
             self.lines = _repeated_lines(self.text)
@@ -320,7 +323,9 @@ def _repeated_lines(text: str) -> set[str]:
     """Short lines printed three times or more: running headers and footers."""
     counts = Counter(map(str.strip, text.splitlines()))  # counted in C; short ones kept below
     return {
-        ln for ln, n in counts.items() if n >= 3 and 0 < len(ln) <= 60 and not _MARKER.match(ln)
+        ln
+        for ln, n in counts.items()
+        if n >= 3 and 0 < len(ln) <= _HEAD_MAX and not _MARKER.match(ln)
     }
 
 
