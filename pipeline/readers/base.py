@@ -32,7 +32,6 @@ __all__ = [
     "SpanMap",
     "cut_late",
     "cut_text",
-    "text_windows",
     "windows",
 ]
 
@@ -200,50 +199,6 @@ def windows(chars: Iterable[str], cut: Callable[[str], tuple[int, str]]) -> Iter
         prefix = next_prefix
     if buf:
         yield buf, prefix, offset, line
-
-
-def text_windows(chars: Iterable[str]) -> Iterator[tuple[str, int, int]]:
-    """``windows(chars, cut_text)`` with each window's prefix put before it, as plain text is
-    scanned: (text, file offset of its first character, its line); the prefix counts before
-    the window, so the file's first offset is -2 and its first line -1.
-
-    The same windows with fewer copies. A window is 2 M characters (4 MB of UCS-2 text, page
-    faults included on every copy): adding each block to one string, cutting it and putting the
-    prefix before it copied it about three and a half times. ``cut_text``'s cut is the last
-    blank line of the window's tail, which is almost always in its last block: it is looked for
-    there first, and the window is joined once, prefix included. A last block without a blank
-    line falls back on ``cut_text`` over the whole buffer.
-    """
-    held: list[str] = []
-    size, offset, line, prefix = 0, 0, 1, "\n\n"  # the file starts as if after a blank line
-    for block in chars:
-        held.append(block)
-        size += len(block)
-        if size < PIECE_SIZE:
-            continue
-        last = held[-1]
-        base = size - len(last)
-        i = last.rfind("\n\n", max(size - PIECE_SIZE // 2 - base, 0))  # cut_text's first rule
-        if i >= 0:
-            k = i + 2
-            if k == len(last) and size < 4 * PIECE_SIZE:
-                continue  # the cut would be the buffer's end: read on, as windows() does
-            text = "".join([prefix, *held[:-1], last[:k]])
-            rest, next_prefix = last[k:], "\n\n"
-        else:
-            buf = "".join(held)
-            at, next_prefix = cut_text(buf)
-            if at <= 0 or (at == size and size < 4 * PIECE_SIZE):
-                held = [buf]
-                continue
-            text, rest = prefix + buf[:at], buf[at:]
-        held, size = [rest], len(rest)
-        yield text, offset - len(prefix), line - prefix.count("\n")
-        offset += len(text) - len(prefix)
-        line += text.count("\n") - prefix.count("\n")
-        prefix = next_prefix
-    if size:
-        yield "".join([prefix, *held]), offset - len(prefix), line - prefix.count("\n")
 
 
 # A label at the end of a line ("PMID" above "41369097" in seed 000): never cut after it.

@@ -7,8 +7,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import pipeline.readers.base as documents
 from pipeline.readers import (
@@ -139,30 +137,6 @@ def test_text_pieces_never_end_between_a_label_and_its_value(monkeypatch):
     monkeypatch.setattr(documents, "PIECE_SIZE", 16)
     for p in pieces_of("text", "DOI\n10.1111/ejh.70051\nPMID\n41369097\nPMID\n41369098\n" * 3):
         assert not p.text.rstrip("\n").endswith(("PMID", "DOI"))
-
-
-_LINES = ["", "", " ", "a", "PMID", "DOI: 10.1/x", "word " * 7, "\r", "\u2010 wide"]
-
-
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    lines=st.lists(st.sampled_from(_LINES), max_size=60),
-    piece_size=st.integers(4, 64),
-    block=st.integers(1, 50),
-)
-def test_text_windows_are_windows_cut_as_text_with_their_prefix(
-    monkeypatch, lines, piece_size, block
-):
-    monkeypatch.setattr(documents, "PIECE_SIZE", piece_size)
-    text = "\n".join(lines)
-    blocks = [text[i : i + block] for i in range(0, len(text), block)]
-    expected = [
-        (prefix + window, offset - len(prefix), line - prefix.count("\n"))
-        for window, prefix, offset, line in documents.windows(iter(blocks), documents.cut_text)
-    ]
-    assert list(documents.text_windows(iter(blocks))) == expected
 
 
 # --------------------------------------------------------------------------------------------
