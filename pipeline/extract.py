@@ -68,6 +68,9 @@ class _Walk:
         self.path = path
         self.layout = layout
         self.sections: list[tuple[int, str | None, str | None]] = []  # (level, title, role)
+        # Whether a heading (level > 0) of ``sections`` made ``reference``: kept as sections
+        # change (heading, mark), not searched for at every event.
+        self.in_references = False
         self.section: str | None = None
         self.role = layout.default_role
         self.entry: dict[str, str] | None = None
@@ -97,6 +100,10 @@ class _Walk:
         while sections and sections[-1][0] >= level:
             sections.pop()
         sections.append((level, title, role))
+        if level and role == "reference":
+            self.in_references = True
+        elif self.in_references:  # the sections it closed may have held the reference one
+            self.in_references = any(lv and r == "reference" for lv, _, r in sections)
         self.section = title
         self.role = role or self._inherited_role()
         self.entry = None
@@ -119,13 +126,16 @@ class _Walk:
         elif name == "record":
             self.join_subject()
             self.sections = [(0, None, "subject")]
+            self.in_references = False
             self.subject_group = None
             self.subject_ids = set()
             self.record_start = self.unchecked = len(self.mentions)
         elif name in ("subject", "reference", "citing", "mention"):
             self.sections = [(0, None, name)]
+            self.in_references = False  # a role mark is level 0: no heading
         else:
             self.sections = []
+            self.in_references = False
         self._settle()
 
     def _settle(self) -> None:
@@ -150,7 +160,7 @@ class _Walk:
         if piece is not None and (
             self.ref_start is not None
             or self.paused
-            or any(lv and r == "reference" for lv, _, r in self.sections)
+            or self.in_references
             or _names_references(text, ms)
         ):
             for m in ms:
@@ -220,9 +230,7 @@ class _Walk:
 
     def reading_references(self) -> bool:
         """Inside a section a heading made ``reference`` (not a mark: marked text has entries)."""
-        return self.role == "reference" and any(
-            r == "reference" for lv, _, r in self.sections if lv
-        )
+        return self.in_references and self.role == "reference"
 
     def _reference_switch(self, piece: Piece, m: re.Match[str]) -> None:
         if self.ref_start is not None:

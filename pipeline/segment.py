@@ -75,7 +75,7 @@ def split_entries(text: str, *, layout: bool = False) -> list[tuple[int, int]]:
     starts overcount inside such entries: a journal "Psychological Medicine, 27" at a line start
     looks like "Surname Given,", a year line after "McHugh, P. R." like a whole reference.)
     """
-    furniture = _repeated_lines(text)
+    furniture = _Repeated(text)
     starts = _numbered_starts(text)
     if len(starts) >= 2:
         return _numbered_spans(text, starts, furniture)
@@ -180,7 +180,7 @@ def _longest_chain(markers: list[tuple[int, int]]) -> list[int]:
     return out[::-1]
 
 
-def _numbered_spans(text: str, starts: list[int], furniture: set[str]) -> list[tuple[int, int]]:
+def _numbered_spans(text: str, starts: list[int], furniture: _Repeated) -> list[tuple[int, int]]:
     bounds = [*starts, len(text)]
     spans = []
     for start, end in zip(bounds, bounds[1:], strict=False):
@@ -308,15 +308,41 @@ def _whole_reference(line: str, previous: str) -> bool:
     )
 
 
+_HEAD_MAX = 60  # characters of a running header or footer line, at most
+
+
+class _Repeated:
+    """The short lines ``text`` prints three times or more (``_repeated_lines``), counted when
+    a line of at most ``_HEAD_MAX`` characters is first asked about: an entry whose last line
+    is longer (most of them) never needs them."""
+
+    __slots__ = ("lines", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: set[str] | None = None
+
+    def __contains__(self, line: str) -> bool:
+        if len(line) > _HEAD_MAX:  # never one of them
+            return False
+        if self.lines is None:
+            self.lines = _repeated_lines(self.text)
+        return line in self.lines
+
+
 def _repeated_lines(text: str) -> set[str]:
     """Short lines printed three times or more: running headers and footers."""
     counts = Counter(map(str.strip, text.splitlines()))  # counted in C; short ones kept below
     return {
-        ln for ln, n in counts.items() if n >= 3 and 0 < len(ln) <= 60 and not _MARKER.match(ln)
+        ln
+        for ln, n in counts.items()
+        if n >= 3 and 0 < len(ln) <= _HEAD_MAX and not _MARKER.match(ln)
     }
 
 
-def _trimmed(text: str, spans, furniture: set[str] = frozenset()) -> list[tuple[int, int]]:
+def _trimmed(
+    text: str, spans, furniture: _Repeated | frozenset[str] = frozenset()
+) -> list[tuple[int, int]]:
     """Spans without surrounding whitespace nor trailing furniture lines; empty ones dropped."""
     out = []
     for start, end in spans:

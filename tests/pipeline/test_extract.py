@@ -472,3 +472,22 @@ def test_windows_line_endings_give_the_same_works(tmp_path, name):
     path.write_bytes(text_of(SEEDS / name).replace("\n", "\r\n").encode("utf-8"))
     doc = extract_document(str(path))
     assert canonical(works(doc.mentions)) == canonical(EXPECTED["documents"][name]["works"])
+
+
+def test_a_walk_knows_it_is_inside_a_reference_heading_as_sections_change():
+    from pipeline.extract import _Walk
+    from pipeline.readers import layout_for
+
+    walk = _Walk("x.txt", layout_for("text"))
+    walk.heading(1, "References", "reference")
+    assert walk.reading_references()
+    walk.heading(2, "Journal articles", None)  # a subsection inherits the role
+    assert walk.reading_references() and walk.in_references
+    walk.mark("link")
+    walk.mark("unlink")
+    assert walk.reading_references()
+    walk.heading(1, "Abstract", None)  # closes every section before it
+    assert not walk.reading_references() and not walk.in_references
+    walk.heading(1, "Bibliography", "reference")
+    walk.mark("reference")  # a role mark (level 0) replaces the sections: no heading
+    assert walk.role == "reference" and not walk.reading_references()

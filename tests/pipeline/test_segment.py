@@ -187,3 +187,16 @@ def test_a_file_of_one_reference_a_line_in_mixed_styles_is_one_entry_a_line():
         "World Health Organization. (2014). Global status report on alcohol and health. Geneva.",
     ]
     assert [entry_text(e)[0] for e in _entries("\n".join(lines) + "\n")] == lines
+
+
+def test_repeated_lines_are_counted_only_when_a_short_line_is_asked_about(monkeypatch):
+    import pipeline.segment as segment
+
+    text = "Header\n1. A entry.\nHeader\n2. B entry.\nHeader\n" + "x" * 61 + "\n"
+    counted = []
+    real = segment._repeated_lines
+    monkeypatch.setattr(segment, "_repeated_lines", lambda t: counted.append(t) or real(t))
+    repeated = segment._Repeated(text)
+    assert "x" * 61 not in repeated and not counted  # longer than any running head: no count
+    assert "Header" in repeated and "1. A entry." not in repeated
+    assert counted == [text]  # counted once
