@@ -139,7 +139,7 @@ def test_the_server_process_collects_garbage_again_once_its_app_exists(monkeypat
     from flows import server_child
 
     fake = types.ModuleType("prefect.server.api.server")
-    fake.create_app = lambda: ("app", gc.isenabled())
+    fake.create_app = lambda *a, **k: ("app", gc.isenabled())
     monkeypatch.setitem(sys.modules, "prefect.server.api.server", fake)
     frozen = gc.get_freeze_count()
     gc.disable()
@@ -181,3 +181,26 @@ def test_a_run_on_its_own_server_records_its_flow_and_task_runs(tmp_path):
     assert flows == [("COMPLETED",)]
     assert sorted(tasks) == [("COMPLETED",), ("COMPLETED",)]  # documents_task, match_task
     assert beats == (0,)
+
+
+def test_prefects_later_calls_for_the_running_app_get_it_without_building_again(monkeypatch):
+    import types
+
+    from flows import server_child
+
+    built: list[tuple] = []
+
+    def prefect_create_app(*args, **kwargs):
+        built.append((args, kwargs))
+        return object()
+
+    fake = types.ModuleType("prefect.server.api.server")
+    fake.create_app = prefect_create_app
+    monkeypatch.setitem(sys.modules, "prefect.server.api.server", fake)
+    try:
+        app = server_child.create_app()
+    finally:
+        gc.unfreeze()
+    assert fake.create_app() is app  # the automations service's clients: no rebuild
+    assert fake.create_app(ephemeral=True) is not app  # any other app is still Prefect's
+    assert built == [((), {}), ((), {"ephemeral": True})]
