@@ -316,19 +316,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = args.paths or [str(settings.seeds_path)]
     _check_paths(paths, default=not args.paths)
     say(f"run on {', '.join(paths)} into {settings.db_path} ({', '.join(sources)})")
-    _probe_warehouse(settings.db_path)  # a damaged warehouse is said before Prefect starts
-    with stop_on_signals(), prefect_api(os.environ) as api, head_start(paths, settings) as head:
-        from flows.enrich import run_enrich
+    # the local server's start-up is the run's longest wait: its process starts first, and
+    # the probe runs while it does (a damaged warehouse is still the only line said)
+    with stop_on_signals(), prefect_api(os.environ, announce=False) as api:
+        _probe_warehouse(settings.db_path)  # before any flow starts and anything is fetched
+        api.announce()
+        with head_start(paths, settings) as head:
+            from flows.enrich import run_enrich
 
-        head.may_warm()  # Prefect is imported: the head start may import what the flow will need
+            head.may_warm()  # Prefect is imported: the head start may import what the flow needs
 
-        def body() -> dict:
-            head.warmed()  # never import in two threads at once (flows.head_start)
-            return run_enrich(
-                paths, settings=settings, sources=sources, refresh=args.refresh, expand=args.expand
-            )
+            def body() -> dict:
+                head.warmed()  # never import in two threads at once (flows.head_start)
+                return run_enrich(
+                    paths,
+                    settings=settings,
+                    sources=sources,
+                    refresh=args.refresh,
+                    expand=args.expand,
+                )
 
-        summary = api.run(body)
+            summary = api.run(body)
     if summary.get("interrupted"):
         return _interrupted(summary)
     from flows.report import print_run_summary

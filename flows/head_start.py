@@ -43,6 +43,8 @@ WARM_MODULES = (
     "prefect.task_engine",
     "prefect.artifacts",
     "prefect.concurrency.sync",
+    "fastapi.encoders",  # ~0.3-0.45 s: the flow run's parameters are serialised with it
+    "prefect.utilities.visualization",  # the flow call imports it
     "requests",
     "tenacity",
     "pyarrow",
