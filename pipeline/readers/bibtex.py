@@ -27,6 +27,8 @@ _KEY = re.compile(r"@[A-Za-z]+[ \t]*[{(][ \t]*(?P<key>[^,\s]+)[ \t]*,")
 
 # LaTeX accents and letters as BibTeX writes names and titles ({\\"o}, \\'{e}, \\c{c}, {\\O}, \\ss):
 # the entry's text has the characters, so "M{\\"u}ller" folds to "muller" as Crossref's "Müller".
+# Not latexcodec (installed with pybtex): on real BibTeX values it raises on a lone trailing
+# backslash and leaves "Na\\\"{\\i}ve" (dotless i) and "\\$" undecoded.
 _ACCENTS = {
     '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
     ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
