@@ -42,13 +42,17 @@ class NoRunAnswers(Exception):
     """No live run serves this warehouse (no socket, or nobody listening on it)."""
 
 
+SOCKET_PATH_MAX = 107  # bytes of a Unix socket's path on Linux (sun_path's 108, NUL included)
+
+
 def socket_path(db_path: str | Path) -> Path:
     """Where the process holding ``db_path`` listens: short (a Unix socket path is limited to
     ~107 bytes) and private (a folder only this user can enter)."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    folder = Path(base) / f"enrich-{os.getuid()}"
     key = hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:20]
-    return folder / f"{key}.sock"
+    bases = [os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir(), "/tmp"]
+    paths = [Path(base) / f"enrich-{os.getuid()}" / f"{key}.sock" for base in bases if base]
+    # a deep runtime or temporary folder would make bind() fail: the first that fits
+    return next((p for p in paths if len(os.fsencode(p)) < SOCKET_PATH_MAX), paths[-1])
 
 
 @contextmanager

@@ -3,6 +3,7 @@ real Writer, a real socket, the client's request."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 
@@ -35,6 +36,15 @@ def test_the_socket_path_is_short_and_private_whatever_the_warehouse_path(tmp_pa
     path = sharing.socket_path(deep)
     assert len(str(path)) < 107 and path.parent.name.startswith("enrich-")
     assert sharing.socket_path(deep) == path != sharing.socket_path(tmp_path / "other.duckdb")
+
+
+def test_a_runtime_folder_too_deep_for_a_socket_gives_way_to_the_temporary_folder(
+    tmp_path, monkeypatch
+):
+    deep = tmp_path / ("r" * 120)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    path = sharing.socket_path(tmp_path / "w.duckdb")
+    assert len(os.fsencode(path)) < sharing.SOCKET_PATH_MAX and not path.is_relative_to(deep)
 
 
 def test_a_run_answers_sql_and_status_as_of_its_last_commit(writer):
