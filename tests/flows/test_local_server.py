@@ -94,15 +94,17 @@ class _ReadyServer(LocalServer):
 
 def test_a_flow_run_against_its_own_server_sends_no_heartbeat(monkeypatch):
     # a heartbeat is for a server that outlives the run; the flow joined its thread (up to 1 s)
-    from prefect.settings import PREFECT_API_URL, get_current_settings
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     monkeypatch.setattr("flows.local_server.drain_prefect", lambda: None)
-    seen = Runner(_ReadyServer(), None, StopRequest()).run(
-        lambda: {
-            "heartbeat": get_current_settings().flows.heartbeat_frequency,
-            "api": PREFECT_API_URL.value(),
-        }
-    )
+    # no server named, as for a user (the suite's session names its test server)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        seen = Runner(_ReadyServer(), None, StopRequest()).run(
+            lambda: {
+                "heartbeat": get_current_settings().flows.heartbeat_frequency,
+                "api": PREFECT_API_URL.value(),
+            }
+        )
     assert seen == {"heartbeat": None, "api": "http://127.0.0.1:4999/api"}
     assert get_current_settings().flows.heartbeat_frequency is not None  # only for that run
 
