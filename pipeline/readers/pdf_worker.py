@@ -128,7 +128,11 @@ def _links(pdf, page, textpage, text: str, starts: list[int]) -> list[tuple]:
             buf = ctypes.create_string_buffer(size)
             raw.FPDFAction_GetURIPath(pdf, action, buf, size)
             uri = buf.value.decode("latin-1").strip()
-            out.append((uri, *_covered(raw, annot, textpage, text, starts)))
+            try:
+                covered = _covered(raw, annot, textpage, text, starts)
+            except Exception:  # a box PDFium cannot give: the link is attached to no entry
+                covered = (-1, -1, -1, -1)
+            out.append((uri, *covered))
         finally:
             raw.FPDFPage_CloseAnnot(annot)
     return out
