@@ -330,6 +330,7 @@ class _Walk:
         if self.whole:
             self.references.whole_list(self.whole)
         self.whole = None
+        self.references.attach_links()
 
 
 _PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
@@ -462,6 +463,8 @@ def _scan(walk: _Walk, piece: Piece) -> None:
     walk.first_line = None  # its span is in this piece's coordinates
     if walk.ref_start is not None:
         walk.references.text(piece, walk.ref_start, len(text))
+    if piece.links:
+        walk.references.add_links(piece.links)
     if piece.entries:
         walk.references.add_marks(
             piece, piece.entries, walk.mentions[first_mention:], _section_at(sections)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from operator import itemgetter
 
-from pipeline.readers.base import EntryMark, Piece
+from pipeline.readers.base import EntryMark, LinkMark, Piece
 from pipeline.record_maker import maker
 from pipeline.records import Identifier, ReferenceEntry
 from pipeline.segment import entry_text, is_reference_list, split_entries
@@ -68,6 +69,7 @@ class ReferenceList:
         self._size = 0
         self._section: str | None = None
         self._where = _Where()
+        self._links: list[LinkMark] = []
 
     # -- structured entries ----------------------------------------------------------------
 
@@ -162,6 +164,39 @@ class ReferenceList:
         for p in pieces:
             self.text(p, 0, len(p.text))
         self.close()
+
+    # -- link annotations --------------------------------------------------------------------
+
+    def add_links(self, links: tuple[LinkMark, ...]) -> None:
+        """Link annotations of a piece (a PDF page's), attached once the document is read."""
+        self._links.extend(links)
+
+    def attach_links(self) -> None:
+        """The identifiers of each link's target join the ids of the one entry whose printed
+        text its rectangle covers (ACL's titles link their DOIs, printed nowhere). A link over
+        two entries, or over none, is attached to no entry."""
+        if not self._links or not self.entries:
+            return
+        ms = sorted(self.mentions, key=_START)
+        starts = [m[3] for m in ms]
+        order = sorted(range(len(self.entries)), key=lambda k: self.entries[k].start)
+        firsts = [self.entries[k].start for k in order]
+        extra: dict[int, list[Identifier]] = {}
+        for link in self._links:
+            (t0, t1), (a0, a1) = link.target, link.anchor
+            i, j = bisect_left(starts, t0), bisect_left(starts, t1)
+            if i == j:
+                continue
+            hit = []  # entries starting before the anchor's end and ending after its start
+            for k in range(bisect_left(firsts, a1) - 1, -1, -1):
+                if self.entries[order[k]].end <= a0:
+                    break  # entries do not overlap: the ones before end earlier still
+                hit.append(order[k])
+            if len(hit) == 1:
+                extra.setdefault(hit[0], []).extend(_identifier(m[:2]) for m in ms[i:j])
+        for k, ids in extra.items():
+            entry = self.entries[k]
+            self.entries[k] = replace(entry, ids=tuple(dict.fromkeys((*entry.ids, *ids))))
 
     # -- both ----------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ __all__ = [
     "SNIFF_SIZE",
     "Builder",
     "EntryMark",
+    "LinkMark",
     "Piece",
     "SpanMap",
     "cut_late",
@@ -109,6 +110,17 @@ class EntryMark:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkMark:
+    """A link annotation of a page (PDF): ``target``, the span of its URI as written after the
+    page, and ``anchor``, the span of the printed characters its rectangle covers (document
+    offsets both). The identifiers in its target belong to the reference entry printed under it
+    (``ReferenceList.attach_links``)."""
+
+    target: tuple[int, int]
+    anchor: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
 class Piece:
     """A window of scan text.
 
@@ -122,6 +134,7 @@ class Piece:
     line: int = 1
     spans: SpanMap | None = None
     entries: tuple[EntryMark, ...] = ()  # reference entries the reader knows by structure
+    links: tuple[LinkMark, ...] = ()  # link annotations and the printed text under them
 
 
 class Builder:
@@ -132,6 +145,7 @@ class Builder:
         self.size = 0
         self.spans = SpanMap()
         self.entries: list[EntryMark] = []
+        self.links: list[LinkMark] = []
 
     def real(self, s: str, src: int, line: int, raw: int | None = None) -> None:
         if s:
@@ -159,8 +173,13 @@ class Builder:
             self.entries.append(EntryMark(start, self.size, text, label))
 
     def take(self) -> Piece:
-        piece = Piece("".join(self.parts), spans=self.spans, entries=tuple(self.entries))
-        self.parts, self.size, self.spans, self.entries = [], 0, SpanMap(), []
+        piece = Piece(
+            "".join(self.parts),
+            spans=self.spans,
+            entries=tuple(self.entries),
+            links=tuple(self.links),
+        )
+        self.parts, self.size, self.spans, self.entries, self.links = [], 0, SpanMap(), [], []
         return piece
 
 

@@ -17,10 +17,29 @@ _EPRINT = re.compile(r"\beprint[ \t]*=[ \t]*[{\"][ \t]*(?=\d{4}\.\d|[a-z-]+(?:\.
 _ARXIV_PREFIX = re.compile(
     r"\b(?:archiveprefix|eprinttype)[ \t]*=[ \t]*[{\"]?[ \t]*arxiv\b", re.IGNORECASE
 )
-# field = {value with {one} level of braces} | "value" | 2020
-_FIELD = re.compile(
-    r"\b(?P<name>[A-Za-z]+)[ \t]*=[ \t]*"
-    r"(?:\{(?P<b>(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}|\"(?P<q>[^\"]*)\"|(?P<n>\d+))"
+# A value's part: {value with {two} levels of {br{ac}es}} | "value" | 2020 | a macro's name; a
+# value is parts joined by "#" ("Proc. " # acl # {~2020}).
+_BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+_MACRO = r"[A-Za-z_][^\s\"#%'(),={}]*"
+_PART = re.compile(rf"(?P<b>{_BRACED})|\"(?P<q>[^\"]*)\"|(?P<n>\d+)|(?P<m>{_MACRO})")
+_ONE = rf"(?:{_BRACED}|\"[^\"]*\"|\d+|{_MACRO})"
+_VALUE = rf"(?P<value>{_ONE}(?:\s*\#\s*{_ONE})*)"
+_FIELD = re.compile(rf"\b(?P<name>[A-Za-z]+)[ \t]*=[ \t]*{_VALUE}")
+# @string{jcp = "J. Chem. Phys."} (or parentheses), defined before the records that use it.
+# Not pybtex's parser (installed): it parses a whole library at once, gives no offsets for the
+# entries' marks, raises on the first malformed record (an unclosed brace loses the library),
+# and took 0.76 s CPU against this reader's 0.19 s on a 1 MB library of 5,000 records.
+_STRING = re.compile(
+    rf"(?:\A|\n)[ \t]*@string[ \t]*[{{(]\s*(?P<name>{_MACRO})\s*=\s*{_VALUE}", re.I
+)
+# BibTeX's standard styles define the months: month = jan # "~5"
+_MONTHS = dict(
+    zip(
+        "jan feb mar apr may jun jul aug sep oct nov dec".split(),
+        "January February March April May June July August September October November "
+        "December".split(),
+        strict=True,
+    )
 )
 _KEY = re.compile(r"@[A-Za-z]+[ \t]*[{(][ \t]*(?P<key>[^,\s]+)[ \t]*,")
 
@@ -73,15 +92,47 @@ def _cut_bib(buf: str) -> tuple[int, str]:
     return (i + 1, "\n") if i > 0 else cut_late(buf)
 
 
+def expand(value: str, macros: dict[str, str]) -> str:
+    """A field's value as BibTeX reads it: its parts joined, braces and quotes off the outside,
+    macros (``@string`` names, case-insensitive; the months) replaced by their text; a macro
+    the file never defines stays its name, as printed."""
+    if "#" not in value:  # one part (the usual): no parsing
+        if value[0] in '{"':
+            return value[1:-1]
+        return value if value[0].isdigit() else macros.get(value.lower(), value)
+    out = []
+    for m in _PART.finditer(value):
+        if m.group("b") is not None:
+            out.append(m.group("b")[1:-1])
+        elif m.group("q") is not None:
+            out.append(m.group("q"))
+        elif m.group("n") is not None:
+            out.append(m.group("n"))
+        else:
+            name = m.group("m")
+            out.append(macros.get(name.lower(), name))
+    return "".join(out)
+
+
+def _define(text: str, macros: dict[str, str]) -> None:
+    """Add the ``@string`` macros of ``text`` to ``macros``, each expanded with the ones before."""
+    if "@" not in text:
+        return
+    for m in _STRING.finditer(text):
+        macros[m.group("name").lower()] = expand(m.group("value"), macros)
+
+
 def read_bibtex(chars: Iterable[str]) -> Iterator[Piece]:
     """Pieces of whole records (a record longer than 4 pieces is cut anyway), each record a
-    reference entry."""
+    reference entry; ``@string`` macros are expanded in the entries' text."""
+    macros = dict(_MONTHS)
     for window, prefix, offset, line in windows(chars, _cut_bib):
         text = prefix + window
+        _define(text, macros)
         eprints = [m.end() for m in _EPRINT.finditer(text) if _entry_is_arxiv(text, m.start())]
         base, first = offset - len(prefix), line - prefix.count("\n")
         if not eprints:
-            yield Piece(text, base, first, entries=tuple(_entries(text)))
+            yield Piece(text, base, first, entries=tuple(_entries(text, macros)))
             continue
         # "eprint = {2101.00001}" is an arXiv id only because its entry says archivePrefix.
         b, at, at_line = Builder(), 0, first
@@ -92,7 +143,7 @@ def read_bibtex(chars: Iterable[str]) -> Iterator[Piece]:
             at_line += text.count("\n", at, end)
             at = end
         piece = b.take()
-        yield Piece(piece.text, spans=piece.spans, entries=tuple(_entries(piece.text)))
+        yield Piece(piece.text, spans=piece.spans, entries=tuple(_entries(piece.text, macros)))
 
 
 def _entry_is_arxiv(text: str, at: int) -> bool:
@@ -101,14 +152,13 @@ def _entry_is_arxiv(text: str, at: int) -> bool:
     return _ARXIV_PREFIX.search(text, start, end if end >= 0 else len(text)) is not None
 
 
-def _entries(text: str) -> Iterator[EntryMark]:
+def _entries(text: str, macros: dict[str, str]) -> Iterator[EntryMark]:
     starts = [m.start() + (m.group().startswith("\n")) for m in _ENTRY_START.finditer(text)]
     for start, end in zip(starts, [*starts[1:], len(text)], strict=False):
         record = text[start:end].rstrip()
         fields: dict[str, str] = {}
         for m in _FIELD.finditer(record):
-            value = m.group("b") if m.group("b") is not None else m.group("q") or m.group("n")
-            fields.setdefault(m.group("name").lower(), unlatex(value or ""))
+            fields.setdefault(m.group("name").lower(), unlatex(expand(m.group("value"), macros)))
         key = _KEY.match(record)
         authors = [a.strip() for a in re.split(r"\s+and\s+", fields.get("author", "")) if a]
         cited = render(

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.readers import base
-from pipeline.readers.base import MARK, Builder, Piece
+from pipeline.readers.base import MARK, Builder, LinkMark, Piece
 from pipeline.readers.headings import heading_role
 from pipeline.readers.limits import ReadLimits
 from pipeline.readers.source import RawFile
@@ -382,12 +382,14 @@ class _Layout:
     def _page(self, lines: list[_Line], page: dict, in_refs: bool) -> bool:
         link_dois = {
             m.group().rstrip(".,;").lower()
-            for uri, _ in page["links"]
+            for uri, *_ in page["links"]
             for m in [_LINK_DOI.search(uri)]
             if m
         }
         subject = joined = False
+        starts = []  # where each line starts in the extracted text
         for i, ln in enumerate(lines):
+            starts.append(self.src)
             if ln.subject != subject:  # an aside: the section around it goes on after it
                 self.b.synth("\n\n" + MARK + ("aside" if ln.subject else "unaside") + "\n\n")
                 subject = ln.subject
@@ -424,7 +426,7 @@ class _Layout:
                 self._newline(joined=join)
         if subject:
             self.b.synth("\n\n" + MARK + "unaside\n\n")
-        self._links(page["links"])
+        self._links(page["links"], starts)
         self._write("\f\n", synth="\n")
         return in_refs
 
@@ -461,19 +463,28 @@ class _Layout:
             self.sink(text)
         self.src += len(text)
 
-    def _links(self, links: list[tuple[str, int]]) -> None:
+    def _links(self, links: list[list], starts: list[int]) -> None:
+        """The page's link targets, one ``[link] URI`` line each, and a ``LinkMark`` per
+        annotation whose rectangle covers printed characters (``starts``: the page's lines'
+        offsets)."""
         uris = [
-            u for u in dict.fromkeys(u for u, _ in links) if not u.lower().startswith("mailto:")
+            u for u in dict.fromkeys(u for u, *_ in links) if not u.lower().startswith("mailto:")
         ]
         if not uris:
             return
+        targets = {}
         self.b.synth("\n\n" + MARK + "link\n")
         for uri in uris:
             self.b.synth("\n")
             self._write("[link] ", synth="")
+            targets[uri] = (self.src, self.src + len(uri))
             self._emit(uri)
             self._newline()
         self.b.synth("\n\n" + MARK + "unlink\n\n")
+        for uri, line, first, *end in links:
+            if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
+                anchor = (starts[line] + first, starts[end[0]] + end[1])
+                self.b.links.append(LinkMark(targets[uri], anchor))
 
 
 def _entry_starts(lines: list[_Line], i: int) -> bool:

@@ -12,6 +12,7 @@ gives link annotations and character boxes, which identifier joining and roles n
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import json
 import resource
@@ -35,9 +36,11 @@ def set_memory_limit(megabytes: int) -> None:
 
 def read_pages(path: str, max_pages: int) -> dict:
     """``{"pages": total, "read": [page, ...]}``; a page is ``{"lines": [(text, x, y, size,
-    last, last_x)], "links": [(uri, line index)]}`` in PDFium's reading order (``x``, ``y``: the first
-    character's left and top, in points; ``size``: its height; ``last``: the last character's
-    top, lower than ``y`` when PDFium gave two printed lines as one, joined at a hyphen)."""
+    last, last_x)], "links": [(uri, line, first, end line, end)]}`` in PDFium's reading order (``x``,
+    ``y``: the first character's left and top, in points; ``size``: its height; ``last``: the last
+    character's top, lower than ``y`` when PDFium gave two printed lines as one, joined at a
+    hyphen; a link's ``line``/``first`` to ``end line``/``end``: the printed characters its
+    rectangle covers, as lines and offsets in them, -1 when none is known)."""
     import pypdfium2 as pdfium
 
     try:
@@ -64,7 +67,7 @@ def _page(pdf, index: int) -> dict:
             starts.append(at)
             lines.append(_line(textpage, raw, at))
             at += len(raw) + 2
-        return {"lines": lines, "links": _links(pdf, page, textpage, starts)}
+        return {"lines": lines, "links": _links(pdf, page, textpage, text, starts)}
     finally:
         textpage.close()
         page.close()
@@ -104,11 +107,12 @@ def _last_line_left(textpage, raw: str, at: int, first: int, last: int, end_top:
     return textpage.get_charbox(at + start)[0]
 
 
-def _links(pdf, page, textpage, starts: list[int]) -> list[tuple[str, int]]:
-    """URI actions of the page's link annotations, each with the line its rectangle covers."""
+def _links(pdf, page, textpage, text: str, starts: list[int]) -> list[tuple]:
+    """URI actions of the page's link annotations, each with the printed characters its
+    rectangle covers (``_covered``)."""
     import pypdfium2.raw as raw
 
-    out: list[tuple[str, int]] = []
+    out: list[tuple] = []
     for i in range(raw.FPDFPage_GetAnnotCount(page)):
         annot = raw.FPDFPage_GetAnnot(page, i)
         try:
@@ -124,23 +128,76 @@ def _links(pdf, page, textpage, starts: list[int]) -> list[tuple[str, int]]:
             buf = ctypes.create_string_buffer(size)
             raw.FPDFAction_GetURIPath(pdf, action, buf, size)
             uri = buf.value.decode("latin-1").strip()
-            out.append((uri, _line_under(raw, annot, textpage, starts)))
+            try:
+                covered = _covered(raw, annot, textpage, text, starts)
+            except Exception:  # a box PDFium cannot give: the link is attached to no entry
+                covered = (-1, -1, -1, -1)
+            out.append((uri, *covered))
         finally:
             raw.FPDFPage_CloseAnnot(annot)
     return out
 
 
-def _line_under(raw, annot, textpage, starts: list[int]) -> int:
+def _covered(raw, annot, textpage, text: str, starts: list[int]) -> tuple[int, int, int, int]:
+    """(line, first, end line, end): where the printed characters the annotation's rectangle
+    covers start and end (a line of the page and an offset in it), the rectangle's centre
+    character's line and -1s when no character is inside, all -1 without a centre character."""
     rect = raw.FS_RECTF()
     if not raw.FPDFAnnot_GetRect(annot, rect):
-        return -1
-    x, y = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
-    index = textpage.get_index(x, y, 5, 5)
+        return -1, -1, -1, -1
+    box = (
+        min(rect.left, rect.right),
+        min(rect.bottom, rect.top),
+        max(rect.left, rect.right),
+        max(rect.bottom, rect.top),
+    )
+    middle = (box[1] + box[3]) / 2
+    index = -1
+    for x in ((box[0] + box[2]) / 2, box[0] + 2, box[2] - 2):  # the centre may be a gap
+        index = textpage.get_index(x, middle, 5, 5)
+        if index is not None and index >= 0:
+            break
     if index is None or index < 0:
-        return -1
-    import bisect
+        return -1, -1, -1, -1
+    line = bisect.bisect_right(starts, index) - 1
+    hits = _inside(textpage, text, starts, box, index, line)
+    if not hits:
+        return line, -1, -1, -1
+    first, last = min(hits), max(hits)
+    first_line, last_line = (bisect.bisect_right(starts, k) - 1 for k in (first, last))
+    return first_line, first - starts[first_line], last_line, last + 1 - starts[last_line]
 
-    return bisect.bisect_right(starts, index) - 1
+
+def _inside(textpage, text: str, starts: list[int], box, index: int, line: int) -> list[int]:
+    """Characters of the page whose boxes' centres lie inside ``box`` (left, bottom, right,
+    top): on ``line``, outwards from ``index`` until one is outside; when the box is taller
+    than a line (one rectangle over a link's two printed lines), also the lines around it."""
+    left, bottom, right, top = box
+
+    def inside(k: int) -> bool | None:  # None: a blank, whose box says nothing
+        if k >= len(text) or text[k].isspace():
+            return None
+        x0, y0, x1, y1 = textpage.get_charbox(k)
+        x, y = (x0 + x1) / 2, (y0 + y1) / 2
+        return left - 1 <= x <= right + 1 and bottom - 1 <= y <= top + 1
+
+    def bounds(n: int) -> range:
+        return range(starts[n], starts[n + 1] - 2 if n + 1 < len(starts) else len(text))
+
+    hits = []
+    span = bounds(line)
+    for step in (range(index, span.start - 1, -1), range(index + 1, span.stop)):
+        for k in step:
+            hit = inside(k)
+            if hit is False:
+                break
+            if hit:
+                hits.append(k)
+    _, y0, _, y1 = textpage.get_charbox(index, loose=True)
+    if top - bottom > 1.6 * (y1 - y0):
+        near = range(max(line - 2, 0), min(line + 3, len(starts)))
+        hits += [k for n in near if n != line for k in bounds(n) if inside(k)]
+    return hits
 
 
 def main() -> None:

@@ -19,8 +19,10 @@ def content(lines: list[str]) -> bytes:
     return "\n".join(ops).encode("latin-1")
 
 
-def pdf(pages: list[bytes], *, links: list[str] = (), pages_share: int = 0) -> bytes:
-    """A PDF of ``pages`` content streams (or ``pages_share`` pages all drawing pages[0])."""
+def pdf(pages: list[bytes], *, links: list = (), pages_share: int = 0) -> bytes:
+    """A PDF of ``pages`` content streams (or ``pages_share`` pages all drawing pages[0]).
+    A link is a URI (its rectangle over the second line, 72 700 300 712) or (URI, rectangle):
+    ``content``'s line ``k`` has its baseline at 720 - 14 k, its letters about 8 points high."""
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -32,10 +34,12 @@ def pdf(pages: list[bytes], *, links: list[str] = (), pages_share: int = 0) -> b
     font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     annots = [
         add(
-            b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 712] /Border [0 0 0] "
-            b"/A << /S /URI /URI (" + uri.encode() + b") >> >>"
+            b"<< /Type /Annot /Subtype /Link /Rect [%s] /Border [0 0 0] " % _rect(link)
+            + b"/A << /S /URI /URI ("
+            + (link if isinstance(link, str) else link[0]).encode()
+            + b") >> >>"
         )
-        for uri in links
+        for link in links
     ]
     streams = [add(b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream") for c in pages]
     kids = []
@@ -68,6 +72,11 @@ def pdf(pages: list[bytes], *, links: list[str] = (), pages_share: int = 0) -> b
         xref,
     )
     return bytes(out)
+
+
+def _rect(link) -> bytes:
+    box = (72, 700, 300, 712) if isinstance(link, str) else link[1]
+    return " ".join(str(v) for v in box).encode()
 
 
 def bomb(megabytes: int) -> bytes:

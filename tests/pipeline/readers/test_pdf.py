@@ -133,6 +133,26 @@ def test_a_links_doi_decides_a_hyphen_pdfium_took_for_hyphenation(tmp_path):
     assert "10.5555/abcdef-ghij" in kept  # no evidence: the DOI's own hyphen stays
 
 
+def test_a_link_over_an_entrys_printed_text_gives_that_entry_its_id(tmp_path):
+    lines = [
+        "References",
+        "1. Smith J. A first title. J Biol 2001.",
+        "2. Jones K. A second title. J Chem 2002.",
+        "3. Brown L. A third title. Nature 2003.",
+    ]
+    links = [
+        ("https://doi.org/10.5555/first", (130, 703, 220, 715)),  # over Smith's title
+        ("https://doi.org/10.5555/second", (72, 689, 300, 701)),  # over Jones's line
+        ("https://doi.org/10.5555/both", (72, 689, 300, 715)),  # over the end of one, the next
+        ("https://doi.org/10.5555/none", (72, 500, 300, 512)),  # over no printed text
+    ]
+    doc = extract_document(write(tmp_path, "r.pdf", pdf([content(lines)], links=links)))
+    ids = {r.label: [i.value for i in r.ids] for r in doc.references}
+    assert ids == {"1": ["10.5555/first"], "2": ["10.5555/second"], "3": []}
+    links_found = {m.value for m in doc.mentions if m.section == "link"}
+    assert links_found == {f"10.5555/{k}" for k in ("first", "second", "both", "none")}
+
+
 def test_decoys_stay_out(tmp_path):
     lines = [
         "Intro",

@@ -194,6 +194,31 @@ def test_an_acl_author_year_list_is_one_entry_per_reference():
     ]
 
 
+def test_an_acl_entrys_doi_linked_from_its_title_is_its_id():
+    # ACL prints no DOI: the title links it (EACL 2023, pages 10-11); a title over two lines,
+    # even two columns, is one entry's; the anthology URL and Europe PMC links are no ids
+    doc = _doc("acl-eacl-2023-121-p10-11.pdf")
+    ids = {r.text.split(",")[0]: [i.value for i in r.ids] for r in doc.references}
+    assert ids["Nader Akoury"] == ["10.18653/v1/2020.emnlp-main.525"]  # "STO-" + "RIUM: A..."
+    assert ids["Mingda Chen"] == ["10.18653/v1/2022.acl-long.589"]
+    multi_news = _entry(doc, "Alexander Fabbri, Irene Li")  # the next entry is his QAFactEval
+    assert [i.value for i in multi_news.ids] == ["10.18653/v1/p19-1102"]
+    qafacteval = _entry(doc, "Alexander Fabbri, Chien-Sheng Wu")
+    assert [i.value for i in qafacteval.ids] == ["10.18653/v1/2022.naacl-main.187"]
+    acl = [[i for i in r.ids if i.value.startswith("10.18653/")] for r in doc.references]
+    assert sum(1 for found in acl if found) == 12 and max(len(found) for found in acl) == 1
+    assert sum(1 for r in doc.references if r.ids) == 15  # 3 printed an arXiv id
+
+
+def test_numbered_entries_gain_the_ids_only_their_links_name():
+    # JCAP's "[SPIRES]" and journal references link DOIs; reference [2] prints three works
+    doc = _doc("jcap-0807.3577.pdf")
+    ehlers = _entry(doc, "Ehlers J, Geren P and Sachs R K")
+    assert [i.value for i in ehlers.ids] == ["10.1063/1.1664720"]
+    hinshaw = _entry(doc, "Hinshaw G et al")
+    assert {i.value for i in hinshaw.ids} >= {"0803.0732", "10.1103/physrevd.74.123507"}
+
+
 def test_a_tables_reference_column_is_no_reference_heading():
     doc = _doc("bmj-pgmj-2009-089987.pdf")
     assert [r.label for r in doc.references] == [str(n) for n in range(1, 41)]
