@@ -94,19 +94,27 @@ class _ReadyServer(LocalServer):
 
 def test_a_flow_run_against_its_own_server_sends_no_heartbeat(monkeypatch):
     # a heartbeat is for a server that outlives the run; the flow joined its thread (up to 1 s)
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    def settings() -> dict:
+        return {
+            "heartbeat": get_current_settings().flows.heartbeat_frequency,
+            "api": PREFECT_API_URL.value(),
+        }
 
     monkeypatch.setattr("flows.local_server.drain_prefect", lambda: None)
-    # no server named, as for a user (the suite's session names its test server)
-    with temporary_settings(restore_defaults={PREFECT_API_URL}):
-        seen = Runner(_ReadyServer(), None, StopRequest()).run(
-            lambda: {
-                "heartbeat": get_current_settings().flows.heartbeat_frequency,
-                "api": PREFECT_API_URL.value(),
-            }
-        )
+    # Prefect's defaults, as for a user: no server named, a heartbeat (the suite's session
+    # names its test server and turns heartbeats off)
+    with temporary_settings(restore_defaults={PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+        seen = Runner(_ReadyServer(), None, StopRequest()).run(settings)
+        after = settings()
     assert seen == {"heartbeat": None, "api": "http://127.0.0.1:4999/api"}
-    assert get_current_settings().flows.heartbeat_frequency is not None  # only for that run
+    assert after["heartbeat"] is not None and after["api"] is None  # only for that run
 
 
 def test_the_server_starts_before_the_warehouse_probe_and_is_shown_after_it(
