@@ -16,6 +16,7 @@ __all__ = ["render"]
 _BRACES = re.compile(r"[{}]")
 _DASHES = re.compile(r"\s*(?:--+|\u2013|\u2014)\s*")
 MAX_AUTHORS = 20
+_ENDS = (".", "?", "!")
 
 
 def render(
@@ -41,7 +42,12 @@ def render(
         where = f"{where}: {pages}" if where else pages
     if where:
         parts.append(where)
-    return ". ".join(parts) + "." if parts else ""
+    return "".join(_stop(p) for p in parts).rstrip()
+
+
+def _stop(part: str) -> str:
+    """The part ended by a full stop and a space, unless it ends with one (or "?", "!") already."""
+    return f"{part} " if part.endswith(_ENDS) else f"{part}. "
 
 
 def _family_first(name: str) -> str:

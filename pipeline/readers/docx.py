@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from defusedxml import ElementTree
 
-from pipeline.readers.base import MARK, Builder, Piece
+from pipeline.readers.base import MARK, Builder, LinkMark, Piece
 from pipeline.readers.source import BinaryFile, RawFile
 
 __all__ = ["MAX_PART_BYTES", "read_docx"]
@@ -104,33 +104,67 @@ def _links(zf: zipfile.ZipFile, name: str) -> dict[str, str]:
     }
 
 
-def _paragraphs(root, links: dict[str, str]) -> list[tuple[str, bool, list[str]]]:
-    """(text, is a heading, link targets) for each paragraph."""
+# A hyperlink of a paragraph: its target and the span of its text in the paragraph's text.
+_Link = tuple[str, int, int]
+
+
+def _paragraphs(root, links: dict[str, str]) -> list[tuple[str, bool, list[_Link]]]:
+    """(text, is a heading, hyperlinks in the order they begin) for each paragraph."""
     out = []
     for p in root.iter(f"{_W}p"):
         chunks: list[str] = []
-        targets: list[str] = []
+        size = 0
+        targets: list[list] = []  # [target, start, end]; a field's end is known at its end
+        fields: list[int | None] = []  # open fields: the index of a HYPERLINK's target
         for el in p.iter():
-            if el.tag == f"{_W}t" and el.text:
-                chunks.append(el.text)
-            elif el.tag == f"{_W}tab":
-                chunks.append("\t")
-            elif el.tag in (f"{_W}br", f"{_W}cr"):
-                chunks.append(" ")
+            chunk = _chunk(el)
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
             elif el.tag == f"{_W}hyperlink" and el.get(f"{_R}id") in links:
-                targets.append(links[el.get(f"{_R}id")])
+                targets.append([links[el.get(f"{_R}id")], size, size + _text_size(el)])
+            elif el.tag == f"{_W}fldChar":
+                kind = el.get(f"{_W}fldCharType")
+                if kind == "begin":
+                    fields.append(None)
+                elif kind == "end" and fields and (k := fields.pop()) is not None:
+                    targets[k][2] = size  # the field's shown text ends here
             elif el.tag == f"{_W}instrText" and el.text and "HYPERLINK" in el.text:
                 quoted = el.text.split('"')
                 if len(quoted) > 1:
-                    targets.append(quoted[1])
+                    # A field begun in this paragraph shows the text up to its end (or the
+                    # paragraph's); one begun before it: the whole paragraph (end = start).
+                    own = bool(fields) and fields[-1] is None
+                    targets.append([quoted[1], size if own else 0, size if own else 0])
+                    if own:
+                        fields[-1] = len(targets) - 1
+        for k in fields:  # a field going on past the paragraph: to the paragraph's end
+            if k is not None:
+                targets[k][2] = size
         style = p.find(f"{_W}pPr/{_W}pStyle")
         heading = style is not None and (style.get(f"{_W}val") or "").lower().startswith(
             ("heading", "title")
         )
         text = "".join(chunks)
         if text.strip() or targets:
-            out.append((text, heading, targets))
+            out.append((text, heading, [(t, first, end) for t, first, end in targets]))
     return out
+
+
+def _chunk(el) -> str:
+    """The text an element of a paragraph adds: a run's text, a tab, a break as a blank."""
+    if el.tag == f"{_W}t":
+        return el.text or ""
+    if el.tag == f"{_W}tab":
+        return "\t"
+    if el.tag in (f"{_W}br", f"{_W}cr"):
+        return " "
+    return ""
+
+
+def _text_size(el) -> int:
+    """The length of the text an element (a hyperlink) shows."""
+    return sum(len(_chunk(x)) for x in el.iter())
 
 
 class _Writer:
@@ -148,17 +182,29 @@ class _Writer:
                 self.b.synth("\n")
             for text, heading, targets in paragraphs:
                 self.b.synth("\n\n## " if heading else "\n")
+                start = self.src
                 self._line(text)
                 if targets:
-                    self.b.synth("\n" + MARK + "link\n")
-                    for uri in dict.fromkeys(targets):
-                        self._write("[link] ")
-                        self._line(uri)
-                    self.b.synth("\n" + MARK + "unlink\n")
+                    self._targets(targets, start, len(text))
                 if heading:
                     self.b.synth("\n")
         if self.b.size:
             yield self.b.take()
+
+    def _targets(self, targets: list[_Link], start: int, size: int) -> None:
+        """A paragraph's link targets, one ``[link] URI`` line each, and a ``LinkMark`` per
+        hyperlink from its target to its text (the paragraph's, when it shows none), so that
+        a reference entry's hyperlinked DOI or PubMed page is that entry's id."""
+        self.b.synth("\n" + MARK + "link\n")
+        spans = {}
+        for uri in dict.fromkeys(uri for uri, _, _ in targets):
+            self._write("[link] ")
+            spans[uri] = (self.src, self.src + len(uri))
+            self._line(uri)
+        self.b.synth("\n" + MARK + "unlink\n")
+        for uri, first, end in targets:
+            anchor = (start + first, start + end) if end > first else (start, start + size)
+            self.b.links.append(LinkMark(spans[uri], anchor))
 
     def _line(self, text: str) -> None:
         self.b.real(text + "\n", self.src, self.line)

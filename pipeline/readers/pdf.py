@@ -215,6 +215,11 @@ _DOI_TAIL = re.compile(
     re.IGNORECASE,
 )
 _OPEN_END = tuple("/-._(:;<")
+# A line ending in just a DOI's "10." ("https://doi.org/10." | "1104/pp.15.01164") goes on only
+# into a registrant code: digits, then "/" and the suffix's first character.
+_TEN_END = re.compile(r"(?:^|[/:\s])10\.$")
+_REGISTRANT_NEXT = re.compile(r"^\s*\d{4,9}/([!#-&(-;=?-~]+)")
+_DOI_LABEL_END = re.compile(r"(?:doi\.org/|doi:?\s*)10\.$", re.IGNORECASE)
 _NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|and\s|et al)")
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
 _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
@@ -539,8 +544,8 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
     if _ARXIV_LABEL_END.search(tail):
         return False  # handled by the label's own pattern ("arXiv:" then the id): keep the break
     m = _DOI_TAIL.search(tail)
-    if m is None:
-        return False
+    if m is None:  # "https://doi.org/10." | "1104/pp.15.01164": broken right after "10."
+        return bool(_TEN_END.search(tail)) and _registrant_follows(text, nxt.text)
     doi = m.group()
     joined = (doi + head_m.group()).rstrip(".,;")
     # The page's own links say where a DOI ends: one linked as printed on this line ends here
@@ -563,6 +568,21 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
     if doi.endswith(_OPEN_END):
         return not (doi.endswith(".") and _NEW_ENTRY.match(nxt.text))
     return False
+
+
+def _registrant_follows(text: str, nxt: str) -> bool:
+    """Does a line ending in "10." go on into a DOI on ``nxt``?
+
+    After a DOI label or resolver ("doi: 10.", "https://doi.org/10.") a registrant code
+    ("1104/...") is enough. A bare "10." may end a sentence ("... in Table 10." + "2005/06
+    figures"): it goes on only into a suffix that is no plain number.
+    """
+    m = _REGISTRANT_NEXT.match(nxt)
+    if m is None:
+        return False
+    if _DOI_LABEL_END.search(text):
+        return True
+    return not m.group(1).rstrip(".,;").isdigit()
 
 
 def _core(doi: str) -> str:

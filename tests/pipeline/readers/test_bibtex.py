@@ -56,7 +56,7 @@ def _texts(tmp_path, text: str, name: str = "m.bib") -> list[str]:
 
 def test_string_macros_are_expanded_in_the_entry_text(tmp_path):
     assert _texts(tmp_path, _MACROS) == [
-        "Smith J (2001). First. J. Chem. Phys..",
+        "Smith J (2001). First. J. Chem. Phys.",
         "Jones K (2020). Second. Proc. Association for Computational Linguistics~2020.",
         "Brown L (2021). Third. Proceedings of the Association for Computational Linguistics.",
         "Wu L (2022). Fourth. ieeetpami.",  # defined in no file read: its name, as printed
@@ -69,9 +69,9 @@ def test_string_macros_hold_across_pieces(tmp_path, monkeypatch):
     path = tmp_path / "p.bib"
     path.write_text(_MACROS + last, encoding="utf-8")
     (piece_entries, pieces) = _pieces(path)
-    assert pieces >= 2 and piece_entries[-1] == ("Last A (2009). Last. J. Chem. Phys..",)
+    assert pieces >= 2 and piece_entries[-1] == ("Last A (2009). Last. J. Chem. Phys.",)
     texts = [r.text for r in extract_document(str(path)).references]
-    assert texts[-1] == "Last A (2009). Last. J. Chem. Phys.."
+    assert texts[-1] == "Last A (2009). Last. J. Chem. Phys."
 
 
 def _pieces(path) -> tuple[list[tuple[str, ...]], int]:

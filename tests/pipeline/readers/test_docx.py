@@ -12,19 +12,50 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 
 
-def docx(path, body: str, *, endnotes: str = "", rels: str = "") -> str:
+def docx(path, body: str, *, endnotes: str = "", rels: str = "", note_rels: str = "") -> str:
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", f"<w:document {W} {R}><w:body>{body}</w:body></w:document>")
         if endnotes:
-            z.writestr("word/endnotes.xml", f"<w:endnotes {W}>{endnotes}</w:endnotes>")
-        if rels:
-            z.writestr(
-                "word/_rels/document.xml.rels",
-                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                f'relationships">{rels}</Relationships>',
-            )
+            z.writestr("word/endnotes.xml", f"<w:endnotes {W} {R}>{endnotes}</w:endnotes>")
+        for part, part_rels in (("document", rels), ("endnotes", note_rels)):
+            if part_rels:
+                z.writestr(
+                    f"word/_rels/{part}.xml.rels",
+                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                    f'relationships">{part_rels}</Relationships>',
+                )
     return str(path)
+
+
+def hyperlinks(**targets: str) -> str:
+    """Relationships of external hyperlinks, ``rId=URI``."""
+    return "".join(
+        f'<Relationship Id="{rid}" TargetMode="External" Target="{uri}" Type="hyperlink"/>'
+        for rid, uri in targets.items()
+    )
+
+
+def linked(before: str, shown: str, after: str, rid: str) -> str:
+    """A paragraph with a hyperlink (``w:hyperlink``) over ``shown``."""
+    return (
+        f'<w:p><w:r><w:t xml:space="preserve">{before}</w:t></w:r><w:hyperlink r:id="{rid}">'
+        f'<w:r><w:t>{shown}</w:t></w:r></w:hyperlink><w:r><w:t xml:space="preserve">{after}'
+        "</w:t></w:r></w:p>"
+    )
+
+
+def field(before: str, shown: str, after: str, uri: str) -> str:
+    """A paragraph with a HYPERLINK field over ``shown`` (as Zotero and older Word write)."""
+    return (
+        f'<w:p><w:r><w:t xml:space="preserve">{before}</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'<w:r><w:instrText xml:space="preserve"> HYPERLINK "{uri}" </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        f"<w:r><w:t>{shown}</w:t></w:r>"
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        f'<w:r><w:t xml:space="preserve">{after}</w:t></w:r></w:p>'
+    )
 
 
 def para(text: str, style: str = "") -> str:
@@ -69,6 +100,41 @@ def test_manuscript_links_headings_and_endnotes(tmp_path):
     for m in doc.mentions:
         assert text[m.start : m.end].lower().endswith(m.value.lower()[-5:])
     assert [r.label for r in doc.references][:2] == ["1", "2"]
+
+
+def test_a_hyperlink_in_a_reference_entry_gives_that_entry_its_id(tmp_path):
+    body = (
+        para("A manuscript", "Title")
+        + linked("We reuse ", "a dataset", " here.", "rId1")  # body text: no entry
+        + para("References", "Heading1")
+        + linked("1. Smith J. ", "A first study", ". Nature. 2020.", "rId2")
+        + linked("2. Doe A. Another study. Cell. 2021. ", "PubMed", "", "rId3")
+        + field("3. Roe B. ", "A third study", ". Science. 2019.", "https://doi.org/10.5555/third")
+        + para("4. Poe C. No link. J Biol. 2018.")
+    )
+    rels = hyperlinks(
+        rId1="https://doi.org/10.5061/dryad.body",
+        rId2="https://doi.org/10.5555/first",
+        rId3="https://pubmed.ncbi.nlm.nih.gov/31000009/",
+    )
+    notes = (
+        '<w:endnote w:id="1">'
+        + linked("Lee K. A noted work. ", "doi:10.5555/noted", "", "rId1")
+        + "</w:endnote>"
+    )
+    note_rels = hyperlinks(rId1="https://doi.org/10.5555/noted")
+    path = docx(tmp_path / "r.docx", body, endnotes=notes, rels=rels, note_rels=note_rels)
+    doc = extract_document(path)
+    ids = {r.text.split(".")[0]: [i.value for i in r.ids] for r in doc.references}
+    assert ids == {
+        "Smith J": ["10.5555/first"],
+        "Doe A": ["31000009"],
+        "Roe B": ["10.5555/third"],
+        "Poe C": [],
+        "Lee K": ["10.5555/noted"],  # a note's: printed and linked, once
+    }
+    body_link = [m for m in doc.mentions if m.value == "10.5061/dryad.body"]
+    assert [(m.section, m.role) for m in body_link] == [("link", "mention")]
 
 
 def test_a_main_document_part_not_called_document_xml_is_read_from_the_package_rels():

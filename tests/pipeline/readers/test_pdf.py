@@ -124,6 +124,27 @@ def test_identifiers_broken_across_lines_are_joined(tmp_path):
     assert doc.references[1].ids[0].value == "12345678"
 
 
+def test_a_doi_broken_right_after_10_dot_is_joined_only_into_a_registrant_code(tmp_path):
+    lines = [
+        "Intro",
+        "",
+        "See https://doi.org/10.",
+        "1104/pp.15.01164 and doi: 10.",
+        "5555/12345 and also 10.",
+        "1016/j.cell.2001.01.001 here.",
+        "The counts are in Table 10.",
+        "2005/06 figures follow, and in row 10.",
+        "The next sentence.",
+    ]
+    doc = extract_document(write(tmp_path, "ten.pdf", pdf([content(lines)])))
+    found = by_value(doc)
+    assert "10.1104/pp.15.01164" in found  # after a resolver
+    assert "10.5555/12345" in found  # after a label: a numeric suffix is enough
+    assert "10.1016/j.cell.2001.01.001" in found  # bare "10.": a suffix that is no number
+    # a sentence ending in "10." keeps its break: "2005/06" is no DOI suffix
+    assert set(found) == {"10.1104/pp.15.01164", "10.5555/12345", "10.1016/j.cell.2001.01.001"}
+
+
 def test_a_links_doi_decides_a_hyphen_pdfium_took_for_hyphenation(tmp_path):
     lines = ["Intro", "", "doi:10.5555/abcdef-", "ghij and more"]
     linked = pdf([content(lines)], links=["https://doi.org/10.5555/abcdefghij"])

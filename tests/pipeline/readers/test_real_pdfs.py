@@ -64,6 +64,8 @@ def _entry(doc, start: str):
         # after the prefix slash, on the line after one PDFium joined at a hyphen ("meta-" +
         # "analyses"): no paragraph break between them cuts the DOI (BMJ)
         ("bmj-pgmj-2009-089987.pdf", "10.1136/bmj.327.7414.557"),
+        # right after "10." ("https://doi.org/10." + "1104/pp.15.01164", PLOS ref 17)
+        ("plos-one-0197919-p1-18-21.pdf", "10.1104/pp.15.01164"),
     ],
 )
 def test_a_doi_broken_across_lines_on_a_real_page_is_joined(name, doi):
