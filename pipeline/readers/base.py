@@ -33,6 +33,7 @@ __all__ = [
     "SpanMap",
     "cut_late",
     "cut_text",
+    "tagged_lines",
     "windows",
 ]
 
@@ -258,3 +259,22 @@ def cut_text(buf: str) -> tuple[int, str]:
 def cut_late(buf: str) -> tuple[int, str]:
     """For records (BibTeX, RIS): wait for the next record start unless the window is huge."""
     return cut_text(buf) if len(buf) >= 4 * PIECE_SIZE else (0, "")
+
+
+_LINE = re.compile(r"[^\n]*\n?")
+
+
+def tagged_lines(
+    window: str, tag: re.Pattern[str], offset: int, line: int
+) -> Iterator[tuple[str, re.Match[str] | None, int, int]]:
+    """The lines of a window of a tagged-field export (MEDLINE, Web of Science): each line's
+    text (with its line end), its tag's match (None on a continuation line), and where it
+    starts in the file (offset and line number)."""
+    at, no = offset, line
+    for m in _LINE.finditer(window):
+        text = m.group()
+        if not text:
+            break
+        yield text, tag.match(text), at, no
+        at += len(text)
+        no += text.count("\n")

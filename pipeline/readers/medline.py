@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from pipeline.readers.base import MARK, Builder, Piece, cut_text, windows
+from pipeline.readers.base import MARK, Builder, Piece, cut_text, tagged_lines, windows
 
 __all__ = ["read_medline"]
 
-_LINE = re.compile(r"[^\n]*\n?")
 # "PMID- 123" as PubMed writes it; "PMID-123" as some tools re-export it.
 _TAG = re.compile(r"(?P<tag>[A-Z]{2,4}) *-(?: |(?=\S))")
 _SUBJECT = frozenset({"PMID", "PMC"})
@@ -28,12 +27,8 @@ def read_medline(chars: Iterable[str]) -> Iterator[Piece]:
     for window, prefix, offset, line in windows(chars, cut_text):
         b = Builder()
         b.synth(prefix)
-        tag, at, no = "", offset, line
-        for m in _LINE.finditer(window):
-            text = m.group()
-            if not text:
-                break
-            t = _TAG.match(text)
+        tag = ""
+        for text, t, at, no in tagged_lines(window, _TAG, offset, line):
             if t is not None:
                 tag = t.group("tag")
                 if tag == "PMID":
@@ -49,6 +44,4 @@ def read_medline(chars: Iterable[str]) -> Iterator[Piece]:
                 b.synth("\n" + MARK + "mention\n")
             else:
                 b.real(text, at, no)
-            at += len(text)
-            no += text.count("\n")
         yield b.take()

@@ -15,12 +15,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from pipeline.readers.base import LABELS, Builder, EntryMark, Piece, cut_late, windows
+from pipeline.readers.base import (
+    LABELS,
+    Builder,
+    EntryMark,
+    Piece,
+    cut_late,
+    tagged_lines,
+    windows,
+)
 from pipeline.readers.citation import render
 
 __all__ = ["read_wos"]
 
-_LINE = re.compile(r"[^\n]*\n?")
 _TAG = re.compile(r"(?P<tag>[A-Z][A-Z0-9])(?: |(?=\r?\n|\Z))")
 _MEDLINE_UT = re.compile(r"(?P<head>\s*MEDLINE:\s*)(?P<pmid>\d{1,9})\b")
 _FIELDS = {"AU": "authors", "TI": "title", "SO": "container", "PY": "year", "VL": "volume"}
@@ -71,12 +78,8 @@ def _piece(window: str, prefix: str, offset: int, line: int) -> Piece:
     b = Builder()
     b.synth(prefix)
     record: _Record | None = None
-    tag, at, no = "", offset, line
-    for m in _LINE.finditer(window):
-        text = m.group()
-        if not text:
-            break
-        t = _TAG.match(text)
+    tag = ""
+    for text, t, at, no in tagged_lines(window, _TAG, offset, line):
         continued = t is None
         if t is not None:
             if tag == "CR":
@@ -104,8 +107,6 @@ def _piece(window: str, prefix: str, offset: int, line: int) -> Piece:
             _own_id(b, text, t.end(), tag, at, no)
         else:
             b.real(text, at, no)
-        at += len(text)
-        no += text.count("\n")
     if record is not None:
         b.entries.append(record.mark(b.size))
     return b.take()
