@@ -1,5 +1,9 @@
 """CSV and TSV: one paragraph per row, one line per cell; a cell of an identifier column
-(``doi``, ``pmid``...) gets a synthetic label, so a bare number there counts as that scheme."""
+(``doi``, ``pmid``...) gets a synthetic label, so a bare number there counts as that scheme.
+
+A column of cited references (Scopus' "References", Web of Science's "CR": the works a record
+cites, "; " between them) comes after the row's other cells, each cited work a paragraph of its
+own: its ids are neither the row's nor another cited work's."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pipeline.identifiers import find_identifiers
 from pipeline.readers import base
 from pipeline.readers.base import LABELS, Builder, Piece, windows
-from pipeline.readers.sniff import ID_COLUMNS, column_key
+from pipeline.readers.sniff import CITED_COLUMNS, column_key, id_column
 
 __all__ = ["MAX_CELLS", "read_csv", "read_tsv"]
 
@@ -18,6 +22,8 @@ __all__ = ["MAX_CELLS", "read_csv", "read_tsv"]
 # whole quoted form stands between delimiters; otherwise (an inch mark in ``5" screen``, an
 # unterminated quote) it is unquoted text up to the next delimiter or line end.
 _EOL = r"\r\n?|\n"
+_CITED_SEP = re.compile(r";[ \t]+")  # between two cited works of a references cell
+_CITED = "cited"  # the column key of a references column
 
 
 def _blank(delimiter: str) -> str:
@@ -58,15 +64,11 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
 
     def end_row(complete: bool = True) -> None:
         nonlocal columns, first, in_header
-        keys = (
-            [ID_COLUMNS.get(column_key(v)) for v, _, _ in row]
-            if columns is None or in_header
-            else []
-        )
+        keys = [_column(v) for v, _, _ in row] if columns is None or in_header else []
         if columns is None:
             columns = keys  # the first row (its first MAX_CELLS cells decide) is a header...
-            in_header = any(keys) and not complete
-            if not any(keys):  # ...only if it names an identifier column; else it is data
+            in_header = _names_ids(keys) and not complete
+            if not _names_ids(keys):  # ...only if it names an identifier column; else it is data
                 _emit_row(b, row, columns, 0)
         elif in_header:
             columns.extend(keys)
@@ -108,21 +110,50 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
             yield b.take()
 
 
+def _column(name: str) -> str | None:
+    """A header cell's key: an identifier scheme, ``_CITED`` or None."""
+    return _CITED if column_key(name) in CITED_COLUMNS else id_column(name)
+
+
+def _names_ids(keys: list[str | None]) -> bool:
+    """A first row is a header when it names an identifier column."""
+    return any(k is not None and k != _CITED for k in keys)
+
+
 def _emit_row(
     b: Builder, row: list[tuple[str, int, int]], columns: list[str | None], first: int
 ) -> None:
     if not first:
         b.synth("\n\n")
+    cited = []
     for i, (value, src, line) in enumerate(row, first):
         if not value.strip():
             continue  # an empty cell must not make a blank line, which would split the row
         scheme = columns[i] if i < len(columns) else None
+        if scheme == _CITED:
+            cited.append((value, src, line))
+            continue
         # A bare value gets its column's label; a cell that names its identifier itself (a DOI
         # or "PMID: 1" in a pmid column) is scanned as written, so 10.1000/x is not PMID 10.
         if scheme is not None and (value.isdigit() or not find_identifiers(value)):
             b.synth(LABELS[scheme])
         b.real(value, src, line)
         b.synth("\n")
+    for value, src, line in cited:
+        _emit_cited(b, value, src, line)
+
+
+def _emit_cited(b: Builder, value: str, src: int, line: int) -> None:
+    """A references cell: each cited work a paragraph, so no two share a group."""
+    start = 0
+    for sep in [*_CITED_SEP.finditer(value), None]:
+        end = sep.start() if sep is not None else len(value)
+        if value[start:end].strip():
+            b.synth("\n\n")
+            b.real(value[start:end], src + start, line + value.count("\n", 0, start))
+            b.synth("\n")
+        if sep is not None:
+            start = sep.end()
 
 
 def _csv_cutter(delimiter: str) -> Callable[[str], tuple[int, str]]:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["ID_COLUMNS", "binary_kind", "column_key", "detect_kind"]
+__all__ = [
+    "CITED_COLUMNS",
+    "ID_COLUMNS",
+    "binary_kind",
+    "column_key",
+    "detect_kind",
+    "id_column",
+]
 
 _EXTENSIONS = {
     ".txt": "text",
@@ -50,6 +57,12 @@ ID_COLUMNS = {
     "openalex": "openalex",
     "openalexid": "openalex",
 }
+# Column names that end like these name an identifier too: "Item DOI" (Springer), "PubMed ID"
+# after a qualifier ("OriginalPaperPubMedID", Retraction Watch), "ids.pmid" (OpenAlex).
+_ID_SUFFIXES = (("pubmedid", "pmid"), ("pmid", "pmid"), ("pmcid", "pmcid"), ("doi", "doi"))
+# A column listing the works a record cites, "; " between them: Scopus' "References", Web of
+# Science's "CR" / "Cited References" (tab-delimited export).
+CITED_COLUMNS = frozenset({"references", "citedreferences", "cr"})
 
 
 def extension_kind(path: str) -> str | None:
@@ -133,7 +146,7 @@ def _sniff_table(head: str) -> str | None:
     cells = first.split(delimiter)
     # A header row: several short names, one of them an identifier column ("doi", "pmid").
     if len(cells) > 1 and all(_HEADER_CELL.fullmatch(c) for c in cells):
-        if {column_key(c) for c in cells} & ID_COLUMNS.keys():
+        if any(id_column(c) for c in cells):
             return "tsv" if delimiter == "\t" else "csv"
     return None
 
@@ -141,3 +154,13 @@ def _sniff_table(head: str) -> str | None:
 def column_key(name: str) -> str:
     """``' "PubMed ID" '`` -> ``'pubmedid'``: a header cell as a key of :data:`ID_COLUMNS`."""
     return re.sub(r"[^a-z]", "", name.strip().strip('"').lower())
+
+
+def id_column(name: str) -> str | None:
+    """The scheme a header cell names (``"PubMed ID"`` -> ``"pmid"``, ``"Item DOI"`` ->
+    ``"doi"``), or None."""
+    key = column_key(name)
+    found = ID_COLUMNS.get(key)
+    if found is None and len(key) > 3:
+        found = next((s for end, s in _ID_SUFFIXES if key.endswith(end)), None)
+    return found

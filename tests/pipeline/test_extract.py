@@ -491,3 +491,40 @@ def test_a_walk_knows_it_is_inside_a_reference_heading_as_sections_change():
     walk.heading(1, "Bibliography", "reference")
     walk.mark("reference")  # a role mark (level 0) replaces the sections: no heading
     assert walk.role == "reference" and not walk.reading_references()
+
+
+def _groups(path: Path) -> dict[str, set[str]]:
+    """Each mention's id -> the ids sharing its group."""
+    by_group: dict[int, set[str]] = defaultdict(set)
+    mentions = extract_document(str(path)).mentions
+    for m in mentions:
+        by_group[m.group].add(f"{m.scheme}:{m.value}")
+    return {f"{m.scheme}:{m.value}": by_group[m.group] for m in mentions}
+
+
+def test_a_csv_references_column_is_one_work_per_cited_reference(tmp_path):
+    # Scopus' CSV export: the record's DOI, its "References" (the works it cites, "; " between
+    # them, one with only a DOI, the next with only a PubMed link), then its "PubMed ID".
+    path = tmp_path / "scopus.csv"
+    path.write_text(
+        "Title,DOI,References,PubMed ID,EID\n"
+        '"Own work",10.1000/own,"Heldin, C., Role of Smads (2012) Cell, https://doi.org/10.1000/'
+        "cited; Weston, C.R., (2015), http://www.ncbi.nlm.nih.gov/pubmed/11790549, The JNK "
+        'pathway; Kong, S.W., Blood (2012) PLoS ONE, 7 (12)",22222222,2-s2.0-84870000000\n'
+    )
+    groups = _groups(path)
+    assert groups["doi:10.1000/own"] == {"doi:10.1000/own", "pmid:22222222"}
+    assert groups["doi:10.1000/cited"] == {"doi:10.1000/cited"}
+    assert groups["pmid:11790549"] == {"pmid:11790549"}
+
+
+def test_a_csv_column_named_with_a_qualifier_labels_bare_ids(tmp_path):
+    # Retraction Watch's CSV: "RetractionPubMedID", "OriginalPaperPubMedID" (0: none); Springer's
+    # "Item DOI"; OpenAlex's "ids.pmid"
+    path = tmp_path / "retractions.csv"
+    path.write_text(
+        "Record ID,RetractionDOI,RetractionPubMedID,OriginalPaperPubMedID,ids.pmid\n"
+        "4242,10.4242/2024/01,31111111,0,32222222\n"
+    )
+    values = {f"{m.scheme}:{m.value}" for m in extract_document(str(path)).mentions}
+    assert values == {"doi:10.4242/2024/01", "pmid:31111111", "pmid:32222222"}
