@@ -40,6 +40,7 @@ _META_SCHEMES = {
     "dc.identifier.doi": "doi",
     "prism.doi": "doi",
     "bepress_citation_doi": "doi",
+    "doi": "doi",  # <meta name="DOI" …>; D-Lib: <meta id="DOI" content="10.1045/…">
 }
 _ATTR = re.compile(
     r"""(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'>]+))"""
@@ -259,7 +260,7 @@ class _Html(HTMLParser):
 
     def _meta(self, attrs: list) -> None:
         names = {k.lower(): (v or "") for k, v in attrs}
-        key = (names.get("name") or names.get("property") or "").lower()
+        key = (names.get("name") or names.get("property") or names.get("id") or "").lower()
         if key == "citation_reference":
             self._cited_meta()
         elif key in _META_SCHEMES:

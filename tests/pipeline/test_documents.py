@@ -346,3 +346,16 @@ def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     assert doc.references[0].text.startswith("Wang Y., Cui Z.")
     assert [i for e in doc.references for i in e.ids] == []
     assert {m.role for m in doc.mentions} == {"subject"}
+
+
+def test_a_meta_tag_named_or_identified_doi_names_the_page_itself(tmp_path):
+    # D-Lib Magazine's article pages: <meta id="DOI" content="10.1045/...">, no citation_doi.
+    path = tmp_path / "dlib.html"
+    path.write_text(
+        '<head><meta id="DOI" content="10.1045/may2017-vanhyning"><meta name="doi" '
+        'content="10.1045/may2017-vanhyning"></head><body><h3>Transforming Libraries</h3>'
+        '<p><a href="https://doi.org/10.1045/may2017-vanhyning">https://doi.org/10.1045/'
+        "may2017-vanhyning</a></p></body>"
+    )
+    roles = {m.role for m in extract_document(str(path)).mentions}
+    assert roles == {"subject"}
