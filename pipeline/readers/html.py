@@ -227,7 +227,7 @@ class _Html(HTMLParser):
         if data.isspace():  # indentation between tags: no text, and no need to map it
             self.out.space()
             return
-        if self.items:
+        if self.items and self.items[-1][2] < _OWN_WORDS:  # enough words known: stop counting
             self.items[-1][2] += len(data.split())
         src, line = self.where()
         if self.heading and "\n" in data:  # a heading stays on its "## " line
