@@ -95,9 +95,12 @@ class _Walk:
 
     # -- structure ---------------------------------------------------------------------------
 
-    def heading(self, level: int, title: str | None, role: str | None) -> None:
+    def heading(
+        self, level: int, title: str | None, role: str | None, *, closes: int | None = None
+    ) -> None:
+        """Open a section of ``level``, closing those at ``closes`` (default: ``level``) or below."""
         sections = self.sections
-        while sections and sections[-1][0] >= level:
+        while sections and sections[-1][0] >= (closes or level):
             sections.pop()
         sections.append((level, title, role))
         if level and role == "reference":
@@ -108,6 +111,13 @@ class _Walk:
         self.role = role or self._inherited_role()
         self.entry = None
         self.first_line = None  # the top line is the page's own only before any heading
+
+    def plain_heading(self, title: str, role: str | None) -> None:
+        """A heading guessed from a short line closes every section (it has no rank to compare),
+        but a marked-up heading after it is no subsection of it: its level is below them all
+        ("Cite this article" above a page's "## Abstract" does not hold the article as the
+        page's own)."""
+        self.heading(_PLAIN_LEVEL, title, role, closes=1)
 
     def mark(self, name: str) -> None:
         """A synthetic switch: a role ("subject": HTML <head>, a PDF's header; "reference": a
@@ -166,9 +176,9 @@ class _Walk:
             for m in ms:
                 self.event(text, m, piece)
             return
-        # A plain-text heading is level 1 and closes every section before it, so look for the
-        # last one first: the short lines before it (most of them values, not headings) need
-        # no look at all. Only role marks (level 0) outlive it.
+        # A plain-text heading closes every section before it, so look for the last one first:
+        # the short lines before it (most of them values, not headings) need no look at all.
+        # Only role marks (level 0) outlive it.
         i = len(ms)
         while i > 0 and ms[i - 1].lastgroup in ("cand", "nb"):
             i -= 1
@@ -177,7 +187,7 @@ class _Walk:
                 for m in ms[:i]:
                     if m.lastgroup == "mark":
                         self.mark(m.group("mark"))
-                self.heading(1, *found)
+                self.plain_heading(*found)
                 return
         for m in ms[:i]:
             self.event(text, m)
@@ -191,7 +201,7 @@ class _Walk:
         if kind in ("cand", "nb"):
             found = plain_heading(m.group("cand"), m.group("nb") is not None)
             if found is not None:
-                self.heading(1, *found)
+                self.plain_heading(*found)
         elif kind in ("atxt", "atx"):
             title = m.group("atxt").strip().rstrip("#").strip()
             self.heading(len(m.group("atx")), title or None, heading_role(title)[1])
@@ -334,6 +344,7 @@ class _Walk:
 
 
 _PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
+_PLAIN_LEVEL = 7  # a guessed heading: below "###### " (see _Walk.plain_heading)
 _GROUP, _ROLE = 7, 8  # a mention row's group and role (Mention's fields, in order)
 
 

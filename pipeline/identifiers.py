@@ -234,13 +234,17 @@ _DOI_NEXT = r"\.\d{4,9}(?:\.\d+)*(?:/|%2[Ff])"
 
 def _p_branch(c: str) -> str:
     # PMCID: "PMC1234567", "PMC: 1234567", "PMCID: PMC1234567"; "PMC: 2010 Dec 17" is a date.
-    # PMID: a label ("PMID", "PubMed ID", "PubMed:") or a PubMed URL; Europe PMC's MED/ URL.
+    # PMID: a label ("PMID", "PubMed ID", "PubMed:") or a PubMed URL (an Entrez one too);
+    # Europe PMC's MED/ URL.
     return (
         rf"(?<![A-Za-z0-9_]{c})(?:[Mm][Cc](?:[Ii][Dd])?{_SEP}(?:[Pp][Mm][Cc])?"
         rf"(?!(?:19|20)\d\d[ \t]+{_MONTH})(?P<{c}mc>[1-9]\d{{0,9}})(?!\d|{_DOI_NEXT})"
         rf"|[Mm][Ii][Dd]{_SEP}(?P<{c}mid>[1-9]\d{{0,8}})(?!\d|{_DOI_NEXT})"
         rf"|[Uu][Bb][Mm][Ee][Dd](?:[ \t]*[Ii][Dd]{_SEP}|[ \t]*[:=][ \t]*(?:\r?\n[ \t]*)?|/"
-        rf"|\.ncbi\.nlm\.nih\.gov/)(?P<{c}ubmed>[1-9]\d{{0,8}})(?![\d.]))"
+        # NCBI's Entrez link (Springer's and Nature's "PubMed" links):
+        # "query.fcgi?cmd=Retrieve&db=PubMed&dopt=Abstract&list_uids=32581360"
+        rf"|\.ncbi\.nlm\.nih\.gov/|(?:&(?:amp;)?dopt=[A-Za-z]{{1,20}})?&(?:amp;)?list_uids=)"
+        rf"(?P<{c}ubmed>[1-9]\d{{0,8}})(?![\d.]))"
         rf"|(?<=[Ee][Uu][Rr][Oo][Pp][Ee]{c})[Mm][Cc]\.org/(?:abstract|article)/MED/"
         rf"(?P<{c}mcmed>[1-9]\d{{0,8}})(?!\d)"
     )

@@ -131,7 +131,7 @@ class ReferenceList:
                     start, line = self._where(piece, s0 + a)
                     end = _where_end(piece, s0 + b)
                     found.append((start, end, line, body, label, section))
-            self._add(found, self.mentions[first : self._from])
+            self._add(found, _cited(self.mentions[first : self._from]))
             return
         text = "".join(p.text[s:e] for p, s, e in parts)
         bounds, at = [], 0  # where each part starts in ``text``
@@ -148,7 +148,7 @@ class ReferenceList:
             start, line = self._where(piece_a, sa + a - bounds[pa])
             end = _where_end(piece_b, sb + b - bounds[pb])
             found.append((start, end, line, body, label, section))
-        self._add(found, self.mentions[first : self._from])
+        self._add(found, _cited(self.mentions[first : self._from]))
 
     def whole_list(self, pieces: list[Piece]) -> None:
         """A document without a reference heading that is nothing but a list (a text file of
@@ -214,9 +214,17 @@ class ReferenceList:
 
 
 _START = itemgetter(3)  # a mention row's start
+_ROLE = 8  # a mention row's role (Mention's fields, in order)
 _ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
 # Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
 _identifier = partial(tuple.__new__, Identifier)
+
+
+def _cited(mentions: list[tuple]) -> list[tuple]:
+    """The mentions (rows) that may be an entry's ids: not the page's own (``subject``) ones,
+    which are page furniture run into the list's last entry (PLOS's "Download PDF" and
+    "Citation" links after its reference list) or a running head, never a work it cites."""
+    return [m for m in mentions if m[_ROLE] != "subject"]
 
 
 def _outside(mentions: list[tuple], spans: list[tuple[int, int]]) -> list[tuple]:

@@ -62,6 +62,13 @@ _YEARISH = re.compile(r"\b(?:1[5-9]|20)\d\d[a-z]?\b|\b(?:n\.\s?d\.|in press|fort
                       re.IGNORECASE)  # fmt: skip
 _YEAR_NUMBER = re.compile(r"1[5-9]\d\d|20\d\d")
 _YEAR_START = re.compile(r"\s*\(?(?:1[5-9]|20)\d\d[a-z]?\)?[.,:]")
+# A line that starts with an identifier or a link ("doi: https://doi.org/…, accessed 5 May
+# 2020." after a <br>): the end of the entry before it, never a reference of its own.
+_LINK_START = re.compile(
+    r"\s*(?:(?:doi|pmid|pmcid|arxiv|isbn|issn|url)\b\s*:?|https?://|www\.|doi\.org/"
+    r"|(?:retrieved|accessed|available)\s+(?:from|at|on|online|\d)\b)",
+    re.IGNORECASE,
+)
 _MAX_MARKERS = 5000  # more than this many "markers" is not a reference list: no chain search
 
 
@@ -305,6 +312,7 @@ def _whole_reference(line: str, previous: str) -> bool:
         and _YEARISH.search(line) is not None
         and len(line.split()) >= 8
         and _YEAR_START.match(line) is None
+        and _LINK_START.match(line) is None
     )
 
 

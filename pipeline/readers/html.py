@@ -23,6 +23,12 @@ _BLOCK_TAGS = frozenset(
     "thead tr ul title".split()
 )
 _ENTRY_TAGS = frozenset({"li", "tr", "dd", "dt"})  # one list entry = one work
+_LIST_TAGS = frozenset({"ul", "ol", "menu"})
+# Words an item prints before a list inside it that make that list part of the item: a
+# reference's own text ("Fold-change detection in biological systems") before its authors' or
+# its links' list (eLife, PLOS), not a heading word ("2020", "Journal articles") over a list of
+# works.
+_OWN_WORDS = 4
 _HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
 _META_SCHEMES = {
@@ -34,6 +40,7 @@ _META_SCHEMES = {
     "dc.identifier.doi": "doi",
     "prism.doi": "doi",
     "bepress_citation_doi": "doi",
+    "doi": "doi",  # <meta name="DOI" …>; D-Lib: <meta id="DOI" content="10.1045/…">
 }
 _ATTR = re.compile(
     r"""(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'>]+))"""
@@ -62,6 +69,9 @@ class _Html(HTMLParser):
         self.lines = LineIndex()
         self.skip = 0  # inside <script>/<style>
         self.entry = 0  # inside <li>/<tr>/…: blocks there do not split the entry
+        self.lists = 0  # open <ul>/<ol>
+        # Open <li>s: [its list depth, part of the item around it, words of its own so far]
+        self.items: list[list] = []
         self.heading = False
         self.ready: list[Piece] = []
         self.rawbase = 0
@@ -165,18 +175,51 @@ class _Html(HTMLParser):
             self._block(tag, opening=False)
 
     def _block(self, tag: str, *, opening: bool) -> None:
-        if tag in _ENTRY_TAGS:
+        if tag in _LIST_TAGS:
+            self._list(opening=opening)
+        if tag == "li":
+            self._item(opening=opening)
+        elif tag in _ENTRY_TAGS:
             self.entry = max(self.entry + (1 if opening else -1), 0)
             self._boundary()
         elif tag == "br":
             self.out.line_break()  # a line, not a paragraph: "PMID: 1<br>DOI: …" is one work
         elif tag in _BLOCK_TAGS and not (self.entry or self.heading):
             self._boundary()
+        elif tag in _BLOCK_TAGS and self.heading:
+            self.out.line_break()
         elif tag in _BLOCK_TAGS:
-            self.out.line_break()  # a paragraph inside a list item is still that item
+            self.out.space()  # a paragraph inside a list item is still that item, on its line
         else:
             self.out.space()  # an inline tag still separates words
             self._maybe_cut()
+
+    def _list(self, *, opening: bool) -> None:
+        if opening:
+            self.lists += 1
+            return
+        self.lists = max(self.lists - 1, 0)
+        while self.items and self.items[-1][0] > self.lists:  # its items left open
+            self._item(opening=False)
+
+    def _item(self, *, opening: bool) -> None:
+        """An ``<li>`` is an entry, unless it is in a list inside an item that printed words of
+        its own first (a reference's authors or links as a list): then words of that item."""
+        items = self.items
+        if opening:
+            while items and items[-1][0] >= self.lists:  # "<li>a<li>b": the first one ends
+                self._item(opening=False)
+            outer = next((it for it in reversed(items) if not it[1]), None)
+            part = outer is not None and outer[2] >= _OWN_WORDS
+            items.append([self.lists, part, 0])
+            self.entry += 1
+        else:
+            part = bool(items) and items.pop()[1]
+            self.entry = max(self.entry - 1, 0)
+        if part:
+            self.out.space()
+        else:
+            self._boundary()
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -184,6 +227,8 @@ class _Html(HTMLParser):
         if data.isspace():  # indentation between tags: no text, and no need to map it
             self.out.space()
             return
+        if self.items and self.items[-1][2] < _OWN_WORDS:  # enough words known: stop counting
+            self.items[-1][2] += len(data.split())
         src, line = self.where()
         if self.heading and "\n" in data:  # a heading stays on its "## " line
             at = 0
@@ -215,7 +260,7 @@ class _Html(HTMLParser):
 
     def _meta(self, attrs: list) -> None:
         names = {k.lower(): (v or "") for k, v in attrs}
-        key = (names.get("name") or names.get("property") or "").lower()
+        key = (names.get("name") or names.get("property") or names.get("id") or "").lower()
         if key == "citation_reference":
             self._cited_meta()
         elif key in _META_SCHEMES:

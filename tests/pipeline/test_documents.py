@@ -271,3 +271,91 @@ def test_html_line_break_is_a_line_not_a_paragraph():
 def test_csv_without_an_identifier_header_is_all_data():
     text = scan_text("csv", "see doi:10.1000/first,1\nsee doi:10.1000/second,2\n")
     assert "10.1000/first" in text and "10.1000/second" in text
+
+
+# eLife's reference list (sandcrawler's elife_article.html): a number, the title, the authors as
+# a list, the journal, the DOI, the "Google Scholar" link as a list; PLOS's (plos_one_article.html):
+# the text, then its links ("View Article", "PubMed/NCBI", "Google Scholar") as a list.
+ELIFE_REFS = """<h2>References</h2><ol class="reference-list">
+<li class="reference-list__item"><span class="ordinal">1</span><div class="reference">
+  <a href="https://doi.org/10.1016/j.coisb.2017.12.005">Fold-change detection in biological
+  systems</a>
+  <ol class="reference__authors_list">
+    <li><a href="https://scholar.google.com/scholar?q=%22author:M+Adler%22">M Adler</a></li>
+    <li><a href="https://scholar.google.com/scholar?q=%22author:U+Alon%22">U Alon</a></li>
+  </ol><span>(2018)</span>
+  <div><i>Current Opinion in Systems Biology</i> <b>8</b>:81-89.</div>
+  <span class="doi"><a href="https://doi.org/10.1016/j.coisb.2017.12.005">https://doi.org/10.1016/j.coisb.2017.12.005</a></span>
+  <ul><li><a href="https://scholar.google.com/scholar_lookup?title=Fold">Google Scholar</a></li></ul>
+</div></li>
+<li class="reference-list__item"><span class="ordinal">2</span><div class="reference">
+  <a href="https://doi.org/10.1038/nrg2102">Network motifs: theory and experimental approaches</a>
+  <ol class="reference__authors_list">
+    <li><a href="https://scholar.google.com/scholar?q=%22author:U+Alon%22">U Alon</a></li>
+  </ol><span>(2007)</span>
+  <div><i>Nature Reviews Genetics</i> <b>8</b>:450-461.</div>
+  <ul><li><a href="https://www.ncbi.nlm.nih.gov/pubmed/17510665">PubMed</a></li>
+  <li><a href="https://scholar.google.com/scholar_lookup?title=Network">Google Scholar</a></li></ul>
+</div></li></ol>"""
+
+
+def test_an_html_reference_printing_its_authors_and_links_as_lists_is_one_entry(tmp_path):
+    path = tmp_path / "elife.html"
+    path.write_text(ELIFE_REFS)
+    doc = extract_document(str(path))
+    assert [sorted(str(i) for i in e.ids) for e in doc.references] == [
+        ["doi:10.1016/j.coisb.2017.12.005"],
+        ["doi:10.1038/nrg2102", "pmid:17510665"],
+    ]
+    assert "M Adler" in doc.references[0].text and "(2018)" in doc.references[0].text
+    # the PubMed link's PMID is the same work as the title's DOI
+    groups = {m.value: m.group for m in doc.mentions}
+    assert groups["10.1038/nrg2102"] == groups["17510665"]
+
+
+def test_html_list_items_under_a_heading_word_or_left_open_are_entries_each(tmp_path):
+    path = tmp_path / "publications.html"
+    path.write_text(
+        "<h2>References</h2><ul><li>2020<ul>"
+        "<li>Smith J. A study of things in the lab. Nature. 2020. doi:10.1000/a</li>"
+        "<li>Doe A. Another study of things. Cell. 2020. doi:10.1000/b</li></ul></li></ul>"
+        "<h2>Bibliography</h2><ol><li>Roe R. A third long study title. Science. 2001. "
+        "doi:10.1000/c<li>Poe P. A fourth long study title. Science. 2002. doi:10.1000/d</ol>"
+    )
+    entries = extract_document(str(path)).references
+    assert [[i.value for i in e.ids] for e in entries if e.ids] == [
+        ["10.1000/a"],
+        ["10.1000/b"],
+        ["10.1000/c"],
+        ["10.1000/d"],
+    ]
+
+
+def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
+    # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
+    # no heading between: they run into the last entry's text, but are the page's own.
+    path = tmp_path / "plos.html"
+    path.write_text(
+        '<head><meta name="citation_doi" content="10.1371/journal.pone.0213978"></head><body>'
+        "<h2>References</h2><ol><li>Wang Y., Cui Z. and Jiang S. (2005) Sequencing of REV "
+        "isolate HA9901. Science in China C. 35:340-380.</li></ol>"
+        '<a href="/plosone/article/file?id=10.1371/journal.pone.0213978&type=printable">'
+        "Download PDF</a></body>"
+    )
+    doc = extract_document(str(path))
+    assert doc.references[0].text.startswith("Wang Y., Cui Z.")
+    assert [i for e in doc.references for i in e.ids] == []
+    assert {m.role for m in doc.mentions} == {"subject"}
+
+
+def test_a_meta_tag_named_or_identified_doi_names_the_page_itself(tmp_path):
+    # D-Lib Magazine's article pages: <meta id="DOI" content="10.1045/...">, no citation_doi.
+    path = tmp_path / "dlib.html"
+    path.write_text(
+        '<head><meta id="DOI" content="10.1045/may2017-vanhyning"><meta name="doi" '
+        'content="10.1045/may2017-vanhyning"></head><body><h3>Transforming Libraries</h3>'
+        '<p><a href="https://doi.org/10.1045/may2017-vanhyning">https://doi.org/10.1045/'
+        "may2017-vanhyning</a></p></body>"
+    )
+    roles = {m.role for m in extract_document(str(path)).mentions}
+    assert roles == {"subject"}

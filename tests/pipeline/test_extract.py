@@ -528,3 +528,23 @@ def test_a_csv_column_named_with_a_qualifier_labels_bare_ids(tmp_path):
     )
     values = {f"{m.scheme}:{m.value}" for m in extract_document(str(path)).mentions}
     assert values == {"doi:10.4242/2024/01", "pmid:31111111", "pmid:32222222"}
+
+
+def test_a_marked_up_heading_after_a_guessed_one_is_no_subsection_of_it(tmp_path):
+    # PeerJ's article page: a "Cite this article" line (a guessed heading, the page's own)
+    # above the article's <h2> sections; a work cited in the Introduction is no subject.
+    page = tmp_path / "peerj.html"
+    page.write_text(
+        '<html><head><meta name="citation_doi" content="10.7717/peerj.4375"></head><body>'
+        "<h1>The state of OA</h1><div>Cite this article</div>"
+        "<div>Piwowar H. 2018. PeerJ 6:e4375 https://doi.org/10.7717/peerj.4375</div>"
+        "<h2>Introduction</h2><p>Sci-Hub "
+        '(<a href="https://doi.org/10.1126%2Fscience.352.6285.508">Bohannon, 2016</a>).</p>'
+        "<h2>References</h2><ul><li>Bohannon J. 2016. Who's downloading pirated papers? "
+        "Science 352:508 https://doi.org/10.1126/science.352.6285.508</li></ul></body></html>",
+        encoding="utf-8",
+    )
+    doc = extract_document(str(page))
+    cited = [(m.section, m.role) for m in doc.mentions if m.value.startswith("10.1126/")]
+    assert cited == [("Introduction", "mention"), ("References", "reference")]
+    assert {m.value for m in doc.mentions if m.role == "subject"} == {"10.7717/peerj.4375"}

@@ -110,6 +110,12 @@ FIND_CASES = [
         "https://scholar.google.com/scholar_lookup?pmid=31066697&doi=10.2196/12239&",
         [("pmid", "31066697"), ("doi", "10.2196/12239")],
     ),
+    # NCBI's Entrez link, as Springer and Nature print every reference's "PubMed" link
+    (
+        "http://www.ncbi.nlm.nih.gov/entrez/query.fcgi?cmd=Retrieve&db=PubMed&dopt=Abstract"
+        "&list_uids=32581360 PubMed; ...?cmd=Retrieve&amp;db=pubmed&amp;list_uids=1234567&x",
+        [("pmid", "32581360"), ("pmid", "1234567")],
+    ),
     # DOI shapes: labels, brackets, SICI, percent-encoding, markup
     (
         "doi:10.1000/ABC; DOI: 10.1000/def, doi: 10.1000/ghi:",

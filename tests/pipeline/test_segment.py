@@ -26,6 +26,26 @@ def test_one_entry_a_line_without_numbers_or_blank_lines():
     assert _entries("Smith J. One.\nDoe A. Two.\n") == ["Smith J. One.", "Doe A. Two."]
 
 
+def test_a_line_starting_with_a_doi_or_link_ends_the_entry_before_it():
+    # First Monday's reference paragraphs: "...pp. 39-49.<br>doi: https://doi.org/..., accessed
+    # 5 September 2020." (a year and eight words, after a closed line: once a "whole reference")
+    first = (
+        "Barry D. Adam, Richard Elliott, Patrice Corriveau, and Ken English, 2014. "
+        "\u201cImpacts of criminalization on the everyday lives of people living with HIV in "
+        "Canada,\u201d Sexuality Research and Social Policy, volume 11, number 1, pp. 39\u201349."
+        "\ndoi:  https://doi.org/10.1007/s13178-013-0131-8 https://doi.org/10.1007/s13178-013-0131-8"
+        " , accessed 5 September 2020."
+    )
+    second = (
+        "Philip E. Agre, 1997. \u201cToward a critical technical practice: Lessons learned in "
+        "trying to reform AI,\u201d In: Geof Bowker (editor). Bridging the great divide. Mahwah, "
+        "N.J.: Erlbaum, pp. 131\u2013157.\nRetrieved from https://example.org/agre.html on "
+        "12 March 2019, page 1 of 2."
+    )
+    third = "Anonymous, 2000. \u201cName brands,\u201d Columbia Law Review, volume 100, pp. 1-9."
+    assert _entries(f"{first}\n{second}\n{third}\n") == [first, second, third]
+
+
 def test_entry_text_collapses_whitespace_and_takes_the_number():
     assert entry_text("[12]  Smith J.\n  A study.") == ("Smith J. A study.", "12")
     assert entry_text("Smith J. A study.") == ("Smith J. A study.", None)
