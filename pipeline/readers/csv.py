@@ -24,6 +24,9 @@ __all__ = ["MAX_CELLS", "read_csv", "read_tsv"]
 _EOL = r"\r\n?|\n"
 _CITED_SEP = re.compile(r";[ \t]+")  # between two cited works of a references cell
 _CITED = "cited"  # the column key of a references column
+# A numbered header cell ("Funding Text 1" in Scopus' CSV): a row with more cells than the
+# header repeats that column (Funding Text 2, 3...) right after it, the named columns follow.
+_NUMBERED = re.compile(r"\s1\s*\Z")
 
 
 def _blank(delimiter: str) -> str:
@@ -62,17 +65,26 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
     first = 0  # column of row[0]: a row longer than MAX_CELLS is emitted in parts
     in_header = False  # the rest of a header row longer than MAX_CELLS is still to come
 
+    repeat: int | None = None  # the header's last numbered column ("Funding Text 1")
+
     def end_row(complete: bool = True) -> None:
-        nonlocal columns, first, in_header
+        nonlocal columns, first, in_header, repeat
         keys = [_column(v) for v, _, _ in row] if columns is None or in_header else []
+        if keys:
+            at = len(columns or ())
+            numbered = [at + i for i, (v, _, _) in enumerate(row) if _NUMBERED.search(v)]
+            repeat = numbered[-1] if numbered else repeat
         if columns is None:
             columns = keys  # the first row (its first MAX_CELLS cells decide) is a header...
             in_header = _names_ids(keys) and not complete
             if not _names_ids(keys):  # ...only if it names an identifier column; else it is data
+                repeat = None
                 _emit_row(b, row, columns, 0)
         elif in_header:
             columns.extend(keys)
             in_header = not complete
+        elif complete and not first and repeat is not None and len(row) > len(columns):
+            _emit_row(b, row, _repeated(columns, repeat, len(row) - len(columns)), 0)
         else:
             _emit_row(b, row, columns, first)
         first = 0 if complete else first + len(row)
@@ -113,6 +125,12 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
 def _column(name: str) -> str | None:
     """A header cell's key: an identifier scheme, ``_CITED`` or None."""
     return _CITED if column_key(name) in CITED_COLUMNS else id_column(name)
+
+
+def _repeated(columns: list[str | None], repeat: int, extra: int) -> list[str | None]:
+    """The columns of a row ``extra`` cells longer than the header: the numbered column at
+    ``repeat`` repeated (its repeats unnamed), the later names shifted right."""
+    return [*columns[: repeat + 1], *[None] * extra, *columns[repeat + 1 :]]
 
 
 def _names_ids(keys: list[str | None]) -> bool:

@@ -528,3 +528,22 @@ def test_a_csv_column_named_with_a_qualifier_labels_bare_ids(tmp_path):
     )
     values = {f"{m.scheme}:{m.value}" for m in extract_document(str(path)).mentions}
     assert values == {"doi:10.4242/2024/01", "pmid:31111111", "pmid:32222222"}
+
+
+def test_a_csv_row_repeating_a_numbered_column_keeps_the_later_names(tmp_path):
+    # Scopus' CSV: a record with two funding texts has one cell more than the header
+    # ("Funding Text 1" repeated); the PubMed ID after it is still that record's PMID, and the
+    # ISSN before the repeat or the year are no PMIDs.
+    path = tmp_path / "scopus.csv"
+    path.write_text(
+        "Title,Year,DOI,Funding Text 1,ISSN,PubMed ID,Language,EID\n"
+        "One,2020,10.1000/one,Funded by A,20452322,35064163,English,2-s2.0-85123480963\n"
+        "Two,2021,10.1000/two,Funded by B,Funded by C,00189219,31111111,English,2-s2.0-1\n"
+    )
+    groups = _groups(path)
+    assert groups["doi:10.1000/one"] == {"doi:10.1000/one", "pmid:35064163"}
+    assert groups["doi:10.1000/two"] == {"doi:10.1000/two", "pmid:31111111"}
+    assert {m.value for m in extract_document(str(path)).mentions if m.scheme == "pmid"} == {
+        "35064163",
+        "31111111",
+    }
