@@ -15,7 +15,8 @@ __all__ = ["read_enw"]
 _START = re.compile(r"(?:\A|\n)[ \t]*%0 ")
 _TAG = re.compile(r"^[ \t]*%(?P<tag>[0-9A-Z@!#$&()*+^~>\]|?])[ \t]+(?P<value>.*?)[ \t\r]*$", re.M)
 _FIELDS = {
-    "authors": ("A", "E"),
+    "authors": ("A",),
+    "editors": ("E",),
     "title": ("T",),
     "container": ("J", "B"),
     "year": ("D",),

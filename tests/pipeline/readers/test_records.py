@@ -188,3 +188,39 @@ def write_json(name: str, data: dict) -> str:
 
     folder = tempfile.mkdtemp(prefix="enrich-json-")
     return write(__import__("pathlib").Path(folder), name, json.dumps(data, indent=2))
+
+
+EXPORTS = DOCS.parent / "export"
+
+
+def test_ris_cited_works_of_a_record_are_mentions_not_its_ids():
+    # Ovid PsycINFO RIS: the works a record cites in repeated M1 lines, 23 with a DOI
+    doc = extract_document(str(EXPORTS / "asreview_ovid_psycinfo_record.ris"))
+    (entry,) = doc.references
+    assert [str(i) for i in entry.ids] == ["doi:10.1177/1359105317742958"]
+    cited = {m.value for m in doc.mentions} - {"10.1177/1359105317742958"}
+    assert "10.1016/j.bodyim.2012.09.001" in cited and len(cited) > 20
+
+
+def test_ris_secondary_authors_are_no_authors_of_the_entry(tmp_path):
+    # Ovid PsycINFO's A2: the cited authors' surnames; elsewhere editors of the book
+    doc = extract_document(str(EXPORTS / "asreview_ovid_psycinfo_record.ris"))
+    assert doc.references[0].text.startswith(
+        "Trindade IA, Ferreira C, Duarte C, Pinto-Gouveia J (2019). Gender differences"
+    )
+    path = tmp_path / "edited.ris"
+    path.write_text("TY  - CHAP\nA2  - Editor, Ed\nTI  - A chapter\nPY  - 2001\nER  - \n")
+    assert extract_document(str(path)).references[0].text.startswith("Editor E (2001).")
+
+
+def test_ris_number_fields_and_scopus_references_note(tmp_path):
+    # M1 as a number stays in the record; Scopus' "N1  - References:" lists cited works
+    path = tmp_path / "scopus.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - Own\nM1  - 3\nDO  - 10.1000/own\n"
+        "N1  - References: Smith, J., Cited (2001) J, 1, pp. 1-2. , https://doi.org/10.1000/c1; "
+        "Roe, R., Other (2002) K, 2. Cited 3 times. , PMID: 11111111\n"
+        "N1  - Export Date: 1 May 2024\nER  - \n"
+    )
+    (entry,) = extract_document(str(path)).references
+    assert [str(i) for i in entry.ids] == ["doi:10.1000/own"]
