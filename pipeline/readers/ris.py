@@ -50,21 +50,22 @@ def read_ris(chars: Iterable[str]) -> Iterator[Piece]:
     starts = re.compile(r"(?:\A|\n)[ \t]*TY[ \t]+-")
     for window, prefix, offset, line in windows(chars, _cut_ris):
         text = prefix + window
-        entries = tagged_entries(text, starts, _RIS_TAG, RIS_FIELDS, _cites)
+        at = [m.start() + (m.group().startswith("\n")) for m in starts.finditer(text)]
+        entries = tagged_entries(text, at, _RIS_TAG, RIS_FIELDS, _cites)
         yield Piece(text, offset - len(prefix), line - prefix.count("\n"), entries=entries)
 
 
 def tagged_entries(
     text: str,
-    starts: re.Pattern[str],
+    at: list[int],
     tag: re.Pattern[str],
     names: dict[str, tuple[str, ...]],
     cites: Callable[[str, str], bool] | None = None,
 ) -> tuple[EntryMark, ...]:
-    """One entry per record of a tagged format (RIS, EndNote's .enw), its fields rendered;
+    """One entry per record of a tagged format (RIS, EndNote's .enw; records starting at the
+    offsets ``at``), its fields rendered;
     ``cites(tag, value)`` says which fields list works the record cites: the span from the
     first to the last of them is the entry's ``cited`` span."""
-    at = [m.start() + (m.group().startswith("\n")) for m in starts.finditer(text)]
     out = []
     for start, end in zip(at, [*at[1:], len(text)], strict=False):
         record = text[start:end].rstrip()

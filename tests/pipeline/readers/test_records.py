@@ -224,3 +224,28 @@ def test_ris_number_fields_and_scopus_references_note(tmp_path):
     )
     (entry,) = extract_document(str(path)).references
     assert [str(i) for i in entry.ids] == ["doi:10.1000/own"]
+
+
+def test_enw_records_opening_with_a_title_or_without_a_type_are_entries(tmp_path):
+    # AIS eLibrary's EndNote export: "%T" before "%0"; a table of contents has no "%0" at all
+    path = tmp_path / "ais.txt"
+    path.write_text(
+        "%T How Trust Leads to Commitment\n%0 Journal Article\n%A Guo, Wenbo\n%D 2021\n"
+        "%U https://aisel.aisnet.org/misq/vol45/iss3/13\n\n\n"
+        "%T MISQ Volume 45, Issue 3 Table of Contents\n%B MIS Quarterly\n%D 2021\n\n\n"
+        "%T Microsourcing\n%0 Journal Article\n%A Obal, Lorie\n%D 2009\n%R 10.17705/1cais.02420\n"
+        "%0 Journal Article\n%T Glued on, no blank line\n%D 2010\n"
+    )
+    doc = extract_document(str(path))
+    assert [(e.text, [str(i) for i in e.ids]) for e in doc.references] == [
+        ("Guo W (2021). How Trust Leads to Commitment.", []),
+        ("(2021). MISQ Volume 45, Issue 3 Table of Contents. MIS Quarterly.", []),
+        ("Obal L (2009). Microsourcing.", ["doi:10.17705/1cais.02420"]),
+        ("(2010). Glued on, no blank line.", []),
+    ]
+
+
+def test_enw_editors_name_the_entry_only_without_authors(tmp_path):
+    path = tmp_path / "x.enw"
+    path.write_text("%0 Book Section\n%A Writer, Ann\n%E Editor, Ed\n%T A chapter\n%D 2001\n")
+    assert extract_document(str(path)).references[0].text == "Writer A (2001). A chapter."
