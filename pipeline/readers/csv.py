@@ -66,15 +66,19 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
     in_header = False  # the rest of a header row longer than MAX_CELLS is still to come
 
     repeat: int | None = None  # the header's last numbered column ("Funding Text 1")
+    notice_seen = False  # a one-cell line before the header was read
 
     def end_row(complete: bool = True) -> None:
-        nonlocal columns, first, in_header, repeat
+        nonlocal columns, first, in_header, repeat, notice_seen
         keys = [_column(v) for v, _, _ in row] if columns is None or in_header else []
         if keys:
             at = len(columns or ())
             numbered = [at + i for i, (v, _, _) in enumerate(row) if _NUMBERED.search(v)]
             repeat = numbered[-1] if numbered else repeat
-        if columns is None:
+        if columns is None and not _names_ids(keys) and not notice_seen and _one_cell(row):
+            notice_seen, repeat = True, None  # a title line above the header (Dimensions:
+            _emit_row(b, row, [], 0)  # "About the data: Exported on ..."): the next may be it
+        elif columns is None:
             columns = keys  # the first row (its first MAX_CELLS cells decide) is a header...
             in_header = _names_ids(keys) and not complete
             if not _names_ids(keys):  # ...only if it names an identifier column; else it is data
@@ -131,6 +135,11 @@ def _repeated(columns: list[str | None], repeat: int, extra: int) -> list[str | 
     """The columns of a row ``extra`` cells longer than the header: the numbered column at
     ``repeat`` repeated (its repeats unnamed), the later names shifted right."""
     return [*columns[: repeat + 1], *[None] * extra, *columns[repeat + 1 :]]
+
+
+def _one_cell(row: list[tuple[str, int, int]]) -> bool:
+    """A row of one non-empty cell: a title line, not a header."""
+    return sum(1 for v, _, _ in row if v.strip()) == 1
 
 
 def _names_ids(keys: list[str | None]) -> bool:

@@ -547,3 +547,20 @@ def test_a_csv_row_repeating_a_numbered_column_keeps_the_later_names(tmp_path):
         "35064163",
         "31111111",
     }
+
+
+def test_a_csv_header_under_a_one_cell_title_line_names_its_columns(tmp_path):
+    # Dimensions' CSV export: a notice line above the header row
+    path = tmp_path / "dimensions.csv"
+    path.write_text(
+        '"About the data: Exported on Mar 12, 2021. Criteria: ""crispr"" in full data."\n'
+        '"Rank","Publication ID","DOI","PMID","PMCID","Title","PubYear"\n'
+        '"1","pub.1125312312","10.1038/s41586-020-2012-7","32015507","PMC7095418","A new","2020"\n'
+    )
+    groups = _groups(path)
+    assert groups["doi:10.1038/s41586-020-2012-7"] == {
+        "doi:10.1038/s41586-020-2012-7",
+        "pmid:32015507",
+        "pmcid:PMC7095418",
+    }
+    assert "2020" not in {m.value for m in extract_document(str(path)).mentions}
