@@ -24,6 +24,8 @@ __all__ = ["MAX_CELLS", "read_csv", "read_tsv"]
 _EOL = r"\r\n?|\n"
 _CITED_SEP = re.compile(r";[ \t]+")  # between two cited works of a references cell
 _CITED = "cited"  # the column key of a references column
+_WOS_TAG = re.compile(r"[A-Z][A-Z0-9]")
+_WOS_COLUMNS = {"DI": "doi", "PM": "pmid", "CR": _CITED}
 # A numbered header cell ("Funding Text 1" in Scopus' CSV): a row with more cells than the
 # header repeats that column (Funding Text 2, 3...) right after it, the named columns follow.
 _NUMBERED = re.compile(r"\s1\s*\Z")
@@ -70,7 +72,7 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
 
     def end_row(complete: bool = True) -> None:
         nonlocal columns, first, in_header, repeat, notice_seen
-        keys = [_column(v) for v, _, _ in row] if columns is None or in_header else []
+        keys = _header_keys([v for v, _, _ in row]) if columns is None or in_header else []
         if keys:
             at = len(columns or ())
             numbered = [at + i for i, (v, _, _) in enumerate(row) if _NUMBERED.search(v)]
@@ -124,6 +126,16 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
         end_row()
         if b.size:
             yield b.take()
+
+
+def _header_keys(names: list[str]) -> list[str | None]:
+    """The key of each header cell; Web of Science's tab-delimited export names its columns by
+    field tag ("PT", "AU", ... "DI", "PM", "UT"): DI is the DOI, PM the PMID, CR the cited works
+    (D2, a book's DOI, and UT, WoS's accession number, are no ids of the record)."""
+    tags = [n.strip().strip('"').lstrip("\ufeff") for n in names]
+    if "PT" in tags and "UT" in tags and all(_WOS_TAG.fullmatch(t) for t in tags if t):
+        return [_WOS_COLUMNS.get(t) for t in tags]
+    return [_column(n) for n in names]
 
 
 def _column(name: str) -> str | None:

@@ -141,8 +141,13 @@ def _sniff(head: str) -> str | None:
 _HEADER_CELL = re.compile(r"\s*\"?[A-Za-z_][A-Za-z0-9_ .-]{0,39}\"?\s*")
 
 
+_WOS_TABLE = re.compile(r"PT\tAU\t[A-Z0-9\t]*\tUT\b")  # Web of Science tab-delimited
+
+
 def _sniff_table(head: str) -> str | None:
     first = head.split("\n", 1)[0].rstrip("\r")
+    if _WOS_TABLE.match(first):
+        return "tsv"
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     cells = first.split(delimiter)
     # A header row: several short names, one of them an identifier column ("doi", "pmid").

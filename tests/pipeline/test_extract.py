@@ -564,3 +564,35 @@ def test_a_csv_header_under_a_one_cell_title_line_names_its_columns(tmp_path):
         "pmcid:PMC7095418",
     }
     assert "2020" not in {m.value for m in extract_document(str(path)).mentions}
+
+
+_WOS_HEADER = (
+    "PT AU BA BE GP AF BF CA TI SO SE BS LA DT CT CY CL SP HO DE ID AB C1 RP EM RI OI FU FX CR "
+    "NR TC Z9 U1 U2 PU PI PA SN EI BN J9 JI PD PY VL IS PN SU SI MA BP EP AR DI D2 EA EY PG WC "
+    "SC GA UT PM OA HC HP DA"
+).split()
+
+
+def test_a_web_of_science_tab_delimited_export_names_its_ids_by_field_tag(tmp_path):
+    # "Tab-delimited file" export of Web of Science (savedrecs.txt), a UTF-8 BOM first
+    cells = dict.fromkeys(_WOS_HEADER, "")
+    cells |= {
+        "PT": "J",
+        "AU": "Joffe, H; Hall, JE",
+        "TI": "Vasomotor symptoms",
+        "CR": "Smith J, 2003, J APPL PHYS, V94, P4896, DOI 10.1063/1.1609649; Roe R, 2001, "
+        "LANCET, V1, P2",
+        "SN": "0002-9378",
+        "PY": "2006",
+        "DI": "10.1016/j.ajog.2006.02.001",
+        "UT": "WOS:000239512300010",
+        "PM": "16842170",
+    }
+    path = tmp_path / "savedrecs.txt"
+    path.write_text("\ufeff" + "\t".join(_WOS_HEADER) + "\n" + "\t".join(cells.values()) + "\n")
+    groups = _groups(path)
+    assert groups["doi:10.1016/j.ajog.2006.02.001"] == {
+        "doi:10.1016/j.ajog.2006.02.001",
+        "pmid:16842170",
+    }
+    assert groups["doi:10.1063/1.1609649"] == {"doi:10.1063/1.1609649"}
