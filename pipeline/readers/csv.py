@@ -24,6 +24,11 @@ __all__ = ["MAX_CELLS", "read_csv", "read_tsv"]
 _EOL = r"\r\n?|\n"
 _CITED_SEP = re.compile(r";[ \t]+")  # between two cited works of a references cell
 _CITED = "cited"  # the column key of a references column
+_WOS_TAG = re.compile(r"[A-Z][A-Z0-9]")
+_WOS_COLUMNS = {"DI": "doi", "PM": "pmid", "CR": _CITED}
+# A numbered header cell ("Funding Text 1" in Scopus' CSV): a row with more cells than the
+# header repeats that column (Funding Text 2, 3...) right after it, the named columns follow.
+_NUMBERED = re.compile(r"\s1\s*\Z")
 
 
 def _blank(delimiter: str) -> str:
@@ -62,17 +67,30 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
     first = 0  # column of row[0]: a row longer than MAX_CELLS is emitted in parts
     in_header = False  # the rest of a header row longer than MAX_CELLS is still to come
 
+    repeat: int | None = None  # the header's last numbered column ("Funding Text 1")
+    notice_seen = False  # a one-cell line before the header was read
+
     def end_row(complete: bool = True) -> None:
-        nonlocal columns, first, in_header
-        keys = [_column(v) for v, _, _ in row] if columns is None or in_header else []
-        if columns is None:
+        nonlocal columns, first, in_header, repeat, notice_seen
+        keys = _header_keys([v for v, _, _ in row]) if columns is None or in_header else []
+        if keys:
+            at = len(columns or ())
+            numbered = [at + i for i, (v, _, _) in enumerate(row) if _NUMBERED.search(v)]
+            repeat = numbered[-1] if numbered else repeat
+        if columns is None and not _names_ids(keys) and not notice_seen and _one_cell(row):
+            notice_seen, repeat = True, None  # a title line above the header (Dimensions:
+            _emit_row(b, row, [], 0)  # "About the data: Exported on ..."): the next may be it
+        elif columns is None:
             columns = keys  # the first row (its first MAX_CELLS cells decide) is a header...
             in_header = _names_ids(keys) and not complete
             if not _names_ids(keys):  # ...only if it names an identifier column; else it is data
+                repeat = None
                 _emit_row(b, row, columns, 0)
         elif in_header:
             columns.extend(keys)
             in_header = not complete
+        elif complete and not first and repeat is not None and len(row) > len(columns):
+            _emit_row(b, row, _repeated(columns, repeat, len(row) - len(columns)), 0)
         else:
             _emit_row(b, row, columns, first)
         first = 0 if complete else first + len(row)
@@ -110,9 +128,30 @@ def read_csv(chars: Iterable[str], delimiter: str = ",") -> Iterator[Piece]:
             yield b.take()
 
 
+def _header_keys(names: list[str]) -> list[str | None]:
+    """The key of each header cell; Web of Science's tab-delimited export names its columns by
+    field tag ("PT", "AU", ... "DI", "PM", "UT"): DI is the DOI, PM the PMID, CR the cited works
+    (D2, a book's DOI, and UT, WoS's accession number, are no ids of the record)."""
+    tags = [n.strip().strip('"').lstrip("\ufeff") for n in names]
+    if "PT" in tags and "UT" in tags and all(_WOS_TAG.fullmatch(t) for t in tags if t):
+        return [_WOS_COLUMNS.get(t) for t in tags]
+    return [_column(n) for n in names]
+
+
 def _column(name: str) -> str | None:
     """A header cell's key: an identifier scheme, ``_CITED`` or None."""
     return _CITED if column_key(name) in CITED_COLUMNS else id_column(name)
+
+
+def _repeated(columns: list[str | None], repeat: int, extra: int) -> list[str | None]:
+    """The columns of a row ``extra`` cells longer than the header: the numbered column at
+    ``repeat`` repeated (its repeats unnamed), the later names shifted right."""
+    return [*columns[: repeat + 1], *[None] * extra, *columns[repeat + 1 :]]
+
+
+def _one_cell(row: list[tuple[str, int, int]]) -> bool:
+    """A row of one non-empty cell: a title line, not a header."""
+    return sum(1 for v, _, _ in row if v.strip()) == 1
 
 
 def _names_ids(keys: list[str | None]) -> bool:

@@ -1,10 +1,13 @@
 """EndNote's tagged format (``.enw``): ``%0 Journal Article`` starts a record, ``%R`` is its DOI;
-every record is one reference. ``%M`` (an accession number: WOS, PMID or a database's own) is
+every record is one reference. A record may open with other tags before its ``%0`` (AIS
+eLibrary's export: ``%T`` first) or have none (a table of contents): then a blank line
+before it is what starts it. ``%M`` (an accession number: WOS, PMID or a database's own) is
 never taken as a PMID unless it says ``PMID``."""
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
 from pipeline.readers.base import Piece, cut_late, windows
@@ -13,9 +16,11 @@ from pipeline.readers.ris import tagged_entries
 __all__ = ["read_enw"]
 
 _START = re.compile(r"(?:\A|\n)[ \t]*%0 ")
+_BLOCK = re.compile(r"(?:\A|\n[ \t]*\r?\n)\s*(?=%[0-9A-Z@!#$&()*+^~>\]|?][ \t])")
 _TAG = re.compile(r"^[ \t]*%(?P<tag>[0-9A-Z@!#$&()*+^~>\]|?])[ \t]+(?P<value>.*?)[ \t\r]*$", re.M)
 _FIELDS = {
-    "authors": ("A", "E"),
+    "authors": ("A",),
+    "editors": ("E",),
     "title": ("T",),
     "container": ("J", "B"),
     "year": ("D",),
@@ -26,13 +31,29 @@ _FIELDS = {
 
 
 def _cut(buf: str) -> tuple[int, str]:
-    i = buf.rfind("\n%0 ")
+    i = buf.rfind("\n\n", 0, buf.rfind("\n%0 ") + 1)  # the blank line before the last record
+    if i < 0:
+        i = buf.rfind("\n%0 ")
     return (i + 1, "\n") if i > 0 else cut_late(buf)
+
+
+def record_starts(text: str) -> list[int]:
+    """Where the records of ``text`` start: each block of tag lines after a blank line (or the
+    text's start), and each further ``%0`` line inside a block (records without blank lines)."""
+    blocks = [m.end() for m in _BLOCK.finditer(text)]
+    starts = set(blocks)
+    for m in _START.finditer(text):
+        at = m.start() + (m.group().startswith("\n"))
+        block = blocks[bisect_right(blocks, at) - 1] if blocks and blocks[0] <= at else None
+        if block is None or block == at or _START.search(text, block, at) is not None:
+            starts.add(at)
+        # else: the first %0 of a block whose record opened with other tags (%T first)
+    return sorted(starts)
 
 
 def read_enw(chars: Iterable[str]) -> Iterator[Piece]:
     """Pieces of whole records, each record a reference entry."""
     for window, prefix, offset, line in windows(chars, _cut):
         text = prefix + window
-        entries = tagged_entries(text, _START, _TAG, _FIELDS)
+        entries = tagged_entries(text, record_starts(text), _TAG, _FIELDS)
         yield Piece(text, offset - len(prefix), line - prefix.count("\n"), entries=entries)

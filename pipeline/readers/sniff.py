@@ -90,7 +90,8 @@ def detect_kind(path: str, head: str) -> str:
 _SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
 _SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
 _SNIFF_RIS = re.compile(r"\A\s*TY  - ")
-_SNIFF_ENW = re.compile(r"\A\s*%0 [A-Z]")
+# "%0 Journal Article" first, or after a few other tags (AIS eLibrary: "%T Title" first)
+_SNIFF_ENW = re.compile(r"\A\s*(?:%[0-9A-Z@][ \t][^\n]*\n){0,12}%0 [A-Z]")
 # Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
 _SNIFF_WOS = re.compile(r"\AFN [^\n]*(?:Web of Science|ISI Export Format)[^\n]*\r?\nVR ")
 _SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
@@ -140,8 +141,13 @@ def _sniff(head: str) -> str | None:
 _HEADER_CELL = re.compile(r"\s*\"?[A-Za-z_][A-Za-z0-9_ .-]{0,39}\"?\s*")
 
 
+_WOS_TABLE = re.compile(r"PT\tAU\t[A-Z0-9\t]*\tUT\b")  # Web of Science tab-delimited
+
+
 def _sniff_table(head: str) -> str | None:
     first = head.split("\n", 1)[0].rstrip("\r")
+    if _WOS_TABLE.match(first):
+        return "tsv"
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     cells = first.split(delimiter)
     # A header row: several short names, one of them an identifier column ("doi", "pmid").

@@ -548,3 +548,71 @@ def test_a_marked_up_heading_after_a_guessed_one_is_no_subsection_of_it(tmp_path
     cited = [(m.section, m.role) for m in doc.mentions if m.value.startswith("10.1126/")]
     assert cited == [("Introduction", "mention"), ("References", "reference")]
     assert {m.value for m in doc.mentions if m.role == "subject"} == {"10.7717/peerj.4375"}
+
+
+def test_a_csv_row_repeating_a_numbered_column_keeps_the_later_names(tmp_path):
+    # Scopus' CSV: a record with two funding texts has one cell more than the header
+    # ("Funding Text 1" repeated); the PubMed ID after it is still that record's PMID, and the
+    # ISSN before the repeat or the year are no PMIDs.
+    path = tmp_path / "scopus.csv"
+    path.write_text(
+        "Title,Year,DOI,Funding Text 1,ISSN,PubMed ID,Language,EID\n"
+        "One,2020,10.1000/one,Funded by A,20452322,35064163,English,2-s2.0-85123480963\n"
+        "Two,2021,10.1000/two,Funded by B,Funded by C,00189219,31111111,English,2-s2.0-1\n"
+    )
+    groups = _groups(path)
+    assert groups["doi:10.1000/one"] == {"doi:10.1000/one", "pmid:35064163"}
+    assert groups["doi:10.1000/two"] == {"doi:10.1000/two", "pmid:31111111"}
+    assert {m.value for m in extract_document(str(path)).mentions if m.scheme == "pmid"} == {
+        "35064163",
+        "31111111",
+    }
+
+
+def test_a_csv_header_under_a_one_cell_title_line_names_its_columns(tmp_path):
+    # Dimensions' CSV export: a notice line above the header row
+    path = tmp_path / "dimensions.csv"
+    path.write_text(
+        '"About the data: Exported on Mar 12, 2021. Criteria: ""crispr"" in full data."\n'
+        '"Rank","Publication ID","DOI","PMID","PMCID","Title","PubYear"\n'
+        '"1","pub.1125312312","10.1038/s41586-020-2012-7","32015507","PMC7095418","A new","2020"\n'
+    )
+    groups = _groups(path)
+    assert groups["doi:10.1038/s41586-020-2012-7"] == {
+        "doi:10.1038/s41586-020-2012-7",
+        "pmid:32015507",
+        "pmcid:PMC7095418",
+    }
+    assert "2020" not in {m.value for m in extract_document(str(path)).mentions}
+
+
+_WOS_HEADER = (
+    "PT AU BA BE GP AF BF CA TI SO SE BS LA DT CT CY CL SP HO DE ID AB C1 RP EM RI OI FU FX CR "
+    "NR TC Z9 U1 U2 PU PI PA SN EI BN J9 JI PD PY VL IS PN SU SI MA BP EP AR DI D2 EA EY PG WC "
+    "SC GA UT PM OA HC HP DA"
+).split()
+
+
+def test_a_web_of_science_tab_delimited_export_names_its_ids_by_field_tag(tmp_path):
+    # "Tab-delimited file" export of Web of Science (savedrecs.txt), a UTF-8 BOM first
+    cells = dict.fromkeys(_WOS_HEADER, "")
+    cells |= {
+        "PT": "J",
+        "AU": "Joffe, H; Hall, JE",
+        "TI": "Vasomotor symptoms",
+        "CR": "Smith J, 2003, J APPL PHYS, V94, P4896, DOI 10.1063/1.1609649; Roe R, 2001, "
+        "LANCET, V1, P2",
+        "SN": "0002-9378",
+        "PY": "2006",
+        "DI": "10.1016/j.ajog.2006.02.001",
+        "UT": "WOS:000239512300010",
+        "PM": "16842170",
+    }
+    path = tmp_path / "savedrecs.txt"
+    path.write_text("\ufeff" + "\t".join(_WOS_HEADER) + "\n" + "\t".join(cells.values()) + "\n")
+    groups = _groups(path)
+    assert groups["doi:10.1016/j.ajog.2006.02.001"] == {
+        "doi:10.1016/j.ajog.2006.02.001",
+        "pmid:16842170",
+    }
+    assert groups["doi:10.1063/1.1609649"] == {"doi:10.1063/1.1609649"}

@@ -188,3 +188,64 @@ def write_json(name: str, data: dict) -> str:
 
     folder = tempfile.mkdtemp(prefix="enrich-json-")
     return write(__import__("pathlib").Path(folder), name, json.dumps(data, indent=2))
+
+
+EXPORTS = DOCS.parent / "export"
+
+
+def test_ris_cited_works_of_a_record_are_mentions_not_its_ids():
+    # Ovid PsycINFO RIS: the works a record cites in repeated M1 lines, 23 with a DOI
+    doc = extract_document(str(EXPORTS / "asreview_ovid_psycinfo_record.ris"))
+    (entry,) = doc.references
+    assert [str(i) for i in entry.ids] == ["doi:10.1177/1359105317742958"]
+    cited = {m.value for m in doc.mentions} - {"10.1177/1359105317742958"}
+    assert "10.1016/j.bodyim.2012.09.001" in cited and len(cited) > 20
+
+
+def test_ris_secondary_authors_are_no_authors_of_the_entry(tmp_path):
+    # Ovid PsycINFO's A2: the cited authors' surnames; elsewhere editors of the book
+    doc = extract_document(str(EXPORTS / "asreview_ovid_psycinfo_record.ris"))
+    assert doc.references[0].text.startswith(
+        "Trindade IA, Ferreira C, Duarte C, Pinto-Gouveia J (2019). Gender differences"
+    )
+    path = tmp_path / "edited.ris"
+    path.write_text("TY  - CHAP\nA2  - Editor, Ed\nTI  - A chapter\nPY  - 2001\nER  - \n")
+    assert extract_document(str(path)).references[0].text.startswith("Editor E (2001).")
+
+
+def test_ris_number_fields_and_scopus_references_note(tmp_path):
+    # M1 as a number stays in the record; Scopus' "N1  - References:" lists cited works
+    path = tmp_path / "scopus.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - Own\nM1  - 3\nDO  - 10.1000/own\n"
+        "N1  - References: Smith, J., Cited (2001) J, 1, pp. 1-2. , https://doi.org/10.1000/c1; "
+        "Roe, R., Other (2002) K, 2. Cited 3 times. , PMID: 11111111\n"
+        "N1  - Export Date: 1 May 2024\nER  - \n"
+    )
+    (entry,) = extract_document(str(path)).references
+    assert [str(i) for i in entry.ids] == ["doi:10.1000/own"]
+
+
+def test_enw_records_opening_with_a_title_or_without_a_type_are_entries(tmp_path):
+    # AIS eLibrary's EndNote export: "%T" before "%0"; a table of contents has no "%0" at all
+    path = tmp_path / "ais.txt"
+    path.write_text(
+        "%T How Trust Leads to Commitment\n%0 Journal Article\n%A Guo, Wenbo\n%D 2021\n"
+        "%U https://aisel.aisnet.org/misq/vol45/iss3/13\n\n\n"
+        "%T MISQ Volume 45, Issue 3 Table of Contents\n%B MIS Quarterly\n%D 2021\n\n\n"
+        "%T Microsourcing\n%0 Journal Article\n%A Obal, Lorie\n%D 2009\n%R 10.17705/1cais.02420\n"
+        "%0 Journal Article\n%T Glued on, no blank line\n%D 2010\n"
+    )
+    doc = extract_document(str(path))
+    assert [(e.text, [str(i) for i in e.ids]) for e in doc.references] == [
+        ("Guo W (2021). How Trust Leads to Commitment.", []),
+        ("(2021). MISQ Volume 45, Issue 3 Table of Contents. MIS Quarterly.", []),
+        ("Obal L (2009). Microsourcing.", ["doi:10.17705/1cais.02420"]),
+        ("(2010). Glued on, no blank line.", []),
+    ]
+
+
+def test_enw_editors_name_the_entry_only_without_authors(tmp_path):
+    path = tmp_path / "x.enw"
+    path.write_text("%0 Book Section\n%A Writer, Ann\n%E Editor, Ed\n%T A chapter\n%D 2001\n")
+    assert extract_document(str(path)).references[0].text == "Writer A (2001). A chapter."
