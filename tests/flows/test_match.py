@@ -18,6 +18,8 @@ from flows import cli
 from pipeline import http
 from tests.pipeline.plos_cited import RECORDS
 
+# Entry 5 prints its own DOI, another work's than the page's: an entry printing the page's own
+# id is furniture (a download link), never that entry's id (tests/pipeline/test_documents.py).
 PAPER = """# Cellular therapy notes
 
 ## Cite this article
@@ -32,7 +34,8 @@ doi:10.1111/bjh.17673
    878-885.
 3. Darwin C. On the Origin of Species by Means of Natural Selection. London: John Murray; 1859.
 4. Ibid.
-5. Topp MS et al. Earlier corticosteroid use. Br J Haematol. 2021. doi:10.1111/bjh.17673
+5. Draper DE. Ions and RNA folding. Annu Rev Biophys Biomol Struct. 2005.
+   doi:10.1146/annurev.biophys.34.040204.144511
 """
 
 
