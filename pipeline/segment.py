@@ -60,7 +60,6 @@ _CAPTION = re.compile(
 )
 _YEARISH = re.compile(r"\b(?:1[5-9]|20)\d\d[a-z]?\b|\b(?:n\.\s?d\.|in press|forthcoming|submitted)",
                       re.IGNORECASE)  # fmt: skip
-_YEAR_NUMBER = re.compile(r"1[5-9]\d\d|20\d\d")
 _YEAR_START = re.compile(r"\s*\(?(?:1[5-9]|20)\d\d[a-z]?\)?[.,:]")
 # A line that starts with an identifier or a link ("doi: https://doi.org/…, accessed 5 May
 # 2020." after a <br>): the end of the entry before it, never a reference of its own.
@@ -156,15 +155,19 @@ def _numbered_starts(text: str) -> list[int]:
         else:
             numbered.append((m.start(), int(m.group(kind))))
     chain = _longest_chain(numbered)
-    if chain and all(_YEAR_NUMBER.fullmatch(str(n)) for at, n in numbered if at in set(chain)):
+    in_chain = set(chain)
+    if chain and all(_is_year(n) for at, n in numbered if at in in_chain):
         # "2020." / "2021." at line starts: the years of author-year entries wrapped before
         # them (ACL's style), a run of consecutive years, never a list of 2,020 references
-        chain = _longest_chain(
-            [(at, n) for at, n in numbered if not _YEAR_NUMBER.fullmatch(str(n))]
-        )
+        chain = _longest_chain([(at, n) for at, n in numbered if not _is_year(n)])
     if len(chain) >= 2 and len(chain) >= len(bullets):
         return chain
     return bullets if len(bullets) >= 2 else []
+
+
+def _is_year(n: int) -> bool:
+    """A marker number that is a year of print (1500-2099)."""
+    return 1500 <= n <= 2099
 
 
 def _longest_chain(markers: list[tuple[int, int]]) -> list[int]:
