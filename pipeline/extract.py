@@ -39,7 +39,7 @@ from pipeline.readers import (
 )
 from pipeline.readers.headings import REFERENCE_WORDS, heading_role, plain_heading
 from pipeline.record_maker import maker
-from pipeline.records import DocumentProblem, Mention, ReferenceEntry, SeedDocument
+from pipeline.records import MENTION_ROW, DocumentProblem, Mention, ReferenceEntry, SeedDocument
 from pipeline.reference_list import ReferenceList
 from pipeline.terminal import printable
 
@@ -345,7 +345,7 @@ class _Walk:
 
 _PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
 _PLAIN_LEVEL = 7  # a guessed heading: below "###### " (see _Walk.plain_heading)
-_GROUP, _ROLE = 7, 8  # a mention row's group and role (Mention's fields, in order)
+_GROUP, _ROLE = MENTION_ROW["group"], MENTION_ROW["role"]  # in a mention row
 
 
 def _names_references(text: str, ms: list[re.Match[str]]) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal, NamedTuple
 
@@ -85,6 +85,11 @@ class Mention:
             "group": self.group,
             "role": self.role,
         }
+
+
+# Extraction keeps mentions as rows (tuples of Mention's fields, in order) until a document is
+# read: where each field is in such a row.
+MENTION_ROW = {f.name: i for i, f in enumerate(fields(Mention))}
 
 
 @dataclass(frozen=True, slots=True)

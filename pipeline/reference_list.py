@@ -18,7 +18,7 @@ from operator import itemgetter
 
 from pipeline.readers.base import EntryMark, LinkMark, Piece
 from pipeline.record_maker import maker
-from pipeline.records import Identifier, ReferenceEntry
+from pipeline.records import MENTION_ROW, Identifier, ReferenceEntry
 from pipeline.segment import entry_text, is_reference_list, split_entries
 
 __all__ = ["MAX_SECTION_CHARS", "ReferenceList"]
@@ -178,7 +178,7 @@ class ReferenceList:
         if not self._links or not self.entries:
             return
         ms = sorted(self.mentions, key=_START)
-        starts = [m[3] for m in ms]
+        starts = [m[_AT] for m in ms]
         order = sorted(range(len(self.entries)), key=lambda k: self.entries[k].start)
         firsts = [self.entries[k].start for k in order]
         extra: dict[int, list[Identifier]] = {}
@@ -205,7 +205,7 @@ class ReferenceList:
         of the mentions (rows of Mention's fields) inside it: one sort and two bisections each,
         not a scan per entry."""
         ms = sorted(mentions, key=_START)
-        starts = [m[3] for m in ms]
+        starts = [m[_AT] for m in ms]
         add, path = self.entries.append, self.path
         for start, end, line, text, label, section in found:
             i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
@@ -213,8 +213,8 @@ class ReferenceList:
             add(_ENTRY(path, start, end, line, text[:4000], ids, section, label))
 
 
-_START = itemgetter(3)  # a mention row's start
-_ROLE = 8  # a mention row's role (Mention's fields, in order)
+_AT, _ROLE = MENTION_ROW["start"], MENTION_ROW["role"]  # in a mention row
+_START = itemgetter(_AT)
 _ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
 # Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
 _identifier = partial(tuple.__new__, Identifier)
@@ -232,7 +232,7 @@ def _outside(mentions: list[tuple], spans: list[tuple[int, int]]) -> list[tuple]
     starts = [a for a, _ in spans]
     kept = []
     for m in mentions:
-        i = bisect_right(starts, m[3]) - 1
-        if i < 0 or m[3] >= spans[i][1]:
+        i = bisect_right(starts, m[_AT]) - 1
+        if i < 0 or m[_AT] >= spans[i][1]:
             kept.append(m)
     return kept
