@@ -177,15 +177,14 @@ class ReferenceList:
         two entries, or over none, is attached to no entry."""
         if not self._links or not self.entries:
             return
-        ms = sorted(self.mentions, key=_START)
-        starts = [m[_AT] for m in ms]
+        ms, starts = _by_start(self.mentions)
         order = sorted(range(len(self.entries)), key=lambda k: self.entries[k].start)
         firsts = [self.entries[k].start for k in order]
         extra: dict[int, list[Identifier]] = {}
         for link in self._links:
             (t0, t1), (a0, a1) = link.target, link.anchor
-            i, j = bisect_left(starts, t0), bisect_left(starts, t1)
-            if i == j:
+            ids = _ids_between(ms, starts, t0, t1)
+            if not ids:
                 continue
             hit = []  # entries starting before the anchor's end and ending after its start
             for k in range(bisect_left(firsts, a1) - 1, -1, -1):
@@ -193,7 +192,7 @@ class ReferenceList:
                     break  # entries do not overlap: the ones before end earlier still
                 hit.append(order[k])
             if len(hit) == 1:
-                extra.setdefault(hit[0], []).extend(_identifier(m[:2]) for m in ms[i:j])
+                extra.setdefault(hit[0], []).extend(ids)
         for k, ids in extra.items():
             entry = self.entries[k]
             self.entries[k] = replace(entry, ids=tuple(dict.fromkeys((*entry.ids, *ids))))
@@ -204,12 +203,10 @@ class ReferenceList:
         """Entries (start, end, line, text, label, section) in order, each with the identifiers
         of the mentions (rows of Mention's fields) inside it: one sort and two bisections each,
         not a scan per entry."""
-        ms = sorted(mentions, key=_START)
-        starts = [m[_AT] for m in ms]
+        ms, starts = _by_start(mentions)
         add, path = self.entries.append, self.path
         for start, end, line, text, label, section in found:
-            i, j = bisect_left(starts, start), bisect_left(starts, max(end, start + 1))
-            ids = tuple(dict.fromkeys([_identifier(m[:2]) for m in ms[i:j]])) if j > i else ()
+            ids = tuple(dict.fromkeys(_ids_between(ms, starts, start, max(end, start + 1))))
             add(_ENTRY(path, start, end, line, text[:4000], ids, section, label))
 
 
@@ -218,6 +215,17 @@ _START = itemgetter(_AT)
 _ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
 # Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
 _identifier = partial(tuple.__new__, Identifier)
+
+
+def _by_start(mentions: list[tuple]) -> tuple[list[tuple], list[int]]:
+    """Mention rows in the order they start, and their starts (to bisect)."""
+    ms = sorted(mentions, key=_START)
+    return ms, [m[_AT] for m in ms]
+
+
+def _ids_between(ms: list[tuple], starts: list[int], a: int, b: int) -> list[Identifier]:
+    """The identifiers of the mention rows ``ms`` (by :func:`_by_start`) that start in [a, b)."""
+    return [_identifier(m[:2]) for m in ms[bisect_left(starts, a) : bisect_left(starts, b)]]
 
 
 def _cited(mentions: list[tuple]) -> list[tuple]:
