@@ -33,6 +33,7 @@ __all__ = [
     "SpanMap",
     "cut_late",
     "cut_text",
+    "line_starts",
     "tagged_lines",
     "windows",
 ]
@@ -259,6 +260,12 @@ def cut_text(buf: str) -> tuple[int, str]:
 def cut_late(buf: str) -> tuple[int, str]:
     """For records (BibTeX, RIS): wait for the next record start unless the window is huge."""
     return cut_text(buf) if len(buf) >= 4 * PIECE_SIZE else (0, "")
+
+
+def line_starts(pattern: re.Pattern[str], text: str) -> list[int]:
+    """Where the lines start that ``pattern`` (written ``(?:\\A|\\n)...``: a record's first
+    line) matches in ``text``."""
+    return [m.start() + m.group().startswith("\n") for m in pattern.finditer(text)]
 
 
 _LINE = re.compile(r"[^\n]*\n?")

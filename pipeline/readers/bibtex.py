@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-from pipeline.readers.base import Builder, EntryMark, Piece, cut_late, windows
+from pipeline.readers.base import Builder, EntryMark, Piece, cut_late, line_starts, windows
 from pipeline.readers.citation import render
 
 __all__ = ["read_bibtex"]
@@ -153,7 +153,7 @@ def _entry_is_arxiv(text: str, at: int) -> bool:
 
 
 def _entries(text: str, macros: dict[str, str]) -> Iterator[EntryMark]:
-    starts = [m.start() + (m.group().startswith("\n")) for m in _ENTRY_START.finditer(text)]
+    starts = line_starts(_ENTRY_START, text)
     for start, end in zip(starts, [*starts[1:], len(text)], strict=False):
         record = text[start:end].rstrip()
         fields: dict[str, str] = {}

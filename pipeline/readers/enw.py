@@ -10,7 +10,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
-from pipeline.readers.base import Piece, cut_late, windows
+from pipeline.readers.base import Piece, cut_late, line_starts, windows
 from pipeline.readers.ris import tagged_entries
 
 __all__ = ["read_enw"]
@@ -42,8 +42,7 @@ def record_starts(text: str) -> list[int]:
     text's start), and each further ``%0`` line inside a block (records without blank lines)."""
     blocks = [m.end() for m in _BLOCK.finditer(text)]
     starts = set(blocks)
-    for m in _START.finditer(text):
-        at = m.start() + (m.group().startswith("\n"))
+    for at in line_starts(_START, text):
         block = blocks[bisect_right(blocks, at) - 1] if blocks and blocks[0] <= at else None
         if block is None or block == at or _START.search(text, block, at) is not None:
             starts.add(at)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from pipeline.readers.base import EntryMark, Piece, cut_late, windows
+from pipeline.readers.base import EntryMark, Piece, cut_late, line_starts, windows
 from pipeline.readers.citation import render
 
 __all__ = ["read_ris", "tagged_entries"]
@@ -50,8 +50,7 @@ def read_ris(chars: Iterable[str]) -> Iterator[Piece]:
     starts = re.compile(r"(?:\A|\n)[ \t]*TY[ \t]+-")
     for window, prefix, offset, line in windows(chars, _cut_ris):
         text = prefix + window
-        at = [m.start() + (m.group().startswith("\n")) for m in starts.finditer(text)]
-        entries = tagged_entries(text, at, _RIS_TAG, RIS_FIELDS, _cites)
+        entries = tagged_entries(text, line_starts(starts, text), _RIS_TAG, RIS_FIELDS, _cites)
         yield Piece(text, offset - len(prefix), line - prefix.count("\n"), entries=entries)
 
 
