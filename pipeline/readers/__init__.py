@@ -18,6 +18,7 @@ jats        ``jats``      JATS/NLM article XML (PMC ``.nxml``, eLife, PLOS)
 pubmed_xml  ``pubmed_xml``  PubMed efetch/export XML
 medline     ``medline``   MEDLINE/``.nbib`` tagged records
 endnote     ``endnote``   EndNote XML export
+bibxml      ``bibxml``    TEI (GROBID), Elsevier, Springer A++, Crossref, MODS, DataCite XML
 json        ``json``      CSL-JSON, OpenAlex, Crossref, Semantic Scholar records; JSON Lines
 pdf         ``pdf``       the PDF's text layer and link annotations (pypdfium2)
 docx        ``docx``      Word paragraphs, hyperlinks, footnotes and endnotes
@@ -81,6 +82,7 @@ def preload() -> None:
 def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
     from pipeline.readers import (
         bibtex,
+        bibxml,
         csv,
         endnote,
         enw,
@@ -106,6 +108,7 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         "jats": jats.read_jats,
         "pubmed_xml": pubmed_xml.read_pubmed_xml,
         "endnote": endnote.read_endnote,
+        "bibxml": bibxml.read_bibxml,
         "medline": medline.read_medline,
         "wos": wos.read_wos,
     }
@@ -153,7 +156,7 @@ def open_reader(
     blocks: Iterable[str] = itertools.chain([first], chars)
     if text_sink is not None:
         blocks = _tee(blocks, text_sink)
-    if kind in ("jats", "pubmed_xml", "endnote", "xml"):
+    if kind in ("jats", "pubmed_xml", "endnote", "bibxml", "xml"):
         from pipeline.readers.xmlcheck import checked
 
         blocks = checked(blocks, problems)

@@ -78,6 +78,7 @@ _LAYOUTS = {
     "jats": Layout("jats", _RECORDS, _any(_BLANK)),
     "pubmed_xml": Layout("pubmed_xml", _RECORDS, _any(_BLANK)),
     "medline": Layout("medline", _RECORDS, _any(_BLANK)),
+    "bibxml": Layout("bibxml", _RECORDS, _any(_BLANK)),
     "endnote": Layout("endnote", _RECORDS, _any(_BLANK), default_role="reference"),
     "json": Layout("json", _RECORDS, _any(_BLANK)),
 }

@@ -107,6 +107,18 @@ _XML_KINDS = (
             r"xmlns:mml)|JATS|-//NLM//DTD"
         ),
     ),
+    # Publisher and library XML read by element name (pipeline.readers.bibxml): TEI (GROBID),
+    # Elsevier full text, Springer A++, Crossref deposit/query XML, MODS, DataCite.
+    (
+        "bibxml",
+        re.compile(
+            r"<(?:TEI|teiCorpus)\b[^>]*tei-c\.org|http://www\.elsevier\.com/xml/(?:common|ja|svapi)"
+            r"|<!DOCTYPE\s+Publisher\b|<Publisher\b[^>]*>\s*<PublisherInfo>"
+            r"|<(?:doi_batch|crossref_result|doi_records)\b|http://www\.crossref\.org/(?:q?schema|xschema)"
+            r"|<(?:mods:)?mods(?:Collection)?\b[^>]*loc\.gov/mods"
+            r"|<resource\b[^>]*datacite\.org/schema"
+        ),
+    ),
 )
 
 
