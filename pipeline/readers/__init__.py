@@ -20,6 +20,7 @@ medline     ``medline``   MEDLINE/``.nbib`` tagged records
 endnote     ``endnote``   EndNote XML export
 bibxml      ``bibxml``    TEI (GROBID), Elsevier, Springer A++, Crossref, MODS, DataCite XML
 json        ``json``      CSL-JSON, OpenAlex, Crossref, Semantic Scholar records; JSON Lines
+yaml        ``yaml_records``  CITATION.cff and CSL-YAML bibliographies
 pdf         ``pdf``       the PDF's text layer and link annotations (pypdfium2)
 docx        ``docx``      Word paragraphs, hyperlinks, footnotes and endnotes
 ==========  =================================================================================
@@ -74,7 +75,7 @@ def preload() -> None:
     standard modules they need). A thread that then reads documents imports nothing, so it can
     never meet another thread's imports halfway: two threads importing overlapping modules can
     raise Python's import "deadlock detected" in either of them."""
-    from pipeline.readers import docx, json, pdf, xmlcheck  # noqa: F401
+    from pipeline.readers import docx, json, pdf, xmlcheck, yaml_records  # noqa: F401
 
     _text_readers()
 
@@ -160,6 +161,17 @@ def open_reader(
         from pipeline.readers.xmlcheck import checked
 
         blocks = checked(blocks, problems)
+    if kind == "yaml":
+        from pipeline.readers import yaml_records
+
+        size = os.path.getsize(raw.path)
+        if size <= limits.json_max_mb << 20:
+            return kind, yaml_records.read_yaml(blocks, problems)
+        problems.append(
+            f"YAML of {size >> 20} MB (over ENRICH_JSON_MAX_MB={limits.json_max_mb}): "
+            "read as plain text, its keys not used"
+        )
+        kind = "text"
     if kind == "json":
         from pipeline.readers import json
 

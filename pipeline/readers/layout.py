@@ -81,6 +81,7 @@ _LAYOUTS = {
     "bibxml": Layout("bibxml", _RECORDS, _any(_BLANK)),
     "endnote": Layout("endnote", _RECORDS, _any(_BLANK), default_role="reference"),
     "json": Layout("json", _RECORDS, _any(_BLANK)),
+    "yaml": Layout("yaml", _RECORDS, _any(_BLANK)),
 }
 _LAYOUTS["tsv"] = _LAYOUTS["csv"]
 _LAYOUTS["xml"] = _LAYOUTS["html"]

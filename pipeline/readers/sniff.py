@@ -84,7 +84,25 @@ def binary_kind(path: str, head: bytes) -> str | None:
 
 def detect_kind(path: str, head: str) -> str:
     """The reader for a text file: its content first, its extension second, else plain text."""
-    return _sniff(head) or extension_kind(path) or "text"
+    return _sniff(head) or _yaml_kind(path, head) or extension_kind(path) or "text"
+
+
+# CITATION.cff: "cff-version:" at a line start (anywhere in a .cff; in the head elsewhere).
+_SNIFF_CFF = re.compile(r"^cff-version:", re.MULTILINE)
+# CSL-YAML (pandoc's references file): a list of items at the top or under "references:",
+# with keys only CSL items have. Other YAML (configuration, CI) stays plain text.
+_SNIFF_CSL_YAML = re.compile(r"^(?:references:|- (?:id|type|title|author):)", re.MULTILINE)
+_CSL_YAML_KEY = re.compile(r"^[ \t-]*(?:issued|container-title|DOI|citation-key):", re.MULTILINE)
+
+
+def _yaml_kind(path: str, head: str) -> str | None:
+    """``"yaml"`` for a citation file in YAML (CITATION.cff, CSL-YAML), else None."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".cff" or _SNIFF_CFF.search(head):
+        return "yaml"
+    if suffix in (".yaml", ".yml") and _SNIFF_CSL_YAML.search(head) and _CSL_YAML_KEY.search(head):
+        return "yaml"
+    return None
 
 
 _SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
