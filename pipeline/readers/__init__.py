@@ -12,7 +12,7 @@ kind        module
 ==========  =================================================================================
 text        ``text``      plain text, also Markdown
 html        ``html``      HTML (any other XML is read the same way)
-bibtex      ``bibtex``    ris ``ris``, enw ``enw`` (EndNote tagged)
+bibtex      ``bibtex``    ris ``ris``, enw ``enw`` (EndNote tagged), refworks ``refworks``
 csv/tsv     ``csv``
 jats        ``jats``      JATS/NLM article XML (PMC ``.nxml``, eLife, PLOS)
 pubmed_xml  ``pubmed_xml``  PubMed efetch/export XML
@@ -91,6 +91,7 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         jats,
         medline,
         pubmed_xml,
+        refworks,
         ris,
         text,
         wos,
@@ -104,6 +105,7 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         "bibtex": bibtex.read_bibtex,
         "ris": ris.read_ris,
         "enw": enw.read_enw,
+        "refworks": refworks.read_refworks,
         "csv": csv.read_csv,
         "tsv": csv.read_tsv,
         "jats": jats.read_jats,

@@ -71,6 +71,7 @@ _LAYOUTS = {
     "ris": Layout("ris", _any(_MARK), _any(r"\n[ \t]*TY[ \t]+-"), default_role="reference"),
     "enw": Layout("enw", _any(_MARK), _any(_BLANK, r"\n%0 "), default_role="reference"),
     "wos": Layout("wos", _any(_MARK), _any(_BLANK), default_role="reference"),
+    "refworks": Layout("refworks", _any(_MARK), _any(_BLANK, r"\nRT "), default_role="reference"),
     "csv": Layout("csv", _any(_MARK), _any(_BLANK)),
     # PDF and DOCX: the reader's text with headings as "## Title" lines and paragraphs apart.
     "pdf": Layout("pdf", _any(_ATX, _MARK), _any(_BLANK, _ITEM)),

@@ -111,6 +111,8 @@ _SNIFF_RIS = re.compile(r"\A\s*TY  - ")
 # "%0 Journal Article" first, or after a few other tags (AIS eLibrary: "%T Title" first)
 _SNIFF_ENW = re.compile(r"\A\s*(?:%[0-9A-Z@][ \t][^\n]*\n){0,12}%0 [A-Z]")
 # Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
+# RefWorks tagged (CNKI's export): "RT Journal Article" then two-character tags ("SR 1", "A1 ...")
+_SNIFF_REFWORKS = re.compile(r"\A\s*RT [A-Z][^\n]*\r?\n(?:[A-Za-z][A-Za-z0-9] [^\n]*\r?\n){2}")
 _SNIFF_WOS = re.compile(r"\AFN [^\n]*(?:Web of Science|ISI Export Format)[^\n]*\r?\nVR ")
 _SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
 _SNIFF_JSON = re.compile(r'\A\s*(?:\{\s*(?:"|\})|\[\s*(?:\{\s*"|"|\]))')
@@ -161,6 +163,8 @@ def _sniff(head: str) -> str | None:
         return "enw"
     if _SNIFF_WOS.match(head):
         return "wos"
+    if _SNIFF_REFWORKS.match(head):
+        return "refworks"
     if _SNIFF_MEDLINE.match(head):
         return "medline"
     if _SNIFF_JSON.match(head):
