@@ -60,29 +60,27 @@ _NOT_THE_WORK = frozenset(
     {"journal_metadata", "journal_issue", "proceedings_metadata", "series_metadata", "component"}
 )
 _LABELS = frozenset({"label", "citationnumber"})
-_LISTS = frozenset({"listbibl", "bibliography", "citation_list", "modscollection"})
+_LISTS = frozenset({"listbibl", "bibliography", "citation_list", "modscollection", "rdf"})
+# Zotero RDF: each child of <rdf:RDF> is an item (bib:Article, rdf:Description with a
+# z:itemType...) but for these, which are no works of the library.
+_RDF_NOT_ITEMS = frozenset(
+    "z:attachment bib:memo bib:journal bib:series bib:periodical z:collection foaf:person "
+    "foaf:organization".split()
+)
 _LINKS = {"ptr": "target", "inter-ref": "xlink:href"}
 
 
 # Fields of a structured entry, for its citation text when it has no printed one.
 _FAMILY = frozenset({"surname", "familyname"})
 _GIVEN = frozenset({"forename", "given-name", "givenname", "initials"})
-_NAMES = frozenset({"persname", "author", "bibauthorname", "name"})
+_NAMES = frozenset({"persname", "author", "bibauthorname", "name", "person"})
+_NOT_AUTHORS = frozenset({"relateditem", "dc:publisher", "foaf:organization", "publisher"})
 _TITLES = {"articletitle": "title", "chaptertitle": "title", "article_title": "title"}
 _CONTAINERS = frozenset({"journaltitle", "booktitle", "journal_title", "volume_title"})
 _YEARS = frozenset({"year", "cyear", "date", "dateissued"})
 _VOLUMES = frozenset({"volumeid", "volume", "volume-nr"})
 _PAGES = frozenset(
-    {
-        "firstpage",
-        "lastpage",
-        "first_page",
-        "first-page",
-        "last-page",
-        "article-number",
-        "start",
-        "end",
-    }
+    "firstpage lastpage first_page first-page last-page article-number start end pages".split()
 )
 
 
@@ -100,8 +98,8 @@ class _Fields:
     def start(self, local: str, a: dict, stack: list[str]) -> None:
         """An element opens inside the entry (``stack`` holds it)."""
         depth = len(stack)
-        if "relateditem" in stack and local in _NAMES or "editor" in stack:
-            return  # a host's or an editor's name: not an author
+        if local in _NAMES and any(t in _NOT_AUTHORS for t in stack) or "editor" in stack:
+            return  # a host's, a publisher's or an editor's name: not an author
         if local in _NAMES and not self.name_depth:
             self.names.append({})
             self.name_depth = depth
@@ -130,7 +128,7 @@ class _Fields:
         if local in _CONTAINERS:
             return "container"
         if local in ("title", "maintitle"):
-            host = any(t in stack for t in ("monogr", "sb:host", "relateditem"))
+            host = any(t in stack for t in ("monogr", "sb:host", "relateditem", "dcterms:ispartof"))
             return "container" if host else "title"
         if local in _YEARS:
             return "year"
@@ -224,8 +222,10 @@ class _BibXml(Markup):
         a = dict(attrs)
         if local in _LISTS and not self.entry_depth:
             self.mark("reference")
-        elif local in _ENTRIES and self._is_entry(local):
+        elif local in _ENTRIES and self._is_entry(local) or self._zotero_item(tag):
             self._open(local)
+            if tag.startswith(("bib:", "rdf:description")):
+                self.attribute(attrs, "rdf:about")  # "https://doi.org/10.1038/…"
         elif self.entry_depth:
             self._inside_entry(tag, local, a)
         else:
@@ -242,6 +242,13 @@ class _BibXml(Markup):
         if parent is None:  # Crossref's <citation> or Springer's <Citation>: not JATS-like nesting
             return "citation_list" in self.stack or "bibliography" in self.stack
         return parent in self.stack
+
+    def is_block(self, tag: str) -> bool:
+        """Blocks break paragraphs outside entries only: an entry's ids stay one group."""
+        return not self.entry_depth and tag in self.blocks
+
+    def _zotero_item(self, tag: str) -> bool:
+        return len(self.stack) == 2 and self.stack[0] == "rdf:rdf" and tag not in _RDF_NOT_ITEMS
 
     def _open(self, local: str) -> None:
         if local == "mods" and "modscollection" not in self.stack:

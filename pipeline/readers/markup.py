@@ -101,6 +101,10 @@ class Markup(HTMLParser):
 
     # -- hooks -----------------------------------------------------------------------------------
 
+    def is_block(self, tag: str) -> bool:
+        """Whether ``tag``'s text is a block of its own (a blank line around it)."""
+        return tag in self.blocks
+
     def start(self, tag: str, attrs: list) -> None:
         """An element opens (``self.stack`` already holds it)."""
 
@@ -122,7 +126,7 @@ class Markup(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         self._separate(tag)
         self.stack.append(tag)
-        if tag in self.blocks:
+        if self.is_block(tag):
             self.blank()
         self.start(tag, attrs)
 
@@ -139,7 +143,7 @@ class Markup(HTMLParser):
         self.end(tag)
         self.stack.pop()
         self._separate(tag)
-        if tag in self.blocks:
+        if self.is_block(tag):
             self.blank()
         else:
             self.out.space()

@@ -128,7 +128,7 @@ _XML_KINDS = (
         ),
     ),
     # Publisher and library XML read by element name (pipeline.readers.bibxml): TEI (GROBID),
-    # Elsevier full text, Springer A++, Crossref deposit/query XML, MODS, DataCite.
+    # Elsevier full text, Springer A++, Crossref deposit/query XML, MODS, DataCite, Zotero RDF.
     (
         "bibxml",
         re.compile(
@@ -136,7 +136,7 @@ _XML_KINDS = (
             r"|<!DOCTYPE\s+Publisher\b|<Publisher\b[^>]*>\s*<PublisherInfo>"
             r"|<(?:doi_batch|crossref_result|doi_records)\b|http://www\.crossref\.org/(?:q?schema|xschema)"
             r"|<(?:mods:)?mods(?:Collection)?\b[^>]*loc\.gov/mods"
-            r"|<resource\b[^>]*datacite\.org/schema"
+            r"|<resource\b[^>]*datacite\.org/schema|<rdf:RDF\b[^>]*zotero\.org/namespaces/export"
         ),
     ),
 )

@@ -324,3 +324,82 @@ def test_datacite_identifier_is_the_subject_related_identifiers_are_mentions(tmp
 def test_other_xml_is_still_read_as_xml(tmp_path):
     text = '<?xml version="1.0"?><rss><channel><item><title>x</title></item></channel></rss>'
     assert detect_kind(str(tmp_path / "feed.xml"), text) == "xml"
+
+
+# Zotero RDF export: the two item shapes of a real 665-item library as a public debugging note
+# quotes them (search index id 32666129141), with an attachment and a shared journal beside them.
+ZOTERO_RDF = """<rdf:RDF
+ xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns:z="http://www.zotero.org/namespaces/export#"
+ xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:foaf="http://xmlns.com/foaf/0.1/"
+ xmlns:bib="http://purl.org/net/biblio#"
+ xmlns:link="http://purl.org/rss/1.0/modules/link/"
+ xmlns:dcterms="http://purl.org/dc/terms/"
+ xmlns:prism="http://prismstandard.org/namespaces/1.2/basic/">
+<rdf:Description rdf:about="http://arxiv.org/abs/2311.14570">
+    <z:itemType>preprint</z:itemType>
+    <dc:publisher>
+        <foaf:Organization><foaf:name>arXiv</foaf:name></foaf:Organization>
+    </dc:publisher>
+    <bib:authors>
+        <rdf:Seq>
+            <rdf:li>
+                <foaf:Person>
+                    <foaf:surname>Cardoso</foaf:surname>
+                    <foaf:givenName>M. Jorge</foaf:givenName>
+                </foaf:Person>
+            </rdf:li>
+        </rdf:Seq>
+    </bib:authors>
+    <link:link rdf:resource="#item_12"/>
+    <dc:title>RAISE -- Radiology AI Safety, an End-to-end lifecycle approach</dc:title>
+    <dc:date>2023-11-24</dc:date>
+    <dc:identifier>
+        <dcterms:URI>
+            <rdf:value>http://arxiv.org/abs/2311.14570</rdf:value>
+        </dcterms:URI>
+    </dc:identifier>
+</rdf:Description>
+<z:Attachment rdf:about="#item_12">
+    <z:itemType>attachment</z:itemType>
+    <dc:title>arXiv Fulltext PDF</dc:title>
+</z:Attachment>
+<bib:Article rdf:about="https://doi.org/10.1038/s41746-024-01085-w">
+    <z:itemType>journalArticle</z:itemType>
+    <dcterms:isPartOf rdf:resource="urn:issn:2398-6352"/>
+    <bib:authors>
+        <rdf:Seq>
+            <rdf:li>
+                <foaf:Person>
+                    <foaf:surname>Koch</foaf:surname>
+                    <foaf:givenName>Lisa M.</foaf:givenName>
+                </foaf:Person>
+            </rdf:li>
+        </rdf:Seq>
+    </bib:authors>
+    <dc:title>Distribution shift detection for the postmarket surveillance of medical AI algorithms</dc:title>
+    <dc:date>2024-05-09</dc:date>
+    <dc:description>PMID: 38719858</dc:description>
+</bib:Article>
+<bib:Journal rdf:about="urn:issn:2398-6352">
+    <dc:title>npj Digital Medicine</dc:title>
+    <dc:identifier>ISSN 2398-6352</dc:identifier>
+</bib:Journal>
+</rdf:RDF>
+"""
+
+
+def test_zotero_rdf_items_are_entries_attachments_and_journals_are_not(tmp_path):
+    doc = extract_document(write(tmp_path, "Exported Items.rdf", ZOTERO_RDF))
+    assert works_of(doc) == canonical(
+        [
+            {"role": "reference", "arxiv": "2311.14570"},
+            {"role": "reference", "doi": "10.1038/s41746-024-01085-w", "pmid": "38719858"},
+        ]
+    )
+    assert [e.text for e in doc.references] == [
+        "Cardoso MJ (2023). RAISE -- Radiology AI Safety, an End-to-end lifecycle approach.",
+        "Koch LM (2024). Distribution shift detection for the postmarket surveillance of medical "
+        "AI algorithms.",
+    ]
