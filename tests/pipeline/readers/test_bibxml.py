@@ -403,3 +403,56 @@ def test_zotero_rdf_items_are_entries_attachments_and_journals_are_not(tmp_path)
         "Koch LM (2024). Distribution shift detection for the postmarket surveillance of medical "
         "AI algorithms.",
     ]
+
+
+# Crossref's unixsd answer for 10.1111/j.1365-2427.2008.02013.x as captured in Bibliome/
+# alviscorpus' notes (search index id 46503659145); crm-items and contributors trimmed.
+UNIXSD = """<?xml version="1.0" encoding="UTF-8"?>
+<crossref_result xmlns="http://www.crossref.org/qrschema/3.0" version="3.0">
+  <query_result><body>
+      <query status="resolved">
+        <doi type="journal_article">10.1111/j.1365-2427.2008.02013.x</doi>
+        <crm-item name="citation-id" type="number">32589023</crm-item>
+        <doi_record>
+          <crossref xmlns="http://www.crossref.org/xschema/1.1">
+            <journal>
+              <journal_metadata language="en">
+                <full_title>Freshwater Biology</full_title>
+                <issn media_type="print">00465070</issn>
+              </journal_metadata>
+              <journal_issue>
+                <doi_data>
+                  <doi>10.1111/fwb.2009.54.issue-4</doi>
+                </doi_data>
+              </journal_issue>
+              <journal_article publication_type="full_text">
+                <doi_data>
+                  <doi>10.1111/j.1365-2427.2008.02013.x</doi>
+                </doi_data>
+                <citation_list>
+                  <citation key="10.1111/j.1365-2427.2008.02013.x-BIB1">
+                    <author>Alexander</author>
+                    <volume_title>Microbial Ecology</volume_title>
+                    <cYear>1971</cYear>
+                  </citation>
+                </citation_list>
+              </journal_article>
+            </journal>
+          </crossref>
+        </doi_record>
+      </query>
+  </body></query_result>
+</crossref_result>
+"""
+
+
+def test_crossref_unixsd_answer_work_is_the_subject_issue_doi_is_not(tmp_path):
+    doc = extract_document(write(tmp_path, "answer.xml", UNIXSD))
+    assert works_of(doc) == canonical(
+        [
+            {"role": "subject", "doi": "10.1111/j.1365-2427.2008.02013.x"},
+            {"role": "mention", "doi": "10.1111/fwb.2009.54.issue-4"},
+        ]
+    )
+    assert [e.text for e in doc.references] == ["Alexander (1971). Microbial Ecology."]
+    assert not any(m.scheme == "pmid" for m in doc.mentions)  # citation-id, ISSN
