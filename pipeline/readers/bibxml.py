@@ -95,17 +95,17 @@ class _Fields:
         self.open: tuple[str, int] | None = None  # field being read, its element's depth
         self.detail = ""  # the type of the open MODS <detail>
 
-    def start(self, local: str, a: dict, stack: list[str]) -> None:
-        """An element opens inside the entry (``stack`` holds it)."""
-        depth = len(stack)
-        if local in _NAMES and any(t in _NOT_AUTHORS for t in stack) or "editor" in stack:
+    def start(self, local: str, a: dict, depth: int, inside) -> None:
+        """An element opens inside the entry at ``depth``; ``inside(*names)`` says whether an
+        element of those names is open."""
+        if local in _NAMES and inside(*_NOT_AUTHORS) or inside("editor"):
             return  # a host's, a publisher's or an editor's name: not an author
         if local in _NAMES and not self.name_depth:
             self.names.append({})
             self.name_depth = depth
             self.open = ("full", depth)
             return
-        field = self._field(local, a, stack)
+        field = self._field(local, a, inside)
         if field == "year" and a.get("when"):
             self.add("year", a["when"])
         elif field == "pages" and a.get("from"):
@@ -115,7 +115,7 @@ class _Fields:
             if field not in ("family", "given", "full"):
                 self.values.setdefault(field, []).append("")
 
-    def _field(self, local: str, a: dict, stack: list[str]) -> str | None:
+    def _field(self, local: str, a: dict, inside) -> str | None:
         kind = (a.get("type") or a.get("unit") or "").lower()
         if self.name_depth:
             if local in _FAMILY or local == "namepart" and kind == "family":
@@ -128,7 +128,7 @@ class _Fields:
         if local in _CONTAINERS:
             return "container"
         if local in ("title", "maintitle"):
-            host = any(t in stack for t in ("monogr", "sb:host", "relateditem", "dcterms:ispartof"))
+            host = inside("monogr", "sb:host", "relateditem", "dcterms:ispartof")
             return "container" if host else "title"
         if local in _YEARS:
             return "year"
@@ -240,8 +240,8 @@ class _BibXml(Markup):
         if parent == "":  # no condition
             return True
         if parent is None:  # Crossref's <citation> or Springer's <Citation>: not JATS-like nesting
-            return "citation_list" in self.stack or "bibliography" in self.stack
-        return parent in self.stack
+            return self.inside("citation_list", "bibliography")
+        return self.inside(parent)
 
     def is_block(self, tag: str) -> bool:
         """Blocks break paragraphs outside entries only: an entry's ids stay one group."""
@@ -251,7 +251,7 @@ class _BibXml(Markup):
         return len(self.stack) == 2 and self.stack[0] == "rdf:rdf" and tag not in _RDF_NOT_ITEMS
 
     def _open(self, local: str) -> None:
-        if local == "mods" and "modscollection" not in self.stack:
+        if local == "mods" and not self.inside("modscollection"):
             self.mark("reference")  # a lone MODS record: a library file of one
         self.open_entry()
         self.entry_depth = len(self.stack)
@@ -260,7 +260,7 @@ class _BibXml(Markup):
         self.fields = _Fields()
 
     def _inside_entry(self, tag: str, local: str, a: dict) -> None:
-        self.fields.start(local, a, self.stack)
+        self.fields.start(local, a, len(self.stack), self.inside)
         rendering = (
             "raw_reference" if local == "note" and a.get("type") == "raw_reference" else local
         )
@@ -283,7 +283,7 @@ class _BibXml(Markup):
             scheme = "text"  # "doi:10.1016/…": names itself
         elif local == "pubmed-id":
             scheme = "pmid"
-        elif local == "idno" and "sourcedesc" not in self.stack:
+        elif local == "idno" and not self.inside("sourcedesc"):
             scheme = None
         elif local in ("relatedidentifier", "alternateidentifier"):
             self.label(scheme)  # a related work (DataCite): a mention
