@@ -74,7 +74,7 @@ _LINKS = {"ptr": "target", "inter-ref": "xlink:href"}
 _FAMILY = frozenset({"surname", "familyname"})
 _GIVEN = frozenset({"forename", "given-name", "givenname", "initials"})
 _NAMES = frozenset({"persname", "author", "bibauthorname", "name", "person"})
-_NOT_AUTHORS = frozenset({"relateditem", "dc:publisher", "foaf:organization", "publisher"})
+_NOT_AUTHORS = frozenset({"relateditem", "publisher", "organization", "editor", "editors"})
 _TITLES = {"articletitle": "title", "chaptertitle": "title", "article_title": "title"}
 _CONTAINERS = frozenset({"journaltitle", "booktitle", "journal_title", "volume_title"})
 _YEARS = frozenset({"year", "cyear", "date", "dateissued"})
@@ -98,7 +98,7 @@ class _Fields:
     def start(self, local: str, a: dict, depth: int, inside) -> None:
         """An element opens inside the entry at ``depth``; ``inside(*names)`` says whether an
         element of those names is open."""
-        if local in _NAMES and inside(*_NOT_AUTHORS) or inside("editor"):
+        if local in _NAMES and inside(*_NOT_AUTHORS) or inside("editor", "editors"):
             return  # a host's, a publisher's or an editor's name: not an author
         if local in _NAMES and not self.name_depth:
             self.names.append({})
@@ -128,7 +128,7 @@ class _Fields:
         if local in _CONTAINERS:
             return "container"
         if local in ("title", "maintitle"):
-            host = inside("monogr", "sb:host", "relateditem", "dcterms:ispartof")
+            host = inside("monogr", "host", "relateditem", "ispartof")
             return "container" if host else "title"
         if local in _YEARS:
             return "year"
@@ -243,6 +243,11 @@ class _BibXml(Markup):
             return self.inside("citation_list", "bibliography")
         return self.inside(parent)
 
+    def key(self, tag: str) -> str:
+        """Open elements are counted by local name: ``sb:host`` and ``mods:relatedItem`` are
+        ``host`` and ``relateditem``, whatever prefix a file binds."""
+        return _local(tag)
+
     def is_block(self, tag: str) -> bool:
         """Blocks break paragraphs outside entries only: an entry's ids stay one group."""
         return not self.entry_depth and tag in self.blocks
@@ -348,6 +353,10 @@ class _BibXml(Markup):
         self.entry_depth = 0
         self.entry_label = None
         self.rendering = None
+
+    def referenced(self, char: str) -> None:
+        if self.entry_depth:
+            self.fields.data(char)  # "vols. 571&#x2013;657", "Chapman &amp; Hall"
 
     def handle_data(self, data: str) -> None:
         if self.entry_label is not None and _local(self.stack[-1]) in _LABELS:

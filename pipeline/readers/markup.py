@@ -106,6 +106,10 @@ class Markup(HTMLParser):
         """Whether ``tag``'s text is a block of its own (a blank line around it)."""
         return tag in self.blocks
 
+    def key(self, tag: str) -> str:
+        """The name :meth:`inside` knows an element by (its tag; a subclass may drop prefixes)."""
+        return tag
+
     def inside(self, *tags: str) -> bool:
         """Whether an element of one of these names is open (constant time, whatever the
         depth: a file of 30,000 nested elements must not cost a scan of the stack each)."""
@@ -114,7 +118,7 @@ class Markup(HTMLParser):
     def pop(self) -> str:
         """Close the innermost open element."""
         tag = self.stack.pop()
-        self.open[tag] -= 1
+        self.open[self.key(tag)] -= 1
         return tag
 
     def start(self, tag: str, attrs: list) -> None:
@@ -138,7 +142,8 @@ class Markup(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         self._separate(tag)
         self.stack.append(tag)
-        self.open[tag] = self.open.get(tag, 0) + 1
+        key = self.key(tag)
+        self.open[key] = self.open.get(key, 0) + 1
         if self.is_block(tag):
             self.blank()
         self.start(tag, attrs)
@@ -148,7 +153,7 @@ class Markup(HTMLParser):
         self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.open.get(tag):
+        if not self.open.get(self.key(tag)):
             return  # a stray closer (malformed XML): ignored
         while self.stack[-1] != tag:  # unclosed elements inside it end with it
             self.end(self.stack[-1])
@@ -188,6 +193,10 @@ class Markup(HTMLParser):
         self.out.real(char, src, line, len(raw))
         if self._capturing():
             self.capture.append(char)
+        self.referenced(char)
+
+    def referenced(self, char: str) -> None:
+        """The text of a character or entity reference (``&#x2013;`` gives an en dash), as read."""
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA["):  # <![CDATA[ text ]]>: its text, as written

@@ -474,3 +474,68 @@ def test_deeply_nested_elements_cost_no_scan_of_the_open_elements_each(tmp_path)
     doc = extract_document(path)
     assert time.process_time() - started < 5  # 0.3 s here; quadratic was 19 s
     assert len(doc.references) == 1
+
+
+# An Elsevier structured reference to a book chapter (adsabs/ADSReferencePipeline stubdata
+# test.elsevier.xml, authors and editors cut to two; its ce:source-text left out).
+ELSEVIER_CHAPTER = """<full-text-retrieval-response xmlns="http://www.elsevier.com/xml/svapi/article/dtd" \
+xmlns:ce="http://www.elsevier.com/xml/common/dtd" xmlns:sb="http://www.elsevier.com/xml/common/struct-bib/dtd">
+<ce:bibliography><ce:bibliography-sec>
+<ce:bib-reference id="bib33">
+<ce:label>Boucher et al., 2013</ce:label>
+<sb:reference id="sref33">
+    <sb:contribution langtype="en">
+        <sb:authors>
+            <sb:author>
+                <ce:given-name>O.</ce:given-name>
+                <ce:surname>Boucher</ce:surname>
+            </sb:author>
+            <sb:author>
+                <ce:given-name>D.</ce:given-name>
+                <ce:surname>Randall</ce:surname>
+            </sb:author>
+        </sb:authors>
+        <sb:title>
+            <sb:maintitle>Clouds and aerosols</sb:maintitle>
+        </sb:title>
+    </sb:contribution>
+    <sb:host>
+        <sb:edited-book>
+            <sb:book-series>
+                <sb:editors>
+                    <sb:editor>
+                        <ce:given-name>T.F.</ce:given-name>
+                        <ce:surname>Stocker</ce:surname>
+                    </sb:editor>
+                    <sb:editor>
+                        <ce:given-name>D.</ce:given-name>
+                        <ce:surname>Qin</ce:surname>
+                    </sb:editor>
+                </sb:editors>
+                <sb:series>
+                    <sb:title>
+                        <sb:maintitle>Climate Change 2013: the Physical Science Basis</sb:maintitle>
+                    </sb:title>
+                    <sb:volume-nr>vols. 571&#x2013;657</sb:volume-nr>
+                </sb:series>
+            </sb:book-series>
+            <sb:date>2013</sb:date>
+            <sb:publisher>
+                <sb:name>U.S.A</sb:name>
+                <sb:location>Cambridge, U.K., and New York</sb:location>
+            </sb:publisher>
+        </sb:edited-book>
+    </sb:host>
+</sb:reference>
+</ce:bib-reference>
+</ce:bibliography-sec></ce:bibliography></full-text-retrieval-response>"""
+
+
+def test_elsevier_editors_and_publishers_are_no_authors_of_the_entry(tmp_path):
+    doc = extract_document(write(tmp_path, "chapter.xml", ELSEVIER_CHAPTER))
+    (entry,) = doc.references
+    assert entry.label == "Boucher et al., 2013"
+    assert entry.text == (
+        "Boucher O, Randall D (2013). Clouds and aerosols. Climate Change 2013: the Physical "
+        "Science Basis vols. 571\u2013657."
+    )
