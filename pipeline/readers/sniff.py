@@ -93,14 +93,23 @@ _SNIFF_CFF = re.compile(r"^cff-version:", re.MULTILINE)
 # with keys only CSL items have. Other YAML (configuration, CI) stays plain text.
 _SNIFF_CSL_YAML = re.compile(r"^(?:references:|- (?:id|type|title|author):)", re.MULTILINE)
 _CSL_YAML_KEY = re.compile(r"^[ \t-]*(?:issued|container-title|DOI|citation-key):", re.MULTILINE)
+# Hayagriva (Typst): "Key:" then indented "type:"/"title:" lines, and an author or date key.
+_SNIFF_HAYAGRIVA = re.compile(r"^[^\s#-][^\n]*:[ \t]*\r?\n[ \t]+(?:type|title):", re.MULTILINE)
+_HAYAGRIVA_KEY = re.compile(r"^[ \t]+(?:author|date|serial-number|parent):", re.MULTILINE)
 
 
 def _yaml_kind(path: str, head: str) -> str | None:
-    """``"yaml"`` for a citation file in YAML (CITATION.cff, CSL-YAML), else None."""
+    """``"yaml"`` for a citation file in YAML (CITATION.cff, CSL-YAML, Hayagriva), else None."""
     suffix = Path(path).suffix.lower()
     if suffix == ".cff" or _SNIFF_CFF.search(head):
         return "yaml"
     if suffix in (".yaml", ".yml") and _SNIFF_CSL_YAML.search(head) and _CSL_YAML_KEY.search(head):
+        return "yaml"
+    if (
+        suffix in (".yaml", ".yml")
+        and _SNIFF_HAYAGRIVA.search(head)
+        and _HAYAGRIVA_KEY.search(head)
+    ):
         return "yaml"
     return None
 

@@ -5,7 +5,10 @@
   ``preferred-citation`` (the work to cite instead) and each of its ``references`` are reference
   entries, their ``doi``/``pmid``/``pmcid`` keys their ids;
 - CSL-YAML (a top-level ``references:`` list, or a top-level list of items): each item is one
-  reference entry, like a CSL-JSON item.
+  reference entry, like a CSL-JSON item;
+- Hayagriva (Typst's ``bibliography.yaml``: keys mapping to entries with ``type`` and
+  ``title``): each entry is one reference entry, its ``serial-number: {doi: ...}`` its ids, its
+  ``parent`` the journal or proceedings it is in.
 
 An entry's citation text is rendered from its fields (``authors``/``author``, ``title``,
 ``journal``/``container-title``, ``year``/``issued``, ``volume``, ``start``-``end``/``page``).
@@ -28,7 +31,7 @@ __all__ = ["read_yaml"]
 
 _ID_KEYS = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid", "arxiv": "arxiv"}
 _CONTAINERS = ("journal", "container-title", "collection-title", "conference", "publisher")
-_YEARS = ("year", "issued", "date-published", "date-released")
+_YEARS = ("year", "issued", "date", "date-published", "date-released")
 
 
 class _Reader:
@@ -50,6 +53,8 @@ class _Reader:
             self.entries(items.value)
         elif _kind(root) == "seq":
             self.entries(root.value)
+        elif _is_hayagriva(root):
+            self.entries([v for _, v in root.value])
         else:
             self.node(root)
 
@@ -135,6 +140,14 @@ class _Reader:
         self.out.synth("\n\n" + MARK + name + "\n\n")
 
 
+def _is_hayagriva(root) -> bool:
+    """Typst's Hayagriva bibliography: a mapping of keys to entries with a type and a title."""
+    if _kind(root) != "map" or not root.value:
+        return False
+    entries = [v for _, v in root.value[:5]]
+    return all(_kind(e) == "map" and _value(e, "type") and _value(e, "title") for e in entries)
+
+
 def _kind(node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "map"
@@ -159,27 +172,34 @@ def _citation(item) -> str:
     first = lambda *keys: next(  # noqa: E731
         (t for k in keys if (t := _text(_value(item, k)))), None
     )
+    parent = _value(item, "parent")  # Hayagriva: the journal, proceedings or book it is in
+    in_parent = lambda key: _text(_value(parent, key)) if _kind(parent) == "map" else None  # noqa: E731
     year = first(*_YEARS)
-    pages = first("page", "pages")
+    pages = first("page", "pages", "page-range")
     start, end = first("start"), first("end")
     if start:
         pages = f"{start}-{end}" if end else start
     return render(
         _authors(item),
         first("title"),
-        first(*_CONTAINERS),
+        first(*_CONTAINERS) or in_parent("title"),
         year[:4] if year else None,
-        first("volume"),
+        first("volume") or in_parent("volume"),
         pages,
     )
 
 
 def _authors(item) -> list[str]:
     people = _value(item, "authors") or _value(item, "author")
-    if people is None or _kind(people) != "seq":
+    if people is None or _kind(people) == "map":
         return []
+    if _kind(people) == "scalar":  # Hayagriva: "author: Mädje, Laurenz"
+        return [_scalar(people) or ""]
     names = []
     for person in people.value:
+        if _kind(person) == "scalar":  # Hayagriva: "- Haas, Andreas"
+            names.append(_scalar(person) or "")
+            continue
         family = _scalar(_value(person, "family-names")) or _scalar(_value(person, "family"))
         given = _scalar(_value(person, "given-names")) or _scalar(_value(person, "given"))
         whole = _scalar(_value(person, "name")) or _scalar(_value(person, "literal"))

@@ -181,3 +181,53 @@ def test_a_cff_yaml_cannot_read_is_plain_text_with_one_line(tmp_path):
         "not readable as YAML (expected ',' or ']', but got ':' at line 3); read as plain text"
     ]
     assert {m.value for m in doc.mentions} == {"10.5281/zenodo.1234"}
+
+
+# Typst's Hayagriva bibliography (pammacdotnet/TypstPaper bibliography.yaml, 3 of 46 entries).
+HAYAGRIVA = """Madje22:
+  type: thesis
+  title: A Programmable Markup Language for Typesetting
+  author: Mädje, Laurenz
+  date: 2022-09-08
+  organization: Technische Universität Berlin
+
+Haas17:
+  type: article
+  title: Bringing the web up to speed with WebAssembly
+  author:
+    - Haas, Andreas
+    - Rossberg, Andreas
+  date: 2017
+  page-range: 185-200
+  serial-number:
+    doi: 10.1145/3062341.3062363
+  parent:
+    type: proceedings
+    title: Proceedings of the 38th ACM SIGPLAN conference on programming language design and implementation
+
+Dominici14:
+  type: article
+  title: An overview of Pandoc
+  author: Dominici, Massimiliano
+  date: 2014
+  page-range: 44-50
+  parent:
+    type: periodical
+    title: TUGboat
+    issue: 1
+    volume: 35
+"""
+
+
+def test_hayagriva_entries_are_references_with_their_serial_numbers(tmp_path):
+    path = write(tmp_path, "bibliography.yaml", HAYAGRIVA)
+    assert detect_kind(path, HAYAGRIVA) == "yaml"
+    doc = extract_document(path)
+    assert works_of(doc) == canonical([{"role": "reference", "doi": "10.1145/3062341.3062363"}])
+    assert [e.text for e in doc.references] == [
+        "Mädje L (2022). A Programmable Markup Language for Typesetting.",
+        "Haas A, Rossberg A (2017). Bringing the web up to speed with WebAssembly. Proceedings of "
+        "the 38th ACM SIGPLAN conference on programming language design and implementation: "
+        "185-200.",
+        "Dominici M (2014). An overview of Pandoc. TUGboat 35: 44-50.",
+    ]
