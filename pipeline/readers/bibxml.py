@@ -17,7 +17,10 @@ reference elements, each one cited work, with its identifiers in typed elements.
   (not of its journal, issue or components) is the subject;
 - MODS (``<mods>``, ``<modsCollection>``): each record is an entry, its
   ``<identifier type="doi|pmid|arxiv">`` its ids; DataCite: the resource's ``<identifier
-  identifierType="DOI">`` is the subject, its related identifiers mentions.
+  identifierType="DOI">`` is the subject, a related identifier of relationType ``Cites`` or
+  ``References`` a reference entry, the other related identifiers mentions;
+- Zotero RDF: each item (a child of ``<rdf:RDF>`` but attachments, notes and shared journals)
+  is an entry.
 
 An entry's citation text is its printed rendering when the file has one (GROBID's raw
 reference, Crossref's ``unstructured_citation``, Springer's ``BibUnstructured``, Elsevier's
@@ -68,6 +71,8 @@ _RDF_NOT_ITEMS = frozenset(
     "foaf:organization".split()
 )
 _LINKS = {"ptr": "target", "inter-ref": "xlink:href"}
+# DataCite relation types naming a work the record cites: each such relatedIdentifier is an entry.
+_CITES = {"cites": True, "references": True}
 
 
 # Fields of a structured entry, for its citation text when it has no printed one.
@@ -214,6 +219,7 @@ class _BibXml(Markup):
         self.entry_label: list[str] | None = None
         self.occurrence: str | None = None  # the open <Occurrence>'s scheme
         self.fields = _Fields()
+        self.cites = False  # the open entry is a DataCite "Cites"/"References" relation
 
     # -- element events --------------------------------------------------------------------------
 
@@ -290,6 +296,12 @@ class _BibXml(Markup):
             scheme = "pmid"
         elif local == "idno" and not self.inside("sourcedesc"):
             scheme = None
+        elif local == "relatedidentifier" and _CITES.get((a.get("relationtype") or "").lower()):
+            self.mark("reference")  # a work the record cites (DataCite): an entry of its own
+            self._open(local)
+            self.cites = True
+            self.label(scheme)
+            return
         elif local in ("relatedidentifier", "alternateidentifier"):
             self.label(scheme)  # a related work (DataCite): a mention
             return
@@ -353,6 +365,9 @@ class _BibXml(Markup):
         self.entry_depth = 0
         self.entry_label = None
         self.rendering = None
+        if self.cites:
+            self.cites = False
+            self.mark("mention")
 
     def referenced(self, char: str) -> None:
         if self.entry_depth:
@@ -367,5 +382,5 @@ class _BibXml(Markup):
 
 
 def read_bibxml(chars: Iterable[str]) -> Iterator[Piece]:
-    """Pieces of an Elsevier, Springer A++, TEI, Crossref, MODS or DataCite XML file."""
+    """Pieces of an Elsevier, Springer A++, TEI, Crossref, MODS, DataCite or Zotero RDF file."""
     return read_markup(_BibXml(), chars)

@@ -539,3 +539,33 @@ def test_elsevier_editors_and_publishers_are_no_authors_of_the_entry(tmp_path):
         "Boucher O, Randall D (2013). Clouds and aerosols. Climate Change 2013: the Physical "
         "Science Basis vols. 571\u2013657."
     )
+
+
+# The same Dryad record in DataCite kernel-4, as bolognese prints it (datacite/bolognese
+# README, MIT): the data set's "References" relation names the article it cites.
+DATACITE_4 = """<?xml version="1.0" encoding="UTF-8"?>
+<resource xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://datacite.org/schema/kernel-4" xsi:schemaLocation="http://datacite.org/schema/kernel-4 http://schema.datacite.org/meta/kernel-4/metadata.xsd">
+  <identifier identifierType="DOI">10.5061/DRYAD.8515</identifier>
+  <titles>
+    <title>Data from: A new malaria agent in African hominids.</title>
+  </titles>
+  <relatedIdentifiers>
+    <relatedIdentifier relatedIdentifierType="DOI" relationType="HasPart">https://doi.org/10.5061/dryad.8515/1</relatedIdentifier>
+    <relatedIdentifier relatedIdentifierType="DOI" relationType="References">https://doi.org/10.1371/journal.ppat.1000446</relatedIdentifier>
+  </relatedIdentifiers>
+  <version>1</version>
+</resource>
+"""
+
+
+def test_datacite_references_relation_is_a_reference_entry(tmp_path):
+    doc = extract_document(write(tmp_path, "dryad.8515.xml", DATACITE_4))
+    assert works_of(doc) == canonical(
+        [
+            {"role": "subject", "doi": "10.5061/dryad.8515"},
+            {"role": "mention", "doi": "10.5061/dryad.8515/1"},
+            {"role": "reference", "doi": "10.1371/journal.ppat.1000446"},
+        ]
+    )
+    (entry,) = doc.references
+    assert [str(i) for i in entry.ids] == ["doi:10.1371/journal.ppat.1000446"]
