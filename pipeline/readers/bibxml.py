@@ -9,6 +9,8 @@ reference elements, each one cited work, with its identifiers in typed elements.
   bibliography are the article itself;
 - Springer A++ (``<ArticleDOI>`` the article; each ``<Citation>`` an entry with
   ``<BibArticleDOI>``, ``<Occurrence Type="DOI|PID">``);
+- IOP's own DTD (``iopv1_5_2.dtd``): ``<article-data><doi>`` the article; each
+  ``journal-ref``/``book-ref``/``conf-ref``/``misc-ref`` of the ``reference-list`` an entry;
 - TEI as GROBID writes it: each ``<biblStruct>``/``<bibl>`` of a ``<listBibl>`` is an entry
   (its ``<idno type="DOI|PMID|arXiv|PMCID">``); the ``<idno>``s of the header's
   ``<sourceDesc>`` are the document's own;
@@ -39,10 +41,18 @@ from pipeline.readers.markup import Markup, read_markup
 __all__ = ["read_bibxml"]
 
 # Elements each of which is one reference entry (local names, prefix dropped).
-_ENTRIES = frozenset({"bib-reference", "citation", "biblstruct", "bibl", "mods"})
+_ENTRIES = frozenset(
+    {"bib-reference", "citation", "biblstruct", "bibl", "mods"}
+    | {"journal-ref", "book-ref", "conf-ref", "misc-ref"}  # IOP's own DTD
+)
 # Where an entry element counts: TEI's <biblStruct> only in a <listBibl> (the header's one is the
 # document itself); Crossref's <citation> in a <citation_list>; others anywhere.
-_ENTRY_PARENTS = {"biblstruct": "listbibl", "bibl": "listbibl", "citation": None}
+_ENTRY_PARENTS = {
+    "biblstruct": "listbibl",
+    "bibl": "listbibl",
+    "citation": None,
+    **dict.fromkeys(("journal-ref", "book-ref", "conf-ref", "misc-ref"), "reference-list"),
+}
 # Printed renderings of an entry, best first: its citation text when present.
 _RENDERINGS = (
     "raw_reference",
@@ -63,7 +73,9 @@ _NOT_THE_WORK = frozenset(
     {"journal_metadata", "journal_issue", "proceedings_metadata", "series_metadata", "component"}
 )
 _LABELS = frozenset({"label", "citationnumber"})
-_LISTS = frozenset({"listbibl", "bibliography", "citation_list", "modscollection", "rdf"})
+_LISTS = frozenset(
+    {"listbibl", "bibliography", "citation_list", "modscollection", "rdf", "reference-list"}
+)
 # Zotero RDF: each child of <rdf:RDF> is an item (bib:Article, rdf:Description with a
 # z:itemType...) but for these, which are no works of the library.
 _RDF_NOT_ITEMS = frozenset(
@@ -76,12 +88,19 @@ _CITES = {"cites": True, "references": True}
 
 
 # Fields of a structured entry, for its citation text when it has no printed one.
-_FAMILY = frozenset({"surname", "familyname"})
-_GIVEN = frozenset({"forename", "given-name", "givenname", "initials"})
-_NAMES = frozenset({"persname", "author", "bibauthorname", "name", "person"})
+_FAMILY = frozenset({"surname", "familyname", "second-name"})
+_GIVEN = frozenset({"forename", "given-name", "givenname", "initials", "first-names"})
+_NAMES = frozenset({"persname", "author", "bibauthorname", "name", "person", "au"})
 _NOT_AUTHORS = frozenset({"relateditem", "publisher", "organization", "editor", "editors"})
-_TITLES = {"articletitle": "title", "chaptertitle": "title", "article_title": "title"}
-_CONTAINERS = frozenset({"journaltitle", "booktitle", "journal_title", "volume_title"})
+_TITLES = {
+    "articletitle": "title",
+    "chaptertitle": "title",
+    "article_title": "title",
+    "art-title": "title",
+}
+_CONTAINERS = frozenset(
+    {"journaltitle", "booktitle", "journal_title", "volume_title", "jnl-title", "book-title"}
+)
 _YEARS = frozenset({"year", "cyear", "date", "dateissued"})
 _VOLUMES = frozenset({"volumeid", "volume", "volume-nr"})
 _PAGES = frozenset(
@@ -313,7 +332,7 @@ class _BibXml(Markup):
     def _work_doi(self, tag: str) -> str | None:
         """A <doi> outside the entries: Crossref's work DOI (in <doi_data>, not the journal's
         or an issue's), Elsevier's <ce:doi> of the article."""
-        if tag == "ce:doi":
+        if tag == "ce:doi" or self.stack[-2:-1] == ["article-data"]:  # Elsevier; IOP
             return "doi"
         if self.stack[-2:-1] != ["doi_data"]:
             return None

@@ -129,6 +129,8 @@ _SNIFF_XML = re.compile(r"\A\s*<(?:\?xml|!DOCTYPE|[A-Za-z])")
 _XML_KINDS = (
     ("pubmed_xml", re.compile(r"<(?:!DOCTYPE\s+)?Pubmed(?:Book)?Article(?:Set)?\b")),
     ("endnote", re.compile(r"<xml>\s*<records>\s*<record>")),
+    # IOP's own article DTD: "<!DOCTYPE article SYSTEM ...iop...": not JATS (checked before it)
+    ("bibxml", re.compile(r"ej\.iop\.org/dtd|-//IOP//DTD")),
     (
         "jats",
         re.compile(

@@ -569,3 +569,67 @@ def test_datacite_references_relation_is_a_reference_entry(tmp_path):
     )
     (entry,) = doc.references
     assert [str(i) for i in entry.ids] == ["doi:10.1371/journal.ppat.1000446"]
+
+
+# IOP's own article DTD (CederGroupHub/LimeSoup data/IOP/1010880953-89842214146006.xml, J. Phys.:
+# Condens. Matter 22 146006; the copy there wraps the article in <html><body>, left out here),
+# cut to its article-data and two references.
+IOP = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE article SYSTEM "http://ej.iop.org/dtd/iopv1_5_2.dtd">
+<article artid="cm340204">
+ <article-metadata>
+  <jnl-data jnlid="cm"><jnl-issn>0953-8984</jnl-issn></jnl-data>
+  <article-data>
+   <article-number>340204</article-number>
+   <pii>S0953-8984(10)40204-0</pii>
+   <doi>10.1088/0953-8984/22/14/146006</doi>
+  </article-data>
+ </article-metadata>
+ <back>
+  <references>
+   <reference-list type="numeric">
+    <journal-ref id="cm340204bib1" num="1">
+     <authors><au><second-name>Ky</second-name><first-names>V D</first-names></au></authors>
+     <year>1968</year>
+     <jnl-title>Phys. Status Solidi</jnl-title>
+     <volume>26</volume>
+     <pages>565</pages>
+     <crossref>
+      <cr_doi>http://dx.doi.org/10.1002/pssb.19680260220</cr_doi>
+      <cr_issn type="print">03701972</cr_issn>
+     </crossref>
+    </journal-ref>
+    <journal-ref id="cm340204bib2" num="2">
+     <authors>
+      <au><second-name>Hirsch</second-name><first-names>A A</first-names></au>
+      <au><second-name>Kleefeld</second-name><first-names>J</first-names></au>
+     </authors>
+     <year>1971</year>
+     <jnl-title>IEEE Trans. Magn.</jnl-title>
+     <volume>7</volume>
+     <pages>733</pages>
+     <misc-text>(presented at the 1971 InterMag Conference, Denver, Colo., April 13-16)</misc-text>
+     <crossref><cr_doi>http://dx.doi.org/10.1109/TMAG.1971.1067165</cr_doi></crossref>
+    </journal-ref>
+   </reference-list>
+  </references>
+ </back>
+</article>
+"""
+
+
+def test_iop_article_doi_is_the_subject_and_journal_refs_the_entries(tmp_path):
+    path = write(tmp_path, "cm340204.xml", IOP)
+    assert detect_kind(path, IOP) == "bibxml"  # its DOCTYPE is "article", but no JATS
+    doc = extract_document(path)
+    assert works_of(doc) == canonical(
+        [
+            {"role": "subject", "doi": "10.1088/0953-8984/22/14/146006"},
+            {"role": "reference", "doi": "10.1002/pssb.19680260220"},
+            {"role": "reference", "doi": "10.1109/tmag.1971.1067165"},
+        ]
+    )
+    assert [e.text for e in doc.references] == [
+        "Ky VD (1968). Phys. Status Solidi 26: 565.",
+        "Hirsch AA, Kleefeld J (1971). IEEE Trans. Magn. 7: 733.",
+    ]
