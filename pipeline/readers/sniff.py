@@ -143,7 +143,7 @@ _XML_KINDS = (
     (
         "bibxml",
         re.compile(
-            r"<(?:TEI|teiCorpus)\b[^>]*tei-c\.org|http://www\.elsevier\.com/xml/(?:common|ja|svapi)"
+            r"<(?:tei:)?(?:TEI|teiCorpus)\b[^>]*tei-c\.org|http://www\.elsevier\.com/xml/(?:common|ja|svapi)"
             r"|<!DOCTYPE\s+Publisher\b|<Publisher\b[^>]*>\s*<PublisherInfo>"
             r"|<(?:doi_batch|crossref_result|doi_records)\b|http://www\.crossref\.org/(?:q?schema|xschema)"
             r"|<(?:mods:)?mods(?:Collection)?\b[^>]*loc\.gov/mods"
