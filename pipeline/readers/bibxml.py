@@ -84,7 +84,7 @@ _RDF_NOT_ITEMS = frozenset(
 )
 _LINKS = {"ptr": "target", "inter-ref": "xlink:href"}
 # DataCite relation types naming a work the record cites: each such relatedIdentifier is an entry.
-_CITES = {"cites": True, "references": True}
+_CITES = frozenset({"cites", "references"})
 
 
 # Fields of a structured entry, for its citation text when it has no printed one.
@@ -315,7 +315,7 @@ class _BibXml(Markup):
             scheme = "pmid"
         elif local == "idno" and not self.inside("sourcedesc"):
             scheme = None
-        elif local == "relatedidentifier" and _CITES.get((a.get("relationtype") or "").lower()):
+        elif local == "relatedidentifier" and (a.get("relationtype") or "").lower() in _CITES:
             self.mark("reference")  # a work the record cites (DataCite): an entry of its own
             self._open(local)
             self.cites = True
