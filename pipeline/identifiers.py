@@ -53,9 +53,10 @@ _DOI_LEAD = re.compile(
 )
 # A URL's path or query after the DOI is the publisher's, not the DOI's (Wiley /abstract,
 # Springer .pdf, bioRxiv .full, ?query, #fragment, &key=value of an OpenURL, or the "&" that
-# ends a query string's doi=10.1/x& parameter).
+# ends a query string's doi=10.1/x& parameter, a supplement's file in ACS's and Taylor &
+# Francis' /doi/suppl/10.1021/x/suppl_file/x_si_001.pdf).
 _DOI_URL_TAIL = re.compile(
-    r"(?:[?#].*|&(?:[A-Za-z_]+=.*)?"
+    r"(?:[?#].*|&(?:[A-Za-z_]+=.*)?|/suppl_file/.*"
     r"|/(?:abstract|full|pdf|epdf|pdfdirect|fulltext|full-text|html|summary|references|meta"
     r"|figures|suppinfo|citedby|issuetoc|toc|tables|info|metrics|epub)/?"
     r"|\.full(?:\.pdf)?|\.abstract|\.pdf)$",

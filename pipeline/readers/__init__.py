@@ -12,13 +12,15 @@ kind        module
 ==========  =================================================================================
 text        ``text``      plain text, also Markdown
 html        ``html``      HTML (any other XML is read the same way)
-bibtex      ``bibtex``    ris ``ris``, enw ``enw`` (EndNote tagged)
+bibtex      ``bibtex``    ris ``ris``, enw ``enw`` (EndNote tagged), refworks ``refworks``
 csv/tsv     ``csv``
 jats        ``jats``      JATS/NLM article XML (PMC ``.nxml``, eLife, PLOS)
 pubmed_xml  ``pubmed_xml``  PubMed efetch/export XML
 medline     ``medline``   MEDLINE/``.nbib`` tagged records
 endnote     ``endnote``   EndNote XML export
+bibxml      ``bibxml``    TEI (GROBID), Elsevier, Springer A++, Crossref, MODS, DataCite XML
 json        ``json``      CSL-JSON, OpenAlex, Crossref, Semantic Scholar records; JSON Lines
+yaml        ``yaml_records``  CITATION.cff and CSL-YAML bibliographies
 pdf         ``pdf``       the PDF's text layer and link annotations (pypdfium2)
 docx        ``docx``      Word paragraphs, hyperlinks, footnotes and endnotes
 ==========  =================================================================================
@@ -73,7 +75,7 @@ def preload() -> None:
     standard modules they need). A thread that then reads documents imports nothing, so it can
     never meet another thread's imports halfway: two threads importing overlapping modules can
     raise Python's import "deadlock detected" in either of them."""
-    from pipeline.readers import docx, json, pdf, xmlcheck  # noqa: F401
+    from pipeline.readers import docx, json, pdf, xmlcheck, yaml_records  # noqa: F401
 
     _text_readers()
 
@@ -81,6 +83,7 @@ def preload() -> None:
 def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
     from pipeline.readers import (
         bibtex,
+        bibxml,
         csv,
         endnote,
         enw,
@@ -88,6 +91,7 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         jats,
         medline,
         pubmed_xml,
+        refworks,
         ris,
         text,
         wos,
@@ -101,11 +105,13 @@ def _text_readers() -> dict[str, Callable[[Iterable[str]], Iterator[Piece]]]:
         "bibtex": bibtex.read_bibtex,
         "ris": ris.read_ris,
         "enw": enw.read_enw,
+        "refworks": refworks.read_refworks,
         "csv": csv.read_csv,
         "tsv": csv.read_tsv,
         "jats": jats.read_jats,
         "pubmed_xml": pubmed_xml.read_pubmed_xml,
         "endnote": endnote.read_endnote,
+        "bibxml": bibxml.read_bibxml,
         "medline": medline.read_medline,
         "wos": wos.read_wos,
     }
@@ -153,10 +159,21 @@ def open_reader(
     blocks: Iterable[str] = itertools.chain([first], chars)
     if text_sink is not None:
         blocks = _tee(blocks, text_sink)
-    if kind in ("jats", "pubmed_xml", "endnote", "xml"):
+    if kind in ("jats", "pubmed_xml", "endnote", "bibxml", "xml"):
         from pipeline.readers.xmlcheck import checked
 
         blocks = checked(blocks, problems)
+    if kind == "yaml":
+        from pipeline.readers import yaml_records
+
+        size = os.path.getsize(raw.path)
+        if size <= limits.json_max_mb << 20:
+            return kind, yaml_records.read_yaml(blocks, problems)
+        problems.append(
+            f"YAML of {size >> 20} MB (over ENRICH_JSON_MAX_MB={limits.json_max_mb}): "
+            "read as plain text, its keys not used"
+        )
+        kind = "text"
     if kind == "json":
         from pipeline.readers import json
 

@@ -1,5 +1,7 @@
-"""BibTeX: every record is one reference; ``eprint`` is an arXiv id only when its record says
-``archivePrefix = {arXiv}`` (a synthetic ``arXiv:`` label is added there)."""
+"""BibTeX and BibLaTeX: every record is one reference; ``eprint`` is an arXiv id only when its
+record says ``archivePrefix = {arXiv}`` or ``eprinttype = {arxiv}`` (a synthetic ``arXiv:`` label
+is added there), a PMID when it says ``eprinttype = {pubmed}`` (``PMID: ``). BibLaTeX's
+``journaltitle`` and ``date`` stand for ``journal`` and ``year`` in the entry's text."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ __all__ = ["read_bibtex"]
 
 _ENTRY_START = re.compile(r"(?:\A|\n)[ \t]*@(?!comment|preamble|string)[A-Za-z]+[ \t]*[{(]", re.I)
 _EPRINT = re.compile(r"\beprint[ \t]*=[ \t]*[{\"][ \t]*(?=\d{4}\.\d|[a-z-]+(?:\.[A-Z]{2})?/\d)")
+_EPRINT_PMID = re.compile(r"\beprint[ \t]*=[ \t]*[{\"]?[ \t]*(?=\d{1,8}\b)")
 _ARXIV_PREFIX = re.compile(
     r"\b(?:archiveprefix|eprinttype)[ \t]*=[ \t]*[{\"]?[ \t]*arxiv\b", re.IGNORECASE
 )
+_PUBMED_TYPE = re.compile(r"\beprinttype[ \t]*=[ \t]*[{\"]?[ \t]*pubmed\b", re.IGNORECASE)
 # A value's part: {value with {two} levels of {br{ac}es}} | "value" | 2020 | a macro's name; a
 # value is parts joined by "#" ("Proc. " # acl # {~2020}).
 _BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
@@ -129,27 +133,41 @@ def read_bibtex(chars: Iterable[str]) -> Iterator[Piece]:
     for window, prefix, offset, line in windows(chars, _cut_bib):
         text = prefix + window
         _define(text, macros)
-        eprints = [m.end() for m in _EPRINT.finditer(text) if _entry_is_arxiv(text, m.start())]
+        eprints = _eprints(text)
         base, first = offset - len(prefix), line - prefix.count("\n")
         if not eprints:
             yield Piece(text, base, first, entries=tuple(_entries(text, macros)))
             continue
         # "eprint = {2101.00001}" is an arXiv id only because its entry says archivePrefix.
         b, at, at_line = Builder(), 0, first
-        for end in [*eprints, len(text)]:
+        for end, label in [*eprints, (len(text), "")]:
             b.real(text[at:end], base + at, at_line)
-            if end < len(text):
-                b.synth("arXiv:")
+            b.synth(label)
             at_line += text.count("\n", at, end)
             at = end
         piece = b.take()
         yield Piece(piece.text, spans=piece.spans, entries=tuple(_entries(piece.text, macros)))
 
 
-def _entry_is_arxiv(text: str, at: int) -> bool:
+def _eprints(text: str) -> list[tuple[int, str]]:
+    """Where a label goes before an ``eprint`` value its entry types: ``arXiv:``, ``PMID: ``."""
+    if "eprint" not in text:
+        return []
+    found = [(m.end(), "arXiv:") for m in _EPRINT.finditer(text) if _entry_says(text, m.start())]
+    if not any(word in text for word in ("pubmed", "PubMed", "Pubmed", "PUBMED")):
+        return found  # the common case: substring searches, no regex over the window
+    found += [
+        (m.end(), "PMID: ")
+        for m in _EPRINT_PMID.finditer(text)
+        if _entry_says(text, m.start(), _PUBMED_TYPE)
+    ]
+    return sorted(found)
+
+
+def _entry_says(text: str, at: int, pattern: re.Pattern[str] = _ARXIV_PREFIX) -> bool:
     start = max(text.rfind("\n@", 0, at), 0)
     end = text.find("\n@", at)
-    return _ARXIV_PREFIX.search(text, start, end if end >= 0 else len(text)) is not None
+    return pattern.search(text, start, end if end >= 0 else len(text)) is not None
 
 
 def _entries(text: str, macros: dict[str, str]) -> Iterator[EntryMark]:
@@ -164,8 +182,11 @@ def _entries(text: str, macros: dict[str, str]) -> Iterator[EntryMark]:
         cited = render(
             authors,
             fields.get("title"),
-            fields.get("journal") or fields.get("booktitle") or fields.get("publisher"),
-            fields.get("year"),
+            fields.get("journal")
+            or fields.get("journaltitle")
+            or fields.get("booktitle")
+            or fields.get("publisher"),
+            fields.get("year") or fields.get("date"),
             fields.get("volume"),
             fields.get("pages"),
         )

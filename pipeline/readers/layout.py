@@ -71,6 +71,7 @@ _LAYOUTS = {
     "ris": Layout("ris", _any(_MARK), _any(r"\n[ \t]*TY[ \t]+-"), default_role="reference"),
     "enw": Layout("enw", _any(_MARK), _any(_BLANK, r"\n%0 "), default_role="reference"),
     "wos": Layout("wos", _any(_MARK), _any(_BLANK), default_role="reference"),
+    "refworks": Layout("refworks", _any(_MARK), _any(_BLANK, r"\nRT "), default_role="reference"),
     "csv": Layout("csv", _any(_MARK), _any(_BLANK)),
     # PDF and DOCX: the reader's text with headings as "## Title" lines and paragraphs apart.
     "pdf": Layout("pdf", _any(_ATX, _MARK), _any(_BLANK, _ITEM)),
@@ -78,8 +79,10 @@ _LAYOUTS = {
     "jats": Layout("jats", _RECORDS, _any(_BLANK)),
     "pubmed_xml": Layout("pubmed_xml", _RECORDS, _any(_BLANK)),
     "medline": Layout("medline", _RECORDS, _any(_BLANK)),
+    "bibxml": Layout("bibxml", _RECORDS, _any(_BLANK)),
     "endnote": Layout("endnote", _RECORDS, _any(_BLANK), default_role="reference"),
     "json": Layout("json", _RECORDS, _any(_BLANK)),
+    "yaml": Layout("yaml", _RECORDS, _any(_BLANK)),
 }
 _LAYOUTS["tsv"] = _LAYOUTS["csv"]
 _LAYOUTS["xml"] = _LAYOUTS["html"]

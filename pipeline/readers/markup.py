@@ -34,6 +34,7 @@ class Markup(HTMLParser):
         self.out = Builder()
         self.lines = LineIndex()
         self.stack: list[str] = []
+        self.open: dict[str, int] = {}  # how many elements of each name are open (in stack)
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.capture: list[str] | None = None  # citation text being collected
@@ -101,6 +102,25 @@ class Markup(HTMLParser):
 
     # -- hooks -----------------------------------------------------------------------------------
 
+    def is_block(self, tag: str) -> bool:
+        """Whether ``tag``'s text is a block of its own (a blank line around it)."""
+        return tag in self.blocks
+
+    def key(self, tag: str) -> str:
+        """The name :meth:`inside` knows an element by (its tag; a subclass may drop prefixes)."""
+        return tag
+
+    def inside(self, *tags: str) -> bool:
+        """Whether an element of one of these names is open (constant time, whatever the
+        depth: a file of 30,000 nested elements must not cost a scan of the stack each)."""
+        return any(self.open.get(t) for t in tags)
+
+    def pop(self) -> str:
+        """Close the innermost open element."""
+        tag = self.stack.pop()
+        self.open[self.key(tag)] -= 1
+        return tag
+
     def start(self, tag: str, attrs: list) -> None:
         """An element opens (``self.stack`` already holds it)."""
 
@@ -112,7 +132,7 @@ class Markup(HTMLParser):
     def _capturing(self) -> bool:
         if self.capture is None:
             return False
-        return not self.citation or any(t in self.citation for t in self.stack)
+        return not self.citation or self.inside(*self.citation)
 
     def _separate(self, tag: str) -> None:
         """Element parts of a citation (surname, year, source) are words apart."""
@@ -122,7 +142,9 @@ class Markup(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         self._separate(tag)
         self.stack.append(tag)
-        if tag in self.blocks:
+        key = self.key(tag)
+        self.open[key] = self.open.get(key, 0) + 1
+        if self.is_block(tag):
             self.blank()
         self.start(tag, attrs)
 
@@ -131,15 +153,15 @@ class Markup(HTMLParser):
         self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in self.stack:
+        if not self.open.get(self.key(tag)):
             return  # a stray closer (malformed XML): ignored
         while self.stack[-1] != tag:  # unclosed elements inside it end with it
             self.end(self.stack[-1])
-            self.stack.pop()
+            self.pop()
         self.end(tag)
-        self.stack.pop()
+        self.pop()
         self._separate(tag)
-        if tag in self.blocks:
+        if self.is_block(tag):
             self.blank()
         else:
             self.out.space()
@@ -171,6 +193,10 @@ class Markup(HTMLParser):
         self.out.real(char, src, line, len(raw))
         if self._capturing():
             self.capture.append(char)
+        self.referenced(char)
+
+    def referenced(self, char: str) -> None:
+        """The text of a character or entity reference (``&#x2013;`` gives an en dash), as read."""
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA["):  # <![CDATA[ text ]]>: its text, as written
@@ -192,7 +218,7 @@ def read_markup(parser: Markup, chars: Iterable[str]) -> Iterator[Piece]:
         yield from parser.feed_block(block)
     parser.close()
     while parser.stack:
-        parser.end(parser.stack.pop())
+        parser.end(parser.pop())
     yield from parser.ready
     if parser.out.size:
         yield parser.out.take()

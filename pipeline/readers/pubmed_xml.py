@@ -36,7 +36,7 @@ class _PubMed(Markup):
     def start(self, tag: str, attrs: list) -> None:
         a = dict(attrs)
         parent = self.stack[-2] if len(self.stack) > 1 else ""
-        in_ref = "reference" in self.stack
+        in_ref = self.inside("reference")
         if tag in ("pubmedarticle", "pubmedbookarticle"):
             self.mark("record")
             self.mark("mention")
@@ -51,7 +51,7 @@ class _PubMed(Markup):
             self.mark("mention")
         elif tag == "pmid" and parent in ("medlinecitation", "bookdocument") and not in_ref:
             self._subject("pmid")
-        elif tag == "articleid" and not in_ref and "commentscorrections" not in self.stack:
+        elif tag == "articleid" and not in_ref and not self.inside("commentscorrections"):
             scheme = _ID_TYPES.get((a.get("idtype") or "").lower())
             if scheme:
                 self._subject(scheme)

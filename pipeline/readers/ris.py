@@ -60,11 +60,13 @@ def tagged_entries(
     tag: re.Pattern[str],
     names: dict[str, tuple[str, ...]],
     cites: Callable[[str, str], bool] | None = None,
+    people: Callable[[list[str], dict[str, list[str]]], list[str]] | None = None,
 ) -> tuple[EntryMark, ...]:
     """One entry per record of a tagged format (RIS, EndNote's .enw; records starting at the
     offsets ``at``), its fields rendered;
     ``cites(tag, value)`` says which fields list works the record cites: the span from the
-    first to the last of them is the entry's ``cited`` span."""
+    first to the last of them is the entry's ``cited`` span. ``people(names, fields)`` turns a
+    record's author lines into names (RefWorks: ``A1 Smith J;Doe A`` is two)."""
     out = []
     for start, end in zip(at, [*at[1:], len(text)], strict=False):
         record = text[start:end].rstrip()
@@ -81,6 +83,8 @@ def tagged_entries(
         authors = [a for t in names["authors"] for a in fields.get(t, [])] or [
             a for t in names.get("editors", ()) for a in fields.get(t, [])
         ]
+        if people is not None:
+            authors = people(authors, fields)
         year = first("year")
         cited = render(
             authors,

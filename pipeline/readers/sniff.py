@@ -84,7 +84,34 @@ def binary_kind(path: str, head: bytes) -> str | None:
 
 def detect_kind(path: str, head: str) -> str:
     """The reader for a text file: its content first, its extension second, else plain text."""
-    return _sniff(head) or extension_kind(path) or "text"
+    return _sniff(head) or _yaml_kind(path, head) or extension_kind(path) or "text"
+
+
+# CITATION.cff: "cff-version:" at a line start (anywhere in a .cff; in the head elsewhere).
+_SNIFF_CFF = re.compile(r"^cff-version:", re.MULTILINE)
+# CSL-YAML (pandoc's references file): a list of items at the top or under "references:",
+# with keys only CSL items have. Other YAML (configuration, CI) stays plain text.
+_SNIFF_CSL_YAML = re.compile(r"^(?:references:|- (?:id|type|title|author):)", re.MULTILINE)
+_CSL_YAML_KEY = re.compile(r"^[ \t-]*(?:issued|container-title|DOI|citation-key):", re.MULTILINE)
+# Hayagriva (Typst): "Key:" then indented "type:"/"title:" lines, and an author or date key.
+_SNIFF_HAYAGRIVA = re.compile(r"^[^\s#-][^\n]*:[ \t]*\r?\n[ \t]+(?:type|title):", re.MULTILINE)
+_HAYAGRIVA_KEY = re.compile(r"^[ \t]+(?:author|date|serial-number|parent):", re.MULTILINE)
+
+
+def _yaml_kind(path: str, head: str) -> str | None:
+    """``"yaml"`` for a citation file in YAML (CITATION.cff, CSL-YAML, Hayagriva), else None."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".cff" or _SNIFF_CFF.search(head):
+        return "yaml"
+    if suffix in (".yaml", ".yml") and _SNIFF_CSL_YAML.search(head) and _CSL_YAML_KEY.search(head):
+        return "yaml"
+    if (
+        suffix in (".yaml", ".yml")
+        and _SNIFF_HAYAGRIVA.search(head)
+        and _HAYAGRIVA_KEY.search(head)
+    ):
+        return "yaml"
+    return None
 
 
 _SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
@@ -93,6 +120,8 @@ _SNIFF_RIS = re.compile(r"\A\s*TY  - ")
 # "%0 Journal Article" first, or after a few other tags (AIS eLibrary: "%T Title" first)
 _SNIFF_ENW = re.compile(r"\A\s*(?:%[0-9A-Z@][ \t][^\n]*\n){0,12}%0 [A-Z]")
 # Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
+# RefWorks tagged (CNKI's export): "RT Journal Article" then two-character tags ("SR 1", "A1 ...")
+_SNIFF_REFWORKS = re.compile(r"\A\s*RT [A-Z][^\n]*\r?\n(?:[A-Za-z][A-Za-z0-9] [^\n]*\r?\n){2}")
 _SNIFF_WOS = re.compile(r"\AFN [^\n]*(?:Web of Science|ISI Export Format)[^\n]*\r?\nVR ")
 _SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
 _SNIFF_JSON = re.compile(r'\A\s*(?:\{\s*(?:"|\})|\[\s*(?:\{\s*"|"|\]))')
@@ -100,11 +129,25 @@ _SNIFF_XML = re.compile(r"\A\s*<(?:\?xml|!DOCTYPE|[A-Za-z])")
 _XML_KINDS = (
     ("pubmed_xml", re.compile(r"<(?:!DOCTYPE\s+)?Pubmed(?:Book)?Article(?:Set)?\b")),
     ("endnote", re.compile(r"<xml>\s*<records>\s*<record>")),
+    # IOP's own article DTD: "<!DOCTYPE article SYSTEM ...iop...": not JATS (checked before it)
+    ("bibxml", re.compile(r"ej\.iop\.org/dtd|-//IOP//DTD")),
     (
         "jats",
         re.compile(
             r"<!DOCTYPE\s+article\b|<article\b[^>]*(?:dtd-version|article-type|xmlns:xlink|"
             r"xmlns:mml)|JATS|-//NLM//DTD"
+        ),
+    ),
+    # Publisher and library XML read by element name (pipeline.readers.bibxml): TEI (GROBID),
+    # Elsevier full text, Springer A++, Crossref deposit/query XML, MODS, DataCite, Zotero RDF.
+    (
+        "bibxml",
+        re.compile(
+            r"<(?:tei:)?(?:TEI|teiCorpus)\b[^>]*tei-c\.org|http://www\.elsevier\.com/xml/(?:common|ja|svapi)"
+            r"|<!DOCTYPE\s+Publisher\b|<Publisher\b[^>]*>\s*<PublisherInfo>"
+            r"|<(?:doi_batch|crossref_result|doi_records)\b|http://www\.crossref\.org/(?:q?schema|xschema)"
+            r"|<(?:mods:)?mods(?:Collection)?\b[^>]*loc\.gov/mods"
+            r"|<resource\b[^>]*datacite\.org/schema|<rdf:RDF\b[^>]*zotero\.org/namespaces/export"
         ),
     ),
 )
@@ -131,6 +174,8 @@ def _sniff(head: str) -> str | None:
         return "enw"
     if _SNIFF_WOS.match(head):
         return "wos"
+    if _SNIFF_REFWORKS.match(head):
+        return "refworks"
     if _SNIFF_MEDLINE.match(head):
         return "medline"
     if _SNIFF_JSON.match(head):

@@ -59,6 +59,26 @@ def scan_text(kind: str, text: str) -> str:
         ("list.txt", "title\tPMID\tDOI\n", "tsv"),
         ("notes", "Some text, with a comma and a doi, 10.1000/x\n", "text"),
         ("label.txt", "PMID: 27172445, DOI: 10.1000/x\n", "text"),
+        # publisher and library XML, citation files (round 7 sweep)
+        ("a.xml", '<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader>', "bibxml"),
+        ("a.xml", '<tei:TEI xmlns:tei="http://www.tei-c.org/ns/1.0">', "bibxml"),
+        (
+            "a.tei",
+            '<?xml version="1.0"?>\n<TEI xml:space="preserve" xmlns="http://www.tei-c.org/ns/1.0"',
+            "bibxml",
+        ),
+        ("x", '<doi_batch xmlns="http://www.crossref.org/schema/4.4.0" version="4.4.0">', "bibxml"),
+        ("x.xml", '<modsCollection xmlns="http://www.loc.gov/mods/v3">', "bibxml"),
+        (
+            "Exported Items.rdf",
+            '<rdf:RDF\n xmlns:z="http://www.zotero.org/namespaces/export#">',
+            "bibxml",
+        ),
+        ("feed.xml", '<?xml version="1.0"?><rss><channel>', "xml"),
+        ("CITATION.cff", "# comment\nauthors:\n  - name: X\n", "yaml"),
+        ("citation.txt", "cff-version: 1.2.0\ntitle: X\n", "yaml"),
+        ("ci.yml", "name: tests\non:\n  push:\n", "text"),
+        ("CNKI.txt", "RT Journal Article\nSR 1\nA1 Sharma Ashutosh\n", "refworks"),
     ],
 )
 def test_detect_kind_by_extension_then_sniffing(path, head, kind):

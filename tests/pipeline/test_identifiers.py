@@ -110,6 +110,12 @@ FIND_CASES = [
         "https://scholar.google.com/scholar_lookup?pmid=31066697&doi=10.2196/12239&",
         [("pmid", "31066697"), ("doi", "10.2196/12239")],
     ),
+    # a supplement's file after the article's DOI (ACS JATS ext-links, LimeSoup's acsnano.5b06675)
+    (
+        '(<ext-link xlink:href="http://pubs.acs.org/doi/suppl/10.1021/acsnano.5b06675/'
+        'suppl_file/nn5b06675_si_001.pdf">Figure S2c',
+        [("doi", "10.1021/acsnano.5b06675")],
+    ),
     # NCBI's Entrez link, as Springer and Nature print every reference's "PubMed" link
     (
         "http://www.ncbi.nlm.nih.gov/entrez/query.fcgi?cmd=Retrieve&db=PubMed&dopt=Abstract"

@@ -101,3 +101,41 @@ def test_a_real_library_of_author_macros_gives_the_authors():
     (entry,) = extract_document(str(DOCS / "jabref-twente-strings.bib")).references
     assert entry.text.startswith("Patterson D, Arvind, Asanovíc K, Chiou D, Hoe J, Kozyrakis C")
     assert "(2006). RAMP: Research Accelerator for Multiple Processors." in entry.text
+
+
+# BibLaTeX as Zotero/Better BibLaTeX and JabRef write it: journaltitle, date, eprinttype.
+BIBLATEX = """@article{vaswani,
+  author = {Vaswani, Ashish and Shazeer, Noam},
+  title = {Attention Is All You Need},
+  date = {2017-06-12},
+  eprint = {1706.03762},
+  eprinttype = {arxiv},
+  eprintclass = {cs.CL},
+}
+@article{himmelstein,
+  author = {Himmelstein, Daniel S.},
+  title = {Sci-Hub provides access to nearly all scholarly literature},
+  journaltitle = {eLife},
+  date = {2018-02-01},
+  volume = {7},
+  eprint = {29424689},
+  eprinttype = {pubmed},
+}
+"""
+
+
+def test_biblatex_journaltitle_date_and_typed_eprints(tmp_path):
+    path = tmp_path / "library.bib"
+    path.write_text(BIBLATEX, encoding="utf-8")
+    doc = extract_document(str(path))
+    assert [e.text for e in doc.references] == [
+        "Vaswani A, Shazeer N (2017). Attention Is All You Need.",
+        "Himmelstein DS (2018). Sci-Hub provides access to nearly all scholarly literature. "
+        "eLife 7.",
+    ]
+    assert [[str(i) for i in e.ids] for e in doc.references] == [
+        ["arxiv:1706.03762"],
+        ["pmid:29424689"],  # eprinttype = {pubmed}: the bare number is a PMID
+    ]
+    for m in doc.mentions:  # the label is synthetic: offsets point at the value
+        assert BIBLATEX[m.start : m.end] == m.value

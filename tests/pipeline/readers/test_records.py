@@ -249,3 +249,63 @@ def test_enw_editors_name_the_entry_only_without_authors(tmp_path):
     path = tmp_path / "x.enw"
     path.write_text("%0 Book Section\n%A Writer, Ann\n%E Editor, Ed\n%T A chapter\n%D 2001\n")
     assert extract_document(str(path)).references[0].text == "Writer A (2001). A chapter."
+
+
+# CNKI's RefWorks export as a user supplied it (quoted in a public test, search index id
+# 62022036430; abstracts shortened): records without an end tag, names family name first.
+CNKI_REFWORKS = """RT Journal Article
+SR 1
+A1 Sharma Ashutosh;Georgi Mikhail;Tregubenko Maxim;Tselykh Alexey;Tselykh Alexander
+T1 Enabling Smart Agriculture by Implementing Artificial Intelligence and Embedded Sensing
+JF Computers & Industrial Engineering
+YR 2022
+IS prepublish
+OP 107936-
+AB The increasing demand of smart agriculture has led to the significant growth.
+SN 0360-8352
+DS CNKI
+LK https://link.cnki.net/doi/10.1016/J.CIE.2022.107936
+DO 10.1016/J.CIE.2022.107936
+
+RT Journal Article
+SR 1
+A1 康春鹏
+AD 农业农村部信息中心;
+T1 智慧农业建设的时代方位、突出亮点和问题建议
+JF 农村工作通讯
+YR 2022
+IS 02
+vo
+OP 23-25
+SN 0546-9503
+CN 11-1617/F
+DS CNKI
+LK https://kns.cnki.net/kcms2/article/abstract?v=xxx
+""".replace("\nvo\n", "\nvo \n")  # an empty volume, as CNKI writes it
+
+
+def test_refworks_tagged_records_are_entries_with_their_doi(tmp_path):
+    doc = extract_document(write(tmp_path, "CNKI-export.txt", CNKI_REFWORKS))
+    assert works_of(doc) == canonical([{"role": "reference", "doi": "10.1016/j.cie.2022.107936"}])
+    assert [e.text for e in doc.references] == [
+        "Sharma A, Georgi M, Tregubenko M, Tselykh A, Tselykh A (2022). Enabling Smart "
+        "Agriculture by Implementing Artificial Intelligence and Embedded Sensing. Computers & "
+        "Industrial Engineering: 107936-.",
+        "康春鹏 (2022). 智慧农业建设的时代方位、突出亮点和问题建议. 农村工作通讯: 23-25.",
+    ]
+    assert [[i.value for i in e.ids] for e in doc.references] == [["10.1016/j.cie.2022.107936"], []]
+
+
+def test_refworks_names_without_cnki_are_given_name_first(tmp_path):
+    # citation-js/plugin-refworks README's input (MIT)
+    text = (
+        "RT Journal Article\nSR Electronic(1)\nA1 Lars G. Willighagen\nJF PeerJ Computer Science\n"
+        "A2 Silvio Peroni\nVO 5\nYR 2019\nFD august 12\nSP e214\nT1 Citation.js: a "
+        "format-independent, modular bibliography tool for the browser and command line\n"
+    )
+    doc = extract_document(write(tmp_path, "export.txt", text))
+    (entry,) = doc.references
+    assert entry.text == (
+        "Willighagen LG (2019). Citation.js: a format-independent, modular bibliography tool for "
+        "the browser and command line. PeerJ Computer Science 5: e214."
+    )
