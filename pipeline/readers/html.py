@@ -73,6 +73,7 @@ class _Html(HTMLParser):
         # Open <li>s: [its list depth, part of the item around it, words of its own so far]
         self.items: list[list] = []
         self.heading = False
+        self.inline_heads = 0  # open headings read as words of the entry around them
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -149,6 +150,9 @@ class _Html(HTMLParser):
             self.out.synth("\n\n" + MARK + "end\n\n")
         elif tag == "meta":
             self._meta(attrs)
+        elif tag in _HEADING_TAGS and self._in_item_words():
+            self.inline_heads += 1
+            self.out.space()
         elif tag in _HEADING_TAGS:
             self.out.synth("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
             self.heading = True
@@ -168,11 +172,21 @@ class _Html(HTMLParser):
             self.out.space()
         elif tag == "head":
             self.out.synth("\n\n" + MARK + "end\n\n")
+        elif tag in _HEADING_TAGS and self.inline_heads:
+            self.inline_heads -= 1
+            self.out.space()
         elif tag in _HEADING_TAGS:
             self.heading = False
             self._boundary()
         else:
             self._block(tag, opening=False)
+
+    def _in_item_words(self) -> bool:
+        """A heading inside a list item that has printed words of its own is words of that
+        item: ScienceDirect sets each reference's journal in an ``<h3>`` after its authors
+        (``<li>V.E. Bondybey et al. <h3>Chem. Phys. Lett.</h3> (1983)</li>``). A heading first
+        in its item ("<li><h3>2020</h3><ul>…", a publication list's year) is still a heading."""
+        return bool(self.items) and self.items[-1][2] > 0
 
     def _block(self, tag: str, *, opening: bool) -> None:
         if tag in _LIST_TAGS:
@@ -216,6 +230,7 @@ class _Html(HTMLParser):
         else:
             part = bool(items) and items.pop()[1]
             self.entry = max(self.entry - 1, 0)
+            self.inline_heads = 0  # a heading left open in the item ends with it
         if part:
             self.out.space()
         else:

@@ -331,6 +331,27 @@ def test_html_list_items_under_a_heading_word_or_left_open_are_entries_each(tmp_
     ]
 
 
+def test_a_heading_inside_a_reference_after_its_words_is_words_of_that_entry(tmp_path):
+    # ScienceDirect (papis tests/downloaders/resources/ScienceDirect_S0009261497040141.html):
+    # each reference sets its journal in an <h3> after its authors. A heading first in its
+    # item (a publication list's year) is still a heading.
+    path = tmp_path / "sciencedirect.html"
+    path.write_text(
+        '<h2>References</h2><ul><li class="bib-reference"><span>V.E. Bondybey</span>'
+        '<em> et al.</em><div><h3 class="title">Chem. Phys. Lett.</h3></div><div>(1983)</div>'
+        '</li><li class="bib-reference"><span>K. Hirao</span><div><h3 class="title">'
+        "Chem. Phys. Lett.</h3></div><div>(1992)</div></li></ul>"
+        "<ul><li><h3>2021</h3><ul><li>Roe R. A long study title. Science. doi:10.1000/c</li>"
+        "</ul></li></ul>"
+    )
+    doc = extract_document(str(path))
+    assert [(e.text, e.section) for e in doc.references] == [
+        ("V.E. Bondybey et al. Chem. Phys. Lett. (1983)", "References"),
+        ("K. Hirao Chem. Phys. Lett. (1992)", "References"),
+        ("Roe R. A long study title. Science. doi:10.1000/c", "2021"),
+    ]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
