@@ -30,6 +30,8 @@ _LIST_TAGS = frozenset({"ul", "ol", "menu"})
 # works.
 _OWN_WORDS = 4
 _HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
+# HTML sectioning elements: a heading inside one heads only what is inside it.
+_SECTIONING = frozenset({"section", "article", "aside", "nav"})
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
 _META_SCHEMES = {
     "citation_doi": "doi",
@@ -74,6 +76,7 @@ class _Html(HTMLParser):
         self.items: list[list] = []
         self.heading = False
         self.inline_heads = 0  # open headings read as words of the entry around them
+        self.scopes: list[bool] = []  # open sectioning elements: whether each marked its scope
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -189,6 +192,8 @@ class _Html(HTMLParser):
         return bool(self.items) and self.items[-1][2] > 0
 
     def _block(self, tag: str, *, opening: bool) -> None:
+        if tag in _SECTIONING:
+            self._scope(opening=opening)
         if tag in _LIST_TAGS:
             self._list(opening=opening)
         if tag == "li":
@@ -207,6 +212,19 @@ class _Html(HTMLParser):
         else:
             self.out.space()  # an inline tag still separates words
             self._maybe_cut()
+
+    def _scope(self, *, opening: bool) -> None:
+        """A sectioning element's start and end, marked so that the headings inside it end
+        with it; not inside an entry or a heading (a mark would cut them)."""
+        if opening:
+            marked = not (self.entry or self.heading)
+            self.scopes.append(marked)
+            if marked:
+                self._boundary()
+                self.out.synth(MARK + "scope\n\n")
+        elif self.scopes and self.scopes.pop() and not (self.entry or self.heading):
+            self._boundary()
+            self.out.synth(MARK + "unscope\n\n")
 
     def _list(self, *, opening: bool) -> None:
         if opening:

@@ -352,6 +352,36 @@ def test_a_heading_inside_a_reference_after_its_words_is_words_of_that_entry(tmp
     ]
 
 
+def test_a_heading_inside_a_section_or_article_heads_nothing_after_it(tmp_path):
+    # PeerJ (papis tests/downloaders/resources/Fallback_peerj.html), APS: the reference list
+    # is the last <section> of the <article>; the sidebar after </article> ("Questions",
+    # "Links", "Download") is under no reference heading, so gives no entries.
+    path = tmp_path / "peerj.html"
+    path.write_text(
+        "<body><article><h1>Fish surveys</h1><section><h2>Introduction</h2><p>Text.</p>"
+        '</section><section><h2>References</h2><ul><li>Brock VE. 1954. <a href="https://'
+        'doi.org/10.2307%2F3797016">A preliminary report on a method</a>. J Wildl Manage '
+        "18(3):297-308</li></ul></section></article>"
+        '<ul class="nav"><li><a href="/questions/">Questions</a></li><li>Links</li></ul>'
+        "<div><h3>Download</h3><p>Content alert</p></div></body>"
+    )
+    doc = extract_document(str(path))
+    assert [e.text[:8] for e in doc.references] == ["Brock VE"]
+    assert [(e.section, [str(i) for i in e.ids]) for e in doc.references] == [
+        ("References", ["doi:10.2307/3797016"])
+    ]
+    # a list whose entries are each an <article> under the heading keeps them all
+    path.write_text(
+        "<h2>Bibliography</h2><article><p>Smith J. A study of things in the lab. Nature. 2020. "
+        "doi:10.1000/a</p></article><article><p>Doe A. Another study of things. Cell. 2020. "
+        "doi:10.1000/b</p></article>"
+    )
+    assert [e.text for e in extract_document(str(path)).references] == [
+        "Smith J. A study of things in the lab. Nature. 2020. doi:10.1000/a",
+        "Doe A. Another study of things. Cell. 2020. doi:10.1000/b",
+    ]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
