@@ -363,6 +363,7 @@ class _Walk:
         if self.whole:
             self.references.whole_list(self.whole)
         self.whole = None
+        self.references.drop_repeats()
         self.references.attach_links()
 
 

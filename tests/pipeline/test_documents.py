@@ -382,6 +382,40 @@ def test_a_heading_inside_a_section_or_article_heads_nothing_after_it(tmp_path):
     ]
 
 
+def test_a_reference_given_in_a_meta_tag_and_printed_on_the_page_is_one_entry(tmp_path):
+    # SpringerLink, Nature, PLOS repeat the printed list as citation_reference meta tags
+    # (papis SpringerLink_BF02727953.html): one entry per reference, the printed one, with the
+    # meta tag's ids joined (the second printed entry shows no DOI; its meta tag has one).
+    path = tmp_path / "springer.html"
+    path.write_text(
+        '<head><meta name="citation_reference" content="citation_journal_title=Phys. Rev.; '
+        "citation_author=M. D. Girardeau; citation_volume=139; citation_publication_date=1965;"
+        ' citation_doi=10.1103/PhysRev.139.B500; citation_id=CR5">'
+        '<meta name="citation_reference" content="citation_journal_title=Nuovo Cimento; '
+        "citation_author=R. Mirman; citation_volume=18 B; citation_publication_date=1973; "
+        'citation_pages=110-110; citation_doi=10.1007/BF02727953x; citation_id=CR6">'
+        '<meta name="citation_reference" content="J. W. Gibbs: Elementary Principles in '
+        'Statistical Mechanics Chap. XV (New York, N. Y., 1960).">'
+        '<meta name="citation_reference" content="citation_journal_title=Phys. Rev.; '
+        "citation_author=M. D. Girardeau; citation_volume=142; citation_publication_date=1966;"
+        ' citation_firstpage=21"></head><body>'
+        "<h2>References</h2><ol><li><p>M. D. Girardeau: Phys. Rev., 139, B 500 (1965).</p><p>"
+        '<a href="https://doi.org/10.1103%2FPhysRev.139.B500">Article</a></p></li>'
+        "<li><p>R. Mirman: Nuovo Cimento, 18 B, 110 (1973).</p></li>"
+        "<li><p>J. W. Gibbs: Elementary Principles in Statistical Mechanics Chap. XV (New "
+        "York, N. Y., 1960).</p></li><li><p>A. Landé: New Foundations of Quantum Mechanics "
+        "(Cambridge, 1965), p. 68.</p></li></ol></body>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.text[:12], e.section, [str(i) for i in e.ids]) for e in entries] == [
+        ("Phys. Rev.. ", None, []),  # another work of the same author and journal: kept
+        ("M. D. Girard", "References", ["doi:10.1103/physrev.139.b500"]),
+        ("R. Mirman: N", "References", ["doi:10.1007/bf02727953x"]),
+        ("J. W. Gibbs:", "References", []),
+        ("A. Landé: Ne", "References", []),
+    ]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
