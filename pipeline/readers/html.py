@@ -32,6 +32,10 @@ _OWN_WORDS = 4
 _HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
 # HTML sectioning elements: a heading inside one heads only what is inside it.
 _SECTIONING = frozenset({"section", "article", "aside", "nav"})
+# An item's first text, nothing but a number: the entry's number set in an element of its own
+# (eLife's <span class="ordinal">1</span>, Frontiers' <div class="References__label">), not
+# words of the reference ("2020", a year, is 4 digits).
+_ORDINAL = re.compile(r"\s*\d{1,3}\s*")
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
 _META_SCHEMES = {
     "citation_doi": "doi",
@@ -77,6 +81,7 @@ class _Html(HTMLParser):
         self.heading = False
         self.inline_heads = 0  # open headings read as words of the entry around them
         self.scopes: list[bool] = []  # open sectioning elements: whether each marked its scope
+        self.number: str | None = None  # an entry's first text so far, while it may be a number
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -144,6 +149,7 @@ class _Html(HTMLParser):
         return self.lines.offset(line) + col, line
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._end_text()
         if tag in _SKIP_TAGS:
             self.out.space()  # what comes before and after a script is never one word
             self.skip += 1
@@ -170,6 +176,7 @@ class _Html(HTMLParser):
             self.skip -= 1
 
     def handle_endtag(self, tag: str) -> None:
+        self._end_text()
         if tag in _SKIP_TAGS:  # a stray end tag too: "10.1000/</script>10" is no DOI "10.1000/10"
             self.skip = max(self.skip - 1, 0)
             self.out.space()
@@ -260,7 +267,11 @@ class _Html(HTMLParser):
         if data.isspace():  # indentation between tags: no text, and no need to map it
             self.out.space()
             return
+        if self.number is not None:  # the item's first text goes on: more of its number?
+            self.number = self.number + data if len(self.number) < 8 else None
         if self.items and self.items[-1][2] < _OWN_WORDS:  # enough words known: stop counting
+            if self.items[-1][2] == 0 and not self.items[-1][1]:
+                self.number = data  # the entry's first text: its number, if a tag ends it here
             self.items[-1][2] += len(data.split())
         src, line = self.where()
         if self.heading and "\n" in data:  # a heading stays on its "## " line
@@ -274,6 +285,14 @@ class _Html(HTMLParser):
             self.out.real(data, src, line)
         self._maybe_cut()
 
+    def _end_text(self) -> None:
+        """A tag ends the text before it: an entry's first text that is nothing but a number
+        is its number set apart ("<span>1</span>"), written as a label ("1.")."""
+        if self.number is not None:
+            if _ORDINAL.fullmatch(self.number):
+                self.out.synth(".")
+            self.number = None
+
     def handle_entityref(self, name: str) -> None:
         self._reference(f"&{name}")
 
@@ -284,6 +303,7 @@ class _Html(HTMLParser):
         # "10.1000/xyz&lt;1&gt;" is the DOI 10.1000/xyz<1>: the decoded character joins the text
         # and maps back to the whole reference, its ";" included when it has one ("&amp" too).
         if not self.skip:
+            self.number = None  # "1&nbsp;Smith": the number is no text of its own
             src, line = self.where()
             if self.rawdata.startswith(";", src - self.rawbase + len(raw)):
                 raw += ";"

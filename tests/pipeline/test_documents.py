@@ -416,6 +416,36 @@ def test_a_reference_given_in_a_meta_tag_and_printed_on_the_page_is_one_entry(tm
     ]
 
 
+def test_an_html_entrys_number_set_in_an_element_of_its_own_is_its_label(tmp_path):
+    # Frontiers (metascraper-citation's fpsyg.2014.00781 fixture): <div class=
+    # "References__label"><p>1</p></div>; eLife: <span class="ordinal">1</span>. A year first
+    # in its own element is words of the entry.
+    path = tmp_path / "frontiers.html"
+    path.write_text(
+        '<h2>REFERENCES</h2><ul class="References"><li class="References__item"><div '
+        'class="References__label"><p>1</p></div><div class="References__content"><p>Allen '
+        "C. P. G. (2014). The timing of conscious vision. J. Cogn. Neurosci. 26 1507-1518.</p>"
+        '</div></li><li><span class="ordinal">2</span><div class="reference"><a href="https:'
+        '//doi.org/10.1038/nrg2102">Network motifs: theory and experimental approaches</a> '
+        "U Alon (2007)</div></li></ul>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.label, e.text[:20]) for e in entries] == [
+        ("1", "Allen C. P. G. (2014"),
+        ("2", "https://doi.org/10.1"),
+    ]
+    path.write_text(
+        "<h2>References</h2><ul><li><span>2020</span> Smith J, Doe A. A study of things in "
+        "the lab, and of others. Nature 12: 34-56.</li><li><span>2019</span> Roe R. Another "
+        "study of things in the lab. Cell 3: 1-9.</li></ul>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.label, e.text[:10]) for e in entries] == [
+        (None, "2020 Smith"),
+        (None, "2019 Roe R"),
+    ]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
