@@ -82,6 +82,8 @@ class _Html(HTMLParser):
         self.inline_heads = 0  # open headings read as words of the entry around them
         self.scopes: list[bool] = []  # open sectioning elements: whether each marked its scope
         self.number: str | None = None  # an entry's first text so far, while it may be a number
+        self.tables = 0  # open <table>s
+        self.rows: list[list] = []  # open <tr>s: [tables open around it, counted as an entry]
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -203,8 +205,12 @@ class _Html(HTMLParser):
             self._scope(opening=opening)
         if tag in _LIST_TAGS:
             self._list(opening=opening)
+        if tag == "table":
+            self._table(opening=opening)
         if tag == "li":
             self._item(opening=opening)
+        elif tag == "tr":
+            self._row(opening=opening)
         elif tag in _ENTRY_TAGS:
             self.entry = max(self.entry + (1 if opening else -1), 0)
             self._boundary()
@@ -232,6 +238,33 @@ class _Html(HTMLParser):
         elif self.scopes and self.scopes.pop() and not (self.entry or self.heading):
             self._boundary()
             self.out.synth(MARK + "unscope\n\n")
+
+    def _table(self, *, opening: bool) -> None:
+        """A table inside a row makes every row around it a layout row, no entry (a page
+        laid out in a table: its article is in a cell, its references each a <div> or <p>)."""
+        if opening:
+            for row in self.rows:
+                if row[1]:
+                    row[1] = False
+                    self.entry = max(self.entry - 1, 0)
+            self.tables += 1
+            return
+        while self.rows and self.rows[-1][0] >= self.tables:  # its rows left open
+            self._row(opening=False)
+        self.tables = max(self.tables - 1, 0)
+
+    def _row(self, *, opening: bool) -> None:
+        """A table row is one entry (a publication list's row), until a table inside it shows
+        it is layout; a row left open ends at the next row of its table."""
+        rows = self.rows
+        if opening:
+            while rows and rows[-1][0] >= self.tables:
+                self._row(opening=False)
+            rows.append([self.tables, True])
+            self.entry += 1
+        elif rows and rows.pop()[1]:
+            self.entry = max(self.entry - 1, 0)
+        self._boundary()
 
     def _list(self, *, opening: bool) -> None:
         if opening:

@@ -446,6 +446,39 @@ def test_an_html_entrys_number_set_in_an_element_of_its_own_is_its_label(tmp_pat
     ]
 
 
+def test_a_page_laid_out_in_a_table_gives_one_entry_per_reference_block(tmp_path):
+    # ScienceDirect 2010 (pyscholar tests/data/science-direct.html): the page sits in a cell
+    # of a layout table whose rows hold tables; each reference is a <div>, wrapped in the file.
+    # A row around a table is layout, no entry, so each <div> is an entry of its own.
+    path = tmp_path / "sd2010.html"
+    path.write_text(
+        "<table><tr><td><table><tr><td>Menu</td></tr></table></td><td><h3>References</h3>"
+        '<div id="ref_bib1">1. J.R. Fuchs, B.A. Nasseri and J.P. Vacanti, Tissue engineering:'
+        "\na 21st century solution to surgical reconstruction. <i>Ann Thorac Surg</i> 72 (2001)"
+        '</div><div id="ref_bib2">2. G.J.M. Cabrita, B.S. Ferreira, C. Lobato da Silva, G.\n'
+        "Almeida-Porada and J.M.S. Cabral, Hematopoietic stem cells: from the bone to the "
+        'bioreactor. <a href="https://doi.org/10.1016/S0167-7799(03)00076-3">Trends '
+        "Biotechnol</a> 21 (2003)</div></td></tr></table>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.label, e.text[:12], [str(i) for i in e.ids]) for e in entries] == [
+        ("1", "J.R. Fuchs, ", []),
+        ("2", "G.J.M. Cabri", ["doi:10.1016/s0167-7799(03)00076-3"]),
+    ]
+    # a table of works, rows left open too: one entry per row, its paragraphs one line
+    path.write_text(
+        "<h2>Publications</h2><h3>References</h3><table><tr><td>1</td><td><p>Smith J, Doe A. "
+        "A study of things in the lab.</p><p>Nature 12: 3-4. doi:10.1000/a</p></td>"
+        "<tr><td>2</td><td><p>Roe R. Another study of things in the lab.</p><p>Cell 5: 6-7. "
+        "doi:10.1000/b</p></td></table>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.text[-13:], [i.value for i in e.ids]) for e in entries] == [
+        ("doi:10.1000/a", ["10.1000/a"]),
+        ("doi:10.1000/b", ["10.1000/b"]),
+    ]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
