@@ -58,7 +58,7 @@ _DOI_URL_TAIL = re.compile(
     r"(?:[?#].*|&(?:[A-Za-z_]+=.*)?"
     r"|/(?:abstract|full|pdf|epdf|pdfdirect|fulltext|full-text|html|summary|references|meta"
     r"|figures|suppinfo|citedby|issuetoc|toc|tables|info|metrics|epub)/?"
-    r"|\.full(?:\.pdf)?|\.abstract|\.pdf)$",
+    r"|\.full(?:\.pdf)?|\.abstract|\.short|\.pdf)$",
     re.IGNORECASE,
 )
 # Anything that might need more than stripping trailing punctuation: brackets, URL syntax, a

@@ -47,6 +47,13 @@ _META_SCHEMES = {
     "prism.doi": "doi",
     "bepress_citation_doi": "doi",
     "doi": "doi",  # <meta name="DOI" …>; D-Lib: <meta id="DOI" content="10.1045/…">
+    # The page's own addresses, often holding its DOI (Semantic Scholar prints its DOI only as
+    # citation_pdf_url "https://doi.org/10.1177/…"; APS, IOP, Springer, bioRxiv in their paths)
+    "citation_pdf_url": None,
+    "citation_fulltext_html_url": None,
+    "citation_abstract_html_url": None,
+    "citation_public_url": None,
+    "og:url": None,
 }
 _ATTR = re.compile(
     r"""(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'>]+))"""

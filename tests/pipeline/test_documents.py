@@ -496,6 +496,23 @@ def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     assert {m.role for m in doc.mentions} == {"subject"}
 
 
+def test_the_pages_own_addresses_in_its_meta_tags_name_the_page_itself(tmp_path):
+    # Semantic Scholar (metascraper-semanticscholar's crosswalk.html fixture) gives its DOI only
+    # as citation_pdf_url; APS, IOP, Springer, bioRxiv print it in og:url and the *_url tags.
+    path = tmp_path / "s2.html"
+    path.write_text(
+        '<head><meta name="citation_title" content="Where the Crosswalk Ends">'
+        '<meta name="citation_pdf_url" content="https://doi.org/10.1177/23998083221081530">'
+        '<meta property="og:url" content="https://journals.aps.org/prx/abstract/10.1103/'
+        'PhysRevX.12.041027"></head><body><h2>70 References</h2></body>'
+    )
+    mentions = extract_document(str(path)).mentions
+    assert {(m.value, m.role) for m in mentions} == {
+        ("10.1177/23998083221081530", "subject"),
+        ("10.1103/physrevx.12.041027", "subject"),
+    }
+
+
 def test_a_meta_tag_named_or_identified_doi_names_the_page_itself(tmp_path):
     # D-Lib Magazine's article pages: <meta id="DOI" content="10.1045/...">, no citation_doi.
     path = tmp_path / "dlib.html"

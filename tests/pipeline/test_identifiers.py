@@ -30,6 +30,12 @@ def pairs(text: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 
 FIND_CASES = [
+    # Project Euclid's abstract view: ".short", like HighWire's ".full" and ".abstract"
+    (
+        "https://projecteuclid.org/journals/duke-mathematical-journal/volume-164/issue-13/"
+        "Delocalization/10.1215/00127094-3129809.short",
+        [("doi", "10.1215/00127094-3129809")],
+    ),
     # an apostrophe inside a word is part of the DOI; a closing quote is not
     ("doi:10.1234/o'neil.2020 (Crossref)", [("doi", "10.1234/o'neil.2020")]),
     ("cited as '10.1000/abc'.", [("doi", "10.1000/abc")]),
