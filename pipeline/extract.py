@@ -70,6 +70,7 @@ class _Walk:
         self.sections: list[tuple[int, str | None, str | None]] = []  # (level, title, role)
         # ``sections`` as each open HTML sectioning element (<section>, <article>) found them
         self.scopes: list[list[tuple[int, str | None, str | None]]] = []
+        self.deep_scopes = 0  # sectioning elements open beyond _MAX_SCOPES
         # Whether a heading (level > 0) of ``sections`` made ``reference``: kept as sections
         # change (heading, mark), not searched for at every event.
         self.in_references = False
@@ -130,10 +131,15 @@ class _Walk:
         sectioning element: the headings inside it end with it) or "end" (back to the
         document's own headings)."""
         if name == "scope":
-            self.scopes.append(list(self.sections))
+            if len(self.scopes) < _MAX_SCOPES:
+                self.scopes.append(list(self.sections))
+            else:  # a page nesting thousands of sections: the deepest ones bound nothing
+                self.deep_scopes += 1
             return
         if name == "unscope":
-            if self.scopes:
+            if self.deep_scopes:
+                self.deep_scopes -= 1
+            elif self.scopes:
                 self._restore(self.scopes.pop())
             return
         if name == "link":
@@ -404,6 +410,7 @@ WHOLE_LIST_CHARS = 2 * 1024 * 1024
 
 # What a component DOI adds to its article's DOI after a ".": "001" (eLife), "g001", "t002",
 # "s001", "sd001" (PLOS figures, tables, supplements), "mmc1".
+_MAX_SCOPES = 512  # nested HTML sectioning elements whose sections are kept
 _COMPONENT = re.compile(r"[a-z]{0,6}\d{1,5}")
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
 # Funder Registry DOIs (Crossref's 10.13039 prefix) name funders, never works.

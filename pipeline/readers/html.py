@@ -250,10 +250,11 @@ class _Html(HTMLParser):
         """A table inside a row makes every row around it a layout row, no entry (a page
         laid out in a table: its article is in a cell, its references each a <div> or <p>)."""
         if opening:
-            for row in self.rows:
-                if row[1]:
-                    row[1] = False
-                    self.entry = max(self.entry - 1, 0)
+            for row in reversed(self.rows):  # rows below a layout row are layout rows already
+                if not row[1]:
+                    break
+                row[1] = False
+                self.entry = max(self.entry - 1, 0)
             self.tables += 1
             return
         while self.rows and self.rows[-1][0] >= self.tables:  # its rows left open
