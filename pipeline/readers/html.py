@@ -36,6 +36,7 @@ _SECTIONING = frozenset({"section", "article", "aside", "nav"})
 # (eLife's <span class="ordinal">1</span>, Frontiers' <div class="References__label">), not
 # words of the reference ("2020", a year, is 4 digits).
 _ORDINAL = re.compile(r"\s*\d{1,3}\s*")
+_MAX_HEADING_LINKS = 64  # link targets of one heading held to write after it; more go inline
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
 _META_SCHEMES = {
     "citation_doi": "doi",
@@ -90,6 +91,7 @@ class _Html(HTMLParser):
         self.scopes: list[bool] = []  # open sectioning elements: whether each marked its scope
         self.number: str | None = None  # an entry's first text so far, while it may be a number
         self.tables = 0  # open <table>s
+        self.heading_links: list[tuple[str, int, int]] = []  # the open heading's link targets
         self.rows: list[list] = []  # open <tr>s: [tables open around it, counted as an entry]
         self.ready: list[Piece] = []
         self.rawbase = 0
@@ -133,6 +135,8 @@ class _Html(HTMLParser):
             self.updatepos(0, len(self.rawdata))
             self.rawdata = ""
         super().close()
+        self._boundary()
+        self._heading_links()  # of a heading never closed
 
     def _boundary(self) -> None:
         """A blank line: the end of an entry, and a place where a piece may end."""
@@ -197,6 +201,7 @@ class _Html(HTMLParser):
         elif tag in _HEADING_TAGS:
             self.heading = False
             self._boundary()
+            self._heading_links()
         else:
             self._block(tag, opening=False)
 
@@ -395,9 +400,27 @@ class _Html(HTMLParser):
         scheme = _SCHEME.match(value)
         if value.startswith("#") or (scheme and scheme.group(1).lower() not in _WEB_SCHEMES):
             return
+        if self.heading and len(self.heading_links) < _MAX_HEADING_LINKS:
+            self.heading_links.append(found)  # written after the heading: no words of its title
+            return
         self.out.synth(" ")
         self._unescaped(*found)
         self.out.synth(" ")
+
+    def _heading_links(self) -> None:
+        """The link targets of the heading just ended, one a line between link marks (as the
+        DOCX reader writes a paragraph's): their ids are found, with the role of the heading's
+        section, and its title is only its words ("References", not "References [ /w/index.
+        php?…&action=edit edit ]"; "Citing Articles", not "/prx/cited-by/10.1103/… Citing
+        Articles")."""
+        if not self.heading_links:
+            return
+        self.out.synth(MARK + "link\n")
+        for found in self.heading_links:
+            self._unescaped(*found)
+            self.out.synth("\n")
+        self.out.synth(MARK + "unlink\n\n")
+        self.heading_links.clear()
 
     def _attribute(self, name: str, *, lead: str, tail: str) -> None:
         found = self._attribute_value(name)

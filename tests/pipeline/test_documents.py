@@ -479,6 +479,30 @@ def test_a_page_laid_out_in_a_table_gives_one_entry_per_reference_block(tmp_path
     ]
 
 
+def test_an_html_headings_links_and_bracketed_tail_are_no_words_of_its_title(tmp_path):
+    # Wikipedia (readability's wikipedia.html, the Mozilla article): "References" carries its
+    # edit link, "[edit]"; the heading was "References [ /w/index.php?…&action=edit edit ]", no
+    # reference heading, so none of its 72 references were entries. ScienceDirect's "Cited by"
+    # list titles each citing work with a link to its DOI: still found, under that heading.
+    path = tmp_path / "wikipedia.html"
+    path.write_text(
+        '<h2><span class="mw-headline" id="References">References</span><span class="mw-'
+        'editsection">[<a href="/w/index.php?title=Mozilla&amp;action=edit&amp;section=35">'
+        'edit</a>]</span></h2><ol class="references"><li id="cite_note-1"><span class="mw-'
+        'cite-backlink"><a href="#cite_ref-1">^</a></span> Payment, S. (2007). Marc Andreessen '
+        "and Jim Clark: The Founders of Netscape. Rosen Publishing Group.</li></ol>"
+        '<h2>Cited by (15)</h2><h3><a href="https://doi.org/10.1063/1.477391">Efficient '
+        "algorithms</a></h3><p>2020, Journal of Chemical Physics</p>"
+    )
+    doc = extract_document(str(path))
+    assert [(e.section, e.text[:18]) for e in doc.references] == [
+        ("References [ edit ]", "^ Payment, S. (200")
+    ]
+    assert [(m.value, m.role, m.section) for m in doc.mentions] == [
+        ("10.1063/1.477391", "citing", "link")
+    ]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
