@@ -135,8 +135,9 @@ class _Html(HTMLParser):
             self.updatepos(0, len(self.rawdata))
             self.rawdata = ""
         super().close()
-        self._boundary()
-        self._heading_links()  # of a heading never closed
+        if self.heading_links:  # of a heading never closed
+            self.out.synth("\n\n")
+            self._heading_links()
 
     def _boundary(self) -> None:
         """A blank line: the end of an entry, and a place where a piece may end."""
@@ -486,5 +487,6 @@ def read_html(chars: Iterable[str]) -> Iterator[Piece]:
     for block in chars:
         yield from parser.feed_block(block)
     parser.close()
+    yield from parser.ready  # cut while the parser flushed what it still held
     if parser.out.size:
         yield parser.out.take()

@@ -501,6 +501,9 @@ def test_an_html_headings_links_and_bracketed_tail_are_no_words_of_its_title(tmp
     assert [(m.value, m.role, m.section) for m in doc.mentions] == [
         ("10.1063/1.477391", "citing", "link")
     ]
+    # a heading never closed still gives its links' ids, at the end
+    path.write_text('<p>Text.</p><h2>See <a href="https://doi.org/10.1000/x">this</a>')
+    assert [m.value for m in extract_document(str(path)).mentions] == ["10.1000/x"]
 
 
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
