@@ -68,6 +68,9 @@ class _Walk:
         self.path = path
         self.layout = layout
         self.sections: list[tuple[int, str | None, str | None]] = []  # (level, title, role)
+        # ``sections`` as each open HTML sectioning element (<section>, <article>) found them
+        self.scopes: list[list[tuple[int, str | None, str | None]]] = []
+        self.deep_scopes = 0  # sectioning elements open beyond _MAX_SCOPES
         # Whether a heading (level > 0) of ``sections`` made ``reference``: kept as sections
         # change (heading, mark), not searched for at every event.
         self.in_references = False
@@ -124,8 +127,21 @@ class _Walk:
         citation_reference meta tag or a JATS ref-list; "citing", "mention"), "record" (the
         subject of the next record of a many-record file: a new subject work), "link" / "unlink"
         (link targets: section 'link', the role around them kept), "aside" / "unaside" (the
-        subject inside another section: a PDF's running head) or "end" (back to the document's
-        own headings)."""
+        subject inside another section: a PDF's running head), "scope" / "unscope" (an HTML
+        sectioning element: the headings inside it end with it) or "end" (back to the
+        document's own headings)."""
+        if name == "scope":
+            if len(self.scopes) < _MAX_SCOPES:
+                self.scopes.append(list(self.sections))
+            else:  # a page nesting thousands of sections: the deepest ones bound nothing
+                self.deep_scopes += 1
+            return
+        if name == "unscope":
+            if self.deep_scopes:
+                self.deep_scopes -= 1
+            elif self.scopes:
+                self._restore(self.scopes.pop())
+            return
         if name == "link":
             self.sections.append((99, "link", None))
         elif name == "aside":  # a PDF's running head or citation box inside any section
@@ -146,6 +162,16 @@ class _Walk:
         else:
             self.sections = []
             self.in_references = False
+        self._settle()
+
+    def _restore(self, sections: list[tuple[int, str | None, str | None]]) -> None:
+        """The sections as they were before a sectioning element that has just ended: a
+        heading inside it (PeerJ's "References" in its <article>) is no heading of what comes
+        after it (the sidebar's "Questions", "Links")."""
+        if sections == self.sections:
+            return
+        self.sections = list(sections)
+        self.in_references = any(lv and r == "reference" for lv, _, r in sections)
         self._settle()
 
     def _settle(self) -> None:
@@ -213,6 +239,9 @@ class _Walk:
                 return
             self.mark(name)
         now = self.reading_references()
+        if piece is not None and kind == "mark" and before == now and self.ref_start is not None:
+            self.references.text(piece, self.ref_start, m.start())  # the mark is no entry's text
+            self.ref_start = m.end()
         # A reference heading after another ("Notes and references" over a Word file's
         # footnotes, then over its endnotes) starts a list of its own: its line is no entry.
         again = before and now and kind != "mark" and self.sections[-1] is not top
@@ -340,6 +369,7 @@ class _Walk:
         if self.whole:
             self.references.whole_list(self.whole)
         self.whole = None
+        self.references.drop_repeats()
         self.references.attach_links()
 
 
@@ -380,6 +410,7 @@ WHOLE_LIST_CHARS = 2 * 1024 * 1024
 
 # What a component DOI adds to its article's DOI after a ".": "001" (eLife), "g001", "t002",
 # "s001", "sd001" (PLOS figures, tables, supplements), "mmc1".
+_MAX_SCOPES = 512  # nested HTML sectioning elements whose sections are kept
 _COMPONENT = re.compile(r"[a-z]{0,6}\d{1,5}")
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
 # Funder Registry DOIs (Crossref's 10.13039 prefix) name funders, never works.

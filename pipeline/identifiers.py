@@ -59,12 +59,15 @@ _DOI_URL_TAIL = re.compile(
     r"(?:[?#].*|&(?:[A-Za-z_]+=.*)?|/suppl_file/.*"
     r"|/(?:abstract|full|pdf|epdf|pdfdirect|fulltext|full-text|html|summary|references|meta"
     r"|figures|suppinfo|citedby|issuetoc|toc|tables|info|metrics|epub)/?"
-    r"|\.full(?:\.pdf)?|\.abstract|\.pdf)$",
+    # a citation export of the page (Frontiers /bibTex, /endNote, /xml/nlm) or its supplement
+    # files (Springer Nature's .../art%3A10.1038%2Fs41586-…/MediaObjects/…_ESM.mp4)
+    r"|/(?:bibtex|endnote|ris|refworks|reference|text|xml)(?:/nlm)?/?|/MediaObjects/[^/]*"
+    r"|\.full(?:\.pdf)?|\.abstract|\.short|\.pdf)$",
     re.IGNORECASE,
 )
 # Anything that might need more than stripping trailing punctuation: brackets, URL syntax, a
 # word at the end that could be a publisher's path (/abstract, .pdf).
-_SUSPECT = re.compile(r"[()\[\]{}<>?#&%\\]|[/.][A-Za-z-]+/?[.,;:!?]*$")
+_SUSPECT = re.compile(r"[()\[\]{}<>?#&%\\]|[/.][A-Za-z-]+/?[.,;:!?]*$|(?i:/mediaobjects/)")
 # A TeX escape inside a DOI, as BibTeX files (DBLP: "10.1007/11880561\_13", Better BibTeX:
 # "\%3C") and Markdown print "_", "%", "&", "#" and "$": the DOI has the character alone.
 _TEX_ESCAPE = re.compile(r"\\([_%&#$])")

@@ -18,7 +18,7 @@ from operator import itemgetter
 
 from pipeline.readers.base import EntryMark, LinkMark, Piece
 from pipeline.record_maker import maker
-from pipeline.records import MENTION_ROW, Identifier, ReferenceEntry
+from pipeline.records import MENTION_ROW, Identifier, ReferenceEntry, fold_text
 from pipeline.segment import entry_text, is_reference_list, split_entries
 
 __all__ = ["MAX_SECTION_CHARS", "ReferenceList"]
@@ -70,6 +70,7 @@ class ReferenceList:
         self._section: str | None = None
         self._where = _Where()
         self._links: list[LinkMark] = []
+        self._marked: list[int] = []  # indexes in ``entries`` of the entries readers marked
 
     # -- structured entries ----------------------------------------------------------------
 
@@ -93,7 +94,9 @@ class ReferenceList:
                 cited.append(
                     (self._where(piece, mark.cited[0])[0], _where_end(piece, mark.cited[1]))
                 )
+        first = len(self.entries)
         self._add(found, _outside(mentions, cited) if cited else mentions)
+        self._marked.extend(range(first, len(self.entries)))
 
     # -- flowing text ------------------------------------------------------------------------
 
@@ -165,6 +168,46 @@ class ReferenceList:
             self.text(p, 0, len(p.text))
         self.close()
 
+    # -- one reference given twice ------------------------------------------------------------
+
+    def drop_repeats(self) -> None:
+        """A page that prints its reference list and repeats it in ``citation_reference`` meta
+        tags (Springer, Nature, PLOS) gives each reference twice: a marked entry that a printed
+        entry repeats (one identifier in common, or nearly all of its words) is dropped, its
+        identifiers joining the printed one's (the printed entry has the page's line and
+        links)."""
+        if not self._marked or len(self._marked) == len(self.entries):
+            return
+        marked = set(self._marked)
+        printed = [k for k in range(len(self.entries)) if k not in marked]
+        by_id: dict[Identifier, int] = {}
+        by_word: dict[str, list[int]] = {}
+        words: dict[int, set[str]] = {}
+        for k in printed:
+            for i in self.entries[k].ids:
+                by_id.setdefault(i, k)
+            words[k] = set(fold_text(self.entries[k].text).split())
+            for w in words[k]:
+                if len(w) >= _KEY_WORD and w.isalpha():
+                    by_word.setdefault(w, []).append(k)
+        extra: dict[int, list[Identifier]] = {}
+        dropped = set()
+        for k in self._marked:
+            entry = self.entries[k]
+            twin = next((by_id[i] for i in entry.ids if i in by_id), None)
+            if twin is None:  # its words, not those of its ids (which the printed one lacks)
+                mine = set(fold_text(entry.text).split())
+                mine.difference_update(*(fold_text(i.value).split() for i in entry.ids))
+                twin = _same_words(mine, by_word, words)
+            if twin is not None:
+                dropped.add(k)
+                extra.setdefault(twin, []).extend(entry.ids)
+        for k, ids in extra.items():
+            entry = self.entries[k]
+            self.entries[k] = replace(entry, ids=tuple(dict.fromkeys((*entry.ids, *ids))))
+        self.entries = [e for k, e in enumerate(self.entries) if k not in dropped]
+        self._marked = []
+
     # -- link annotations --------------------------------------------------------------------
 
     def add_links(self, links: tuple[LinkMark, ...]) -> None:
@@ -226,6 +269,26 @@ def _by_start(mentions: list[tuple]) -> tuple[list[tuple], list[int]]:
 def _ids_between(ms: list[tuple], starts: list[int], a: int, b: int) -> list[Identifier]:
     """The identifiers of the mention rows ``ms`` (by :func:`_by_start`) that start in [a, b)."""
     return [_identifier(m[:2]) for m in ms[bisect_left(starts, a) : bisect_left(starts, b)]]
+
+
+_KEY_WORD = 4  # letters of a word that may pick the printed entries a marked one may repeat
+_SAME_WORDS = 0.8  # share of a marked entry's words a printed entry repeating it prints
+_MIN_WORDS = 3  # fewer words than this ("(1983)") repeat nothing
+_MAX_TWINS = 64  # printed entries compared with one marked entry, at most
+
+
+def _same_words(
+    mine: set[str], by_word: dict[str, list[int]], words: dict[int, set[str]]
+) -> int | None:
+    """The printed entry that prints nearly all of ``mine`` (a marked entry's folded words),
+    among those holding its rarest long word; None when there is none."""
+    if len(mine) < _MIN_WORDS:
+        return None
+    keys = [by_word[w] for w in mine if w in by_word]
+    if not keys:
+        return None
+    need = _SAME_WORDS * len(mine)
+    return next((k for k in min(keys, key=len)[:_MAX_TWINS] if len(mine & words[k]) >= need), None)
 
 
 def _cited(mentions: list[tuple]) -> list[tuple]:

@@ -119,6 +119,9 @@ _KNOWN = {phrase: role or None for role, phrases in _ROLE_HEADINGS.items() for p
 # "1. Introduction", "## References", "References (25)", "Cited by 12 articles", "REFERENCES:"
 _NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|[\s:*_=.-]+$|\(\d+\)|\b\d+\b")
 _GENERIC = re.compile(r"[A-Z][^\d.,;:!?]{0,59}")
+# A bracketed tail of a heading is page furniture, not its title: Wikipedia's "References
+# [ edit ]" (the edit link, its target written into the text), "Notes [show]".
+_BRACKETED_TAIL = re.compile(r"\s*\[[^\[\]]*\]\s*$")
 
 
 def heading_role(title: str) -> tuple[bool, str | None]:
@@ -126,6 +129,10 @@ def heading_role(title: str) -> tuple[bool, str | None]:
     key = title.lower().strip(" \t\r:.")
     if key in _KNOWN:  # the common case: one dict lookup
         return True, _KNOWN[key]
+    if key.endswith("]") and "[" in key:
+        key = _BRACKETED_TAIL.sub("", key).strip(" \t\r:.")
+        if key in _KNOWN:
+            return True, _KNOWN[key]
     if key[:1].isalpha() and key[-1:] != ")" and not key.startswith("cited by"):
         return False, None  # nothing _NOISE could remove
     key = " ".join(_NOISE.sub(" ", key).split())

@@ -30,6 +30,13 @@ _LIST_TAGS = frozenset({"ul", "ol", "menu"})
 # works.
 _OWN_WORDS = 4
 _HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
+# HTML sectioning elements: a heading inside one heads only what is inside it.
+_SECTIONING = frozenset({"section", "article", "aside", "nav"})
+# An item's first text, nothing but a number: the entry's number set in an element of its own
+# (eLife's <span class="ordinal">1</span>, Frontiers' <div class="References__label">), not
+# words of the reference ("2020", a year, is 4 digits).
+_ORDINAL = re.compile(r"\s*\d{1,3}\s*")
+_MAX_HEADING_LINKS = 64  # link targets of one heading held to write after it; more go inline
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg"})
 _META_SCHEMES = {
     "citation_doi": "doi",
@@ -41,6 +48,13 @@ _META_SCHEMES = {
     "prism.doi": "doi",
     "bepress_citation_doi": "doi",
     "doi": "doi",  # <meta name="DOI" …>; D-Lib: <meta id="DOI" content="10.1045/…">
+    # The page's own addresses, often holding its DOI (Semantic Scholar prints its DOI only as
+    # citation_pdf_url "https://doi.org/10.1177/…"; APS, IOP, Springer, bioRxiv in their paths)
+    "citation_pdf_url": None,
+    "citation_fulltext_html_url": None,
+    "citation_abstract_html_url": None,
+    "citation_public_url": None,
+    "og:url": None,
 }
 _ATTR = re.compile(
     r"""(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'>]+))"""
@@ -73,6 +87,12 @@ class _Html(HTMLParser):
         # Open <li>s: [its list depth, part of the item around it, words of its own so far]
         self.items: list[list] = []
         self.heading = False
+        self.inline_heads = 0  # open headings read as words of the entry around them
+        self.scopes: list[bool] = []  # open sectioning elements: whether each marked its scope
+        self.number: str | None = None  # an entry's first text so far, while it may be a number
+        self.tables = 0  # open <table>s
+        self.heading_links: list[tuple[str, int, int]] = []  # the open heading's link targets
+        self.rows: list[list] = []  # open <tr>s: [tables open around it, counted as an entry]
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -115,6 +135,9 @@ class _Html(HTMLParser):
             self.updatepos(0, len(self.rawdata))
             self.rawdata = ""
         super().close()
+        if self.heading_links:  # of a heading never closed
+            self.out.synth("\n\n")
+            self._heading_links()
 
     def _boundary(self) -> None:
         """A blank line: the end of an entry, and a place where a piece may end."""
@@ -140,6 +163,7 @@ class _Html(HTMLParser):
         return self.lines.offset(line) + col, line
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._end_text()
         if tag in _SKIP_TAGS:
             self.out.space()  # what comes before and after a script is never one word
             self.skip += 1
@@ -149,6 +173,9 @@ class _Html(HTMLParser):
             self.out.synth("\n\n" + MARK + "end\n\n")
         elif tag == "meta":
             self._meta(attrs)
+        elif tag in _HEADING_TAGS and self._in_item_words():
+            self.inline_heads += 1
+            self.out.space()
         elif tag in _HEADING_TAGS:
             self.out.synth("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
             self.heading = True
@@ -163,22 +190,40 @@ class _Html(HTMLParser):
             self.skip -= 1
 
     def handle_endtag(self, tag: str) -> None:
+        self._end_text()
         if tag in _SKIP_TAGS:  # a stray end tag too: "10.1000/</script>10" is no DOI "10.1000/10"
             self.skip = max(self.skip - 1, 0)
             self.out.space()
         elif tag == "head":
             self.out.synth("\n\n" + MARK + "end\n\n")
+        elif tag in _HEADING_TAGS and self.inline_heads:
+            self.inline_heads -= 1
+            self.out.space()
         elif tag in _HEADING_TAGS:
             self.heading = False
             self._boundary()
+            self._heading_links()
         else:
             self._block(tag, opening=False)
 
+    def _in_item_words(self) -> bool:
+        """A heading inside a list item that has printed words of its own is words of that
+        item: ScienceDirect sets each reference's journal in an ``<h3>`` after its authors
+        (``<li>V.E. Bondybey et al. <h3>Chem. Phys. Lett.</h3> (1983)</li>``). A heading first
+        in its item ("<li><h3>2020</h3><ul>…", a publication list's year) is still a heading."""
+        return bool(self.items) and self.items[-1][2] > 0
+
     def _block(self, tag: str, *, opening: bool) -> None:
+        if tag in _SECTIONING:
+            self._scope(opening=opening)
         if tag in _LIST_TAGS:
             self._list(opening=opening)
+        if tag == "table":
+            self._table(opening=opening)
         if tag == "li":
             self._item(opening=opening)
+        elif tag == "tr":
+            self._row(opening=opening)
         elif tag in _ENTRY_TAGS:
             self.entry = max(self.entry + (1 if opening else -1), 0)
             self._boundary()
@@ -193,6 +238,47 @@ class _Html(HTMLParser):
         else:
             self.out.space()  # an inline tag still separates words
             self._maybe_cut()
+
+    def _scope(self, *, opening: bool) -> None:
+        """A sectioning element's start and end, marked so that the headings inside it end
+        with it; not inside an entry or a heading (a mark would cut them)."""
+        if opening:
+            marked = not (self.entry or self.heading)
+            self.scopes.append(marked)
+            if marked:
+                self._boundary()
+                self.out.synth(MARK + "scope\n\n")
+        elif self.scopes and self.scopes.pop() and not (self.entry or self.heading):
+            self._boundary()
+            self.out.synth(MARK + "unscope\n\n")
+
+    def _table(self, *, opening: bool) -> None:
+        """A table inside a row makes every row around it a layout row, no entry (a page
+        laid out in a table: its article is in a cell, its references each a <div> or <p>)."""
+        if opening:
+            for row in reversed(self.rows):  # rows below a layout row are layout rows already
+                if not row[1]:
+                    break
+                row[1] = False
+                self.entry = max(self.entry - 1, 0)
+            self.tables += 1
+            return
+        while self.rows and self.rows[-1][0] >= self.tables:  # its rows left open
+            self._row(opening=False)
+        self.tables = max(self.tables - 1, 0)
+
+    def _row(self, *, opening: bool) -> None:
+        """A table row is one entry (a publication list's row), until a table inside it shows
+        it is layout; a row left open ends at the next row of its table."""
+        rows = self.rows
+        if opening:
+            while rows and rows[-1][0] >= self.tables:
+                self._row(opening=False)
+            rows.append([self.tables, True])
+            self.entry += 1
+        elif rows and rows.pop()[1]:
+            self.entry = max(self.entry - 1, 0)
+        self._boundary()
 
     def _list(self, *, opening: bool) -> None:
         if opening:
@@ -216,6 +302,7 @@ class _Html(HTMLParser):
         else:
             part = bool(items) and items.pop()[1]
             self.entry = max(self.entry - 1, 0)
+            self.inline_heads = 0  # a heading left open in the item ends with it
         if part:
             self.out.space()
         else:
@@ -227,7 +314,11 @@ class _Html(HTMLParser):
         if data.isspace():  # indentation between tags: no text, and no need to map it
             self.out.space()
             return
+        if self.number is not None:  # the item's first text goes on: more of its number?
+            self.number = self.number + data if len(self.number) < 8 else None
         if self.items and self.items[-1][2] < _OWN_WORDS:  # enough words known: stop counting
+            if self.items[-1][2] == 0 and not self.items[-1][1]:
+                self.number = data  # the entry's first text: its number, if a tag ends it here
             self.items[-1][2] += len(data.split())
         src, line = self.where()
         if self.heading and "\n" in data:  # a heading stays on its "## " line
@@ -241,6 +332,14 @@ class _Html(HTMLParser):
             self.out.real(data, src, line)
         self._maybe_cut()
 
+    def _end_text(self) -> None:
+        """A tag ends the text before it: an entry's first text that is nothing but a number
+        is its number set apart ("<span>1</span>"), written as a label ("1.")."""
+        if self.number is not None:
+            if _ORDINAL.fullmatch(self.number):
+                self.out.synth(".")
+            self.number = None
+
     def handle_entityref(self, name: str) -> None:
         self._reference(f"&{name}")
 
@@ -251,6 +350,7 @@ class _Html(HTMLParser):
         # "10.1000/xyz&lt;1&gt;" is the DOI 10.1000/xyz<1>: the decoded character joins the text
         # and maps back to the whole reference, its ";" included when it has one ("&amp" too).
         if not self.skip:
+            self.number = None  # "1&nbsp;Smith": the number is no text of its own
             src, line = self.where()
             if self.rawdata.startswith(";", src - self.rawbase + len(raw)):
                 raw += ";"
@@ -301,9 +401,27 @@ class _Html(HTMLParser):
         scheme = _SCHEME.match(value)
         if value.startswith("#") or (scheme and scheme.group(1).lower() not in _WEB_SCHEMES):
             return
+        if self.heading and len(self.heading_links) < _MAX_HEADING_LINKS:
+            self.heading_links.append(found)  # written after the heading: no words of its title
+            return
         self.out.synth(" ")
         self._unescaped(*found)
         self.out.synth(" ")
+
+    def _heading_links(self) -> None:
+        """The link targets of the heading just ended, one a line between link marks (as the
+        DOCX reader writes a paragraph's): their ids are found, with the role of the heading's
+        section, and its title is only its words ("References", not "References [ /w/index.
+        php?…&action=edit edit ]"; "Citing Articles", not "/prx/cited-by/10.1103/… Citing
+        Articles")."""
+        if not self.heading_links:
+            return
+        self.out.synth(MARK + "link\n")
+        for found in self.heading_links:
+            self._unescaped(*found)
+            self.out.synth("\n")
+        self.out.synth(MARK + "unlink\n\n")
+        self.heading_links.clear()
 
     def _attribute(self, name: str, *, lead: str, tail: str) -> None:
         found = self._attribute_value(name)
@@ -369,5 +487,6 @@ def read_html(chars: Iterable[str]) -> Iterator[Piece]:
     for block in chars:
         yield from parser.feed_block(block)
     parser.close()
+    yield from parser.ready  # cut while the parser flushed what it still held
     if parser.out.size:
         yield parser.out.take()

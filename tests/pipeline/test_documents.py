@@ -351,6 +351,181 @@ def test_html_list_items_under_a_heading_word_or_left_open_are_entries_each(tmp_
     ]
 
 
+def test_a_heading_inside_a_reference_after_its_words_is_words_of_that_entry(tmp_path):
+    # ScienceDirect (papis tests/downloaders/resources/ScienceDirect_S0009261497040141.html):
+    # each reference sets its journal in an <h3> after its authors. A heading first in its
+    # item (a publication list's year) is still a heading.
+    path = tmp_path / "sciencedirect.html"
+    path.write_text(
+        '<h2>References</h2><ul><li class="bib-reference"><span>V.E. Bondybey</span>'
+        '<em> et al.</em><div><h3 class="title">Chem. Phys. Lett.</h3></div><div>(1983)</div>'
+        '</li><li class="bib-reference"><span>K. Hirao</span><div><h3 class="title">'
+        "Chem. Phys. Lett.</h3></div><div>(1992)</div></li></ul>"
+        "<ul><li><h3>2021</h3><ul><li>Roe R. A long study title. Science. doi:10.1000/c</li>"
+        "</ul></li></ul>"
+    )
+    doc = extract_document(str(path))
+    assert [(e.text, e.section) for e in doc.references] == [
+        ("V.E. Bondybey et al. Chem. Phys. Lett. (1983)", "References"),
+        ("K. Hirao Chem. Phys. Lett. (1992)", "References"),
+        ("Roe R. A long study title. Science. doi:10.1000/c", "2021"),
+    ]
+
+
+def test_a_heading_inside_a_section_or_article_heads_nothing_after_it(tmp_path):
+    # PeerJ (papis tests/downloaders/resources/Fallback_peerj.html), APS: the reference list
+    # is the last <section> of the <article>; the sidebar after </article> ("Questions",
+    # "Links", "Download") is under no reference heading, so gives no entries.
+    path = tmp_path / "peerj.html"
+    path.write_text(
+        "<body><article><h1>Fish surveys</h1><section><h2>Introduction</h2><p>Text.</p>"
+        '</section><section><h2>References</h2><ul><li>Brock VE. 1954. <a href="https://'
+        'doi.org/10.2307%2F3797016">A preliminary report on a method</a>. J Wildl Manage '
+        "18(3):297-308</li></ul></section></article>"
+        '<ul class="nav"><li><a href="/questions/">Questions</a></li><li>Links</li></ul>'
+        "<div><h3>Download</h3><p>Content alert</p></div></body>"
+    )
+    doc = extract_document(str(path))
+    assert [e.text[:8] for e in doc.references] == ["Brock VE"]
+    assert [(e.section, [str(i) for i in e.ids]) for e in doc.references] == [
+        ("References", ["doi:10.2307/3797016"])
+    ]
+    # a list whose entries are each an <article> under the heading keeps them all
+    path.write_text(
+        "<h2>Bibliography</h2><article><p>Smith J. A study of things in the lab. Nature. 2020. "
+        "doi:10.1000/a</p></article><article><p>Doe A. Another study of things. Cell. 2020. "
+        "doi:10.1000/b</p></article>"
+    )
+    assert [e.text for e in extract_document(str(path)).references] == [
+        "Smith J. A study of things in the lab. Nature. 2020. doi:10.1000/a",
+        "Doe A. Another study of things. Cell. 2020. doi:10.1000/b",
+    ]
+
+
+def test_a_reference_given_in_a_meta_tag_and_printed_on_the_page_is_one_entry(tmp_path):
+    # SpringerLink, Nature, PLOS repeat the printed list as citation_reference meta tags
+    # (papis SpringerLink_BF02727953.html): one entry per reference, the printed one, with the
+    # meta tag's ids joined (the second printed entry shows no DOI; its meta tag has one).
+    path = tmp_path / "springer.html"
+    path.write_text(
+        '<head><meta name="citation_reference" content="citation_journal_title=Phys. Rev.; '
+        "citation_author=M. D. Girardeau; citation_volume=139; citation_publication_date=1965;"
+        ' citation_doi=10.1103/PhysRev.139.B500; citation_id=CR5">'
+        '<meta name="citation_reference" content="citation_journal_title=Nuovo Cimento; '
+        "citation_author=R. Mirman; citation_volume=18 B; citation_publication_date=1973; "
+        'citation_pages=110-110; citation_doi=10.1007/BF02727953x; citation_id=CR6">'
+        '<meta name="citation_reference" content="J. W. Gibbs: Elementary Principles in '
+        'Statistical Mechanics Chap. XV (New York, N. Y., 1960).">'
+        '<meta name="citation_reference" content="citation_journal_title=Phys. Rev.; '
+        "citation_author=M. D. Girardeau; citation_volume=142; citation_publication_date=1966;"
+        ' citation_firstpage=21"></head><body>'
+        "<h2>References</h2><ol><li><p>M. D. Girardeau: Phys. Rev., 139, B 500 (1965).</p><p>"
+        '<a href="https://doi.org/10.1103%2FPhysRev.139.B500">Article</a></p></li>'
+        "<li><p>R. Mirman: Nuovo Cimento, 18 B, 110 (1973).</p></li>"
+        "<li><p>J. W. Gibbs: Elementary Principles in Statistical Mechanics Chap. XV (New "
+        "York, N. Y., 1960).</p></li><li><p>A. Landé: New Foundations of Quantum Mechanics "
+        "(Cambridge, 1965), p. 68.</p></li></ol></body>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.text[:12], e.section, [str(i) for i in e.ids]) for e in entries] == [
+        ("Phys. Rev.. ", None, []),  # another work of the same author and journal: kept
+        ("M. D. Girard", "References", ["doi:10.1103/physrev.139.b500"]),
+        ("R. Mirman: N", "References", ["doi:10.1007/bf02727953x"]),
+        ("J. W. Gibbs:", "References", []),
+        ("A. Landé: Ne", "References", []),
+    ]
+
+
+def test_an_html_entrys_number_set_in_an_element_of_its_own_is_its_label(tmp_path):
+    # Frontiers (metascraper-citation's fpsyg.2014.00781 fixture): <div class=
+    # "References__label"><p>1</p></div>; eLife: <span class="ordinal">1</span>. A year first
+    # in its own element is words of the entry.
+    path = tmp_path / "frontiers.html"
+    path.write_text(
+        '<h2>REFERENCES</h2><ul class="References"><li class="References__item"><div '
+        'class="References__label"><p>1</p></div><div class="References__content"><p>Allen '
+        "C. P. G. (2014). The timing of conscious vision. J. Cogn. Neurosci. 26 1507-1518.</p>"
+        '</div></li><li><span class="ordinal">2</span><div class="reference"><a href="https:'
+        '//doi.org/10.1038/nrg2102">Network motifs: theory and experimental approaches</a> '
+        "U Alon (2007)</div></li></ul>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.label, e.text[:20]) for e in entries] == [
+        ("1", "Allen C. P. G. (2014"),
+        ("2", "https://doi.org/10.1"),
+    ]
+    path.write_text(
+        "<h2>References</h2><ul><li><span>2020</span> Smith J, Doe A. A study of things in "
+        "the lab, and of others. Nature 12: 34-56.</li><li><span>2019</span> Roe R. Another "
+        "study of things in the lab. Cell 3: 1-9.</li></ul>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.label, e.text[:10]) for e in entries] == [
+        (None, "2020 Smith"),
+        (None, "2019 Roe R"),
+    ]
+
+
+def test_a_page_laid_out_in_a_table_gives_one_entry_per_reference_block(tmp_path):
+    # ScienceDirect 2010 (pyscholar tests/data/science-direct.html): the page sits in a cell
+    # of a layout table whose rows hold tables; each reference is a <div>, wrapped in the file.
+    # A row around a table is layout, no entry, so each <div> is an entry of its own.
+    path = tmp_path / "sd2010.html"
+    path.write_text(
+        "<table><tr><td><table><tr><td>Menu</td></tr></table></td><td><h3>References</h3>"
+        '<div id="ref_bib1">1. J.R. Fuchs, B.A. Nasseri and J.P. Vacanti, Tissue engineering:'
+        "\na 21st century solution to surgical reconstruction. <i>Ann Thorac Surg</i> 72 (2001)"
+        '</div><div id="ref_bib2">2. G.J.M. Cabrita, B.S. Ferreira, C. Lobato da Silva, G.\n'
+        "Almeida-Porada and J.M.S. Cabral, Hematopoietic stem cells: from the bone to the "
+        'bioreactor. <a href="https://doi.org/10.1016/S0167-7799(03)00076-3">Trends '
+        "Biotechnol</a> 21 (2003)</div></td></tr></table>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.label, e.text[:12], [str(i) for i in e.ids]) for e in entries] == [
+        ("1", "J.R. Fuchs, ", []),
+        ("2", "G.J.M. Cabri", ["doi:10.1016/s0167-7799(03)00076-3"]),
+    ]
+    # a table of works, rows left open too: one entry per row, its paragraphs one line
+    path.write_text(
+        "<h2>Publications</h2><h3>References</h3><table><tr><td>1</td><td><p>Smith J, Doe A. "
+        "A study of things in the lab.</p><p>Nature 12: 3-4. doi:10.1000/a</p></td>"
+        "<tr><td>2</td><td><p>Roe R. Another study of things in the lab.</p><p>Cell 5: 6-7. "
+        "doi:10.1000/b</p></td></table>"
+    )
+    entries = extract_document(str(path)).references
+    assert [(e.text[-13:], [i.value for i in e.ids]) for e in entries] == [
+        ("doi:10.1000/a", ["10.1000/a"]),
+        ("doi:10.1000/b", ["10.1000/b"]),
+    ]
+
+
+def test_an_html_headings_links_and_bracketed_tail_are_no_words_of_its_title(tmp_path):
+    # Wikipedia (readability's wikipedia.html, the Mozilla article): "References" carries its
+    # edit link, "[edit]"; the heading was "References [ /w/index.php?…&action=edit edit ]", no
+    # reference heading, so none of its 72 references were entries. ScienceDirect's "Cited by"
+    # list titles each citing work with a link to its DOI: still found, under that heading.
+    path = tmp_path / "wikipedia.html"
+    path.write_text(
+        '<h2><span class="mw-headline" id="References">References</span><span class="mw-'
+        'editsection">[<a href="/w/index.php?title=Mozilla&amp;action=edit&amp;section=35">'
+        'edit</a>]</span></h2><ol class="references"><li id="cite_note-1"><span class="mw-'
+        'cite-backlink"><a href="#cite_ref-1">^</a></span> Payment, S. (2007). Marc Andreessen '
+        "and Jim Clark: The Founders of Netscape. Rosen Publishing Group.</li></ol>"
+        '<h2>Cited by (15)</h2><h3><a href="https://doi.org/10.1063/1.477391">Efficient '
+        "algorithms</a></h3><p>2020, Journal of Chemical Physics</p>"
+    )
+    doc = extract_document(str(path))
+    assert [(e.section, e.text[:18]) for e in doc.references] == [
+        ("References [ edit ]", "^ Payment, S. (200")
+    ]
+    assert [(m.value, m.role, m.section) for m in doc.mentions] == [
+        ("10.1063/1.477391", "citing", "link")
+    ]
+    # a heading never closed still gives its links' ids, at the end
+    path.write_text('<p>Text.</p><h2>See <a href="https://doi.org/10.1000/x">this</a>')
+    assert [m.value for m in extract_document(str(path)).mentions] == ["10.1000/x"]
+
+
 def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     # PLOS: "Download PDF" and "Citation" links with the article's DOI follow the list, with
     # no heading between: they run into the last entry's text, but are the page's own.
@@ -366,6 +541,23 @@ def test_the_pages_own_doi_after_its_reference_list_is_no_entrys_id(tmp_path):
     assert doc.references[0].text.startswith("Wang Y., Cui Z.")
     assert [i for e in doc.references for i in e.ids] == []
     assert {m.role for m in doc.mentions} == {"subject"}
+
+
+def test_the_pages_own_addresses_in_its_meta_tags_name_the_page_itself(tmp_path):
+    # Semantic Scholar (metascraper-semanticscholar's crosswalk.html fixture) gives its DOI only
+    # as citation_pdf_url; APS, IOP, Springer, bioRxiv print it in og:url and the *_url tags.
+    path = tmp_path / "s2.html"
+    path.write_text(
+        '<head><meta name="citation_title" content="Where the Crosswalk Ends">'
+        '<meta name="citation_pdf_url" content="https://doi.org/10.1177/23998083221081530">'
+        '<meta property="og:url" content="https://journals.aps.org/prx/abstract/10.1103/'
+        'PhysRevX.12.041027"></head><body><h2>70 References</h2></body>'
+    )
+    mentions = extract_document(str(path)).mentions
+    assert {(m.value, m.role) for m in mentions} == {
+        ("10.1177/23998083221081530", "subject"),
+        ("10.1103/physrevx.12.041027", "subject"),
+    }
 
 
 def test_a_meta_tag_named_or_identified_doi_names_the_page_itself(tmp_path):

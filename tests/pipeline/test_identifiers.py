@@ -30,6 +30,28 @@ def pairs(text: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 
 FIND_CASES = [
+    # a page's citation export and supplement links: the path after the DOI is the publisher's
+    (
+        "https://public-pages-files-2025.frontiersin.org/journals/psychology/articles/"
+        "10.3389/fpsyg.2014.00781/bibTex",
+        [("doi", "10.3389/fpsyg.2014.00781")],
+    ),
+    (
+        "https://x.org/articles/10.3389/fpsyg.2014.00781/xml/nlm",
+        [("doi", "10.3389/fpsyg.2014.00781")],
+    ),
+    (
+        "https://media.springernature.com/original/springer-static/esm/art%3A10.1038%2F"
+        "s41586-021-03819-2/MediaObjects/41586_2021_3819_MOESM3_ESM.mp4",
+        [("doi", "10.1038/s41586-021-03819-2")],
+    ),
+    ("doi:10.1000/text.2020", [("doi", "10.1000/text.2020")]),
+    # Project Euclid's abstract view: ".short", like HighWire's ".full" and ".abstract"
+    (
+        "https://projecteuclid.org/journals/duke-mathematical-journal/volume-164/issue-13/"
+        "Delocalization/10.1215/00127094-3129809.short",
+        [("doi", "10.1215/00127094-3129809")],
+    ),
     # an apostrophe inside a word is part of the DOI; a closing quote is not
     ("doi:10.1234/o'neil.2020 (Crossref)", [("doi", "10.1234/o'neil.2020")]),
     ("cited as '10.1000/abc'.", [("doi", "10.1000/abc")]),

@@ -16,6 +16,7 @@ UTF-16 LE/BE with BOM, UTF-32 with BOM      read, no problem
 UTF-16 LE/BE without BOM                    recognised by its NUL pattern, read, no problem
 broken UTF-16 (odd length)                  read, warning: "not valid UTF-16…; … replaced"
 HTML nested 100,000 levels                  read (the parser is not recursive)
+HTML tables/sections nested 100,000 levels  read in linear time (layout rows, kept sections)
 HTML of inline markup only, no block tags   cut into pieces of bounded size and map
 HTML comment/tag/"<!" never closed          the rest is hidden (as in a browser), linear time
 HTML script/style/noscript/template/svg,    never yield identifiers (an unclosed <script>
@@ -245,6 +246,21 @@ def test_html_nested_100k_levels_is_read(tmp_path):
     doc = extract_document(_write(tmp_path / "deep.html", page.encode()))
     assert doc.problems == ()
     assert values(doc) == ["27172445", "10.1000/deep"]
+
+
+@pytest.mark.timeout(60)
+def test_html_nested_tables_and_sections_take_linear_time(tmp_path):
+    # each table demotes only the rows still counted around it, each section keeps the sections
+    # around it up to 512 levels: 100,000 of each take seconds, not hours
+    depth = 100_000
+    page = (
+        "<table><tr><td><section><h2>References</h2>" * depth
+        + "<p>Smith J. A study of things. PMID: 27172445</p>"
+        + "</section></td></tr></table>" * depth
+    )
+    doc = extract_document(_write(tmp_path / "deep.html", page.encode()))
+    assert doc.problems == ()
+    assert [(m.value, m.role) for m in doc.mentions] == [("27172445", "reference")]
 
 
 def test_html_script_style_and_comments_never_yield_identifiers(tmp_path):
