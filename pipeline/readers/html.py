@@ -17,6 +17,51 @@ from pipeline.readers.base import LABEL_AT_END, LABELS, MARK, Builder, Piece
 
 __all__ = ["LineIndex", "read_html"]
 
+# A saved page that is not the article but what a site shows in front of it: a bot check
+# (Cloudflare's "Just a moment...", a CAPTCHA), a login form, a cookie wall, an error answer. Decided by signs in
+# its markup (its title; an element's id or class, a <link> or <script> address, a script's
+# text; a password field), and only on a page of few words: an article page may carry a
+# challenge script (Cloudflare adds /cdn-cgi/challenge-platform/scripts/jsd/main.js to ordinary
+# pages), a comment form's CAPTCHA, a login box or a cookie banner beside its text.
+_FEW_WORDS = 150  # visible words outside <head>: a page with more is read as it is
+_WALLS = (  # (what the page is, signs in its title, signs in its markup), strongest first
+    (
+        "bot-check",
+        re.compile(
+            r"just a moment|attention required|checking (?:your|the) browser|verify(?:ing)? "
+            r"(?:that )?you are (?:a )?human|are you a (?:robot|human)|human verification"
+            r"|captcha|ddos-guard|one more step|security check|access denied|request blocked",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"challenge-(?:form|running|stage|error|platform/h/)|cf-browser-verification"
+            r"|cf-challenge|cf-please-wait|cf-turnstile|_cf_chl|/cdn-cgi/styles/challenges"
+            r"|captcha|ddos-guard|trk_jschal",
+            re.IGNORECASE,
+        ),
+    ),
+    ("login", re.compile(r"\b(?:log ?in|sign ?in)\b", re.IGNORECASE), None),
+    (
+        "error",  # a site's error or rate-limit answer saved as the page
+        re.compile(
+            r"too many requests|service (?:temporarily )?unavailable|down for maintenance"
+            r"|page not found|\b40[34]\b|forbidden|rate limit|bad gateway|server error",
+            re.IGNORECASE,
+        ),
+        None,
+    ),
+    (
+        "cookie-wall",
+        re.compile(r"cookie|consent", re.IGNORECASE),
+        re.compile(r"cookie|consent", re.I),
+    ),
+)
+# In a script's text or a <link>/<script> address: Cloudflare's challenge options and its
+# challenge scripts (/challenge-platform/h/…; not …/scripts/jsd/main.js, which ordinary pages
+# carry), its challenge stylesheet.
+_SCRIPT_SIGNS = ("_cf_chl_opt", "/challenge-platform/h/", "/cdn-cgi/styles/challenges")
+_ADDRESS_ATTRS = frozenset({"href", "src"})  # bot-check signs only: any page links a cookie tool
+
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
     "figure footer form header hr li main nav ol p pre section summary table tbody td tfoot th "
@@ -70,6 +115,66 @@ _META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
 _CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
+class _Wall:
+    """Signs that a page is a bot check, a login form, a cookie wall or an error answer."""
+
+    def __init__(self) -> None:
+        self.words = 0  # visible words outside <head>, counted up to _FEW_WORDS
+        self.head = False
+        self.naming: str | None = None  # "title" or "h1" while reading the page's name
+        self.names = {"title": "", "h1": ""}  # its <title> and first <h1> (a 429 page's name)
+        self.signs: set[str] = set()
+        self.open = True  # still looking: fewer than _FEW_WORDS words so far
+
+    def tag(self, tag: str, attrs: list) -> None:
+        """An element's signs: its id or class, its address, a password field."""
+        if tag in self.names and not self.names[tag]:
+            self.naming = tag
+        for name, value in attrs:
+            if not value:
+                continue
+            if tag == "input" and name == "type" and value.lower() == "password":
+                self.signs.add("login")
+            elif name in ("id", "class"):
+                self.signs.update(kind for kind, _, mark in _WALLS if mark and mark.search(value))
+            elif name in _ADDRESS_ATTRS:
+                self.script(value)
+
+    def end(self, tag: str) -> None:
+        if tag == self.naming:
+            self.naming = None
+        elif tag == "head":
+            self.head = False
+
+    def script(self, text: str) -> None:
+        """A script's text or an address: Cloudflare's challenge options and scripts (plain
+        substring tests: a page's head may hold megabytes of script)."""
+        if any(sign in text for sign in _SCRIPT_SIGNS):
+            self.signs.add("bot-check")
+
+    def text(self, data: str) -> None:
+        if self.naming:
+            self.names[self.naming] += data[:200]
+        if not self.head:
+            self.words += len(data.split())
+            self.open = self.words < _FEW_WORDS
+
+    def verdict(self) -> str | None:
+        """One line for a page of few words that shows the signs of a wall, else None."""
+        if self.words >= _FEW_WORDS:
+            return None
+        name = " ".join((self.names["title"] or self.names["h1"]).split())[:80]
+        kind = next((k for k, sign, _ in _WALLS if k in self.signs or sign.search(name)), None)
+        if kind is None:
+            return None
+        shown = f'"{name}", ' if name else ""
+        return (
+            f"looks like {'an' if kind[0] in 'aeiou' else 'a'} {kind} page, not the article "
+            f"({shown}{self.words} words of text): nothing of the article to read; save it "
+            "again from a browser once it shows the article"
+        )
+
+
 class _Html(HTMLParser):
     """Visible text, link targets and citation meta tags, as scan text with a map to the file.
 
@@ -96,6 +201,7 @@ class _Html(HTMLParser):
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
+        self.wall = _Wall()
 
     def feed_block(self, block: str) -> Iterator[Piece]:
         self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]
@@ -164,10 +270,13 @@ class _Html(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         self._end_text()
+        if self.wall.open:
+            self.wall.tag(tag, attrs)
         if tag in _SKIP_TAGS:
             self.out.space()  # what comes before and after a script is never one word
             self.skip += 1
         elif tag == "head":
+            self.wall.head = True
             self.out.synth("\n\n" + MARK + "subject\n")
         elif tag == "body":
             self.out.synth("\n\n" + MARK + "end\n\n")
@@ -191,6 +300,8 @@ class _Html(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._end_text()
+        if self.wall.open:
+            self.wall.end(tag)
         if tag in _SKIP_TAGS:  # a stray end tag too: "10.1000/</script>10" is no DOI "10.1000/10"
             self.skip = max(self.skip - 1, 0)
             self.out.space()
@@ -310,7 +421,11 @@ class _Html(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.skip:
+            if self.wall.open:
+                self.wall.script(data)
             return
+        if self.wall.open:
+            self.wall.text(data)
         if data.isspace():  # indentation between tags: no text, and no need to map it
             self.out.space()
             return
@@ -481,12 +596,18 @@ class LineIndex:
         return self.starts[i]
 
 
-def read_html(chars: Iterable[str]) -> Iterator[Piece]:
+def read_html(chars: Iterable[str], problems: list[str] | None = None) -> Iterator[Piece]:
+    """The pieces of an HTML page whose text arrives as ``chars`` blocks. ``problems``, if
+    given, receives one line when the page looks like a bot check, a login form, a cookie
+    wall or an error answer saved instead of the article (see _WALLS)."""
     parser = _Html()
     parser.out.synth("\n\n")
     for block in chars:
         yield from parser.feed_block(block)
     parser.close()
+    verdict = parser.wall.verdict()
+    if verdict and problems is not None:
+        problems.append(verdict)
     yield from parser.ready  # cut while the parser flushed what it still held
     if parser.out.size:
         yield parser.out.take()
