@@ -30,13 +30,14 @@ _WALLS = (  # (what the page is, signs in its title, signs in its markup), stron
         re.compile(
             r"just a moment|attention required|checking (?:your|the) browser|verify(?:ing)? "
             r"(?:that )?you are (?:a )?human|are you a (?:robot|human)|human verification"
-            r"|captcha|ddos-guard|one more step|security check|access denied|request blocked",
+            r"|captcha|ddos-guard|one more step|security check|request blocked|robot or human"
+            r"|access (?:to this page )?(?:has been )?denied",
             re.IGNORECASE,
         ),
         re.compile(
             r"challenge-(?:form|running|stage|error|platform/h/)|cf-browser-verification"
-            r"|cf-challenge|cf-please-wait|cf-turnstile|_cf_chl|/cdn-cgi/styles/challenges"
-            r"|captcha|ddos-guard|trk_jschal",
+            r"|cf-challenge|cf-please-wait|cf-turnstile|cf-error-details|_cf_chl"
+            r"|/cdn-cgi/styles/challenges|captcha|ddos-guard|trk_jschal|sec-if-cpt",
             re.IGNORECASE,
         ),
     ),
@@ -59,7 +60,13 @@ _WALLS = (  # (what the page is, signs in its title, signs in its markup), stron
 # In a script's text or a <link>/<script> address: Cloudflare's challenge options and its
 # challenge scripts (/challenge-platform/h/…; not …/scripts/jsd/main.js, which ordinary pages
 # carry), its challenge stylesheet.
-_SCRIPT_SIGNS = ("_cf_chl_opt", "/challenge-platform/h/", "/cdn-cgi/styles/challenges")
+_SCRIPT_SIGNS = (
+    "_cf_chl_opt",
+    "/challenge-platform/h/",
+    "/cdn-cgi/styles/challenges",
+    "captcha-delivery.com",  # DataDome's challenge
+    "/captcha/captcha.js",  # HUMAN (PerimeterX)
+)
 _ADDRESS_ATTRS = frozenset({"href", "src"})  # bot-check signs only: any page links a cookie tool
 
 _BLOCK_TAGS = frozenset(

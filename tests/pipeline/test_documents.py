@@ -605,6 +605,19 @@ def test_a_bot_check_page_saved_instead_of_the_article_gives_one_warning_naming_
 @pytest.mark.parametrize(
     ("page", "kind"),
     [
+        (  # Cloudflare's block page (its words, Ray ID and footer: about 100 words)
+            "<html><head><title>Attention Required! | Cloudflare</title></head><body><div "
+            'id="cf-wrapper"><div id="cf-error-details"><h1>Sorry, you have been blocked</h1>'
+            "<h2>You are unable to access example.org</h2><p>This website is using a security "
+            "service to protect itself from online attacks.</p></div></div></body></html>",
+            "bot-check",
+        ),
+        (  # HUMAN (PerimeterX) press-and-hold challenge
+            "<html><head><title>Access to this page has been denied</title></head><body><h1>"
+            "Press &amp; Hold to confirm you are a human (and not a bot).</h1><div "
+            'id="px-captcha"></div><script src="/px/captcha/captcha.js"></script></body></html>',
+            "bot-check",
+        ),
         (  # a CAPTCHA interstitial with no Cloudflare title
             '<html><head><title>Please wait</title></head><body><div class="g-recaptcha" '
             'data-sitekey="6Lc"></div><p>Please confirm you are not a robot.</p></body></html>',
