@@ -177,8 +177,8 @@ class _Wall:
         shown = f'"{name}", ' if name else ""
         return (
             f"looks like {'an' if kind[0] in 'aeiou' else 'a'} {kind} page, not the article "
-            f"({shown}{self.words} words of text): nothing of the article to read; save it "
-            "again from a browser once it shows the article"
+            f"({shown}{self.words} words of text): save it again from a browser once it "
+            "shows the article"
         )
 
 
