@@ -119,6 +119,11 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
 _WEB_SCHEMES = frozenset({"http", "https", "ftp", "doi", "info", "urn", "hdl", "pmid", "arxiv"})
 # A field of a citation_reference meta value: up to a ";" that does not end a reference (&amp;).
 _META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
+# The page's own address, from <base href>, <link rel="canonical"> or og:url: its origin is
+# written before a root-relative link target with a digit in it, so that "/3249764/" on a PubMed
+# page is read as https://pubmed.ncbi.nlm.nih.gov/3249764/ (a PMID), as a browser resolves it.
+_ORIGIN = re.compile(r"\s*(https?://[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?)(?:[/?#]|\s*$)", re.I)
+_ROOT_PATH = re.compile(r"/(?!/)[^\s]*?[0-9]")
 _CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
@@ -209,6 +214,7 @@ class _Html(HTMLParser):
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
         self.wall = _Wall()
+        self.origin = ""  # the page's scheme://host, once its head names its address
 
     def feed_block(self, block: str) -> Iterator[Piece]:
         self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]
@@ -289,6 +295,8 @@ class _Html(HTMLParser):
             self.out.synth("\n\n" + MARK + "end\n\n")
         elif tag == "meta":
             self._meta(attrs)
+            if not self.origin and _is_attr(attrs, "property", "og:url"):
+                self._learn_origin(attrs, "content")
         elif tag in _HEADING_TAGS and self._in_item_words():
             self.inline_heads += 1
             self.out.space()
@@ -299,6 +307,8 @@ class _Html(HTMLParser):
             self._block(tag, opening=True)
             if tag in ("a", "link"):
                 self._href()
+            if tag == "base" or tag == "link" and _is_attr(attrs, "rel", "canonical"):
+                self._learn_origin(attrs, "href", replace=tag == "base")
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         self.handle_starttag(tag, attrs)
@@ -527,8 +537,23 @@ class _Html(HTMLParser):
             self.heading_links.append(found)  # written after the heading: no words of its title
             return
         self.out.synth(" ")
-        self._unescaped(*found)
+        self._link(found)
         self.out.synth(" ")
+
+    def _link(self, found: tuple[str, int, int]) -> None:
+        """A link target as scan text, a root-relative one after the page's origin."""
+        if self.origin and _ROOT_PATH.match(found[0]):
+            self.out.synth(self.origin)
+        self._unescaped(*found)
+
+    def _learn_origin(self, attrs: list, name: str, *, replace: bool = False) -> None:
+        """The page's scheme://host from an address attribute (<base> overrides the others)."""
+        if self.origin and not replace:
+            return
+        value = next((v for k, v in attrs if k == name and v), "")
+        m = _ORIGIN.match(html.unescape(value))
+        if m:
+            self.origin = m.group(1)
 
     def _heading_links(self) -> None:
         """The link targets of the heading just ended, one a line between link marks (as the
@@ -540,7 +565,7 @@ class _Html(HTMLParser):
             return
         self.out.synth(MARK + "link\n")
         for found in self.heading_links:
-            self._unescaped(*found)
+            self._link(found)
             self.out.synth("\n")
         self.out.synth(MARK + "unlink\n\n")
         self.heading_links.clear()
@@ -576,6 +601,11 @@ class _Html(HTMLParser):
                 at = m.start(group)
                 return m.group(group), src + at, line + raw.count("\n", 0, at)
         return None
+
+
+def _is_attr(attrs: list, name: str, value: str) -> bool:
+    """Whether attribute ``name`` holds ``value`` (case-insensitive; rel="canonical x" too)."""
+    return any(k == name and v and value in v.lower().split() for k, v in attrs)
 
 
 class LineIndex:

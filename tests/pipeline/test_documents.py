@@ -677,3 +677,41 @@ def test_a_short_page_without_the_signs_of_a_wall_gives_no_warning(tmp_path):
     )
     doc = extract_document(str(path))
     assert doc.problems == () and len(doc.mentions) == 2
+
+
+PUBMED_REFERENCES = (
+    '<ol class="references-list"><li>Reisberg B, London E, Ferris SH. The Brief Cognitive '
+    'Rating Scale. Psychopharmacol Bull. 1988;24:629-36.<ul class="reference-links"><li><a '
+    'class="reference-link" href="/3249764/" data-ga-action="PMID">PubMed</a></li></ul></li>'
+    "</ol>"
+)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<link rel="canonical" href="https://pubmed.ncbi.nlm.nih.gov/7114305/">',
+        '<meta property="og:url" content="https://pubmed.ncbi.nlm.nih.gov/7114305/">',
+        '<base href="https://pubmed.ncbi.nlm.nih.gov/">',
+    ],
+)
+def test_a_root_relative_link_is_read_from_the_address_the_page_names(tmp_path, head):
+    # A PubMed article page links each reference to "/3249764/": a browser resolves it against
+    # the page's address, which the page names in <base>, its canonical link or og:url.
+    path = tmp_path / "pubmed.html"
+    path.write_text(
+        f"<html><head>{head}</head><body><h2>References</h2>{PUBMED_REFERENCES}</body></html>"
+    )
+    doc = extract_document(str(path))
+    (entry,) = doc.references
+    assert [(i.scheme, i.value) for i in entry.ids] == [("pmid", "3249764")]
+    text = path.read_text()
+    (m,) = [m for m in doc.mentions if m.value == "3249764"]
+    assert text[m.start : m.end] == "3249764"
+
+
+def test_a_root_relative_link_of_a_page_naming_no_address_names_no_work(tmp_path):
+    path = tmp_path / "pubmed.html"
+    path.write_text(f"<html><body><h2>References</h2>{PUBMED_REFERENCES}</body></html>")
+    (entry,) = extract_document(str(path)).references
+    assert entry.ids == ()
