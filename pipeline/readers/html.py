@@ -453,7 +453,9 @@ class _Html(HTMLParser):
                 self.number = data  # the entry's first text: its number, if a tag ends it here
             self.items[-1][2] += len(data.split())
         src, line = self.where()
-        if self.heading and "\n" in data:  # a heading stays on its "## " line
+        if (self.heading or self.entry) and "\n" in data:
+            # A heading stays on its "## " line, an entry on its line: a line break in the
+            # file is a space on the page (Wiley: "<span>1274</span>.\n  <div>10.3389/…")
             at = 0
             for k, part in enumerate(data.split("\n")):
                 if k:

@@ -715,3 +715,21 @@ def test_a_root_relative_link_of_a_page_naming_no_address_names_no_work(tmp_path
     path.write_text(f"<html><body><h2>References</h2>{PUBMED_REFERENCES}</body></html>")
     (entry,) = extract_document(str(path)).references
     assert entry.ids == ()
+
+
+def test_a_line_break_in_the_file_inside_a_reference_is_a_space_not_a_new_entry(tmp_path):
+    # Wiley's reference pane (markup as quoted in public parser tests): the text ends "1274."
+    # and a line break before the div holding the DOI; a browser shows one line.
+    path = tmp_path / "wiley.html"
+    path.write_text(
+        '<html><body><h2>References</h2><ul class="rlist separator">\n  <li data-bib-id='
+        '"jfd12505-bib-0001">\n    <span class="author">Attéré S.A.</span>, <span class="'
+        'author">Charette S.J.</span>\n    (<span class="pubYear">2015</span>)\n    <span '
+        'class="articleTitle">Diversity and homogeneity among small plasmids</span>. <i>'
+        'Frontiers in Microbiology</i>\n    <span class="vol">6</span>, <span class="pageFirst">'
+        '1274</span>.\n    <div class="extra-links getFTR"><span class="hidden data-doi">'
+        "10.3389/fmicb.2015.01274</span></div>\n  </li>\n</ul></body></html>"
+    )
+    (entry,) = extract_document(str(path)).references
+    assert entry.text.startswith("Attéré S.A.")
+    assert [(i.scheme, i.value) for i in entry.ids] == [("doi", "10.3389/fmicb.2015.01274")]
