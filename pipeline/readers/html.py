@@ -67,6 +67,9 @@ _SCRIPT_SIGNS = (
     "captcha-delivery.com",  # DataDome's challenge
     "/captcha/captcha.js",  # HUMAN (PerimeterX)
 )
+_ANY_MARK = re.compile(  # a quick test before the kinds' own: most ids and classes are neither
+    "|".join(m.pattern for _, _, m in _WALLS if m), re.IGNORECASE
+)
 _ADDRESS_ATTRS = frozenset({"href", "src"})  # bot-check signs only: any page links a cookie tool
 
 _BLOCK_TAGS = frozenset(
@@ -147,7 +150,7 @@ class _Wall:
                 continue
             if tag == "input" and name == "type" and value.lower() == "password":
                 self.signs.add("login")
-            elif name in ("id", "class"):
+            elif name in ("id", "class") and _ANY_MARK.search(value):
                 self.signs.update(kind for kind, _, mark in _WALLS if mark and mark.search(value))
             elif name in _ADDRESS_ATTRS:
                 self.script(value)
