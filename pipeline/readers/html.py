@@ -23,6 +23,7 @@ __all__ = ["LineIndex", "read_html"]
 # text; a password field), and only on a page of few words: an article page may carry a
 # challenge script (Cloudflare adds /cdn-cgi/challenge-platform/scripts/jsd/main.js to ordinary
 # pages), a comment form's CAPTCHA, a login box or a cookie banner beside its text.
+_NAME_CHARS = 200  # of a title or first <h1> kept: a title never closed must not grow
 _FEW_WORDS = 150  # visible words outside <head>: a page with more is read as it is
 _WALLS = (  # (what the page is, signs in its title, signs in its markup), strongest first
     (
@@ -168,8 +169,8 @@ class _Wall:
             self.signs.add("bot-check")
 
     def text(self, data: str) -> None:
-        if self.naming:
-            self.names[self.naming] += data[:200]
+        if self.naming and len(self.names[self.naming]) < _NAME_CHARS:
+            self.names[self.naming] += data[:_NAME_CHARS]
         if not self.head:
             self.words += len(data.split())
             self.open = self.words < _FEW_WORDS
