@@ -205,6 +205,11 @@ _DOI_ALONE = re.compile(
 )
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
+# "12. Feynman, R. P. Simulating physics ... (1982)." : a numbered entry starting with a name
+# (Nature's, Science's and Cell's lists under no heading: "1." then "2." ...).
+_DOT_REF = re.compile(r"^\s*(\d{1,3})\.\s+[A-Z\u00c0-\u024f]")
+_PRINT_YEAR = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
+_DOT_REFS_NEEDED = 3  # "1." "2." "3." each with a year of print: a reference list
 _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
@@ -224,6 +229,11 @@ _NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
 _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
 _ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
+# "Preprint at https://arxiv.org/" | "abs/1712.05384 (2017).": an arXiv URL broken at a slash.
+_ARXIV_URL_END = re.compile(r"arxiv\.org/(?:abs/|pdf/)?$", re.IGNORECASE)
+_ARXIV_URL_NEXT = re.compile(
+    r"^\s*(?:abs/|pdf/)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?(?![\w/])"
+)
 # An old Elsevier/Pergamon DOI is ISSN(yy)nnnnn-c: a line ending in the ISSN and one starting
 # with "(yy)nnnnn-c" are one DOI.
 # Headings of back matter after a reference list that no list of titles knows: an appendix
@@ -321,17 +331,26 @@ class _Layout:
 
     def _furniture(self, pages: list[list[_Line]]) -> None:
         """Lines repeated at the top or bottom of most pages (digits aside): running heads.
-        The top and bottom are where the page prints them (PDFium may read a header last)."""
+        The top and bottom are where the page prints them (PDFium may read a header last).
+        A journal that heads left and right pages differently ("632 LUPKER AND DAVIS" on
+        even pages, "MASKED SANDWICH PRIMING 633" on odd ones) repeats each on most pages of
+        one side: two thirds of them (at least three) is furniture too."""
         if len(pages) < 2:
             return
         seen: Counter[str] = Counter()  # on how many pages each line shape stands
+        sides: list[Counter[str]] = [Counter(), Counter()]  # the same, by page parity
         edges = [_edge_lines(lines) for lines in pages]
-        for lines in edges:
-            seen.update({_shape(ln.text) for ln in lines})
+        for i, lines in enumerate(edges):
+            shapes = {_shape(ln.text) for ln in lines}
+            seen.update(shapes)
+            sides[i % 2].update(shapes)
         need = max(2, len(pages) // 2)
-        for lines in edges:
+        need_side = [max(3, -(-2 * len(pages[k::2]) // 3)) for k in (0, 1)]
+        for i, lines in enumerate(edges):
+            side, need_here = sides[i % 2], need_side[i % 2]
             for ln in lines:
-                if seen[_shape(ln.text)] >= need:
+                shape = _shape(ln.text)
+                if seen[shape] >= need or side[shape] >= need_here:
                     ln.furniture = ln.subject = True
 
     def _subject(self, pages: list[list[_Line]]) -> None:
@@ -379,6 +398,10 @@ class _Layout:
             if _FIRST_REF.match(flat[i].text) and any(
                 _SECOND_REF.match(ln.text) for ln in flat[i + 1 : i + 40]
             ):
+                flat[i].opens_references = True
+                return
+        for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
+            if _dot_list_starts(flat, i):
                 flat[i].opens_references = True
                 return
 
@@ -492,27 +515,74 @@ class _Layout:
                 self.b.links.append(LinkMark(targets[uri], anchor))
 
 
+def _dot_list_starts(flat: list[_Line], i: int) -> bool:
+    """Does a numbered reference list "1. Name, ... (1982)." "2. ..." start at line ``i``?
+
+    Its first ``_DOT_REFS_NEEDED`` entries follow each other within a few lines, each starts
+    with a capital after its number and prints a year: numbered steps or findings in the body
+    ("1. Cells were...") rarely date each item, and a numbered heading is a heading."""
+    m = _DOT_REF.match(flat[i].text)
+    if m is None or m.group(1) != "1" or flat[i].heading is not None:
+        return False
+    at, entries = i, []
+    for n in range(2, _DOT_REFS_NEEDED + 2):
+        nxt = next(
+            (j for j in range(at + 1, min(at + 12, len(flat))) if _numbered(flat[j], n)), None
+        )
+        if nxt is None:
+            if n <= _DOT_REFS_NEEDED:
+                return False
+            nxt = min(at + 12, len(flat))  # the last entry checked ends within its lines
+        entries.append(" ".join(ln.text for ln in flat[at:nxt]))
+        at = nxt
+    return all(_PRINT_YEAR.search(e) for e in entries)
+
+
+def _numbered(line: _Line, n: int) -> bool:
+    m = _DOT_REF.match(line.text)
+    return m is not None and m.group(1) == str(n) and line.heading is None
+
+
 def _entry_starts(lines: list[_Line], i: int) -> bool:
     """In a reference list: does line ``i`` start an entry (a paragraph break before it)?
 
     Below the line before it in one column: when it is outdented (a hanging indent) or set
     apart by a wider gap. First in a column or on a page: when the line after it is indented
-    (it is a hanging first line); not when it is indented itself (it goes on with the entry
-    the last column ended with); else as the gap says.
+    (it is a hanging first line); not when it is indented itself, that is when a line of its
+    column below it starts further left (it goes on with the entry the last column ended
+    with, however many lines that takes); else as the gap says.
     """
     ln = lines[i]
     prev = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
     if prev is not None and prev.size > 0 and ln.size > 0 and prev.y > ln.y:
         # below the last printed line of the one before (PDFium joins two lines at a hyphen)
         return ln.brk or bool(ln.x and prev.last_x and ln.x < prev.last_x - 2)
-    nxt = next((x for x in lines[i + 1 : i + 4] if not x.furniture and x.size > 0), None)
-    if nxt is None or not ln.x or nxt.y > ln.y:
+    below = _column_below(lines, i)
+    if not below or not ln.x:
         return ln.brk
-    if nxt.x > ln.x + 2:
+    if below[0].x > ln.x + 2:
         return True
-    if ln.x > nxt.x + 2:
+    if any(ln.x > x.x + 2 for x in below):
         return False
     return ln.brk
+
+
+def _column_below(lines: list[_Line], i: int) -> list[_Line]:
+    """Up to ``_INDENT_LOOK`` printed lines after line ``i`` in its column: each below the one
+    before (a line higher up is the next column's)."""
+    out: list[_Line] = []
+    y = lines[i].y
+    for x in lines[i + 1 : i + 1 + 2 * _INDENT_LOOK]:
+        if x.furniture or x.size <= 0:
+            continue
+        if x.y > y or len(out) == _INDENT_LOOK:
+            break
+        out.append(x)
+        y = x.y
+    return out
+
+
+_INDENT_LOOK = 6  # lines of an entry continued at a column's top, at most, that are looked at
 
 
 def _edge_lines(lines: list[_Line]) -> list[_Line]:
@@ -543,6 +613,8 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
         return False
     if _ARXIV_LABEL_END.search(tail):
         return False  # handled by the label's own pattern ("arXiv:" then the id): keep the break
+    if _ARXIV_URL_END.search(tail):
+        return _ARXIV_URL_NEXT.match(nxt.text) is not None
     m = _DOI_TAIL.search(tail)
     if m is None:  # "https://doi.org/10." | "1104/pp.15.01164": broken right after "10."
         return bool(_TEN_END.search(tail)) and _registrant_follows(text, nxt.text)

@@ -9,7 +9,7 @@ import pytest
 from pipeline.extract import extract_document
 from pipeline.readers import ReadLimits, extracted_text
 from pipeline.readers.pdf import shutdown_worker
-from tests.pipeline.readers.pdfgen import bomb, content, pdf
+from tests.pipeline.readers.pdfgen import bomb, content, pdf, placed
 
 DOCS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 
@@ -124,6 +124,24 @@ def test_identifiers_broken_across_lines_are_joined(tmp_path):
     assert doc.references[1].ids[0].value == "12345678"
 
 
+def test_an_arxiv_url_broken_at_a_slash_is_joined(tmp_path):
+    lines = [
+        "References",
+        "1. Boixo, S. et al. Simulation of circuits. Preprint at https://arxiv.org/",
+        "abs/1712.05384 (2017).",
+        "2. Chen, J. et al. Classical simulation. Preprint at https://arxiv.org/",
+        "pdf/1805.01450v2 (2018).",
+        "3. Roe, B. A web page at https://arxiv.org/",
+        "help/submit (2019).",
+    ]
+    doc = extract_document(write(tmp_path, "arxiv.pdf", pdf([content(lines)])))
+    assert [[i.value for i in r.ids] for r in doc.references] == [
+        ["1712.05384"],
+        ["1805.01450"],
+        [],  # a page of the site, no paper: the break stays
+    ]
+
+
 def test_a_doi_broken_right_after_10_dot_is_joined_only_into_a_registrant_code(tmp_path):
     lines = [
         "Intro",
@@ -232,4 +250,92 @@ def test_a_pdf_signature_inside_text_is_text_unless_the_file_is_named_pdf(tmp_pa
     junk = b"HTTP/1.1 200 OK\r\n\r\n" + pdf([content(["PMID: 12345678"])])
     assert [m.value for m in extract_document(write(tmp_path, "b.pdf", junk)).mentions] == [
         "12345678"
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Reference lists laid out on real pages' patterns
+# --------------------------------------------------------------------------------------------
+
+PROSE = "We report the measurements of the samples in the main text of this article here."
+
+
+def test_a_numbered_list_of_dated_references_under_no_heading_is_the_reference_list(tmp_path):
+    # Nature's style: the list follows the last paragraph with no "References" heading
+    body = ["A title of an article", "Introduction", *[PROSE] * 12]
+    refs = [
+        "1. Feynman, R. P. Simulating physics with computers. Int. J. Theor. Phys. 21,",
+        "467-488 (1982).",
+        "2. Devoret, M. H. & Clarke, J. Measurements of tunneling. Phys. Rev. Lett. 55, 1908",
+        "(1985).",
+        "3. Preskill, J. Quantum computing. Preprint at https://doi.org/10.1142/8674 (2012).",
+        "4. Shor, P. W. Scheme for reducing decoherence. Phys. Rev. A 52, R2493 (1995).",
+    ]
+    doc = extract_document(write(tmp_path, "nature.pdf", pdf([content(body + refs)])))
+    assert [r.label for r in doc.references] == ["1", "2", "3", "4"]
+    assert doc.references[0].text.endswith("Int. J. Theor. Phys. 21, 467-488 (1982).")
+    assert [m.role for m in doc.mentions if m.value == "10.1142/8674"] == ["reference"]
+
+
+def test_numbered_steps_without_years_are_no_reference_list(tmp_path):
+    steps = [
+        "1. Cells were washed twice in buffer and spun down.",
+        "2. The pellet was dissolved in the lysis buffer.",
+        "3. Samples were loaded on the gel, see doi:10.5555/protocol.",
+        "4. Bands were cut out and sequenced.",
+    ]
+    body = ["A title of an article", "Introduction", *[PROSE] * 12, *steps]
+    doc = extract_document(write(tmp_path, "steps.pdf", pdf([content(body)])))
+    assert doc.references == ()
+    assert [m.role for m in doc.mentions] == ["mention"]
+
+
+def test_an_entry_continued_indented_at_a_column_top_is_not_a_new_entry(tmp_path):
+    # Elsevier's hanging indent: an entry's last lines open the next column, indented like
+    # continuation lines; the next entry starts further left below them
+    left = [
+        (72, 720, "References"),
+        (72, 700, "Smith, J., 2001. A first study of the subject. J. Hydrol. 1, 1-2."),
+        (84, 686, "More of the first entry here."),
+        (72, 672, "Van Lill, W.S., 1980. The effect of afforestation with Pinus"),
+    ]
+    right = [
+        (318, 720, "patula on streamflow from experimental catchments."),
+        (318, 706, "Journal of Hydrology 48, 107-118."),
+        (306, 692, "Van Wyk, D.B., 1987. Some effects on streamflow. Water 13, 31-36."),
+        (318, 678, "Its second line."),
+    ]
+    doc = extract_document(write(tmp_path, "cols.pdf", pdf([placed(left + right)])))
+    starts = [r.text.split(",")[0] for r in doc.references]
+    assert starts == ["Smith", "Van Lill", "Van Wyk"]
+    assert doc.references[1].text.endswith(
+        "with Pinus patula on streamflow from experimental "
+        "catchments. Journal of Hydrology 48, 107-118."
+    )
+
+
+def test_running_heads_of_left_and_right_pages_are_furniture(tmp_path):
+    # APA journals head odd pages "632 LUPKER AND DAVIS" (read last on the page) and even ones
+    # "MASKED SANDWICH PRIMING 633": each stands on under half of all pages (neither the title
+    # page nor the last one has one), but on most pages of its side
+    def page(i: int, lines: list[str]) -> bytes:
+        if not 0 < i < 7:
+            return content(lines)
+        if i % 2:
+            return content([*lines, "", f"{600 + i} SMITH AND JONES"])
+        return content([f"A RUNNING TITLE {600 + i}", "", *lines])
+
+    pages = [page(i, [PROSE] * 10) for i in range(5)]
+    pages.append(page(5, [*[PROSE] * 4, "References",
+                          "Adams, A. (2001). A first work. Journal, 1, 1-2.",
+                          "Brown, B. (2002). A second work. Journal, 2, 3-4."]))  # fmt: skip
+    pages.append(page(6, ["Clark, C. (2003). A third work. Journal, 3, 5-6.",
+                          "Davis, D. (2004). A fourth work. Journal, 4, 7-8."]))  # fmt: skip
+    pages.append(page(7, ["Appendix A", PROSE]))
+    doc = extract_document(write(tmp_path, "heads.pdf", pdf(pages)))
+    assert [r.text for r in doc.references] == [
+        "Adams, A. (2001). A first work. Journal, 1, 1-2.",
+        "Brown, B. (2002). A second work. Journal, 2, 3-4.",
+        "Clark, C. (2003). A third work. Journal, 3, 5-6.",
+        "Davis, D. (2004). A fourth work. Journal, 4, 7-8.",
     ]
