@@ -206,6 +206,18 @@ def test_an_entry_continued_at_a_columns_top_goes_on_with_the_entry_before():
     assert not any(r.text.startswith("7513") for r in doc.references)
 
 
+def test_a_joined_line_whose_last_line_mixes_fonts_does_not_end_its_entry():
+    # NAACL 2018 p. 8: PDFium joins "...Lijun Hou. 2013. Clin-" and "ical review: Efficacy of
+    # antimicrobial-impregnated" (title words in another font); the next printed line
+    # "catheters in external ventricular drainage..." is indented like that last line
+    doc = _doc("acl-n18-3011-p8.pdf")
+    wang = _entry(doc, "Xiang Wang, Yan Dong")
+    assert wang.text.endswith("catheters in external ventricular drainage - a systematic "
+                              "review and meta-analysis. In Critical care.")  # fmt: skip
+    assert not any(r.text.startswith("catheters") for r in doc.references)
+    assert len(doc.references) == 27
+
+
 def test_an_acl_entrys_doi_linked_from_its_title_is_its_id():
     # ACL prints no DOI: the title links it (EACL 2023, pages 10-11); a title over two lines,
     # even two columns, is one entry's; the anthology URL and Europe PMC links are no ids
