@@ -211,6 +211,7 @@ class ReferenceList:
 
 
 _AT, _ROLE = MENTION_ROW["start"], MENTION_ROW["role"]  # in a mention row
+_SECTION = MENTION_ROW["section"]
 _START = itemgetter(_AT)
 _ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
 # Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
@@ -231,8 +232,11 @@ def _ids_between(ms: list[tuple], starts: list[int], a: int, b: int) -> list[Ide
 def _cited(mentions: list[tuple]) -> list[tuple]:
     """The mentions (rows) that may be an entry's ids: not the page's own (``subject``) ones,
     which are page furniture run into the list's last entry (PLOS's "Download PDF" and
-    "Citation" links after its reference list) or a running head, never a work it cites."""
-    return [m for m in mentions if m[_ROLE] != "subject"]
+    "Citation" links after its reference list) or a running head, never a work it cites; nor
+    link targets (section ``link``: a PDF page's, listed after its last line), which an entry
+    running on over the page break spans but does not print (``attach_links`` gives each
+    link's ids to the entry its anchor covers)."""
+    return [m for m in mentions if m[_ROLE] != "subject" and m[_SECTION] != "link"]
 
 
 def _outside(mentions: list[tuple], spans: list[tuple[int, int]]) -> list[tuple]:

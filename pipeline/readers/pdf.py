@@ -278,6 +278,10 @@ class _Layout:
     b: Builder = field(default_factory=Builder)
     src: int = 0  # offset in the extracted text
     line_no: int = 1
+    # Inside a reference list, the next page opens by going on with the entry this page ends
+    # (``_goes_on``): the marks around its furniture and links and the page break stand on
+    # lines of their own, no blank line, so that entry is not cut there.
+    tight: bool = False
 
     def pieces(self) -> Iterator[Piece]:
         lines = [self._lines(i, p) for i, p in enumerate(self.pages)]
@@ -287,7 +291,8 @@ class _Layout:
         self.b.synth("\n\n")
         in_refs = False
         for i, page in enumerate(self.pages):
-            in_refs = self._page(lines[i], page, in_refs)
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            in_refs = self._page(lines[i], page, in_refs, after)
             if self.b.size >= base.PIECE_SIZE:
                 yield self.b.take()
                 self.b.synth("\n")
@@ -407,7 +412,9 @@ class _Layout:
 
     # -- writing the text ----------------------------------------------------------------------
 
-    def _page(self, lines: list[_Line], page: dict, in_refs: bool) -> bool:
+    def _page(
+        self, lines: list[_Line], page: dict, in_refs: bool, after: list[_Line] | None = None
+    ) -> bool:
         link_dois = {
             m.group().rstrip(".,;").lower()
             for uri, *_ in page["links"]
@@ -416,11 +423,20 @@ class _Layout:
         }
         subject = joined = False
         starts = []  # where each line starts in the extracted text
+        goes_on = after is not None and _goes_on(after)
+        # the furniture after the page's last line of text (a running foot) is the page break's
+        end = max(
+            (k for k, ln in enumerate(lines) if not ln.subject and ln.text.strip()), default=-1
+        )
         for i, ln in enumerate(lines):
             starts.append(self.src)
+            if i > end and in_refs and goes_on:
+                self.tight = True
             if ln.subject != subject:  # an aside: the section around it goes on after it
-                self.b.synth("\n\n" + MARK + ("aside" if ln.subject else "unaside") + "\n\n")
+                self._mark("aside" if ln.subject else "unaside")
                 subject = ln.subject
+            if self.tight and not ln.subject and ln.text.strip():
+                self.tight = False  # the page's first line of the list: it goes on the entry
             if ln.heading is not None and not ln.subject:
                 in_refs = ln.heading == "reference"
                 self.b.synth("\n\n## ")
@@ -452,11 +468,19 @@ class _Layout:
                 self.b.synth(" ")
             else:
                 self._newline(joined=join)
+        self.tight = in_refs and goes_on
         if subject:
-            self.b.synth("\n\n" + MARK + "unaside\n\n")
+            self._mark("unaside")
         self._links(page["links"], starts)
-        self._write("\f\n", synth="\n")
+        self._write("\f\n", synth="" if self.tight else "\n")
         return in_refs
+
+    def _mark(self, name: str) -> None:
+        """A role mark on a line of its own: set apart by blank lines, unless ``tight``."""
+        if self.tight:
+            self.b.synth(MARK + name + "\n")  # after a line's own line break
+        else:
+            self.b.synth("\n\n" + MARK + name + "\n\n")
 
     def _emit(self, text: str, link_dois: set[str] = frozenset()) -> None:
         """A line as printed. PDFium writes U+FFFE for a hyphen it took for hyphenation: the
@@ -501,18 +525,32 @@ class _Layout:
         if not uris:
             return
         targets = {}
-        self.b.synth("\n\n" + MARK + "link\n")
+        self.b.synth(MARK + "link\n" if self.tight else "\n\n" + MARK + "link\n")
         for uri in uris:
             self.b.synth("\n")
             self._write("[link] ", synth="")
             targets[uri] = (self.src, self.src + len(uri))
             self._emit(uri)
             self._newline()
-        self.b.synth("\n\n" + MARK + "unlink\n\n")
+        self._mark("unlink")
         for uri, line, first, *end in links:
             if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
                 anchor = (starts[line] + first, starts[end[0]] + end[1])
                 self.b.links.append(LinkMark(targets[uri], anchor))
+
+
+def _goes_on(lines: list[_Line]) -> bool:
+    """Does a page's first line of text (furniture aside) go on with the entry the page before
+    ended? Only on the layout's word: it is indented, a line of its column below it starts
+    further left (a hanging indent's next entry), and it is no heading."""
+    i = next((k for k, ln in enumerate(lines) if not ln.subject and ln.text.strip()), None)
+    if i is None:
+        return False
+    ln = lines[i]
+    if ln.heading is not None or ln.opens_references or not ln.x:
+        return False
+    below = _column_below(lines, i)
+    return bool(below) and below[0].x <= ln.x + 2 and _indented(ln, below)
 
 
 def _dot_list_starts(flat: list[_Line], i: int) -> bool:
@@ -562,9 +600,20 @@ def _entry_starts(lines: list[_Line], i: int) -> bool:
         return ln.brk
     if below[0].x > ln.x + 2:
         return True
-    if any(ln.x > x.x + 2 for x in below):
+    if _indented(ln, below):
         return False
     return ln.brk
+
+
+def _indented(ln: _Line, below: list[_Line]) -> bool:
+    """Is ``ln`` indented: does a line of its column below it start further left, before any
+    wider gap (a heading above a code listing set further left is not)?"""
+    for x in below:
+        if ln.x > x.x + 2:
+            return True
+        if x.brk:
+            return False
+    return False
 
 
 def _column_below(lines: list[_Line], i: int) -> list[_Line]:

@@ -339,3 +339,52 @@ def test_running_heads_of_left_and_right_pages_are_furniture(tmp_path):
         "Clark, C. (2003). A third work. Journal, 3, 5-6.",
         "Davis, D. (2004). A fourth work. Journal, 4, 7-8.",
     ]
+
+
+def test_an_entry_running_on_over_a_page_break_is_one_entry(tmp_path):
+    # Elsevier's hanging indent: the page ends inside an entry, the next page's first lines
+    # (under its running head) are indented continuation lines, then the next entry
+    def foot(n: int) -> tuple[float, float, str]:
+        return (200, 40, f"{n} J. Lane et al. / Journal of Hydrology 310 (2005) 253-265")
+
+    first = [(72, 720, "Introduction"), *[(72, 700 - 14 * k, PROSE) for k in range(10)]]
+    refs = [
+        (72, 720, "References"),
+        (72, 700, "Smith, J., 2001. A first study of the subject."),
+        (84, 686, "J. Hydrol. 1, 1-2."),
+        (72, 672, "Van Lill, W.S., 1980. The effect of afforestation with Eucalyptus"),
+        (84, 658, "grandis Hill ex Maiden and Pinus"),
+    ]
+    after = [
+        (84, 720, "patula on streamflow from experimental catchments."),
+        (84, 706, "Journal of Hydrology 48, 107-118."),
+        (72, 692, "Van Wyk, D.B., 1987. Some effects on streamflow. Water 13, 31-36."),
+        (84, 678, "Its second line."),
+    ]
+    pages = [placed([*first, foot(1)]), placed([*refs, foot(2)]), placed([*after, foot(3)])]
+    doc = extract_document(write(tmp_path, "over.pdf", pdf(pages)))
+    assert [r.text.split(",")[0] for r in doc.references] == ["Smith", "Van Lill", "Van Wyk"]
+    assert doc.references[1].text.endswith(
+        "and Pinus patula on streamflow from experimental catchments. "
+        "Journal of Hydrology 48, 107-118."
+    )
+    assert "Journal of Hydrology 310" not in doc.references[1].text
+
+
+def test_a_pages_link_targets_are_no_ids_of_an_entry_running_over_them(tmp_path):
+    # the page's "[link] URI" lines come after its last line: an entry running on to the next
+    # page spans them, but only the entry the link is drawn over gets its DOI
+    page1 = content(
+        [
+            "Introduction",
+            *[PROSE] * 3,
+            "References",
+            "[1] Smith J. A first title. J Biol 2001.",
+            "[2] Doe A. A second title that goes on",
+        ]
+    )
+    page2 = content(["to the next page. J Chem 2002.", "[3] Roe B. A third title. 2003."])
+    link = ("https://doi.org/10.5555/first", (72, 650, 300, 662))  # over line 5: entry [1]
+    doc = extract_document(write(tmp_path, "links.pdf", pdf([page1, page2], links=[link])))
+    assert [r.label for r in doc.references] == ["1", "2", "3"]
+    assert [[i.value for i in r.ids] for r in doc.references] == [["10.5555/first"], [], []]
