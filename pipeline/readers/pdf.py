@@ -314,6 +314,9 @@ class _Layout:
             for a, b in zip(out, out[1:], strict=False)
             if a.size > 0 and b.size > 0 and 0 < a.y - b.y < 40 and a.last == a.y
         ]
+        # Two printed lines PDFium joined at a hyphen stand one step apart too: on a page of
+        # two-line references most line steps are inside such joins, the rest between entries
+        gaps += [ln.y - ln.last for ln in out if ln.size > 0 and 0 < ln.y - ln.last < 40]
         size = statistics.median(sizes) if sizes else 10.0
         step = statistics.median(gaps) if gaps else size * 1.2
         for prev, ln in zip(out, out[1:], strict=False):

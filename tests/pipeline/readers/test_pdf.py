@@ -388,3 +388,22 @@ def test_a_pages_link_targets_are_no_ids_of_an_entry_running_over_them(tmp_path)
     doc = extract_document(write(tmp_path, "links.pdf", pdf([page1, page2], links=[link])))
     assert [r.label for r in doc.references] == ["1", "2", "3"]
     assert [[i.value for i in r.ids] for r in doc.references] == [["10.5555/first"], [], []]
+
+
+def test_a_page_of_two_line_entries_pdfium_joined_keeps_its_line_step(tmp_path):
+    # ICML 2017 (Futoma et al.) p. 12: most entries are two printed lines PDFium joins at a
+    # hyphen, so most gaps between lines left are the wider ones between entries; a one-line
+    # entry is still set apart from the next by that wider gap
+    lines = [(72, 740, "References")]
+    y = 715.0
+    for k, name in enumerate(["Adams", "Brown", "Clark", "Davis", "Evans", "Fox", "Green"]):
+        if k in (3, 5):
+            lines.append((72, y, f"{name}, A. A short work. J. {k}, 2001."))
+            y -= 22
+            continue
+        lines.append((72, y, f"{name}, A. and Roe, B. A study of multi-"))
+        lines.append((84, y - 13.6, f"output processes. J. {k}, 1-2, 2001."))
+        y -= 13.6 + 22
+    doc = extract_document(write(tmp_path, "step.pdf", pdf([placed(lines)])))
+    starts = [r.text.split(",")[0] for r in doc.references]
+    assert starts == ["Adams", "Brown", "Clark", "Davis", "Evans", "Fox", "Green"]
