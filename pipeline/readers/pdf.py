@@ -203,6 +203,14 @@ _DOI_ALONE = re.compile(
     r"|arxiv(?:\s*e-?print)?\s*:?\s*(?:\d{4}\.\d{4,5}|[a-z-]+/\d{7})(?:v\d+)?)\s*$",
     re.IGNORECASE,
 )
+# A first-page line of the article's history with its DOI: "Received 6 October 2010; accepted
+# 30 November 2010; published online 16 January 2011; doi:10.1038/nn.2727" (Nature's journals,
+# a footnote PDFium may read after the first column).
+_HISTORY_DOI = re.compile(
+    r"\b(?:received|accepted|published|available online)\b[^\n]*?"
+    r"\b(?:doi:?\s*|doi\.org/)10\.\d{4,9}/",
+    re.IGNORECASE,
+)
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
 # "12. Feynman, R. P. Simulating physics ... (1982)." : a numbered entry starting with a name
@@ -377,7 +385,8 @@ class _Layout:
             for ln in head:
                 ln.subject = True
         for ln in first:
-            if _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
+            text = _plain(ln.text)
+            if _STAMP.match(text) or _DOI_ALONE.match(text) or _HISTORY_DOI.search(text):
                 ln.subject = True
         for lines in pages:  # a citation box: on the first page, or the last (BMC)
             box = False

@@ -407,3 +407,20 @@ def test_a_page_of_two_line_entries_pdfium_joined_keeps_its_line_step(tmp_path):
     doc = extract_document(write(tmp_path, "step.pdf", pdf([placed(lines)])))
     starts = [r.text.split(",")[0] for r in doc.references]
     assert starts == ["Adams", "Brown", "Clark", "Davis", "Evans", "Fox", "Green"]
+
+
+def test_the_first_pages_history_line_names_the_subject(tmp_path):
+    # Nature Neuroscience 2011: the footnote "Received ...; accepted ...; published online ...;
+    # doi:10.1038/nn.2727" is read after the first column's text; later pages' heads print it
+    page1 = content(
+        [
+            "Ephaptic coupling of cortical neurons",
+            "RESULTS",
+            *[PROSE] * 6,
+            "Received 6 October 2010; accepted 30 November 2010; published online 16 January "
+            "2011; doi:10.1038/nn.2727",
+        ]
+    )
+    page2 = content(["nature NEUROSCIENCE doi:10.1038/nn.2727", "ONLINE METHODS", PROSE])
+    doc = extract_document(write(tmp_path, "history.pdf", pdf([page1, page2])))
+    assert {(m.value, m.role) for m in doc.mentions} == {("10.1038/nn.2727", "subject")}
