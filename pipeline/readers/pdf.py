@@ -211,6 +211,12 @@ _HISTORY_DOI = re.compile(
     r"\b(?:doi:?\s*|doi\.org/)10\.\d{4,9}/",
     re.IGNORECASE,
 )
+# JSTOR's cover sheet, the first page of every PDF downloaded from it: the article's title,
+# source, "Stable URL", a "REFERENCES" label over "Linked references are available on JSTOR",
+# terms of use. All of it is about the article.
+_COVER_SHEET = re.compile(
+    r"^\s*(?:Stable URL:\s*https?://(?:www\.)?jstor\.org/|Linked references are available on JSTOR)"
+)
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
 # "12. Feynman, R. P. Simulating physics ... (1982)." : a numbered entry starting with a name
@@ -233,7 +239,11 @@ _OPEN_END = tuple("/-._(:;<")
 _TEN_END = re.compile(r"(?:^|[/:\s])10\.$")
 _REGISTRANT_NEXT = re.compile(r"^\s*\d{4,9}/([!#-&(-;=?-~]+)")
 _DOI_LABEL_END = re.compile(r"(?:doi\.org/|doi:?\s*)10\.$", re.IGNORECASE)
-_NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|and\s|et al)")
+# What starts a new entry or sentence after a DOI that ends a line with "." (then the DOI ends
+# there): a number, a capitalised word, an acronym ("UNCED [United Nations ...] 1992."), "and".
+_NEW_ENTRY = re.compile(
+    r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|[A-Z]{2,}[\s\[(]|and\s|et al)"
+)
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
 _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
 _ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
@@ -375,6 +385,10 @@ class _Layout:
         if not pages:
             return
         first = pages[0]
+        if len(pages) > 1 and any(_COVER_SHEET.match(ln.text) for ln in first):
+            for ln in first:  # a cover sheet: the article starts on the next page
+                ln.subject = True
+            first = pages[1]
         head: list[_Line] = []
         for ln in first[:40]:
             if ln.heading is not None or _BODY_START.match(ln.text) or _ABSTRACT.match(ln.text):

@@ -424,3 +424,49 @@ def test_the_first_pages_history_line_names_the_subject(tmp_path):
     page2 = content(["nature NEUROSCIENCE doi:10.1038/nn.2727", "ONLINE METHODS", PROSE])
     doc = extract_document(write(tmp_path, "history.pdf", pdf([page1, page2])))
     assert {(m.value, m.role) for m in doc.mentions} == {("10.1038/nn.2727", "subject")}
+
+
+def test_a_jstor_cover_sheet_is_about_the_article_and_opens_no_reference_list(tmp_path):
+    # every PDF downloaded from JSTOR starts with this page; its "REFERENCES" label stands
+    # over a line about JSTOR's linked references, not over a list
+    cover = content(
+        [
+            "FAO's Work in Mountains",
+            "Author(s): Rosalaura Romeo, Sara Manuelli and Samantha Abear",
+            "Source: Mountain Research and Development , August 2021, Vol. 41, No. 3",
+            "Published by: International Mountain Society",
+            "Stable URL: https://www.jstor.org/stable/10.2307/48635686",
+            "REFERENCES",
+            "Linked references are available on JSTOR for this article:",
+            "You may need to log in to JSTOR to access the linked references.",
+            "Your use of the JSTOR archive indicates your acceptance of the Terms & Conditions",
+        ]
+    )
+    article = content(
+        [
+            "FAO's Work in Mountains: Building the Road to Recovery",
+            "Introduction",
+            "The assessment (doi:10.5555/assessment) found more hunger in mountains.",
+            *[PROSE] * 3,
+            "References",
+            "MPS. 2021. Including Mountains in the CBD Framework. Rome: MPS.",
+            "Romeo R, Grita F. 2020. Vulnerability of Mountain Peoples. Rome: FAO.",
+            "Tribaldos T. 2021. Sustainable Food Systems in Mountains. Rome: MPS.",
+            "UNCED. 1992. Agenda 21. New York: United Nations.",
+        ]
+    )
+    doc = extract_document(write(tmp_path, "jstor.pdf", pdf([cover, article])))
+    roles = {m.value: m.role for m in doc.mentions}
+    assert roles == {"10.2307/48635686": "subject", "10.5555/assessment": "mention"}
+    starts = [r.text.split(" ")[0] for r in doc.references]
+    assert starts == ["MPS.", "Romeo", "Tribaldos", "UNCED."]
+
+
+def test_a_doi_ending_a_line_before_an_acronym_ends_there(tmp_path):
+    lines = [
+        "References",
+        "Romeo R. 2021. Mountain Farming Systems. Rome: FAO. https://doi.org/10.4060/cb5349en.",
+        "UNCED [United Nations Conference on Environment and Development]. 1992. Agenda 21.",
+    ]
+    doc = extract_document(write(tmp_path, "acronym.pdf", pdf([content(lines)])))
+    assert [m.value for m in doc.mentions] == ["10.4060/cb5349en"]
