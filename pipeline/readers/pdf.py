@@ -520,6 +520,12 @@ class _Layout:
                 if _keep_hyphen(parts[k - 1], part, link_dois):
                     self.b.real("-", at, self.line_no)
                 at += 1
+            done = 0
+            for cut in _linked_ends(part, link_dois) if link_dois else ():
+                self.b.real(part[done:cut], at, self.line_no)
+                self.b.synth(" ")  # "10.1128/msphere.00109-24" | "10" (the page number)
+                at, done = at + cut - done, cut
+            part = part[done:]
             self.b.real(part, at, self.line_no)
             at += len(part)
         self._write(text.replace("\ufffe", "-"))
@@ -563,6 +569,20 @@ class _Layout:
             if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
                 anchor = (starts[line] + first, starts[end[0]] + end[1])
                 self.b.links.append(LinkMark(targets[uri], anchor))
+
+
+def _linked_ends(text: str, link_dois: set[str]) -> list[int]:
+    """Where a DOI printed in ``text`` ends though digits follow it with no space: the page links
+    the DOI without them ("...msphere.00109-24" then the page number "10" in a running foot
+    that PDFium reads as one word). Offsets in ``text``, in order."""
+    cuts = []
+    for m in _LINK_DOI.finditer(text):
+        doi = m.group().lower()
+        for d in link_dois:
+            if len(doi) > len(d) and doi.startswith(d) and doi[len(d) :].isdigit():
+                cuts.append(m.start() + len(d))
+                break
+    return cuts
 
 
 def _goes_on(lines: list[_Line]) -> bool:

@@ -470,3 +470,17 @@ def test_a_doi_ending_a_line_before_an_acronym_ends_there(tmp_path):
     ]
     doc = extract_document(write(tmp_path, "acronym.pdf", pdf([content(lines)])))
     assert [m.value for m in doc.mentions] == ["10.4060/cb5349en"]
+
+
+def test_a_page_number_run_into_a_linked_doi_is_not_part_of_it(tmp_path):
+    # ASM's running foot "May 2024 Volume 9 Issue 5 10.1128/msphere.00109-24 10": PDFium reads
+    # the two-digit page number without a space; the page's link names the DOI without it
+    foot = "May 2024 Volume 9 Issue 5 10.1128/msphere.00109-2410"
+    link = ("https://doi.org/10.1128/msphere.00109-24", (72, 650, 300, 662))
+    linked = pdf([content(["Results", PROSE, foot])], links=[link])
+    found = by_value(extract_document(write(tmp_path, "foot.pdf", linked)))
+    assert set(found) == {"10.1128/msphere.00109-24"}
+    assert found["10.1128/msphere.00109-24"].section != "link"  # the printed one, cut
+    # without the page's link nothing says where the DOI ends: as printed
+    alone = by_value(extract_document(write(tmp_path, "a.pdf", pdf([content(["R", foot])]))))
+    assert set(alone) == {"10.1128/msphere.00109-2410"}
