@@ -227,6 +227,8 @@ _DOT_REFS_NEEDED = 3  # "1." "2." "3." each with a year of print: a reference li
 _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
+# An ornament before a section heading: ACS's "■ REFERENCES", a bullet.
+_ORNAMENT = re.compile(r"^\s*[\u25a0-\u25ff\u2022\u2023\u2219\u2666\u2756\u27a2]+\s*")
 # A line ending inside a DOI or a DOI URL, and what a DOI cannot end with.
 _DOI_TAIL = re.compile(
     r"(?:(?:https?://)?(?:dx\.)?doi\.(?:org/?)?|(?:https?://(?:dx\.)?doi\.org/)?"
@@ -346,7 +348,7 @@ class _Layout:
             after = prev.last - ln.y if step / 2 < prev.y - prev.last < 4 * step else gap
             ln.brk = after > step * 1.45 or gap < -size  # a wider gap, or up: a new column
         for ln in out:
-            title = _NUMBERING.sub("", ln.text).strip()
+            title = _NUMBERING.sub("", _ORNAMENT.sub("", ln.text)).strip()
             if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
                 known, role = heading_role(title)
                 if known:
@@ -466,7 +468,10 @@ class _Layout:
             if ln.heading is not None and not ln.subject:
                 in_refs = ln.heading == "reference"
                 self.b.synth("\n\n## ")
-                self._emit(ln.text)
+                ornament = _ORNAMENT.match(ln.text)
+                if ornament:  # in the extracted text only: the title is what names the section
+                    self._write(ornament.group())
+                self._emit(ln.text[ornament.end() :] if ornament else ln.text)
                 self.b.synth("\n\n")
                 self._newline()
                 continue

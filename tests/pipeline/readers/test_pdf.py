@@ -484,3 +484,23 @@ def test_a_page_number_run_into_a_linked_doi_is_not_part_of_it(tmp_path):
     # without the page's link nothing says where the DOI ends: as printed
     alone = by_value(extract_document(write(tmp_path, "a.pdf", pdf([content(["R", foot])]))))
     assert set(alone) == {"10.1128/msphere.00109-2410"}
+
+
+def test_a_heading_behind_an_ornament_is_a_heading(tmp_path):
+    # ACS sets "■ REFERENCES" (here a bullet, which the test's font has): its list of "(1)"
+    # entries is the reference list; the ornament stays in the extracted text
+    lines = [
+        "\xb7 INTRODUCTION",
+        PROSE,
+        "\xb7 REFERENCES",
+        "(1) Parrinello, M.; Rahman, A. Polymorphic transitions. J. Appl. Phys. 1981, 52, 7182.",
+        "(2) Andersen, H. C. Rattle. J. Comput. Phys. 1983, 52, 24-34. DOI: 10.5555/rattle",
+    ]
+    path = write(tmp_path, "acs.pdf", pdf([content(lines)]))
+    doc = extract_document(path)
+    assert [(r.label, r.section) for r in doc.references] == [
+        ("1", "REFERENCES"),
+        ("2", "REFERENCES"),
+    ]
+    assert [(m.value, m.role) for m in doc.mentions] == [("10.5555/rattle", "reference")]
+    assert "\u2022 REFERENCES" in extracted_text(path)
