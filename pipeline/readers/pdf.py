@@ -400,7 +400,7 @@ class _Layout:
         if len(set(_HEAD_DOI.findall(" ".join(_plain(ln.text) for ln in head)))) <= 2:
             for ln in head:
                 ln.subject = True
-        for ln in first:
+        for ln in [*first, *_second_head(pages, first)]:
             text = _plain(ln.text)
             if _STAMP.match(text) or _DOI_ALONE.match(text) or _HISTORY_DOI.search(text):
                 ln.subject = True
@@ -574,6 +574,18 @@ class _Layout:
             if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
                 anchor = (starts[line] + first, starts[end[0]] + end[1])
                 self.b.links.append(LinkMark(targets[uri], anchor))
+
+
+def _second_head(pages: list[list[_Line]], first: list[_Line]) -> list[_Line]:
+    """The head of the page after ``first`` when the article starts there: the first page is a
+    summary page without an abstract (Cell Press's graphical abstract and highlights) and the
+    next one opens with the article's head, up to its "Summary" or "Abstract"."""
+    at = next((i for i, lines in enumerate(pages) if lines is first), None)
+    if at is None or at + 1 >= len(pages) or any(_ABSTRACT.match(ln.text) for ln in first):
+        return []
+    nxt = pages[at + 1]
+    end = next((i for i, ln in enumerate(nxt[:60]) if _ABSTRACT.match(ln.text)), None)
+    return nxt[:end] if end is not None else []
 
 
 def _linked_ends(text: str, link_dois: set[str]) -> list[int]:

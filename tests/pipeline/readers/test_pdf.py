@@ -504,3 +504,36 @@ def test_a_heading_behind_an_ornament_is_a_heading(tmp_path):
     ]
     assert [(m.value, m.role) for m in doc.mentions] == [("10.5555/rattle", "reference")]
     assert "\u2022 REFERENCES" in extracted_text(path)
+
+
+def test_the_articles_doi_alone_in_the_head_of_a_page_after_a_summary_page_is_the_subject(
+    tmp_path,
+):
+    # Cell Press: page 1 is the graphical abstract (its DOI line ends in the "ll" logo), the
+    # article's head with its DOI alone on a line opens page 2, above "SUMMARY"
+    page1 = content(
+        [
+            "Report",
+            "A covalent inhibitor induces MHC class I presentation",
+            "Highlights",
+            "Covalent inhibitors give rise to chemically modified neoepitopes",
+            "Authors",
+            "Ziyang Zhang, Peter J. Rohweder, ..., Charles S. Craik",
+            "Zhang et al., 2022, Cancer Cell 40, 1060-1069",
+            "https://doi.org/10.1016/j.ccell.2022.07.005 ll",
+        ]
+    )
+    page2 = content(
+        [
+            "Report",
+            "A covalent inhibitor induces MHC class I presentation",
+            "Ziyang Zhang, Peter J. Rohweder and Charles S. Craik",
+            "https://doi.org/10.1016/j.ccell.2022.07.005",
+            "SUMMARY",
+            "The data (https://doi.org/10.5061/dryad.k6t1rj8) are deposited.",
+            *[PROSE] * 3,
+        ]
+    )
+    doc = extract_document(write(tmp_path, "cell.pdf", pdf([page1, page2])))
+    roles = {m.value: m.role for m in doc.mentions}
+    assert roles == {"10.1016/j.ccell.2022.07.005": "subject", "10.5061/dryad.k6t1rj8": "mention"}
