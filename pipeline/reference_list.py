@@ -174,10 +174,12 @@ class ReferenceList:
     def attach_links(self) -> None:
         """The identifiers of each link's target join the ids of the one entry whose printed
         text its rectangle covers (ACL's titles link their DOIs, printed nowhere). A link over
-        two entries, or over none, is attached to no entry."""
+        two entries, or over none, is attached to no entry; the document's own identifiers
+        (``subject``: a running foot's link inside an entry that runs over a page break) never
+        are."""
         if not self._links or not self.entries:
             return
-        ms, starts = _by_start(self.mentions)
+        ms, starts = _by_start([m for m in self.mentions if m[_ROLE] != "subject"])
         order = sorted(range(len(self.entries)), key=lambda k: self.entries[k].start)
         firsts = [self.entries[k].start for k in order]
         extra: dict[int, list[Identifier]] = {}

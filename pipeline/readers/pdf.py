@@ -228,6 +228,7 @@ _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
 # An ornament before a section heading: ACS's "■ REFERENCES", a bullet.
+_GUTTER = re.compile(r"^\s*(\d{1,5})(?:\s+|$)")
 _ORNAMENT = re.compile(r"^\s*[\u25a0-\u25ff\u2022\u2023\u2219\u2666\u2756\u27a2]+\s*")
 # A line ending inside a DOI or a DOI URL, and what a DOI cannot end with.
 _DOI_TAIL = re.compile(
@@ -288,6 +289,7 @@ class _Line:
     last: float = 0.0  # the top of its last character (below ``y`` when two lines were joined)
     last_x: float = 0.0  # where its last printed line starts (``x`` unless two were joined)
     brk: bool = False  # a paragraph break before this line
+    gutter: str = ""  # a margin line number PDFium reads before the text ("603 "), cut off
     opens_references: bool = False  # a reference list without a heading starts here
 
 
@@ -305,6 +307,9 @@ class _Layout:
 
     def pieces(self) -> Iterator[Piece]:
         lines = [self._lines(i, p) for i, p in enumerate(self.pages)]
+        _cut_gutters(lines)
+        for page_lines in lines:
+            _mark_headings(page_lines)
         self._furniture(lines)
         self._subject(lines)
         self._reference_list(lines)
@@ -347,14 +352,6 @@ class _Layout:
             # ("Proceed-" "ings") as one, and the next one is no wider gap away from it
             after = prev.last - ln.y if step / 2 < prev.y - prev.last < 4 * step else gap
             ln.brk = after > step * 1.45 or gap < -size  # a wider gap, or up: a new column
-        for ln in out:
-            title = _NUMBERING.sub("", _ORNAMENT.sub("", ln.text)).strip()
-            if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
-                known, role = heading_role(title)
-                if known:
-                    ln.heading = role or ""
-                elif _BACK_MATTER.fullmatch(ln.text.strip()):
-                    ln.heading = ""  # ends a reference list: appendices, an author list
         return out
 
     def _furniture(self, pages: list[list[_Line]]) -> None:
@@ -465,6 +462,8 @@ class _Layout:
                 subject = ln.subject
             if self.tight and not ln.subject and ln.text.strip():
                 self.tight = False  # the page's first line of the list: it goes on the entry
+            if ln.gutter:  # the margin's line number: in the extracted text only
+                self._write(ln.gutter)
             if ln.heading is not None and not ln.subject:
                 in_refs = ln.heading == "reference"
                 self.b.synth("\n\n## ")
@@ -574,6 +573,58 @@ class _Layout:
             if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
                 anchor = (starts[line] + first, starts[end[0]] + end[1])
                 self.b.links.append(LinkMark(targets[uri], anchor))
+
+
+def _mark_headings(lines: list[_Line]) -> None:
+    """A line that is a known section title (its number or ornament aside) is a heading; so is
+    a line of back matter that ends a reference list (appendices, a collaboration's list)."""
+    for ln in lines:
+        title = _NUMBERING.sub("", _ORNAMENT.sub("", ln.text)).strip()
+        if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
+            known, role = heading_role(title)
+            if known:
+                ln.heading = role or ""
+            elif _BACK_MATTER.fullmatch(ln.text.strip()):
+                ln.heading = ""  # ends a reference list: appendices, an author list
+
+
+def _cut_gutters(pages: list[list[_Line]]) -> None:
+    """Margin line numbers (bioRxiv and medRxiv preprints, manuscripts under review): PDFium
+    reads each line's number first ("603 1. Ashby, M. F. ..."), so headings, list markers
+    and entries would start with it. On a document whose pages (at least three, a third of
+    them) number most of their lines in sequence, each number in that run is cut from its
+    line (kept in the extracted text, out of the scan text)."""
+    if sum(1 for lines in pages if _gutter_page(lines, 10)) < max(3, len(pages) / 3):
+        return
+    for lines in pages:  # a short last page numbers a few lines only
+        for ln, cut in _gutter_page(lines, 3):
+            ln.gutter, ln.text = ln.text[:cut], ln.text[cut:]
+
+
+def _gutter_page(lines: list[_Line], least: int) -> list[tuple[_Line, int]]:
+    """(line, length of its number and spaces) for the lines of a page numbered in sequence:
+    the longest run of line-start numbers going up, when it numbers half the page's lines
+    (``least`` at least); else none."""
+    content = [ln for ln in lines if ln.text.strip()]
+    nums = [(ln, m) for ln in content for m in [_GUTTER.match(ln.text)] if m]
+    if len(nums) < least or len(nums) < len(content) / 2:
+        return []
+    values = [int(m.group(1)) for _, m in nums]
+    # the longest run going up by 1 to 5 (a line PDFium reads elsewhere skips a number): the
+    # page number or a line starting with a number is no part of it
+    best, back = [1] * len(values), [-1] * len(values)
+    for j, v in enumerate(values):
+        for i in range(max(0, j - 8), j):
+            if 0 < v - values[i] <= 5 and best[i] + 1 > best[j]:
+                best[j], back[j] = best[i] + 1, i
+    j = max(range(len(values)), key=lambda k: best[k])
+    if best[j] < max(least, len(content) / 2):
+        return []
+    out = []
+    while j >= 0:
+        out.append((nums[j][0], nums[j][1].end()))
+        j = back[j]
+    return out[::-1]
 
 
 def _second_head(pages: list[list[_Line]], first: list[_Line]) -> list[_Line]:

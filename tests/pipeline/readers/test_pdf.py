@@ -537,3 +537,44 @@ def test_the_articles_doi_alone_in_the_head_of_a_page_after_a_summary_page_is_th
     doc = extract_document(write(tmp_path, "cell.pdf", pdf([page1, page2])))
     roles = {m.value: m.role for m in doc.mentions}
     assert roles == {"10.1016/j.ccell.2022.07.005": "subject", "10.5061/dryad.k6t1rj8": "mention"}
+
+
+def test_margin_line_numbers_are_cut_from_the_lines_they_number(tmp_path):
+    # bioRxiv: PDFium reads each line's margin number first ("603 1. Ashby, M. F. ...");
+    # headings, list markers and a DOI broken at a line end ("...s41477-020-" | "876 0712-8")
+    # are read without them. The linked running head (the preprint's own DOI) is no entry's id.
+    head = "bioRxiv preprint doi: https://doi.org/10.1101/2024.05.14.594155"
+    link = ("https://doi.org/10.1101/2024.05.14.594155", (72, 716, 400, 728))
+    body = [f"{n} {PROSE}" for n in range(1, 37)]
+    refs = [
+        "37 References",
+        "38",
+        "39 1. Ashby, M. F.; Gibson, L. J. The mechanical properties of natural materials.",
+        "40 Proc. R. Soc. A 1995, 450, 141. https://doi.org/10.1038/s41477-020-",
+        "41 0712-8.",
+        "42 2. Yin, W.; Wang, Y. Biofilms: The Microbial Protective Clothing in Extreme",
+        "43 Environments. Int J Mol Sci 2019, 20 (14), 3423.",
+        "44 3. Nguyen, P. Q.; Joshi, N. S. Engineered Living Materials: Prospects and",
+        "45 Challenges for Using Biological Systems to Direct the Assembly of Smart",
+    ]
+    more = [
+        "46 Materials. Adv Mater 2018, 30 (19), e1704847.",
+        "47 4. An, B.; Zhong, C. Engineered Living Materials For Sustainability. Chem. Rev.",
+        "48 2023, 123 (5), 2349-2419.",
+        *[f"{n} {k}. Roe, B. A further work. J. Biol. 2020, {n}, 1-2." for n, k in
+          zip(range(49, 60), range(5, 16), strict=True)],
+    ]  # fmt: skip
+    pages = [
+        content([head, "", *body[:18]]),
+        content([head, "", *body[18:]]),
+        content([head, "", *refs]),
+        content([head, "", *more]),
+    ]
+    doc = extract_document(write(tmp_path, "biorxiv.pdf", pdf(pages, links=[link])))
+    assert [r.label for r in doc.references] == [str(k) for k in range(1, 16)]
+    assert doc.references[0].text.startswith("Ashby, M. F.; Gibson, L. J. The mechanical")
+    assert [i.value for i in doc.references[0].ids] == ["10.1038/s41477-020-0712-8"]
+    assert doc.references[2].text.endswith("Assembly of Smart Materials. Adv Mater 2018, 30 "
+                                           "(19), e1704847.")  # fmt: skip
+    assert all(not r.ids or r.ids[0].value != "10.1101/2024.05.14.594155" for r in doc.references)
+    assert {m.role for m in doc.mentions if m.value.startswith("10.1101/")} == {"subject"}
