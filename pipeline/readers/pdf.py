@@ -705,10 +705,16 @@ def _entry_starts(lines: list[_Line], i: int) -> bool:
     with, however many lines that takes); else as the gap says.
     """
     ln = lines[i]
-    prev = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
+    at = next((j for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
+    prev = lines[at] if at is not None else None
     if prev is not None and prev.size > 0 and ln.size > 0 and prev.y > ln.y:
-        # below the last printed line of the one before (PDFium joins two lines at a hyphen)
-        return ln.brk or bool(ln.x and prev.last_x and ln.x < prev.last_x - 2)
+        # below the last printed line of the one before (PDFium joins two lines at a hyphen),
+        # which starts where its row does (PDFium splits a row at a superscript: "1992. 3" |
+        # "H NMR assignment...", both on one baseline)
+        left = prev.last_x
+        if left and prev.last == prev.y:
+            left = min([left, *_row_before(lines, at)])
+        return ln.brk or bool(ln.x and left and ln.x < left - 2)
     below = _column_below(lines, i)
     if not below or not ln.x:
         return ln.brk
@@ -728,6 +734,18 @@ def _indented(ln: _Line, below: list[_Line]) -> bool:
         if x.brk:
             return False
     return False
+
+
+def _row_before(lines: list[_Line], at: int) -> list[float]:
+    """The left x of the lines before line ``at`` printed on its baseline (one row PDFium gave
+    as two or more lines)."""
+    y, out = lines[at].y, []
+    for j in range(at - 1, max(-1, at - 4), -1):
+        ln = lines[j]
+        if ln.furniture or ln.size <= 0 or abs(ln.y - y) > 1 or not ln.x:
+            break
+        out.append(ln.x)
+    return out
 
 
 def _column_below(lines: list[_Line], i: int) -> list[_Line]:

@@ -19,11 +19,12 @@ def content(lines: list[str]) -> bytes:
     return "\n".join(ops).encode("latin-1")
 
 
-def placed(lines: list[tuple[float, float, str]]) -> bytes:
-    """A content stream drawing each ``(x, y, text)`` at its own place (columns, indents)."""
+def placed(lines: list[tuple]) -> bytes:
+    """A content stream drawing each ``(x, y, text)`` at its own place (columns, indents),
+    ``(x, y, text, size)`` in another font size than 11 (a superscript)."""
     ops = []
-    for x, y, text in lines:
-        ops.append(f"BT /F1 11 Tf {x:g} {y:g} Td ({_escape(text)}) Tj ET")
+    for x, y, text, *size in lines:
+        ops.append(f"BT /F1 {size[0] if size else 11:g} Tf {x:g} {y:g} Td ({_escape(text)}) Tj ET")
     return "\n".join(ops).encode("latin-1")
 
 

@@ -578,3 +578,24 @@ def test_margin_line_numbers_are_cut_from_the_lines_they_number(tmp_path):
                                            "(19), e1704847.")  # fmt: skip
     assert all(not r.ids or r.ids[0].value != "10.1101/2024.05.14.594155" for r in doc.references)
     assert {m.role for m in doc.mentions if m.value.startswith("10.1101/")} == {"subject"}
+
+
+def test_a_row_pdfium_splits_at_a_superscript_starts_where_the_row_does(tmp_path):
+    # Dev Dyn 2000: "1992. ³H NMR assignment..." is read as "1992.3" and "H NMR ...", two
+    # lines on one baseline; the next line is indented like the row's start, not outdented
+    # from the second piece's
+    lines = [
+        (72, 740, "References"),
+        (72, 720, "Aspberg A, Adam S. 1999. Fibulin-1 is a ligand for lectins."),
+        (84, 708, "J Biol Chem 274:20444-20449."),
+        (72, 696, "Baron M, Main AL, Driscoll PC, Mardon HJ, Boyd J, Campbell IA."),
+        (84, 684, "1992."),
+        (110, 690, "3", 6),
+        (114, 684, "H NMR assignment of the cell"),
+        (84, 672, "adhesion module of fibronectin. Biochemistry 31:2068-2073."),
+        (72, 660, "Basbaum CB, Werb Z. 1996. Focalized proteolysis. Curr Opin"),
+        (84, 648, "Cell Biol 8:731-738."),
+    ]
+    doc = extract_document(write(tmp_path, "row.pdf", pdf([placed(lines)])))
+    assert [r.text.split(" ")[0] for r in doc.references] == ["Aspberg", "Baron", "Basbaum"]
+    assert doc.references[1].text.endswith("fibronectin. Biochemistry 31:2068-2073.")
