@@ -186,9 +186,12 @@ _STAMP = re.compile(
 # "Citation:" (the colon required: "Citation analysis..." is prose), "Cite this article as:",
 # PeerJ's "How to cite this article Webb et al. (2017)...", BMC's closing "Cite this article
 # as: ... doi:10.1186/...".
+# ... and HighWire's closing page (Cold Spring Harbor, ASBMB ...): "Access the most recent
+# version at doi:10.1261/rna.034181.112".
 _CITATION_BOX = re.compile(
     r"^\s*(?:citation\s*:|(?:cite this(?: article| paper)?(?: as)?|to cite this article"
-    r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?)\b\s*:?)",
+    r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?"
+    r"|access the most recent version at)\b\s*:?)",
     re.IGNORECASE,
 )
 _BODY_START = re.compile(

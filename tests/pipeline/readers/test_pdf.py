@@ -599,3 +599,24 @@ def test_a_row_pdfium_splits_at_a_superscript_starts_where_the_row_does(tmp_path
     doc = extract_document(write(tmp_path, "row.pdf", pdf([placed(lines)])))
     assert [r.text.split(" ")[0] for r in doc.references] == ["Aspberg", "Baron", "Basbaum"]
     assert doc.references[1].text.endswith("fibronectin. Biochemistry 31:2068-2073.")
+
+
+def test_highwires_closing_page_names_the_subject(tmp_path):
+    # Cold Spring Harbor's RNA 2012: after the references, a page "Access the most recent
+    # version at doi:..."; the first page printed the same DOI in a footnote
+    page1 = content(
+        [
+            "Nuclear RNA decay pathways",
+            "INTRODUCTION",
+            "Article and publication date are at http://www.rnajournal.org/cgi/doi/",
+            "10.1261/rna.034181.112.",
+            *[PROSE] * 3,
+            "REFERENCES",
+            "Adams A. 2001. A first work. RNA 7: 1-2.",
+            "Brown B. 2002. A second work. RNA 8: 3-4.",
+        ]
+    )
+    page2 = content(["Access the most recent version at doi:10.1261/rna.034181.112"])
+    doc = extract_document(write(tmp_path, "rna.pdf", pdf([page1, page2])))
+    assert {m.role for m in doc.mentions} == {"subject"}
+    assert [r.text.split(" ")[0] for r in doc.references] == ["Adams", "Brown"]
