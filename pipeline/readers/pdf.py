@@ -187,11 +187,12 @@ _STAMP = re.compile(
 # PeerJ's "How to cite this article Webb et al. (2017)...", BMC's closing "Cite this article
 # as: ... doi:10.1186/...".
 # ... and HighWire's closing page (Cold Spring Harbor, ASBMB ...): "Access the most recent
-# version at doi:10.1261/rna.034181.112".
+# version at doi:10.1261/rna.034181.112"; a PMC author manuscript's "Published in final edited
+# form as:" over the journal's citation and DOI.
 _CITATION_BOX = re.compile(
     r"^\s*(?:citation\s*:|(?:cite this(?: article| paper)?(?: as)?|to cite this article"
     r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?"
-    r"|access the most recent version at)\b\s*:?)",
+    r"|access the most recent version at|published in final edited form as)\b\s*:?)",
     re.IGNORECASE,
 )
 _BODY_START = re.compile(
@@ -220,6 +221,7 @@ _HISTORY_DOI = re.compile(
 _COVER_SHEET = re.compile(
     r"^\s*(?:Stable URL:\s*https?://(?:www\.)?jstor\.org/|Linked references are available on JSTOR)"
 )
+_BARE_DOI = re.compile(r"10\.\d{4,9}/\S+")
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
 # "12. Feynman, R. P. Simulating physics ... (1982)." : a numbered entry starting with a name
@@ -400,10 +402,14 @@ class _Layout:
         if len(set(_HEAD_DOI.findall(" ".join(_plain(ln.text) for ln in head)))) <= 2:
             for ln in head:
                 ln.subject = True
+        label = False  # the line before was a "DOI" label alone (a repository's cover page)
         for ln in [*first, *_second_head(pages, first)]:
             text = _plain(ln.text)
             if _STAMP.match(text) or _DOI_ALONE.match(text) or _HISTORY_DOI.search(text):
                 ln.subject = True
+            elif label and _BARE_DOI.fullmatch(text.strip()):
+                ln.subject = True
+            label = text.strip().lower() in ("doi", "doi:")
         for lines in pages:  # a citation box: on the first page, or the last (BMC)
             box = False
             for i, ln in enumerate(lines):

@@ -620,3 +620,36 @@ def test_highwires_closing_page_names_the_subject(tmp_path):
     doc = extract_document(write(tmp_path, "rna.pdf", pdf([page1, page2])))
     assert {m.role for m in doc.mentions} == {"subject"}
     assert [r.text.split(" ")[0] for r in doc.references] == ["Adams", "Brown"]
+
+
+def test_a_repository_cover_and_an_author_manuscripts_header_name_the_subject(tmp_path):
+    # eScholarship's cover page prints "DOI" over the bare DOI (below its "Authors" list);
+    # a PMC author manuscript prints "Published in final edited form as:" over the citation
+    cover = content(
+        [
+            "UC San Francisco Previously Published Works",
+            "Title",
+            "Synthetic cytokine circuits that drive T cells into immune-excluded tumors",
+            "Authors",
+            "Allen, Greg M",
+            "DOI",
+            "10.1126/science.aba1624",
+            "Peer reviewed",
+        ]
+    )
+    manuscript = content(
+        [
+            "HHS Public Access",
+            "Author manuscript",
+            "Published in final edited form as:",
+            "Science. 2022 December 16; 378(6625): eaba1624. doi:10.5555/science.final.",
+            "",
+            "Materials and Methods",
+            PROSE,
+        ]
+    )
+    doc = extract_document(write(tmp_path, "am.pdf", pdf([cover, manuscript])))
+    assert {(m.value, m.role) for m in doc.mentions} == {
+        ("10.1126/science.aba1624", "subject"),
+        ("10.5555/science.final", "subject"),
+    }
