@@ -222,6 +222,11 @@ _COVER_SHEET = re.compile(
     r"^\s*(?:Stable URL:\s*https?://(?:www\.)?jstor\.org/|Linked references are available on JSTOR)"
 )
 _BARE_DOI = re.compile(r"10\.\d{4,9}/\S+")
+# "Published 11 January 2023", "Accepted 9 May 2022": a history line, the DOI alone after it.
+_HISTORY_DATE = re.compile(
+    r"^\s*(?:submitted|received|accepted|published(?: online)?)\b[^\n]{0,30}\b(?:19|20)\d\d\s*$",
+    re.IGNORECASE,
+)
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
 # "12. Feynman, R. P. Simulating physics ... (1982)." : a numbered entry starting with a name
@@ -410,6 +415,12 @@ class _Layout:
             elif label and _BARE_DOI.fullmatch(text.strip()):
                 ln.subject = True
             label = text.strip().lower() in ("doi", "doi:")
+        for lines in pages:  # Science's history block: "Accepted 9 May 2022" | "10.1126/..."
+            for before, ln in zip(lines, lines[1:], strict=False):
+                if _BARE_DOI.fullmatch(_plain(ln.text).strip()) and _HISTORY_DATE.match(
+                    before.text
+                ):
+                    ln.subject = True
         for lines in pages:  # a citation box: on the first page, or the last (BMC)
             box = False
             for i, ln in enumerate(lines):

@@ -653,3 +653,26 @@ def test_a_repository_cover_and_an_author_manuscripts_header_name_the_subject(tm
         ("10.1126/science.aba1624", "subject"),
         ("10.5555/science.final", "subject"),
     }
+
+
+def test_a_doi_alone_under_the_articles_history_dates_is_the_subject(tmp_path):
+    # Science's last page: "Submitted ...", "Accepted 9 May 2022", then the DOI alone; the
+    # supplement's "science.org/doi/10.1126/..." line before is the article's too
+    page = content(
+        [
+            "Introduction",
+            PROSE,
+            "SUPPLEMENTARY MATERIALS",
+            "science.org/doi/10.1126/science.abb3634",
+            "Submitted 14 March 2020; resubmitted 1 February 2022",
+            "Accepted 9 May 2022",
+            "10.1126/science.abb3634",
+            "A dataset is at doi:10.5061/dryad.k6t1rj8 and",
+        ]
+    )
+    doc = extract_document(write(tmp_path, "science.pdf", pdf([page])))
+    roles = {(m.value, m.role) for m in doc.mentions}
+    assert roles == {
+        ("10.1126/science.abb3634", "subject"),
+        ("10.5061/dryad.k6t1rj8", "mention"),
+    }
