@@ -238,6 +238,8 @@ _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
 # An ornament before a section heading: ACS's "■ REFERENCES", a bullet.
+# Crossmark's "Check for updates" button links the article's own DOI.
+_CROSSMARK = re.compile(r"https?://crossmark\.crossref\.org/", re.IGNORECASE)
 _GUTTER = re.compile(r"^\s*(\d{1,5})(?:\s+|$)")
 _ORNAMENT = re.compile(r"^\s*[\u25a0-\u25ff\u2022\u2023\u2219\u2666\u2756\u27a2]+\s*")
 # A line ending inside a DOI or a DOI URL, and what a DOI cannot end with.
@@ -580,15 +582,19 @@ class _Layout:
         ]
         if not uris:
             return
-        targets = {}
-        self.b.synth(MARK + "link\n" if self.tight else "\n\n" + MARK + "link\n")
-        for uri in uris:
-            self.b.synth("\n")
-            self._write("[link] ", synth="")
-            targets[uri] = (self.src, self.src + len(uri))
-            self._emit(uri)
-            self._newline()
-        self._mark("unlink")
+        targets: dict[str, tuple[int, int]] = {}
+        own = [u for u in uris if _CROSSMARK.match(u)]  # the article's own DOI: its own block
+        for block, kind in (([u for u in uris if u not in own], "link"), (own, "ownlink")):
+            if not block:
+                continue
+            self.b.synth(MARK + kind + "\n" if self.tight else "\n\n" + MARK + kind + "\n")
+            for uri in block:
+                self.b.synth("\n")
+                self._write("[link] ", synth="")
+                targets[uri] = (self.src, self.src + len(uri))
+                self._emit(uri)
+                self._newline()
+            self._mark("un" + kind)
         for uri, line, first, *end in links:
             if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
                 anchor = (starts[line] + first, starts[end[0]] + end[1])

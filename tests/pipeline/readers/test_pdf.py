@@ -676,3 +676,33 @@ def test_a_doi_alone_under_the_articles_history_dates_is_the_subject(tmp_path):
         ("10.1126/science.abb3634", "subject"),
         ("10.5061/dryad.k6t1rj8", "mention"),
     }
+
+
+def test_crossmarks_link_names_the_subject(tmp_path):
+    # Crossmark's "Check for updates" button links the article's own DOI (PNAS 2004 prints
+    # its DOI without slashes: the button is all that names it); the page's other links keep
+    # their role, and the reference list goes on over the page's link targets
+    page1 = content(
+        [
+            "Introduction",
+            PROSE,
+            "References",
+            "1. Smith J. A first title. J Biol 2001;1:2.",
+            "2. Doe A. A second title that goes on",
+        ]
+    )
+    page2 = content(["to the next page. J Chem 2002;3:4.", "3. Roe B. A third title. 2003."])
+    links = [
+        ("http://crossmark.crossref.org/dialog/?doi=10.1073%2Fpnas.0403760101&domain=pdf",
+         (500, 760, 560, 780)),
+        ("https://doi.org/10.5555/first", (72, 678, 300, 690)),
+    ]  # fmt: skip
+    doc = extract_document(write(tmp_path, "cm.pdf", pdf([page1, page2], links=links)))
+    roles = {(m.value, m.role) for m in doc.mentions}
+    assert ("10.1073/pnas.0403760101", "subject") in roles
+    assert ("10.1073/pnas.0403760101", "mention") not in roles
+    assert ("10.5555/first", "reference") in roles
+    assert {m.section for m in doc.mentions} == {"link"}
+    assert [r.label for r in doc.references] == ["1", "2", "3"]
+    assert doc.references[1].text.endswith("goes on to the next page. J Chem 2002;3:4.")
+    assert [[i.value for i in r.ids] for r in doc.references] == [["10.5555/first"], [], []]
