@@ -443,3 +443,101 @@ def test_a_closed_writer_says_so(tmp_path):
 def test_the_memory_ceiling_is_most_of_this_machines_ram():
     ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     assert 0.7 * ram_mb < memory_ceiling_mb() <= 0.8 * ram_mb
+
+
+def test_the_checkpoint_threshold_shrinks_with_the_file_once_past_its_start(monkeypatch):
+    import flows.steps as steps
+
+    mb = 2**20
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 64 * mb)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_SHRINK_FROM", 128 * mb)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_MIN_BYTES", 16 * mb)
+    got = [steps.checkpoint_threshold(size * mb) for size in (0, 128, 256, 320, 512, 2048)]
+    assert [t / mb for t in got] == pytest.approx([64, 64, 32, 25.6, 16, 16], abs=1e-6)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_SHRINK_FROM", 0)  # off: the flat threshold
+    assert steps.checkpoint_threshold(2048 * mb) == 64 * mb
+
+
+def test_the_writer_checkpoints_a_large_file_at_the_shrunk_threshold(tmp_path, monkeypatch):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 64 * 2**20)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_SHRINK_FROM", 2**16)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_MIN_BYTES", 2**16)
+    writer = Writer(tmp_path / "w.duckdb")
+    wal = tmp_path / "w.duckdb.wal"
+    try:
+        writer(_write_rows)
+        with writer._lock:
+            writer.con.execute("checkpoint")  # a file of ~1.3 MB: the threshold ~3 MB
+        writer(_write_rows)  # ~10 MB of log: past the shrunk threshold, far below 64 MB
+        left = wal.stat().st_size if wal.exists() else 0
+    finally:
+        writer.close()
+    assert left < 2**20
+
+
+def _held_after(budget, n, halt):
+    got = []
+    t = threading.Thread(target=lambda: got.append(budget.acquire(n, halt)), daemon=True)
+    t.start()
+    t.join(0.3)
+    return t, got
+
+
+def test_a_byte_budget_blocks_past_its_limit_until_bytes_are_released():
+    from flows.steps import ByteBudget
+
+    budget, halt = ByteBudget(100), threading.Event()
+    assert budget.acquire(70, halt)
+    waiter, got = _held_after(budget, 40, halt)
+    assert got == [] and budget.held == 70  # 110 would pass the limit: it waits
+    budget.release(70)
+    waiter.join(1)
+    assert got == [True] and budget.held == 40
+
+
+def test_a_byte_budget_lets_one_oversized_item_pass_alone_and_gives_up_on_halt():
+    from flows.steps import ByteBudget
+
+    budget, halt = ByteBudget(100), threading.Event()
+    assert budget.acquire(500, halt)  # nothing held: passes, or it could never be loaded
+    waiter, got = _held_after(budget, 1, halt)
+    assert got == []
+    halt.set()
+    waiter.join(1)
+    assert got == [False] and budget.held == 500
+    assert ByteBudget(0).acquire(10**9, threading.Event())  # no limit
+
+
+def test_prefetched_holds_a_batchs_bytes_until_it_is_loaded_and_gives_all_back():
+    from flows.steps import ByteBudget, prefetched
+
+    budget = ByteBudget(25)
+    produced: list[int] = []
+
+    def items():
+        for n in range(6):
+            produced.append(n)
+            yield n
+
+    seen = []
+    waiting = prefetched(items(), depth=10, budget=budget, weigh=lambda _: 10)
+    first = next(waiting)
+    threading.Event().wait(0.3)  # room for two items of 10: the helper waits on the third
+    seen.append((first, budget.held, len(produced)))
+    rest = [group for group in waiting]
+    assert seen == [([0], 20, 3)]
+    assert sum(rest, first) == [0, 1, 2, 3, 4, 5]
+    assert budget.held == 0
+
+
+def test_prefetched_gives_back_what_a_consumer_stopping_early_held():
+    from flows.steps import ByteBudget, prefetched
+
+    budget = ByteBudget(1000)
+    waiting = prefetched(iter(range(5)), depth=10, budget=budget, weigh=lambda _: 10)
+    next(waiting)
+    threading.Event().wait(0.2)
+    waiting.close()  # a load raised: the consumer is gone with items still queued
+    assert budget.held == 0
