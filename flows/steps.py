@@ -76,8 +76,8 @@ WRITER_CHECKPOINT_BYTES = 64 * 2**20
 # ~320 MB file with 64 MB of log (884 and 922 MB; 927 at stop 28). Shrinking from 128 MB (a
 # 330 MB file checkpoints at ~25 MB of log) peaked at 831 and 813 MB (with a response-byte
 # bound that did nothing alone) in the same period, 41 checkpoints instead of 23 at the same
-# CPU (409.7 against 412.2 and 405.3 s). Runs whose file stays under 128 MB (up to ~30,000
-# ids) take the flat threshold as before.
+# CPU (409.7 against 412.2 and 405.3 s). Runs whose file stays under 128 MB (roughly 25,000
+# ids: 36 MB at 5,000, 385 MB at 100,000) take the flat threshold as before.
 WRITER_CHECKPOINT_SHRINK_FROM = 128 * 2**20
 WRITER_CHECKPOINT_MIN_BYTES = 16 * 2**20
 WRITER_DUCKDB_CHECKPOINT = "1TB"
