@@ -185,6 +185,10 @@ def open_reader(
             "read as plain text, its keys not used"
         )
         kind = "text"
+    if kind == "html":
+        from pipeline.readers import html
+
+        return kind, html.read_html(blocks, problems)
     return kind, read_pieces(kind, blocks)
 
 

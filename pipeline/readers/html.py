@@ -17,6 +17,62 @@ from pipeline.readers.base import LABEL_AT_END, LABELS, MARK, Builder, Piece
 
 __all__ = ["LineIndex", "read_html"]
 
+# A saved page that is not the article but what a site shows in front of it: a bot check
+# (Cloudflare's "Just a moment...", a CAPTCHA), a login form, a cookie wall, an error answer. Decided by signs in
+# its markup (its title; an element's id or class, a <link> or <script> address, a script's
+# text; a password field), and only on a page of few words: an article page may carry a
+# challenge script (Cloudflare adds /cdn-cgi/challenge-platform/scripts/jsd/main.js to ordinary
+# pages), a comment form's CAPTCHA, a login box or a cookie banner beside its text.
+_NAME_CHARS = 200  # of a title or first <h1> kept: a title never closed must not grow
+_FEW_WORDS = 150  # visible words outside <head>: a page with more is read as it is
+_WALLS = (  # (what the page is, signs in its title, signs in its markup), strongest first
+    (
+        "bot-check",
+        re.compile(
+            r"just a moment|attention required|checking (?:your|the) browser|verify(?:ing)? "
+            r"(?:that )?you are (?:a )?human|are you a (?:robot|human)|human verification"
+            r"|captcha|ddos-guard|one more step|security check|request blocked|robot or human"
+            r"|access (?:to this page )?(?:has been )?denied",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"challenge-(?:form|running|stage|error|platform/h/)|cf-browser-verification"
+            r"|cf-challenge|cf-please-wait|cf-turnstile|cf-error-details|_cf_chl"
+            r"|/cdn-cgi/styles/challenges|captcha|ddos-guard|trk_jschal|sec-if-cpt",
+            re.IGNORECASE,
+        ),
+    ),
+    ("login", re.compile(r"\b(?:log ?in|sign ?in)\b", re.IGNORECASE), None),
+    (
+        "error",  # a site's error or rate-limit answer saved as the page
+        re.compile(
+            r"too many requests|service (?:temporarily )?unavailable|down for maintenance"
+            r"|page not found|\b40[34]\b|forbidden|rate limit|bad gateway|server error",
+            re.IGNORECASE,
+        ),
+        None,
+    ),
+    (
+        "cookie-wall",
+        re.compile(r"cookie|consent", re.IGNORECASE),
+        re.compile(r"cookie|consent", re.I),
+    ),
+)
+# In a script's text or a <link>/<script> address: Cloudflare's challenge options and its
+# challenge scripts (/challenge-platform/h/…; not …/scripts/jsd/main.js, which ordinary pages
+# carry), its challenge stylesheet.
+_SCRIPT_SIGNS = (
+    "_cf_chl_opt",
+    "/challenge-platform/h/",
+    "/cdn-cgi/styles/challenges",
+    "captcha-delivery.com",  # DataDome's challenge
+    "/captcha/captcha.js",  # HUMAN (PerimeterX)
+)
+_ANY_MARK = re.compile(  # a quick test before the kinds' own: most ids and classes are neither
+    "|".join(m.pattern for _, _, m in _WALLS if m), re.IGNORECASE
+)
+_ADDRESS_ATTRS = frozenset({"href", "src"})  # bot-check signs only: any page links a cookie tool
+
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
     "figure footer form header hr li main nav ol p pre section summary table tbody td tfoot th "
@@ -67,7 +123,72 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
 _WEB_SCHEMES = frozenset({"http", "https", "ftp", "doi", "info", "urn", "hdl", "pmid", "arxiv"})
 # A field of a citation_reference meta value: up to a ";" that does not end a reference (&amp;).
 _META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
+# The page's own address, from <base href>, <link rel="canonical"> or og:url: its origin is
+# written before a root-relative link target with a digit in it, so that "/3249764/" on a PubMed
+# page is read as https://pubmed.ncbi.nlm.nih.gov/3249764/ (a PMID), as a browser resolves it.
+_ORIGIN = re.compile(r"\s*(https?://[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?)(?:[/?#]|\s*$)", re.I)
+_ROOT_PATH = re.compile(r"/(?!/)[^\s]*?[0-9]")
 _CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+class _Wall:
+    """Signs that a page is a bot check, a login form, a cookie wall or an error answer."""
+
+    def __init__(self) -> None:
+        self.words = 0  # visible words outside <head>, counted up to _FEW_WORDS
+        self.head = False
+        self.naming: str | None = None  # "title" or "h1" while reading the page's name
+        self.names = {"title": "", "h1": ""}  # its <title> and first <h1> (a 429 page's name)
+        self.signs: set[str] = set()
+        self.open = True  # still looking: fewer than _FEW_WORDS words so far
+
+    def tag(self, tag: str, attrs: list) -> None:
+        """An element's signs: its id or class, its address, a password field."""
+        if tag in self.names and not self.names[tag]:
+            self.naming = tag
+        for name, value in attrs:
+            if not value:
+                continue
+            if tag == "input" and name == "type" and value.lower() == "password":
+                self.signs.add("login")
+            elif name in ("id", "class") and _ANY_MARK.search(value):
+                self.signs.update(kind for kind, _, mark in _WALLS if mark and mark.search(value))
+            elif name in _ADDRESS_ATTRS:
+                self.script(value)
+
+    def end(self, tag: str) -> None:
+        if tag == self.naming:
+            self.naming = None
+        elif tag == "head":
+            self.head = False
+
+    def script(self, text: str) -> None:
+        """A script's text or an address: Cloudflare's challenge options and scripts (plain
+        substring tests: a page's head may hold megabytes of script)."""
+        if any(sign in text for sign in _SCRIPT_SIGNS):
+            self.signs.add("bot-check")
+
+    def text(self, data: str) -> None:
+        if self.naming and len(self.names[self.naming]) < _NAME_CHARS:
+            self.names[self.naming] += data[:_NAME_CHARS]
+        if not self.head:
+            self.words += len(data.split())
+            self.open = self.words < _FEW_WORDS
+
+    def verdict(self) -> str | None:
+        """One line for a page of few words that shows the signs of a wall, else None."""
+        if self.words >= _FEW_WORDS:
+            return None
+        name = " ".join((self.names["title"] or self.names["h1"]).split())[:80]
+        kind = next((k for k, sign, _ in _WALLS if k in self.signs or sign.search(name)), None)
+        if kind is None:
+            return None
+        shown = f'"{name}", ' if name else ""
+        return (
+            f"looks like {'an' if kind[0] in 'aeiou' else 'a'} {kind} page, not the article "
+            f"({shown}{self.words} words of text): save it again from a browser once it "
+            "shows the article"
+        )
 
 
 class _Html(HTMLParser):
@@ -96,6 +217,8 @@ class _Html(HTMLParser):
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
+        self.wall = _Wall()
+        self.origin = ""  # the page's scheme://host, once its head names its address
 
     def feed_block(self, block: str) -> Iterator[Piece]:
         self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]
@@ -164,15 +287,20 @@ class _Html(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         self._end_text()
+        if self.wall.open:
+            self.wall.tag(tag, attrs)
         if tag in _SKIP_TAGS:
             self.out.space()  # what comes before and after a script is never one word
             self.skip += 1
         elif tag == "head":
+            self.wall.head = True
             self.out.synth("\n\n" + MARK + "subject\n")
         elif tag == "body":
             self.out.synth("\n\n" + MARK + "end\n\n")
         elif tag == "meta":
             self._meta(attrs)
+            if not self.origin and _is_attr(attrs, "property", "og:url"):
+                self._learn_origin(attrs, "content")
         elif tag in _HEADING_TAGS and self._in_item_words():
             self.inline_heads += 1
             self.out.space()
@@ -183,6 +311,8 @@ class _Html(HTMLParser):
             self._block(tag, opening=True)
             if tag in ("a", "link"):
                 self._href()
+            if tag == "base" or tag == "link" and _is_attr(attrs, "rel", "canonical"):
+                self._learn_origin(attrs, "href", replace=tag == "base")
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         self.handle_starttag(tag, attrs)
@@ -191,6 +321,8 @@ class _Html(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._end_text()
+        if self.wall.open:
+            self.wall.end(tag)
         if tag in _SKIP_TAGS:  # a stray end tag too: "10.1000/</script>10" is no DOI "10.1000/10"
             self.skip = max(self.skip - 1, 0)
             self.out.space()
@@ -310,7 +442,11 @@ class _Html(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.skip:
+            if self.wall.open:
+                self.wall.script(data)
             return
+        if self.wall.open:
+            self.wall.text(data)
         if data.isspace():  # indentation between tags: no text, and no need to map it
             self.out.space()
             return
@@ -321,7 +457,9 @@ class _Html(HTMLParser):
                 self.number = data  # the entry's first text: its number, if a tag ends it here
             self.items[-1][2] += len(data.split())
         src, line = self.where()
-        if self.heading and "\n" in data:  # a heading stays on its "## " line
+        if (self.heading or self.entry) and "\n" in data:
+            # A heading stays on its "## " line, an entry on its line: a line break in the
+            # file is a space on the page (Wiley: "<span>1274</span>.\n  <div>10.3389/…")
             at = 0
             for k, part in enumerate(data.split("\n")):
                 if k:
@@ -405,8 +543,23 @@ class _Html(HTMLParser):
             self.heading_links.append(found)  # written after the heading: no words of its title
             return
         self.out.synth(" ")
-        self._unescaped(*found)
+        self._link(found)
         self.out.synth(" ")
+
+    def _link(self, found: tuple[str, int, int]) -> None:
+        """A link target as scan text, a root-relative one after the page's origin."""
+        if self.origin and _ROOT_PATH.match(found[0]):
+            self.out.synth(self.origin)
+        self._unescaped(*found)
+
+    def _learn_origin(self, attrs: list, name: str, *, replace: bool = False) -> None:
+        """The page's scheme://host from an address attribute (<base> overrides the others)."""
+        if self.origin and not replace:
+            return
+        value = next((v for k, v in attrs if k == name and v), "")
+        m = _ORIGIN.match(html.unescape(value))
+        if m:
+            self.origin = m.group(1)
 
     def _heading_links(self) -> None:
         """The link targets of the heading just ended, one a line between link marks (as the
@@ -418,7 +571,7 @@ class _Html(HTMLParser):
             return
         self.out.synth(MARK + "link\n")
         for found in self.heading_links:
-            self._unescaped(*found)
+            self._link(found)
             self.out.synth("\n")
         self.out.synth(MARK + "unlink\n\n")
         self.heading_links.clear()
@@ -456,6 +609,11 @@ class _Html(HTMLParser):
         return None
 
 
+def _is_attr(attrs: list, name: str, value: str) -> bool:
+    """Whether attribute ``name`` holds ``value`` (case-insensitive; rel="canonical x" too)."""
+    return any(k == name and v and value in v.lower().split() for k, v in attrs)
+
+
 class LineIndex:
     """File offsets of line starts, kept only for lines the parser may still report."""
 
@@ -481,12 +639,18 @@ class LineIndex:
         return self.starts[i]
 
 
-def read_html(chars: Iterable[str]) -> Iterator[Piece]:
+def read_html(chars: Iterable[str], problems: list[str] | None = None) -> Iterator[Piece]:
+    """The pieces of an HTML page whose text arrives as ``chars`` blocks. ``problems``, if
+    given, receives one line when the page looks like a bot check, a login form, a cookie
+    wall or an error answer saved instead of the article (see _WALLS)."""
     parser = _Html()
     parser.out.synth("\n\n")
     for block in chars:
         yield from parser.feed_block(block)
     parser.close()
+    verdict = parser.wall.verdict()
+    if verdict and problems is not None:
+        problems.append(verdict)
     yield from parser.ready  # cut while the parser flushed what it still held
     if parser.out.size:
         yield parser.out.take()

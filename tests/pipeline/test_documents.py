@@ -571,3 +571,165 @@ def test_a_meta_tag_named_or_identified_doi_names_the_page_itself(tmp_path):
     )
     roles = {m.role for m in extract_document(str(path)).mentions}
     assert roles == {"subject"}
+
+
+# Cloudflare's challenge page, saved instead of the article (papis' ACS, Taylor & Francis,
+# Annual Reviews and APS test pages are this page): its markup cut down, scripts shortened.
+CLOUDFLARE_CHALLENGE = (
+    '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+    '<meta name="robots" content="noindex,nofollow">'
+    '<link href="/cdn-cgi/styles/challenges.css" rel="stylesheet">'
+    '<meta http-equiv="refresh" content="35"></head><body class="no-js">'
+    '<div class="main-wrapper" role="main"><div class="main-content"><noscript>'
+    '<div id="challenge-error-title"><div class="h2"><span id="challenge-error-text">Enable '
+    "JavaScript and cookies to continue</span></div></div></noscript></div></div><script>"
+    "(function(){window._cf_chl_opt={cvId: '3',cZone: \"pubs.acs.org\",cType: 'managed'};"
+    "var cpo = document.createElement('script');cpo.src = '/cdn-cgi/challenge-platform/h/b/"
+    "orchestrate/chl_page/v1?ray=8f';}());</script></body></html>"
+)
+ARTICLE_WORDS = " ".join(
+    ["The reaction was followed by NMR spectroscopy at room temperature."] * 30
+)
+
+
+def test_a_bot_check_page_saved_instead_of_the_article_gives_one_warning_naming_it(tmp_path):
+    path = tmp_path / "jp003647e.html"
+    path.write_text(CLOUDFLARE_CHALLENGE)
+    doc = extract_document(str(path))
+    (problem,) = doc.problems
+    assert problem.path == str(path) and not problem.fatal
+    assert problem.message.startswith('looks like a bot-check page, not the article ("Just a')
+    assert "save it again from a browser" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("page", "kind"),
+    [
+        (  # Cloudflare's block page (its words, Ray ID and footer: about 100 words)
+            "<html><head><title>Attention Required! | Cloudflare</title></head><body><div "
+            'id="cf-wrapper"><div id="cf-error-details"><h1>Sorry, you have been blocked</h1>'
+            "<h2>You are unable to access example.org</h2><p>This website is using a security "
+            "service to protect itself from online attacks.</p></div></div></body></html>",
+            "bot-check",
+        ),
+        (  # HUMAN (PerimeterX) press-and-hold challenge
+            "<html><head><title>Access to this page has been denied</title></head><body><h1>"
+            "Press &amp; Hold to confirm you are a human (and not a bot).</h1><div "
+            'id="px-captcha"></div><script src="/px/captcha/captcha.js"></script></body></html>',
+            "bot-check",
+        ),
+        (  # a CAPTCHA interstitial with no Cloudflare title
+            '<html><head><title>Please wait</title></head><body><div class="g-recaptcha" '
+            'data-sitekey="6Lc"></div><p>Please confirm you are not a robot.</p></body></html>',
+            "bot-check",
+        ),
+        (  # an institution's sign-in form in front of the article
+            "<html><head><title>Institutional access</title></head><body><h1>Access through "
+            'your institution</h1><form action="/action/doLogin" method="post"><input '
+            'name="username"><input type="password" name="password"><button>Go</button>'
+            "</form></body></html>",
+            "login",
+        ),
+        (  # a cookie wall: only the consent dialog was saved
+            '<html><head><title>Journal</title></head><body><div id="cookie-consent-wall">'
+            "<p>We use cookies to improve your experience.</p><button>Accept all</button>"
+            "</div></body></html>",
+            "cookie-wall",
+        ),
+        (  # a rate-limit answer saved as the page (no <title>: its heading names it)
+            "<html><body><h1>429 Too Many Requests</h1>You have sent too many requests in a "
+            "given amount of time.</body></html>",
+            "error",
+        ),
+    ],
+)
+def test_a_login_captcha_cookie_wall_or_error_page_of_few_words_warns_what_it_is(
+    tmp_path, page, kind
+):
+    path = tmp_path / "saved.html"
+    path.write_text(page)
+    (problem,) = extract_document(str(path)).problems
+    assert problem.message.startswith(f"looks like {'an' if kind == 'error' else 'a'} {kind} ")
+
+
+def test_an_article_page_beside_a_challenge_script_login_box_or_cookie_banner_gives_no_warning(
+    tmp_path,
+):
+    # Cloudflare adds its bot-detection script to ordinary pages (readability's royal-road and
+    # article-author-tag pages carry it); journal pages hold a login box and a cookie banner.
+    path = tmp_path / "article.html"
+    path.write_text(
+        "<html><head><title>Sign in to see more | Kinetics of a reaction</title><script>"
+        "a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';</script></head><body>"
+        '<div id="cookie-banner">We use cookies.</div><form><input type="password"></form>'
+        f'<h1>Kinetics of a reaction</h1><div class="g-recaptcha"></div><p>{ARTICLE_WORDS}</p>'
+        "</body></html>"
+    )
+    assert extract_document(str(path)).problems == ()
+
+
+def test_a_short_page_without_the_signs_of_a_wall_gives_no_warning(tmp_path):
+    # A few words alone are no sign: a saved fragment listing two works is read as it is.
+    path = tmp_path / "two.html"
+    path.write_text(
+        "<html><head><title>Publications</title></head><body><ol><li>Smith J. Kinetics. "
+        "doi:10.1000/xyz1</li><li>Doe A. Spectra. doi:10.1000/xyz2</li></ol></body></html>"
+    )
+    doc = extract_document(str(path))
+    assert doc.problems == () and len(doc.mentions) == 2
+
+
+PUBMED_REFERENCES = (
+    '<ol class="references-list"><li>Reisberg B, London E, Ferris SH. The Brief Cognitive '
+    'Rating Scale. Psychopharmacol Bull. 1988;24:629-36.<ul class="reference-links"><li><a '
+    'class="reference-link" href="/3249764/" data-ga-action="PMID">PubMed</a></li></ul></li>'
+    "</ol>"
+)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<link rel="canonical" href="https://pubmed.ncbi.nlm.nih.gov/7114305/">',
+        '<meta property="og:url" content="https://pubmed.ncbi.nlm.nih.gov/7114305/">',
+        '<base href="https://pubmed.ncbi.nlm.nih.gov/">',
+    ],
+)
+def test_a_root_relative_link_is_read_from_the_address_the_page_names(tmp_path, head):
+    # A PubMed article page links each reference to "/3249764/": a browser resolves it against
+    # the page's address, which the page names in <base>, its canonical link or og:url.
+    path = tmp_path / "pubmed.html"
+    path.write_text(
+        f"<html><head>{head}</head><body><h2>References</h2>{PUBMED_REFERENCES}</body></html>"
+    )
+    doc = extract_document(str(path))
+    (entry,) = doc.references
+    assert [(i.scheme, i.value) for i in entry.ids] == [("pmid", "3249764")]
+    text = path.read_text()
+    (m,) = [m for m in doc.mentions if m.value == "3249764"]
+    assert text[m.start : m.end] == "3249764"
+
+
+def test_a_root_relative_link_of_a_page_naming_no_address_names_no_work(tmp_path):
+    path = tmp_path / "pubmed.html"
+    path.write_text(f"<html><body><h2>References</h2>{PUBMED_REFERENCES}</body></html>")
+    (entry,) = extract_document(str(path)).references
+    assert entry.ids == ()
+
+
+def test_a_line_break_in_the_file_inside_a_reference_is_a_space_not_a_new_entry(tmp_path):
+    # Wiley's reference pane (markup as quoted in public parser tests): the text ends "1274."
+    # and a line break before the div holding the DOI; a browser shows one line.
+    path = tmp_path / "wiley.html"
+    path.write_text(
+        '<html><body><h2>References</h2><ul class="rlist separator">\n  <li data-bib-id='
+        '"jfd12505-bib-0001">\n    <span class="author">Attéré S.A.</span>, <span class="'
+        'author">Charette S.J.</span>\n    (<span class="pubYear">2015</span>)\n    <span '
+        'class="articleTitle">Diversity and homogeneity among small plasmids</span>. <i>'
+        'Frontiers in Microbiology</i>\n    <span class="vol">6</span>, <span class="pageFirst">'
+        '1274</span>.\n    <div class="extra-links getFTR"><span class="hidden data-doi">'
+        "10.3389/fmicb.2015.01274</span></div>\n  </li>\n</ul></body></html>"
+    )
+    (entry,) = extract_document(str(path)).references
+    assert entry.text.startswith("Attéré S.A.")
+    assert [(i.scheme, i.value) for i in entry.ids] == [("doi", "10.3389/fmicb.2015.01274")]

@@ -263,6 +263,15 @@ def test_html_nested_tables_and_sections_take_linear_time(tmp_path):
     assert [(m.value, m.role) for m in doc.mentions] == [("27172445", "reference")]
 
 
+@pytest.mark.timeout(45)
+def test_an_html_title_never_closed_of_millions_of_tiny_pieces_takes_linear_time():
+    # the reader keeps a page's title (to tell a bot-check page): at most its first 200
+    # characters, or every piece of a title never closed copies the whole title so far
+    page = "<html><head><title>" + "x<b>" * 2_500_000 + "</head><body>hi</body></html>"
+    blocks = [page[i : i + 65536] for i in range(0, len(page), 65536)]
+    assert "hi" in "".join(p.text for p in read_pieces("html", blocks))
+
+
 def test_html_script_style_and_comments_never_yield_identifiers(tmp_path):
     page = """<!DOCTYPE html><html><head>
 <script>var pmid = "PMID: 11111111"; var doi = "10.9999/in-head-script";</script>
