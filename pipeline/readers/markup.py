@@ -95,7 +95,8 @@ class Markup(HTMLParser):
             return
         # Elements are words apart ("<surname>Smith</surname>, <given-names>J</given-names>"),
         # but punctuation printed right after an element stays with it: "Smith J, Doe A (2004)".
-        text = _TIGHT.sub("", " ".join("".join(self.capture).split()))
+        text = "".join(self.capture)[: base.ENTRY_TEXT_CHARS]
+        text = _TIGHT.sub("", " ".join(text.split()))
         self.capture = None
         self.out.entry(self.entry_at, text, label)
         self.blank()

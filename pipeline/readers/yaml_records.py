@@ -26,6 +26,7 @@ import yaml
 from pipeline.readers import base
 from pipeline.readers.base import LABELS, MARK, Builder, Piece
 from pipeline.readers.citation import render
+from pipeline.readers.text import read_text
 
 __all__ = ["read_yaml"]
 
@@ -167,13 +168,23 @@ def _value(node, key: str):
     return next((v for k, v in node.value if _scalar(k) == key), None)
 
 
+def _fields(node) -> dict:
+    """A mapping node's value nodes by key (the first of a repeated key, as :func:`_value`)."""
+    fields: dict = {}
+    if node is not None and _kind(node) == "map":
+        for k, v in node.value:
+            fields.setdefault(_scalar(k), v)
+    return fields
+
+
 def _citation(item) -> str:
     """An item's fields as one citation line."""
+    fields = _fields(item)  # one pass over its keys, not one per field asked for
     first = lambda *keys: next(  # noqa: E731
-        (t for k in keys if (t := _text(_value(item, k)))), None
+        (t for k in keys if (t := _text(fields.get(k)))), None
     )
-    parent = _value(item, "parent")  # Hayagriva: the journal, proceedings or book it is in
-    in_parent = lambda key: _text(_value(parent, key)) if _kind(parent) == "map" else None  # noqa: E731
+    parent = _fields(fields.get("parent"))  # Hayagriva: the journal, proceedings or book
+    in_parent = lambda key: _text(parent.get(key))  # noqa: E731
     year = first(*_YEARS)
     pages = first("page", "pages", "page-range")
     start, end = first("start"), first("end")
@@ -235,16 +246,24 @@ def read_yaml(chars: Iterable[str], problems: list[str]) -> Iterator[Piece]:
     text = "".join(chars)
     reader = _Reader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_loader(text))
         reader.out.synth("\n\n")
         if root is not None:
             reader.document(root)
     except (yaml.YAMLError, RecursionError) as exc:
         problems.append(f"not readable as YAML ({_reason(exc)}); read as plain text")
-        yield Piece(text)
+        yield from read_text([text])
         return
     yield from reader.ready
     yield reader.out.take()
+
+
+def _loader(text: str) -> type:
+    """libyaml's composer when PyYAML has it (20 MB of CFF: seconds, not minutes; it refuses
+    nesting deeper than 1,000 levels), else PyYAML's own. Both count marks in characters; a
+    text opening with a BOM goes to PyYAML's, which counts the BOM as the file does."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    return fast if fast is not None and not text.startswith("\ufeff") else yaml.SafeLoader
 
 
 def _reason(exc: Exception) -> str:

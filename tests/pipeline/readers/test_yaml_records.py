@@ -177,9 +177,10 @@ def test_other_yaml_stays_plain_text(tmp_path):
 def test_a_cff_yaml_cannot_read_is_plain_text_with_one_line(tmp_path):
     broken = "cff-version: 1.2.0\ntitle: [unclosed\ndoi: 10.5281/zenodo.1234\n"
     doc = extract_document(write(tmp_path, "CITATION.cff", broken))
-    assert [p.message for p in doc.problems] == [
-        "not readable as YAML (expected ',' or ']', but got ':' at line 3); read as plain text"
-    ]
+    # libyaml's words or PyYAML's ("did not find expected ',' or ']'"): the place is the same
+    (message,) = [p.message for p in doc.problems]
+    assert message.startswith("not readable as YAML (") and "',' or ']'" in message
+    assert message.endswith(" at line 3); read as plain text")
     assert {m.value for m in doc.mentions} == {"10.5281/zenodo.1234"}
 
 
