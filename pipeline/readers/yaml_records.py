@@ -252,7 +252,8 @@ def read_yaml(chars: Iterable[str], problems: list[str]) -> Iterator[Piece]:
             reader.document(root)
     except (yaml.YAMLError, RecursionError) as exc:
         problems.append(f"not readable as YAML ({_reason(exc)}); read as plain text")
-        yield from read_text([text])
+        step = base.BLOCK_SIZE  # in blocks, as the file came: pieces of bounded size
+        yield from read_text(text[i : i + step] for i in range(0, len(text), step))
         return
     yield from reader.ready
     yield reader.out.take()
