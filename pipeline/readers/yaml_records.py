@@ -120,8 +120,10 @@ class _Reader:
         if scheme:
             self.out.synth(LABELS[scheme])
         line = node.start_mark.line + 1
-        if raw == value:
-            self.out.real(value, start, line)
+        if raw == value or not node.style and "\n" in raw:  # plain: None (PyYAML), "" (libyaml)
+            # a plain scalar over several lines (a Markdown body after a front matter) is
+            # scanned as written: the same words, each id mapped to its own place
+            self.out.real(raw, start, line)
         elif raw[1:-1] == value and raw[:1] in ("'", '"'):
             self.out.real(value, start + 1, line)
         else:  # escaped or folded: the value maps to its whole source
@@ -241,15 +243,17 @@ def _text(node) -> str | None:
 
 
 def read_yaml(chars: Iterable[str], problems: list[str]) -> Iterator[Piece]:
-    """Pieces of a CITATION.cff or CSL-YAML file; a file YAML cannot read is read as plain text
-    (one problem line)."""
+    """Pieces of a CITATION.cff or CSL-YAML file, each of its documents in turn; a file YAML
+    cannot read is read as plain text (one problem line)."""
     text = "".join(chars)
     reader = _Reader(text)
     try:
-        root = yaml.compose(text, Loader=_loader(text))
         reader.out.synth("\n\n")
-        if root is not None:
-            reader.document(root)
+        # Every document of the stream: pandoc's references between "---" lines (a second,
+        # empty document), a Markdown body after a front matter (one plain scalar).
+        for root in yaml.compose_all(text, Loader=_loader(text)):
+            if root is not None:
+                reader.document(root)
     except (yaml.YAMLError, RecursionError) as exc:
         problems.append(f"not readable as YAML ({_reason(exc)}); read as plain text")
         step = base.BLOCK_SIZE  # in blocks, as the file came: pieces of bounded size
