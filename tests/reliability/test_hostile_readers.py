@@ -186,3 +186,23 @@ def test_refworks_crlf_and_lone_cr_records(tmp_path, newline):
     assert [(m.value, m.role) for m in doc.mentions] == [
         (f"10.1000/rw{i}", "reference") for i in range(3)
     ]
+
+
+@pytest.mark.timeout(120)
+def test_a_large_citation_cff_reads_in_seconds(tmp_path):
+    # A regression: 20 MB of CFF took 78 s of CPU and 1.5 GB (PyYAML's Python composer, and
+    # the garbage collector set off again and again by its millions of nodes); now ~10 s.
+    refs = "".join(
+        f"  - type: article\n    title: Paper {i} about things\n    doi: 10.1000/r{i}\n"
+        "    authors:\n      - family-names: Smith\n        given-names: J\n    year: 2020\n"
+        for i in range(40_000)
+    )
+    path = _write(tmp_path / "CITATION.cff", "cff-version: 1.2.0\nreferences:\n" + refs)
+    got = in_subprocess(f"""
+        from pipeline.extract import extract_document
+        doc = extract_document({path!r})
+        cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        print(json.dumps({{"n": len(doc.references), "problems": len(doc.problems), "cpu": cpu}}))
+    """)
+    assert (got["n"], got["problems"]) == (40_000, 0)
+    assert got["cpu"] < 12, got  # 6 MB: ~23 s before, ~3 s now
