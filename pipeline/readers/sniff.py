@@ -129,7 +129,7 @@ def _is_cff(head: str) -> bool:
 
 
 _SNIFF_HTML = re.compile(
-    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype html|<html)",
+    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype html|<html)",
     re.IGNORECASE | re.DOTALL,
 )  # XHTML: "<?xml ...?>" then "<!DOCTYPE html PUBLIC ...>"
 _SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
@@ -151,7 +151,7 @@ _XML_KINDS = (
     (
         "bibxml",
         re.compile(
-            r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?"
+            r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?"
             r"<(?:[\w.-]+:)?(?:TEI|teiCorpus|mods|modsCollection|doi_batch|resource)\b"
             r"[^>]*(?:tei-c\.org|loc\.gov/mods|crossref\.org/schema|datacite\.org/schema)",
             re.DOTALL,
