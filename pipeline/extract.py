@@ -145,10 +145,11 @@ class _Walk:
         """A synthetic switch: a role ("subject": HTML <head>, a PDF's header; "reference": a
         citation_reference meta tag or a JATS ref-list; "citing", "mention"), "record" (the
         subject of the next record of a many-record file: a new subject work), "link" / "unlink"
-        (link targets: section 'link', the role around them kept), "aside" / "unaside" (the
-        subject inside another section: a PDF's running head), "scope" / "unscope" (an HTML
-        sectioning element: the headings inside it end with it) or "end" (back to the
-        document's own headings)."""
+        (link targets: section 'link', the role around them kept), "ownlink" / "unownlink"
+        (link targets that name the document itself: section 'link', role subject), "aside" /
+        "unaside" (the subject inside another section: a PDF's running head), "scope" /
+        "unscope" (an HTML sectioning element: the headings inside it end with it) or "end" (back
+        to the document's own headings)."""
         if name == "scope":
             if len(self.scopes) < _MAX_SCOPES:
                 self.scopes.append(list(self.sections))
@@ -163,9 +164,11 @@ class _Walk:
             return
         if name == "link":
             self.sections.append((99, "link", None))
+        elif name == "ownlink":  # a PDF's Crossmark button: the article's own DOI
+            self.sections.append((99, "link", "subject"))
         elif name == "aside":  # a PDF's running head or citation box inside any section
             self.sections.append((99, None, "subject"))
-        elif name in ("unlink", "unaside"):
+        elif name in ("unlink", "unaside", "unownlink"):
             if self.sections and self.sections[-1][0] == 99:
                 self.sections.pop()
         elif name == "record":
@@ -271,13 +274,13 @@ class _Walk:
         """Page furniture or a page's link targets inside a reference list: their text is left
         out and the list goes on after them (an entry may run over a page break). True when
         the mark was applied here."""
-        if name in ("link", "aside") and self.ref_start is not None:
+        if name in ("link", "aside", "ownlink") and self.ref_start is not None:
             self.references.text(piece, self.ref_start, m.start())
             self.ref_start = None
             self.paused = True
             self.mark(name)
             return True
-        if name in ("unlink", "unaside") and self.paused:
+        if name in ("unlink", "unaside", "unownlink") and self.paused:
             self.mark(name)
             if self.reading_references():
                 self.paused = False
@@ -392,7 +395,7 @@ class _Walk:
         self.references.attach_links()
 
 
-_PAUSES = frozenset({"link", "unlink", "aside", "unaside"})
+_PAUSES = frozenset({"link", "unlink", "aside", "unaside", "ownlink", "unownlink"})
 _PLAIN_LEVEL = 7  # a guessed heading: below "###### " (see _Walk.plain_heading)
 _GROUP, _ROLE = MENTION_ROW["group"], MENTION_ROW["role"]  # in a mention row
 

@@ -259,8 +259,9 @@ def _x_branch(c: str) -> str:
     return (
         rf"(?<=[Aa][Rr]{c})[Ii][Vv](?:\.org/(?:abs|pdf|html|format)/"
         rf"|[ \t]*(?:[Ii][Dd][ \t]*)?[:=][ \t]*[{{\"]?|[ \t]+|\."
-        # "ArXiv, abs/1810.04805" (Semantic Scholar, ACL), "ArXiv ePrint: 0807.3577" (IOP)
-        rf"|,[ \t]*(?:abs/)?|[ \t]+[Ee]-?[Pp]rint[ \t]*:?[ \t]*)"
+        # "ArXiv, abs/1810.04805" (Semantic Scholar, ACL), "ArXiv ePrint: 0807.3577" (IOP),
+        # "Arxiv preprint: 1106.6251" / "arXiv preprint 1606.01865" (natbib styles, ICML)
+        rf"|,[ \t]*(?:abs/)?|[ \t]+(?:[Ee]-?|[Pp]re)[Pp]rint[ \t]*:?[ \t]*)"
         + _ARXIV_ID.replace("(?P<ax>", f"(?P<{c}ax>")
         + rf"|(?<=[Oo][Pp][Ee][Nn][Aa][Ll][Ee]{c})(?:\.org/(?:works/)?|"
         rf"[ \t]*(?:[Ii][Dd])?{_SEP})(?P<{c}oa>[Ww]\d{{2,12}})(?!\d)"

@@ -227,10 +227,12 @@ class ReferenceList:
     def attach_links(self) -> None:
         """The identifiers of each link's target join the ids of the one entry whose printed
         text its rectangle covers (ACL's titles link their DOIs, printed nowhere). A link over
-        two entries, or over none, is attached to no entry."""
+        two entries, or over none, is attached to no entry; the document's own identifiers
+        (``subject``: a running foot's link inside an entry that runs over a page break) never
+        are."""
         if not self._links or not self.entries:
             return
-        ms, starts = _by_start(self.mentions)
+        ms, starts = _by_start([m for m in self.mentions if m[_ROLE] != "subject"])
         order = sorted(range(len(self.entries)), key=lambda k: self.entries[k].start)
         firsts = [self.entries[k].start for k in order]
         extra: dict[int, list[Identifier]] = {}
@@ -264,6 +266,7 @@ class ReferenceList:
 
 
 _AT, _ROLE = MENTION_ROW["start"], MENTION_ROW["role"]  # in a mention row
+_SECTION = MENTION_ROW["section"]
 _START = itemgetter(_AT)
 _ENTRY = maker(ReferenceEntry)  # ReferenceEntry(...) with every field, 6x cheaper
 # Identifier(scheme, value) from a row's first two fields, without NamedTuple's Python __new__
@@ -304,8 +307,11 @@ def _same_words(
 def _cited(mentions: list[tuple]) -> list[tuple]:
     """The mentions (rows) that may be an entry's ids: not the page's own (``subject``) ones,
     which are page furniture run into the list's last entry (PLOS's "Download PDF" and
-    "Citation" links after its reference list) or a running head, never a work it cites."""
-    return [m for m in mentions if m[_ROLE] != "subject"]
+    "Citation" links after its reference list) or a running head, never a work it cites; nor
+    link targets (section ``link``: a PDF page's, listed after its last line), which an entry
+    running on over the page break spans but does not print (``attach_links`` gives each
+    link's ids to the entry its anchor covers)."""
+    return [m for m in mentions if m[_ROLE] != "subject" and m[_SECTION] != "link"]
 
 
 def _outside(mentions: list[tuple], spans: list[tuple[int, int]]) -> list[tuple]:

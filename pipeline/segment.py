@@ -33,16 +33,20 @@ from collections import Counter
 
 __all__ = ["split_entries", "entry_text", "is_reference_list"]
 
-# "1.", "1)", "[12]", "(3)" or a bullet at the start of a line, followed by text or a line end.
+# "1.", "1)", "[12]", "(3)" or a bullet at the start of a line, followed by text or a line end;
+# "10.Hayta, E. N.;": a number PDF extraction ran into the name after it (no space) is one too.
 _MARKER = re.compile(
     r"^[ \t\f\v]*(?:\[(?P<b>\d{1,4})\]|\((?P<p>\d{1,4})\)|(?P<n>\d{1,4})[.)]|(?P<bullet>[-*\u2022]))"
-    r"(?:[ \t]+|(?=\r?\n)|$)",
+    r"(?:[ \t]+|(?=\r?\n)|$|(?<=\d\.)(?=[A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+)?,))",
     re.MULTILINE,
 )
 _MARKER_AFTER_BREAK = re.compile("\n" + _MARKER.pattern[1:], re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t]*\r?\n")
 _NON_SPACE = re.compile(r"\S")
-_LEADING_NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|\((\d{1,4})\)|(\d{1,4})[.)]|[-*\u2022])\s+")
+_LEADING_NUMBER = re.compile(
+    r"^\s*(?:\[(\d{1,4})\]|\((\d{1,4})\)|(\d{1,4})[.)]|[-*\u2022])"
+    r"(?:\s+|(?<=\d\.)(?=[A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+)?,))"
+)
 _LINE = re.compile(r"[^\n]*\n?")
 # The start of an author list: a family name (particles allowed) followed by initials or a given
 # name and a comma: "Adamopoulos G.,", "Boslough, M.,", "van Hees H.", "Smith AB,", "Li, Z.".

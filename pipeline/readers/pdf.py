@@ -186,9 +186,13 @@ _STAMP = re.compile(
 # "Citation:" (the colon required: "Citation analysis..." is prose), "Cite this article as:",
 # PeerJ's "How to cite this article Webb et al. (2017)...", BMC's closing "Cite this article
 # as: ... doi:10.1186/...".
+# ... and HighWire's closing page (Cold Spring Harbor, ASBMB ...): "Access the most recent
+# version at doi:10.1261/rna.034181.112"; a PMC author manuscript's "Published in final edited
+# form as:" over the journal's citation and DOI.
 _CITATION_BOX = re.compile(
     r"^\s*(?:citation\s*:|(?:cite this(?: article| paper)?(?: as)?|to cite this article"
-    r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?)\b\s*:?)",
+    r"|please cite(?: this article)?(?: as)?|how to cite(?: this article)?"
+    r"|access the most recent version at|published in final edited form as)\b\s*:?)",
     re.IGNORECASE,
 )
 _BODY_START = re.compile(
@@ -203,11 +207,41 @@ _DOI_ALONE = re.compile(
     r"|arxiv(?:\s*e-?print)?\s*:?\s*(?:\d{4}\.\d{4,5}|[a-z-]+/\d{7})(?:v\d+)?)\s*$",
     re.IGNORECASE,
 )
+# A first-page line of the article's history with its DOI: "Received 6 October 2010; accepted
+# 30 November 2010; published online 16 January 2011; doi:10.1038/nn.2727" (Nature's journals,
+# a footnote PDFium may read after the first column).
+_HISTORY_DOI = re.compile(
+    r"\b(?:received|accepted|published|available online)\b[^\n]*?"
+    r"\b(?:doi:?\s*|doi\.org/)10\.\d{4,9}/",
+    re.IGNORECASE,
+)
+# JSTOR's cover sheet, the first page of every PDF downloaded from it: the article's title,
+# source, "Stable URL", a "REFERENCES" label over "Linked references are available on JSTOR",
+# terms of use. All of it is about the article.
+_COVER_SHEET = re.compile(
+    r"^\s*(?:Stable URL:\s*https?://(?:www\.)?jstor\.org/|Linked references are available on JSTOR)"
+)
+_BARE_DOI = re.compile(r"10\.\d{4,9}/\S+")
+# "Published 11 January 2023", "Accepted 9 May 2022": a history line, the DOI alone after it.
+_HISTORY_DATE = re.compile(
+    r"^\s*(?:submitted|received|accepted|published(?: online)?)\b[^\n]{0,30}\b(?:19|20)\d\d\s*$",
+    re.IGNORECASE,
+)
 _FIRST_REF = re.compile(r"^\s*\[1\]\s")
 _SECOND_REF = re.compile(r"^\s*\[2\]\s")
+# "12. Feynman, R. P. Simulating physics ... (1982)." : a numbered entry starting with a name
+# (Nature's, Science's and Cell's lists under no heading: "1." then "2." ...).
+_DOT_REF = re.compile(r"^\s*(\d{1,3})\.\s+[A-Z\u00c0-\u024f]")
+_PRINT_YEAR = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
+_DOT_REFS_NEEDED = 3  # "1." "2." "3." each with a year of print: a reference list
 _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
+# An ornament before a section heading: ACS's "■ REFERENCES", a bullet.
+# Crossmark's "Check for updates" button links the article's own DOI.
+_CROSSMARK = re.compile(r"https?://crossmark\.crossref\.org/", re.IGNORECASE)
+_GUTTER = re.compile(r"^\s*(\d{1,5})(?:\s+|$)")
+_ORNAMENT = re.compile(r"^\s*[\u25a0-\u25ff\u2022\u2023\u2219\u2666\u2756\u27a2]+\s*")
 # A line ending inside a DOI or a DOI URL, and what a DOI cannot end with.
 _DOI_TAIL = re.compile(
     r"(?:(?:https?://)?(?:dx\.)?doi\.(?:org/?)?|(?:https?://(?:dx\.)?doi\.org/)?"
@@ -220,10 +254,19 @@ _OPEN_END = tuple("/-._(:;<")
 _TEN_END = re.compile(r"(?:^|[/:\s])10\.$")
 _REGISTRANT_NEXT = re.compile(r"^\s*\d{4,9}/([!#-&(-;=?-~]+)")
 _DOI_LABEL_END = re.compile(r"(?:doi\.org/|doi:?\s*)10\.$", re.IGNORECASE)
-_NEW_ENTRY = re.compile(r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|and\s|et al)")
+# What starts a new entry or sentence after a DOI that ends a line with "." (then the DOI ends
+# there): a number, a capitalised word, an acronym ("UNCED [United Nations ...] 1992."), "and".
+_NEW_ENTRY = re.compile(
+    r"^\s*(?:\[\d{1,4}\]|\d{1,4}[.)]\s|[A-Z][a-z'’-]+[,\s]|[A-Z]{2,}[\s\[(]|and\s|et al)"
+)
 _DOI_CHARS = re.compile(r"^[!#-&(-;=?-~]+")
 _ARXIV_LABEL_END = re.compile(r"\bar[Xx]iv\s*:?$")
 _ARXIV_NEXT = re.compile(r"^\s*(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
+# "Preprint at https://arxiv.org/" | "abs/1712.05384 (2017).": an arXiv URL broken at a slash.
+_ARXIV_URL_END = re.compile(r"arxiv\.org/(?:abs/|pdf/)?$", re.IGNORECASE)
+_ARXIV_URL_NEXT = re.compile(
+    r"^\s*(?:abs/|pdf/)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?(?![\w/])"
+)
 # An old Elsevier/Pergamon DOI is ISSN(yy)nnnnn-c: a line ending in the ISSN and one starting
 # with "(yy)nnnnn-c" are one DOI.
 # Headings of back matter after a reference list that no list of titles knows: an appendix
@@ -258,6 +301,7 @@ class _Line:
     last: float = 0.0  # the top of its last character (below ``y`` when two lines were joined)
     last_x: float = 0.0  # where its last printed line starts (``x`` unless two were joined)
     brk: bool = False  # a paragraph break before this line
+    gutter: str = ""  # a margin line number PDFium reads before the text ("603 "), cut off
     opens_references: bool = False  # a reference list without a heading starts here
 
 
@@ -268,16 +312,24 @@ class _Layout:
     b: Builder = field(default_factory=Builder)
     src: int = 0  # offset in the extracted text
     line_no: int = 1
+    # Inside a reference list, the next page opens by going on with the entry this page ends
+    # (``_goes_on``): the marks around its furniture and links and the page break stand on
+    # lines of their own, no blank line, so that entry is not cut there.
+    tight: bool = False
 
     def pieces(self) -> Iterator[Piece]:
         lines = [self._lines(i, p) for i, p in enumerate(self.pages)]
+        _cut_gutters(lines)
+        for page_lines in lines:
+            _mark_headings(page_lines)
         self._furniture(lines)
         self._subject(lines)
         self._reference_list(lines)
         self.b.synth("\n\n")
         in_refs = False
         for i, page in enumerate(self.pages):
-            in_refs = self._page(lines[i], page, in_refs)
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            in_refs = self._page(lines[i], page, in_refs, after)
             if self.b.size >= base.PIECE_SIZE:
                 yield self.b.take()
                 self.b.synth("\n")
@@ -299,6 +351,9 @@ class _Layout:
             for a, b in zip(out, out[1:], strict=False)
             if a.size > 0 and b.size > 0 and 0 < a.y - b.y < 40 and a.last == a.y
         ]
+        # Two printed lines PDFium joined at a hyphen stand one step apart too: on a page of
+        # two-line references most line steps are inside such joins, the rest between entries
+        gaps += [ln.y - ln.last for ln in out if ln.size > 0 and 0 < ln.y - ln.last < 40]
         size = statistics.median(sizes) if sizes else 10.0
         step = statistics.median(gaps) if gaps else size * 1.2
         for prev, ln in zip(out, out[1:], strict=False):
@@ -309,29 +364,30 @@ class _Layout:
             # ("Proceed-" "ings") as one, and the next one is no wider gap away from it
             after = prev.last - ln.y if step / 2 < prev.y - prev.last < 4 * step else gap
             ln.brk = after > step * 1.45 or gap < -size  # a wider gap, or up: a new column
-        for ln in out:
-            title = _NUMBERING.sub("", ln.text).strip()
-            if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
-                known, role = heading_role(title)
-                if known:
-                    ln.heading = role or ""
-                elif _BACK_MATTER.fullmatch(ln.text.strip()):
-                    ln.heading = ""  # ends a reference list: appendices, an author list
         return out
 
     def _furniture(self, pages: list[list[_Line]]) -> None:
         """Lines repeated at the top or bottom of most pages (digits aside): running heads.
-        The top and bottom are where the page prints them (PDFium may read a header last)."""
+        The top and bottom are where the page prints them (PDFium may read a header last).
+        A journal that heads left and right pages differently ("632 LUPKER AND DAVIS" on
+        even pages, "MASKED SANDWICH PRIMING 633" on odd ones) repeats each on most pages of
+        one side: two thirds of them (at least three) is furniture too."""
         if len(pages) < 2:
             return
         seen: Counter[str] = Counter()  # on how many pages each line shape stands
+        sides: list[Counter[str]] = [Counter(), Counter()]  # the same, by page parity
         edges = [_edge_lines(lines) for lines in pages]
-        for lines in edges:
-            seen.update({_shape(ln.text) for ln in lines})
+        for i, lines in enumerate(edges):
+            shapes = {_shape(ln.text) for ln in lines}
+            seen.update(shapes)
+            sides[i % 2].update(shapes)
         need = max(2, len(pages) // 2)
-        for lines in edges:
+        need_side = [max(3, -(-2 * len(pages[k::2]) // 3)) for k in (0, 1)]
+        for i, lines in enumerate(edges):
+            side, need_here = sides[i % 2], need_side[i % 2]
             for ln in lines:
-                if seen[_shape(ln.text)] >= need:
+                shape = _shape(ln.text)
+                if seen[shape] >= need or side[shape] >= need_here:
                     ln.furniture = ln.subject = True
 
     def _subject(self, pages: list[list[_Line]]) -> None:
@@ -340,6 +396,10 @@ class _Layout:
         if not pages:
             return
         first = pages[0]
+        if len(pages) > 1 and any(_COVER_SHEET.match(ln.text) for ln in first):
+            for ln in first:  # a cover sheet: the article starts on the next page
+                ln.subject = True
+            first = pages[1]
         head: list[_Line] = []
         for ln in first[:40]:
             if ln.heading is not None or _BODY_START.match(ln.text) or _ABSTRACT.match(ln.text):
@@ -349,9 +409,20 @@ class _Layout:
         if len(set(_HEAD_DOI.findall(" ".join(_plain(ln.text) for ln in head)))) <= 2:
             for ln in head:
                 ln.subject = True
-        for ln in first:
-            if _STAMP.match(ln.text) or _DOI_ALONE.match(_plain(ln.text)):
+        label = False  # the line before was a "DOI" label alone (a repository's cover page)
+        for ln in [*first, *_second_head(pages, first)]:
+            text = _plain(ln.text)
+            if _STAMP.match(text) or _DOI_ALONE.match(text) or _HISTORY_DOI.search(text):
                 ln.subject = True
+            elif label and _BARE_DOI.fullmatch(text.strip()):
+                ln.subject = True
+            label = text.strip().lower() in ("doi", "doi:")
+        for lines in pages:  # Science's history block: "Accepted 9 May 2022" | "10.1126/..."
+            for before, ln in zip(lines, lines[1:], strict=False):
+                if _BARE_DOI.fullmatch(_plain(ln.text).strip()) and _HISTORY_DATE.match(
+                    before.text
+                ):
+                    ln.subject = True
         for lines in pages:  # a citation box: on the first page, or the last (BMC)
             box = False
             for i, ln in enumerate(lines):
@@ -381,10 +452,16 @@ class _Layout:
             ):
                 flat[i].opens_references = True
                 return
+        for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
+            if _dot_list_starts(flat, i):
+                flat[i].opens_references = True
+                return
 
     # -- writing the text ----------------------------------------------------------------------
 
-    def _page(self, lines: list[_Line], page: dict, in_refs: bool) -> bool:
+    def _page(
+        self, lines: list[_Line], page: dict, in_refs: bool, after: list[_Line] | None = None
+    ) -> bool:
         link_dois = {
             m.group().rstrip(".,;").lower()
             for uri, *_ in page["links"]
@@ -393,15 +470,29 @@ class _Layout:
         }
         subject = joined = False
         starts = []  # where each line starts in the extracted text
+        goes_on = after is not None and _goes_on(after)
+        # the furniture after the page's last line of text (a running foot) is the page break's
+        end = max(
+            (k for k, ln in enumerate(lines) if not ln.subject and ln.text.strip()), default=-1
+        )
         for i, ln in enumerate(lines):
             starts.append(self.src)
+            if i > end and in_refs and goes_on:
+                self.tight = True
             if ln.subject != subject:  # an aside: the section around it goes on after it
-                self.b.synth("\n\n" + MARK + ("aside" if ln.subject else "unaside") + "\n\n")
+                self._mark("aside" if ln.subject else "unaside")
                 subject = ln.subject
+            if self.tight and not ln.subject and ln.text.strip():
+                self.tight = False  # the page's first line of the list: it goes on the entry
+            if ln.gutter:  # the margin's line number: in the extracted text only
+                self._write(ln.gutter)
             if ln.heading is not None and not ln.subject:
                 in_refs = ln.heading == "reference"
                 self.b.synth("\n\n## ")
-                self._emit(ln.text)
+                ornament = _ORNAMENT.match(ln.text)
+                if ornament:  # in the extracted text only: the title is what names the section
+                    self._write(ornament.group())
+                self._emit(ln.text[ornament.end() :] if ornament else ln.text)
                 self.b.synth("\n\n")
                 self._newline()
                 continue
@@ -429,11 +520,19 @@ class _Layout:
                 self.b.synth(" ")
             else:
                 self._newline(joined=join)
+        self.tight = in_refs and goes_on
         if subject:
-            self.b.synth("\n\n" + MARK + "unaside\n\n")
+            self._mark("unaside")
         self._links(page["links"], starts)
-        self._write("\f\n", synth="\n")
+        self._write("\f\n", synth="" if self.tight else "\n")
         return in_refs
+
+    def _mark(self, name: str) -> None:
+        """A role mark on a line of its own: set apart by blank lines, unless ``tight``."""
+        if self.tight:
+            self.b.synth(MARK + name + "\n")  # after a line's own line break
+        else:
+            self.b.synth("\n\n" + MARK + name + "\n\n")
 
     def _emit(self, text: str, link_dois: set[str] = frozenset()) -> None:
         """A line as printed. PDFium writes U+FFFE for a hyphen it took for hyphenation: the
@@ -447,6 +546,12 @@ class _Layout:
                 if _keep_hyphen(parts[k - 1], part, link_dois):
                     self.b.real("-", at, self.line_no)
                 at += 1
+            done = 0
+            for cut in _linked_ends(part, link_dois) if link_dois else ():
+                self.b.real(part[done:cut], at, self.line_no)
+                self.b.synth(" ")  # "10.1128/msphere.00109-24" | "10" (the page number)
+                at, done = at + cut - done, cut
+            part = part[done:]
             self.b.real(part, at, self.line_no)
             at += len(part)
         self._write(text.replace("\ufffe", "-"))
@@ -477,19 +582,143 @@ class _Layout:
         ]
         if not uris:
             return
-        targets = {}
-        self.b.synth("\n\n" + MARK + "link\n")
-        for uri in uris:
-            self.b.synth("\n")
-            self._write("[link] ", synth="")
-            targets[uri] = (self.src, self.src + len(uri))
-            self._emit(uri)
-            self._newline()
-        self.b.synth("\n\n" + MARK + "unlink\n\n")
+        targets: dict[str, tuple[int, int]] = {}
+        own = [u for u in uris if _CROSSMARK.match(u)]  # the article's own DOI: its own block
+        for block, kind in (([u for u in uris if u not in own], "link"), (own, "ownlink")):
+            if not block:
+                continue
+            self.b.synth(MARK + kind + "\n" if self.tight else "\n\n" + MARK + kind + "\n")
+            for uri in block:
+                self.b.synth("\n")
+                self._write("[link] ", synth="")
+                targets[uri] = (self.src, self.src + len(uri))
+                self._emit(uri)
+                self._newline()
+            self._mark("un" + kind)
         for uri, line, first, *end in links:
             if uri in targets and len(end) == 2 and first >= 0 and 0 <= end[0] < len(starts):
                 anchor = (starts[line] + first, starts[end[0]] + end[1])
                 self.b.links.append(LinkMark(targets[uri], anchor))
+
+
+def _mark_headings(lines: list[_Line]) -> None:
+    """A line that is a known section title (its number or ornament aside) is a heading; so is
+    a line of back matter that ends a reference list (appendices, a collaboration's list)."""
+    for ln in lines:
+        title = _NUMBERING.sub("", _ORNAMENT.sub("", ln.text)).strip()
+        if 2 < len(title) <= 60 and not title.endswith((".", ",", ";")):
+            known, role = heading_role(title)
+            if known:
+                ln.heading = role or ""
+            elif _BACK_MATTER.fullmatch(ln.text.strip()):
+                ln.heading = ""  # ends a reference list: appendices, an author list
+
+
+def _cut_gutters(pages: list[list[_Line]]) -> None:
+    """Margin line numbers (bioRxiv and medRxiv preprints, manuscripts under review): PDFium
+    reads each line's number first ("603 1. Ashby, M. F. ..."), so headings, list markers
+    and entries would start with it. On a document whose pages (at least three, a third of
+    them) number most of their lines in sequence, each number in that run is cut from its
+    line (kept in the extracted text, out of the scan text)."""
+    if sum(1 for lines in pages if _gutter_page(lines, 10)) < max(3, len(pages) / 3):
+        return
+    for lines in pages:  # a short last page numbers a few lines only
+        for ln, cut in _gutter_page(lines, 3):
+            ln.gutter, ln.text = ln.text[:cut], ln.text[cut:]
+
+
+def _gutter_page(lines: list[_Line], least: int) -> list[tuple[_Line, int]]:
+    """(line, length of its number and spaces) for the lines of a page numbered in sequence:
+    the longest run of line-start numbers going up, when it numbers half the page's lines
+    (``least`` at least); else none."""
+    content = [ln for ln in lines if ln.text.strip()]
+    nums = [(ln, m) for ln in content for m in [_GUTTER.match(ln.text)] if m]
+    if len(nums) < least or len(nums) < len(content) / 2:
+        return []
+    values = [int(m.group(1)) for _, m in nums]
+    # the longest run going up by 1 to 5 (a line PDFium reads elsewhere skips a number): the
+    # page number or a line starting with a number is no part of it
+    best, back = [1] * len(values), [-1] * len(values)
+    for j, v in enumerate(values):
+        for i in range(max(0, j - 8), j):
+            if 0 < v - values[i] <= 5 and best[i] + 1 > best[j]:
+                best[j], back[j] = best[i] + 1, i
+    j = max(range(len(values)), key=lambda k: best[k])
+    if best[j] < max(least, len(content) / 2):
+        return []
+    out = []
+    while j >= 0:
+        out.append((nums[j][0], nums[j][1].end()))
+        j = back[j]
+    return out[::-1]
+
+
+def _second_head(pages: list[list[_Line]], first: list[_Line]) -> list[_Line]:
+    """The head of the page after ``first`` when the article starts there: the first page is a
+    summary page without an abstract (Cell Press's graphical abstract and highlights) and the
+    next one opens with the article's head, up to its "Summary" or "Abstract"."""
+    at = next((i for i, lines in enumerate(pages) if lines is first), None)
+    if at is None or at + 1 >= len(pages) or any(_ABSTRACT.match(ln.text) for ln in first):
+        return []
+    nxt = pages[at + 1]
+    end = next((i for i, ln in enumerate(nxt[:60]) if _ABSTRACT.match(ln.text)), None)
+    return nxt[:end] if end is not None else []
+
+
+def _linked_ends(text: str, link_dois: set[str]) -> list[int]:
+    """Where a DOI printed in ``text`` ends though digits follow it with no space: the page links
+    the DOI without them ("...msphere.00109-24" then the page number "10" in a running foot
+    that PDFium reads as one word). Offsets in ``text``, in order."""
+    cuts = []
+    for m in _LINK_DOI.finditer(text):
+        doi = m.group().lower()
+        for d in link_dois:
+            if len(doi) > len(d) and doi.startswith(d) and doi[len(d) :].isdigit():
+                cuts.append(m.start() + len(d))
+                break
+    return cuts
+
+
+def _goes_on(lines: list[_Line]) -> bool:
+    """Does a page's first line of text (furniture aside) go on with the entry the page before
+    ended? Only on the layout's word: it is indented, a line of its column below it starts
+    further left (a hanging indent's next entry), and it is no heading."""
+    i = next((k for k, ln in enumerate(lines) if not ln.subject and ln.text.strip()), None)
+    if i is None:
+        return False
+    ln = lines[i]
+    if ln.heading is not None or ln.opens_references or not ln.x:
+        return False
+    below = _column_below(lines, i)
+    return bool(below) and below[0].x <= ln.x + 2 and _indented(ln, below)
+
+
+def _dot_list_starts(flat: list[_Line], i: int) -> bool:
+    """Does a numbered reference list "1. Name, ... (1982)." "2. ..." start at line ``i``?
+
+    Its first ``_DOT_REFS_NEEDED`` entries follow each other within a few lines, each starts
+    with a capital after its number and prints a year: numbered steps or findings in the body
+    ("1. Cells were...") rarely date each item, and a numbered heading is a heading."""
+    m = _DOT_REF.match(flat[i].text)
+    if m is None or m.group(1) != "1" or flat[i].heading is not None:
+        return False
+    at, entries = i, []
+    for n in range(2, _DOT_REFS_NEEDED + 2):
+        nxt = next(
+            (j for j in range(at + 1, min(at + 12, len(flat))) if _numbered(flat[j], n)), None
+        )
+        if nxt is None:
+            if n <= _DOT_REFS_NEEDED:
+                return False
+            nxt = min(at + 12, len(flat))  # the last entry checked ends within its lines
+        entries.append(" ".join(ln.text for ln in flat[at:nxt]))
+        at = nxt
+    return all(_PRINT_YEAR.search(e) for e in entries)
+
+
+def _numbered(line: _Line, n: int) -> bool:
+    m = _DOT_REF.match(line.text)
+    return m is not None and m.group(1) == str(n) and line.heading is None
 
 
 def _entry_starts(lines: list[_Line], i: int) -> bool:
@@ -497,22 +726,70 @@ def _entry_starts(lines: list[_Line], i: int) -> bool:
 
     Below the line before it in one column: when it is outdented (a hanging indent) or set
     apart by a wider gap. First in a column or on a page: when the line after it is indented
-    (it is a hanging first line); not when it is indented itself (it goes on with the entry
-    the last column ended with); else as the gap says.
+    (it is a hanging first line); not when it is indented itself, that is when a line of its
+    column below it starts further left (it goes on with the entry the last column ended
+    with, however many lines that takes); else as the gap says.
     """
     ln = lines[i]
-    prev = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
+    at = next((j for j in range(i - 1, -1, -1) if not lines[j].furniture), None)
+    prev = lines[at] if at is not None else None
     if prev is not None and prev.size > 0 and ln.size > 0 and prev.y > ln.y:
-        # below the last printed line of the one before (PDFium joins two lines at a hyphen)
-        return ln.brk or bool(ln.x and prev.last_x and ln.x < prev.last_x - 2)
-    nxt = next((x for x in lines[i + 1 : i + 4] if not x.furniture and x.size > 0), None)
-    if nxt is None or not ln.x or nxt.y > ln.y:
+        # below the last printed line of the one before (PDFium joins two lines at a hyphen),
+        # which starts where its row does (PDFium splits a row at a superscript: "1992. 3" |
+        # "H NMR assignment...", both on one baseline)
+        left = prev.last_x
+        if left and prev.last == prev.y:
+            left = min([left, *_row_before(lines, at)])
+        return ln.brk or bool(ln.x and left and ln.x < left - 2)
+    below = _column_below(lines, i)
+    if not below or not ln.x:
         return ln.brk
-    if nxt.x > ln.x + 2:
+    if below[0].x > ln.x + 2:
         return True
-    if ln.x > nxt.x + 2:
+    if _indented(ln, below):
         return False
     return ln.brk
+
+
+def _indented(ln: _Line, below: list[_Line]) -> bool:
+    """Is ``ln`` indented: does a line of its column below it start further left, before any
+    wider gap (a heading above a code listing set further left is not)?"""
+    for x in below:
+        if ln.x > x.x + 2:
+            return True
+        if x.brk:
+            return False
+    return False
+
+
+def _row_before(lines: list[_Line], at: int) -> list[float]:
+    """The left x of the lines before line ``at`` printed on its baseline (one row PDFium gave
+    as two or more lines)."""
+    y, out = lines[at].y, []
+    for j in range(at - 1, max(-1, at - 4), -1):
+        ln = lines[j]
+        if ln.furniture or ln.size <= 0 or abs(ln.y - y) > 1 or not ln.x:
+            break
+        out.append(ln.x)
+    return out
+
+
+def _column_below(lines: list[_Line], i: int) -> list[_Line]:
+    """Up to ``_INDENT_LOOK`` printed lines after line ``i`` in its column: each below the one
+    before (a line higher up is the next column's)."""
+    out: list[_Line] = []
+    y = lines[i].y
+    for x in lines[i + 1 : i + 1 + 2 * _INDENT_LOOK]:
+        if x.furniture or x.size <= 0:
+            continue
+        if x.y > y or len(out) == _INDENT_LOOK:
+            break
+        out.append(x)
+        y = x.y
+    return out
+
+
+_INDENT_LOOK = 6  # lines of an entry continued at a column's top, at most, that are looked at
 
 
 def _edge_lines(lines: list[_Line]) -> list[_Line]:
@@ -543,6 +820,8 @@ def _joins(line: _Line, nxt: _Line, link_dois: set[str]) -> bool:
         return False
     if _ARXIV_LABEL_END.search(tail):
         return False  # handled by the label's own pattern ("arXiv:" then the id): keep the break
+    if _ARXIV_URL_END.search(tail):
+        return _ARXIV_URL_NEXT.match(nxt.text) is not None
     m = _DOI_TAIL.search(tail)
     if m is None:  # "https://doi.org/10." | "1104/pp.15.01164": broken right after "10."
         return bool(_TEN_END.search(tail)) and _registrant_follows(text, nxt.text)

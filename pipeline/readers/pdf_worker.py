@@ -87,21 +87,25 @@ def _line(textpage, raw: str, at: int) -> tuple[str, float, float, float, float,
         if "\ufffe" in raw:  # PDFium's mark of a line-end hyphen: it may have joined two lines
             end_top = textpage.get_charbox(at + last, loose=True)[3]
             if line_top - end_top > (top - bottom) / 2:  # two printed lines: the last starts
-                end_left = _last_line_left(textpage, raw, at, first, last, end_top)
+                end_left = _last_line_left(textpage, raw, at, first, last, end_top, top - bottom)
     except Exception:  # a box PDFium cannot give: layout falls back to the text alone
         return raw, 0.0, 0.0, 0.0, 0.0, 0.0
     box = round(left, 1), round(line_top, 1), round(top - bottom, 1)
     return raw, *box, round(end_top, 1), round(end_left, 1)
 
 
-def _last_line_left(textpage, raw: str, at: int, first: int, last: int, end_top: float) -> float:
+def _last_line_left(
+    textpage, raw: str, at: int, first: int, last: int, end_top: float, height: float
+) -> float:
     """The left of the first character printed on the last of the lines PDFium joined (spaces,
-    whose boxes PDFium may place anywhere, are passed over)."""
+    whose boxes PDFium may place anywhere, are passed over). A character stands on the line
+    above when its font box's top is more than half a glyph ``height`` higher: another font
+    on the same line (an italic title, a bold label) tops its box a point or two apart."""
     start = last
     for i in range(last - 1, first - 1, -1):
         if raw[i].isspace() or raw[i] == "\ufffe":
             continue
-        if abs(textpage.get_charbox(at + i, loose=True)[3] - end_top) > 1:
+        if textpage.get_charbox(at + i, loose=True)[3] - end_top > height / 2:
             break
         start = i
     return textpage.get_charbox(at + start)[0]

@@ -443,3 +443,35 @@ def test_a_closed_writer_says_so(tmp_path):
 def test_the_memory_ceiling_is_most_of_this_machines_ram():
     ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     assert 0.7 * ram_mb < memory_ceiling_mb() <= 0.8 * ram_mb
+
+
+def test_the_checkpoint_threshold_shrinks_with_the_file_once_past_its_start(monkeypatch):
+    import flows.steps as steps
+
+    mb = 2**20
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 64 * mb)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_SHRINK_FROM", 128 * mb)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_MIN_BYTES", 16 * mb)
+    got = [steps.checkpoint_threshold(size * mb) for size in (0, 128, 256, 320, 512, 2048)]
+    assert [t / mb for t in got] == pytest.approx([64, 64, 32, 25.6, 16, 16], abs=1e-6)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_SHRINK_FROM", 0)  # off: the flat threshold
+    assert steps.checkpoint_threshold(2048 * mb) == 64 * mb
+
+
+def test_the_writer_checkpoints_a_large_file_at_the_shrunk_threshold(tmp_path, monkeypatch):
+    import flows.steps as steps
+
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_BYTES", 64 * 2**20)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_SHRINK_FROM", 2**16)
+    monkeypatch.setattr(steps, "WRITER_CHECKPOINT_MIN_BYTES", 2**16)
+    writer = Writer(tmp_path / "w.duckdb")
+    wal = tmp_path / "w.duckdb.wal"
+    try:
+        writer(_write_rows)
+        with writer._lock:
+            writer.con.execute("checkpoint")  # a file of ~1.3 MB: the threshold ~3 MB
+        writer(_write_rows)  # ~10 MB of log: past the shrunk threshold, far below 64 MB
+        left = wal.stat().st_size if wal.exists() else 0
+    finally:
+        writer.close()
+    assert left < 2**20

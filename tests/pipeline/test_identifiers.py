@@ -185,6 +185,9 @@ FIND_CASES = [
     # arXiv
     ("arXiv:2101.00001v2", [("arxiv", "2101.00001")]),
     ("arXiv preprint arXiv:1706.03762.", [("arxiv", "1706.03762")]),
+    # natbib and ICML styles label the bare id "preprint" (Futoma et al. 2017's references)
+    ("Arxiv preprint: 1106.6251, 2012.", [("arxiv", "1106.6251")]),
+    ("arXiv preprint 1606.01865v2, 2016.", [("arxiv", "1606.01865")]),
     ("https://arxiv.org/abs/2101.00001v2", [("arxiv", "2101.00001")]),
     ("https://arxiv.org/pdf/2101.00001v1.pdf", [("arxiv", "2101.00001")]),
     ("arXiv:hep-th/9901001", [("arxiv", "hep-th/9901001")]),

@@ -220,3 +220,18 @@ def test_repeated_lines_are_counted_only_when_a_short_line_is_asked_about(monkey
     assert "x" * 61 not in repeated and not counted  # longer than any running head: no count
     assert "Header" in repeated and "1. A entry." not in repeated
     assert counted == [text]  # counted once
+
+
+def test_a_number_run_into_the_first_authors_name_is_a_list_marker():
+    # PDF extraction drops the space after two-digit numbers ("10.Hayta, E. N.;"), also before
+    # a double or a two-word surname; "10.1016/..." (a DOI line) is no marker
+    text = (
+        "9. Molinari, S.; Tesoriero, R. F. Bottom-up Approaches. Matter 2021, 4, 3095.\n"
+        "10.Hayta, E. N.; Ertelt, M. J. Bacterial Materials. Adv Funct Mater 2021, 31.\n"
+        "10.1016/j.matt.2021.08.001\n"
+        "11.Orozco-Hidalgo, M. T.; Charrier, M. Engineered Growth. ACS Synth Biol 2021.\n"
+        "12.López Barreiro, D.; Folch-Fortuny, A. Sequence Control. Matter 2023, 6, 1.\n"
+    )
+    labels = [entry_text(text[s:e])[1] for s, e in split_entries(text)]
+    assert labels == ["9", "10", "11", "12"]
+    assert entry_text(text[slice(*split_entries(text)[1])])[0].startswith("Hayta, E. N.;")

@@ -97,3 +97,32 @@ def test_an_abbreviated_journal_finds_a_work_only_through_a_deposited_short_titl
                          params={"query.bibliographic": q, "rows": "1", "select": "DOI,score"})  # fmt: skip
             ranks.append(r.json()["message"]["items"][0]["score"])
     assert ranks[1] > ranks[0]  # "curr opin chem biol" scores only against the short title
+
+
+def test_searches_arriving_together_build_the_index_once_and_score_alike(monkeypatch):
+    # the server answers each request in its own thread: the first searches arrive together
+    import threading
+    import time
+
+    from demo.fakeapi.catalog import Catalog
+    from demo.fakeapi.search import BibliographicIndex
+
+    q = "Woodson SA. Metal ions and RNA folding. Curr Opin Chem Biol. 2005;9:104-109."
+    alone = BibliographicIndex(Catalog(works_from_records(RECORDS))).search(q, 3)
+    index = BibliographicIndex(Catalog(works_from_records(RECORDS)))
+    build, builds = index._build, []
+
+    def slow_build():
+        builds.append(1)
+        time.sleep(0.05)  # long enough for every thread to reach the build
+        return build()
+
+    monkeypatch.setattr(index, "_build", slow_build)
+    found: list = []
+    threads = [threading.Thread(target=lambda: found.append(index.search(q, 3))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1
+    assert [[(w.doi, s) for w, s in r] for r in found] == [[(w.doi, s) for w, s in alone]] * 8

@@ -19,6 +19,15 @@ def content(lines: list[str]) -> bytes:
     return "\n".join(ops).encode("latin-1")
 
 
+def placed(lines: list[tuple]) -> bytes:
+    """A content stream drawing each ``(x, y, text)`` at its own place (columns, indents),
+    ``(x, y, text, size)`` in another font size than 11 (a superscript)."""
+    ops = []
+    for x, y, text, *size in lines:
+        ops.append(f"BT /F1 {size[0] if size else 11:g} Tf {x:g} {y:g} Td ({_escape(text)}) Tj ET")
+    return "\n".join(ops).encode("latin-1")
+
+
 def pdf(pages: list[bytes], *, links: list = (), pages_share: int = 0) -> bytes:
     """A PDF of ``pages`` content streams (or ``pages_share`` pages all drawing pages[0]).
     A link is a URI (its rectangle over the second line, 72 700 300 712) or (URI, rectangle):

@@ -9,7 +9,7 @@ import pytest
 from pipeline.extract import extract_document
 from pipeline.readers import ReadLimits, extracted_text
 from pipeline.readers.pdf import shutdown_worker
-from tests.pipeline.readers.pdfgen import bomb, content, pdf
+from tests.pipeline.readers.pdfgen import bomb, content, pdf, placed
 
 DOCS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 
@@ -124,6 +124,24 @@ def test_identifiers_broken_across_lines_are_joined(tmp_path):
     assert doc.references[1].ids[0].value == "12345678"
 
 
+def test_an_arxiv_url_broken_at_a_slash_is_joined(tmp_path):
+    lines = [
+        "References",
+        "1. Boixo, S. et al. Simulation of circuits. Preprint at https://arxiv.org/",
+        "abs/1712.05384 (2017).",
+        "2. Chen, J. et al. Classical simulation. Preprint at https://arxiv.org/",
+        "pdf/1805.01450v2 (2018).",
+        "3. Roe, B. A web page at https://arxiv.org/",
+        "help/submit (2019).",
+    ]
+    doc = extract_document(write(tmp_path, "arxiv.pdf", pdf([content(lines)])))
+    assert [[i.value for i in r.ids] for r in doc.references] == [
+        ["1712.05384"],
+        ["1805.01450"],
+        [],  # a page of the site, no paper: the break stays
+    ]
+
+
 def test_a_doi_broken_right_after_10_dot_is_joined_only_into_a_registrant_code(tmp_path):
     lines = [
         "Intro",
@@ -233,3 +251,458 @@ def test_a_pdf_signature_inside_text_is_text_unless_the_file_is_named_pdf(tmp_pa
     assert [m.value for m in extract_document(write(tmp_path, "b.pdf", junk)).mentions] == [
         "12345678"
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Reference lists laid out on real pages' patterns
+# --------------------------------------------------------------------------------------------
+
+PROSE = "We report the measurements of the samples in the main text of this article here."
+
+
+def test_a_numbered_list_of_dated_references_under_no_heading_is_the_reference_list(tmp_path):
+    # Nature's style: the list follows the last paragraph with no "References" heading
+    body = ["A title of an article", "Introduction", *[PROSE] * 12]
+    refs = [
+        "1. Feynman, R. P. Simulating physics with computers. Int. J. Theor. Phys. 21,",
+        "467-488 (1982).",
+        "2. Devoret, M. H. & Clarke, J. Measurements of tunneling. Phys. Rev. Lett. 55, 1908",
+        "(1985).",
+        "3. Preskill, J. Quantum computing. Preprint at https://doi.org/10.1142/8674 (2012).",
+        "4. Shor, P. W. Scheme for reducing decoherence. Phys. Rev. A 52, R2493 (1995).",
+    ]
+    doc = extract_document(write(tmp_path, "nature.pdf", pdf([content(body + refs)])))
+    assert [r.label for r in doc.references] == ["1", "2", "3", "4"]
+    assert doc.references[0].text.endswith("Int. J. Theor. Phys. 21, 467-488 (1982).")
+    assert [m.role for m in doc.mentions if m.value == "10.1142/8674"] == ["reference"]
+
+
+def test_numbered_steps_without_years_are_no_reference_list(tmp_path):
+    steps = [
+        "1. Cells were washed twice in buffer and spun down.",
+        "2. The pellet was dissolved in the lysis buffer.",
+        "3. Samples were loaded on the gel, see doi:10.5555/protocol.",
+        "4. Bands were cut out and sequenced.",
+    ]
+    body = ["A title of an article", "Introduction", *[PROSE] * 12, *steps]
+    doc = extract_document(write(tmp_path, "steps.pdf", pdf([content(body)])))
+    assert doc.references == ()
+    assert [m.role for m in doc.mentions] == ["mention"]
+
+
+def test_an_entry_continued_indented_at_a_column_top_is_not_a_new_entry(tmp_path):
+    # Elsevier's hanging indent: an entry's last lines open the next column, indented like
+    # continuation lines; the next entry starts further left below them
+    left = [
+        (72, 720, "References"),
+        (72, 700, "Smith, J., 2001. A first study of the subject. J. Hydrol. 1, 1-2."),
+        (84, 686, "More of the first entry here."),
+        (72, 672, "Van Lill, W.S., 1980. The effect of afforestation with Pinus"),
+    ]
+    right = [
+        (318, 720, "patula on streamflow from experimental catchments."),
+        (318, 706, "Journal of Hydrology 48, 107-118."),
+        (306, 692, "Van Wyk, D.B., 1987. Some effects on streamflow. Water 13, 31-36."),
+        (318, 678, "Its second line."),
+    ]
+    doc = extract_document(write(tmp_path, "cols.pdf", pdf([placed(left + right)])))
+    starts = [r.text.split(",")[0] for r in doc.references]
+    assert starts == ["Smith", "Van Lill", "Van Wyk"]
+    assert doc.references[1].text.endswith(
+        "with Pinus patula on streamflow from experimental "
+        "catchments. Journal of Hydrology 48, 107-118."
+    )
+
+
+def test_running_heads_of_left_and_right_pages_are_furniture(tmp_path):
+    # APA journals head odd pages "632 LUPKER AND DAVIS" (read last on the page) and even ones
+    # "MASKED SANDWICH PRIMING 633": each stands on under half of all pages (neither the title
+    # page nor the last one has one), but on most pages of its side
+    def page(i: int, lines: list[str]) -> bytes:
+        if not 0 < i < 7:
+            return content(lines)
+        if i % 2:
+            return content([*lines, "", f"{600 + i} SMITH AND JONES"])
+        return content([f"A RUNNING TITLE {600 + i}", "", *lines])
+
+    pages = [page(i, [PROSE] * 10) for i in range(5)]
+    pages.append(page(5, [*[PROSE] * 4, "References",
+                          "Adams, A. (2001). A first work. Journal, 1, 1-2.",
+                          "Brown, B. (2002). A second work. Journal, 2, 3-4."]))  # fmt: skip
+    pages.append(page(6, ["Clark, C. (2003). A third work. Journal, 3, 5-6.",
+                          "Davis, D. (2004). A fourth work. Journal, 4, 7-8."]))  # fmt: skip
+    pages.append(page(7, ["Appendix A", PROSE]))
+    doc = extract_document(write(tmp_path, "heads.pdf", pdf(pages)))
+    assert [r.text for r in doc.references] == [
+        "Adams, A. (2001). A first work. Journal, 1, 1-2.",
+        "Brown, B. (2002). A second work. Journal, 2, 3-4.",
+        "Clark, C. (2003). A third work. Journal, 3, 5-6.",
+        "Davis, D. (2004). A fourth work. Journal, 4, 7-8.",
+    ]
+
+
+def test_an_entry_running_on_over_a_page_break_is_one_entry(tmp_path):
+    # Elsevier's hanging indent: the page ends inside an entry, the next page's first lines
+    # (under its running head) are indented continuation lines, then the next entry
+    def foot(n: int) -> tuple[float, float, str]:
+        return (200, 40, f"{n} J. Lane et al. / Journal of Hydrology 310 (2005) 253-265")
+
+    first = [(72, 720, "Introduction"), *[(72, 700 - 14 * k, PROSE) for k in range(10)]]
+    refs = [
+        (72, 720, "References"),
+        (72, 700, "Smith, J., 2001. A first study of the subject."),
+        (84, 686, "J. Hydrol. 1, 1-2."),
+        (72, 672, "Van Lill, W.S., 1980. The effect of afforestation with Eucalyptus"),
+        (84, 658, "grandis Hill ex Maiden and Pinus"),
+    ]
+    after = [
+        (84, 720, "patula on streamflow from experimental catchments."),
+        (84, 706, "Journal of Hydrology 48, 107-118."),
+        (72, 692, "Van Wyk, D.B., 1987. Some effects on streamflow. Water 13, 31-36."),
+        (84, 678, "Its second line."),
+    ]
+    pages = [placed([*first, foot(1)]), placed([*refs, foot(2)]), placed([*after, foot(3)])]
+    doc = extract_document(write(tmp_path, "over.pdf", pdf(pages)))
+    assert [r.text.split(",")[0] for r in doc.references] == ["Smith", "Van Lill", "Van Wyk"]
+    assert doc.references[1].text.endswith(
+        "and Pinus patula on streamflow from experimental catchments. "
+        "Journal of Hydrology 48, 107-118."
+    )
+    assert "Journal of Hydrology 310" not in doc.references[1].text
+
+
+def test_a_pages_link_targets_are_no_ids_of_an_entry_running_over_them(tmp_path):
+    # the page's "[link] URI" lines come after its last line: an entry running on to the next
+    # page spans them, but only the entry the link is drawn over gets its DOI
+    page1 = content(
+        [
+            "Introduction",
+            *[PROSE] * 3,
+            "References",
+            "[1] Smith J. A first title. J Biol 2001.",
+            "[2] Doe A. A second title that goes on",
+        ]
+    )
+    page2 = content(["to the next page. J Chem 2002.", "[3] Roe B. A third title. 2003."])
+    link = ("https://doi.org/10.5555/first", (72, 650, 300, 662))  # over line 5: entry [1]
+    doc = extract_document(write(tmp_path, "links.pdf", pdf([page1, page2], links=[link])))
+    assert [r.label for r in doc.references] == ["1", "2", "3"]
+    assert [[i.value for i in r.ids] for r in doc.references] == [["10.5555/first"], [], []]
+
+
+def test_a_page_of_two_line_entries_pdfium_joined_keeps_its_line_step(tmp_path):
+    # ICML 2017 (Futoma et al.) p. 12: most entries are two printed lines PDFium joins at a
+    # hyphen, so most gaps between lines left are the wider ones between entries; a one-line
+    # entry is still set apart from the next by that wider gap
+    lines = [(72, 740, "References")]
+    y = 715.0
+    for k, name in enumerate(["Adams", "Brown", "Clark", "Davis", "Evans", "Fox", "Green"]):
+        if k in (3, 5):
+            lines.append((72, y, f"{name}, A. A short work. J. {k}, 2001."))
+            y -= 22
+            continue
+        lines.append((72, y, f"{name}, A. and Roe, B. A study of multi-"))
+        lines.append((84, y - 13.6, f"output processes. J. {k}, 1-2, 2001."))
+        y -= 13.6 + 22
+    doc = extract_document(write(tmp_path, "step.pdf", pdf([placed(lines)])))
+    starts = [r.text.split(",")[0] for r in doc.references]
+    assert starts == ["Adams", "Brown", "Clark", "Davis", "Evans", "Fox", "Green"]
+
+
+def test_the_first_pages_history_line_names_the_subject(tmp_path):
+    # Nature Neuroscience 2011: the footnote "Received ...; accepted ...; published online ...;
+    # doi:10.1038/nn.2727" is read after the first column's text; later pages' heads print it
+    page1 = content(
+        [
+            "Ephaptic coupling of cortical neurons",
+            "RESULTS",
+            *[PROSE] * 6,
+            "Received 6 October 2010; accepted 30 November 2010; published online 16 January "
+            "2011; doi:10.1038/nn.2727",
+        ]
+    )
+    page2 = content(["nature NEUROSCIENCE doi:10.1038/nn.2727", "ONLINE METHODS", PROSE])
+    doc = extract_document(write(tmp_path, "history.pdf", pdf([page1, page2])))
+    assert {(m.value, m.role) for m in doc.mentions} == {("10.1038/nn.2727", "subject")}
+
+
+def test_a_jstor_cover_sheet_is_about_the_article_and_opens_no_reference_list(tmp_path):
+    # every PDF downloaded from JSTOR starts with this page; its "REFERENCES" label stands
+    # over a line about JSTOR's linked references, not over a list
+    cover = content(
+        [
+            "FAO's Work in Mountains",
+            "Author(s): Rosalaura Romeo, Sara Manuelli and Samantha Abear",
+            "Source: Mountain Research and Development , August 2021, Vol. 41, No. 3",
+            "Published by: International Mountain Society",
+            "Stable URL: https://www.jstor.org/stable/10.2307/48635686",
+            "REFERENCES",
+            "Linked references are available on JSTOR for this article:",
+            "You may need to log in to JSTOR to access the linked references.",
+            "Your use of the JSTOR archive indicates your acceptance of the Terms & Conditions",
+        ]
+    )
+    article = content(
+        [
+            "FAO's Work in Mountains: Building the Road to Recovery",
+            "Introduction",
+            "The assessment (doi:10.5555/assessment) found more hunger in mountains.",
+            *[PROSE] * 3,
+            "References",
+            "MPS. 2021. Including Mountains in the CBD Framework. Rome: MPS.",
+            "Romeo R, Grita F. 2020. Vulnerability of Mountain Peoples. Rome: FAO.",
+            "Tribaldos T. 2021. Sustainable Food Systems in Mountains. Rome: MPS.",
+            "UNCED. 1992. Agenda 21. New York: United Nations.",
+        ]
+    )
+    doc = extract_document(write(tmp_path, "jstor.pdf", pdf([cover, article])))
+    roles = {m.value: m.role for m in doc.mentions}
+    assert roles == {"10.2307/48635686": "subject", "10.5555/assessment": "mention"}
+    starts = [r.text.split(" ")[0] for r in doc.references]
+    assert starts == ["MPS.", "Romeo", "Tribaldos", "UNCED."]
+
+
+def test_a_doi_ending_a_line_before_an_acronym_ends_there(tmp_path):
+    lines = [
+        "References",
+        "Romeo R. 2021. Mountain Farming Systems. Rome: FAO. https://doi.org/10.4060/cb5349en.",
+        "UNCED [United Nations Conference on Environment and Development]. 1992. Agenda 21.",
+    ]
+    doc = extract_document(write(tmp_path, "acronym.pdf", pdf([content(lines)])))
+    assert [m.value for m in doc.mentions] == ["10.4060/cb5349en"]
+
+
+def test_a_page_number_run_into_a_linked_doi_is_not_part_of_it(tmp_path):
+    # ASM's running foot "May 2024 Volume 9 Issue 5 10.1128/msphere.00109-24 10": PDFium reads
+    # the two-digit page number without a space; the page's link names the DOI without it
+    foot = "May 2024 Volume 9 Issue 5 10.1128/msphere.00109-2410"
+    link = ("https://doi.org/10.1128/msphere.00109-24", (72, 650, 300, 662))
+    linked = pdf([content(["Results", PROSE, foot])], links=[link])
+    found = by_value(extract_document(write(tmp_path, "foot.pdf", linked)))
+    assert set(found) == {"10.1128/msphere.00109-24"}
+    assert found["10.1128/msphere.00109-24"].section != "link"  # the printed one, cut
+    # without the page's link nothing says where the DOI ends: as printed
+    alone = by_value(extract_document(write(tmp_path, "a.pdf", pdf([content(["R", foot])]))))
+    assert set(alone) == {"10.1128/msphere.00109-2410"}
+
+
+def test_a_heading_behind_an_ornament_is_a_heading(tmp_path):
+    # ACS sets "■ REFERENCES" (here a bullet, which the test's font has): its list of "(1)"
+    # entries is the reference list; the ornament stays in the extracted text
+    lines = [
+        "\xb7 INTRODUCTION",
+        PROSE,
+        "\xb7 REFERENCES",
+        "(1) Parrinello, M.; Rahman, A. Polymorphic transitions. J. Appl. Phys. 1981, 52, 7182.",
+        "(2) Andersen, H. C. Rattle. J. Comput. Phys. 1983, 52, 24-34. DOI: 10.5555/rattle",
+    ]
+    path = write(tmp_path, "acs.pdf", pdf([content(lines)]))
+    doc = extract_document(path)
+    assert [(r.label, r.section) for r in doc.references] == [
+        ("1", "REFERENCES"),
+        ("2", "REFERENCES"),
+    ]
+    assert [(m.value, m.role) for m in doc.mentions] == [("10.5555/rattle", "reference")]
+    assert "\u2022 REFERENCES" in extracted_text(path)
+
+
+def test_the_articles_doi_alone_in_the_head_of_a_page_after_a_summary_page_is_the_subject(
+    tmp_path,
+):
+    # Cell Press: page 1 is the graphical abstract (its DOI line ends in the "ll" logo), the
+    # article's head with its DOI alone on a line opens page 2, above "SUMMARY"
+    page1 = content(
+        [
+            "Report",
+            "A covalent inhibitor induces MHC class I presentation",
+            "Highlights",
+            "Covalent inhibitors give rise to chemically modified neoepitopes",
+            "Authors",
+            "Ziyang Zhang, Peter J. Rohweder, ..., Charles S. Craik",
+            "Zhang et al., 2022, Cancer Cell 40, 1060-1069",
+            "https://doi.org/10.1016/j.ccell.2022.07.005 ll",
+        ]
+    )
+    page2 = content(
+        [
+            "Report",
+            "A covalent inhibitor induces MHC class I presentation",
+            "Ziyang Zhang, Peter J. Rohweder and Charles S. Craik",
+            "https://doi.org/10.1016/j.ccell.2022.07.005",
+            "SUMMARY",
+            "The data (https://doi.org/10.5061/dryad.k6t1rj8) are deposited.",
+            *[PROSE] * 3,
+        ]
+    )
+    doc = extract_document(write(tmp_path, "cell.pdf", pdf([page1, page2])))
+    roles = {m.value: m.role for m in doc.mentions}
+    assert roles == {"10.1016/j.ccell.2022.07.005": "subject", "10.5061/dryad.k6t1rj8": "mention"}
+
+
+def test_margin_line_numbers_are_cut_from_the_lines_they_number(tmp_path):
+    # bioRxiv: PDFium reads each line's margin number first ("603 1. Ashby, M. F. ...");
+    # headings, list markers and a DOI broken at a line end ("...s41477-020-" | "876 0712-8")
+    # are read without them. The linked running head (the preprint's own DOI) is no entry's id.
+    head = "bioRxiv preprint doi: https://doi.org/10.1101/2024.05.14.594155"
+    link = ("https://doi.org/10.1101/2024.05.14.594155", (72, 716, 400, 728))
+    body = [f"{n} {PROSE}" for n in range(1, 37)]
+    refs = [
+        "37 References",
+        "38",
+        "39 1. Ashby, M. F.; Gibson, L. J. The mechanical properties of natural materials.",
+        "40 Proc. R. Soc. A 1995, 450, 141. https://doi.org/10.1038/s41477-020-",
+        "41 0712-8.",
+        "42 2. Yin, W.; Wang, Y. Biofilms: The Microbial Protective Clothing in Extreme",
+        "43 Environments. Int J Mol Sci 2019, 20 (14), 3423.",
+        "44 3. Nguyen, P. Q.; Joshi, N. S. Engineered Living Materials: Prospects and",
+        "45 Challenges for Using Biological Systems to Direct the Assembly of Smart",
+    ]
+    more = [
+        "46 Materials. Adv Mater 2018, 30 (19), e1704847.",
+        "47 4. An, B.; Zhong, C. Engineered Living Materials For Sustainability. Chem. Rev.",
+        "48 2023, 123 (5), 2349-2419.",
+        *[f"{n} {k}. Roe, B. A further work. J. Biol. 2020, {n}, 1-2." for n, k in
+          zip(range(49, 60), range(5, 16), strict=True)],
+    ]  # fmt: skip
+    pages = [
+        content([head, "", *body[:18]]),
+        content([head, "", *body[18:]]),
+        content([head, "", *refs]),
+        content([head, "", *more]),
+    ]
+    doc = extract_document(write(tmp_path, "biorxiv.pdf", pdf(pages, links=[link])))
+    assert [r.label for r in doc.references] == [str(k) for k in range(1, 16)]
+    assert doc.references[0].text.startswith("Ashby, M. F.; Gibson, L. J. The mechanical")
+    assert [i.value for i in doc.references[0].ids] == ["10.1038/s41477-020-0712-8"]
+    assert doc.references[2].text.endswith("Assembly of Smart Materials. Adv Mater 2018, 30 "
+                                           "(19), e1704847.")  # fmt: skip
+    assert all(not r.ids or r.ids[0].value != "10.1101/2024.05.14.594155" for r in doc.references)
+    assert {m.role for m in doc.mentions if m.value.startswith("10.1101/")} == {"subject"}
+
+
+def test_a_row_pdfium_splits_at_a_superscript_starts_where_the_row_does(tmp_path):
+    # Dev Dyn 2000: "1992. ³H NMR assignment..." is read as "1992.3" and "H NMR ...", two
+    # lines on one baseline; the next line is indented like the row's start, not outdented
+    # from the second piece's
+    lines = [
+        (72, 740, "References"),
+        (72, 720, "Aspberg A, Adam S. 1999. Fibulin-1 is a ligand for lectins."),
+        (84, 708, "J Biol Chem 274:20444-20449."),
+        (72, 696, "Baron M, Main AL, Driscoll PC, Mardon HJ, Boyd J, Campbell IA."),
+        (84, 684, "1992."),
+        (110, 690, "3", 6),
+        (114, 684, "H NMR assignment of the cell"),
+        (84, 672, "adhesion module of fibronectin. Biochemistry 31:2068-2073."),
+        (72, 660, "Basbaum CB, Werb Z. 1996. Focalized proteolysis. Curr Opin"),
+        (84, 648, "Cell Biol 8:731-738."),
+    ]
+    doc = extract_document(write(tmp_path, "row.pdf", pdf([placed(lines)])))
+    assert [r.text.split(" ")[0] for r in doc.references] == ["Aspberg", "Baron", "Basbaum"]
+    assert doc.references[1].text.endswith("fibronectin. Biochemistry 31:2068-2073.")
+
+
+def test_highwires_closing_page_names_the_subject(tmp_path):
+    # Cold Spring Harbor's RNA 2012: after the references, a page "Access the most recent
+    # version at doi:..."; the first page printed the same DOI in a footnote
+    page1 = content(
+        [
+            "Nuclear RNA decay pathways",
+            "INTRODUCTION",
+            "Article and publication date are at http://www.rnajournal.org/cgi/doi/",
+            "10.1261/rna.034181.112.",
+            *[PROSE] * 3,
+            "REFERENCES",
+            "Adams A. 2001. A first work. RNA 7: 1-2.",
+            "Brown B. 2002. A second work. RNA 8: 3-4.",
+        ]
+    )
+    page2 = content(["Access the most recent version at doi:10.1261/rna.034181.112"])
+    doc = extract_document(write(tmp_path, "rna.pdf", pdf([page1, page2])))
+    assert {m.role for m in doc.mentions} == {"subject"}
+    assert [r.text.split(" ")[0] for r in doc.references] == ["Adams", "Brown"]
+
+
+def test_a_repository_cover_and_an_author_manuscripts_header_name_the_subject(tmp_path):
+    # eScholarship's cover page prints "DOI" over the bare DOI (below its "Authors" list);
+    # a PMC author manuscript prints "Published in final edited form as:" over the citation
+    cover = content(
+        [
+            "UC San Francisco Previously Published Works",
+            "Title",
+            "Synthetic cytokine circuits that drive T cells into immune-excluded tumors",
+            "Authors",
+            "Allen, Greg M",
+            "DOI",
+            "10.1126/science.aba1624",
+            "Peer reviewed",
+        ]
+    )
+    manuscript = content(
+        [
+            "HHS Public Access",
+            "Author manuscript",
+            "Published in final edited form as:",
+            "Science. 2022 December 16; 378(6625): eaba1624. doi:10.5555/science.final.",
+            "",
+            "Materials and Methods",
+            PROSE,
+        ]
+    )
+    doc = extract_document(write(tmp_path, "am.pdf", pdf([cover, manuscript])))
+    assert {(m.value, m.role) for m in doc.mentions} == {
+        ("10.1126/science.aba1624", "subject"),
+        ("10.5555/science.final", "subject"),
+    }
+
+
+def test_a_doi_alone_under_the_articles_history_dates_is_the_subject(tmp_path):
+    # Science's last page: "Submitted ...", "Accepted 9 May 2022", then the DOI alone; the
+    # supplement's "science.org/doi/10.1126/..." line before is the article's too
+    page = content(
+        [
+            "Introduction",
+            PROSE,
+            "SUPPLEMENTARY MATERIALS",
+            "science.org/doi/10.1126/science.abb3634",
+            "Submitted 14 March 2020; resubmitted 1 February 2022",
+            "Accepted 9 May 2022",
+            "10.1126/science.abb3634",
+            "A dataset is at doi:10.5061/dryad.k6t1rj8 and",
+        ]
+    )
+    doc = extract_document(write(tmp_path, "science.pdf", pdf([page])))
+    roles = {(m.value, m.role) for m in doc.mentions}
+    assert roles == {
+        ("10.1126/science.abb3634", "subject"),
+        ("10.5061/dryad.k6t1rj8", "mention"),
+    }
+
+
+def test_crossmarks_link_names_the_subject(tmp_path):
+    # Crossmark's "Check for updates" button links the article's own DOI (PNAS 2004 prints
+    # its DOI without slashes: the button is all that names it); the page's other links keep
+    # their role, and the reference list goes on over the page's link targets
+    page1 = content(
+        [
+            "Introduction",
+            PROSE,
+            "References",
+            "1. Smith J. A first title. J Biol 2001;1:2.",
+            "2. Doe A. A second title that goes on",
+        ]
+    )
+    page2 = content(["to the next page. J Chem 2002;3:4.", "3. Roe B. A third title. 2003."])
+    links = [
+        ("http://crossmark.crossref.org/dialog/?doi=10.1073%2Fpnas.0403760101&domain=pdf",
+         (500, 760, 560, 780)),
+        ("https://doi.org/10.5555/first", (72, 678, 300, 690)),
+    ]  # fmt: skip
+    doc = extract_document(write(tmp_path, "cm.pdf", pdf([page1, page2], links=links)))
+    roles = {(m.value, m.role) for m in doc.mentions}
+    assert ("10.1073/pnas.0403760101", "subject") in roles
+    assert ("10.1073/pnas.0403760101", "mention") not in roles
+    assert ("10.5555/first", "reference") in roles
+    assert {m.section for m in doc.mentions} == {"link"}
+    assert [r.label for r in doc.references] == ["1", "2", "3"]
+    assert doc.references[1].text.endswith("goes on to the next page. J Chem 2002;3:4.")
+    assert [[i.value for i in r.ids] for r in doc.references] == [["10.5555/first"], [], []]
