@@ -227,21 +227,32 @@ def _authors(item) -> list[str]:
 
 def _text(node) -> str | None:
     """A field's text: a scalar, a CSL date's year (``date-parts: [[2019]]``, ``[{year: 2019}]``),
-    an entity's name (CFF ``conference: {name: ...}``)."""
-    if node is None:
+    an entity's name (CFF ``conference: {name: ...}``). A list is followed to its first item a
+    few levels deep at most: an alias inside its own list (``date-parts: &d [*d]``) costs that
+    field, not the file (it was an endless loop)."""
+    for _ in range(_MAX_DESCENT):
+        if node is None:
+            return None
+        if _kind(node) == "scalar":
+            return _scalar(node) or None
+        if _kind(node) != "seq":
+            break
+        node = node.value[0] if node.value else None  # "issued: [{year: 2009, month: 3}]"
+    else:
         return None
-    if _kind(node) == "scalar":
-        return _scalar(node) or None
-    if _kind(node) == "seq":  # Better BibTeX's CSL-YAML date: "issued: [{year: 2009, month: 3}]"
-        return _text(node.value[0]) if node.value else None
     if _value(node, "year") is not None:
         return _scalar(_value(node, "year"))
     parts = _value(node, "date-parts")
-    if parts is not None:
-        while _kind(parts) == "seq" and parts.value:
-            parts = parts.value[0]
-        return _scalar(parts)
-    return _scalar(_value(node, "name"))
+    if parts is None:
+        return _scalar(_value(node, "name"))
+    for _ in range(_MAX_DESCENT):
+        if _kind(parts) != "seq" or not parts.value:
+            break
+        parts = parts.value[0]
+    return _scalar(parts)
+
+
+_MAX_DESCENT = 8  # list levels a field's value is followed into (CSL's date-parts: 2)
 
 
 def read_yaml(chars: Iterable[str], problems: list[str]) -> Iterator[Piece]:

@@ -215,3 +215,21 @@ def test_sniffing_comments_before_the_root_takes_no_backtracking():
     head = '<?xml version="1.0"?>' + "<!---->" * 1000 + "<root/>"
     assert detect_kind("a.xml", head[:8192]) == "xml"
     assert detect_kind("a.xml", "<!--" * 2000) == "xml"
+
+
+@pytest.mark.timeout(20)
+def test_a_yaml_alias_inside_its_own_list_costs_that_field_only(tmp_path):
+    # A regression: "date-parts: &d [*d]" looped forever (the year was looked for in the first
+    # item of the first item of ...); "title: &t [*t]" recursed until RecursionError.
+    csl = (
+        "references:\n- id: a\n  title: &t [*t]\n  DOI: 10.1000/a\n"
+        "  issued:\n    date-parts: &d [*d]\n"
+        "- &r\n  id: b\n  title: B\n  DOI: 10.1000/b\n  author: *r\n  issued: &i [*i]\n"
+    )
+    doc = extract_document(_write(tmp_path / "refs.yaml", csl))
+    assert doc.problems == ()
+    assert [(m.value, m.role) for m in doc.mentions] == [
+        ("10.1000/a", "reference"),
+        ("10.1000/b", "reference"),
+    ]
+    assert len(doc.references) == 2
