@@ -250,3 +250,38 @@ def test_a_tagged_line_with_a_long_run_of_spaces_reads_in_linear_time(tmp_path, 
     doc = extract_document(_write(tmp_path / name, record.format(gap=" " * 200_000)))
     assert doc.problems == ()
     assert [(m.value, m.role) for m in doc.mentions] == [("10.1000/gap", "reference")]
+
+
+# --------------------------------------------------------------------------------------------
+# Headings (round 6's bracketed tails)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("name", "page"),
+    [
+        ("dots.html", "<h2>1 References" + "." * 200_000 + "x)</h2>"),
+        ("dots.md", "## 1 References" + "." * 200_000 + "x)\n\n"),
+        ("blanks.html", "<h2>References x" + "&#32;" * 20_000 + "y [edit]</h2>"),
+    ],
+)
+def test_a_huge_heading_is_judged_in_linear_time(tmp_path, name, page):
+    # A regression: "[\s:*_=.-]+$" and the bracketed tail's "\s*\[...\]\s*$" were retried from
+    # each dot or blank of a run (a heading of 40,000 dots: 5 s in extract; 200,000: minutes).
+    # Still Wikipedia's "References [edit]" is a reference heading.
+    tail = "<ol><li>Smith J. PMID: 27172445</li></ol>" if name.endswith("html") else ""
+    tail = tail or "1. Smith J. PMID: 27172445\n"
+    doc = extract_document(_write(tmp_path / name, page + tail))
+    assert values(doc) == ["27172445"]
+    wiki = "<h2>References [edit]</h2><ol><li>Smith J. A study. PMID: 27172445</li></ol>"
+    doc = extract_document(_write(tmp_path / "wiki.html", wiki))
+    assert [(m.value, m.role) for m in doc.mentions] == [("27172445", "reference")]
+
+
+@pytest.mark.timeout(30)
+def test_heading_role_of_a_long_run_of_blanks_before_a_bracketed_tail_is_linear():
+    from pipeline.readers.headings import heading_role
+
+    assert heading_role("references x" + " " * 200_000 + "y [a]") == (False, None)
+    assert heading_role("References  [ edit ]") == (True, "reference")
