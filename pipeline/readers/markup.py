@@ -154,11 +154,13 @@ class Markup(HTMLParser):
         self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.open.get(self.key(tag)):
+        key = self.key(tag)
+        if not self.open.get(key):
             return  # a stray closer (malformed XML): ignored
-        while self.stack[-1] != tag:  # unclosed elements inside it end with it
+        while self.key(self.stack[-1]) != key:  # unclosed elements inside it end with it
             self.end(self.stack[-1])
             self.pop()
+        tag = self.stack[-1]  # as it opened: "<x:bibl>" closed by "</y:bibl>" (same key)
         self.end(tag)
         self.pop()
         self._separate(tag)

@@ -285,3 +285,14 @@ def test_heading_role_of_a_long_run_of_blanks_before_a_bracketed_tail_is_linear(
 
     assert heading_role("references x" + " " * 200_000 + "y [a]") == (False, None)
     assert heading_role("References  [ edit ]") == (True, "reference")
+
+
+def test_a_closer_with_another_prefix_ends_its_element(tmp_path):
+    # A regression: elements are counted by local name, so "</y:bibl>" found "bibl" open but
+    # looked for "y:bibl" on the stack, emptied it and raised IndexError: the whole file was
+    # "could not be read". Now it closes "<x:bibl>", with the malformed-XML warning only.
+    page = TEI.format(doctype="") + ENTRY.format(i=1) + "<x:bibl>one</y:bibl>"
+    page += ENTRY.format(i=2) + "</listBibl></text></TEI>"
+    doc = extract_document(_write(tmp_path / "prefix.xml", page))
+    assert values(doc) == ["10.1000/e1", "10.1000/e2"]
+    one_problem(doc, "malformed XML (mismatched tag", fatal=False)
