@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 from pipeline.readers import base
 from pipeline.readers.base import LABELS, MARK, Builder, Piece
-from pipeline.readers.html import LineIndex
+from pipeline.readers.html import LineIndex, marked_section
 
 __all__ = ["Markup", "read_markup"]
 
@@ -200,6 +200,9 @@ class Markup(HTMLParser):
 
     def referenced(self, char: str) -> None:
         """The text of a character or entity reference (``&#x2013;`` gives an en dash), as read."""
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        return marked_section(self, i, report)
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA["):  # <![CDATA[ text ]]>: its text, as written

@@ -296,3 +296,22 @@ def test_a_closer_with_another_prefix_ends_its_element(tmp_path):
     doc = extract_document(_write(tmp_path / "prefix.xml", page))
     assert values(doc) == ["10.1000/e1", "10.1000/e2"]
     one_problem(doc, "malformed XML (mismatched tag", fatal=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "page"),
+    [
+        ("tei.xml", TEI.format(doctype="") + ENTRY.format(i=1) + "<![/head>"
+         + ENTRY.format(i=2) + "</listBibl></text></TEI>"),
+        ("page.html", "<html><body><p>doi:10.1000/e1</p><![/head><p>doi:10.1000/e2</p>"),
+        ("a.nxml", '<article article-type="research-article"><body><p>doi:10.1000/e1</p>'
+         "<![ x><p>doi:10.1000/e2</p></body></article>"),
+    ],
+)  # fmt: skip
+def test_a_marked_section_without_a_name_is_a_bogus_comment(tmp_path, name, page):
+    # A regression (found by mutating the GROBID fixture): html.parser raised AssertionError
+    # ("expected name token") on "<![" not followed by a name, in every markup reader and the
+    # HTML one: the whole file was fatal "could not be read".
+    doc = extract_document(_write(tmp_path / name, page))
+    assert values(doc) == ["10.1000/e1", "10.1000/e2"]
+    assert not any(p.fatal for p in doc.problems)
