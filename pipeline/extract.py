@@ -55,6 +55,25 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FALLBACK_ENCODING = "cp1252"  # the usual suspect for "not UTF-8" text from Windows tools
+# An XML declaration or an HTML meta charset naming what the fallback reads (ISO-8859-1 is read
+# as windows-1252, as browsers do): the file said so, nothing to warn about.
+_WESTERN = re.compile(
+    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']|<meta[^>]{0,200}?charset\s*=\s*["']?""",
+    re.IGNORECASE,
+)
+_WESTERN_NAMES = frozenset(
+    b"iso-8859-1 iso8859-1 latin-1 latin1 l1 windows-1252 cp1252 us-ascii ascii".split()
+)
+
+
+def _declares_western(head: bytes) -> bool:
+    """Whether the file's first bytes declare ISO-8859-1 / windows-1252 (XML or HTML)."""
+    found = _WESTERN.search(head[:2048])
+    if found is None:
+        return False
+    name = re.match(rb"[\w.:-]+", head[found.end() : found.end() + 40])
+    return name is not None and name.group().lower() in _WESTERN_NAMES
+
 
 # --------------------------------------------------------------------------------------------
 # One document
@@ -569,7 +588,7 @@ def extract_document(
     try:
         _require_regular(path)
         mentions, references = _read(raw, notes, limits)
-        if raw.replaced:
+        if raw.replaced and not (raw.unicode == "utf-8" and _declares_western(raw.head())):
             if raw.unicode == "utf-8":
                 message = f"not UTF-8; decoded as {FALLBACK_ENCODING} with replacements"
             else:

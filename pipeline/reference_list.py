@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import partial
 from operator import itemgetter
 
-from pipeline.readers.base import EntryMark, LinkMark, Piece
+from pipeline.readers.base import ENTRY_TEXT_CHARS, EntryMark, LinkMark, Piece
 from pipeline.record_maker import maker
 from pipeline.records import MENTION_ROW, Identifier, ReferenceEntry, fold_text
 from pipeline.segment import entry_text, is_reference_list, split_entries
@@ -47,6 +47,16 @@ class _Where:
             self.line -= piece.text.count("\n", p, self.at)
         self.at = p
         return piece.base + p, self.line
+
+
+def _words(text: str) -> str:
+    """An entry's text, its whitespace runs one space, read up to ``ENTRY_TEXT_CHARS``."""
+    return " ".join(text[:ENTRY_TEXT_CHARS].split())
+
+
+def _head(text: str, start: int, end: int) -> str:
+    """``text[start:end]``, at most ``ENTRY_TEXT_CHARS`` of it."""
+    return text[start : min(end, start + ENTRY_TEXT_CHARS)]
 
 
 def _where_end(piece: Piece, p: int) -> int:
@@ -88,7 +98,7 @@ class ReferenceList:
         for mark in marks:
             start, line = self._where(piece, mark.start)
             end = _where_end(piece, mark.end)
-            text = " ".join(mark.text.split()) or entry_text(piece.text[mark.start : mark.end])[0]
+            text = _words(mark.text) or entry_text(_head(piece.text, mark.start, mark.end))[0]
             found.append((start, end, line, text, mark.label, section(mark.start)))
             if mark.cited is not None:
                 cited.append(

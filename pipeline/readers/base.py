@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "BLOCK_SIZE",
+    "ENTRY_TEXT_CHARS",
     "LABELS",
     "MARK",
     "MAX_RUNS",
@@ -42,6 +43,9 @@ BLOCK_SIZE = 1 << 20  # bytes read at a time
 PIECE_SIZE = 1 << 21  # characters of scan text per piece (about)
 SNIFF_SIZE = 8192
 MAX_RUNS = 1 << 16  # real runs per piece (an HTML page of tiny runs: bounded map size)
+# Characters of an entry's citation text read at most (its record keeps the first 4,000): a
+# 50 MB text node inside one entry is not split into 10 million words.
+ENTRY_TEXT_CHARS = 1 << 14
 
 # A private-use character starting a line marks a synthetic role switch (HTML <head> is the
 # page's own metadata). It cannot be confused with a heading someone wrote.

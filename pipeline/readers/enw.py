@@ -17,7 +17,10 @@ __all__ = ["read_enw"]
 
 _START = re.compile(r"(?:\A|\n)[ \t]*%0 ")
 _BLOCK = re.compile(r"(?:\A|\n[ \t]*\r?\n)\s*(?=%[0-9A-Z@!#$&()*+^~>\]|?][ \t])")
-_TAG = re.compile(r"^[ \t]*%(?P<tag>[0-9A-Z@!#$&()*+^~>\]|?])[ \t]+(?P<value>.*?)[ \t\r]*$", re.M)
+_TAG = re.compile(
+    r"^[ \t]*%(?P<tag>[0-9A-Z@!#$&()*+^~>\]|?])[ \t]+(?P<value>(?:[^\n]*[^ \t\r\n])?)[ \t\r]*$",
+    re.M,
+)
 _FIELDS = {
     "authors": ("A",),
     "editors": ("E",),

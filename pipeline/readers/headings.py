@@ -117,11 +117,20 @@ _ROLE_HEADINGS = {
 }
 _KNOWN = {phrase: role or None for role, phrases in _ROLE_HEADINGS.items() for phrase in phrases}
 # "1. Introduction", "## References", "References (25)", "Cited by 12 articles", "REFERENCES:"
-_NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|[\s:*_=.-]+$|\(\d+\)|\b\d+\b")
+# (the trailing run is tried only where a run starts: a heading of 40,000 dots and a letter
+# was 8 s of retrying the run from each dot)
+_NOISE = re.compile(r"^[\s#*_=>\d.)(\[\]-]+|(?<![\s:*_=.-])[\s:*_=.-]+$|\(\d+\)|\b\d+\b")
 _GENERIC = re.compile(r"[A-Z][^\d.,;:!?]{0,59}")
-# A bracketed tail of a heading is page furniture, not its title: Wikipedia's "References
-# [ edit ]" (the edit link, its target written into the text), "Notes [show]".
-_BRACKETED_TAIL = re.compile(r"\s*\[[^\[\]]*\]\s*$")
+
+
+def _without_bracketed_tail(key: str) -> str:
+    """``key`` (ending in ``]``) without its bracketed tail: page furniture, not its title
+    (Wikipedia's "References [ edit ]", "Notes [show]"). Found from the last ``[``, not by a
+    pattern retried at each blank before it (quadratic on a long run of blanks)."""
+    at = key.rfind("[")
+    if at < 0 or "]" in key[at + 1 : -1]:
+        return key
+    return key[:at].rstrip()
 
 
 def heading_role(title: str) -> tuple[bool, str | None]:
@@ -130,7 +139,7 @@ def heading_role(title: str) -> tuple[bool, str | None]:
     if key in _KNOWN:  # the common case: one dict lookup
         return True, _KNOWN[key]
     if key.endswith("]") and "[" in key:
-        key = _BRACKETED_TAIL.sub("", key).strip(" \t\r:.")
+        key = _without_bracketed_tail(key).strip(" \t\r:.")
         if key in _KNOWN:
             return True, _KNOWN[key]
     if key[:1].isalpha() and key[-1:] != ")" and not key.startswith("cited by"):

@@ -191,6 +191,16 @@ class _Wall:
         )
 
 
+def marked_section(parser: HTMLParser, i: int, report: int = 1) -> int:
+    """html.parser's reading of ``<![`` at ``i``, but one not followed by a name (``<![/head>``)
+    is a bogus comment up to the next ``>``, as browsers read it: html.parser raised
+    AssertionError there, and the whole file was "could not be read"."""
+    try:
+        return HTMLParser.parse_marked_section(parser, i, report)
+    except AssertionError:
+        return parser.parse_bogus_comment(i)
+
+
 class _Html(HTMLParser):
     """Visible text, link targets and citation meta tags, as scan text with a map to the file.
 
@@ -219,6 +229,9 @@ class _Html(HTMLParser):
         self.skipping: str | None = None  # the closer of an endless comment or tag
         self.wall = _Wall()
         self.origin = ""  # the page's scheme://host, once its head names its address
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        return marked_section(self, i, report)
 
     def feed_block(self, block: str) -> Iterator[Piece]:
         self.rawbase = self.lines.total - len(self.rawdata)  # file offset of rawdata[0]

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 from pipeline.readers import base
 from pipeline.readers.base import LABELS, MARK, Builder, Piece
-from pipeline.readers.html import LineIndex
+from pipeline.readers.html import LineIndex, marked_section
 
 __all__ = ["Markup", "read_markup"]
 
@@ -95,7 +95,8 @@ class Markup(HTMLParser):
             return
         # Elements are words apart ("<surname>Smith</surname>, <given-names>J</given-names>"),
         # but punctuation printed right after an element stays with it: "Smith J, Doe A (2004)".
-        text = _TIGHT.sub("", " ".join("".join(self.capture).split()))
+        text = "".join(self.capture)[: base.ENTRY_TEXT_CHARS]
+        text = _TIGHT.sub("", " ".join(text.split()))
         self.capture = None
         self.out.entry(self.entry_at, text, label)
         self.blank()
@@ -153,11 +154,13 @@ class Markup(HTMLParser):
         self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.open.get(self.key(tag)):
+        key = self.key(tag)
+        if not self.open.get(key):
             return  # a stray closer (malformed XML): ignored
-        while self.stack[-1] != tag:  # unclosed elements inside it end with it
+        while self.key(self.stack[-1]) != key:  # unclosed elements inside it end with it
             self.end(self.stack[-1])
             self.pop()
+        tag = self.stack[-1]  # as it opened: "<x:bibl>" closed by "</y:bibl>" (same key)
         self.end(tag)
         self.pop()
         self._separate(tag)
@@ -197,6 +200,9 @@ class Markup(HTMLParser):
 
     def referenced(self, char: str) -> None:
         """The text of a character or entity reference (``&#x2013;`` gives an en dash), as read."""
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        return marked_section(self, i, report)
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA["):  # <![CDATA[ text ]]>: its text, as written

@@ -20,7 +20,9 @@ from pipeline.readers.ris import tagged_entries
 __all__ = ["read_refworks"]
 
 _START = re.compile(r"(?:\A|\n)[ \t]*RT[ \t]+\S")
-_TAG = re.compile(r"^[ \t]*(?P<tag>[A-Za-z][A-Za-z0-9])[ \t]+(?P<value>.*?)[ \t\r]*$", re.M)
+_TAG = re.compile(
+    r"^[ \t]*(?P<tag>[A-Za-z][A-Za-z0-9])[ \t]+(?P<value>(?:[^\n]*[^ \t\r\n])?)[ \t\r]*$", re.M
+)
 _FIELDS = {
     "authors": ("A1", "AU"),
     "editors": ("A2", "A3"),

@@ -14,7 +14,9 @@ from pipeline.readers.citation import render
 
 __all__ = ["read_ris", "tagged_entries"]
 
-_RIS_TAG = re.compile(r"^[ \t]*(?P<tag>[A-Z][A-Z0-9])  ?-[ \t]?(?P<value>.*?)[ \t\r]*$", re.M)
+_RIS_TAG = re.compile(
+    r"^[ \t]*(?P<tag>[A-Z][A-Z0-9])  ?-[ \t]?(?P<value>(?:[^\n]*[^ \t\r\n])?)[ \t\r]*$", re.M
+)
 RIS_FIELDS = {
     "authors": ("AU", "A1"),
     "editors": ("A2",),  # secondary authors: the entry's names only when it has no authors

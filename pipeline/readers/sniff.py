@@ -87,8 +87,13 @@ def detect_kind(path: str, head: str) -> str:
     return _sniff(head) or _yaml_kind(path, head) or extension_kind(path) or "text"
 
 
-# CITATION.cff: "cff-version:" at a line start (anywhere in a .cff; in the head elsewhere).
+# CITATION.cff: "cff-version:" at a line start (anywhere in a .cff; elsewhere only after lines
+# YAML could hold: comments, "---", keys, indented or list lines; a README quoting a CFF in a
+# code fence, "```yaml", stays Markdown).
 _SNIFF_CFF = re.compile(r"^cff-version:", re.MULTILINE)
+_YAML_LINE = re.compile(
+    r"(?:[ \t]*(?:#.*)?|---[ \t]*|%YAML.*|[ \t-].*|[\w\"'][\w .\"'-]*:(?:[ \t].*)?)"
+)
 # CSL-YAML (pandoc's references file): a list of items at the top or under "references:",
 # with keys only CSL items have. Other YAML (configuration, CI) stays plain text.
 _SNIFF_CSL_YAML = re.compile(r"^(?:references:|- (?:id|type|title|author):)", re.MULTILINE)
@@ -101,7 +106,7 @@ _HAYAGRIVA_KEY = re.compile(r"^[ \t]+(?:author|date|serial-number|parent):", re.
 def _yaml_kind(path: str, head: str) -> str | None:
     """``"yaml"`` for a citation file in YAML (CITATION.cff, CSL-YAML, Hayagriva), else None."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".cff" or _SNIFF_CFF.search(head):
+    if suffix == ".cff" or _is_cff(head):
         return "yaml"
     if suffix in (".yaml", ".yml") and _SNIFF_CSL_YAML.search(head) and _CSL_YAML_KEY.search(head):
         return "yaml"
@@ -114,19 +119,44 @@ def _yaml_kind(path: str, head: str) -> str | None:
     return None
 
 
-_SNIFF_HTML = re.compile(r"\A\s*(?:<!doctype html|<html|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
+def _is_cff(head: str) -> bool:
+    """``cff-version:`` at a line start, every line before it one YAML could hold."""
+    found = _SNIFF_CFF.search(head)
+    if found is None:
+        return False
+    before = head[: found.start()].lstrip("\ufeff").splitlines()
+    return all(_YAML_LINE.fullmatch(line) for line in before)
+
+
+_SNIFF_HTML = re.compile(
+    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype html|<html)",
+    re.IGNORECASE | re.DOTALL,
+)  # XHTML: "<?xml ...?>" then "<!DOCTYPE html PUBLIC ...>"
 _SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
 _SNIFF_RIS = re.compile(r"\A\s*TY  - ")
 # "%0 Journal Article" first, or after a few other tags (AIS eLibrary: "%T Title" first)
 _SNIFF_ENW = re.compile(r"\A\s*(?:%[0-9A-Z@][ \t][^\n]*\n){0,12}%0 [A-Z]")
 # Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
 # RefWorks tagged (CNKI's export): "RT Journal Article" then two-character tags ("SR 1", "A1 ...")
-_SNIFF_REFWORKS = re.compile(r"\A\s*RT [A-Z][^\n]*\r?\n(?:[A-Za-z][A-Za-z0-9] [^\n]*\r?\n){2}")
+# (the second tag line may start past the sniffed head: a record's first field of 10,000 authors)
+_SNIFF_REFWORKS = re.compile(
+    r"\A\s*RT [A-Z][^\n]*\r?\n[A-Za-z][A-Za-z0-9] [^\n]*(?:\r?\n[A-Za-z][A-Za-z0-9] |\Z)"
+)
 _SNIFF_WOS = re.compile(r"\AFN [^\n]*(?:Web of Science|ISI Export Format)[^\n]*\r?\nVR ")
 _SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
 _SNIFF_JSON = re.compile(r'\A\s*(?:\{\s*(?:"|\})|\[\s*(?:\{\s*"|"|\]))')
 _SNIFF_XML = re.compile(r"\A\s*<(?:\?xml|!DOCTYPE|[A-Za-z])")
 _XML_KINDS = (
+    # A TEI, MODS, Crossref or DataCite root element is that, whatever its text says ("JATS")
+    (
+        "bibxml",
+        re.compile(
+            r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?"
+            r"<(?:[\w.-]+:)?(?:TEI|teiCorpus|mods|modsCollection|doi_batch|resource)\b"
+            r"[^>]*(?:tei-c\.org|loc\.gov/mods|crossref\.org/schema|datacite\.org/schema)",
+            re.DOTALL,
+        ),
+    ),
     ("pubmed_xml", re.compile(r"<(?:!DOCTYPE\s+)?Pubmed(?:Book)?Article(?:Set)?\b")),
     ("endnote", re.compile(r"<xml>\s*<records>\s*<record>")),
     # IOP's own article DTD: "<!DOCTYPE article SYSTEM ...iop...": not JATS (checked before it)
@@ -143,10 +173,11 @@ _XML_KINDS = (
     (
         "bibxml",
         re.compile(
-            r"<(?:tei:)?(?:TEI|teiCorpus)\b[^>]*tei-c\.org|http://www\.elsevier\.com/xml/(?:common|ja|svapi)"
+            r"<(?:[\w.-]+:)?(?:TEI|teiCorpus)\b[^>]*tei-c\.org"
+            r"|http://www\.elsevier\.com/xml/(?:common|ja|svapi)"
             r"|<!DOCTYPE\s+Publisher\b|<Publisher\b[^>]*>\s*<PublisherInfo>"
             r"|<(?:doi_batch|crossref_result|doi_records)\b|http://www\.crossref\.org/(?:q?schema|xschema)"
-            r"|<(?:mods:)?mods(?:Collection)?\b[^>]*loc\.gov/mods"
+            r"|<(?:[\w.-]+:)?mods(?:Collection)?\b[^>]*loc\.gov/mods"
             r"|<resource\b[^>]*datacite\.org/schema|<rdf:RDF\b[^>]*zotero\.org/namespaces/export"
         ),
     ),

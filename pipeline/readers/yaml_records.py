@@ -19,13 +19,16 @@ constructed into objects, no tags run); an alias is not followed twice.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import yaml
 
 from pipeline.readers import base
 from pipeline.readers.base import LABELS, MARK, Builder, Piece
 from pipeline.readers.citation import render
+from pipeline.readers.text import read_text
 
 __all__ = ["read_yaml"]
 
@@ -119,8 +122,10 @@ class _Reader:
         if scheme:
             self.out.synth(LABELS[scheme])
         line = node.start_mark.line + 1
-        if raw == value:
-            self.out.real(value, start, line)
+        if raw == value or not node.style and "\n" in raw:  # plain: None (PyYAML), "" (libyaml)
+            # a plain scalar over several lines (a Markdown body after a front matter) is
+            # scanned as written: the same words, each id mapped to its own place
+            self.out.real(raw, start, line)
         elif raw[1:-1] == value and raw[:1] in ("'", '"'):
             self.out.real(value, start + 1, line)
         else:  # escaped or folded: the value maps to its whole source
@@ -167,13 +172,23 @@ def _value(node, key: str):
     return next((v for k, v in node.value if _scalar(k) == key), None)
 
 
+def _fields(node) -> dict:
+    """A mapping node's value nodes by key (the first of a repeated key, as :func:`_value`)."""
+    fields: dict = {}
+    if node is not None and _kind(node) == "map":
+        for k, v in node.value:
+            fields.setdefault(_scalar(k), v)
+    return fields
+
+
 def _citation(item) -> str:
     """An item's fields as one citation line."""
+    fields = _fields(item)  # one pass over its keys, not one per field asked for
     first = lambda *keys: next(  # noqa: E731
-        (t for k in keys if (t := _text(_value(item, k)))), None
+        (t for k in keys if (t := _text(fields.get(k)))), None
     )
-    parent = _value(item, "parent")  # Hayagriva: the journal, proceedings or book it is in
-    in_parent = lambda key: _text(_value(parent, key)) if _kind(parent) == "map" else None  # noqa: E731
+    parent = _fields(fields.get("parent"))  # Hayagriva: the journal, proceedings or book
+    in_parent = lambda key: _text(parent.get(key))  # noqa: E731
     year = first(*_YEARS)
     pages = first("page", "pages", "page-range")
     start, end = first("start"), first("end")
@@ -212,39 +227,80 @@ def _authors(item) -> list[str]:
 
 def _text(node) -> str | None:
     """A field's text: a scalar, a CSL date's year (``date-parts: [[2019]]``, ``[{year: 2019}]``),
-    an entity's name (CFF ``conference: {name: ...}``)."""
-    if node is None:
+    an entity's name (CFF ``conference: {name: ...}``). A list is followed to its first item a
+    few levels deep at most: an alias inside its own list (``date-parts: &d [*d]``) costs that
+    field, not the file (it was an endless loop)."""
+    for _ in range(_MAX_DESCENT):
+        if node is None:
+            return None
+        if _kind(node) == "scalar":
+            return _scalar(node) or None
+        if _kind(node) != "seq":
+            break
+        node = node.value[0] if node.value else None  # "issued: [{year: 2009, month: 3}]"
+    else:
         return None
-    if _kind(node) == "scalar":
-        return _scalar(node) or None
-    if _kind(node) == "seq":  # Better BibTeX's CSL-YAML date: "issued: [{year: 2009, month: 3}]"
-        return _text(node.value[0]) if node.value else None
     if _value(node, "year") is not None:
         return _scalar(_value(node, "year"))
     parts = _value(node, "date-parts")
-    if parts is not None:
-        while _kind(parts) == "seq" and parts.value:
-            parts = parts.value[0]
-        return _scalar(parts)
-    return _scalar(_value(node, "name"))
+    if parts is None:
+        return _scalar(_value(node, "name"))
+    for _ in range(_MAX_DESCENT):
+        if _kind(parts) != "seq" or not parts.value:
+            break
+        parts = parts.value[0]
+    return _scalar(parts)
+
+
+_MAX_DESCENT = 8  # list levels a field's value is followed into (CSL's date-parts: 2)
 
 
 def read_yaml(chars: Iterable[str], problems: list[str]) -> Iterator[Piece]:
-    """Pieces of a CITATION.cff or CSL-YAML file; a file YAML cannot read is read as plain text
-    (one problem line)."""
+    """Pieces of a CITATION.cff or CSL-YAML file, each of its documents in turn; a file YAML
+    cannot read is read as plain text (one problem line)."""
     text = "".join(chars)
     reader = _Reader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        reader.out.synth("\n\n")
-        if root is not None:
-            reader.document(root)
+        with _no_gc():
+            _compose(text, reader)
     except (yaml.YAMLError, RecursionError) as exc:
         problems.append(f"not readable as YAML ({_reason(exc)}); read as plain text")
-        yield Piece(text)
+        step = base.BLOCK_SIZE  # in blocks, as the file came: pieces of bounded size
+        yield from read_text(text[i : i + step] for i in range(0, len(text), step))
         return
     yield from reader.ready
     yield reader.out.take()
+
+
+def _compose(text: str, reader: _Reader) -> None:
+    """Every document of the stream: pandoc's references between "---" lines (a second, empty
+    document), a Markdown body after a front matter (one plain scalar)."""
+    reader.out.synth("\n\n")
+    for root in yaml.compose_all(text, Loader=_loader(text)):
+        if root is not None:
+            reader.document(root)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while the nodes are made: millions of them (no
+    cycles among them) set it off again and again over a growing heap (20 MB of CFF: 15 s of
+    composing, 3 s without it)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _loader(text: str) -> type:
+    """libyaml's composer when PyYAML has it (20 MB of CFF: seconds, not minutes; it refuses
+    nesting deeper than 1,000 levels), else PyYAML's own. Both count marks in characters; a
+    text opening with a BOM goes to PyYAML's, which counts the BOM as the file does."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    return fast if fast is not None and not text.startswith("\ufeff") else yaml.SafeLoader
 
 
 def _reason(exc: Exception) -> str:

@@ -359,6 +359,27 @@ def test_non_utf8_file_is_decoded_as_cp1252_with_a_warning(tmp_path):
     assert all(normalise(m.scheme, text[m.start : m.end]) == m.value for m in doc.mentions)
 
 
+@pytest.mark.parametrize(
+    ("name", "head", "warned"),
+    [
+        ("a.xml", '<?xml version="1.0" encoding="ISO-8859-1"?>\n<doc>', False),
+        ("a.xml", "<?xml version='1.0' encoding='windows-1252' ?><doc>", False),
+        ("a.xml", '<?xml version="1.0" encoding="UTF-8"?>\n<doc>', True),  # it lies
+        ("a.html", '<html><head><meta charset="iso-8859-1"></head><body><p>', False),
+        ("a.html", '<html><head><meta http-equiv="Content-Type" '
+         'content="text/html; charset=windows-1252"></head><body><p>', False),
+        ("a.txt", "encoding: iso-8859-1\n", True),  # no declaration: just words
+    ],
+)  # fmt: skip
+def test_a_declared_western_encoding_is_no_warning(tmp_path, name, head, warned):
+    text = head + "Caf\u00e9 \u201cquoted\u201d PMID: 27172445\n"
+    path = tmp_path / name
+    path.write_bytes(text.encode("cp1252"))
+    doc = extract_document(str(path))
+    assert any(p.message.startswith("not UTF-8") for p in doc.problems) is warned, doc.problems
+    assert [m.value for m in doc.mentions] == ["27172445"]
+
+
 def test_empty_file_gives_nothing_and_no_problem(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")

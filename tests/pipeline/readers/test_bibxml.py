@@ -292,6 +292,7 @@ def test_mods_collection_records_are_one_reference_entry_each():
         [],
     ]
     assert {m.role for m in doc.mentions} == {"reference"}
+    assert doc.problems == ()  # it declares ISO-8859-1 and is: no "not UTF-8" warning
 
 
 DATACITE = """<?xml version="1.0" encoding="UTF-8"?>
