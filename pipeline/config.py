@@ -140,6 +140,7 @@ class Settings:
                     _num(env, "ENRICH_PDF_MAX_MEMORY_MB", _LIMITS.pdf_max_memory_mb)
                 ),
                 json_max_mb=int(_num(env, "ENRICH_JSON_MAX_MB", _LIMITS.json_max_mb)),
+                yaml_max_mb=int(_num(env, "ENRICH_YAML_MAX_MB", _LIMITS.yaml_max_mb)),
             ),
             run_cron=env.get("ENRICH_RUN_CRON") or DEFAULT_RUN_CRON,
             refresh_cron=env.get("ENRICH_REFRESH_CRON") or DEFAULT_REFRESH_CRON,

@@ -167,10 +167,10 @@ def open_reader(
         from pipeline.readers import yaml_records
 
         size = os.path.getsize(raw.path)
-        if size <= limits.json_max_mb << 20:
+        if size <= limits.yaml_max_mb << 20:
             return kind, yaml_records.read_yaml(blocks, problems)
         problems.append(
-            f"YAML of {size >> 20} MB (over ENRICH_JSON_MAX_MB={limits.json_max_mb}): "
+            f"YAML of {size >> 20} MB (over ENRICH_YAML_MAX_MB={limits.yaml_max_mb}): "
             "read as plain text, its keys not used"
         )
         kind = "text"

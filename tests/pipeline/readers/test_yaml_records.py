@@ -262,3 +262,29 @@ def test_a_front_matter_file_reads_its_body_with_exact_spans(tmp_path):
     ]
     for m in doc.mentions:
         assert text[m.start : m.end] == m.value and text.count("\n", 0, m.start) + 1 == m.line
+
+
+def test_yaml_over_its_size_limit_is_read_as_text_with_one_line(tmp_path):
+    from pipeline.readers.limits import ReadLimits
+
+    items = "".join(
+        f"  - id: item{i}\n    type: article-journal\n    title: Work number {i}\n"
+        f"    DOI: 10.1000/yaml{i}\n"
+        for i in range(15_000)
+    )
+    path = write(tmp_path, "library.yaml", "references:\n" + items)
+    doc = extract_document(path, limits=ReadLimits(yaml_max_mb=1))
+    (p,) = doc.problems
+    assert "over ENRICH_YAML_MAX_MB=1" in p.message and not p.fatal
+    assert len([m for m in doc.mentions if m.scheme == "doi"]) == 15_000
+
+
+def test_a_yaml_library_under_its_limit_gives_entries(tmp_path):
+    items = "".join(
+        f"  - id: item{i}\n    type: article-journal\n    title: Work number {i}\n"
+        f"    DOI: 10.1000/yaml{i}\n"
+        for i in range(50)
+    )
+    doc = extract_document(write(tmp_path, "library.yaml", "references:\n" + items))
+    assert doc.problems == ()
+    assert len(doc.references) == 50
