@@ -9,6 +9,13 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 
 
+def write(tmp_path, name: str, text: str) -> str:
+    """``text`` written as ``tmp_path/name`` (UTF-8); its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 def works_of(doc) -> list[str]:
     grouped: dict[int, dict] = defaultdict(dict)
     for m in doc.mentions:

@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from pipeline.extract import extract_document
 from pipeline.readers.sniff import detect_kind
-from tests.pipeline.readers.conftest import DOCS, canonical, works_of
-
-
-def write(tmp_path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+from tests.pipeline.readers.conftest import DOCS, canonical, works_of, write
 
 
 def test_grobid_tei_header_idno_is_the_subject_and_each_listbibl_entry_one_reference():

@@ -9,13 +9,7 @@ import pytest
 
 from pipeline.extract import extract_document
 from pipeline.readers import ReadLimits
-from tests.pipeline.readers.conftest import DOCS, canonical, works_of
-
-
-def write(tmp_path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+from tests.pipeline.readers.conftest import DOCS, canonical, works_of, write
 
 
 def test_csl_json_item_is_one_reference_entry_with_its_keyed_ids():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pipeline.extract import extract_document
 from pipeline.readers.sniff import detect_kind
-from tests.pipeline.readers.conftest import canonical, works_of
+from tests.pipeline.readers.conftest import canonical, works_of, write
 
 # JabRef's own CITATION.cff (authors cut to two).
 JABREF_CFF = """# This CITATION.cff file was generated with cffinit.
@@ -72,12 +72,6 @@ references:
     year: 2007
     doi: 10.0001/TEST
 """
-
-
-def write(tmp_path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def test_cff_preferred_citation_is_a_reference_entry_not_the_software(tmp_path):
