@@ -110,6 +110,7 @@ class _Walk:
         self.references = ReferenceList(path, self.mentions, layout=layout.kind in ("pdf", "docx"))
         self.ref_start: int | None = None  # scan position where the open reference text began
         self.paused = False  # the open reference list is inside furniture or link targets
+        self.pause_depth = 0  # the pausing marks (link, aside, ownlink) open inside it
         # A small text or Markdown file's pieces, kept in case it is a reference list without
         # a heading (ReferenceList.whole_list); None once it is too large or of another kind.
         self.whole: list[Piece] | None = [] if layout.kind in ("text", "markdown") else None
@@ -257,9 +258,10 @@ class _Walk:
             self._setext(text, m)
         elif kind == "mark":
             name = m.group("mark")
-            if piece is not None and name in _PAUSES and self._pause(piece, m, name):
+            if piece is None or name not in _PAUSES:
+                self.mark(name)
+            elif self._pause(piece, m, name):
                 return
-            self.mark(name)
         now = self.reading_references()
         if piece is not None and kind == "mark" and before == now and self.ref_start is not None:
             self.references.text(piece, self.ref_start, m.start())  # the mark is no entry's text
@@ -272,22 +274,28 @@ class _Walk:
 
     def _pause(self, piece: Piece, m: re.Match[str], name: str) -> bool:
         """Page furniture or a page's link targets inside a reference list: their text is left
-        out and the list goes on after them (an entry may run over a page break). True when
-        the mark was applied here."""
-        if name in ("link", "aside", "ownlink") and self.ref_start is not None:
+        out and the list goes on after them (an entry may run over a page break). Applies the
+        mark once, whatever it returns; marks nest (a running head inside link targets): the
+        list goes on only after the outermost one ends. True when the list is still paused or
+        goes on (nothing else to do); False when the caller must see whether it ended."""
+        opens = name in ("link", "aside", "ownlink")
+        if opens and self.ref_start is not None:
             self.references.text(piece, self.ref_start, m.start())
             self.ref_start = None
             self.paused = True
-            self.mark(name)
+            self.pause_depth = 1
+        elif self.paused:
+            self.pause_depth += 1 if opens else -1
+        self.mark(name)
+        if not self.paused:
+            return False
+        if self.pause_depth > 0:
             return True
-        if name in ("unlink", "unaside", "unownlink") and self.paused:
-            self.mark(name)
-            if self.reading_references():
-                self.paused = False
-                self.ref_start = m.end()
-                return True
-            return False  # something else ended the list meanwhile: it closes now
-        return False
+        if self.reading_references():
+            self.paused = False
+            self.ref_start = m.end()
+            return True
+        return False  # something else ended the list meanwhile: it closes now
 
     def reading_references(self) -> bool:
         """Inside a section a heading made ``reference`` (not a mark: marked text has entries)."""
@@ -301,6 +309,7 @@ class _Walk:
         elif self.paused:  # the list paused for furniture did not resume: it ended there
             self.references.close()
         self.paused = False
+        self.pause_depth = 0
         if self.reading_references():
             self.references.open(self.section)
             self.ref_start = m.end()
@@ -388,6 +397,7 @@ class _Walk:
         self.references.close()
         self.ref_start = None
         self.paused = False
+        self.pause_depth = 0
         if self.whole:
             self.references.whole_list(self.whole)
         self.whole = None

@@ -233,6 +233,13 @@ _SECOND_REF = re.compile(r"^\s*\[2\]\s")
 # (Nature's, Science's and Cell's lists under no heading: "1." then "2." ...).
 _DOT_REF = re.compile(r"^\s*(\d{1,3})\.\s+[A-Z\u00c0-\u024f]")
 _PRINT_YEAR = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
+# A figure or table caption's label opening a page ("Fig. 1.", "Figure S2:", "Fig EV1.",
+# "Table 3", "Figure Legends"): preprints print their figure pages after the reference list.
+_CAPTION_START = re.compile(
+    r"\s*(?:(?:supplementary|extended\s+data|expanded\s+view)\s+)?(?:fig(?:ure)?s?\.?|table)"
+    r"\s*(?:(?:S|EV)?\d{1,3}[a-z]?\b|legends?\b|captions?\b)",
+    re.IGNORECASE,
+)
 _DOT_REFS_NEEDED = 3  # "1." "2." "3." each with a year of print: a reference list
 _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
@@ -303,6 +310,7 @@ class _Line:
     brk: bool = False  # a paragraph break before this line
     gutter: str = ""  # a margin line number PDFium reads before the text ("603 "), cut off
     opens_references: bool = False  # a reference list without a heading starts here
+    closes_references: bool = False  # the figure pages after a reference list start here
 
 
 @dataclass
@@ -444,18 +452,25 @@ class _Layout:
         for ln in headings[:-1]:
             if _NUMBERING.sub("", ln.text).strip().lower() == "reference":
                 ln.heading = None
-        if headings:
-            return
+        start = headings[-1] if headings else self._unheaded_list(flat)
+        if start is not None:
+            _end_at_figures(pages, start.page)
+
+    @staticmethod
+    def _unheaded_list(flat: list[_Line]) -> _Line | None:
+        """The first line of a numbered list "[1] ... [2] ..." (or a dated "1." "2." list) in
+        the document's second half, marked to open the reference list; None when there is none."""
         for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
             if _FIRST_REF.match(flat[i].text) and any(
                 _SECOND_REF.match(ln.text) for ln in flat[i + 1 : i + 40]
             ):
                 flat[i].opens_references = True
-                return
+                return flat[i]
         for i in range(len(flat) - 1, len(flat) // 2 - 1, -1):
             if _dot_list_starts(flat, i):
                 flat[i].opens_references = True
-                return
+                return flat[i]
+        return None
 
     # -- writing the text ----------------------------------------------------------------------
 
@@ -499,6 +514,9 @@ class _Layout:
             if ln.opens_references:
                 in_refs = True
                 self.b.synth("\n\n## References\n\n")
+            elif ln.closes_references and in_refs:
+                in_refs = False
+                self.b.synth("\n\n## Figures\n\n")
             if _entry_starts(lines, i) if in_refs else ln.brk:
                 self.b.synth("\n")
             nxt = lines[i + 1] if i + 1 < len(lines) else None
@@ -687,10 +705,24 @@ def _goes_on(lines: list[_Line]) -> bool:
     if i is None:
         return False
     ln = lines[i]
-    if ln.heading is not None or ln.opens_references or not ln.x:
+    if ln.heading is not None or ln.opens_references or ln.closes_references or not ln.x:
         return False
     below = _column_below(lines, i)
     return bool(below) and below[0].x <= ln.x + 2 and _indented(ln, below)
+
+
+def _end_at_figures(pages: list[list[_Line]], start: int) -> None:
+    """A reference list ends where the figure pages after it begin (bioRxiv preprints print
+    their figures, captions and panel labels last): at the first page after the list's first
+    one that opens with a caption's label ("Fig. 1.", "Figure Legends", "Table 2") and prints
+    few years (a caption floated onto a page of references leaves the list going on)."""
+    for lines in pages[start + 1 :]:
+        text = [ln for ln in lines if not ln.subject and ln.text.strip()]
+        if not text or not _CAPTION_START.match(text[0].text) or text[0].heading is not None:
+            continue
+        if sum(1 for ln in text if _PRINT_YEAR.search(ln.text)) * 4 < len(text):
+            text[0].closes_references = True
+            return
 
 
 def _dot_list_starts(flat: list[_Line], i: int) -> bool:

@@ -637,3 +637,26 @@ def test_a_web_of_science_tab_delimited_export_names_its_ids_by_field_tag(tmp_pa
         "pmid:16842170",
     }
     assert groups["doi:10.1063/1.1609649"] == {"doi:10.1063/1.1609649"}
+
+
+def test_a_running_head_inside_a_pages_link_targets_keeps_the_reference_list_paused():
+    from pipeline.extract import _scan, _Walk
+    from pipeline.readers import MARK, Piece, layout_for
+
+    walk = _Walk("x.pdf", layout_for("pdf"))
+    text = (
+        "\n# References\n\n1. Smith, A. (2001) A study. J. Biol. 1, 2. doi:10.1000/a\n\n"
+        f"{MARK}link\n{MARK}aside\nRunning head\n{MARK}unaside\nhttps://doi.org/10.1000/x\n"
+        f"{MARK}unlink\n2. Jones, B. (2002) Another study. J. Biol. 3, 4. doi:10.1000/b\n"
+    )
+    _scan(walk, Piece(text))
+    walk.finish()
+    assert [e.text for e in walk.references.entries] == [
+        "Smith, A. (2001) A study. J. Biol. 1, 2. doi:10.1000/a",
+        "Jones, B. (2002) Another study. J. Biol. 3, 4. doi:10.1000/b",
+    ]  # the link target after the running head is no entry
+    assert [(m[1], m[6]) for m in walk.mentions] == [
+        ("10.1000/a", "References"),
+        ("10.1000/x", "link"),
+        ("10.1000/b", "References"),
+    ]

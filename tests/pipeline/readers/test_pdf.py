@@ -706,3 +706,52 @@ def test_crossmarks_link_names_the_subject(tmp_path):
     assert [r.label for r in doc.references] == ["1", "2", "3"]
     assert doc.references[1].text.endswith("goes on to the next page. J Chem 2002;3:4.")
     assert [[i.value for i in r.ids] for r in doc.references] == [["10.5555/first"], [], []]
+
+
+def _hanging(entries: list[list[str]], top: float = 720) -> list[tuple]:
+    """Author-year entries set with a hanging indent, from ``top`` down."""
+    lines, y = [], top
+    for entry in entries:
+        for k, text in enumerate(entry):
+            lines.append((72 if k == 0 else 90, y, text))
+            y -= 14
+    return lines
+
+
+_DATED = [
+    ["Aravin AA, Hannon GJ & Bortvin A (2009) Cytoplasmic compartmentalization", "of the fetal piRNA pathway in mice. PLOS Genet 5: e1000764"],
+    ["Ding D, Liu J & Chen C (2017) PNLDC1 is essential for piRNA 3' end trimming.", "Nat Commun 8: 819"],
+    ["Izumi N, Shoji K & Tomari Y (2020) Zucchini consensus motifs determine the", "mechanism of pre-piRNA production. Nature 578: 311-316"],
+    ["Kirino Y & Mourelatos Z (2007) The mouse homolog of HEN1 is a potential", "methylase for Piwi-interacting RNAs. RNA 13: 1397-1401"],
+]  # fmt: skip
+
+
+def test_the_figure_pages_after_a_reference_list_are_no_entries(tmp_path):
+    # bioRxiv: the figures (caption, panel letters, labels) come after the reference list with
+    # no heading between them: the list ends where the first page opens with a caption
+    refs = [(72, 720, "References"), *_hanging(_DATED[:2], 700)]
+    more = _hanging(_DATED[2:])
+    figure = [
+        (72, 720, "Figure 1. Spn-E forms aggregates with BmAgo3."),
+        *[
+            (100 + 60 * (k % 4), 650 - 20 * (k // 4), label)
+            for k, label in enumerate(
+                ["A", "B", "FLAG (Spn-E-WT)", "Siwi", "99.5%", "Rluc", "HC", "LC"]
+            )
+        ],
+    ]
+    second = [(72, 720, "Fig. 2. Depletion of Spn-E."), (100, 650, "C"), (160, 650, "Input")]
+    pages = [content(["Introduction", *[PROSE] * 10]), placed(refs), placed(more),
+             placed(figure), placed(second)]  # fmt: skip
+    doc = extract_document(write(tmp_path, "figures.pdf", pdf(pages)))
+    assert [r.text.split(" ")[0] for r in doc.references] == ["Aravin", "Ding", "Izumi", "Kirino"]
+    assert doc.references[-1].text.endswith("RNA 13: 1397-1401")
+
+
+def test_a_caption_on_a_page_of_references_does_not_end_the_list(tmp_path):
+    # a table floated onto a page the reference list goes on over: its references are dated
+    refs = [(72, 720, "References"), *_hanging(_DATED[:2], 700)]
+    more = [(72, 720, "Table 2. Strains used."), *_hanging(_DATED[2:], 690)]
+    pages = [content(["Introduction", *[PROSE] * 10]), placed(refs), placed(more)]
+    doc = extract_document(write(tmp_path, "table.pdf", pdf(pages)))
+    assert [r.text.split(" ")[0] for r in doc.references][-2:] == ["Izumi", "Kirino"]
