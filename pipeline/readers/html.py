@@ -80,6 +80,14 @@ _BLOCK_TAGS = frozenset(
 )
 _ENTRY_TAGS = frozenset({"li", "tr", "dd", "dt"})  # one list entry = one work
 _LIST_TAGS = frozenset({"ul", "ol", "menu"})
+# A <div> whose class names it one reference is an entry, as an <li> is: the blocks inside it
+# are words of its line. OUP (Silverchair) sets each reference as <div class="js-splitview-ref-
+# item"> and each part of it (surname, given names, year, source, volume) in a <div> of its own,
+# shown inline: read as blocks, "Abbott" and "PASP" were guessed headings that closed the list.
+# Not a list's class ("ref-list", "references"), nor its links' ("citation-links").
+_REF_CLASS = re.compile(
+    r"(?:^|[-_])(?:ref|reference|bib|citation)(?:[-_](?:item|content|entry|text))?$", re.I
+)
 # Words an item prints before a list inside it that make that list part of the item: a
 # reference's own text ("Fold-change detection in biological systems") before its authors' or
 # its links' list (eLife, PLOS), not a heading word ("2020", "Journal articles") over a list of
@@ -224,6 +232,7 @@ class _Html(HTMLParser):
         self.tables = 0  # open <table>s
         self.heading_links: list[tuple[str, int, int]] = []  # the open heading's link targets
         self.rows: list[list] = []  # open <tr>s: [tables open around it, counted as an entry]
+        self.divs: list[bool] = []  # open <div>s: whether each is a reference counted as an entry
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -320,6 +329,8 @@ class _Html(HTMLParser):
         elif tag in _HEADING_TAGS:
             self.out.synth("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
             self.heading = True
+        elif tag == "div":
+            self._div(attrs, opening=True)
         else:
             self._block(tag, opening=True)
             if tag in ("a", "link"):
@@ -348,6 +359,8 @@ class _Html(HTMLParser):
             self.heading = False
             self._boundary()
             self._heading_links()
+        elif tag == "div":
+            self._div([], opening=False)
         else:
             self._block(tag, opening=False)
 
@@ -383,6 +396,25 @@ class _Html(HTMLParser):
         else:
             self.out.space()  # an inline tag still separates words
             self._maybe_cut()
+
+    def _div(self, attrs: list, *, opening: bool) -> None:
+        """A ``<div>`` is a block, unless its class names it one reference (see _REF_CLASS) and
+        it is in no entry yet: then it is an entry, and its blocks are words of its line."""
+        if opening:
+            ref = not (self.entry or self.heading) and any(
+                name == "class" and value and any(map(_REF_CLASS.search, value.split()))
+                for name, value in attrs
+            )
+            self.divs.append(ref)
+            if ref:
+                self.entry += 1
+                self._boundary()
+                return
+        elif self.divs and self.divs.pop():
+            self.entry = max(self.entry - 1, 0)
+            self._boundary()
+            return
+        self._block("div", opening=opening)
 
     def _scope(self, *, opening: bool) -> None:
         """A sectioning element's start and end, marked so that the headings inside it end
