@@ -770,3 +770,37 @@ def test_a_reference_div_is_one_entry_and_the_divs_of_its_parts_are_no_headings(
         "things. Nature 3: 4.</div></div>"
     )
     assert len(extract_document(str(path)).references) == 2
+
+
+def test_a_link_outs_encoded_doi_of_the_cited_work_is_the_entrys_id(tmp_path):
+    # Taylor & Francis (and Wiley): a reference's "[Taylor & Francis Online]" / "CrossRef"
+    # link-out carries the page's own DOI (doi=) and then the cited work's (key=), %-encoded.
+    # The page's own swallowed the cited one as a query tail: no entry had an id.
+    path = tmp_path / "tandf.html"
+    link = (
+        '<a href="/servlet/linkout?suffix=CIT{n}&amp;dbid=16&amp;doi=10.1080%2F00268976.2021.'
+        '1234567&amp;key={key}">[Crossref]</a>'
+    )
+    path.write_text(
+        '<html><head><meta name="dc.Identifier" scheme="doi" content="10.1080/00268976.2021.'
+        '1234567"></head><body><h2>References</h2><ul class="references numeric-ordered-list">'
+        "<li>Smith, J. 2001. A study of molecules. Mol. Phys. 99: 1-10. "
+        + link.format(n="0001", key="10.1080%2F00268970110089432")
+        + "</li><li>Roe, R. 1999. Another study. J. Chem. Phys. 3: 4. "
+        + link.format(n="0002", key="10.1063%2F1.477391")
+        + "</li></ul></body></html>"
+    )
+    doc = extract_document(str(path))
+    assert [[i.value for i in e.ids] for e in doc.references] == [
+        ["10.1080/00268970110089432"],
+        ["10.1063/1.477391"],
+    ]
+    text = path.read_text()
+    cited = [m for m in doc.mentions if m.role == "reference"]
+    assert [text[m.start : m.end] for m in cited] == [
+        "10.1080%2F00268970110089432",
+        "10.1063%2F1.477391",
+    ]
+    assert {m.value for m in doc.mentions if m.role == "subject"} == {
+        "10.1080/00268976.2021.1234567"
+    }
