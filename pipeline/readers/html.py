@@ -136,6 +136,11 @@ _META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
 # page is read as https://pubmed.ncbi.nlm.nih.gov/3249764/ (a PMID), as a browser resolves it.
 _ORIGIN = re.compile(r"\s*(https?://[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?)(?:[/?#]|\s*$)", re.I)
 _ROOT_PATH = re.compile(r"/(?!/)[^\s]*?[0-9]")
+# Atypon's link-out servlet (Taylor & Francis, Wiley, SAGE): "/servlet/linkout?suffix=…&dbid=16&
+# doi=<the citing page's DOI>&key=<the cited work's DOI>": its doi= value names the page, not the
+# work the reference cites, and is not read (the page names its own DOI in its head).
+_LINKOUT = re.compile(r"/servlet/linkout\?", re.I)
+_LINKOUT_DOI = re.compile(r"[?&;]doi=([^&\s]*)", re.I)
 _CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
@@ -595,7 +600,16 @@ class _Html(HTMLParser):
         """A link target as scan text, a root-relative one after the page's origin."""
         if self.origin and _ROOT_PATH.match(found[0]):
             self.out.synth(self.origin)
-        self._unescaped(*found)
+        value, src, line = found
+        if not _LINKOUT.search(value):
+            self._unescaped(*found)
+            return
+        at = 0
+        for m in _LINKOUT_DOI.finditer(value):  # all but the citing page's DOI
+            self._unescaped(value[at : m.start(1)], src + at, line + value.count("\n", 0, at))
+            self.out.synth(" ")
+            at = m.end(1)
+        self._unescaped(value[at:], src + at, line + value.count("\n", 0, at))
 
     def _learn_origin(self, attrs: list, name: str, *, replace: bool = False) -> None:
         """The page's scheme://host from an address attribute (<base> overrides the others)."""

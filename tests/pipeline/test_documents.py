@@ -804,3 +804,10 @@ def test_a_link_outs_encoded_doi_of_the_cited_work_is_the_entrys_id(tmp_path):
     assert {m.value for m in doc.mentions if m.role == "subject"} == {
         "10.1080/00268976.2021.1234567"
     }
+    # the link-out's doi= names the citing page: read as no DOI, even if its head names none
+    path.write_text("<html>" + text.split("</head>")[1])
+    doc = extract_document(str(path))
+    assert [[i.value for i in e.ids] for e in doc.references] == [
+        ["10.1080/00268970110089432"],
+        ["10.1063/1.477391"],
+    ]
