@@ -84,9 +84,12 @@ _LIST_TAGS = frozenset({"ul", "ol", "menu"})
 # are words of its line. OUP (Silverchair) sets each reference as <div class="js-splitview-ref-
 # item"> and each part of it (surname, given names, year, source, volume) in a <div> of its own,
 # shown inline: read as blocks, "Abbott" and "PASP" were guessed headings that closed the list.
-# Not a list's class ("ref-list", "references"), nor its links' ("citation-links").
+# Not a list's class ("ref-list", "references"), its links' ("citation-links"), nor a page part
+# named after its own citation ("highwire-article-citation", "scorecard-citation").
 _REF_CLASS = re.compile(
-    r"(?:^|[-_])(?:ref|reference|bib|citation)(?:[-_](?:item|content|entry|text))?$", re.I
+    r"(?:^|-)(?:ref|reference|bib|citation)-(?:item|content|entry)$"
+    r"|^(?:(?:mixed|element)-)?citation$|^(?:ref|reference|bibr?)$",
+    re.I,
 )
 # Words an item prints before a list inside it that make that list part of the item: a
 # reference's own text ("Fold-change detection in biological systems") before its authors' or

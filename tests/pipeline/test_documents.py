@@ -763,9 +763,10 @@ def test_a_reference_div_is_one_entry_and_the_divs_of_its_parts_are_no_headings(
         ("Roe R. , 2019 , MNRAS https", ["10.1093/mnras/sty2001"]),
     ]
     assert {m.role for m in doc.mentions} == {"reference"}
-    # a list's or its links' <div> is no entry: each reference <div> inside it is one
+    # a list's, its links' or a page part's <div> is no entry: each <div> inside it is one
     path.write_text(
-        '<h2>References</h2><div class="references"><div class="citation-links">Smith J. A '
+        '<h2>References</h2><div class="references highwire-article-citation"><div class='
+        '"citation-links">Smith J. A '
         'study of things. Cell 1: 2.</div><div class="citation-links">Roe R. Another study of '
         "things. Nature 3: 4.</div></div>"
     )
