@@ -218,9 +218,13 @@ _ARXIV_ID = (
 # markup, but a SICI "<463::AID-JBM6>" group (no "/" after "<", so "</a>" never joins) is kept,
 # and so is an apostrophe inside a word ("10.1234/o'neil.2020"): a closing quote follows the
 # DOI's last character and precedes punctuation or space, never a letter or digit. A comma,
-# semicolon or bar before another "10.nnnn" separates two DOIs ("ids=10.1/a,10.2/b").
+# semicolon or bar before another "10.nnnn" separates two DOIs ("ids=10.1/a,10.2/b"). An "&"
+# that starts a query parameter ends the DOI, so the next parameter's DOI is found too:
+# publishers' link-outs print the page's own DOI and then the cited work's ("/servlet/linkout?
+# …&doi=10.1002%2Fjfd.12505&key=10.3389%2Ffmicb.2015.01274", Wiley, Taylor & Francis).
 _DOI_BODY = (
-    r"(?:[!#-&(-+\--:=?-{}~]|[,;|](?!10\.\d{4})|<(?!/)[^\s<>\"']{1,80}>"
+    r"(?:[!#-%(-+\--:=?-{}~]|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_]{0,31}=)"
+    r"|[,;|](?!10\.\d{4})|<(?!/)[^\s<>\"']{1,80}>"
     r"|(?<=[A-Za-z])'(?=[A-Za-z0-9]))"
 )
 

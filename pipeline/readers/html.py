@@ -80,6 +80,17 @@ _BLOCK_TAGS = frozenset(
 )
 _ENTRY_TAGS = frozenset({"li", "tr", "dd", "dt"})  # one list entry = one work
 _LIST_TAGS = frozenset({"ul", "ol", "menu"})
+# A <div> whose class names it one reference is an entry, as an <li> is: the blocks inside it
+# are words of its line. OUP (Silverchair) sets each reference as <div class="js-splitview-ref-
+# item"> and each part of it (surname, given names, year, source, volume) in a <div> of its own,
+# shown inline: read as blocks, "Abbott" and "PASP" were guessed headings that closed the list.
+# Not a list's class ("ref-list", "references"), its links' ("citation-links"), nor a page part
+# named after its own citation ("highwire-article-citation", "scorecard-citation").
+_REF_CLASS = re.compile(
+    r"(?:^|-)(?:ref|reference|bib|citation)-(?:item|content|entry)$"
+    r"|^(?:(?:mixed|element)-)?citation$|^(?:ref|reference|bibr?)$",
+    re.I,
+)
 # Words an item prints before a list inside it that make that list part of the item: a
 # reference's own text ("Fold-change detection in biological systems") before its authors' or
 # its links' list (eLife, PLOS), not a heading word ("2020", "Journal articles") over a list of
@@ -128,6 +139,11 @@ _META_FIELD = re.compile(r"(?:&#?[A-Za-z0-9]{1,32};|[^;])+")
 # page is read as https://pubmed.ncbi.nlm.nih.gov/3249764/ (a PMID), as a browser resolves it.
 _ORIGIN = re.compile(r"\s*(https?://[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?)(?:[/?#]|\s*$)", re.I)
 _ROOT_PATH = re.compile(r"/(?!/)[^\s]*?[0-9]")
+# Atypon's link-out servlet (Taylor & Francis, Wiley, SAGE): "/servlet/linkout?suffix=…&dbid=16&
+# doi=<the citing page's DOI>&key=<the cited work's DOI>": its doi= value names the page, not the
+# work the reference cites, and is not read (the page names its own DOI in its head).
+_LINKOUT = re.compile(r"/servlet/linkout\?", re.I)
+_LINKOUT_DOI = re.compile(r"[?&;]doi=([^&\s]*)", re.I)
 _CHARREF = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
@@ -224,6 +240,7 @@ class _Html(HTMLParser):
         self.tables = 0  # open <table>s
         self.heading_links: list[tuple[str, int, int]] = []  # the open heading's link targets
         self.rows: list[list] = []  # open <tr>s: [tables open around it, counted as an entry]
+        self.divs: list[bool] = []  # open <div>s: whether each is a reference counted as an entry
         self.ready: list[Piece] = []
         self.rawbase = 0
         self.skipping: str | None = None  # the closer of an endless comment or tag
@@ -320,6 +337,8 @@ class _Html(HTMLParser):
         elif tag in _HEADING_TAGS:
             self.out.synth("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
             self.heading = True
+        elif tag == "div":
+            self._div(attrs, opening=True)
         else:
             self._block(tag, opening=True)
             if tag in ("a", "link"):
@@ -348,6 +367,8 @@ class _Html(HTMLParser):
             self.heading = False
             self._boundary()
             self._heading_links()
+        elif tag == "div":
+            self._div([], opening=False)
         else:
             self._block(tag, opening=False)
 
@@ -383,6 +404,25 @@ class _Html(HTMLParser):
         else:
             self.out.space()  # an inline tag still separates words
             self._maybe_cut()
+
+    def _div(self, attrs: list, *, opening: bool) -> None:
+        """A ``<div>`` is a block, unless its class names it one reference (see _REF_CLASS) and
+        it is in no entry yet: then it is an entry, and its blocks are words of its line."""
+        if opening:
+            ref = not (self.entry or self.heading) and any(
+                name == "class" and value and any(map(_REF_CLASS.search, value.split()))
+                for name, value in attrs
+            )
+            self.divs.append(ref)
+            if ref:
+                self.entry += 1
+                self._boundary()
+                return
+        elif self.divs and self.divs.pop():
+            self.entry = max(self.entry - 1, 0)
+            self._boundary()
+            return
+        self._block("div", opening=opening)
 
     def _scope(self, *, opening: bool) -> None:
         """A sectioning element's start and end, marked so that the headings inside it end
@@ -563,7 +603,16 @@ class _Html(HTMLParser):
         """A link target as scan text, a root-relative one after the page's origin."""
         if self.origin and _ROOT_PATH.match(found[0]):
             self.out.synth(self.origin)
-        self._unescaped(*found)
+        value, src, line = found
+        if not _LINKOUT.search(value):
+            self._unescaped(*found)
+            return
+        at = 0
+        for m in _LINKOUT_DOI.finditer(value):  # all but the citing page's DOI
+            self._unescaped(value[at : m.start(1)], src + at, line + value.count("\n", 0, at))
+            self.out.synth(" ")
+            at = m.end(1)
+        self._unescaped(value[at:], src + at, line + value.count("\n", 0, at))
 
     def _learn_origin(self, attrs: list, name: str, *, replace: bool = False) -> None:
         """The page's scheme://host from an address attribute (<base> overrides the others)."""

@@ -733,3 +733,82 @@ def test_a_line_break_in_the_file_inside_a_reference_is_a_space_not_a_new_entry(
     (entry,) = extract_document(str(path)).references
     assert entry.text.startswith("Attéré S.A.")
     assert [(i.scheme, i.value) for i in entry.ids] == [("doi", "10.3389/fmicb.2015.01274")]
+
+
+OUP_REFERENCES = (  # academic.oup.com (Silverchair): each part of a reference is a <div> of its own
+    '<h2 class="backreferences-title">References</h2><div class="ref-list js-splitview-ref-list">'
+    '<div class="js-splitview-ref-item"><div class="ref-content "><div class="mixed-citation '
+    'citation"><div class="person-group"><div class="name"><div class="surname">Abbott</div> '
+    '<div class="given-names">B. P.</div></div> <div class="etal">et al.</div></div>, <div '
+    'class="year">2016</div>, <div class="source ">PASP</div>, <div class="volume">128</div>, '
+    '<div class="fpage">124</div></div></div>\n<div class="citation-links"><div class="crossref-'
+    'doi js-crossref"><a href="https://doi.org/10.1088/1538-3873/128/966/124">Crossref</a></div>'
+    '<div class="adsDoiReference"><a href="https://ui.adsabs.harvard.edu/">Search ADS</a></div>'
+    '</div></div>\n<div class="js-splitview-ref-item"><div class="ref-content "><div class="mixed-'
+    'citation citation"><div class="person-group"><div class="name"><div class="surname">Roe'
+    '</div> <div class="given-names">R.</div></div></div>, <div class="year">2019</div>, <div '
+    'class="source ">MNRAS</div></div></div><div class="citation-links"><div class="crossref-doi">'
+    '<a href="https://doi.org/10.1093/mnras/sty2001">Crossref</a></div></div></div></div>'
+)
+
+
+def test_a_reference_div_is_one_entry_and_the_divs_of_its_parts_are_no_headings(tmp_path):
+    # OUP: "Abbott", "PASP" set each in a <div> were guessed headings that closed the list:
+    # 0 entries, their DOIs mere mentions. A <div> whose class names one reference is an entry.
+    path = tmp_path / "oup.html"
+    path.write_text(f"<html><body>{OUP_REFERENCES}<h2>Notes</h2><p>Text.</p></body></html>")
+    doc = extract_document(str(path))
+    assert [(e.text[:27], [i.value for i in e.ids]) for e in doc.references] == [
+        ("Abbott B. P. et al. , 2016 ", ["10.1088/1538-3873/128/966/124"]),
+        ("Roe R. , 2019 , MNRAS https", ["10.1093/mnras/sty2001"]),
+    ]
+    assert {m.role for m in doc.mentions} == {"reference"}
+    # a list's, its links' or a page part's <div> is no entry: each <div> inside it is one
+    path.write_text(
+        '<h2>References</h2><div class="references highwire-article-citation"><div class='
+        '"citation-links">Smith J. A '
+        'study of things. Cell 1: 2.</div><div class="citation-links">Roe R. Another study of '
+        "things. Nature 3: 4.</div></div>"
+    )
+    assert len(extract_document(str(path)).references) == 2
+
+
+def test_a_link_outs_encoded_doi_of_the_cited_work_is_the_entrys_id(tmp_path):
+    # Taylor & Francis (and Wiley): a reference's "[Taylor & Francis Online]" / "CrossRef"
+    # link-out carries the page's own DOI (doi=) and then the cited work's (key=), %-encoded.
+    # The page's own swallowed the cited one as a query tail: no entry had an id.
+    path = tmp_path / "tandf.html"
+    link = (
+        '<a href="/servlet/linkout?suffix=CIT{n}&amp;dbid=16&amp;doi=10.1080%2F00268976.2021.'
+        '1234567&amp;key={key}">[Crossref]</a>'
+    )
+    path.write_text(
+        '<html><head><meta name="dc.Identifier" scheme="doi" content="10.1080/00268976.2021.'
+        '1234567"></head><body><h2>References</h2><ul class="references numeric-ordered-list">'
+        "<li>Smith, J. 2001. A study of molecules. Mol. Phys. 99: 1-10. "
+        + link.format(n="0001", key="10.1080%2F00268970110089432")
+        + "</li><li>Roe, R. 1999. Another study. J. Chem. Phys. 3: 4. "
+        + link.format(n="0002", key="10.1063%2F1.477391")
+        + "</li></ul></body></html>"
+    )
+    doc = extract_document(str(path))
+    assert [[i.value for i in e.ids] for e in doc.references] == [
+        ["10.1080/00268970110089432"],
+        ["10.1063/1.477391"],
+    ]
+    text = path.read_text()
+    cited = [m for m in doc.mentions if m.role == "reference"]
+    assert [text[m.start : m.end] for m in cited] == [
+        "10.1080%2F00268970110089432",
+        "10.1063%2F1.477391",
+    ]
+    assert {m.value for m in doc.mentions if m.role == "subject"} == {
+        "10.1080/00268976.2021.1234567"
+    }
+    # the link-out's doi= names the citing page: read as no DOI, even if its head names none
+    path.write_text("<html>" + text.split("</head>")[1])
+    doc = extract_document(str(path))
+    assert [[i.value for i in e.ids] for e in doc.references] == [
+        ["10.1080/00268970110089432"],
+        ["10.1063/1.477391"],
+    ]

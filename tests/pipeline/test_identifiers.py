@@ -30,6 +30,19 @@ def pairs(text: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 
 FIND_CASES = [
+    # a link-out's query: the page's own DOI, then the cited work's, each %-encoded; an "&"
+    # starting a parameter ends a DOI ("&amp;" as a page's text prints it too)
+    (
+        "https://www.tandfonline.com/servlet/linkout?suffix=CIT0001&dbid=16&doi=10.1080%2F"
+        "00268976.2021.1234567&key=10.1080%2F00268970110089432",
+        [("doi", "10.1080/00268976.2021.1234567"), ("doi", "10.1080/00268970110089432")],
+    ),
+    (
+        "/servlet/linkout?suffix=e_1_2_7_2_1&amp;dbid=16&amp;doi=10.1002%2Fjfd.12505&amp;key="
+        "10.3389%2Ffmicb.2015.01274",
+        [("doi", "10.1002/jfd.12505"), ("doi", "10.3389/fmicb.2015.01274")],
+    ),
+    ("doi:10.1000/a&b and 10.1000/c&", [("doi", "10.1000/a&b"), ("doi", "10.1000/c")]),
     # a page's citation export and supplement links: the path after the DOI is the publisher's
     (
         "https://public-pages-files-2025.frontiersin.org/journals/psychology/articles/"
