@@ -244,10 +244,10 @@ _DOT_REFS_NEEDED = 3  # "1." "2." "3." each with a year of print: a reference li
 _ABSTRACT = re.compile(r"^\s*(?:abstract|summary)\b", re.IGNORECASE)
 _HEAD_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+")
-# An ornament before a section heading: ACS's "■ REFERENCES", a bullet.
 # Crossmark's "Check for updates" button links the article's own DOI.
 _CROSSMARK = re.compile(r"https?://crossmark\.crossref\.org/", re.IGNORECASE)
 _GUTTER = re.compile(r"^\s*(\d{1,5})(?:\s+|$)")
+# An ornament before a section heading: ACS's "■ REFERENCES", a bullet.
 _ORNAMENT = re.compile(r"^\s*[\u25a0-\u25ff\u2022\u2023\u2219\u2666\u2756\u27a2]+\s*")
 # A line ending inside a DOI or a DOI URL, and what a DOI cannot end with.
 _DOI_TAIL = re.compile(
