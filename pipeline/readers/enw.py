@@ -10,8 +10,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
-from pipeline.readers.base import Piece, cut_late, line_starts, windows
-from pipeline.readers.ris import tagged_entries
+from pipeline.readers.base import Piece, cut_late, line_starts
+from pipeline.readers.ris import read_tagged
 
 __all__ = ["read_enw"]
 
@@ -55,7 +55,4 @@ def record_starts(text: str) -> list[int]:
 
 def read_enw(chars: Iterable[str]) -> Iterator[Piece]:
     """Pieces of whole records, each record a reference entry."""
-    for window, prefix, offset, line in windows(chars, _cut):
-        text = prefix + window
-        entries = tagged_entries(text, record_starts(text), _TAG, _FIELDS)
-        yield Piece(text, offset - len(prefix), line - prefix.count("\n"), entries=entries)
+    return read_tagged(chars, _cut, record_starts, _TAG, _FIELDS)

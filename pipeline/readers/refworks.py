@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from pipeline.readers.base import Piece, cut_late, line_starts, windows
-from pipeline.readers.ris import tagged_entries
+from pipeline.readers.base import Piece, cut_late, line_starts
+from pipeline.readers.ris import read_tagged
 
 __all__ = ["read_refworks"]
 
@@ -50,7 +50,6 @@ def _cut(buf: str) -> tuple[int, str]:
 
 def read_refworks(chars: Iterable[str]) -> Iterator[Piece]:
     """Pieces of whole records, each record a reference entry."""
-    for window, prefix, offset, line in windows(chars, _cut):
-        text = prefix + window
-        entries = tagged_entries(text, line_starts(_START, text), _TAG, _FIELDS, people=_people)
-        yield Piece(text, offset - len(prefix), line - prefix.count("\n"), entries=entries)
+    return read_tagged(
+        chars, _cut, lambda text: line_starts(_START, text), _TAG, _FIELDS, people=_people
+    )

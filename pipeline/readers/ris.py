@@ -47,12 +47,31 @@ def _cut_ris(buf: str) -> tuple[int, str]:
     return (i + 1, "\n") if i > 0 else cut_late(buf)
 
 
+_RIS_START = re.compile(r"(?:\A|\n)[ \t]*TY[ \t]+-")
+
+
 def read_ris(chars: Iterable[str]) -> Iterator[Piece]:
     """Pieces of whole records, each record a reference entry."""
-    starts = re.compile(r"(?:\A|\n)[ \t]*TY[ \t]+-")
-    for window, prefix, offset, line in windows(chars, _cut_ris):
+    return read_tagged(
+        chars, _cut_ris, lambda text: line_starts(_RIS_START, text), _RIS_TAG, RIS_FIELDS, _cites
+    )
+
+
+def read_tagged(
+    chars: Iterable[str],
+    cut: Callable[[str], tuple[int, str]],
+    starts: Callable[[str], list[int]],
+    tag: re.Pattern[str],
+    names: dict[str, tuple[str, ...]],
+    cites: Callable[[str, str], bool] | None = None,
+    people: Callable[[list[str], dict[str, list[str]]], list[str]] | None = None,
+) -> Iterator[Piece]:
+    """Pieces of whole records of a tagged format (RIS, EndNote's .enw, RefWorks), windows cut
+    by ``cut``, records starting where ``starts(text)`` says, each a reference entry
+    (:func:`tagged_entries`)."""
+    for window, prefix, offset, line in windows(chars, cut):
         text = prefix + window
-        entries = tagged_entries(text, line_starts(starts, text), _RIS_TAG, RIS_FIELDS, _cites)
+        entries = tagged_entries(text, starts(text), tag, names, cites, people)
         yield Piece(text, offset - len(prefix), line - prefix.count("\n"), entries=entries)
 
 
