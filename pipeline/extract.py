@@ -440,9 +440,9 @@ def _names_reference_words(line: str) -> bool:
 WHOLE_LIST_CHARS = 2 * 1024 * 1024
 
 
+_MAX_SCOPES = 512  # nested HTML sectioning elements whose sections are kept
 # What a component DOI adds to its article's DOI after a ".": "001" (eLife), "g001", "t002",
 # "s001", "sd001" (PLOS figures, tables, supplements), "mmc1".
-_MAX_SCOPES = 512  # nested HTML sectioning elements whose sections are kept
 _COMPONENT = re.compile(r"[a-z]{0,6}\d{1,5}")
 _FIRST_LINE = re.compile(r"\s*(?P<line>[^\n]*?)\r?\n[ \t]*\r?\n")
 # Funder Registry DOIs (Crossref's 10.13039 prefix) name funders, never works.
