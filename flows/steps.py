@@ -12,7 +12,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from flows import settle
 from flows.interrupt import STOP, Interrupted, StopRequest
+from pipeline.collector import collector_paused
 from pipeline.config import DUCKDB_MEMORY_MB, Settings
 from pipeline.errors import ParseError
 from pipeline.records import FetchBatch, Identifier, Normalised, RawResponse
@@ -585,35 +585,6 @@ def tune_gc() -> None:
     """Raise the cyclic collector's thresholds for this process (never lowers them)."""
     current = gc.get_threshold()
     gc.set_threshold(*(max(a, b) for a, b in zip(current, GC_THRESHOLDS, strict=True)))
-
-
-# How many threads are inside collector_paused, and whether the collector was on when the first
-# of them came in (the sources load concurrently, each in its own thread).
-_PAUSES = {"depth": 0, "was_enabled": False}
-_PAUSE_LOCK = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic collector off while the block runs, and back as it was once the last thread
-    inside such a block leaves.
-
-    Normalising and loading a group allocates a million objects and frees nearly all of them by
-    reference counting (decoded JSON, records and row tuples hold no cycles). With the collector
-    on, each young collection walked the group's objects still alive and promoted them, to be
-    walked again by the older collections: about 7% of normalising."""
-    with _PAUSE_LOCK:
-        if _PAUSES["depth"] == 0:
-            _PAUSES["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _PAUSES["depth"] += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _PAUSES["depth"] -= 1
-            if _PAUSES["depth"] == 0 and _PAUSES["was_enabled"]:
-                gc.enable()
 
 
 # glibc malloc tuning for a run (mallopt; skipped where libc is not glibc). Measured in-process on

@@ -19,12 +19,11 @@ constructed into objects, no tags run); an alias is not followed twice.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 
 import yaml
 
+from pipeline.collector import collector_paused
 from pipeline.readers import base
 from pipeline.readers.base import LABELS, MARK, Builder, Piece
 from pipeline.readers.citation import render
@@ -261,7 +260,7 @@ def read_yaml(chars: Iterable[str], problems: list[str]) -> Iterator[Piece]:
     text = "".join(chars)
     reader = _Reader(text)
     try:
-        with _no_gc():
+        with collector_paused():
             _compose(text, reader)
     except (yaml.YAMLError, RecursionError) as exc:
         problems.append(f"not readable as YAML ({_reason(exc)}); read as plain text")
@@ -279,20 +278,6 @@ def _compose(text: str, reader: _Reader) -> None:
     for root in yaml.compose_all(text, Loader=_loader(text)):
         if root is not None:
             reader.document(root)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused while the nodes are made: millions of them (no
-    cycles among them) set it off again and again over a growing heap (20 MB of CFF: 15 s of
-    composing, 3 s without it)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _loader(text: str) -> type:

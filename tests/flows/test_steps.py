@@ -6,7 +6,6 @@ import gc
 import json
 import logging
 import os
-import threading
 from datetime import UTC, datetime
 
 import duckdb
@@ -22,7 +21,6 @@ from flows.steps import (
     SourceTally,
     Writer,
     WriterClosed,
-    collector_paused,
     is_out_of_memory,
     load_stream,
     memory_ceiling_mb,
@@ -133,38 +131,6 @@ def test_tune_gc_raises_the_collector_thresholds_and_never_lowers_them():
         assert gc.get_threshold() == (10**6, *GC_THRESHOLDS[1:])
     finally:
         gc.set_threshold(*before)
-
-
-def test_the_collector_is_off_inside_a_pause_and_on_again_after_the_last_thread_leaves():
-    assert gc.isenabled()
-    inside, leave = threading.Event(), threading.Event()
-
-    def other_source() -> None:
-        with collector_paused():
-            inside.set()
-            leave.wait(5)
-
-    thread = threading.Thread(target=other_source)
-    try:
-        with collector_paused():
-            assert not gc.isenabled()
-            thread.start()
-            assert inside.wait(5)
-        assert not gc.isenabled()  # the other thread is still inside its pause
-    finally:
-        leave.set()
-        thread.join(5)
-    assert gc.isenabled()
-
-
-def test_a_pause_leaves_a_collector_switched_off_by_someone_else_off():
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_a_load_stream_normalises_and_loads_with_the_collector_off(tmp_path, monkeypatch):
