@@ -108,15 +108,11 @@ def _yaml_kind(path: str, head: str) -> str | None:
     suffix = Path(path).suffix.lower()
     if suffix == ".cff" or _is_cff(head):
         return "yaml"
-    if suffix in (".yaml", ".yml") and _SNIFF_CSL_YAML.search(head) and _CSL_YAML_KEY.search(head):
-        return "yaml"
-    if (
-        suffix in (".yaml", ".yml")
-        and _SNIFF_HAYAGRIVA.search(head)
-        and _HAYAGRIVA_KEY.search(head)
-    ):
-        return "yaml"
-    return None
+    if suffix not in (".yaml", ".yml"):
+        return None
+    csl = _SNIFF_CSL_YAML.search(head) and _CSL_YAML_KEY.search(head)
+    hayagriva = _SNIFF_HAYAGRIVA.search(head) and _HAYAGRIVA_KEY.search(head)
+    return "yaml" if csl or hayagriva else None
 
 
 def _is_cff(head: str) -> bool:
@@ -128,8 +124,10 @@ def _is_cff(head: str) -> bool:
     return all(_YAML_LINE.fullmatch(line) for line in before)
 
 
+# An XML declaration and comments before a root element (one way only: "<!--", no "-->", "-->").
+_PROLOG = r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*"
 _SNIFF_HTML = re.compile(
-    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype html|<html)",
+    _PROLOG + r"(?:<!doctype html|<html)",
     re.IGNORECASE | re.DOTALL,
 )  # XHTML: "<?xml ...?>" then "<!DOCTYPE html PUBLIC ...>"
 _SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
@@ -151,7 +149,7 @@ _XML_KINDS = (
     (
         "bibxml",
         re.compile(
-            r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?"
+            _PROLOG + r"(?:<!DOCTYPE[^>]*>\s*)?"
             r"<(?:[\w.-]+:)?(?:TEI|teiCorpus|mods|modsCollection|doi_batch|resource)\b"
             r"[^>]*(?:tei-c\.org|loc\.gov/mods|crossref\.org/schema|datacite\.org/schema)",
             re.DOTALL,
