@@ -134,12 +134,12 @@ _SNIFF_BIB = re.compile(r"\A(?:\s*%[^\n]*\n)*\s*@[A-Za-z]+\s*[{(]")
 _SNIFF_RIS = re.compile(r"\A\s*TY  - ")
 # "%0 Journal Article" first, or after a few other tags (AIS eLibrary: "%T Title" first)
 _SNIFF_ENW = re.compile(r"\A\s*(?:%[0-9A-Z@][ \t][^\n]*\n){0,12}%0 [A-Z]")
-# Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
 # RefWorks tagged (CNKI's export): "RT Journal Article" then two-character tags ("SR 1", "A1 ...")
 # (the second tag line may start past the sniffed head: a record's first field of 10,000 authors)
 _SNIFF_REFWORKS = re.compile(
     r"\A\s*RT [A-Z][^\n]*\r?\n[A-Za-z][A-Za-z0-9] [^\n]*(?:\r?\n[A-Za-z][A-Za-z0-9] |\Z)"
 )
+# Web of Science's tagged export: "FN Clarivate Analytics Web of Science" / "FN ISI Export Format"
 _SNIFF_WOS = re.compile(r"\AFN [^\n]*(?:Web of Science|ISI Export Format)[^\n]*\r?\nVR ")
 _SNIFF_MEDLINE = re.compile(r"\A\s*PMID- *\d|\A(?:[^\n]*\n){0,3}PMID- *\d")
 _SNIFF_JSON = re.compile(r'\A\s*(?:\{\s*(?:"|\})|\[\s*(?:\{\s*"|"|\]))')
